@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ubinder needs to build and test, if any is missing.
+# Usage: scripts/deps.sh [--vm]   (--vm adds what the kernel-driver VM needs)
+set -euo pipefail
+
+packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
+	libcmocka-dev uthash-dev libbsd-dev gnuplot-nox file)
+if [[ ${1:-} == --vm ]]; then
+	packages+=(qemu-system-x86 busybox-static cpio)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+	sudo=sudo
+else
+	sudo=
+fi
+echo "ubinder: installing ${missing[*]}" >&2
+$sudo apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

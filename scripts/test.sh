@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs the whole ubinder test suite, the way CI does:
+#   1. gcc build: unit, integration and tool tests;
+#   2. clang build with ASan+UBSan: the same tests, plus the libFuzzer targets
+#      run for a bounded time;
+#   3. the kernel-driver conformance suite, where the binder VM is available.
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+#
+# Environment: UBINDER_FUZZ_SECONDS (per fuzz target, default 20),
+#              UBINDER_SKIP_VM=1 to leave out the VM phase.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh --vm || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+skipped=0
+
+# Adds the results of the last `meson test` in build folder $1 to the totals.
+count_results() {
+	local log=$1/meson-logs/testlog.junit.xml rc=$2 t=0 f=0 e=0 s=0
+	if [[ -f $log ]]; then
+		read -r t e f < <(sed -n 's/.*<testsuites tests="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3/p' "$log" | head -n1)
+		s=$(grep -o 'skipped="[0-9]*"' "$log" | tr -dc '0-9\n' | awk '{n += $1} END {print n + 0}')
+	fi
+	t=${t:-0} e=${e:-0} f=${f:-0} s=${s:-0}
+	local bad=$((e + f))
+	# A failing run that the log does not explain still counts as one failure.
+	if ((rc != 0 && bad == 0)); then bad=1; fi
+	passed=$((passed + t - e - f - s))
+	failed=$((failed + bad))
+	skipped=$((skipped + s))
+}
+
+phase() { printf '\n=== %s\n' "$*"; }
+
+phase "gcc build and tests"
+if CC=gcc meson setup build-gcc --wipe >/dev/null 2>&1 || CC=gcc meson setup build-gcc >/dev/null; then
+	if ninja -C build-gcc >/dev/null; then
+		meson test -C build-gcc --print-errorlogs --num-processes 2
+		count_results build-gcc $?
+	else
+		ninja -C build-gcc | tail -40; failed=$((failed + 1))
+	fi
+else
+	failed=$((failed + 1))
+fi
+
+phase "clang build with ASan+UBSan, tests and fuzzing"
+if CC=clang meson setup build-asan --wipe -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dfuzzing=true >/dev/null 2>&1 || CC=clang meson setup build-asan -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dfuzzing=true >/dev/null; then
+	if ninja -C build-asan >/dev/null; then
+		UBINDER_FUZZ_SECONDS=${UBINDER_FUZZ_SECONDS:-20} \
+			meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+		count_results build-asan $?
+	else
+		ninja -C build-asan | tail -40; failed=$((failed + 1))
+	fi
+else
+	failed=$((failed + 1))
+fi
+
+if [[ ${UBINDER_SKIP_VM:-0} != 1 && -x scripts/conformance.sh ]]; then
+	phase "conformance against the kernel driver"
+	scripts/conformance.sh build-gcc
+	rc=$?
+	if [[ -f build-gcc/conformance/summary ]]; then
+		read -r cp cf < build-gcc/conformance/summary
+		passed=$((passed + cp)); failed=$((failed + cf))
+		((rc != 0 && cf == 0)) && failed=$((failed + 1))
+	elif ((rc != 0)); then
+		failed=$((failed + 1))
+	fi
+fi
+
+echo
+((skipped > 0)) && echo "($skipped skipped)"
+echo "$passed passed, $failed failed"
+((failed == 0))

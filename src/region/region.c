@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "region/page.h"
+#include "region/region.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static struct {
+	unsigned int countdown; /* 0: disarmed; 1: the next install fails */
+	size_t pages_before_failure;
+	int error;
+} install_fault;
+
+void region_inject_install_fault(unsigned int nth, size_t pages_before_failure, int error)
+{
+	install_fault.countdown = nth;
+	install_fault.pages_before_failure = pages_before_failure;
+	install_fault.error = error;
+}
+
+int region_init(struct region *r, size_t size, const char *name)
+{
+	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->memfd = -1;
+	r->geo = page_geometry_of_machine();
+	if (size == 0 || size > REGION_SIZE_MAX || !geo_is_aligned(r->geo, size))
+		return -EINVAL;
+
+	r->memfd = memfd_create(name ? name : "ubinder-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (r->memfd < 0)
+		return -errno;
+	if (ftruncate(r->memfd, (off_t)size) < 0)
+		goto fail;
+	r->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	if (r->base == MAP_FAILED) {
+		r->base = NULL;
+		goto fail;
+	}
+	/* The daemon's own mapping must never be inherited by a forked child. */
+	(void)madvise(r->base, size, MADV_DONTFORK);
+	if (fcntl(r->memfd, F_ADD_SEALS, seals) < 0)
+		goto fail;
+	if (fchmod(r->memfd, 0400) < 0)
+		goto fail;
+	r->size = size;
+	return 0;
+fail:
+	err = -errno;
+	if (r->base)
+		munmap(r->base, size);
+	close(r->memfd);
+	memset(r, 0, sizeof(*r));
+	r->memfd = -1;
+	return err;
+}
+
+void region_deinit(struct region *r)
+{
+	if (r->base)
+		munmap(r->base, r->size);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	memset(r, 0, sizeof(*r));
+	r->memfd = -1;
+}
+
+int region_share_readonly(const struct region *r)
+{
+	char path[64];
+	int fd;
+
+	if (r->memfd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->memfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int check_pages(const struct region *r, size_t first, size_t count)
+{
+	if (count == 0)
+		return -EINVAL;
+	if (first >= region_pages(r) || count > region_pages(r) - first)
+		return -ERANGE;
+	return 0;
+}
+
+/* Makes [first, first + count) resident in one call; no partial progress report. */
+static int populate(struct region *r, size_t first, size_t count)
+{
+	size_t offset = geo_page_offset(r->geo, first);
+	size_t length = geo_page_offset(r->geo, count);
+
+	if (!r->populate_unsupported) {
+		if (madvise(r->base + offset, length, MADV_POPULATE_WRITE) == 0)
+			return 0;
+		if (errno != EINVAL)
+			return -errno;
+		/* EINVAL on a valid range means the kernel predates 5.14. */
+		r->populate_unsupported = true;
+	}
+	/* fallocate allocates shmem pages without faulting, so it cannot SIGBUS either. */
+	if (fallocate(r->memfd, 0, (off_t)offset, (off_t)length) < 0)
+		return -errno;
+	return 0;
+}
+
+int region_install(struct region *r, size_t first, size_t count, size_t *installed)
+{
+	size_t limit = count;
+	int injected = 0;
+	size_t done;
+	int err;
+
+	*installed = 0;
+	err = check_pages(r, first, count);
+	if (err)
+		return err;
+	if (install_fault.countdown && --install_fault.countdown == 0) {
+		injected = -install_fault.error;
+		if (install_fault.pages_before_failure < limit)
+			limit = install_fault.pages_before_failure;
+	}
+
+	if (!injected) {
+		err = populate(r, first, count);
+		if (err == 0) {
+			*installed = count;
+			return 0;
+		}
+	}
+	/*
+	 * The whole-range call failed (or a fault is injected): go page by page to
+	 * learn, and install, the longest prefix that can be made resident.
+	 */
+	for (done = 0; done < limit; done++) {
+		int page_err = populate(r, first + done, 1);
+
+		if (page_err) {
+			err = page_err;
+			break;
+		}
+	}
+	*installed = done;
+	if (injected)
+		return injected;
+	return err ? err : -EIO;
+}
+
+int region_clear(struct region *r, size_t offset, size_t length)
+{
+	if (offset > r->size || length > r->size - offset)
+		return -ERANGE;
+	memset(r->base + offset, 0, length);
+	return 0;
+}
+
+int region_release(struct region *r, size_t first, size_t count)
+{
+	int err = check_pages(r, first, count);
+
+	if (err)
+		return err;
+	if (fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)geo_page_offset(r->geo, first),
+		      (off_t)geo_page_offset(r->geo, count)) < 0)
+		return -errno;
+	return 0;
+}
+
+int region_resident_pages(const struct region *r, size_t *pages)
+{
+	struct stat st;
+
+	if (fstat(r->memfd, &st) < 0)
+		return -errno;
+	/* st_blocks counts 512-byte units of allocated memory. */
+	*pages = ((size_t)st.st_blocks * 512) >> r->geo.shift;
+	return 0;
+}
+
+int region_page_is_resident(const struct region *r, size_t index, bool *resident)
+{
+	off_t offset = (off_t)geo_page_offset(r->geo, index);
+	off_t data;
+
+	if (index >= region_pages(r))
+		return -ERANGE;
+	data = lseek(r->memfd, offset, SEEK_DATA);
+	if (data < 0) {
+		if (errno != ENXIO)
+			return -errno;
+		*resident = false; /* no data at or after offset */
+		return 0;
+	}
+	*resident = data < offset + (off_t)geo_page_size(r->geo);
+	return 0;
+}
