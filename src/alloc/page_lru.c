@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include <assert.h>
+
+#include "alloc/page_lru.h"
+
+void page_lru_init(struct page_lru *lru)
+{
+	lru->head.prev = &lru->head;
+	lru->head.next = &lru->head;
+	lru->head.owner = NULL;
+	lru->pages = 0;
+	lru->released = 0;
+}
+
+void page_lru_deinit(struct page_lru *lru)
+{
+	assert(lru->pages == 0 && lru->head.next == &lru->head);
+	lru->head.prev = lru->head.next = &lru->head;
+}
+
+void page_lru_add(struct page_lru *lru, struct page_lru_owner *owner, size_t index)
+{
+	struct lru_node *n = &owner->nodes[index];
+
+	assert(!n->next);
+	n->owner = owner;
+	n->prev = lru->head.prev;
+	n->next = &lru->head;
+	lru->head.prev->next = n;
+	lru->head.prev = n;
+	lru->pages++;
+}
+
+static void unlink_node(struct page_lru *lru, struct lru_node *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = NULL;
+	lru->pages--;
+}
+
+void page_lru_del(struct page_lru *lru, struct page_lru_owner *owner, size_t index)
+{
+	assert(owner->nodes[index].next);
+	unlink_node(lru, &owner->nodes[index]);
+}
+
+size_t page_lru_shrink(struct page_lru *lru, size_t max_pages)
+{
+	size_t released = 0;
+
+	while (released < max_pages && lru->head.next != &lru->head) {
+		struct lru_node *first = lru->head.next;
+		struct page_lru_owner *owner = first->owner;
+		struct lru_node *last = first;
+		size_t count = 1;
+
+		/* Extend the batch while the list continues with the owner's next page. */
+		while (count < max_pages - released && last->next != &lru->head &&
+		       last->next == last + 1 && last->next->owner == owner) {
+			last = last->next;
+			count++;
+		}
+		if (owner->release(owner, (size_t)(first - owner->nodes), count) != 0)
+			break;
+		for (size_t i = 0; i < count; i++)
+			unlink_node(lru, first + i);
+		released += count;
+		lru->released += count;
+	}
+	return released;
+}
