@@ -29,7 +29,7 @@ int free_index_init(struct free_index *x, size_t max_size)
 	unsigned int fl, sl;
 
 	free_index_bin_of(max_size, &fl, &sl);
-	*x = (struct free_index){ .fl_count = fl + 1 };
+	*x = (struct free_index){ .fl_count = fl + 1, .scan_limit = FREE_INDEX_SCAN_LIMIT };
 	x->bins = calloc((size_t)x->fl_count * FREE_INDEX_SL_COUNT, sizeof(*x->bins));
 	x->sl_map = calloc(x->fl_count, sizeof(*x->sl_map));
 	if (!x->bins || !x->sl_map) {
@@ -115,7 +115,7 @@ struct free_node *free_index_find(const struct free_index *x, size_t size)
 	 * the smallest fitting one among the first few; a block of exactly the
 	 * size ends the look at once.
 	 */
-	for (n = x->bins[fl * FREE_INDEX_SL_COUNT + sl]; n && scanned < FREE_INDEX_SCAN_LIMIT;
+	for (n = x->bins[fl * FREE_INDEX_SL_COUNT + sl]; n && scanned < x->scan_limit;
 	     n = n->next, scanned++) {
 		if (n->size >= size && (!best || n->size < best->size)) {
 			best = n;

@@ -35,7 +35,7 @@
 #define FREE_INDEX_SL_LOG2    5u
 #define FREE_INDEX_SL_COUNT   (1u << FREE_INDEX_SL_LOG2)
 #define FREE_INDEX_GRANULE    8u
-/* How many blocks of the request's own bin the fast path examines. */
+/* How many blocks of the request's own bin the fast path examines, by default. */
 #define FREE_INDEX_SCAN_LIMIT 8u
 
 /* Embedded in each free extent. */
@@ -51,6 +51,9 @@ struct free_index {
 	uint64_t fl_map;	 /* which sl_map words are non-zero */
 	unsigned int fl_count;	 /* enough for the largest size indexed */
 	size_t blocks;		 /* free extents in the index */
+	/* Blocks of the own bin the fast path looks at; tests lower it to
+	 * exercise the fallback scan. */
+	unsigned int scan_limit;
 };
 
 /* An empty index for sizes up to @max_size bytes. Returns 0 or -ENOMEM. */
