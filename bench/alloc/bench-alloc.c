@@ -167,8 +167,13 @@ static const struct subject subjects[2] = {
 	{ "rb-tree best fit", base_create, base_destroy, base_alloc, base_release },
 };
 
+/* Live buffers, in one array of pairs: one cache line per random pick. */
+struct live_entry {
+	size_t offset, size;
+};
+
 struct live {
-	size_t *offset, *size;
+	struct live_entry *e;
 	size_t n, cap, bytes;
 };
 
@@ -176,32 +181,33 @@ static void live_push(struct live *l, size_t offset, size_t size)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 1024;
-		l->offset = realloc(l->offset, l->cap * sizeof(size_t));
-		l->size = realloc(l->size, l->cap * sizeof(size_t));
-		if (!l->offset || !l->size)
+		l->e = realloc(l->e, l->cap * sizeof(*l->e));
+		if (!l->e)
 			abort();
 	}
-	l->offset[l->n] = offset;
-	l->size[l->n++] = size;
+	l->e[l->n++] = (struct live_entry){ offset, size };
 	l->bytes += size;
+}
+
+/* A uniform index below n from 64 random bits, without a division. */
+static inline size_t pick(uint64_t random, size_t n)
+{
+	return (size_t)(((unsigned __int128)random * n) >> 64);
 }
 
 /* Removes entry @i (swap with the last) and returns its offset. */
 static size_t live_take(struct live *l, size_t i)
 {
-	size_t offset = l->offset[i];
+	size_t offset = l->e[i].offset;
 
-	l->bytes -= l->size[i];
-	l->n--;
-	l->offset[i] = l->offset[l->n];
-	l->size[i] = l->size[l->n];
+	l->bytes -= l->e[i].size;
+	l->e[i] = l->e[--l->n];
 	return offset;
 }
 
 static void live_clear(struct live *l)
 {
-	free(l->offset);
-	free(l->size);
+	free(l->e);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -259,7 +265,7 @@ static void rebalance(struct churn *c)
 	while (c->live.bytes < lo && misses < 1000)
 		misses = try_alloc(c, draw_size(&c->rng, c->w)) ? 0 : misses + 1;
 	while (c->live.bytes > hi && c->live.n)
-		c->s->release(c->self, live_take(&c->live, next_rand(&c->rng) % c->live.n));
+		c->s->release(c->self, live_take(&c->live, pick(next_rand(&c->rng), c->live.n)));
 }
 
 static void churn_round(struct churn *c, size_t batches)
@@ -281,7 +287,7 @@ static void churn_round(struct churn *c, size_t batches)
 		}
 		t0 = now_ns();
 		for (size_t i = 0; i < n; i++)
-			c->s->release(c->self, live_take(&c->live, picks[i] % c->live.n));
+			c->s->release(c->self, live_take(&c->live, pick(picks[i], c->live.n)));
 		t1 = now_ns();
 		if (n == BATCH)
 			c->free_ns[c->samples] = (t1 - t0) / BATCH;
@@ -370,7 +376,7 @@ static double first_failure(const struct subject *s, size_t region, enum workloa
 			}
 			live_push(&live, offset, (size + 7) & ~(size_t)7);
 		} else {
-			s->release(self, live_take(&live, next_rand(&rng) % live.n));
+			s->release(self, live_take(&live, pick(next_rand(&rng), live.n)));
 		}
 	}
 	s->destroy(self);

@@ -4,31 +4,10 @@
 
 #include "alloc/free_index.h"
 
-static inline unsigned int floor_log2(uint64_t u)
-{
-	return 63u - (unsigned int)__builtin_clzll(u);
-}
-
-void free_index_bin_of(size_t size, unsigned int *fl, unsigned int *sl)
-{
-	uint64_t u = size / FREE_INDEX_GRANULE;
-
-	if (u < 2 * FREE_INDEX_SL_COUNT) {
-		*fl = (unsigned int)(u >> FREE_INDEX_SL_LOG2);
-		*sl = (unsigned int)(u & (FREE_INDEX_SL_COUNT - 1));
-	} else {
-		unsigned int f = floor_log2(u);
-
-		*fl = f - FREE_INDEX_SL_LOG2 + 1;
-		*sl = (unsigned int)((u >> (f - FREE_INDEX_SL_LOG2)) - FREE_INDEX_SL_COUNT);
-	}
-}
-
 int free_index_init(struct free_index *x, size_t max_size)
 {
-	unsigned int fl, sl;
+	unsigned int fl = free_index_bin(max_size) / FREE_INDEX_SL_COUNT;
 
-	free_index_bin_of(max_size, &fl, &sl);
 	*x = (struct free_index){ .fl_count = fl + 1, .scan_limit = FREE_INDEX_SCAN_LIMIT };
 	x->bins = calloc((size_t)x->fl_count * FREE_INDEX_SL_COUNT, sizeof(*x->bins));
 	x->sl_map = calloc(x->fl_count, sizeof(*x->sl_map));
@@ -48,11 +27,11 @@ void free_index_deinit(struct free_index *x)
 
 void free_index_insert(struct free_index *x, struct free_node *n)
 {
-	unsigned int fl, sl;
-	struct free_node **head;
+	unsigned int bin = free_index_bin(n->size);
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT, sl = bin % FREE_INDEX_SL_COUNT;
+	struct free_node **head = &x->bins[bin];
 
-	free_index_bin_of(n->size, &fl, &sl);
-	head = &x->bins[fl * FREE_INDEX_SL_COUNT + sl];
+	n->bin = bin;
 	n->prev = NULL;
 	n->next = *head;
 	if (*head)
@@ -65,24 +44,33 @@ void free_index_insert(struct free_index *x, struct free_node *n)
 
 void free_index_remove(struct free_index *x, struct free_node *n)
 {
-	unsigned int fl, sl;
-	struct free_node **head;
-
-	free_index_bin_of(n->size, &fl, &sl);
-	head = &x->bins[fl * FREE_INDEX_SL_COUNT + sl];
-	if (n->prev)
+	if (n->prev) {
 		n->prev->next = n->next;
-	else
-		*head = n->next;
+	} else {
+		x->bins[n->bin] = n->next;
+		if (!n->next) {
+			unsigned int fl = n->bin / FREE_INDEX_SL_COUNT;
+
+			x->sl_map[fl] &= ~((uint32_t)1 << (n->bin % FREE_INDEX_SL_COUNT));
+			if (!x->sl_map[fl])
+				x->fl_map &= ~((uint64_t)1 << fl);
+		}
+	}
 	if (n->next)
 		n->next->prev = n->prev;
 	n->prev = n->next = NULL;
-	if (!*head) {
-		x->sl_map[fl] &= ~((uint32_t)1 << sl);
-		if (!x->sl_map[fl])
-			x->fl_map &= ~((uint64_t)1 << fl);
-	}
 	x->blocks--;
+}
+
+void free_index_resize(struct free_index *x, struct free_node *n, size_t size)
+{
+	if (free_index_bin(size) == n->bin) {
+		n->size = size;
+		return;
+	}
+	free_index_remove(x, n);
+	n->size = size;
+	free_index_insert(x, n);
 }
 
 /* The first non-empty bin strictly above (fl, sl), or NULL. */
@@ -104,10 +92,10 @@ static struct free_node *first_bin_above(const struct free_index *x, unsigned in
 
 struct free_node *free_index_find(const struct free_index *x, size_t size)
 {
-	unsigned int fl, sl, scanned = 0;
+	unsigned int bin = free_index_bin(size), scanned = 0;
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT, sl = bin % FREE_INDEX_SL_COUNT;
 	struct free_node *n, *best = NULL;
 
-	free_index_bin_of(size, &fl, &sl);
 	if (fl >= x->fl_count)
 		return NULL;
 	/*
@@ -115,8 +103,7 @@ struct free_node *free_index_find(const struct free_index *x, size_t size)
 	 * the smallest fitting one among the first few; a block of exactly the
 	 * size ends the look at once.
 	 */
-	for (n = x->bins[fl * FREE_INDEX_SL_COUNT + sl]; n && scanned < x->scan_limit;
-	     n = n->next, scanned++) {
+	for (n = x->bins[bin]; n && scanned < x->scan_limit; n = n->next, scanned++) {
 		if (n->size >= size && (!best || n->size < best->size)) {
 			best = n;
 			if (n->size == size)

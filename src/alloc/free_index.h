@@ -42,7 +42,8 @@
 struct free_node {
 	struct free_node *prev; /* NULL for the head of a bin */
 	struct free_node *next;
-	size_t size; /* bytes, a multiple of FREE_INDEX_GRANULE, > 0 */
+	size_t size;	  /* bytes, a multiple of FREE_INDEX_GRANULE, > 0 */
+	unsigned int bin; /* fl * SL_COUNT + sl of size, while in the index */
 };
 
 struct free_index {
@@ -67,13 +68,38 @@ void free_index_insert(struct free_index *x, struct free_node *n);
 void free_index_remove(struct free_index *x, struct free_node *n);
 
 /*
+ * @n, in the index, now has size @size: it stays where it is if its bin is
+ * unchanged (no list or bitmap work), else it moves.
+ */
+void free_index_resize(struct free_index *x, struct free_node *n, size_t size);
+
+/*
  * A free block of at least @size bytes (a multiple of the granule, > 0), or
  * NULL when none exists. The block stays in the index.
  */
 struct free_node *free_index_find(const struct free_index *x, size_t size);
 
-/* The bin a size maps to; exposed for tests and checks. */
-void free_index_bin_of(size_t size, unsigned int *fl, unsigned int *sl);
+/* The bin a size maps to, as fl * FREE_INDEX_SL_COUNT + sl. */
+static inline unsigned int free_index_bin(size_t size)
+{
+	uint64_t u = size / FREE_INDEX_GRANULE;
+	unsigned int f;
+
+	if (u < 2 * FREE_INDEX_SL_COUNT)
+		return (unsigned int)u;
+	f = 63u - (unsigned int)__builtin_clzll(u);
+	return (f - FREE_INDEX_SL_LOG2 + 1) * FREE_INDEX_SL_COUNT +
+	       (unsigned int)((u >> (f - FREE_INDEX_SL_LOG2)) - FREE_INDEX_SL_COUNT);
+}
+
+/* The same as (fl, sl); exposed for tests and checks. */
+static inline void free_index_bin_of(size_t size, unsigned int *fl, unsigned int *sl)
+{
+	unsigned int bin = free_index_bin(size);
+
+	*fl = bin / FREE_INDEX_SL_COUNT;
+	*sl = bin % FREE_INDEX_SL_COUNT;
+}
 
 /* The head of bin (fl, sl), for walking the index in checks. */
 static inline struct free_node *free_index_bin_head(const struct free_index *x, unsigned int fl,

@@ -231,21 +231,20 @@ static void deactivate_pages(struct range_alloc *a, size_t offset, size_t size, 
 	a->pages_active -= done.count;
 }
 
-/* Looks up, or creates without linking it yet, the usage record of @pid. */
-static int prepare_pid_usage(struct range_alloc *a, int32_t pid, struct range_pid_usage **out)
+/* Looks up, or creates and maps, the usage record of @pid. NULL: out of memory. */
+static struct range_pid_usage *prepare_pid_usage(struct range_alloc *a, int32_t pid)
 {
 	uint64_t key = (uint64_t)(uint32_t)pid;
+	struct range_pid_usage *usage = u64_map_find(&a->async_by_pid, key);
 
-	*out = u64_map_find(&a->async_by_pid, key);
-	if (*out)
-		return 0;
+	if (usage)
+		return usage;
 	if (u64_map_reserve(&a->async_by_pid, 1))
-		return -ENOMEM;
-	*out = calloc(1, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	u64_map_insert(&a->async_by_pid, key, *out);
-	return 0;
+		return NULL;
+	usage = calloc(1, sizeof(*usage));
+	if (usage)
+		u64_map_insert(&a->async_by_pid, key, usage);
+	return usage;
 }
 
 /*
@@ -278,7 +277,7 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 	struct range_pid_usage *usage = NULL;
 	struct free_node *node;
 	struct range_extent *e;
-	size_t size, free_size;
+	size_t size, free_offset, free_size;
 	int r;
 
 	r = range_alloc_buffer_size(data_size, offsets_size, extra_size, &size);
@@ -291,26 +290,35 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 		return -ENOSPC;
 	/* Everything that can fail comes before the first change. */
 	if (ensure_spare_record(a) || u64_map_reserve(&a->by_offset, 1) ||
-	    (is_async && prepare_pid_usage(a, pid, &usage)))
+	    (is_async && !(usage = prepare_pid_usage(a, pid))))
 		return -ENOMEM;
 
 	e = container_of(node, struct range_extent, free);
-	free_index_remove(&a->free, node);
+	free_offset = e->buf.offset;
 	free_size = e->buf.size;
 	if (free_size > size) {
-		struct range_extent *rest = take_record(a);
+		/*
+		 * The buffer takes the front in a new record; the free record keeps
+		 * the rest and, most often, its bin: no index work at all.
+		 */
+		struct range_extent *b = take_record(a);
 
-		rest->buf = (struct range_buffer){ .offset = e->buf.offset + size,
-						   .size = free_size - size };
-		rest->prev = e;
-		rest->next = e->next;
-		if (e->next)
-			e->next->prev = rest;
-		e->next = rest;
-		index_free_extent(a, rest);
+		b->prev = e->prev;
+		b->next = e;
+		if (e->prev)
+			e->prev->next = b;
+		else
+			a->first = b;
+		e->prev = b;
+		e->buf.offset += size;
+		e->buf.size -= size;
+		free_index_resize(&a->free, &e->free, e->buf.size);
+		e = b;
+	} else {
+		free_index_remove(&a->free, node);
 	}
 	e->buf = (struct range_buffer){
-		.offset = e->buf.offset,
+		.offset = free_offset,
 		.size = size,
 		.data_size = data_size,
 		.offsets_size = offsets_size,
@@ -329,7 +337,7 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 		.buffer = &e->buf,
 		.offset = e->buf.offset,
 		.spam_suspect = e->buf.spam_suspect,
-		.install = activate_pages(a, e->buf.offset, size, e->buf.offset, free_size),
+		.install = activate_pages(a, free_offset, size, free_offset, free_size),
 	};
 	return 0;
 }
@@ -386,7 +394,10 @@ int range_alloc_prepare_user_free(struct range_alloc *a, size_t offset, struct r
 
 static void unlink_extent(struct range_alloc *a, struct range_extent *e)
 {
-	e->prev->next = e->next;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		a->first = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
 	put_record(a, e);
@@ -395,8 +406,11 @@ static void unlink_extent(struct range_alloc *a, struct range_extent *e)
 void range_alloc_release(struct range_alloc *a, struct range_buffer *b)
 {
 	struct range_extent *e = container_of(b, struct range_extent, buf);
-	struct range_extent *next = e->next;
+	struct range_extent *prev = e->prev, *next = e->next;
+	bool prev_free = prev && prev->buf.state == RANGE_BUFFER_FREE;
+	bool next_free = next && next->buf.state == RANGE_BUFFER_FREE;
 	size_t offset = b->offset, size = b->size;
+	struct range_extent *merged;
 
 	u64_map_remove(&a->by_offset, offset);
 	a->buffers--;
@@ -408,22 +422,29 @@ void range_alloc_release(struct range_alloc *a, struct range_buffer *b)
 		if (--usage->buffers == 0)
 			free(u64_map_remove(&a->async_by_pid, (uint64_t)(uint32_t)b->pid));
 	}
-	/* Coalesce: the lower extent's record survives, so a->first never changes. */
-	if (e->prev && e->prev->buf.state == RANGE_BUFFER_FREE) {
-		struct range_extent *prev = e->prev;
+	/* Coalesce into a free neighbour's record, which mostly keeps its bin. */
+	if (prev_free) {
+		size_t merged_size = prev->buf.size + size + (next_free ? next->buf.size : 0);
 
-		free_index_remove(&a->free, &prev->free);
-		prev->buf.size += e->buf.size;
+		if (next_free) {
+			free_index_remove(&a->free, &next->free);
+			unlink_extent(a, next);
+		}
 		unlink_extent(a, e);
-		e = prev;
+		prev->buf.size = merged_size;
+		free_index_resize(&a->free, &prev->free, merged_size);
+		merged = prev;
+	} else if (next_free) {
+		unlink_extent(a, e);
+		next->buf.offset = offset;
+		next->buf.size += size;
+		free_index_resize(&a->free, &next->free, next->buf.size);
+		merged = next;
+	} else {
+		index_free_extent(a, e);
+		merged = e;
 	}
-	if (next && next->buf.state == RANGE_BUFFER_FREE) {
-		free_index_remove(&a->free, &next->free);
-		e->buf.size += next->buf.size;
-		unlink_extent(a, next);
-	}
-	index_free_extent(a, e);
-	deactivate_pages(a, offset, size, e->buf.offset, e->buf.size);
+	deactivate_pages(a, offset, size, merged->buf.offset, merged->buf.size);
 }
 
 bool range_alloc_next_inactive(const struct range_alloc *a, size_t from, struct page_range *out)

@@ -98,7 +98,8 @@ struct range_alloc {
 	size_t size;  /* region bytes: a whole number of pages */
 	size_t pages; /* size >> geo.shift */
 
-	/* Extents in address order; they tile [0, size) and no two free ones touch. */
+	/* Extents in address order from offset 0; they tile [0, size) and no two
+	 * free ones touch. */
 	struct range_extent *first;
 	struct free_index free;	    /* every free extent, by size */
 	struct u64_map by_offset;   /* live buffer start offset -> extent */

@@ -145,8 +145,8 @@ static int check_index(const struct range_alloc *a, char *why, size_t len, size_
 				unsigned int f, s;
 
 				free_index_bin_of(n->size, &f, &s);
-				if (f != fl || s != sl || n->prev != prev ||
-				    e->buf.state != RANGE_BUFFER_FREE)
+				if (f != fl || s != sl || n->bin != free_index_bin(n->size) ||
+				    n->prev != prev || e->buf.state != RANGE_BUFFER_FREE)
 					return fail(why, len, "bin %u/%u: bad block of size %zu",
 						    fl, sl, n->size);
 				sl_map |= (uint32_t)1 << sl;
