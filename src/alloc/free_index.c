@@ -114,7 +114,16 @@ struct free_node *free_index_find(const struct free_index *x, size_t size)
 		return best;
 	/* Any block of a higher bin fits: O(1) with the bitmaps. */
 	best = first_bin_above(x, fl, sl);
-	if (best || !n)
+	if (best) {
+		/* Every block there fits: the smallest of the first few, for a tighter fit. */
+		struct free_node *m = best->next;
+
+		for (unsigned int k = 1; m && k < x->scan_limit; m = m->next, k++)
+			if (m->size < best->size)
+				best = m;
+		return best;
+	}
+	if (!n)
 		return best;
 	/* Fallback for completeness: the rest of the own bin. */
 	for (; n; n = n->next)

@@ -13,8 +13,8 @@
  *     about 3% of its size.
  * Every block of a bin above the request's own bin fits the request, so the
  * search is: a bounded look in the request's own bin (where the best fits
- * live), else the head of the first non-empty bin above it (two bitmap
- * look-ups), else a full scan of the request's own bin. The last step is the
+ * live), else the first non-empty bin above it (two bitmap look-ups; the
+ * smallest of its first few blocks), else a full scan of the request's own bin. The last step is the
  * fallback that makes the index complete: a request fails only when no free
  * extent is large enough.
  *
