@@ -83,18 +83,10 @@ struct ours {
 	struct range_alloc a;
 };
 
-static int no_release(void *ctx, size_t first, size_t count)
-{
-	(void)ctx;
-	(void)first;
-	(void)count;
-	return 0;
-}
-
 static void *ours_create(size_t region, struct page_geometry geo)
 {
 	struct ours *o = calloc(1, sizeof(*o));
-	struct range_alloc_backend be = { .release = no_release };
+	struct range_alloc_backend be = { .release = range_alloc_release_nothing };
 
 	if (!o)
 		return NULL;

@@ -79,6 +79,14 @@ static struct page_range intersect(struct page_range x, struct page_range y)
 	return (struct page_range){ first, end > first ? end - first : 0 };
 }
 
+int range_alloc_release_nothing(void *ctx, size_t first_page, size_t count)
+{
+	(void)ctx;
+	(void)first_page;
+	(void)count;
+	return 0;
+}
+
 /* The LRU calls this to give lru pages back; see page_lru_owner. */
 static int release_lru_pages(struct page_lru_owner *owner, size_t first, size_t count)
 {

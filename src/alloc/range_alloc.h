@@ -90,6 +90,12 @@ struct range_alloc_backend {
 	void *ctx;
 };
 
+/*
+ * A release hook for allocators whose pages have no memory behind them
+ * (trace replay, benchmarks): releasing always succeeds and does nothing.
+ */
+int range_alloc_release_nothing(void *ctx, size_t first_page, size_t count);
+
 struct range_extent;
 struct range_pid_usage;
 

@@ -77,14 +77,6 @@ struct trace {
 	unsigned long line;
 };
 
-static int release_pages(void *ctx, size_t first, size_t count)
-{
-	(void)ctx;
-	(void)first;
-	(void)count;
-	return 0;
-}
-
 static const char *errname(int err)
 {
 	switch (err) {
@@ -135,7 +127,7 @@ static void forget(struct trace *t, struct trace_buffer *tb)
 
 static void cmd_region(struct trace *t, char **tok, int n)
 {
-	struct range_alloc_backend backend = { .release = release_pages };
+	struct range_alloc_backend backend = { .release = range_alloc_release_nothing };
 	uint64_t bytes;
 
 	if (t->started || n != 2 || !parse_u64(tok[1], &bytes) ||
