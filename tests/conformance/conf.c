@@ -302,6 +302,7 @@ int reap(pid_t pid)
 			say("child %s exited with status %d", pid_str(pid), WEXITSTATUS(st));
 		return WEXITSTATUS(st);
 	}
+	say("child %s was killed by signal %d", pid_str(pid), WTERMSIG(st));
 	return 128 + WTERMSIG(st);
 }
 

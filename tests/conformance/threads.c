@@ -265,8 +265,9 @@ int main(void)
 	put(&ch, 0, 1);
 	struct rw r;
 	read_until(&p, "read", BR_TRANSACTION, &r);
-	say("BINDER_THREAD_EXIT -> %s", res(xioctl(p.fd, BINDER_THREAD_EXIT, NULL)));
+	int te = xioctl(p.fd, BINDER_THREAD_EXIT, NULL);
 	get(&ch, 0);
+	say("BINDER_THREAD_EXIT -> %s", res(te));
 	bwr_nb(&p, NULL, 256, &r);
 	show(&p, "this thread's next read (a new Binder thread)", &r);
 

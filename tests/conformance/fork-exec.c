@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Binder fd across fork, dup, close and exec: a forked child using its
+ * parent's fd, the region not being inherited, close/flush waking blocked
+ * readers, and a process that execs with its fd open.
+ */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct chan chm; /* P (end 0) <-> M (end 1) */
+static struct bdev p;
+
+static sigjmp_buf jb;
+static void on_fault(int sig)
+{
+	siglongjmp(jb, sig);
+}
+static const char *probe(uint64_t addr)
+{
+	signal(SIGBUS, on_fault);
+	signal(SIGSEGV, on_fault);
+	int sig = sigsetjmp(jb, 1);
+	if (sig == 0) {
+		volatile uint8_t v = *(const volatile uint8_t *)(uintptr_t)addr;
+		(void)v;
+	}
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	return sig == 0 ? "readable" : sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
+}
+
+/* M: context manager; prints each call and replies "pong"; code 99 ends. */
+static void mgr(void *arg)
+{
+	(void)arg;
+	struct bdev m;
+	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
+	become_ctxmgr(&m);
+	enter_looper(&m);
+	put(&chm, 1, 1);
+	for (;;) {
+		struct rw r;
+		const struct br *it = read_until(&m, "read", BR_TRANSACTION, &r);
+		uint32_t code = it->tr.code;
+		free_buffer(&m, it->tr.data.ptr.buffer);
+		if (code == 99)
+			break;
+		if (!(it->tr.flags & TF_ONE_WAY))
+			reply_bytes(&m, "pong", 4, NULL);
+	}
+	put(&chm, 1, 1);
+}
+
+static void forked_child(void *arg)
+{
+	(void)arg;
+	struct binder_version v;
+	say("BINDER_VERSION on the parent's fd -> %s", res(xioctl(p.fd, BINDER_VERSION, &v)));
+	void *x = mmap(NULL, CONF_MAP_SIZE, PROT_READ, MAP_PRIVATE, p.fd, 0);
+	say("mmap on the parent's fd -> %s", x == MAP_FAILED ? errname(errno) : "0");
+	say("the parent's region in the child: %s", probe((uintptr_t)p.map));
+	/* The region is not mapped here: print without touching buffers. The
+	 * oneway goes first; its result is printed after the call, once M has
+	 * printed both. */
+	struct bdev nomap = p;
+	nomap.map = NULL;
+	struct wbuf w;
+	struct rw r1, r;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, "ping", 4, NULL, 0);
+	bwr(&p, &w, 256, &r1);
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, 0, "ping", 4, NULL, 0);
+	bwr(&p, &w, 256, &r);
+	show_brief(&nomap, "oneway through the parent's fd", &r1);
+	show_brief(&nomap, "call through the parent's fd", &r);
+	const struct binder_transaction_data *t = find_txn(&r);
+	if (t) {
+		uint64_t a = t->data.ptr.buffer;
+		say("reply buffer inside the parent's region: %s, in the child: %s",
+		    a >= (uintptr_t)p.map && a < (uintptr_t)p.map + p.size ? "yes" : "no",
+		    probe(a));
+		w_reset(&w);
+		w_free(&w, a);
+		run_show(&nomap, "[BC_FREE_BUFFER] of it", &w, 0, &r);
+		put(&chm, 1, a); /* let the parent look at it */
+		get(&chm, 1);
+	}
+}
+
+static pid_t reader_tid;
+static void *blocked_reader(void *arg)
+{
+	(void)arg;
+	conf_thread_role("P.t2");
+	reader_tid = (pid_t)syscall(SYS_gettid);
+	struct wbuf w;
+	struct rw r;
+	w_reset(&w);
+	w_cmd(&w, BC_ENTER_LOOPER);
+	bwr(&p, &w, 0, &r);
+	put(&chm, 1, 0); /* wakes main (M only writes end 1 when asked) */
+	bwr(&p, NULL, 256, &r);
+	show(&p, "blocked read returned", &r);
+	return NULL;
+}
+
+static void wait_sleeping(pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			char buf[256];
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			char *rp = strrchr(buf, ')');
+			if (rp && rp[1] == ' ' && rp[2] == 'S') {
+				msleep(20);
+				return;
+			}
+		}
+		msleep(5);
+	}
+	fail("thread never blocked");
+}
+
+static pthread_t start_reader(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, blocked_reader, NULL);
+	get(&chm, 0);
+	wait_sleeping(reader_tid);
+	return t;
+}
+
+/* A child with its own Binder fd: is the parent still a Binder process? */
+static void check_released(void *arg)
+{
+	(void)arg;
+	struct bdev b;
+	bd_open(&b, CONF_DEV, 0);
+	int r = 0;
+	for (int i = 0; i < 400; i++) {
+		struct binder_frozen_status_info fi;
+		memset(&fi, 0, sizeof(fi));
+		fi.pid = (uint32_t)getppid();
+		r = xioctl(b.fd, BINDER_GET_FROZEN_INFO, &fi);
+		if (r == -EINVAL)
+			break;
+		msleep(5);
+	}
+	say("the parent's Binder process was released: %s", r == -EINVAL ? "yes" : "no");
+}
+
+static void just_exit(void *arg)
+{
+	(void)arg;
+}
+
+/* The exec'd image: argv[2] = fd number, argv[3] = map address. */
+static int exec_child(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	conf_start("E'", 20);
+	struct bdev b;
+	memset(&b, 0, sizeof(b));
+	b.fd = atoi(argv[2]);
+	b.map = (uint8_t *)(uintptr_t)strtoull(argv[3], NULL, 16);
+	b.size = CONF_MAP_SIZE;
+	struct binder_version v;
+	say("after exec: BINDER_VERSION on the inherited fd -> %s",
+	    res(xioctl(b.fd, BINDER_VERSION, &v)));
+	void *x = mmap(NULL, CONF_MAP_SIZE, PROT_READ, MAP_PRIVATE, b.fd, 0);
+	say("after exec: mmap -> %s", x == MAP_FAILED ? errname(errno) : "0");
+	struct wbuf w;
+	struct rw r1, r;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, "ping", 4, NULL, 0);
+	bwr(&b, &w, 256, &r1);
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, 0, "ping", 4, NULL, 0);
+	bwr(&b, &w, 256, &r);
+	show_brief(&b, "after exec: oneway", &r1);
+	show_brief(&b, "after exec: call", &r);
+	show_ee(&b, "after exec: call");
+	return 0;
+}
+
+static void exec_self(void *arg)
+{
+	(void)arg;
+	int fd = open(CONF_DEV, O_RDWR); /* no O_CLOEXEC */
+	void *map = mmap(NULL, CONF_MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd < 0 || map == MAP_FAILED)
+		fail("open/mmap: %s", errname(errno));
+	char fds[16], maps[32];
+	snprintf(fds, sizeof(fds), "%d", fd);
+	snprintf(maps, sizeof(maps), "%llx", (unsigned long long)(uintptr_t)map);
+	char *args[] = { "fork-exec", "--exec-child", fds, maps, NULL };
+	execv("/proc/self/exe", args);
+	fail("execv: %s", errname(errno));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--exec-child") == 0)
+		return exec_child(argc, argv);
+	conf_start("P", 30);
+	chan_init(&chm);
+	pid_t m = spawn("M", mgr, NULL);
+	get(&chm, 0);
+	bd_open(&p, CONF_DEV, CONF_MAP_SIZE);
+
+	say("-- a forked child uses the parent's fd");
+	pid_t k = spawn("K", forked_child, NULL);
+	uint64_t a = get(&chm, 0);
+	say("in P, that reply buffer reads \"%.4s\"", (const char *)(uintptr_t)a);
+	put(&chm, 0, 1);
+	reap(k);
+
+	say("-- flush: a child's exit wakes the parent's blocked reader");
+	pthread_t t = start_reader();
+	k = spawn("K", just_exit, NULL);
+	reap(k);
+	pthread_join(t, NULL);
+
+	say("-- flush: closing a dup wakes the blocked reader");
+	int d = dup(p.fd);
+	struct binder_version v;
+	say("BINDER_VERSION on the dup -> %s", res(xioctl(d, BINDER_VERSION, &v)));
+	t = start_reader();
+	say("close(dup) -> %s", close(d) ? errname(errno) : "0");
+	pthread_join(t, NULL);
+
+	say("-- exec with the fd open (not O_CLOEXEC)");
+	pid_t e = spawn("E", exec_self, NULL);
+	reap(e);
+
+	say("-- closing the only fd while a thread blocks in a read");
+	t = start_reader();
+	int fd = p.fd;
+	say("close(fd) -> %s", close(fd) ? errname(errno) : "0");
+	pthread_join(t, NULL);
+	say("BINDER_VERSION on the closed fd -> %s", res(xioctl(fd, BINDER_VERSION, &v)));
+	pid_t k2 = spawn("K", check_released, NULL);
+	reap(k2);
+	say("munmap of the region -> %s", munmap(p.map, p.size) ? errname(errno) : "0");
+	k2 = spawn("K", check_released, NULL);
+	reap(k2);
+
+	struct bdev q;
+	bd_open(&q, CONF_DEV, CONF_MAP_SIZE);
+	struct wbuf w;
+	struct rw r;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
+	bwr(&q, &w, 256, &r);
+	get(&chm, 0);
+	reap(m);
+	say("done");
+	return 0;
+}
