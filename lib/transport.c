@@ -1,0 +1,843 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+#define RX_SIZE	  (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
+#define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
+
+/* The word the daemon reads to learn whether it can read our memory. */
+static volatile uint64_t probe_word;
+
+void ubt_default_socket(const char *context, char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, size, "%s/ubinder/%s", xdg, context);
+	else if (geteuid() == 0)
+		snprintf(buf, size, "/run/ubinder/%s", context);
+	else
+		snprintf(buf, size, "/tmp/ubinder-%u/%s", (unsigned)geteuid(), context);
+}
+
+/* --- our own memory, as the kernel would access it ------------------------ */
+
+static bool self_vm_unavailable;
+
+/* Reads [src, src + len) of our memory; -EFAULT where the kernel would fault. */
+static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)(uintptr_t)src, len };
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	if (s->trusted || self_vm_unavailable) {
+		memcpy(dst, (const void *)(uintptr_t)src, len);
+		return 0;
+	}
+	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* A seccomp filter forbids it: no way to check pointers, trust them. */
+		self_vm_unavailable = true;
+		memcpy(dst, (const void *)(uintptr_t)src, len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
+{
+	struct iovec local = { (void *)src, len }, remote = { (void *)(uintptr_t)dst, len };
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	if (s->trusted || self_vm_unavailable) {
+		memcpy((void *)(uintptr_t)dst, src, len);
+		return 0;
+	}
+	n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* --- packets --------------------------------------------------------------- */
+
+static int send_packet(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+
+	if (nfds) {
+		struct cmsghdr *cmsg;
+
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+	}
+	for (;;) {
+		if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return errno == EPIPE || errno == ECONNRESET ? -EBADF : -errno;
+	}
+}
+
+/*
+ * Receives one packet. With @interruptible, a signal makes it return
+ * -EINTR (the socket has a receive timeout so that even SA_RESTART handlers
+ * interrupt it, as they interrupt a blocked binder ioctl).
+ */
+static ssize_t recv_packet(int sock, void *buf, size_t size, int *fds, size_t *nfds,
+			   bool interruptible)
+{
+	union {
+		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, size };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	for (;;) {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			break;
+		if (errno == EINTR && interruptible)
+			return -EINTR;
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	if (nfds)
+		*nfds = 0;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+				if (fds && nfds && *nfds < UBW_MAX_FDS)
+					fds[(*nfds)++] = fd;
+				else
+					close(fd);
+			}
+		}
+	}
+	if (n == 0)
+		return -EBADF; /* the daemon closed the device */
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EIO;
+	return n;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 86400 };
+	int sndbuf = 1 << 20;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Under Yama's restricted ptrace, let the daemon read us (it is our peer). */
+static void allow_daemon_to_read(int sock, struct ubt_session *s)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char scope = '0';
+	int fd;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		s->daemon_pid = cred.pid;
+	fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &scope, 1) == 1 && scope == '1' && s->daemon_pid > 0)
+		(void)prctl(PR_SET_PTRACER, (unsigned long)s->daemon_pid, 0, 0, 0);
+	close(fd);
+}
+
+int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted)
+{
+	struct ubw_hello hello = { .hdr = { UBW_HELLO, 0 },
+				   .magic = UBW_MAGIC,
+				   .version = UBW_PROTOCOL_VERSION };
+	struct ubw_hello_reply reply;
+	struct iovec iov = { &hello, sizeof(hello) };
+	int fds[UBW_MAX_FDS];
+	size_t nfds = 0;
+	uint64_t value;
+	ssize_t n;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->sock = -1;
+	s->poll_fd = -1;
+	s->trusted = trusted;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	err = connect_to(path);
+	if (err < 0)
+		return err == -ECONNREFUSED || err == -ENOENT ? err : err;
+	s->sock = err;
+	allow_daemon_to_read(s->sock, s);
+
+	if (getrandom(&value, sizeof(value), 0) != sizeof(value))
+		value = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+	probe_word = value;
+	hello.flags = want_poll_fd ? UBW_HELLO_WANT_POLL_FD : 0;
+	hello.tid = (uint32_t)gettid();
+	hello.probe_addr = (uint64_t)(uintptr_t)&probe_word;
+	hello.probe_value = value;
+	err = send_packet(s->sock, &iov, 1, NULL, 0);
+	if (err)
+		goto fail;
+	n = recv_packet(s->sock, &reply, sizeof(reply), fds, &nfds, false);
+	if (n < 0) {
+		err = (int)n;
+		goto fail;
+	}
+	if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_HELLO | UBW_REPLY)) {
+		err = -EPROTO;
+		goto fail;
+	}
+	if (reply.hdr.error) {
+		err = reply.hdr.error;
+		goto fail;
+	}
+	memcpy(s->token, reply.token, sizeof(s->token));
+	s->copy_mode = reply.copy_mode;
+	s->max_inline = reply.max_inline;
+	s->max_body = reply.max_body;
+	if (nfds)
+		s->poll_fd = fds[0];
+	for (size_t i = 1; i < nfds; i++)
+		close(fds[i]);
+	return 0;
+fail:
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	close(s->sock);
+	s->sock = -1;
+	return err;
+}
+
+void ubt_session_close(struct ubt_session *s)
+{
+	if (s->sock >= 0)
+		close(s->sock);
+	if (s->poll_fd >= 0)
+		close(s->poll_fd);
+	s->sock = s->poll_fd = -1;
+}
+
+int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
+{
+	struct ubw_attach attach = { .hdr = { UBW_ATTACH, 0 },
+				     .magic = UBW_MAGIC,
+				     .version = UBW_PROTOCOL_VERSION };
+	struct ubw_attach_reply reply;
+	struct iovec iov = { &attach, sizeof(attach) };
+	ssize_t n;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->sock = connect_to(s->path);
+	if (t->sock < 0) {
+		err = t->sock;
+		t->sock = -1;
+		return err;
+	}
+	memcpy(attach.token, s->token, sizeof(attach.token));
+	attach.tid = (uint32_t)gettid();
+	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	if (!err) {
+		n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+		if (n < 0)
+			err = (int)n;
+		else if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_ATTACH | UBW_REPLY))
+			err = -EPROTO;
+		else
+			err = reply.hdr.error;
+	}
+	if (!err) {
+		t->rx_size = RX_SIZE;
+		t->rx = malloc(t->rx_size);
+		if (!t->rx)
+			err = -ENOMEM;
+	}
+	if (err) {
+		ubt_thread_close(t);
+		return err;
+	}
+	return 0;
+}
+
+void ubt_thread_close(struct ubt_thread *t)
+{
+	if (t->sock >= 0)
+		close(t->sock);
+	free(t->rx);
+	free(t->tx);
+	memset(t, 0, sizeof(*t));
+	t->sock = -1;
+}
+
+/* --- BINDER_WRITE_READ ------------------------------------------------------ */
+
+/* The request body under construction, in t->tx. */
+struct body {
+	struct ubt_thread *t;
+	size_t len;
+	int fds[UBW_MAX_FDS];
+	int32_t fd_numbers[UBW_MAX_FDS];
+	size_t nfds;
+	uint32_t nsegments;
+	uint8_t *segs; /* segments are built apart, then appended */
+	size_t segs_len, segs_cap;
+};
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	size_t cap2 = *cap ? *cap : 4096;
+	uint8_t *b;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	b = realloc(*buf, cap2);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = cap2;
+	return 0;
+}
+
+static void add_fd(struct body *b, uint32_t fd)
+{
+	for (size_t i = 0; i < b->nfds; i++) {
+		if ((uint32_t)b->fd_numbers[i] == fd)
+			return;
+	}
+	/* A number that is not open stays out: the daemon then fails it with EBADF. */
+	if (b->nfds == UBW_MAX_FDS || fcntl((int)fd, F_GETFD) < 0)
+		return;
+	b->fd_numbers[b->nfds] = (int32_t)fd;
+	b->fds[b->nfds] = (int)fd;
+	b->nfds++;
+}
+
+/* Appends a copy of our memory [addr, addr + len) as an inline segment, if readable. */
+static void add_segment(const struct ubt_session *s, struct body *b, uint64_t addr, uint64_t len)
+{
+	struct ubw_segment seg = { addr, len };
+	size_t need;
+
+	if (len == 0 || len > s->max_body)
+		return;
+	need = b->segs_len + sizeof(seg) + ALIGN8(len);
+	if (need > s->max_body || grow(&b->segs, &b->segs_cap, need))
+		return;
+	if (mem_read(s, b->segs + b->segs_len + sizeof(seg), addr, len))
+		return; /* unreadable: the daemon reports EFAULT, as the kernel would */
+	memcpy(b->segs + b->segs_len, &seg, sizeof(seg));
+	memset(b->segs + b->segs_len + sizeof(seg) + len, 0, ALIGN8(len) - len);
+	b->segs_len = need;
+	b->nsegments++;
+}
+
+/*
+ * Looks at one transaction of the write buffer: attaches the descriptors its
+ * objects name and, when it is small or the daemon cannot read us, its bytes.
+ */
+static void collect_transaction(const struct ubt_session *s, struct body *b,
+				const struct binder_transaction_data *tr, uint64_t sg_size)
+{
+	uint64_t payload = tr->data_size + tr->offsets_size + sg_size;
+	bool push = s->copy_mode == UBW_COPY_PUSH || payload <= s->max_inline;
+	uint64_t noffsets = tr->offsets_size / sizeof(binder_size_t);
+	struct {
+		uint64_t buffer;
+		uint64_t length;
+		bool ptr;
+	} *ptrs = NULL;
+	binder_size_t *offsets = NULL;
+
+	if (push) {
+		add_segment(s, b, tr->data.ptr.buffer, tr->data_size);
+		add_segment(s, b, tr->data.ptr.offsets, tr->offsets_size);
+	}
+	if (noffsets == 0 || noffsets > 65536)
+		return;
+	offsets = malloc(noffsets * sizeof(*offsets));
+	ptrs = calloc(noffsets, sizeof(*ptrs));
+	if (!offsets || !ptrs ||
+	    mem_read(s, offsets, tr->data.ptr.offsets, noffsets * sizeof(*offsets)))
+		goto out;
+	for (uint64_t i = 0; i < noffsets; i++) {
+		union {
+			struct binder_object_header hdr;
+			struct binder_fd_object fd;
+			struct binder_buffer_object bbo;
+			struct binder_fd_array_object fda;
+		} o;
+		uint64_t off = offsets[i];
+		size_t n;
+
+		if (off >= tr->data_size || tr->data_size - off < sizeof(o.hdr))
+			continue;
+		n = tr->data_size - off < sizeof(o) ? tr->data_size - off : sizeof(o);
+		memset(&o, 0, sizeof(o));
+		if (mem_read(s, &o, tr->data.ptr.buffer + off, n))
+			continue;
+		switch (o.hdr.type) {
+		case BINDER_TYPE_FD:
+			add_fd(b, o.fd.fd);
+			break;
+		case BINDER_TYPE_PTR:
+			ptrs[i].buffer = o.bbo.buffer;
+			ptrs[i].length = o.bbo.length;
+			ptrs[i].ptr = true;
+			if (push)
+				add_segment(s, b, o.bbo.buffer, o.bbo.length);
+			break;
+		case BINDER_TYPE_FDA:
+			if (o.fda.parent < i && ptrs[o.fda.parent].ptr &&
+			    o.fda.num_fds <= UBW_MAX_FDS &&
+			    o.fda.parent_offset <= ptrs[o.fda.parent].length) {
+				uint32_t fds[UBW_MAX_FDS];
+
+				if (mem_read(s, fds,
+					     ptrs[o.fda.parent].buffer + o.fda.parent_offset,
+					     o.fda.num_fds * sizeof(uint32_t)) == 0) {
+					for (uint64_t k = 0; k < o.fda.num_fds; k++)
+						add_fd(b, fds[k]);
+				}
+			}
+			break;
+		}
+	}
+out:
+	free(offsets);
+	free(ptrs);
+}
+
+/* Finds the transactions in the write buffer copy @w of @len bytes. */
+static void collect_commands(const struct ubt_session *s, struct body *b, const uint8_t *w,
+			     size_t len)
+{
+	size_t pos = 0;
+
+	while (len - pos >= sizeof(uint32_t)) {
+		uint32_t cmd;
+		size_t size;
+
+		memcpy(&cmd, w + pos, sizeof(cmd));
+		pos += sizeof(cmd);
+		if (_IOC_TYPE(cmd) != 'c')
+			return; /* unknown: the daemon says what the kernel says */
+		size = _IOC_SIZE(cmd);
+		if (len - pos < size)
+			return;
+		if (cmd == BC_TRANSACTION || cmd == BC_REPLY) {
+			struct binder_transaction_data tr;
+
+			memcpy(&tr, w + pos, sizeof(tr));
+			collect_transaction(s, b, &tr, 0);
+		} else if (cmd == BC_TRANSACTION_SG || cmd == BC_REPLY_SG) {
+			struct binder_transaction_data_sg tr;
+
+			memcpy(&tr, w + pos, sizeof(tr));
+			collect_transaction(s, b, &tr.transaction_data, tr.buffers_size);
+		}
+		pos += size;
+	}
+}
+
+/* Copies as much of [addr, addr + len) as is readable; returns the bytes copied. */
+static size_t read_prefix(const struct ubt_session *s, uint8_t *dst, uint64_t addr, size_t len)
+{
+	size_t done = 0;
+
+	if (mem_read(s, dst, addr, len) == 0)
+		return len;
+	/* Page by page: the kernel would process the readable commands first. */
+	while (done < len) {
+		uint64_t page_end = ((addr + done) | 4095) + 1;
+		size_t n = page_end - (addr + done);
+
+		if (n > len - done)
+			n = len - done;
+		if (mem_read(s, dst + done, addr + done, n))
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const struct body *b)
+{
+	const size_t first = UBW_MAX_MESSAGE - sizeof(*hdr);
+	const size_t more = UBW_MAX_MESSAGE - sizeof(struct ubw_write_read_more);
+	struct ubw_write_read_more mh = { .hdr = { UBW_WRITE_READ_MORE, 0 } };
+	size_t off, n;
+	int err;
+
+	n = b->len < first ? b->len : first;
+	{
+		struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { t->tx, n } };
+
+		err = send_packet(t->sock, iov, 2, b->fds, b->nfds);
+		if (err)
+			return err;
+	}
+	for (off = n; off < b->len; off += n) {
+		struct iovec iov[2];
+
+		n = b->len - off < more ? b->len - off : more;
+		iov[0] = (struct iovec){ &mh, sizeof(mh) };
+		iov[1] = (struct iovec){ t->tx + off, n };
+		err = send_packet(t->sock, iov, 2, NULL, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The daemon sent descriptors with the reply: tell it what numbers they got. */
+static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds)
+{
+	struct ubw_fd_fixup f = { .hdr = { UBW_FD_FIXUP, 0 }, .nfds = (uint32_t)nfds };
+	int32_t numbers[UBW_MAX_FDS];
+	struct iovec iov[2] = { { &f, sizeof(f) }, { numbers, nfds * sizeof(int32_t) } };
+	struct ubw_header reply;
+	ssize_t n;
+	int err;
+
+	for (size_t i = 0; i < nfds; i++)
+		numbers[i] = fds[i];
+	err = send_packet(t->sock, iov, 2, NULL, 0);
+	if (err)
+		return err;
+	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	if (n < 0)
+		return (int)n;
+	return reply.error;
+}
+
+int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
+		   bool nonblock)
+{
+	struct ubw_write_read hdr = { .hdr = { UBW_WRITE_READ, 0 } };
+	struct ubw_write_read_reply *reply;
+	int rfds[UBW_MAX_FDS];
+	size_t rnfds = 0;
+	struct body *b;
+	uint64_t write_len = 0;
+	size_t copied, at;
+	bool interrupted = false;
+	ssize_t n;
+	int err;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->t = t;
+	if (bwr->write_size > bwr->write_consumed)
+		write_len = bwr->write_size - bwr->write_consumed;
+	if (write_len > UINT32_MAX || write_len > s->max_body) {
+		free(b);
+		return -EFAULT; /* no kernel could read that much either */
+	}
+	err = grow(&t->tx, &t->tx_size, ALIGN8(write_len + UBW_MAX_OVERRUN) + 8);
+	if (err)
+		goto out;
+	copied = read_prefix(s, t->tx, bwr->write_buffer + bwr->write_consumed, write_len);
+	hdr.write_len = (uint32_t)copied;
+	/*
+	 * The kernel reads a truncated command's arguments past write_size; send
+	 * what lies there. Only untrusted callers can have truncated commands,
+	 * and only for them are reads past a buffer safe (-EFAULT, no crash).
+	 */
+	if (copied == write_len && write_len && !s->trusted && !self_vm_unavailable)
+		hdr.write_overrun = (uint32_t)read_prefix(
+			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
+	collect_commands(s, b, t->tx, copied);
+
+	at = ALIGN8(hdr.write_len + hdr.write_overrun);
+	err = grow(&t->tx, &t->tx_size, at + ALIGN8(b->nfds * sizeof(int32_t)) + b->segs_len);
+	if (err)
+		goto out;
+	memset(t->tx + hdr.write_len + hdr.write_overrun, 0,
+	       at - hdr.write_len - hdr.write_overrun);
+	memcpy(t->tx + at, b->fd_numbers, b->nfds * sizeof(int32_t));
+	memset(t->tx + at + b->nfds * sizeof(int32_t), 0,
+	       ALIGN8(b->nfds * sizeof(int32_t)) - b->nfds * sizeof(int32_t));
+	at += ALIGN8(b->nfds * sizeof(int32_t));
+	if (b->segs_len)
+		memcpy(t->tx + at, b->segs, b->segs_len);
+	b->len = at + b->segs_len;
+
+	hdr.write_size = bwr->write_size;
+	hdr.write_consumed = bwr->write_consumed;
+	hdr.read_size = bwr->read_size;
+	hdr.read_consumed = bwr->read_consumed;
+	hdr.body_size = b->len;
+	hdr.nfds = (uint32_t)b->nfds;
+	hdr.nsegments = b->nsegments;
+	hdr.flags = nonblock ? UBW_WR_NONBLOCK : 0;
+	err = send_request(t, &hdr, b);
+	if (err)
+		goto out;
+
+	for (;;) {
+		n = recv_packet(t->sock, t->rx, t->rx_size, rfds, &rnfds, !interrupted);
+		if (n != -EINTR)
+			break;
+		/* A signal: end the wait the way the kernel would, then take the answer. */
+		struct ubw_header intr = { UBW_INTERRUPT, 0 };
+		struct iovec iov = { &intr, sizeof(intr) };
+
+		interrupted = true;
+		err = send_packet(t->sock, &iov, 1, NULL, 0);
+		if (err)
+			goto out;
+	}
+	if (n < 0) {
+		err = (int)n;
+		goto out;
+	}
+	reply = (struct ubw_write_read_reply *)t->rx;
+	if ((size_t)n < sizeof(*reply) || reply->hdr.type != (UBW_WRITE_READ | UBW_REPLY)) {
+		err = -EPROTO;
+		goto close_received;
+	}
+	{
+		uint64_t read_len = reply->read_consumed - bwr->read_consumed;
+		const uint8_t *p = t->rx + sizeof(*reply);
+		const int32_t *close_list;
+
+		if (reply->read_consumed < bwr->read_consumed ||
+		    sizeof(*reply) + ALIGN8(read_len) + reply->nclose * sizeof(int32_t) >
+			    (size_t)n) {
+			err = -EPROTO;
+			goto close_received;
+		}
+		err = reply->hdr.error;
+		bwr->write_consumed = reply->write_consumed;
+		if (read_len && mem_write(s, bwr->read_buffer + bwr->read_consumed, p, read_len))
+			err = -EFAULT;
+		if (reply->flags & UBW_WRR_SPAWN_LOOPER_AT_0) {
+			uint32_t spawn = BR_SPAWN_LOOPER;
+
+			(void)mem_write(s, bwr->read_buffer, &spawn, sizeof(spawn));
+		}
+		bwr->read_consumed = reply->read_consumed;
+		close_list = (const int32_t *)(p + ALIGN8(read_len));
+		for (uint32_t i = 0; i < reply->nclose; i++)
+			close(close_list[i]);
+		if (reply->flags & UBW_WRR_FDS) {
+			int fixup_err = fd_fixup(t, rfds, rnfds);
+
+			if (fixup_err && !err)
+				err = fixup_err;
+			rnfds = 0; /* they are the caller's now */
+		}
+	}
+close_received:
+	for (size_t i = 0; i < rnfds; i++)
+		close(rfds[i]);
+out:
+	free(b->segs);
+	free(b);
+	return err;
+}
+
+/* --- other ioctls ----------------------------------------------------------- */
+
+/*
+ * The errno a bad argument pointer gives, per ioctl (kernel-facts.md 1): the
+ * driver reports copy failures of some arguments as EINVAL.
+ */
+static int arg_fault_errno(unsigned long cmd)
+{
+	switch (cmd) {
+	case BINDER_SET_MAX_THREADS:
+	case BINDER_VERSION:
+	case BINDER_SET_CONTEXT_MGR_EXT:
+		return -EINVAL;
+	default:
+		return -EFAULT;
+	}
+}
+
+/* Whether the driver reads the ioctl's argument at all. */
+static bool reads_arg(unsigned long cmd)
+{
+	return cmd != BINDER_SET_CONTEXT_MGR && cmd != BINDER_THREAD_EXIT &&
+	       cmd != BINDER_VERSION && (_IOC_DIR(cmd) & _IOC_WRITE);
+}
+
+int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long cmd, void *arg)
+{
+	struct {
+		struct ubw_ioctl io;
+		uint8_t arg[64];
+	} req = { 0 }, reply;
+	size_t size = _IOC_SIZE(cmd);
+	struct iovec iov = { &req, sizeof(req.io) + size };
+	ssize_t n;
+	int err;
+
+	if (size > sizeof(req.arg))
+		return -EINVAL;
+	req.io.hdr.type = UBW_IOCTL;
+	req.io.cmd = (uint32_t)cmd;
+	req.io.size = (uint32_t)size;
+	if (reads_arg(cmd) && size && mem_read(s, req.arg, (uintptr_t)arg, size))
+		return arg_fault_errno(cmd);
+	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	if (err)
+		return err;
+	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < sizeof(reply.io) || reply.io.hdr.type != (UBW_IOCTL | UBW_REPLY))
+		return -EPROTO;
+	if (reply.io.hdr.error == 0 && (_IOC_DIR(cmd) & _IOC_READ) && reply.io.size == size &&
+	    mem_write(s, (uintptr_t)arg, reply.arg, size))
+		return arg_fault_errno(cmd);
+	return reply.io.hdr.error;
+}
+
+/* --- the region --------------------------------------------------------------- */
+
+static int simple_request(struct ubt_thread *t, uint32_t type, uint64_t addr)
+{
+	struct ubw_mmap_done m = { .hdr = { type, 0 }, .addr = addr };
+	struct iovec iov = { &m, sizeof(m) };
+	struct ubw_header reply;
+	ssize_t n;
+	int err = send_packet(t->sock, &iov, 1, NULL, 0);
+
+	if (err)
+		return err;
+	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	if (n < 0)
+		return (int)n;
+	return reply.error;
+}
+
+int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr)
+{
+	struct ubw_mmap req = { .hdr = { UBW_MMAP, 0 }, .size = length };
+	struct iovec iov = { &req, sizeof(req) };
+	struct ubw_mmap_reply reply;
+	int fds[UBW_MAX_FDS];
+	size_t nfds = 0;
+	void *base, *map;
+	ssize_t n;
+	int err;
+
+	if (length == 0)
+		return -EINVAL;
+	/* Reserve the address range first: the daemon needs to know where it will be. */
+	base = mmap(hint, length, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : 0), -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	req.addr = (uint64_t)(uintptr_t)base;
+	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	if (err)
+		goto unreserve;
+	n = recv_packet(t->sock, &reply, sizeof(reply), fds, &nfds, false);
+	if (n < 0) {
+		err = (int)n;
+		goto unreserve;
+	}
+	if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_MMAP | UBW_REPLY)) {
+		err = -EPROTO;
+		goto close_fds;
+	}
+	if (reply.hdr.error || nfds != 1) {
+		err = reply.hdr.error ? reply.hdr.error : -EPROTO;
+		goto close_fds;
+	}
+	map = mmap(base, reply.size, PROT_READ, MAP_SHARED | MAP_FIXED, fds[0], 0);
+	if (map == MAP_FAILED) {
+		err = -errno;
+		simple_request(t, UBW_MMAP_DONE, 0);
+		goto close_fds;
+	}
+	/* The kernel's region is VM_DONTCOPY: a forked child does not inherit it. */
+	(void)madvise(map, reply.size, MADV_DONTFORK);
+	close(fds[0]);
+	err = simple_request(t, UBW_MMAP_DONE, req.addr);
+	if (err) {
+		munmap(base, length);
+		return err;
+	}
+	*addr = base;
+	return 0;
+close_fds:
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+unreserve:
+	if (!fixed)
+		munmap(base, length);
+	return err;
+}
+
+int ubt_munmap(struct ubt_thread *t, void *addr, size_t length)
+{
+	int err = simple_request(t, UBW_MUNMAP, (uint64_t)(uintptr_t)addr);
+
+	if (munmap(addr, length) < 0 && !err)
+		err = -errno;
+	return err;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of the ubinder wire protocol (src/wire/wire.h): what an
+ * open /dev/binder and its ioctls become. Internal to libubinder and the
+ * /dev/binder emulation; not a public header.
+ *
+ * A session is the open device (one Binder process); each client thread
+ * talks through its own struct ubt_thread. Functions return 0 or a negative
+ * errno, which is what the corresponding ioctl or mmap would fail with.
+ *
+ * Untrusted mode (the emulation): every pointer the caller passes is read and
+ * written with process_vm_readv/writev on ourselves, so a bad pointer gives
+ * -EFAULT as the kernel would, never a crash. Trusted mode (libubinder, whose
+ * pointers are its own) reads them directly.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/android/binder.h>
+
+#include "wire/wire.h"
+
+struct ubt_session {
+	int sock;    /* the session connection: closing it closes the device */
+	int poll_fd; /* readable while the process has work, or -1 */
+	uint8_t token[UBW_TOKEN_SIZE];
+	uint32_t copy_mode; /* enum ubw_copy_mode */
+	uint32_t max_inline;
+	uint64_t max_body;
+	pid_t daemon_pid;
+	char path[108];
+	bool trusted;
+};
+
+struct ubt_thread {
+	int sock;
+	uint8_t *rx; /* reply buffer */
+	size_t rx_size;
+	uint8_t *tx; /* request body buffer */
+	size_t tx_size;
+};
+
+/* The default socket of context @name: $XDG_RUNTIME_DIR/ubinder/NAME etc. */
+void ubt_default_socket(const char *context, char *buf, size_t size);
+
+/*
+ * open(): connects to @path and opens a Binder process. With @want_poll_fd
+ * the session gets an eventfd to poll. Errors: -ENOENT/-ECONNREFUSED when no
+ * daemon serves @path, -EPROTO for a protocol mismatch.
+ */
+int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted);
+void ubt_session_close(struct ubt_session *s);
+
+/* A connection for the calling thread. */
+int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s);
+void ubt_thread_close(struct ubt_thread *t);
+
+/* BINDER_WRITE_READ. @bwr is updated as the ioctl updates it, also on error. */
+int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
+		   bool nonblock);
+
+/* Any other Binder ioctl; @arg as the ioctl takes it. */
+int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long cmd, void *arg);
+
+/*
+ * mmap() of the device: maps the region read-only, @length bytes of address
+ * space (the region is at most the daemon's cap; the rest stays PROT_NONE).
+ * @hint and @fixed as mmap's addr and MAP_FIXED. *addr receives the mapping.
+ */
+int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr);
+/* munmap() of the region. */
+int ubt_munmap(struct ubt_thread *t, void *addr, size_t length);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+enum log_level log_threshold = LOG_LEVEL_NOTICE;
+
+static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
+
+int log_level_parse(const char *name)
+{
+	for (int i = 0; i < (int)(sizeof(level_names) / sizeof(level_names[0])); i++) {
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	}
+	if (name[0] >= '0' && name[0] <= '4' && name[1] == '\0')
+		return name[0] - '0';
+	return -1;
+}
+
+void log_write(enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (level > log_threshold)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line keeps lines whole when several processes share stderr. */
+	fprintf(stderr, "ubinderd: %s: %s\n", level_names[level], line);
+}

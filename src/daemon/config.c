@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/config.h"
+#include "ubinder-config.h"
+
+static const char usage[] =
+	"Usage: ubinderd [OPTION]...\n"
+	"The Android Binder IPC driver as a userspace daemon: Binder programs talk to it\n"
+	"through libubinder or the /dev/binder emulation (ubinder-run).\n"
+	"\n"
+	"  -s, --socket PATH       socket of the first context (default:\n"
+	"                          $XDG_RUNTIME_DIR/ubinder/binder, or /run/ubinder/binder for\n"
+	"                          root and /tmp/ubinder-UID/binder otherwise when\n"
+	"                          XDG_RUNTIME_DIR is unset); other contexts' sockets are\n"
+	"                          created beside it, named after the context\n"
+	"  -c, --context NAME      serve an independent Binder context NAME (repeatable;\n"
+	"                          default: binder). E.g. -c binder -c hwbinder -c vndbinder\n"
+	"  -m, --max-region SIZE   largest receive region per process (default 4M, the\n"
+	"                          kernel driver's cap; suffixes K, M, G)\n"
+	"      --max-lru-pages N   release unused installed pages above N (default: no limit)\n"
+	"      --max-threads N     Binder threads per process (default 4096)\n"
+	"      --copy-workers N    most copy worker threads (default 16)\n"
+	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
+	"  -h, --help              show this help and exit\n"
+	"  -V, --version           show the version and exit\n"
+	"\n"
+	"SIGTERM and SIGINT stop the daemon cleanly. ubinderctl inspects a running daemon.\n";
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	size_t v;
+
+	if (parse_size(s, &v) || v > 1000000)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static void default_socket_dir(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, size, "%s/ubinder", xdg);
+	else if (geteuid() == 0)
+		snprintf(buf, size, "/run/ubinder");
+	else
+		snprintf(buf, size, "/tmp/ubinder-%u", (unsigned)geteuid());
+}
+
+int config_parse(struct daemon_config *cfg, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "context", required_argument, NULL, 'c' },
+		{ "max-region", required_argument, NULL, 'm' },
+		{ "max-lru-pages", required_argument, NULL, 'L' },
+		{ "max-threads", required_argument, NULL, 'T' },
+		{ "copy-workers", required_argument, NULL, 'W' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_region = 4u << 20;
+	cfg->max_threads = 4096;
+	cfg->max_inline = 16384;
+	cfg->copy_workers = 16;
+	cfg->log_level = LOG_LEVEL_NOTICE;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:c:m:l:hV", options, NULL)) != -1) {
+		size_t size;
+
+		switch (opt) {
+		case 's':
+			if (strlen(optarg) >= sizeof(cfg->socket_path)) {
+				fprintf(stderr, "ubinderd: socket path too long: %s\n", optarg);
+				return -1;
+			}
+			strcpy(cfg->socket_path, optarg);
+			break;
+		case 'c':
+			if (cfg->ncontexts == DAEMON_MAX_CONTEXTS) {
+				fprintf(stderr, "ubinderd: at most %d contexts\n",
+					DAEMON_MAX_CONTEXTS);
+				return -1;
+			}
+			if (!optarg[0] || strchr(optarg, '/') || strlen(optarg) >= 32) {
+				fprintf(stderr, "ubinderd: bad context name: '%s'\n", optarg);
+				return -1;
+			}
+			for (size_t i = 0; i < cfg->ncontexts; i++) {
+				if (strcmp(cfg->contexts[i], optarg) == 0) {
+					fprintf(stderr, "ubinderd: context %s given twice\n",
+						optarg);
+					return -1;
+				}
+			}
+			cfg->contexts[cfg->ncontexts++] = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &size) || size < 4096 || size > ((size_t)4 << 30)) {
+				fprintf(stderr, "ubinderd: bad --max-region '%s' (4K to 4G)\n",
+					optarg);
+				return -1;
+			}
+			cfg->max_region = size;
+			break;
+		case 'L':
+			if (parse_size(optarg, &cfg->max_lru_pages)) {
+				fprintf(stderr, "ubinderd: bad --max-lru-pages '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'T':
+			if (parse_uint(optarg, &cfg->max_threads) || cfg->max_threads == 0) {
+				fprintf(stderr, "ubinderd: bad --max-threads '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'W':
+			if (parse_uint(optarg, &cfg->copy_workers) || cfg->copy_workers == 0 ||
+			    cfg->copy_workers > 256) {
+				fprintf(stderr, "ubinderd: bad --copy-workers '%s' (1 to 256)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'l':
+			cfg->log_level = log_level_parse(optarg);
+			if (cfg->log_level < 0) {
+				fprintf(stderr, "ubinderd: bad --log-level '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'V':
+			printf("ubinderd %s (Binder protocol %d)\n", UBINDER_VERSION, 8);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'ubinderd --help' for more information.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ubinderd: unexpected argument '%s'\nTry 'ubinderd --help'.\n",
+			argv[optind]);
+		return -1;
+	}
+	if (cfg->ncontexts == 0)
+		cfg->contexts[cfg->ncontexts++] = "binder";
+	if (cfg->socket_path[0]) {
+		char copy[sizeof(cfg->socket_path)];
+
+		strcpy(copy, cfg->socket_path);
+		snprintf(cfg->socket_dir, sizeof(cfg->socket_dir), "%s", dirname(copy));
+	} else {
+		default_socket_dir(cfg->socket_dir, sizeof(cfg->socket_dir));
+	}
+	return 0;
+}
+
+void config_socket_path(const struct daemon_config *cfg, size_t index, char *buf, size_t size)
+{
+	if (index == 0 && cfg->socket_path[0])
+		snprintf(buf, size, "%s", cfg->socket_path);
+	else
+		snprintf(buf, size, "%s/%s", cfg->socket_dir, cfg->contexts[index]);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* ubinderd's command line and defaults. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DAEMON_MAX_CONTEXTS 8
+
+struct daemon_config {
+	char socket_dir[108];			   /* where context sockets live */
+	char socket_path[108];			   /* --socket: first context's socket, or "" */
+	const char *contexts[DAEMON_MAX_CONTEXTS]; /* names; default: "binder" */
+	size_t ncontexts;
+	size_t max_region;    /* bytes; default 4 MiB, as the kernel caps it */
+	size_t max_lru_pages; /* 0: no budget */
+	unsigned int max_threads;
+	unsigned int max_inline;
+	unsigned int copy_workers; /* most copy worker threads */
+	int log_level;
+};
+
+/*
+ * Parses argv into @cfg. Returns 0 to run, 1 when --help or --version was
+ * printed (exit 0), -1 on a usage error (printed; exit 2).
+ */
+int config_parse(struct daemon_config *cfg, int argc, char **argv);
+
+/* The socket path of context @index into @buf. */
+void config_socket_path(const struct daemon_config *cfg, size_t index, char *buf, size_t size);

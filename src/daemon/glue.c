@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the wire and the driver core: decoding requests of thread
+ * connections into driver calls, and encoding the driver's completions into
+ * replies.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+#include "driver/fetch.h"
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void protocol_error(struct conn *conn, const char *what)
+{
+	log_notice("pid %d: protocol error: %s", conn->cred.pid, what);
+	daemon_defer_close(conn);
+}
+
+/* Largest body a request may have: twice the largest region, plus commands. */
+static uint64_t max_body(const struct daemon *d)
+{
+	return 2 * (uint64_t)d->cfg.max_region + (1u << 20);
+}
+
+/* Decodes a complete body and hands the request to the driver. */
+static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *hdr,
+				const uint8_t *body, const int *fds, size_t nfds)
+{
+	struct mem_segment stack_segs[16];
+	struct mem_segment *segs = stack_segs;
+	uint64_t size = hdr->body_size, off = 0;
+	struct bwr_request req = { 0 };
+
+	if (hdr->write_overrun > UBW_MAX_OVERRUN || hdr->nfds != nfds)
+		goto bad;
+	if ((uint64_t)hdr->write_len + hdr->write_overrun > size)
+		goto bad;
+	req.write = body;
+	req.write_len = hdr->write_len;
+	req.write_overrun = hdr->write_overrun;
+	off = UBW_ALIGN_UP((uint64_t)hdr->write_len + hdr->write_overrun);
+	if ((uint64_t)nfds * sizeof(int32_t) > size - (off > size ? size : off) || off > size)
+		goto bad;
+	req.sender_fds = (const int32_t *)(body + off);
+	off += UBW_ALIGN_UP(nfds * sizeof(int32_t));
+	if (hdr->nsegments > size / sizeof(struct ubw_segment))
+		goto bad;
+	if (hdr->nsegments > sizeof(stack_segs) / sizeof(stack_segs[0])) {
+		segs = malloc(hdr->nsegments * sizeof(*segs));
+		if (!segs)
+			goto bad;
+	}
+	for (uint32_t i = 0; i < hdr->nsegments; i++) {
+		struct ubw_segment seg;
+
+		if (off > size || size - off < sizeof(seg))
+			goto bad;
+		memcpy(&seg, body + off, sizeof(seg));
+		off += sizeof(seg);
+		if (seg.length > size - off)
+			goto bad;
+		segs[i].addr = seg.addr;
+		segs[i].length = seg.length;
+		segs[i].bytes = body + off;
+		off += UBW_ALIGN_UP(seg.length);
+	}
+	req.write_size = hdr->write_size;
+	req.write_consumed = hdr->write_consumed;
+	req.read_size = hdr->read_size;
+	req.read_consumed = hdr->read_consumed;
+	req.nonblock = hdr->flags & UBW_WR_NONBLOCK;
+	req.segments = segs;
+	req.nsegments = hdr->nsegments;
+	req.fds = fds;
+	req.nfds = nfds;
+	driver_write_read(conn->thread, &req);
+	if (segs != stack_segs)
+		free(segs);
+	return;
+bad:
+	if (segs != stack_segs)
+		free(segs);
+	close_fds(fds, nfds);
+	protocol_error(conn, "malformed UBW_WRITE_READ body");
+}
+
+void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr, size_t len,
+			    const int *fds, size_t nfds)
+{
+	const uint8_t *body = (const uint8_t *)(hdr + 1);
+	size_t have = len - sizeof(*hdr);
+	struct assembly *a;
+
+	if (conn->assembly || hdr->body_size > max_body(conn->daemon) || have > hdr->body_size) {
+		close_fds(fds, nfds);
+		protocol_error(conn, "UBW_WRITE_READ out of sequence or too large");
+		return;
+	}
+	if (have == hdr->body_size) {
+		write_read_dispatch(conn, hdr, body, fds, nfds);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a)
+		a->body = malloc(hdr->body_size);
+	if (a && nfds)
+		a->fds = malloc(nfds * sizeof(int));
+	if (!a || !a->body || (nfds && !a->fds)) {
+		if (a) {
+			free(a->body);
+			free(a);
+		}
+		close_fds(fds, nfds);
+		protocol_error(conn, "out of memory for a large request");
+		return;
+	}
+	a->hdr = *hdr;
+	memcpy(a->body, body, have);
+	a->have = have;
+	memcpy(a->fds, fds, nfds * sizeof(int));
+	a->nfds = nfds;
+	conn->assembly = a;
+}
+
+void glue_write_read_more(struct conn *conn, const uint8_t *body, size_t len)
+{
+	struct assembly *a = conn->assembly;
+
+	if (!a || len > a->hdr.body_size - a->have) {
+		protocol_error(conn, "unexpected UBW_WRITE_READ_MORE");
+		return;
+	}
+	memcpy(a->body + a->have, body, len);
+	a->have += len;
+	if (a->have < a->hdr.body_size)
+		return;
+	conn->assembly = NULL;
+	write_read_dispatch(conn, &a->hdr, a->body, a->fds, a->nfds);
+	free(a->fds);
+	free(a->body);
+	free(a);
+}
+
+static void write_read_done(void *conn_ptr, const struct bwr_result *r)
+{
+	static const uint8_t zeros[UBW_ALIGN];
+	struct conn *conn = conn_ptr;
+	struct ubw_write_read_reply reply = {
+		.hdr = { .type = UBW_WRITE_READ | UBW_REPLY, .error = r->error },
+		.write_consumed = r->write_consumed,
+		.read_consumed = r->read_consumed,
+		.nfds = (uint32_t)r->nfds,
+		.nclose = (uint32_t)r->nclose,
+	};
+	struct iovec iov[4];
+	int n = 0;
+
+	if (!conn)
+		return;
+	if (r->nfds)
+		reply.flags |= UBW_WRR_FDS;
+	if (r->spawn_looper_at_start)
+		reply.flags |= UBW_WRR_SPAWN_LOOPER_AT_0;
+	iov[n++] = (struct iovec){ &reply, sizeof(reply) };
+	if (r->read_len) {
+		iov[n++] = (struct iovec){ (void *)r->read, r->read_len };
+		if (UBW_ALIGN_UP(r->read_len) != r->read_len)
+			iov[n++] = (struct iovec){ (void *)zeros,
+						   UBW_ALIGN_UP(r->read_len) - r->read_len };
+	}
+	if (r->nclose)
+		iov[n++] = (struct iovec){ (void *)r->close_fds, r->nclose * sizeof(int32_t) };
+	conn_send(conn, iov, n, r->fds, r->nfds);
+}
+
+static void ioctl_done(void *conn_ptr, int error, const void *arg, size_t size)
+{
+	struct conn *conn = conn_ptr;
+	struct ubw_ioctl reply = { .hdr = { .type = UBW_IOCTL | UBW_REPLY, .error = error } };
+	struct iovec iov[2] = { { &reply, sizeof(reply) }, { (void *)arg, size } };
+
+	if (!conn)
+		return;
+	reply.size = (uint32_t)size;
+	conn_send(conn, iov, size ? 2 : 1, NULL, 0);
+}
+
+void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
+{
+	if (io->cmd == BINDER_THREAD_EXIT) {
+		struct proc *proc = conn->session->proc;
+		int err = 0;
+
+		driver_thread_detach(conn->thread);
+		/* The same client thread may come back: the kernel makes it a new thread. */
+		conn->thread = driver_thread_attach(proc, conn->tid, conn, &err);
+		ioctl_done(conn, 0, io + 1, io->size);
+		if (!conn->thread)
+			daemon_defer_close(conn);
+		return;
+	}
+	driver_ioctl(conn->thread, io->cmd, io + 1, io->size);
+}
+
+void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
+{
+	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_MMAP | UBW_REPLY } };
+	struct iovec iov = { &reply, sizeof(reply) };
+	uint64_t mapped = 0;
+	int fd = -1;
+
+	reply.hdr.error = driver_mmap(conn->thread, m->addr, m->size, &fd, &mapped);
+	reply.size = mapped;
+	conn_send(conn, &iov, 1, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A fetch job on a copy worker. */
+struct fetch_task {
+	struct copier_task task;
+	struct fetch_job *job;
+	struct daemon *daemon;
+};
+
+static void fetch_task_run(struct copier_task *task)
+{
+	struct fetch_task *ft = (struct fetch_task *)task;
+
+	fetch_job_run(ft->job, true);
+}
+
+static void fetch_task_done(struct copier_task *task)
+{
+	struct fetch_task *ft = (struct fetch_task *)task;
+
+	driver_fetch_done(ft->daemon->drv, ft->job);
+	free(ft);
+}
+
+static int fetch_start(void *daemon, struct fetch_job *job)
+{
+	struct daemon *d = daemon;
+	struct fetch_task *ft = calloc(1, sizeof(*ft));
+
+	if (!ft)
+		return -ENOMEM;
+	ft->task.run = fetch_task_run;
+	ft->task.done = fetch_task_done;
+	ft->job = job;
+	ft->daemon = d;
+	copier_submit(&d->copier, &ft->task);
+	return 0;
+}
+
+const struct driver_ops daemon_driver_ops = {
+	.write_read_done = write_read_done,
+	.ioctl_done = ioctl_done,
+	.fetch_start = fetch_start,
+	.poll_changed = session_poll_changed,
+};

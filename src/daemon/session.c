@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sessions: a Binder process as the daemon sees it. UBW_HELLO on a new
+ * connection opens one; UBW_ATTACH with its token adds a thread, verified to
+ * come from the same thread group. The process dies when the session
+ * connection closes or its pidfd reports that it exited.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/* Probing whether the daemon can read the client's memory, on a copy worker. */
+struct probe_task {
+	struct copier_task task;
+	struct session *session;
+	pid_t pid;
+	uint64_t addr;
+	uint64_t expected;
+	bool readable;
+	bool cancelled;
+};
+
+static void reply_hello(struct session *s);
+
+static int open_pidfd(struct conn *conn)
+{
+	socklen_t len = sizeof(int);
+	int fd = -1;
+
+	if (getsockopt(conn->src.fd, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0 && fd >= 0)
+		return fd;
+	/* Before Linux 6.5: racy against pid reuse, which the pidfd check after
+	 * every copy and the socket's own lifetime make harmless. */
+	fd = (int)syscall(SYS_pidfd_open, conn->cred.pid, 0);
+	return fd;
+}
+
+static void read_comm(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void read_seclabel(int sock, char *buf, size_t size)
+{
+	socklen_t len = (socklen_t)size - 1;
+
+	buf[0] = '\0';
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERSEC, buf, &len) < 0)
+		return;
+	buf[len] = '\0';
+}
+
+static void probe_run(struct copier_task *task)
+{
+	struct probe_task *p = (struct probe_task *)task;
+	uint64_t value = 0;
+	struct iovec local = { &value, sizeof(value) };
+	struct iovec remote = { (void *)(uintptr_t)p->addr, sizeof(value) };
+
+	p->readable = process_vm_readv(p->pid, &local, 1, &remote, 1, 0) == sizeof(value) &&
+		      value == p->expected;
+}
+
+static void probe_done(struct copier_task *task)
+{
+	struct probe_task *p = (struct probe_task *)task;
+	struct session *s = p->session;
+
+	if (!p->cancelled) {
+		s->id.can_read_memory = p->readable;
+		s->probe = NULL;
+		reply_hello(s);
+	}
+	free(p);
+}
+
+static void pidfd_handle(struct source *src, uint32_t events)
+{
+	struct session *s = (struct session *)((char *)src - offsetof(struct session, pidfd_src));
+
+	(void)events;
+	if (s->released)
+		return;
+	log_info("pid %d exited", s->id.pid);
+	session_release(s);
+}
+
+void session_hello(struct conn *conn, const struct ubw_hello *hello)
+{
+	struct daemon *d = conn->daemon;
+	struct session *s;
+	struct probe_task *p;
+
+	if (hello->magic != UBW_MAGIC || hello->version != UBW_PROTOCOL_VERSION) {
+		log_notice("pid %d: protocol version %u not supported", conn->cred.pid,
+			   hello->version);
+		struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, -EPROTO },
+					     .version = UBW_PROTOCOL_VERSION };
+		struct iovec iov = { &r, sizeof(r) };
+
+		conn_send(conn, &iov, 1, NULL, 0);
+		daemon_defer_close(conn);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	p = calloc(1, sizeof(*p));
+	if (!s || !p || getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token)) {
+		free(s);
+		free(p);
+		log_warning("pid %d: cannot open a session", conn->cred.pid);
+		daemon_defer_close(conn);
+		return;
+	}
+	s->daemon = d;
+	s->conn = conn;
+	s->listener = conn->listener;
+	s->hello = *hello;
+	s->poll_fd = -1;
+	LIST_INIT(&s->threads);
+	s->id.pid = conn->cred.pid;
+	s->id.euid = conn->cred.uid;
+	s->id.egid = conn->cred.gid;
+	s->pidfd_src.fd = open_pidfd(conn);
+	s->pidfd_src.handle = pidfd_handle;
+	s->id.pidfd = s->pidfd_src.fd;
+	read_comm(s->id.pid, s->id.comm, sizeof(s->id.comm));
+	read_seclabel(conn->src.fd, s->id.seclabel, sizeof(s->id.seclabel));
+	conn->session = s;
+	LIST_INSERT_HEAD(&d->sessions, s, daemon_entry);
+	if (s->pidfd_src.fd >= 0)
+		daemon_watch(d, &s->pidfd_src, EPOLLIN);
+
+	p->task.run = probe_run;
+	p->task.done = probe_done;
+	p->session = s;
+	p->pid = s->id.pid;
+	p->addr = hello->probe_addr;
+	p->expected = hello->probe_value;
+	s->probe = p;
+	copier_submit(&d->copier, &p->task);
+}
+
+static void reply_hello(struct session *s)
+{
+	struct daemon *d = s->daemon;
+	struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, 0 } };
+	struct iovec iov = { &r, sizeof(r) };
+
+	if (!s->conn) {
+		session_release(s);
+		return;
+	}
+	s->proc = driver_proc_open(d->drv, s->listener->context, &s->id, s);
+	if (!s->proc) {
+		r.hdr.error = -ENOMEM;
+		conn_send(s->conn, &iov, 1, NULL, 0);
+		daemon_defer_close(s->conn);
+		return;
+	}
+	if (s->hello.flags & UBW_HELLO_WANT_POLL_FD)
+		s->poll_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	r.version = UBW_PROTOCOL_VERSION;
+	r.copy_mode = s->id.can_read_memory ? UBW_COPY_READV : UBW_COPY_PUSH;
+	memcpy(r.token, s->token, sizeof(r.token));
+	r.max_inline = d->cfg.max_inline;
+	r.max_body = 2 * (uint64_t)d->cfg.max_region + (1u << 20);
+	log_info("%s: pid %d (%s) opened the device, copy mode %s", s->listener->path, s->id.pid,
+		 s->id.comm, s->id.can_read_memory ? "readv" : "push");
+	conn_send(s->conn, &iov, 1, s->poll_fd >= 0 ? &s->poll_fd : NULL, s->poll_fd >= 0 ? 1 : 0);
+}
+
+void session_attach(struct conn *conn, const struct ubw_attach *attach)
+{
+	struct daemon *d = conn->daemon;
+	struct ubw_attach_reply r = { .hdr = { UBW_ATTACH | UBW_REPLY, 0 } };
+	struct iovec iov = { &r, sizeof(r) };
+	struct session *s;
+	int err = 0;
+
+	if (attach->magic != UBW_MAGIC || attach->version != UBW_PROTOCOL_VERSION) {
+		r.hdr.error = -EPROTO;
+		goto out;
+	}
+	LIST_FOREACH(s, &d->sessions, daemon_entry)
+	{
+		if (!s->released && s->proc && s->listener == conn->listener &&
+		    memcmp(s->token, attach->token, sizeof(s->token)) == 0)
+			break;
+	}
+	/* The token is a capability, but only within the thread group that got it. */
+	if (!s || s->id.pid != conn->cred.pid) {
+		log_notice("pid %d: attach with a token that is not its own", conn->cred.pid);
+		r.hdr.error = -EPERM;
+		goto out;
+	}
+	conn->session = s;
+	conn->tid = (pid_t)attach->tid;
+	conn->thread = driver_thread_attach(s->proc, conn->tid, conn, &err);
+	if (!conn->thread) {
+		conn->session = NULL;
+		r.hdr.error = err;
+		goto out;
+	}
+	LIST_INSERT_HEAD(&s->threads, conn, session_entry);
+out:
+	conn_send(conn, &iov, 1, NULL, 0);
+	if (r.hdr.error)
+		daemon_defer_close(conn);
+}
+
+void session_poll_changed(void *session, bool readable)
+{
+	struct session *s = session;
+	uint64_t v = 1;
+
+	if (!s || s->poll_fd < 0 || s->poll_set == readable)
+		return;
+	s->poll_set = readable;
+	if (readable) {
+		if (write(s->poll_fd, &v, sizeof(v)) < 0)
+			log_warning("poll eventfd: %s", strerror(errno));
+	} else if (read(s->poll_fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+		log_warning("poll eventfd: %s", strerror(errno));
+	}
+}
+
+void session_release(struct session *s)
+{
+	struct daemon *d = s->daemon;
+	struct conn *conn;
+
+	if (s->released)
+		return;
+	s->released = true;
+	if (s->probe) {
+		/* The probe's completion frees it; the session must outlive it. */
+		s->probe->cancelled = true;
+		s->probe = NULL;
+	}
+	if (s->proc) {
+		/* As closing the device: waiting threads return first (binder_flush). */
+		driver_proc_flush(s->proc);
+		driver_flush(d->drv);
+		driver_proc_release(s->proc);
+		s->proc = NULL;
+	}
+	while ((conn = LIST_FIRST(&s->threads)) != NULL) {
+		LIST_REMOVE(conn, session_entry);
+		conn->thread = NULL;
+		conn->session = NULL;
+		daemon_defer_close(conn);
+	}
+	if (s->conn) {
+		s->conn->session = NULL;
+		daemon_defer_close(s->conn);
+		s->conn = NULL;
+	}
+	if (s->pidfd_src.fd >= 0) {
+		daemon_unwatch(d, &s->pidfd_src);
+		close(s->pidfd_src.fd);
+		s->pidfd_src.fd = -1;
+	}
+	if (s->poll_fd >= 0)
+		close(s->poll_fd);
+	s->poll_fd = -1;
+	LIST_REMOVE(s, daemon_entry);
+	daemon_bury(d, s);
+}
+
+void session_conn_closed(struct conn *conn)
+{
+	struct session *s = conn->session;
+
+	if (!s)
+		return;
+	if (conn->role == CONN_SESSION) {
+		s->conn = NULL;
+		conn->session = NULL;
+		session_release(s);
+		return;
+	}
+	/* A thread connection: that thread exits. */
+	LIST_REMOVE(conn, session_entry);
+	if (conn->thread)
+		driver_thread_detach(conn->thread);
+	conn->thread = NULL;
+	conn->session = NULL;
+}

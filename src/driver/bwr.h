@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BINDER_WRITE_READ as a state machine (entities.h: struct bwr_state): the
+ * write part runs the commands (command.c) and may suspend on a fetch job;
+ * the read part fills the thread's read buffer with work, or waits for work
+ * until a wakeup (thread_wakeup, then driver_flush) or a signal.
+ */
+#pragma once
+
+#include "driver/entities.h"
+
+/* Runs (or resumes) the write part, then the read part. */
+void bwr_run(struct thread *thread);
+
+/* Copies the request's transient data (commands, segments) into thread-owned memory. */
+int bwr_make_owned(struct thread *thread);
+
+/* Frees what the request owns and closes its descriptors. */
+void bwr_discard(struct thread *thread);
+
+/* Fills the read of a woken thread, or lets it wait again. */
+void bwr_woken(struct thread *thread);
+
+/* Queues fd numbers the client must close before it returns (freed fd arrays). */
+void bwr_close_after_free(struct thread *thread, const int32_t *fds, size_t n);
+
+/* A BINDER_FREEZE waits for @proc's transactions to drain: re-check it. */
+void bwr_frozen_check(struct proc *proc);
+
+/* Runs the commands of the write buffer from the current position (command.c). */
+int command_run(struct thread *thread, bool *suspended);

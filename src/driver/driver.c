@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "driver/bwr.h"
+#include "driver/node.h"
+#include "driver/proc.h"
+#include "driver/thread.h"
+#include "driver/transaction.h"
+#include "driver/txn_buffer.h"
+#include "wire/wire.h"
+
+uint64_t driver_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
+			  void *daemon)
+{
+	struct driver *drv = calloc(1, sizeof(*drv));
+
+	if (!drv)
+		return NULL;
+	drv->config = *config;
+	drv->ops = ops;
+	drv->daemon = daemon;
+	TAILQ_INIT(&drv->contexts);
+	TAILQ_INIT(&drv->procs);
+	LIST_INIT(&drv->dead_nodes);
+	TAILQ_INIT(&drv->wake_list);
+	page_lru_init(&drv->lru);
+	drv->read_buf = malloc(UBW_MAX_READ_SIZE);
+	drv->out_fds = malloc(UBW_MAX_FDS * sizeof(int));
+	if (!drv->read_buf || !drv->out_fds)
+		return driver_free(drv);
+	return drv;
+}
+
+struct driver *driver_free(struct driver *drv)
+{
+	struct context *ctx;
+	struct proc *proc, *next;
+
+	if (!drv)
+		return NULL;
+	TAILQ_FOREACH_SAFE(proc, &drv->procs, driver_entry, next)
+	driver_proc_release(proc);
+	/* Procs still held by fetch jobs are the daemon's to drain first. */
+	while ((ctx = TAILQ_FIRST(&drv->contexts)) != NULL) {
+		TAILQ_REMOVE(&drv->contexts, ctx, entry);
+		free(ctx);
+	}
+	page_lru_deinit(&drv->lru);
+	free(drv->read_buf);
+	free(drv->out_fds);
+	free(drv);
+	return NULL;
+}
+
+struct context *driver_add_context(struct driver *drv, const char *name)
+{
+	struct context *ctx;
+
+	if (strlen(name) >= sizeof(ctx->name))
+		return NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->driver = drv;
+	strcpy(ctx->name, name);
+	TAILQ_INIT(&ctx->procs);
+	TAILQ_INSERT_TAIL(&drv->contexts, ctx, entry);
+	return ctx;
+}
+
+const char *context_name(const struct context *ctx)
+{
+	return ctx->name;
+}
+
+struct thread *driver_thread_attach(struct proc *proc, pid_t tid, void *conn, int *error)
+{
+	struct thread *thread;
+
+	*error = 0;
+	if (proc->is_dead) {
+		*error = -ESRCH;
+		return NULL;
+	}
+	if (proc->driver->config.max_threads &&
+	    proc->nthreads >= proc->driver->config.max_threads) {
+		log_notice("%s: proc %d: too many threads (%u)", proc->context->name, proc->id.pid,
+			   proc->nthreads);
+		*error = -EAGAIN;
+		return NULL;
+	}
+	thread = thread_new(proc, tid, conn);
+	if (!thread)
+		*error = -ENOMEM;
+	return thread;
+}
+
+void driver_thread_detach(struct thread *thread)
+{
+	if (thread->is_dead)
+		return;
+	thread->conn = NULL;
+	thread_release(thread);
+}
+
+void driver_fetch_done(struct driver *drv, struct fetch_job *job)
+{
+	struct thread *thread = transaction_job_thread(job);
+
+	(void)drv;
+	thread_inc_tmpref(thread);
+	transaction_fetch_done(job);
+	if (!thread->is_dead && thread->bwr.phase == BWR_WRITING) {
+		thread->bwr.phase = BWR_IDLE;
+		bwr_run(thread);
+	}
+	thread_dec_tmpref(thread);
+}
+
+void driver_flush(struct driver *drv)
+{
+	struct thread *thread;
+
+	while ((thread = TAILQ_FIRST(&drv->wake_list)) != NULL) {
+		TAILQ_REMOVE(&drv->wake_list, thread, wake_entry);
+		thread->on_wake_list = false;
+		bwr_woken(thread);
+	}
+}
+
+size_t driver_shrink(struct driver *drv, size_t pages)
+{
+	size_t released = page_lru_shrink(&drv->lru, pages);
+	struct proc *proc;
+
+	if (pages != SIZE_MAX)
+		return released;
+	/*
+	 * Everything: also punch the non-active ranges the allocator believes
+	 * free, since a client reading a hole through its mapping makes shmem
+	 * allocate a page there (docs/conformance.md).
+	 */
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
+	{
+		struct page_range r;
+		size_t from = 0;
+
+		if (!proc->alloc.lru || proc->is_dead)
+			continue;
+		while (range_alloc_next_inactive(&proc->alloc, from, &r)) {
+			if (region_release(&proc->region, r.first, r.count) == 0) {
+				range_alloc_pages_released(&proc->alloc, r);
+				drv->stats.holes_punched++;
+			}
+			from = r.first + r.count;
+		}
+	}
+	return released;
+}

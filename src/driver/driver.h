@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Binder driver core: processes, threads, nodes, references,
+ * transactions and buffers, with the kernel driver's observable behaviour.
+ *
+ * It knows nothing of sockets or event loops. The daemon feeds it decoded
+ * requests (a BINDER_WRITE_READ, an ioctl, a map, a thread or process going
+ * away) and the core asks the daemon, through struct driver_ops, to carry out
+ * what it cannot do itself: send a completed reply, read sender memory on a
+ * worker, make a process's poll descriptor readable.
+ *
+ * Everything here runs on the daemon's one event-loop thread, except the body
+ * of a fetch job (fetch.h), which runs on a copy worker and touches only the
+ * job and the target's region memory.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct driver;
+struct context;
+struct proc;
+struct thread;
+struct fetch_job;
+
+struct driver_config {
+	size_t max_region_size;	  /* cap of a process's region; kernel: 4 MiB */
+	size_t max_lru_pages;	  /* shrink above this many lru pages; 0: no budget */
+	unsigned int max_threads; /* thread connections per process */
+	unsigned int max_inline;  /* payload bytes a client pushes inline */
+};
+
+/* Who opened a Binder process: stamped by the daemon, never from the client. */
+struct proc_identity {
+	pid_t pid;  /* thread group id, in the daemon's pid namespace */
+	uid_t euid; /* effective uid at open, as the kernel captures it */
+	gid_t egid;
+	int pidfd;	      /* owned by the caller, outlives the process; -1 if none */
+	bool can_read_memory; /* process_vm_readv works on it */
+	char comm[16];
+	char seclabel[256]; /* the peer's security label (SO_PEERSEC), or "" */
+};
+
+/* Inline sender memory that came with a request: a copy of [addr, addr + length). */
+struct mem_segment {
+	uint64_t addr;
+	uint64_t length;
+	const uint8_t *bytes;
+};
+
+/* A decoded UBW_WRITE_READ. The core copies what it keeps. */
+struct bwr_request {
+	const uint8_t *write; /* the unconsumed part of the write buffer */
+	size_t write_len;
+	size_t write_overrun; /* client bytes past the buffer that follow write[] */
+	uint64_t write_size;  /* binder_write_read fields on entry */
+	uint64_t write_consumed;
+	uint64_t read_size;
+	uint64_t read_consumed;
+	bool nonblock;
+	const struct mem_segment *segments;
+	size_t nsegments;
+	/* Descriptors that came with the request (SCM_RIGHTS): the core takes
+	 * ownership of fds[], and sender_fds[i] is the number fds[i] has in the
+	 * sender. */
+	const int *fds;
+	const int32_t *sender_fds;
+	size_t nfds;
+};
+
+/* The outcome of a BINDER_WRITE_READ, for the reply. Valid during the call. */
+struct bwr_result {
+	int error; /* the ioctl's return value: 0 or a negative errno */
+	uint64_t write_consumed;
+	uint64_t read_consumed;
+	const uint8_t *read; /* bytes the read produced */
+	size_t read_len;
+	/* Descriptors to send with the reply (the core closes them afterwards);
+	 * the client answers with their numbers (driver_fd_fixup). */
+	const int *fds;
+	size_t nfds;
+	const int32_t *close_fds; /* for the client to close before returning */
+	size_t nclose;
+	bool spawn_looper_at_start; /* BR_SPAWN_LOOPER at offset 0 of the read buffer */
+};
+
+struct driver_ops {
+	/* The pending BINDER_WRITE_READ of the thread on @conn completed. */
+	void (*write_read_done)(void *conn, const struct bwr_result *result);
+	/* The pending ioctl of the thread on @conn completed. */
+	void (*ioctl_done)(void *conn, int error, const void *arg, size_t size);
+	/* Run @job on a copy worker, then call driver_fetch_done() on the loop.
+	 * Returns 0, or -ENOMEM when it cannot (the transaction then fails). */
+	int (*fetch_start)(void *daemon, struct fetch_job *job);
+	/* The process on @session has work to read (readable) or not. */
+	void (*poll_changed)(void *session, bool readable);
+};
+
+struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
+			  void *daemon);
+/* Releases every process and context. Returns NULL. */
+struct driver *driver_free(struct driver *drv);
+
+/* A Binder device: an independent context with its own context manager. */
+struct context *driver_add_context(struct driver *drv, const char *name);
+const char *context_name(const struct context *ctx);
+
+/* --- processes and threads ----------------------------------------------- */
+
+/* open() of the device. @session is the daemon's, passed back in ops. */
+struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
+			      const struct proc_identity *id, void *session);
+
+/*
+ * The device was closed (binder_flush): every thread waiting in a read
+ * returns at the next driver_flush().
+ */
+void driver_proc_flush(struct proc *proc);
+
+/* The last reference to the open device went away, or the process exited. */
+void driver_proc_release(struct proc *proc);
+
+pid_t proc_pid(const struct proc *proc);
+const struct proc_identity *proc_identity(const struct proc *proc);
+struct context *proc_context(const struct proc *proc);
+
+/*
+ * A client thread attached (its own connection, @conn). Returns NULL with
+ * -EAGAIN in *error above the per-process thread limit.
+ */
+struct thread *driver_thread_attach(struct proc *proc, pid_t tid, void *conn, int *error);
+
+/* The thread's connection closed: BINDER_THREAD_EXIT. */
+void driver_thread_detach(struct thread *thread);
+
+/* --- requests from a thread ---------------------------------------------- */
+
+/* BINDER_WRITE_READ. Completes through ops->write_read_done, maybe later. */
+void driver_write_read(struct thread *thread, const struct bwr_request *request);
+
+/* A signal interrupted the client's wait: end a blocked read with -EINTR. */
+void driver_interrupt(struct thread *thread);
+
+/* The numbers the descriptors of the last reply got in the client. */
+int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count);
+
+/*
+ * Any other Binder ioctl (cmd from <linux/android/binder.h>). @arg holds
+ * _IOC_SIZE(cmd) bytes. Completes through ops->ioctl_done, maybe later
+ * (BINDER_FREEZE waits for pending transactions).
+ */
+void driver_ioctl(struct thread *thread, uint32_t cmd, const void *arg, size_t size);
+
+/*
+ * mmap of the device by the process: creates the region (size capped).
+ * Returns 0 and an O_RDONLY descriptor (caller closes it) and the size to
+ * map, or the errno mmap would fail with.
+ */
+int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, uint64_t *mapped);
+/* The client mapped the region at @addr: transactions can reach it now. */
+int driver_mmap_done(struct thread *thread, uint64_t addr);
+/* The client unmapped the region. */
+int driver_munmap(struct thread *thread, uint64_t addr);
+
+/* A fetch job finished on its worker (back on the event loop). */
+void driver_fetch_done(struct driver *drv, struct fetch_job *job);
+
+/* Deferred work: fill the reads of woken threads. Call after each event. */
+void driver_flush(struct driver *drv);
+
+/* Timers (BINDER_FREEZE timeouts): whether any runs, and expiry processing. */
+bool driver_has_timers(const struct driver *drv);
+void driver_tick(struct driver *drv, uint64_t now_ms);
+/* CLOCK_MONOTONIC in milliseconds, the clock of driver_tick. */
+uint64_t driver_now_ms(void);
+
+/* --- administration ------------------------------------------------------ */
+
+/* Releases up to @pages lru pages (SIZE_MAX: all); returns how many. */
+size_t driver_shrink(struct driver *drv, size_t pages);
+
+/* Text dumps in the spirit of the kernel's binder debugfs files. */
+void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid);
+void driver_dump_stats(struct driver *drv, FILE *out);
+void driver_dump_transactions(struct driver *drv, FILE *out);

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Text dumps in the spirit of the kernel's binder debugfs files (state,
+ * stats, transactions), plus ubinder's own counters: copy paths, ignored
+ * commands, reclaim.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "driver/node.h"
+#include "driver/proc.h"
+#include "driver/ref.h"
+#include "driver/txn_buffer.h"
+
+static const char *const bc_names[STATS_BC_COUNT] = {
+	"BC_TRANSACTION",
+	"BC_REPLY",
+	"BC_ACQUIRE_RESULT",
+	"BC_FREE_BUFFER",
+	"BC_INCREFS",
+	"BC_ACQUIRE",
+	"BC_RELEASE",
+	"BC_DECREFS",
+	"BC_INCREFS_DONE",
+	"BC_ACQUIRE_DONE",
+	"BC_ATTEMPT_ACQUIRE",
+	"BC_REGISTER_LOOPER",
+	"BC_ENTER_LOOPER",
+	"BC_EXIT_LOOPER",
+	"BC_REQUEST_DEATH_NOTIFICATION",
+	"BC_CLEAR_DEATH_NOTIFICATION",
+	"BC_DEAD_BINDER_DONE",
+	"BC_TRANSACTION_SG",
+	"BC_REPLY_SG",
+};
+
+static const char *const br_names[STATS_BR_COUNT] = {
+	"BR_ERROR",
+	"BR_OK",
+	"BR_TRANSACTION",
+	"BR_REPLY",
+	"BR_ACQUIRE_RESULT",
+	"BR_DEAD_REPLY",
+	"BR_TRANSACTION_COMPLETE",
+	"BR_INCREFS",
+	"BR_ACQUIRE",
+	"BR_RELEASE",
+	"BR_DECREFS",
+	"BR_ATTEMPT_ACQUIRE",
+	"BR_NOOP",
+	"BR_SPAWN_LOOPER",
+	"BR_FINISHED",
+	"BR_DEAD_BINDER",
+	"BR_CLEAR_DEATH_NOTIFICATION_DONE",
+	"BR_FAILED_REPLY",
+	"BR_FROZEN_REPLY",
+	"BR_ONEWAY_SPAM_SUSPECT",
+};
+
+static void dump_node(FILE *out, const struct node *node)
+{
+	const struct ref *ref;
+	int count = 0;
+
+	LIST_FOREACH(ref, &node->refs, node_entry)
+	count++;
+	fprintf(out,
+		"  node %" PRIu64 ": u%016" PRIx64 " c%016" PRIx64
+		" hs %d hw %d ls %d lw %d is %d iw %d tr %d",
+		node->debug_id, node->ptr, node->cookie, node->has_strong_ref, node->has_weak_ref,
+		node->local_strong_refs, node->local_weak_refs, node->internal_strong_refs, count,
+		node->tmp_refs);
+	if (count) {
+		fprintf(out, " proc");
+		LIST_FOREACH(ref, &node->refs, node_entry)
+		fprintf(out, " %d", ref->proc->id.pid);
+	}
+	fprintf(out, "\n");
+}
+
+static void dump_proc(FILE *out, struct proc *proc)
+{
+	const struct thread *thread;
+	struct node *node;
+	struct ref *ref;
+	struct range_alloc_stats as = { 0 };
+
+	fprintf(out, "proc %d\ncontext %s\n", proc->id.pid, proc->context->name);
+	fprintf(out, "  comm %s euid %u copy %s map %s\n", proc->id.comm, (unsigned)proc->id.euid,
+		proc->id.can_read_memory ? "readv" : "push",
+		proc->map == MAP_READY	   ? "ready"
+		: proc->map == MAP_PENDING ? "pending"
+		: proc->map == MAP_GONE	   ? "unmapped"
+					   : "none");
+	TAILQ_FOREACH(thread, &proc->threads, proc_entry)
+	{
+		int tr = 0;
+
+		for (const struct transaction *t = thread->transaction_stack; t;
+		     t = t->to_thread == thread ? t->to_parent : t->from_parent)
+			tr++;
+		fprintf(out, "  thread %d: l %02x need_return %d tr %d\n", thread->tid,
+			thread->looper, thread->looper_need_return, tr);
+	}
+	RB_FOREACH(node, node_tree, &proc->nodes)
+	dump_node(out, node);
+	RB_FOREACH(ref, ref_desc_tree, &proc->refs_by_desc)
+	{
+		fprintf(out, "  ref %" PRIu64 ": desc %u %snode %" PRIu64 " s %d w %d d %s\n",
+			ref->debug_id, ref->desc, ref->node->proc ? "" : "dead ",
+			ref->node->debug_id, ref->strong, ref->weak, ref->death ? "yes" : "no");
+	}
+	if (proc->alloc.lru) {
+		for (const struct range_buffer *rb = range_alloc_first_buffer(&proc->alloc); rb;
+		     rb = range_alloc_next_buffer(&proc->alloc, rb)) {
+			fprintf(out, "  buffer: %zu size %zu:%zu:%zu %s%s\n", rb->offset,
+				rb->data_size, rb->offsets_size, rb->extra_size,
+				rb->state == RANGE_BUFFER_DELIVERED ? "delivered" : "active",
+				rb->async ? " async" : "");
+		}
+		range_alloc_get_stats(&proc->alloc, &as);
+	}
+	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
+	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
+	fprintf(out, "  buffers: %zu\n", as.buffers);
+	fprintf(out, "  free async space: %zu\n", as.free_async_space);
+	fprintf(out, "  requested threads: %u+%u/%u\n", proc->requested_threads,
+		proc->requested_threads_started, proc->max_threads);
+	fprintf(out, "  outstanding transactions: %d\n", proc->outstanding_txns);
+	for (int i = 0; i < IGNORED_COUNT; i++) {
+		if (proc->stats.ignored[i])
+			fprintf(out, "  ignored %s: %" PRIu64 "\n", ignored_kind_names[i],
+				proc->stats.ignored[i]);
+	}
+}
+
+void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
+{
+	const struct node *node;
+	struct proc *proc;
+
+	fprintf(out, "binder state:\n");
+	if (only_pid <= 0 && !LIST_EMPTY(&drv->dead_nodes)) {
+		fprintf(out, "dead nodes:\n");
+		LIST_FOREACH(node, &drv->dead_nodes, dead_entry)
+		dump_node(out, node);
+	}
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
+	{
+		if (proc->is_dead || (only_pid > 0 && proc->id.pid != only_pid))
+			continue;
+		dump_proc(out, proc);
+	}
+}
+
+void driver_dump_stats(struct driver *drv, FILE *out)
+{
+	const struct driver_stats *s = &drv->stats;
+	const struct proc *proc;
+	size_t procs = 0, threads = 0, active = 0, lru = 0, free_pages = 0, buffers = 0;
+
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
+	{
+		struct range_alloc_stats as;
+
+		if (proc->is_dead)
+			continue;
+		procs++;
+		threads += proc->nthreads;
+		if (proc->alloc.lru) {
+			range_alloc_get_stats(&proc->alloc, &as);
+			active += as.pages_active;
+			lru += as.pages_lru;
+			free_pages += as.pages_free;
+			buffers += as.buffers;
+		}
+	}
+	fprintf(out, "procs: %zu\nthreads: %zu\nbuffers: %zu\n", procs, threads, buffers);
+	fprintf(out, "pages: %zu:%zu:%zu\n", active, lru, free_pages);
+	fprintf(out, "lru pages: %zu\n", drv->lru.pages);
+	for (int i = 0; i < STATS_BC_COUNT; i++) {
+		if (s->bc[i])
+			fprintf(out, "%s: %" PRIu64 "\n", bc_names[i], s->bc[i]);
+	}
+	for (int i = 0; i < STATS_BR_COUNT; i++) {
+		if (s->br[i])
+			fprintf(out, "%s: %" PRIu64 "\n", br_names[i], s->br[i]);
+	}
+	fprintf(out, "proc: active %" PRIu64 " total %" PRIu64 "\n",
+		s->procs_created - s->procs_deleted, s->procs_created);
+	fprintf(out, "thread: active %" PRIu64 " total %" PRIu64 "\n",
+		s->threads_created - s->threads_deleted, s->threads_created);
+	fprintf(out, "node: active %" PRIu64 " total %" PRIu64 "\n",
+		s->nodes_created - s->nodes_deleted, s->nodes_created);
+	fprintf(out, "ref: active %" PRIu64 " total %" PRIu64 "\n",
+		s->refs_created - s->refs_deleted, s->refs_created);
+	fprintf(out, "death: active %" PRIu64 " total %" PRIu64 "\n",
+		s->deaths_created - s->deaths_deleted, s->deaths_created);
+	fprintf(out, "transaction: active %" PRIu64 " total %" PRIu64 "\n",
+		s->transactions_created - s->transactions_deleted, s->transactions_created);
+	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);
+	fprintf(out, "copies inline: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_INLINE],
+		s->copy_bytes[COPY_INLINE]);
+	fprintf(out, "copies readv: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_READV],
+		s->copy_bytes[COPY_READV]);
+	fprintf(out, "push-mode procs: %" PRIu64 "\n", s->push_mode_procs);
+	fprintf(out, "pages installed: %" PRIu64 "\n", s->pages_installed);
+	fprintf(out, "install failures: %" PRIu64 "\n", s->install_failures);
+	fprintf(out, "shrink on install failure: %" PRIu64 "\n", s->shrink_on_install_failure);
+	fprintf(out, "pages reclaimed: %" PRIu64 "\n", s->pages_reclaimed);
+	fprintf(out, "holes punched: %" PRIu64 "\n", s->holes_punched);
+	for (int i = 0; i < IGNORED_COUNT; i++)
+		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);
+}
+
+static void dump_transaction(FILE *out, const char *prefix, const struct transaction *t)
+{
+	fprintf(out, "    %s %" PRIu64 ": from %d:%d to %d:%d code %x flags %x", prefix,
+		t->debug_id, t->from ? t->from->proc->id.pid : 0, t->from ? t->from->tid : 0,
+		t->to_proc ? t->to_proc->id.pid : 0, t->to_thread ? t->to_thread->tid : 0, t->code,
+		t->flags);
+	if (t->buffer)
+		fprintf(out, " size %zu:%zu", t->buffer->range->data_size,
+			t->buffer->range->offsets_size);
+	fprintf(out, "\n");
+}
+
+void driver_dump_transactions(struct driver *drv, FILE *out)
+{
+	const struct proc *proc;
+
+	fprintf(out, "binder transactions:\n");
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
+	{
+		const struct thread *thread;
+		const struct work *w;
+
+		if (proc->is_dead)
+			continue;
+		fprintf(out, "proc %d (%s)\n", proc->id.pid, proc->context->name);
+		TAILQ_FOREACH(thread, &proc->threads, proc_entry)
+		{
+			const struct transaction *t = thread->transaction_stack;
+
+			if (!t)
+				continue;
+			fprintf(out, "  thread %d:\n", thread->tid);
+			while (t) {
+				if (t->from == thread) {
+					dump_transaction(out, "outgoing transaction", t);
+					t = t->from_parent;
+				} else {
+					dump_transaction(out, "incoming transaction", t);
+					t = t->to_parent;
+				}
+			}
+		}
+		TAILQ_FOREACH(w, &proc->todo.items, entry)
+		{
+			if (w->type == WORK_TRANSACTION)
+				dump_transaction(
+					out, "pending transaction",
+					(const struct transaction *)((const char *)w -
+								     offsetof(struct transaction,
+									      work)));
+		}
+	}
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver core's entities and the invariants that tie them together.
+ * Behaviour lives in one file per concept (proc.c, thread.c, node.c, ref.c,
+ * transaction.c, ...); this header only declares the data, because the
+ * entities point at each other.
+ *
+ * Ownership and lifetime (single-threaded: the event loop owns all of it):
+ *   driver   owns contexts, procs (alive or dying), dead nodes.
+ *   proc     owns its threads, nodes, refs, region and buffers, and the work
+ *            on its todo and delivered_death lists.
+ *   thread   owns its todo work and its two error work items.
+ *   node     is owned by its proc while the proc lives, then by the driver's
+ *            dead_nodes list until nothing references it.
+ *   ref      is owned by its proc; it holds its node (counts below).
+ *   transaction  is owned by whichever list or stack holds it: the target's
+ *            todo (queued), the target thread's stack (delivered, sync), or
+ *            freed at once (delivered oneway or reply).
+ *   txn_buffer   is owned by the target proc's allocator record until freed.
+ * A struct with tmp_ref > 0 outlives its owner's release: fetch jobs on
+ * workers hold such references.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <bsd/sys/queue.h>
+#include <bsd/sys/tree.h>
+#include <linux/android/binder.h>
+
+#include "alloc/range_alloc.h"
+#include "driver/driver.h"
+#include "driver/stats.h"
+#include "driver/work.h"
+#include "region/region.h"
+
+struct transaction;
+struct txn_buffer;
+struct fetch_job;
+
+/* --- nodes --------------------------------------------------------------- */
+
+/*
+ * A Binder object living in its owner process, named there by ptr/cookie.
+ * Reference counts, as the kernel keeps them:
+ *   internal_strong_refs  refs in other procs holding a strong count (one per ref)
+ *   local_strong_refs     strong counts held inside the driver (buffers in
+ *                         flight, the context manager, an unacknowledged
+ *                         BR_ACQUIRE)
+ *   local_weak_refs       the same for weak counts
+ *   refs                  every ref to the node (a weak reference each)
+ *   tmp_refs              temporary holds while the node is in use
+ * has_strong_ref/has_weak_ref: the owner was told (BR_ACQUIRE/BR_INCREFS) and
+ * not yet told otherwise; pending_*: the owner has not acknowledged yet.
+ * work is queued (WORK_NODE) on a todo list whenever those must change.
+ */
+struct node {
+	uint64_t debug_id;
+	struct driver *driver;
+	struct proc *proc;	     /* owner; NULL once the owner died */
+	RB_ENTRY(node) by_ptr;	     /* in proc->nodes while proc != NULL */
+	LIST_ENTRY(node) dead_entry; /* on driver->dead_nodes once the owner died */
+	bool on_dead_list;
+	uint64_t ptr;
+	uint64_t cookie;
+	struct work work;
+	LIST_HEAD(, ref) refs;
+	int internal_strong_refs;
+	int local_strong_refs;
+	int local_weak_refs;
+	int tmp_refs;
+	bool has_strong_ref;
+	bool pending_strong_ref;
+	bool has_weak_ref;
+	bool pending_weak_ref;
+	bool accept_fds;
+	bool txn_security_ctx;
+	uint8_t min_priority;
+	bool has_async_transaction;  /* a oneway to it is delivered and not yet freed */
+	struct work_list async_todo; /* oneways waiting for that one to be freed */
+};
+
+RB_HEAD(node_tree, node);
+
+/* --- references and death notifications ---------------------------------- */
+
+struct ref_death {
+	struct work work; /* DEAD_BINDER, DEAD_BINDER_AND_CLEAR or CLEAR_DEATH_NOTIFICATION */
+	uint64_t cookie;
+};
+
+/* A process's handle (desc) on another process's node. strong/weak are the
+ * counts the holder took; while either is non-zero the ref exists. */
+struct ref {
+	uint64_t debug_id;
+	struct proc *proc;
+	struct node *node;
+	uint32_t desc;
+	int strong;
+	int weak;
+	RB_ENTRY(ref) by_desc;
+	RB_ENTRY(ref) by_node;
+	LIST_ENTRY(ref) node_entry;
+	struct ref_death *death; /* requested notification, or NULL */
+};
+
+RB_HEAD(ref_desc_tree, ref);
+RB_HEAD(ref_node_tree, ref);
+
+/* --- threads ------------------------------------------------------------- */
+
+enum looper_state {
+	LOOPER_REGISTERED = 0x01,
+	LOOPER_ENTERED = 0x02,
+	LOOPER_EXITED = 0x04,
+	LOOPER_INVALID = 0x08,
+	LOOPER_WAITING = 0x10,
+	LOOPER_POLL = 0x20,
+};
+
+/* A pending error for the thread to read (BR_DEAD_REPLY, ...); BR_OK when none. */
+struct error_work {
+	struct work work; /* WORK_RETURN_ERROR */
+	uint32_t cmd;
+};
+
+enum bwr_phase {
+	BWR_IDLE = 0, /* no request in progress */
+	BWR_WRITING,  /* processing the write buffer, suspended on a fetch job */
+	BWR_WAITING,  /* blocked in the read: waiting for work */
+	BWR_FIXUP,    /* reply sent with descriptors: waiting for their numbers */
+	BWR_IOCTL,    /* an ioctl is pending (BINDER_FREEZE waiting) */
+};
+
+/*
+ * The BINDER_WRITE_READ in progress. While the phase is BWR_WRITING the
+ * unconsumed commands and their inline memory are copies owned here.
+ */
+struct bwr_state {
+	enum bwr_phase phase;
+	const uint8_t *write; /* write buffer from write_base_consumed on */
+	size_t write_len;
+	size_t write_overrun; /* readable bytes after write[write_len] */
+	size_t write_pos;     /* processed bytes of write[] */
+	uint64_t write_base_consumed;
+	uint64_t read_size;
+	uint64_t read_consumed_in; /* binder_write_read.read_consumed on entry */
+	size_t read_len;	   /* bytes produced so far, into driver->read_buf */
+	bool read_started;	   /* BR_NOOP decided; the read is in progress */
+	bool nonblock;
+	bool spawn_looper_at_start;
+	bool wait_for_proc_work; /* computed when the read started waiting */
+	struct mem_segment *segments;
+	size_t nsegments;
+	uint8_t *owned; /* the copies, when suspended */
+	int *fds;	/* descriptors that came with the request, or -1 once used */
+	int32_t *sender_fds;
+	size_t nfds;
+	struct fetch_job *job; /* the job it waits for (BWR_WRITING) */
+	/* For BWR_FIXUP: where each descriptor sent with the reply goes. */
+	struct fd_slot *slots;
+	size_t nslots;
+	int32_t *close_after_free; /* fds the client closes (FDA of freed buffers) */
+	size_t nclose;
+	/* For BWR_IOCTL: BINDER_FREEZE waiting for pending transactions. */
+	struct binder_freeze_info freeze;
+	uint64_t freeze_deadline_ms;
+};
+
+struct thread {
+	struct proc *proc;
+	TAILQ_ENTRY(thread) proc_entry;
+	TAILQ_ENTRY(thread) waiting_entry; /* on proc->waiting_threads */
+	bool on_waiting_list;
+	TAILQ_ENTRY(thread) wake_entry; /* on driver->wake_list */
+	bool on_wake_list;
+	pid_t tid;
+	void *conn;
+	uint32_t looper; /* enum looper_state */
+	bool looper_need_return;
+	bool process_todo; /* todo holds work that should wake the thread */
+	bool is_dead;
+	struct work_list todo;
+	struct transaction *transaction_stack;
+	struct error_work return_error;
+	struct error_work reply_error;
+	struct binder_extended_error ee;
+	int tmp_ref;
+	struct bwr_state bwr;
+	struct proc_stats_thread stats;
+};
+
+TAILQ_HEAD(thread_list, thread);
+
+/* --- processes ----------------------------------------------------------- */
+
+enum map_state {
+	MAP_NONE = 0, /* never mapped: transactions to it get BR_DEAD_REPLY */
+	MAP_PENDING,  /* region created, client mapping it */
+	MAP_READY,
+	MAP_GONE, /* unmapped: no second map */
+};
+
+struct proc {
+	struct driver *driver;
+	struct context *context;
+	TAILQ_ENTRY(proc) context_entry;
+	TAILQ_ENTRY(proc) driver_entry;
+	uint64_t debug_id;
+	struct proc_identity id;
+	void *session;
+
+	struct thread_list threads;
+	unsigned int nthreads;
+	struct thread_list waiting_threads; /* sleeping for proc work, newest first */
+	struct work_list todo;
+	struct work_list delivered_death;
+	struct node_tree nodes;
+	struct ref_desc_tree refs_by_desc;
+	struct ref_node_tree refs_by_node;
+
+	uint32_t max_threads;
+	uint32_t requested_threads;
+	uint32_t requested_threads_started;
+	int tmp_ref;
+	bool is_dead;
+	bool is_frozen;
+	bool sync_recv;
+	bool async_recv;
+	bool oneway_spam_detection_enabled;
+	bool poll_readable; /* last state reported through ops->poll_changed */
+	int outstanding_txns;
+
+	enum map_state map;
+	struct region region;
+	struct range_alloc alloc;
+	uint64_t user_base; /* where the client mapped the region */
+	int fetches_into;   /* fetch jobs writing into this region */
+
+	struct proc_stats stats;
+};
+
+/* --- transactions and their buffers -------------------------------------- */
+
+/* A descriptor travelling in a transaction, installed when it is read. */
+struct fd_fixup {
+	int fd;		    /* the daemon's copy of the sender's file */
+	uint64_t offset;    /* where its number goes in the buffer */
+	bool close_on_free; /* part of an fd array: closed when the buffer is freed */
+};
+
+/* Where a received descriptor's number must be written (BWR_FIXUP). */
+struct fd_slot {
+	struct txn_buffer *buffer;
+	uint64_t offset;
+	bool close_on_free;
+};
+
+struct transaction {
+	uint64_t debug_id;
+	struct work work;    /* WORK_TRANSACTION */
+	struct thread *from; /* sync calls only; NULL once that thread died */
+	struct transaction *from_parent;
+	struct proc *to_proc;
+	struct thread *to_thread;
+	struct transaction *to_parent;
+	struct txn_buffer *buffer; /* NULL once freed */
+	uint32_t code;
+	uint32_t flags;
+	uid_t sender_euid;
+	pid_t sender_pid; /* the sending process, for sync calls (0 otherwise) */
+	bool need_reply;
+	uint64_t security_ctx; /* client address of the label in the buffer, or 0 */
+	struct fd_fixup *fixups;
+	size_t nfixups;
+};
+
+/* An object a buffer holds a reference through, kept in daemon memory. */
+struct held_object {
+	uint32_t type;	 /* BINDER_TYPE_BINDER, _WEAK_BINDER, _HANDLE, _WEAK_HANDLE */
+	uint64_t ptr;	 /* node ptr in the buffer's proc (BINDER types) */
+	uint32_t handle; /* desc in the buffer's proc (HANDLE types) */
+};
+
+/* The daemon's side of an allocated transaction buffer. */
+struct txn_buffer {
+	struct range_buffer *range; /* allocator record; range->owner == this */
+	struct proc *proc;	    /* the buffer's (receiving) process */
+	struct transaction *transaction;
+	struct node *target_node; /* NULL for replies */
+	bool async_transaction;
+	bool clear_on_free;
+	struct held_object *held;
+	size_t nheld;
+	int32_t *fda_fds; /* numbers of fd-array descriptors, closed on free */
+	size_t nfda_fds;
+	size_t fda_fds_cap;
+};
+
+/* --- contexts and the driver --------------------------------------------- */
+
+struct context {
+	struct driver *driver;
+	TAILQ_ENTRY(context) entry;
+	char name[32];
+	struct node *mgr_node;
+	bool mgr_uid_set;
+	uid_t mgr_uid;
+	TAILQ_HEAD(, proc) procs;
+};
+
+struct driver {
+	struct driver_config config;
+	const struct driver_ops *ops;
+	void *daemon;
+	TAILQ_HEAD(, context) contexts;
+	TAILQ_HEAD(, proc) procs;
+	LIST_HEAD(, node) dead_nodes;
+	struct thread_list wake_list;
+	struct page_lru lru;
+	uint64_t next_debug_id;
+	struct driver_stats stats;
+	uint8_t *read_buf; /* UBW_MAX_READ_SIZE bytes: one read is filled at a time */
+	int *out_fds;	   /* descriptors of the read being filled */
+	size_t nout_fds;
+};
+
+static inline uint64_t driver_next_id(struct driver *drv)
+{
+	return ++drv->next_debug_id;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transaction buffers: a range of the receiving process's region, from the
+ * allocator, with the daemon-side record of what the buffer holds (entities.h:
+ * struct txn_buffer). The record, not the region, is the truth the daemon
+ * acts on: the region is readable by its owner and never read back.
+ */
+#pragma once
+
+#include "driver/entities.h"
+
+/*
+ * Reserves a buffer in @proc's region and installs its pages (shrinking the
+ * LRU and retrying once if that fails). Errors as the kernel's
+ * binder_alloc_new_buf: -ESRCH no region (the caller turns it into
+ * BR_DEAD_REPLY), -ENOSPC, -ENOMEM, -EINVAL (size overflow).
+ */
+int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
+		     uint64_t extra_size, bool is_async, pid_t sender_pid, struct txn_buffer **out,
+		     bool *spam_suspect);
+
+static inline uint8_t *txn_buffer_mem(const struct txn_buffer *b)
+{
+	return b->proc->region.base + b->range->offset;
+}
+
+/* The buffer's address in the client's mapping. */
+static inline uint64_t txn_buffer_user_addr(const struct txn_buffer *b)
+{
+	return b->proc->user_base + b->range->offset;
+}
+
+static inline size_t txn_buffer_size(const struct txn_buffer *b)
+{
+	return b->range->size;
+}
+
+/* Records an fd-array descriptor number the client closes when it frees the buffer. */
+int txn_buffer_add_fda_fd(struct txn_buffer *b, int32_t fd);
+
+/*
+ * Drops the counts the buffer holds: its target node's strong count and every
+ * held object (binder_transaction_buffer_release).
+ */
+void txn_buffer_release_objects(struct txn_buffer *b);
+
+/*
+ * Frees a buffer (binder_free_buf): releases the next queued oneway
+ * transaction to its node, drops held counts, zeroes it if TF_CLEAR_BUF, and
+ * gives the range back. Descriptors of fd arrays are appended to @thread's
+ * list of descriptors for the client to close (NULL: none).
+ */
+void txn_buffer_free(struct txn_buffer *b, struct thread *thread);
+
+/* BC_FREE_BUFFER lookup: the delivered buffer at client address @ptr. */
+struct txn_buffer *txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr, int *error);
+
+/* Process teardown: frees every buffer's record and range, holding nothing. */
+void txn_buffer_release_all(struct proc *proc);
+
+/* Creates the region and allocator of @proc (mmap). */
+int txn_region_create(struct proc *proc, size_t size);

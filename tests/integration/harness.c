@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ubd_start(struct ubd *d, const char *const *args)
+{
+	const char *bin = getenv("UBINDERD");
+	const char *argv[32];
+	int n = 0;
+	long deadline;
+
+	memset(d, 0, sizeof(*d));
+	if (!bin)
+		bin = "ubinderd";
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ubinder-test-XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -1;
+	snprintf(d->sock, sizeof(d->sock), "%s/binder", d->dir);
+	argv[n++] = bin;
+	argv[n++] = "--socket";
+	argv[n++] = d->sock;
+	for (int i = 0; args && args[i] && n < 30; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0) {
+		execv(bin, (char *const *)argv);
+		perror("exec ubinderd");
+		_exit(127);
+	}
+	/* Ready when the socket accepts. */
+	deadline = now_ms() + 10000;
+	while (now_ms() < deadline) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		int status;
+
+		strcpy(sa.sun_path, d->sock);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return -1;
+		}
+		poll(NULL, 0, 10);
+	}
+	ubd_stop(d);
+	return -1;
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/binder", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int ubd_stop(struct ubd *d)
+{
+	int status = 0;
+
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		status = reap(d->pid, 5000);
+		d->pid = 0;
+	}
+	remove_dir(d->dir);
+	return status;
+}
+
+char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ubw_admin_hello hello = { { UBW_ADMIN, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
+	struct {
+		struct ubw_admin_request r;
+		char arg[256];
+	} req = { 0 };
+	static uint8_t buf[UBW_MAX_MESSAGE];
+	char *out = NULL;
+	size_t len = 0;
+	int fd;
+
+	strcpy(sa.sun_path, d->sock);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	if (send(fd, &hello, sizeof(hello), 0) < 0 || recv(fd, buf, sizeof(buf), 0) < 0 ||
+	    ((struct ubw_header *)buf)->error)
+		goto fail;
+	req.r.hdr.type = UBW_ADMIN_REQUEST;
+	req.r.op = op;
+	req.r.arg = arg;
+	req.r.arg_size = text ? (uint32_t)strlen(text) : 0;
+	if (text)
+		memcpy(req.arg, text, req.r.arg_size);
+	if (send(fd, &req, sizeof(req.r) + req.r.arg_size, 0) < 0)
+		goto fail;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct ubw_admin_reply *r = (void *)buf;
+		char *grown;
+
+		if (n < (ssize_t)sizeof(*r))
+			goto fail;
+		grown = realloc(out, len + r->text_size + 1);
+		if (!grown)
+			goto fail;
+		out = grown;
+		memcpy(out + len, r + 1, r->text_size);
+		len += r->text_size;
+		out[len] = '\0';
+		if (r->flags & UBW_ADMIN_LAST)
+			break;
+	}
+	close(fd);
+	return out;
+fail:
+	free(out);
+	close(fd);
+	return NULL;
+}
+
+/* The integer after "KEY" (and any ':' or spaces) at the start of a line of @text. */
+static long find_number(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		while (*line == ' ')
+			line++;
+		if (strncmp(line, key, klen) == 0) {
+			const char *p = line + klen;
+
+			while (*p == ':' || *p == ' ')
+				p++;
+			if (*p >= '0' && *p <= '9')
+				return strtol(p, NULL, 10);
+		}
+	}
+	return -1;
+}
+
+long ubd_stat(const struct ubd *d, const char *key)
+{
+	char *text = ubd_admin(d, UBW_ADMIN_STATS, 0, NULL);
+	long v;
+
+	if (!text)
+		return -1;
+	v = find_number(text, key);
+	free(text);
+	return v;
+}
+
+long ubd_proc_stat(const struct ubd *d, pid_t pid, const char *key)
+{
+	char *text = ubd_admin(d, UBW_ADMIN_PROC, pid, NULL);
+	long v;
+
+	if (!text)
+		return -1;
+	v = find_number(text, key);
+	free(text);
+	return v;
+}
+
+int rc_open(struct rc *c, const char *sock, size_t map_size)
+{
+	struct binder_version v;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = ubt_session_open(&c->s, sock, false, true);
+	if (err)
+		return err;
+	err = ubt_thread_open(&c->t, &c->s);
+	if (err)
+		goto fail;
+	/* As libbinder: the first ioctl of a thread never blocks anyway. */
+	err = ubt_ioctl(&c->t, &c->s, BINDER_VERSION, &v);
+	if (err)
+		goto fail;
+	if (map_size) {
+		err = ubt_mmap(&c->t, NULL, map_size, false, &c->map);
+		if (err)
+			goto fail;
+		c->map_size = map_size;
+	}
+	return 0;
+fail:
+	rc_close(c);
+	return err;
+}
+
+void rc_close(struct rc *c)
+{
+	if (c->map)
+		munmap(c->map, c->map_size);
+	ubt_thread_close(&c->t);
+	ubt_session_close(&c->s);
+	memset(c, 0, sizeof(*c));
+}
+
+int rc_bwr(struct rc *c, const void *w, size_t wlen, void *r, size_t rlen, uint64_t *wc,
+	   uint64_t *rcons)
+{
+	struct binder_write_read bwr = {
+		.write_size = wlen,
+		.write_buffer = (uintptr_t)w,
+		.read_size = rlen,
+		.read_buffer = (uintptr_t)r,
+	};
+	int err = ubt_write_read(&c->t, &c->s, &bwr, false);
+
+	if (wc)
+		*wc = bwr.write_consumed;
+	if (rcons)
+		*rcons = bwr.read_consumed;
+	return err;
+}
+
+int rc_ioctl(struct rc *c, unsigned long cmd, void *arg)
+{
+	return ubt_ioctl(&c->t, &c->s, cmd, arg);
+}
+
+void cb_u32(struct cmdbuf *b, uint32_t v)
+{
+	cb_bytes(b, &v, sizeof(v));
+}
+
+void cb_u64(struct cmdbuf *b, uint64_t v)
+{
+	cb_bytes(b, &v, sizeof(v));
+}
+
+void cb_bytes(struct cmdbuf *b, const void *p, size_t n)
+{
+	if (b->len + n > sizeof(b->buf))
+		abort();
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+void cb_txn(struct cmdbuf *b, uint32_t cmd, uint32_t handle, uint32_t code, uint32_t flags,
+	    const void *data, size_t data_size, const void *offsets, size_t offsets_size)
+{
+	struct binder_transaction_data tr = { 0 };
+
+	tr.target.handle = handle;
+	tr.code = code;
+	tr.flags = flags;
+	tr.data_size = data_size;
+	tr.offsets_size = offsets_size;
+	tr.data.ptr.buffer = (uintptr_t)data;
+	tr.data.ptr.offsets = (uintptr_t)offsets;
+	cb_u32(b, cmd);
+	cb_bytes(b, &tr, sizeof(tr));
+}
+
+int rc_wait_for(struct rc *c, uint32_t *cmd, struct binder_transaction_data *tr)
+{
+	uint8_t buf[512];
+
+	for (;;) {
+		uint64_t rcons = 0;
+		size_t pos = 0;
+		int err = rc_bwr(c, NULL, 0, buf, sizeof(buf), NULL, &rcons);
+
+		if (err)
+			return err;
+		while (pos + 4 <= rcons) {
+			uint32_t code;
+
+			memcpy(&code, buf + pos, 4);
+			pos += 4;
+			switch (code) {
+			case BR_NOOP:
+			case BR_TRANSACTION_COMPLETE:
+			case BR_SPAWN_LOOPER:
+				continue;
+			case BR_TRANSACTION:
+			case BR_REPLY:
+				if (tr)
+					memcpy(tr, buf + pos, sizeof(*tr));
+				*cmd = code;
+				return 0;
+			default:
+				*cmd = code;
+				return 0;
+			}
+		}
+	}
+}
+
+pid_t spawn(int (*fn)(void *arg), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* The test runner's crash handlers must not run the suite on in the child. */
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGILL, SIG_DFL);
+		signal(SIGFPE, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		alarm(60); /* no child outlives a hung test */
+		_exit(fn(arg));
+	}
+	return pid;
+}
+
+int reap(pid_t pid, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		poll(NULL, 0, 5);
+	}
+}
+
+void sync_init(struct sync *s)
+{
+	if (pipe2(s->fds, O_CLOEXEC) < 0)
+		abort();
+}
+
+void sync_post(struct sync *s, uint32_t value)
+{
+	if (write(s->fds[1], &value, sizeof(value)) != sizeof(value))
+		abort();
+}
+
+uint32_t sync_wait(struct sync *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->fds[0], .events = POLLIN };
+	uint32_t value;
+
+	if (poll(&p, 1, timeout_ms) <= 0 || read(s->fds[0], &value, sizeof(value)) != sizeof(value))
+		return UINT32_MAX;
+	return value;
+}
+
+const char *br_name(uint32_t cmd)
+{
+	switch (cmd) {
+	case BR_ERROR:
+		return "BR_ERROR";
+	case BR_OK:
+		return "BR_OK";
+	case BR_TRANSACTION:
+		return "BR_TRANSACTION";
+	case BR_TRANSACTION_SEC_CTX:
+		return "BR_TRANSACTION_SEC_CTX";
+	case BR_REPLY:
+		return "BR_REPLY";
+	case BR_DEAD_REPLY:
+		return "BR_DEAD_REPLY";
+	case BR_TRANSACTION_COMPLETE:
+		return "BR_TRANSACTION_COMPLETE";
+	case BR_INCREFS:
+		return "BR_INCREFS";
+	case BR_ACQUIRE:
+		return "BR_ACQUIRE";
+	case BR_RELEASE:
+		return "BR_RELEASE";
+	case BR_DECREFS:
+		return "BR_DECREFS";
+	case BR_NOOP:
+		return "BR_NOOP";
+	case BR_SPAWN_LOOPER:
+		return "BR_SPAWN_LOOPER";
+	case BR_DEAD_BINDER:
+		return "BR_DEAD_BINDER";
+	case BR_CLEAR_DEATH_NOTIFICATION_DONE:
+		return "BR_CLEAR_DEATH_NOTIFICATION_DONE";
+	case BR_FAILED_REPLY:
+		return "BR_FAILED_REPLY";
+	case BR_FROZEN_REPLY:
+		return "BR_FROZEN_REPLY";
+	case BR_ONEWAY_SPAM_SUSPECT:
+		return "BR_ONEWAY_SPAM_SUSPECT";
+	default:
+		return "BR_?";
+	}
+}

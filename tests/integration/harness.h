@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration-test harness: a real ubinderd in a temporary directory, real
+ * client processes speaking the raw Binder protocol through the transport,
+ * and the daemon's admin channel for stats. Nothing is mocked.
+ *
+ * Every process a test starts is reaped, and every wait is bounded.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/android/binder.h>
+
+#include "transport.h"
+
+struct ubd {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+};
+
+/* Starts ubinderd (path in $UBINDERD) with --socket DIR/binder plus @args (NULL-terminated). */
+int ubd_start(struct ubd *d, const char *const *args);
+/* SIGTERM, then waits (5 s at most, then SIGKILL). Returns its exit status, -1 if killed. */
+int ubd_stop(struct ubd *d);
+/* Sends an admin request; returns the text (malloc'd) or NULL. */
+char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text);
+/* A number from `stats`: the first integer after "KEY: ". -1 if absent. */
+long ubd_stat(const struct ubd *d, const char *key);
+/* A number from the state dump of one process, e.g. "buffers". */
+long ubd_proc_stat(const struct ubd *d, pid_t pid, const char *key);
+
+/* A raw Binder client: a session, one thread, and the mapped region. */
+struct rc {
+	struct ubt_session s;
+	struct ubt_thread t;
+	void *map;
+	size_t map_size;
+};
+
+int rc_open(struct rc *c, const char *sock, size_t map_size);
+void rc_close(struct rc *c);
+/* BINDER_WRITE_READ; returns 0 or -errno. */
+int rc_bwr(struct rc *c, const void *w, size_t wlen, void *r, size_t rlen, uint64_t *wc,
+	   uint64_t *rc);
+int rc_ioctl(struct rc *c, unsigned long cmd, void *arg);
+
+/* Command-stream building. */
+struct cmdbuf {
+	uint8_t buf[4096];
+	size_t len;
+};
+void cb_u32(struct cmdbuf *b, uint32_t v);
+void cb_u64(struct cmdbuf *b, uint64_t v);
+void cb_bytes(struct cmdbuf *b, const void *p, size_t n);
+void cb_txn(struct cmdbuf *b, uint32_t cmd, uint32_t handle, uint32_t code, uint32_t flags,
+	    const void *data, size_t data_size, const void *offsets, size_t offsets_size);
+
+/* Reads until a BR_ code other than NOOP/TRANSACTION_COMPLETE/SPAWN_LOOPER arrives. */
+int rc_wait_for(struct rc *c, uint32_t *cmd, struct binder_transaction_data *tr);
+
+/* Fork helpers: runs @fn in a child; returns its pid. */
+pid_t spawn(int (*fn)(void *arg), void *arg);
+/* Waits for @pid at most @timeout_ms; kills it then. Returns exit status or -1. */
+int reap(pid_t pid, int timeout_ms);
+
+/* Pipe-based barriers between processes. */
+struct sync {
+	int fds[2];
+};
+void sync_init(struct sync *s);
+void sync_post(struct sync *s, uint32_t value);
+/* Returns the value, or UINT32_MAX after @timeout_ms. */
+uint32_t sync_wait(struct sync *s, int timeout_ms);
+
+const char *br_name(uint32_t cmd);
