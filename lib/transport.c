@@ -33,6 +33,17 @@ void ubt_default_socket(const char *context, char *buf, size_t size)
 		snprintf(buf, size, "/tmp/ubinder-%u/%s", (unsigned)geteuid(), context);
 }
 
+/* The request body under construction, in t->tx. */
+struct ubt_body {
+	size_t len;
+	int fds[UBW_MAX_FDS];
+	int32_t fd_numbers[UBW_MAX_FDS];
+	size_t nfds;
+	uint32_t nsegments;
+	uint8_t *segs; /* segments are built apart, then appended */
+	size_t segs_len, segs_cap;
+};
+
 /* --- our own memory, as the kernel would access it ------------------------ */
 
 static bool self_vm_unavailable;
@@ -275,6 +286,23 @@ void ubt_session_close(struct ubt_session *s)
 	s->sock = s->poll_fd = -1;
 }
 
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	size_t cap2 = *cap ? *cap : 4096;
+	uint8_t *b;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	b = realloc(*buf, cap2);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = cap2;
+	return 0;
+}
+
 int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 {
 	struct ubw_attach attach = { .hdr = { UBW_ATTACH, 0 },
@@ -307,7 +335,8 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	if (!err) {
 		t->rx_size = RX_SIZE;
 		t->rx = malloc(t->rx_size);
-		if (!t->rx)
+		t->body = calloc(1, sizeof(*t->body));
+		if (!t->rx || !t->body || grow(&t->tx, &t->tx_size, 4096))
 			err = -ENOMEM;
 	}
 	if (err) {
@@ -323,42 +352,16 @@ void ubt_thread_close(struct ubt_thread *t)
 		close(t->sock);
 	free(t->rx);
 	free(t->tx);
+	if (t->body)
+		free(t->body->segs);
+	free(t->body);
 	memset(t, 0, sizeof(*t));
 	t->sock = -1;
 }
 
 /* --- BINDER_WRITE_READ ------------------------------------------------------ */
 
-/* The request body under construction, in t->tx. */
-struct body {
-	struct ubt_thread *t;
-	size_t len;
-	int fds[UBW_MAX_FDS];
-	int32_t fd_numbers[UBW_MAX_FDS];
-	size_t nfds;
-	uint32_t nsegments;
-	uint8_t *segs; /* segments are built apart, then appended */
-	size_t segs_len, segs_cap;
-};
-
-static int grow(uint8_t **buf, size_t *cap, size_t need)
-{
-	size_t cap2 = *cap ? *cap : 4096;
-	uint8_t *b;
-
-	if (need <= *cap)
-		return 0;
-	while (cap2 < need)
-		cap2 *= 2;
-	b = realloc(*buf, cap2);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	*cap = cap2;
-	return 0;
-}
-
-static void add_fd(struct body *b, uint32_t fd)
+static void add_fd(struct ubt_body *b, uint32_t fd)
 {
 	for (size_t i = 0; i < b->nfds; i++) {
 		if ((uint32_t)b->fd_numbers[i] == fd)
@@ -373,7 +376,8 @@ static void add_fd(struct body *b, uint32_t fd)
 }
 
 /* Appends a copy of our memory [addr, addr + len) as an inline segment, if readable. */
-static void add_segment(const struct ubt_session *s, struct body *b, uint64_t addr, uint64_t len)
+static void add_segment(const struct ubt_session *s, struct ubt_body *b, uint64_t addr,
+			uint64_t len)
 {
 	struct ubw_segment seg = { addr, len };
 	size_t need;
@@ -395,7 +399,7 @@ static void add_segment(const struct ubt_session *s, struct body *b, uint64_t ad
  * Looks at one transaction of the write buffer: attaches the descriptors its
  * objects name and, when it is small or the daemon cannot read us, its bytes.
  */
-static void collect_transaction(const struct ubt_session *s, struct body *b,
+static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 				const struct binder_transaction_data *tr, uint64_t sg_size)
 {
 	uint64_t payload = tr->data_size + tr->offsets_size + sg_size;
@@ -468,7 +472,7 @@ out:
 }
 
 /* Finds the transactions in the write buffer copy @w of @len bytes. */
-static void collect_commands(const struct ubt_session *s, struct body *b, const uint8_t *w,
+static void collect_commands(const struct ubt_session *s, struct ubt_body *b, const uint8_t *w,
 			     size_t len)
 {
 	size_t pos = 0;
@@ -520,7 +524,7 @@ static size_t read_prefix(const struct ubt_session *s, uint8_t *dst, uint64_t ad
 	return done;
 }
 
-static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const struct body *b)
+static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const struct ubt_body *b)
 {
 	const size_t first = UBW_MAX_MESSAGE - sizeof(*hdr);
 	const size_t more = UBW_MAX_MESSAGE - sizeof(struct ubw_write_read_more);
@@ -577,23 +581,22 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 	struct ubw_write_read_reply *reply;
 	int rfds[UBW_MAX_FDS];
 	size_t rnfds = 0;
-	struct body *b;
+	struct ubt_body *b;
 	uint64_t write_len = 0;
 	size_t copied, at;
 	bool interrupted = false;
 	ssize_t n;
 	int err;
 
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->t = t;
+	b = t->body;
+	b->len = 0;
+	b->nfds = 0;
+	b->nsegments = 0;
+	b->segs_len = 0;
 	if (bwr->write_size > bwr->write_consumed)
 		write_len = bwr->write_size - bwr->write_consumed;
-	if (write_len > UINT32_MAX || write_len > s->max_body) {
-		free(b);
+	if (write_len > UINT32_MAX || write_len > s->max_body)
 		return -EFAULT; /* no kernel could read that much either */
-	}
 	err = grow(&t->tx, &t->tx_size, ALIGN8(write_len + UBW_MAX_OVERRUN) + 8);
 	if (err)
 		goto out;
@@ -693,8 +696,6 @@ close_received:
 	for (size_t i = 0; i < rnfds; i++)
 		close(rfds[i]);
 out:
-	free(b->segs);
-	free(b);
 	return err;
 }
 

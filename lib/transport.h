@@ -35,12 +35,15 @@ struct ubt_session {
 	bool trusted;
 };
 
+struct ubt_body;
+
 struct ubt_thread {
 	int sock;
 	uint8_t *rx; /* reply buffer */
 	size_t rx_size;
 	uint8_t *tx; /* request body buffer */
 	size_t tx_size;
+	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
 };
 
 /* The default socket of context @name: $XDG_RUNTIME_DIR/ubinder/NAME etc. */
