@@ -43,6 +43,7 @@ void conn_accept(struct listener *l)
 		}
 		conn->src.fd = fd;
 		conn->src.handle = conn_handle;
+		conn->peer_pidfd = -1;
 		conn->daemon = d;
 		conn->listener = l;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &conn->cred, &len) < 0) {
@@ -98,6 +99,8 @@ void conn_close(struct conn *conn)
 	assembly_free(conn);
 	daemon_unwatch(d, &conn->src);
 	close(conn->src.fd);
+	if (conn->peer_pidfd >= 0)
+		close(conn->peer_pidfd);
 	close_fds(conn->out_fds, conn->out_nfds);
 	free(conn->out_fds);
 	free(conn->out);
@@ -327,7 +330,11 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const in
 				admin_request(conn, (const void *)msg, len);
 			break;
 		case CONN_SESSION:
-			protocol_error(conn, "message on a session connection");
+			if (((const struct ubw_header *)msg)->type == UBW_FLUSH && conn->session &&
+			    conn->session->proc)
+				driver_proc_flush(conn->session->proc);
+			else
+				protocol_error(conn, "message on a session connection");
 			break;
 		}
 	}

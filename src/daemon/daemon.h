@@ -63,6 +63,7 @@ struct conn {
 	struct session *session;
 	struct thread *thread;
 	pid_t tid;
+	int peer_pidfd; /* thread connections from a forked child: its pidfd, else -1 */
 	struct assembly *assembly;
 	/* A reply the socket could not take yet: reading stops until it is sent. */
 	uint8_t *out;

@@ -201,9 +201,13 @@ void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 		struct proc *proc = conn->session->proc;
 		int err = 0;
 
+		struct thread_peer peer = { conn->cred.pid, conn->peer_pidfd >= 0
+								    ? conn->peer_pidfd
+								    : conn->session->id.pidfd };
+
 		driver_thread_detach(conn->thread);
 		/* The same client thread may come back: the kernel makes it a new thread. */
-		conn->thread = driver_thread_attach(proc, conn->tid, conn, &err);
+		conn->thread = driver_thread_attach(proc, conn->tid, &peer, conn, &err);
 		ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
 			daemon_defer_close(conn);

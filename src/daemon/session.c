@@ -199,6 +199,33 @@ static void reply_hello(struct session *s)
 	conn_send(s->conn, &iov, 1, s->poll_fd >= 0 ? &s->poll_fd : NULL, s->poll_fd >= 0 ? 1 : 0);
 }
 
+/* Whether @pid descends from @ancestor (through /proc; bounded). */
+static bool descends_from(pid_t pid, pid_t ancestor)
+{
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		char path[64], buf[512], *p;
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return false;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 1, " %*c %d", &pid) != 1)
+			return false;
+		if (pid == ancestor)
+			return true;
+	}
+	return false;
+}
+
 void session_attach(struct conn *conn, const struct ubw_attach *attach)
 {
 	struct daemon *d = conn->daemon;
@@ -217,15 +244,29 @@ void session_attach(struct conn *conn, const struct ubw_attach *attach)
 		    memcmp(s->token, attach->token, sizeof(s->token)) == 0)
 			break;
 	}
-	/* The token is a capability, but only within the thread group that got it. */
-	if (!s || s->id.pid != conn->cred.pid) {
+	/*
+	 * The token is a capability, but only within the process that got it
+	 * and the children it forked (they inherit the open device, as with the
+	 * kernel driver).
+	 */
+	if (!s || (s->id.pid != conn->cred.pid && !descends_from(conn->cred.pid, s->id.pid))) {
 		log_notice("pid %d: attach with a token that is not its own", conn->cred.pid);
 		r.hdr.error = -EPERM;
 		goto out;
 	}
+	if (conn->cred.pid != s->id.pid) {
+		conn->peer_pidfd = (int)syscall(SYS_pidfd_open, conn->cred.pid, 0);
+		log_info("pid %d: forked child of %d attaches to its Binder process",
+			 conn->cred.pid, s->id.pid);
+	}
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
-	conn->thread = driver_thread_attach(s->proc, conn->tid, conn, &err);
+	{
+		struct thread_peer peer = { conn->cred.pid, conn->peer_pidfd >= 0 ? conn->peer_pidfd
+										  : s->id.pidfd };
+
+		conn->thread = driver_thread_attach(s->proc, conn->tid, &peer, conn, &err);
+	}
 	if (!conn->thread) {
 		conn->session = NULL;
 		r.hdr.error = err;

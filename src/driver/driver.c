@@ -85,7 +85,8 @@ const char *context_name(const struct context *ctx)
 	return ctx->name;
 }
 
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, void *conn, int *error)
+struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
+				    void *conn, int *error)
 {
 	struct thread *thread;
 
@@ -102,8 +103,11 @@ struct thread *driver_thread_attach(struct proc *proc, pid_t tid, void *conn, in
 		return NULL;
 	}
 	thread = thread_new(proc, tid, conn);
-	if (!thread)
+	if (!thread) {
 		*error = -ENOMEM;
+		return NULL;
+	}
+	thread->peer = *peer;
 	return thread;
 }
 

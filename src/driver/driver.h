@@ -129,10 +129,22 @@ const struct proc_identity *proc_identity(const struct proc *proc);
 struct context *proc_context(const struct proc *proc);
 
 /*
+ * The process a thread's connection comes from: the session's own process,
+ * or a child forked from it that inherited the open device (the kernel lets
+ * such a child act as another thread of the parent's Binder process). Its
+ * memory is what the thread's transactions are copied from.
+ */
+struct thread_peer {
+	pid_t pid;
+	int pidfd; /* owned by the caller, outlives the thread; -1 if none */
+};
+
+/*
  * A client thread attached (its own connection, @conn). Returns NULL with
  * -EAGAIN in *error above the per-process thread limit.
  */
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, void *conn, int *error);
+struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
+				    void *conn, int *error);
 
 /* The thread's connection closed: BINDER_THREAD_EXIT. */
 void driver_thread_detach(struct thread *thread);

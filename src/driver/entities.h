@@ -176,6 +176,7 @@ struct thread {
 	TAILQ_ENTRY(thread) wake_entry; /* on driver->wake_list */
 	bool on_wake_list;
 	pid_t tid;
+	struct thread_peer peer; /* where its transactions are copied from */
 	void *conn;
 	uint32_t looper; /* enum looper_state */
 	bool looper_need_return;

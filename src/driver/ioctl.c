@@ -334,6 +334,9 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 
 	(void)addr;
 	*fd = -1;
+	/* Only the process that opened the device maps it (a forked child: EINVAL). */
+	if (thread->peer.pid != proc->id.pid)
+		return -EINVAL;
 	if (proc->map != MAP_NONE)
 		return -EBUSY;
 	if (size == 0)

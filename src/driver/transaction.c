@@ -527,8 +527,8 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	t->buffer->clear_on_free = !!(t->flags & TF_CLEAR_BUF);
 
 	/* The one copy. */
-	b->job.pid = proc->id.pid;
-	b->job.pidfd = proc->id.pidfd;
+	b->job.pid = thread->peer.pid;
+	b->job.pidfd = thread->peer.pidfd;
 	b->job.may_readv = proc->id.can_read_memory;
 	b->job.segments = thread->bwr.segments;
 	b->job.nsegments = thread->bwr.nsegments;

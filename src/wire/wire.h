@@ -57,6 +57,7 @@ enum ubw_type {
 	UBW_MUNMAP = 10,
 	UBW_FD_FIXUP = 11,
 	UBW_ADMIN_REQUEST = 12,
+	UBW_FLUSH = 13,
 };
 
 /* Every message starts with this. */
@@ -109,7 +110,21 @@ struct ubw_hello_reply {
 	uint64_t max_body; /* largest UBW_WRITE_READ body the daemon accepts */
 };
 
-/* Client -> daemon, first message of a thread connection. */
+/*
+ * Client -> daemon on the session connection, no reply: one descriptor of
+ * the device was closed (not the last one). As the kernel's flush, every
+ * thread of the process waiting in a read returns.
+ */
+struct ubw_flush {
+	struct ubw_header hdr;
+};
+
+/*
+ * Client -> daemon, first message of a thread connection. It must come from
+ * the session's process, or from a child it forked that inherited the open
+ * device (as with the kernel, such a child acts as another thread of the
+ * parent's Binder process).
+ */
 struct ubw_attach {
 	struct ubw_header hdr;
 	uint32_t magic;
