@@ -910,3 +910,74 @@ struct flat_binder_object fbo_handle(uint32_t handle, uint32_t flags)
 	o.handle = handle;
 	return o;
 }
+
+int ack_node_refs(struct bdev *b, const struct rw *r)
+{
+	struct wbuf w;
+	w_reset(&w);
+	int n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct br *it = &r->v[i];
+		if (it->cmd == BR_INCREFS || it->cmd == BR_ACQUIRE) {
+			w_ptr_cookie(&w, it->cmd == BR_INCREFS ? BC_INCREFS_DONE : BC_ACQUIRE_DONE,
+				     it->pc.ptr, it->pc.cookie);
+			n++;
+		}
+	}
+	if (n) {
+		struct rw rr;
+		if (bwr(b, &w, 0, &rr) < 0)
+			fail("acking node refs: %s", errname(rr.err));
+	}
+	return n;
+}
+
+void objs_reset(struct objs *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void objs_bytes(struct objs *o, const void *p, size_t n)
+{
+	if (o->len + n > sizeof(o->data))
+		fail("objs overflow");
+	memcpy(o->data + o->len, p, n);
+	o->len += n;
+}
+
+void objs_add(struct objs *o, const void *obj, size_t size)
+{
+	if (o->n == sizeof(o->offs) / sizeof(o->offs[0]))
+		fail("too many objects");
+	o->offs[o->n++] = o->len;
+	objs_bytes(o, obj, size);
+}
+
+void objs_binder(struct objs *o, uint32_t type, uint64_t ptr, uint64_t cookie, uint32_t flags)
+{
+	struct flat_binder_object f = fbo_binder(ptr, cookie, flags);
+	f.hdr.type = type;
+	objs_add(o, &f, sizeof(f));
+}
+
+void objs_handle(struct objs *o, uint32_t type, uint32_t handle, uint32_t flags)
+{
+	struct flat_binder_object f = fbo_handle(handle, flags);
+	f.hdr.type = type;
+	objs_add(o, &f, sizeof(f));
+}
+
+void w_txn_objs(struct wbuf *w, uint32_t bc, uint32_t handle, uint32_t code, uint32_t flags,
+		const struct objs *o)
+{
+	w_txn(w, bc, handle, code, flags, o->data, o->len, o->offs, o->n * 8);
+}
+
+const struct flat_binder_object *txn_obj(const struct binder_transaction_data *t, size_t n)
+{
+	if (n >= t->offsets_size / 8)
+		return NULL;
+	uint64_t off;
+	memcpy(&off, (const uint8_t *)(uintptr_t)t->data.ptr.offsets + n * 8, 8);
+	return (const struct flat_binder_object *)(uintptr_t)(t->data.ptr.buffer + off);
+}

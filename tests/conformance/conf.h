@@ -174,6 +174,29 @@ void show_ee(struct bdev *b, const char *what);
  * pid exists any more, then a short grace period. */
 void wait_binder_gone(struct bdev *b, pid_t pid);
 
+/* Answers every BR_INCREFS / BR_ACQUIRE in r with BC_INCREFS_DONE /
+ * BC_ACQUIRE_DONE (write only). Returns how many were answered. */
+int ack_node_refs(struct bdev *b, const struct rw *r);
+
+/* A payload of objects: data with flat objects at offsets. */
+struct objs {
+	uint8_t data[512];
+	uint64_t offs[16];
+	size_t len, n;
+};
+void objs_reset(struct objs *o);
+/* Appends raw bytes (not an object). */
+void objs_bytes(struct objs *o, const void *p, size_t n);
+/* Appends an object of any type at the current end and records its offset. */
+void objs_add(struct objs *o, const void *obj, size_t size);
+void objs_binder(struct objs *o, uint32_t type, uint64_t ptr, uint64_t cookie, uint32_t flags);
+void objs_handle(struct objs *o, uint32_t type, uint32_t handle, uint32_t flags);
+/* Appends a BC_TRANSACTION / BC_REPLY carrying o. */
+void w_txn_objs(struct wbuf *w, uint32_t bc, uint32_t handle, uint32_t code, uint32_t flags,
+		const struct objs *o);
+/* The n-th object of a received transaction (NULL if out of range). */
+const struct flat_binder_object *txn_obj(const struct binder_transaction_data *t, size_t n);
+
 /* flat_binder_object helpers */
 struct flat_binder_object fbo_binder(uint64_t ptr, uint64_t cookie, uint32_t flags);
 struct flat_binder_object fbo_handle(uint32_t handle, uint32_t flags);
