@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "driver/fetch.h"
+#include "wire/decode.h"
 
 static void close_fds(const int *fds, size_t n)
 {
@@ -36,51 +37,33 @@ static uint64_t max_body(const struct daemon *d)
 static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *hdr,
 				const uint8_t *body, const int *fds, size_t nfds)
 {
-	struct mem_segment stack_segs[16];
-	struct mem_segment *segs = stack_segs;
-	uint64_t size = hdr->body_size, off = 0;
+	struct ubw_decoded_segment stack_segs[16];
+	struct ubw_decoded_segment *segs = stack_segs;
+	struct ubw_decoded_write_read dec;
 	struct bwr_request req = { 0 };
+	int nsegs;
 
-	if (hdr->write_overrun > UBW_MAX_OVERRUN || hdr->nfds != nfds)
+	if (ubw_decode_write_read(hdr, body, nfds, &dec))
 		goto bad;
-	if ((uint64_t)hdr->write_len + hdr->write_overrun > size)
-		goto bad;
-	req.write = body;
-	req.write_len = hdr->write_len;
-	req.write_overrun = hdr->write_overrun;
-	off = UBW_ALIGN_UP((uint64_t)hdr->write_len + hdr->write_overrun);
-	if ((uint64_t)nfds * sizeof(int32_t) > size - (off > size ? size : off) || off > size)
-		goto bad;
-	req.sender_fds = (const int32_t *)(body + off);
-	off += UBW_ALIGN_UP(nfds * sizeof(int32_t));
-	if (hdr->nsegments > size / sizeof(struct ubw_segment))
-		goto bad;
-	if (hdr->nsegments > sizeof(stack_segs) / sizeof(stack_segs[0])) {
-		segs = malloc(hdr->nsegments * sizeof(*segs));
+	if (dec.nsegments > sizeof(stack_segs) / sizeof(stack_segs[0])) {
+		segs = calloc(dec.nsegments, sizeof(*segs));
 		if (!segs)
 			goto bad;
 	}
-	for (uint32_t i = 0; i < hdr->nsegments; i++) {
-		struct ubw_segment seg;
-
-		if (off > size || size - off < sizeof(seg))
-			goto bad;
-		memcpy(&seg, body + off, sizeof(seg));
-		off += sizeof(seg);
-		if (seg.length > size - off)
-			goto bad;
-		segs[i].addr = seg.addr;
-		segs[i].length = seg.length;
-		segs[i].bytes = body + off;
-		off += UBW_ALIGN_UP(seg.length);
-	}
+	nsegs = ubw_decode_segments(hdr, body, segs, dec.nsegments);
+	if (nsegs < 0)
+		goto bad;
+	req.write = dec.write;
+	req.write_len = dec.write_len;
+	req.write_overrun = dec.write_overrun;
+	req.sender_fds = dec.sender_fds;
 	req.write_size = hdr->write_size;
 	req.write_consumed = hdr->write_consumed;
 	req.read_size = hdr->read_size;
 	req.read_consumed = hdr->read_consumed;
 	req.nonblock = hdr->flags & UBW_WR_NONBLOCK;
-	req.segments = segs;
-	req.nsegments = hdr->nsegments;
+	req.segments = (const struct mem_segment *)segs;
+	req.nsegments = (size_t)nsegs;
 	req.fds = fds;
 	req.nfds = nfds;
 	driver_write_read(conn->thread, &req);
@@ -273,3 +256,8 @@ const struct driver_ops daemon_driver_ops = {
 	.fetch_start = fetch_start,
 	.poll_changed = session_poll_changed,
 };
+
+_Static_assert(sizeof(struct mem_segment) == sizeof(struct ubw_decoded_segment) &&
+		       offsetof(struct mem_segment, bytes) ==
+			       offsetof(struct ubw_decoded_segment, bytes),
+	       "mem_segment and ubw_decoded_segment share a layout");

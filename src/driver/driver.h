@@ -45,7 +45,10 @@ struct proc_identity {
 	char seclabel[256]; /* the peer's security label (SO_PEERSEC), or "" */
 };
 
-/* Inline sender memory that came with a request: a copy of [addr, addr + length). */
+/*
+ * Inline sender memory that came with a request: a copy of [addr, addr +
+ * length). Same layout as struct ubw_decoded_segment (wire/decode.h).
+ */
 struct mem_segment {
 	uint64_t addr;
 	uint64_t length;

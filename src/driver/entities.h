@@ -260,6 +260,7 @@ struct fd_slot {
 
 struct transaction {
 	uint64_t debug_id;
+	struct driver *driver;
 	struct work work;    /* WORK_TRANSACTION */
 	struct thread *from; /* sync calls only; NULL once that thread died */
 	struct transaction *from_parent;

@@ -118,18 +118,31 @@ static bool node_counts_dropped(struct node *node)
 	return true;
 }
 
+/*
+ * Drops a local count. The owner's death zeroes local counts while
+ * transactions still hold theirs (a fetch on a worker can outlive the
+ * owner); those late drops must not go below zero.
+ */
+static void drop_local(struct node *node, int *count)
+{
+	if (*count > 0)
+		(*count)--;
+	else if (node->proc)
+		log_error("node %llu: local count underflow", (unsigned long long)node->debug_id);
+}
+
 bool node_dec(struct node *node, bool strong, bool internal)
 {
 	if (strong) {
 		if (internal)
 			node->internal_strong_refs--;
 		else
-			node->local_strong_refs--;
+			drop_local(node, &node->local_strong_refs);
 		if (node->local_strong_refs || node->internal_strong_refs)
 			return false;
 	} else {
 		if (!internal)
-			node->local_weak_refs--;
+			drop_local(node, &node->local_weak_refs);
 		if (node->local_weak_refs || node->tmp_refs || !LIST_EMPTY(&node->refs))
 			return false;
 	}

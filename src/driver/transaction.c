@@ -68,10 +68,8 @@ void transaction_pop(struct thread *thread, struct transaction *t)
 void transaction_free(struct transaction *t)
 {
 	struct proc *target_proc = t->to_proc;
-	struct driver *drv = NULL;
 
 	if (target_proc) {
-		drv = target_proc->driver;
 		target_proc->outstanding_txns--;
 		if (t->buffer)
 			t->buffer->transaction = NULL;
@@ -80,8 +78,7 @@ void transaction_free(struct transaction *t)
 	for (size_t i = 0; i < t->nfixups; i++)
 		close(t->fixups[i].fd);
 	free(t->fixups);
-	if (drv)
-		drv->stats.transactions_deleted++;
+	t->driver->stats.transactions_deleted++;
 	free(t);
 }
 
@@ -480,6 +477,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	b->t = t;
 	drv->stats.transactions_created++;
 	t->debug_id = b->debug_id;
+	t->driver = drv;
 	t->work.type = WORK_TRANSACTION;
 	if (!reply && !oneway) {
 		t->from = thread;
@@ -573,11 +571,11 @@ void transaction_fetch_done(struct fetch_job *job)
 	struct txn_build *b = job->owner;
 	struct proc *target_proc = b->target_proc;
 
+	/* The target may have died while its region was being written: hold it. */
+	proc_inc_tmpref(target_proc);
 	b->thread->bwr.job = NULL;
 	target_proc->fetches_into--;
 	transaction_finish(b);
-	/* The target may have died while its region was being written. */
-	proc_inc_tmpref(target_proc);
 	proc_dec_tmpref(target_proc);
 }
 
