@@ -48,17 +48,19 @@ void admin_hello(struct conn *conn, const struct ubw_admin_hello *hello)
 		daemon_defer_close(conn);
 }
 
-/* "install N PAGES ERRNO": fail the Nth page install from now. */
+/* "install N PAGES ERRNO [COUNT]": the Nth page install from now (and COUNT - 1 after it) fails. */
 static int admin_fault(const char *arg, FILE *out)
 {
-	unsigned int nth, err;
+	unsigned int nth, err, count = 1;
 	size_t pages;
+	int n = sscanf(arg, "install %u %zu %u %u", &nth, &pages, &err, &count);
 
-	if (sscanf(arg, "install %u %zu %u", &nth, &pages, &err) != 3 || err == 0 || err > 4095)
+	if (n < 3 || err == 0 || err > 4095 || count == 0)
 		return -EINVAL;
-	region_inject_install_fault(nth, pages, (int)err);
-	fprintf(out, "fault armed: install %u fails after %zu pages with errno %u\n", nth, pages,
-		err);
+	region_inject_install_faults(nth, count, pages, (int)err);
+	fprintf(out,
+		"fault armed: install %u (and %u after it) fails after %zu pages with errno %u\n",
+		nth, count - 1, pages, err);
 	return 0;
 }
 

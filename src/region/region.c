@@ -16,13 +16,21 @@
 
 static struct {
 	unsigned int countdown; /* 0: disarmed; 1: the next install fails */
+	unsigned int count;	/* failures left once it fires */
 	size_t pages_before_failure;
 	int error;
 } install_fault;
 
 void region_inject_install_fault(unsigned int nth, size_t pages_before_failure, int error)
 {
+	region_inject_install_faults(nth, 1, pages_before_failure, error);
+}
+
+void region_inject_install_faults(unsigned int nth, unsigned int count, size_t pages_before_failure,
+				  int error)
+{
 	install_fault.countdown = nth;
+	install_fault.count = count ? count : 1;
 	install_fault.pages_before_failure = pages_before_failure;
 	install_fault.error = error;
 }
@@ -132,6 +140,8 @@ int region_install(struct region *r, size_t first, size_t count, size_t *install
 		injected = -install_fault.error;
 		if (install_fault.pages_before_failure < limit)
 			limit = install_fault.pages_before_failure;
+		if (--install_fault.count > 0)
+			install_fault.countdown = 1; /* the next call fails too */
 	}
 
 	if (!injected) {

@@ -96,8 +96,13 @@ int region_page_is_resident(const struct region *r, size_t index, bool *resident
 
 /*
  * Fault injection for tests: the @nth call to region_install() from now on
- * (1 = the next one), in any region of this process, installs at most
- * @pages_before_failure pages and then fails with -@error. nth == 0 disarms.
+ * (1 = the next one), in any region of this process, and the @count - 1
+ * calls after it, install at most @pages_before_failure pages and then fail
+ * with -@error. nth == 0 disarms.
  * Not thread safe: the daemon installs from its one event-loop thread.
  */
+void region_inject_install_faults(unsigned int nth, unsigned int count, size_t pages_before_failure,
+				  int error);
+
+/* One failure: region_inject_install_faults(nth, 1, ...). */
 void region_inject_install_fault(unsigned int nth, size_t pages_before_failure, int error);

@@ -194,7 +194,7 @@ static void injected_install_fault_reports_partial_progress(void **state)
 	(void)state;
 	assert_int_equal(region_init(&r, 16 * PAGE_SIZE, "t"), 0);
 
-	region_inject_install_fault(2, 3, ENOMEM);
+	region_inject_install_faults(2, 1, 3, ENOMEM);
 	assert_int_equal(region_install(&r, 0, 1, &installed), 0); /* first call passes */
 	assert_int_equal(region_install(&r, 4, 8, &installed), -ENOMEM);
 	assert_int_equal(installed, 3);

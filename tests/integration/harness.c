@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +26,55 @@ static long now_ms(void)
 
 int ubd_start(struct ubd *d, const char *const *args)
 {
+	return ubd_start_as(d, args, (uid_t)-1);
+}
+
+int ubd_open_fds(const struct ubd *d)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+int ubd_wait_fds(const struct ubd *d, int expected)
+{
+	int n = -1;
+
+	/* Connections a test just closed may not be reaped by the daemon yet. */
+	for (int i = 0; i < 200; i++) {
+		n = ubd_open_fds(d);
+		if (n == expected)
+			break;
+		poll(NULL, 0, 10);
+	}
+	return n;
+}
+
+long ubd_wait_idle(const struct ubd *d)
+{
+	long procs = -1;
+
+	for (int i = 0; i < 500; i++) {
+		procs = ubd_stat(d, "procs");
+		if (procs == 0)
+			break;
+		poll(NULL, 0, 10);
+	}
+	return procs;
+}
+
+int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
+{
 	const char *bin = getenv("UBINDERD");
 	const char *argv[32];
 	int n = 0;
@@ -35,6 +85,8 @@ int ubd_start(struct ubd *d, const char *const *args)
 		bin = "ubinderd";
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ubinder-test-XXXXXX");
 	if (!mkdtemp(d->dir))
+		return -1;
+	if (uid != (uid_t)-1 && chown(d->dir, uid, uid) < 0)
 		return -1;
 	snprintf(d->sock, sizeof(d->sock), "%s/binder", d->dir);
 	argv[n++] = bin;
@@ -47,6 +99,8 @@ int ubd_start(struct ubd *d, const char *const *args)
 	if (d->pid < 0)
 		return -1;
 	if (d->pid == 0) {
+		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(126);
 		execv(bin, (char *const *)argv);
 		perror("exec ubinderd");
 		_exit(127);

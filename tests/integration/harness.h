@@ -24,6 +24,14 @@ struct ubd {
 
 /* Starts ubinderd (path in $UBINDERD) with --socket DIR/binder plus @args (NULL-terminated). */
 int ubd_start(struct ubd *d, const char *const *args);
+/* The same, the daemon running as @uid (the test must be root). */
+int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid);
+/* Descriptors the daemon has open now. */
+int ubd_open_fds(const struct ubd *d);
+/* Waits (2 s at most) for the daemon to have @expected descriptors open; returns the count. */
+int ubd_wait_fds(const struct ubd *d, int expected);
+/* Waits until the daemon reports no process; returns the last count seen. */
+long ubd_wait_idle(const struct ubd *d);
 /* SIGTERM, then waits (5 s at most, then SIGKILL). Returns its exit status, -1 if killed. */
 int ubd_stop(struct ubd *d);
 /* Sends an admin request; returns the text (malloc'd) or NULL. */

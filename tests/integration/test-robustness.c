@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon under hostile or broken peers: garbage on every kind of
+ * connection, a client that never reads, peers killed in the middle of a
+ * call, a signal during a blocked read, a page install that fails, and the
+ * push copy path of a process the daemon cannot read. After each, the daemon
+ * must still serve others, and its stats and descriptor count must come back
+ * to where they were.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "test-util.h"
+
+#define CHECK(cond)                                                                \
+	do {                                                                       \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			return 1;                                                  \
+		}                                                                  \
+	} while (0)
+
+#define CODE_STOP 0xdead
+#define CODE_HOLD 0x401d /* the manager waits for a go before replying */
+
+static struct ubd D;
+
+struct manager {
+	const char *sock;
+	struct sync ready; /* manager -> test */
+	struct sync go;	   /* test -> manager */
+	pid_t pid;
+};
+
+/* A context manager echoing each call's bytes back, until CODE_STOP. */
+static int manager_main(void *arg)
+{
+	struct manager *m = arg;
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	struct rc c;
+	uint32_t cmd;
+
+	CHECK(rc_open(&c, m->sock, 4 << 20) == 0);
+	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL) == 0);
+	cb_u32(&w, BC_ENTER_LOOPER);
+	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	sync_post(&m->ready, 1);
+	for (;;) {
+		CHECK(rc_wait_for(&c, &cmd, &tr) == 0);
+		if (cmd != BR_TRANSACTION)
+			continue;
+		if (tr.code == CODE_HOLD) {
+			sync_post(&m->ready, 2);
+			sync_wait(&m->go, 20000);
+		}
+		w.len = 0;
+		if (!(tr.flags & TF_ONE_WAY)) {
+			/* The reply forwards the received bytes, straight from our region. */
+			cb_txn(&w, BC_REPLY, 0, tr.code, 0,
+			       (const void *)(uintptr_t)tr.data.ptr.buffer,
+			       tr.data_size < 4096 ? tr.data_size : 4096, NULL, 0);
+		}
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+		if (tr.code == CODE_STOP)
+			break;
+	}
+	rc_close(&c);
+	return 0;
+}
+
+static void manager_start(struct manager *m, const char *sock)
+{
+	m->sock = sock;
+	sync_init(&m->ready);
+	sync_init(&m->go);
+	m->pid = spawn(manager_main, m);
+	assert_int_equal(sync_wait(&m->ready, 10000), 1);
+}
+
+/* One call of @size bytes to handle 0; returns the BR_ code that ended it. */
+static uint32_t call(const char *sock, size_t size, uint32_t code, struct binder_extended_error *ee)
+{
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	uint8_t *data = malloc(size ? size : 1);
+	struct rc c;
+	uint32_t cmd = 0;
+
+	if (!data || rc_open(&c, sock, 1 << 20) != 0) {
+		free(data);
+		return 0;
+	}
+	for (size_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i ^ (i >> 8));
+	cb_txn(&w, BC_TRANSACTION, 0, code, 0, data, size, NULL, 0);
+	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0 && rc_wait_for(&c, &cmd, &tr) == 0 &&
+	    cmd == BR_REPLY) {
+		const uint8_t *r = (const uint8_t *)(uintptr_t)tr.data.ptr.buffer;
+
+		for (size_t i = 0; i < tr.data_size; i++) {
+			if (r[i] != (uint8_t)(i ^ (i >> 8)))
+				cmd = 0; /* wrong bytes */
+		}
+		w.len = 0;
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL);
+	}
+	if (ee)
+		rc_ioctl(&c, BINDER_GET_EXTENDED_ERROR, ee);
+	rc_close(&c);
+	free(data);
+	return cmd;
+}
+
+static void manager_stop(struct manager *m, const char *sock)
+{
+	assert_int_equal(call(sock, 8, CODE_STOP, NULL), BR_REPLY);
+	assert_int_equal(reap(m->pid, 10000), 0);
+}
+
+/* After a scenario: the daemon serves, holds nothing, and leaked no descriptor. */
+static void assert_daemon_clean(int fds_before)
+{
+	struct manager m;
+
+	manager_start(&m, D.sock);
+	assert_int_equal(call(D.sock, 100, 1, NULL), BR_REPLY);
+	manager_stop(&m, D.sock);
+	assert_int_equal(ubd_wait_idle(&D), 0);
+	assert_int_equal(ubd_stat(&D, "buffers"), 0);
+	assert_int_equal(ubd_stat(&D, "transaction: active"), 0);
+	assert_int_equal(ubd_stat(&D, "node: active"), 0);
+	assert_int_equal(ubd_stat(&D, "ref: active"), 0);
+	assert_int_equal(ubd_stat(&D, "thread: active"), 0);
+	assert_int_equal(ubd_wait_fds(&D, fds_before), fds_before);
+}
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends @len bytes and waits until the daemon hangs up (or answers). */
+static void send_expect_hangup(int fd, const void *p, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t buf[256];
+
+	send(fd, p, len, MSG_NOSIGNAL);
+	while (poll(&pfd, 1, 5000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	close(fd);
+}
+
+static void garbage_on_every_kind_of_connection(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct ubt_session s;
+	uint8_t junk[64];
+	int fd;
+
+	(void)state;
+	memset(junk, 0xa5, sizeof(junk));
+	/* First message: too short, unknown, wrong sizes, bad token. */
+	send_expect_hangup(raw_connect(D.sock), junk, 3);
+	send_expect_hangup(raw_connect(D.sock), junk, sizeof(junk));
+	{
+		struct ubw_hello h = { { UBW_HELLO, 0 }, UBW_MAGIC, 99, 0, 0, 0, 0 };
+
+		send_expect_hangup(raw_connect(D.sock), &h, sizeof(h)); /* bad version */
+		send_expect_hangup(raw_connect(D.sock), &h, sizeof(h) - 1);
+	}
+	{
+		struct ubw_attach a = { { UBW_ATTACH, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
+
+		memset(a.token, 0x42, sizeof(a.token));
+		send_expect_hangup(raw_connect(D.sock), &a, sizeof(a)); /* nobody's token */
+	}
+	/* A message on a session connection ends that session. */
+	assert_int_equal(ubt_session_open(&s, D.sock, true, true), 0);
+	send_expect_hangup(s.sock, junk, sizeof(junk));
+	close(s.poll_fd);
+
+	/* Thread connections: malformed requests of every kind. */
+	for (int kind = 0; kind < 7; kind++) {
+		struct ubt_thread t;
+		union {
+			struct ubw_write_read wr;
+			struct ubw_ioctl io;
+			struct ubw_header h;
+			uint8_t bytes[256];
+		} m;
+		size_t len = sizeof(m.wr);
+
+		assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+		assert_int_equal(ubt_thread_open(&t, &s), 0);
+		memset(&m, 0, sizeof(m));
+		m.wr.hdr.type = UBW_WRITE_READ;
+		switch (kind) {
+		case 0: /* body larger than anything allowed */
+			m.wr.body_size = 1ull << 40;
+			break;
+		case 1: /* descriptors announced but none attached */
+			m.wr.body_size = 8;
+			m.wr.nfds = 2;
+			len += 8;
+			break;
+		case 2: /* a segment running past the body */
+			m.wr.body_size = 16;
+			m.wr.nsegments = 1;
+			m.bytes[sizeof(m.wr) + 8] = 0xff;
+			len += 16;
+			break;
+		case 3: /* continuation without a start */
+			m.h.type = UBW_WRITE_READ_MORE;
+			len = sizeof(m.h) + 8;
+			break;
+		case 4: /* ioctl whose argument size does not match */
+			m.io.hdr.type = UBW_IOCTL;
+			m.io.cmd = BINDER_VERSION;
+			m.io.size = 100;
+			len = sizeof(m.io) + 4;
+			break;
+		case 5: /* unknown request */
+			m.h.type = 0x777;
+			len = sizeof(m.h);
+			break;
+		case 6: /* write section longer than the body */
+			m.wr.body_size = 8;
+			m.wr.write_len = 64;
+			len += 8;
+			break;
+		}
+		send_expect_hangup(t.sock, &m, len);
+		t.sock = -1;
+		ubt_thread_close(&t);
+		ubt_session_close(&s);
+	}
+	/* Unbounded garbage from many connections at once. */
+	for (int i = 0; i < 50; i++) {
+		fd = raw_connect(D.sock);
+		for (size_t k = 0; k < sizeof(junk); k++)
+			junk[k] = (uint8_t)(k * 31 + i);
+		send_expect_hangup(fd, junk, 1 + (size_t)i % sizeof(junk));
+	}
+	assert_daemon_clean(fds_before);
+}
+
+static void client_that_never_reads(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct ubw_write_read wr = { { UBW_WRITE_READ, 0 } };
+	struct manager m;
+	struct ubt_session s;
+	struct ubt_thread t;
+	int sent = 0;
+
+	(void)state;
+	manager_start(&m, D.sock);
+	assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+	assert_int_equal(ubt_thread_open(&t, &s), 0);
+	/* Requests without ever reading a reply, until the socket is full. */
+	wr.body_size = 8;
+	wr.write_len = 4;
+	for (int i = 0; i < 100000; i++) {
+		struct {
+			struct ubw_write_read wr;
+			uint32_t cmd, pad;
+		} req = { wr, BC_ENTER_LOOPER, 0 };
+
+		if (send(t.sock, &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			break;
+		sent++;
+	}
+	assert_true(sent > 0);
+	/* Everyone else is still served. */
+	assert_int_equal(call(D.sock, 1000, 1, NULL), BR_REPLY);
+	ubt_thread_close(&t);
+	ubt_session_close(&s);
+	manager_stop(&m, D.sock);
+	assert_daemon_clean(fds_before);
+}
+
+struct caller {
+	const char *sock;
+	struct sync sent;
+	uint32_t code;
+};
+
+static int caller_main(void *arg)
+{
+	struct caller *c = arg;
+	struct cmdbuf w = { .len = 0 };
+	uint8_t data[256] = { 0 };
+	struct rc r;
+	uint32_t cmd;
+
+	CHECK(rc_open(&r, c->sock, 1 << 20) == 0);
+	cb_txn(&w, BC_TRANSACTION, 0, c->code, 0, data, sizeof(data), NULL, 0);
+	CHECK(rc_bwr(&r, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	sync_post(&c->sent, 1);
+	CHECK(rc_wait_for(&r, &cmd, NULL) == 0);
+	return cmd == BR_DEAD_REPLY ? 42 : cmd == BR_REPLY ? 0 : 1;
+}
+
+static void caller_killed_mid_call(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
+	struct manager m;
+	pid_t pid;
+
+	(void)state;
+	manager_start(&m, D.sock);
+	sync_init(&c.sent);
+	pid = spawn(caller_main, &c);
+	assert_int_equal(sync_wait(&m.ready, 10000), 2); /* the manager holds the call */
+	kill(pid, SIGKILL);
+	assert_int_equal(reap(pid, 5000), -1);
+	sync_post(&m.go, 1); /* its reply now goes nowhere */
+	manager_stop(&m, D.sock);
+	assert_daemon_clean(fds_before);
+}
+
+static void manager_killed_mid_call(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
+	struct manager m;
+	pid_t pid;
+
+	(void)state;
+	manager_start(&m, D.sock);
+	sync_init(&c.sent);
+	pid = spawn(caller_main, &c);
+	assert_int_equal(sync_wait(&m.ready, 10000), 2);
+	kill(m.pid, SIGKILL);
+	assert_int_equal(reap(m.pid, 5000), -1);
+	assert_int_equal(reap(pid, 10000), 42); /* BR_DEAD_REPLY */
+	assert_daemon_clean(fds_before);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void signal_during_blocked_read(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct binder_write_read bwr = { 0 };
+	uint32_t cmds[2] = { BC_ENTER_LOOPER, BC_EXIT_LOOPER };
+	uint8_t rbuf[256];
+	struct rc c;
+	pid_t self = getpid();
+	pid_t pid;
+	int err;
+
+	(void)state;
+	sigaction(SIGUSR1, &sa, NULL);
+	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
+	/* A helper process signals us while we wait for work that never comes. */
+	pid = fork();
+	if (pid == 0) {
+		poll(NULL, 0, 300);
+		kill(self, SIGUSR1);
+		_exit(0);
+	}
+	bwr.write_buffer = (uintptr_t)cmds;
+	bwr.write_size = sizeof(cmds);
+	bwr.read_buffer = (uintptr_t)rbuf;
+	bwr.read_size = sizeof(rbuf);
+	err = ubt_write_read(&c.t, &c.s, &bwr, false);
+	assert_int_equal(err, -EINTR); /* even with SA_RESTART, as the kernel */
+	assert_int_equal(bwr.write_consumed, sizeof(cmds));
+	assert_int_equal(bwr.read_consumed, 0);
+	assert_int_equal(reap(pid, 5000), 0);
+	/* The thread works normally afterwards. */
+	assert_int_equal(rc_ioctl(&c, BINDER_VERSION, &(struct binder_version){ 0 }), 0);
+	rc_close(&c);
+	assert_daemon_clean(fds_before);
+}
+
+static void install_failure_fails_the_call(void **state)
+{
+	int fds_before = ubd_open_fds(&D);
+	struct binder_extended_error ee = { 0 };
+	long failures = ubd_stat(&D, "install failures");
+	struct manager m;
+
+	(void)state;
+	manager_start(&m, D.sock);
+	/* The first install fails part-way; the retry after shrinking succeeds. */
+	free(ubd_admin(&D, UBW_ADMIN_FAULT, 0, "install 1 1 12"));
+	assert_int_equal(call(D.sock, 3 * 4096, 1, NULL), BR_REPLY);
+	/* Both the install and its retry fail: the call fails as the kernel's would. */
+	free(ubd_admin(&D, UBW_ADMIN_SHRINK, -1, NULL));
+	free(ubd_admin(&D, UBW_ADMIN_FAULT, 0, "install 1 0 12 2"));
+	assert_int_equal(call(D.sock, 100, 1, &ee), BR_FAILED_REPLY);
+	assert_int_equal(ee.command, BR_FAILED_REPLY);
+	assert_int_equal(ee.param, -ENOMEM);
+	assert_true(ubd_stat(&D, "install failures") >= failures + 3);
+	/* Nothing is stuck: the next call works. */
+	assert_int_equal(call(D.sock, 100, 1, NULL), BR_REPLY);
+	manager_stop(&m, D.sock);
+	assert_daemon_clean(fds_before);
+}
+
+struct pusher {
+	const char *sock;
+	size_t size;
+};
+
+static int pusher_main(void *arg)
+{
+	struct pusher *p = arg;
+
+	/* Not dumpable: process_vm_readv on us is refused, whoever the daemon is. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return call(p->sock, p->size, 1, NULL) == BR_REPLY ? 0 : 1;
+}
+
+static void push_path_of_a_megabyte(void **state)
+{
+	struct ubd d2;
+	struct manager m;
+	struct pusher p = { .size = 1 << 20 };
+	long inline_before;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* needs root to run the daemon as another uid */
+	assert_int_equal(ubd_start_as(&d2, NULL, 65534), 0);
+	p.sock = d2.sock;
+	manager_start(&m, d2.sock);
+	inline_before = ubd_stat(&d2, "copies inline");
+	assert_int_equal(reap(spawn(pusher_main, &p), 30000), 0);
+	assert_true(ubd_stat(&d2, "push-mode procs") >= 1);
+	assert_true(ubd_stat(&d2, "copies inline") > inline_before);
+	manager_stop(&m, d2.sock);
+	assert_int_equal(ubd_wait_idle(&d2), 0);
+	assert_int_equal(ubd_stop(&d2), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return ubd_start(&D, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return ubd_stop(&D) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(garbage_on_every_kind_of_connection),
+		cmocka_unit_test(client_that_never_reads),
+		cmocka_unit_test(caller_killed_mid_call),
+		cmocka_unit_test(manager_killed_mid_call),
+		cmocka_unit_test(signal_during_blocked_read),
+		cmocka_unit_test(install_failure_fails_the_call),
+		cmocka_unit_test(push_path_of_a_megabyte),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
