@@ -402,8 +402,13 @@ static void conn_handle(struct source *src, uint32_t events)
 		flush_output(conn);
 		return;
 	}
+	/*
+	 * A thread sends one request and waits for its answer: reading on would
+	 * almost always cost a failing recvmsg. Other connections may have a
+	 * burst; epoll reports whatever is left either way.
+	 */
 	for (int i = 0; i < CONN_BURST && !conn->close_pending && !conn->out; i++) {
-		if (!receive_one(conn))
+		if (!receive_one(conn) || conn->role == CONN_THREAD)
 			break;
 	}
 	if (!conn->close_pending && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))

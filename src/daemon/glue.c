@@ -62,6 +62,7 @@ static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *
 	req.read_size = hdr->read_size;
 	req.read_consumed = hdr->read_consumed;
 	req.nonblock = hdr->flags & UBW_WR_NONBLOCK;
+	req.hold_complete = hdr->flags & UBW_WR_HOLD_COMPLETE;
 	req.segments = (const struct mem_segment *)segs;
 	req.nsegments = (size_t)nsegs;
 	req.fds = fds;

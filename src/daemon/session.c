@@ -238,8 +238,7 @@ void session_attach(struct conn *conn, const struct ubw_attach *attach)
 		r.hdr.error = -EPROTO;
 		goto out;
 	}
-	LIST_FOREACH(s, &d->sessions, daemon_entry)
-	{
+	LIST_FOREACH(s, &d->sessions, daemon_entry) {
 		if (!s->released && s->proc && s->listener == conn->listener &&
 		    memcmp(s->token, attach->token, sizeof(s->token)) == 0)
 			break;

@@ -325,8 +325,12 @@ enum fill_outcome {
 	FILL_RETRY, /* nothing but BR_NOOP: wait again */
 };
 
-/* The loop of binder_thread_read: moves work into the read buffer. */
-static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t end)
+/*
+ * The loop of binder_thread_read: moves work into the read buffer.
+ * *only_completions stays true while nothing but completions was written.
+ */
+static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t end,
+				   bool *only_completions)
 {
 	struct proc *proc = thread->proc;
 	bool wait_for_proc_work = thread->bwr.wait_for_proc_work;
@@ -349,6 +353,9 @@ static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t en
 		w = work_list_pop(list);
 		if (work_list_empty(&thread->todo))
 			thread->process_todo = false;
+		if (w->type != WORK_TRANSACTION_COMPLETE &&
+		    w->type != WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT)
+			*only_completions = false;
 
 		switch (w->type) {
 		case WORK_TRANSACTION: {
@@ -439,7 +446,8 @@ static void read_step(struct thread *thread, bool woken)
 {
 	struct proc *proc = thread->proc;
 	struct bwr_state *bwr = &thread->bwr;
-	size_t end, pos;
+	size_t end, pos, held_start;
+	bool only_completions;
 	uint64_t avail;
 
 	for (;;) {
@@ -475,7 +483,20 @@ static void read_step(struct thread *thread, bool woken)
 		if (bwr->read_consumed_in == 0 && end >= 4) {
 			put_u32(thread, &pos, end, BR_NOOP);
 		}
-		if (read_fill(thread, &pos, end) == FILL_RETRY) {
+		held_start = pos;
+		for (uint8_t i = 0; i < bwr->nheld && end - pos >= 4; i++)
+			put_u32(thread, &pos, end, bwr->held[i]);
+		bwr->nheld = 0;
+		only_completions = true;
+		if (read_fill(thread, &pos, end, &only_completions) == FILL_RETRY) {
+			thread->looper |= LOOPER_WAITING;
+			continue;
+		}
+		if (bwr->hold_complete && only_completions && !thread->looper_need_return &&
+		    (pos - held_start) / 4 <= sizeof(bwr->held) / sizeof(bwr->held[0])) {
+			/* UBW_WR_HOLD_COMPLETE: keep them for a read with real work. */
+			for (size_t at = held_start; at < pos; at += 4)
+				memcpy(&bwr->held[bwr->nheld++], proc->driver->read_buf + at, 4);
 			thread->looper |= LOOPER_WAITING;
 			continue;
 		}
@@ -554,6 +575,7 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 	bwr->read_size = req->read_size;
 	bwr->read_consumed_in = req->read_consumed;
 	bwr->nonblock = req->nonblock;
+	bwr->hold_complete = req->hold_complete && !req->nonblock;
 	bwr->segments = (struct mem_segment *)req->segments;
 	bwr->nsegments = req->nsegments;
 	if (req->nfds) {
@@ -590,6 +612,21 @@ void driver_interrupt(struct thread *thread)
 		thread->on_wake_list = false;
 	}
 	thread->bwr.read_len = 0;
+	if (thread->bwr.nheld) {
+		/* Held completions are owed to the caller: return them, not EINTR. */
+		struct driver *drv = thread->proc->driver;
+		size_t pos = 0;
+
+		if (thread->bwr.read_consumed_in == 0)
+			put_u32(thread, &pos, UBW_MAX_READ_SIZE, BR_NOOP);
+		for (uint8_t i = 0; i < thread->bwr.nheld; i++)
+			put_u32(thread, &pos, UBW_MAX_READ_SIZE, thread->bwr.held[i]);
+		thread->bwr.nheld = 0;
+		thread->bwr.read_len = pos;
+		(void)drv;
+		bwr_complete(thread, 0);
+		return;
+	}
 	bwr_complete(thread, -EINTR);
 }
 

@@ -51,7 +51,7 @@ struct driver *driver_free(struct driver *drv)
 	if (!drv)
 		return NULL;
 	TAILQ_FOREACH_SAFE(proc, &drv->procs, driver_entry, next)
-	driver_proc_release(proc);
+		driver_proc_release(proc);
 	/* Procs still held by fetch jobs are the daemon's to drain first. */
 	while ((ctx = TAILQ_FIRST(&drv->contexts)) != NULL) {
 		TAILQ_REMOVE(&drv->contexts, ctx, entry);
@@ -156,8 +156,7 @@ size_t driver_shrink(struct driver *drv, size_t pages)
 	 * free, since a client reading a hole through its mapping makes shmem
 	 * allocate a page there (docs/conformance.md).
 	 */
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		struct page_range r;
 		size_t from = 0;
 

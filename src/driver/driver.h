@@ -65,6 +65,7 @@ struct bwr_request {
 	uint64_t read_size;
 	uint64_t read_consumed;
 	bool nonblock;
+	bool hold_complete; /* UBW_WR_HOLD_COMPLETE */
 	const struct mem_segment *segments;
 	size_t nsegments;
 	/* Descriptors that came with the request (SCM_RIGHTS): the core takes

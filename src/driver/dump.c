@@ -63,7 +63,7 @@ static void dump_node(FILE *out, const struct node *node)
 	int count = 0;
 
 	LIST_FOREACH(ref, &node->refs, node_entry)
-	count++;
+		count++;
 	fprintf(out,
 		"  node %" PRIu64 ": u%016" PRIx64 " c%016" PRIx64
 		" hs %d hw %d ls %d lw %d is %d iw %d tr %d",
@@ -73,7 +73,7 @@ static void dump_node(FILE *out, const struct node *node)
 	if (count) {
 		fprintf(out, " proc");
 		LIST_FOREACH(ref, &node->refs, node_entry)
-		fprintf(out, " %d", ref->proc->id.pid);
+			fprintf(out, " %d", ref->proc->id.pid);
 	}
 	fprintf(out, "\n");
 }
@@ -92,8 +92,7 @@ static void dump_proc(FILE *out, struct proc *proc)
 		: proc->map == MAP_PENDING ? "pending"
 		: proc->map == MAP_GONE	   ? "unmapped"
 					   : "none");
-	TAILQ_FOREACH(thread, &proc->threads, proc_entry)
-	{
+	TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 		int tr = 0;
 
 		for (const struct transaction *t = thread->transaction_stack; t;
@@ -103,9 +102,8 @@ static void dump_proc(FILE *out, struct proc *proc)
 			thread->looper, thread->looper_need_return, tr);
 	}
 	RB_FOREACH(node, node_tree, &proc->nodes)
-	dump_node(out, node);
-	RB_FOREACH(ref, ref_desc_tree, &proc->refs_by_desc)
-	{
+		dump_node(out, node);
+	RB_FOREACH(ref, ref_desc_tree, &proc->refs_by_desc) {
 		fprintf(out, "  ref %" PRIu64 ": desc %u %snode %" PRIu64 " s %d w %d d %s\n",
 			ref->debug_id, ref->desc, ref->node->proc ? "" : "dead ",
 			ref->node->debug_id, ref->strong, ref->weak, ref->death ? "yes" : "no");
@@ -143,10 +141,9 @@ void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
 	if (only_pid <= 0 && !LIST_EMPTY(&drv->dead_nodes)) {
 		fprintf(out, "dead nodes:\n");
 		LIST_FOREACH(node, &drv->dead_nodes, dead_entry)
-		dump_node(out, node);
+			dump_node(out, node);
 	}
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (proc->is_dead || (only_pid > 0 && proc->id.pid != only_pid))
 			continue;
 		dump_proc(out, proc);
@@ -159,8 +156,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	const struct proc *proc;
 	size_t procs = 0, threads = 0, active = 0, lru = 0, free_pages = 0, buffers = 0;
 
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		struct range_alloc_stats as;
 
 		if (proc->is_dead)
@@ -230,16 +226,14 @@ void driver_dump_transactions(struct driver *drv, FILE *out)
 	const struct proc *proc;
 
 	fprintf(out, "binder transactions:\n");
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		const struct thread *thread;
 		const struct work *w;
 
 		if (proc->is_dead)
 			continue;
 		fprintf(out, "proc %d (%s)\n", proc->id.pid, proc->context->name);
-		TAILQ_FOREACH(thread, &proc->threads, proc_entry)
-		{
+		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 			const struct transaction *t = thread->transaction_stack;
 
 			if (!t)
@@ -255,8 +249,7 @@ void driver_dump_transactions(struct driver *drv, FILE *out)
 				}
 			}
 		}
-		TAILQ_FOREACH(w, &proc->todo.items, entry)
-		{
+		TAILQ_FOREACH(w, &proc->todo.items, entry) {
 			if (w->type == WORK_TRANSACTION)
 				dump_transaction(
 					out, "pending transaction",

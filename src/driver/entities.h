@@ -149,6 +149,9 @@ struct bwr_state {
 	size_t read_len;	   /* bytes produced so far, into driver->read_buf */
 	bool read_started;	   /* BR_NOOP decided; the read is in progress */
 	bool nonblock;
+	bool hold_complete; /* UBW_WR_HOLD_COMPLETE: completions wait for other work */
+	uint32_t held[8];   /* completions read but held back, in order */
+	uint8_t nheld;
 	bool spawn_looper_at_start;
 	bool wait_for_proc_work; /* computed when the read started waiting */
 	struct mem_segment *segments;
@@ -320,6 +323,7 @@ struct driver {
 	TAILQ_HEAD(, proc) procs;
 	LIST_HEAD(, node) dead_nodes;
 	struct thread_list wake_list;
+	unsigned int pending_freezes; /* threads in BWR_IOCTL (BINDER_FREEZE waiting) */
 	struct page_lru lru;
 	uint64_t next_debug_id;
 	struct driver_stats stats;

@@ -56,8 +56,7 @@ static int get_node_debug_info(struct proc *proc, struct binder_node_debug_info 
 	struct node *node;
 
 	memset(info, 0, sizeof(*info));
-	RB_FOREACH(node, node_tree, &proc->nodes)
-	{
+	RB_FOREACH(node, node_tree, &proc->nodes) {
 		if (node->ptr > ptr) {
 			info->ptr = node->ptr;
 			info->cookie = node->cookie;
@@ -96,8 +95,7 @@ static bool txns_pending(const struct proc *proc)
 
 	if (proc->outstanding_txns > 0)
 		return true;
-	TAILQ_FOREACH(thread, &proc->threads, proc_entry)
-	{
+	TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 		if (thread->transaction_stack)
 			return true;
 	}
@@ -111,8 +109,7 @@ static int get_frozen_info(struct driver *drv, struct binder_frozen_status_info 
 
 	info->sync_recv = 0;
 	info->async_recv = 0;
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (proc->is_dead || proc->id.pid != (pid_t)info->pid)
 			continue;
 		found = true;
@@ -128,16 +125,14 @@ static int freeze_finish(struct driver *drv, const struct binder_freeze_info *in
 	struct proc *proc;
 	int ret = 0;
 
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (proc->is_dead || proc->id.pid != (pid_t)info->pid)
 			continue;
 		if (ret == 0 && txns_pending(proc))
 			ret = -EAGAIN;
 	}
 	if (ret) {
-		TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-		{
+		TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 			if (!proc->is_dead && proc->id.pid == (pid_t)info->pid)
 				proc->is_frozen = false;
 		}
@@ -149,8 +144,7 @@ static bool freeze_drained(struct driver *drv, pid_t pid)
 {
 	struct proc *proc;
 
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (!proc->is_dead && proc->id.pid == pid && proc->outstanding_txns)
 			return false;
 	}
@@ -164,8 +158,7 @@ static int freeze(struct thread *thread, const struct binder_freeze_info *info)
 	struct proc *proc;
 	int found = 0;
 
-	TAILQ_FOREACH(proc, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (proc->is_dead || proc->id.pid != (pid_t)info->pid)
 			continue;
 		found++;
@@ -179,6 +172,7 @@ static int freeze(struct thread *thread, const struct binder_freeze_info *info)
 		return 0;
 	if (info->timeout_ms > 0 && !freeze_drained(drv, info->pid)) {
 		thread->bwr.phase = BWR_IOCTL;
+		drv->pending_freezes++;
 		thread->bwr.freeze = *info;
 		thread->bwr.freeze_deadline_ms = driver_now_ms() + info->timeout_ms;
 		return 1;
@@ -193,6 +187,7 @@ static void freeze_done(struct thread *thread)
 	int ret;
 
 	thread->bwr.phase = BWR_IDLE;
+	drv->pending_freezes--;
 	ret = freeze_finish(drv, &info);
 	thread->looper_need_return = false;
 	drv->ops->ioctl_done(thread->conn, ret, &info, sizeof(info));
@@ -203,15 +198,13 @@ void bwr_frozen_check(struct proc *proc)
 	struct driver *drv = proc->driver;
 	struct proc *p;
 
-	if (proc->outstanding_txns || !proc->is_frozen)
+	if (proc->outstanding_txns || !proc->is_frozen || !drv->pending_freezes)
 		return;
 	/* Any thread waiting in BINDER_FREEZE for this pid may be done now. */
-	TAILQ_FOREACH(p, &drv->procs, driver_entry)
-	{
+	TAILQ_FOREACH(p, &drv->procs, driver_entry) {
 		struct thread *thread, *next;
 
-		TAILQ_FOREACH_SAFE(thread, &p->threads, proc_entry, next)
-		{
+		TAILQ_FOREACH_SAFE(thread, &p->threads, proc_entry, next) {
 			if (thread->bwr.phase == BWR_IOCTL &&
 			    (pid_t)thread->bwr.freeze.pid == proc->id.pid &&
 			    freeze_drained(drv, proc->id.pid))
@@ -224,12 +217,12 @@ void driver_tick(struct driver *drv, uint64_t now_ms)
 {
 	struct proc *p;
 
-	TAILQ_FOREACH(p, &drv->procs, driver_entry)
-	{
+	if (!drv->pending_freezes)
+		return;
+	TAILQ_FOREACH(p, &drv->procs, driver_entry) {
 		struct thread *thread, *next;
 
-		TAILQ_FOREACH_SAFE(thread, &p->threads, proc_entry, next)
-		{
+		TAILQ_FOREACH_SAFE(thread, &p->threads, proc_entry, next) {
 			if (thread->bwr.phase == BWR_IOCTL &&
 			    now_ms >= thread->bwr.freeze_deadline_ms)
 				freeze_done(thread);
@@ -239,19 +232,7 @@ void driver_tick(struct driver *drv, uint64_t now_ms)
 
 bool driver_has_timers(const struct driver *drv)
 {
-	const struct proc *p;
-
-	TAILQ_FOREACH(p, &drv->procs, driver_entry)
-	{
-		const struct thread *thread;
-
-		TAILQ_FOREACH(thread, &p->threads, proc_entry)
-		{
-			if (thread->bwr.phase == BWR_IOCTL)
-				return true;
-		}
-	}
-	return false;
+	return drv->pending_freezes > 0;
 }
 
 void driver_ioctl(struct thread *thread, uint32_t cmd, const void *arg, size_t size)

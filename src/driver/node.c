@@ -179,8 +179,7 @@ void node_release(struct node *node)
 	LIST_INSERT_HEAD(&node->driver->dead_nodes, node, dead_entry);
 	node->on_dead_list = true;
 
-	LIST_FOREACH(ref, &node->refs, node_entry)
-	{
+	LIST_FOREACH(ref, &node->refs, node_entry) {
 		if (!ref->death)
 			continue;
 		ref->death->work.type = WORK_DEAD_BINDER;

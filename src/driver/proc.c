@@ -64,8 +64,7 @@ void proc_poll_update(struct proc *proc)
 
 	if (!readable) {
 		/* Own work of a thread that is not inside a read (a poller's). */
-		TAILQ_FOREACH(thread, &proc->threads, proc_entry)
-		{
+		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 			if (thread->process_todo && thread->bwr.phase == BWR_IDLE) {
 				readable = true;
 				break;
@@ -210,8 +209,7 @@ void driver_proc_flush(struct proc *proc)
 {
 	struct thread *thread;
 
-	TAILQ_FOREACH(thread, &proc->threads, proc_entry)
-	{
+	TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 		thread->looper_need_return = true;
 		thread_wakeup(thread);
 	}

@@ -48,8 +48,7 @@ static uint32_t ref_free_desc(struct proc *proc, struct node *node)
 	uint32_t desc = node == proc->context->mgr_node ? 0 : 1;
 	struct ref *ref;
 
-	RB_FOREACH(ref, ref_desc_tree, &proc->refs_by_desc)
-	{
+	RB_FOREACH(ref, ref_desc_tree, &proc->refs_by_desc) {
 		if (ref->desc > desc)
 			break;
 		desc = ref->desc + 1;
@@ -297,8 +296,7 @@ void ref_dead_binder_done(struct thread *thread, uint64_t cookie)
 	struct ref_death *death = NULL;
 	struct work *w;
 
-	TAILQ_FOREACH(w, &proc->delivered_death.items, entry)
-	{
+	TAILQ_FOREACH(w, &proc->delivered_death.items, entry) {
 		struct ref_death *d = (struct ref_death *)w;
 
 		if (d->cookie == cookie) {

@@ -113,6 +113,8 @@ void thread_release(struct thread *thread)
 	struct transaction *t;
 
 	proc->tmp_ref++; /* dropped by thread_free */
+	if (thread->bwr.phase == BWR_IOCTL)
+		drv->pending_freezes--; /* its BINDER_FREEZE ends with it */
 	TAILQ_REMOVE(&proc->threads, thread, proc_entry);
 	proc->nthreads--;
 	if (thread->on_waiting_list) {

@@ -157,8 +157,7 @@ static struct transaction *find_outdated(struct transaction *t, struct work_list
 {
 	struct work *w;
 
-	TAILQ_FOREACH(w, &list->items, entry)
-	{
+	TAILQ_FOREACH(w, &list->items, entry) {
 		struct transaction *queued;
 
 		if (w->type != WORK_TRANSACTION)
