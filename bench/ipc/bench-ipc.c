@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Round-trip latency of a synchronous call with a reply of the same size:
+ * ubinder (raw Binder protocol through ubinderd) against an AF_UNIX
+ * ping-pong of the same payload, run by bench/ipc.sh in the same script.
+ *
+ * usage: bench-ipc MODE PAYLOAD ITERATIONS [SOCKET]
+ *   MODE: unix-seqpacket | unix-stream | ubinder
+ * Prints one line: "MODE PAYLOAD median_ns p99_ns".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+#define WARMUP 200
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *mode, size_t payload, uint64_t *samples, size_t n)
+{
+	qsort(samples, n, sizeof(*samples), cmp_u64);
+	printf("%s %zu %llu %llu\n", mode, payload, (unsigned long long)samples[n / 2],
+	       (unsigned long long)samples[(n * 99) / 100]);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench-ipc: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* --- AF_UNIX baseline -------------------------------------------------------- */
+
+static int full_io(int fd, void *buf, size_t len, bool out)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = out ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL)
+				: recv(fd, (char *)buf + done, len - done, 0);
+
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void bench_unix(const char *mode, int type, size_t payload, size_t iterations)
+{
+	uint64_t *samples = calloc(iterations, sizeof(*samples));
+	char *buf = malloc(payload ? payload : 1);
+	int sv[2];
+	pid_t pid;
+
+	if (!samples || !buf || socketpair(AF_UNIX, type, 0, sv) < 0)
+		die("socketpair");
+	if (type == SOCK_SEQPACKET) {
+		int size = (int)(payload + 4096) * 2;
+
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	memset(buf, 0x5a, payload);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		for (size_t i = 0; i < iterations + WARMUP; i++) {
+			if (type == SOCK_SEQPACKET) {
+				if (recv(sv[1], buf, payload ? payload : 1, 0) < 0 ||
+				    send(sv[1], buf, payload ? payload : 1, 0) < 0)
+					_exit(1);
+			} else if (full_io(sv[1], buf, payload ? payload : 1, false) ||
+				   full_io(sv[1], buf, payload ? payload : 1, true)) {
+				_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	for (size_t i = 0; i < iterations + WARMUP; i++) {
+		uint64_t t0 = now_ns();
+
+		if (type == SOCK_SEQPACKET) {
+			if (send(sv[0], buf, payload ? payload : 1, 0) < 0 ||
+			    recv(sv[0], buf, payload ? payload : 1, 0) < 0)
+				die("seqpacket");
+		} else if (full_io(sv[0], buf, payload ? payload : 1, true) ||
+			   full_io(sv[0], buf, payload ? payload : 1, false)) {
+			die("stream");
+		}
+		if (i >= WARMUP)
+			samples[i - WARMUP] = now_ns() - t0;
+	}
+	waitpid(pid, NULL, 0);
+	report(mode, payload, samples, iterations);
+	free(samples);
+	free(buf);
+}
+
+/* --- ubinder ---------------------------------------------------------------- */
+
+struct endpoint {
+	struct ubt_session s;
+	struct ubt_thread t;
+	void *map;
+};
+
+static void endpoint_open(struct endpoint *e, const char *sock)
+{
+	struct binder_version v;
+	int err;
+
+	err = ubt_session_open(&e->s, sock, false, true);
+	if (!err)
+		err = ubt_thread_open(&e->t, &e->s);
+	if (!err)
+		err = ubt_ioctl(&e->t, &e->s, BINDER_VERSION, &v);
+	if (!err)
+		err = ubt_mmap(&e->t, NULL, 4 << 20, false, &e->map);
+	if (err) {
+		errno = -err;
+		die(sock);
+	}
+}
+
+/* Appends a command and its argument. */
+static size_t put(uint8_t *w, size_t at, uint32_t cmd, const void *arg, size_t size)
+{
+	memcpy(w + at, &cmd, 4);
+	memcpy(w + at + 4, arg, size);
+	return at + 4 + size;
+}
+
+/*
+ * One BINDER_WRITE_READ; returns the transaction of the first BR_TRANSACTION
+ * or BR_REPLY in @tr, or 0 if the read had none.
+ */
+static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
+		     struct binder_transaction_data *tr)
+{
+	uint8_t r[256];
+	struct binder_write_read bwr = { .write_size = wlen,
+					 .write_buffer = (uintptr_t)w,
+					 .read_size = sizeof(r),
+					 .read_buffer = (uintptr_t)r };
+	size_t pos = 0;
+	int err = ubt_write_read(&e->t, &e->s, &bwr, false);
+
+	if (err) {
+		errno = -err;
+		die("BINDER_WRITE_READ");
+	}
+	while (pos + 4 <= bwr.read_consumed) {
+		uint32_t cmd;
+
+		memcpy(&cmd, r + pos, 4);
+		pos += 4;
+		if (cmd == BR_TRANSACTION || cmd == BR_REPLY) {
+			memcpy(tr, r + pos, sizeof(*tr));
+			return cmd;
+		}
+		if (cmd == BR_DEAD_REPLY || cmd == BR_FAILED_REPLY) {
+			fprintf(stderr, "bench-ipc: call failed (%x)\n", cmd);
+			exit(1);
+		}
+		pos += _IOC_SIZE(cmd);
+	}
+	return 0;
+}
+
+static void ubinder_server(const char *sock, size_t payload, size_t total)
+{
+	struct binder_transaction_data tr, reply = { 0 };
+	struct endpoint e;
+	uint8_t w[256];
+	size_t wlen;
+	char *data = malloc(payload ? payload : 1);
+
+	endpoint_open(&e, sock);
+	if (ubt_ioctl(&e.t, &e.s, BINDER_SET_CONTEXT_MGR, NULL))
+		die("context manager");
+	memset(data, 0xa5, payload);
+	reply.data_size = payload;
+	reply.data.ptr.buffer = (uintptr_t)data;
+	wlen = put(w, 0, BC_ENTER_LOOPER, NULL, 0);
+	while (!talk(&e, w, wlen, &tr))
+		wlen = 0;
+	for (size_t i = 0; i < total; i++) {
+		/* Free the request and reply in one write, then wait for the next. */
+		wlen = put(w, 0, BC_FREE_BUFFER, &tr.data.ptr.buffer, 8);
+		wlen = put(w, wlen, BC_REPLY, &reply, sizeof(reply));
+		if (i + 1 == total) {
+			talk(&e, w, wlen, &tr);
+			break;
+		}
+		while (!talk(&e, w, wlen, &tr))
+			wlen = 0;
+	}
+	_exit(0);
+}
+
+static void bench_ubinder(const char *sock, size_t payload, size_t iterations)
+{
+	uint64_t *samples = calloc(iterations, sizeof(*samples));
+	char *data = malloc(payload ? payload : 1);
+	struct binder_transaction_data call = { 0 }, tr;
+	uint64_t prev_reply = 0;
+	struct endpoint e;
+	uint8_t w[256];
+	pid_t pid;
+
+	if (!samples || !data)
+		die("malloc");
+	pid = fork();
+	if (pid == 0)
+		ubinder_server(sock, payload, iterations + WARMUP);
+	usleep(200000); /* the server becomes the context manager */
+	endpoint_open(&e, sock);
+	memset(data, 0x5a, payload);
+	call.code = 1;
+	call.data_size = payload;
+	call.data.ptr.buffer = (uintptr_t)data;
+	for (size_t i = 0; i < iterations + WARMUP; i++) {
+		uint64_t t0 = now_ns();
+		size_t wlen = 0;
+
+		/* As libbinder: the previous reply is freed with the next call. */
+		if (prev_reply)
+			wlen = put(w, 0, BC_FREE_BUFFER, &prev_reply, 8);
+		wlen = put(w, wlen, BC_TRANSACTION, &call, sizeof(call));
+		while (talk(&e, w, wlen, &tr) != BR_REPLY)
+			wlen = 0;
+		prev_reply = tr.data.ptr.buffer;
+		if (i >= WARMUP)
+			samples[i - WARMUP] = now_ns() - t0;
+	}
+	waitpid(pid, NULL, 0);
+	report("ubinder", payload, samples, iterations);
+	free(samples);
+	free(data);
+}
+
+int main(int argc, char **argv)
+{
+	size_t payload, iterations;
+
+	if (argc < 4 || strcmp(argv[1], "--help") == 0) {
+		fprintf(argc < 4 ? stderr : stdout,
+			"usage: bench-ipc MODE PAYLOAD ITERATIONS [SOCKET]\n"
+			"  MODE: unix-seqpacket | unix-stream | ubinder\n"
+			"Prints \"MODE PAYLOAD median_ns p99_ns\" for a call with a reply of\n"
+			"PAYLOAD bytes each way, after %d warm-up calls.\n",
+			WARMUP);
+		return argc < 4 ? 2 : 0;
+	}
+	payload = strtoull(argv[2], NULL, 0);
+	iterations = strtoull(argv[3], NULL, 0);
+	if (strcmp(argv[1], "unix-seqpacket") == 0)
+		bench_unix(argv[1], SOCK_SEQPACKET, payload, iterations);
+	else if (strcmp(argv[1], "unix-stream") == 0)
+		bench_unix(argv[1], SOCK_STREAM, payload, iterations);
+	else if (strcmp(argv[1], "ubinder") == 0 && argc > 4)
+		bench_ubinder(argv[4], payload, iterations);
+	else {
+		fprintf(stderr, "bench-ipc: unknown mode %s (or missing SOCKET)\n", argv[1]);
+		return 2;
+	}
+	return 0;
+}
