@@ -107,7 +107,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_region = 4u << 20;
 	cfg->max_threads = 4096;
-	cfg->max_inline = 16384;
+	cfg->max_inline = 65536;
 	cfg->copy_workers = 16;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 	optind = 1;
