@@ -281,6 +281,11 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 			return protocol_error(conn, "bad UBW_MMAP size");
 		glue_mmap(conn, (const void *)msg);
 		return;
+	case UBW_OUTBOX:
+		if (len != sizeof(struct ubw_outbox))
+			return protocol_error(conn, "bad UBW_OUTBOX size");
+		glue_outbox(conn, (const void *)msg);
+		return;
 	case UBW_MMAP_DONE:
 	case UBW_MUNMAP: {
 		const struct ubw_mmap_done *m = (const void *)msg;

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/guarded_copy.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 
@@ -208,6 +209,11 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	log_threshold = (enum log_level)cfg->log_level;
 	raise_nofile_limit();
 	signal(SIGPIPE, SIG_IGN);
+	/* Copies out of client-writable shared memory must not kill the daemon. */
+	if (guarded_copy_init() < 0) {
+		fprintf(stderr, "ubinderd: cannot install the SIGBUS handler\n");
+		return -1;
+	}
 
 	d->rx_size = UBW_MAX_MESSAGE;
 	d->rx = malloc(d->rx_size);

@@ -159,3 +159,4 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 void glue_write_read_more(struct conn *conn, const uint8_t *body, size_t len);
 void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io);
 void glue_mmap(struct conn *conn, const struct ubw_mmap *m);
+void glue_outbox(struct conn *conn, const struct ubw_outbox *o);

@@ -214,6 +214,19 @@ void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
 		close(fd);
 }
 
+void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
+{
+	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_OUTBOX | UBW_REPLY } };
+	struct iovec iov = { &reply, sizeof(reply) };
+	int fd = -1;
+
+	reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size, &fd);
+	reply.size = reply.hdr.error ? 0 : o->size;
+	conn_send(conn, &iov, 1, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A fetch job on a copy worker. */
 struct fetch_task {
 	struct copier_task task;

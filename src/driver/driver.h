@@ -177,6 +177,13 @@ void driver_ioctl(struct thread *thread, uint32_t cmd, const void *arg, size_t s
  * map, or the errno mmap would fail with.
  */
 int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, uint64_t *mapped);
+/*
+ * The process's outbox (wire.h UBW_OUTBOX): a memfd of @size bytes the client
+ * maps read-write at @addr and the daemon maps read-only. Returns 0 and a
+ * read-write descriptor (caller closes it), or -EBUSY, -EINVAL, -ENOMEM.
+ */
+int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd);
+
 /* The client mapped the region at @addr: transactions can reach it now. */
 int driver_mmap_done(struct thread *thread, uint64_t addr);
 /* The client unmapped the region. */

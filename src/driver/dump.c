@@ -199,6 +199,8 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 		s->copy_bytes[COPY_INLINE]);
 	fprintf(out, "copies readv: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_READV],
 		s->copy_bytes[COPY_READV]);
+	fprintf(out, "copies local: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_LOCAL],
+		s->copy_bytes[COPY_LOCAL]);
 	fprintf(out, "push-mode procs: %" PRIu64 "\n", s->push_mode_procs);
 	fprintf(out, "pages installed: %" PRIu64 "\n", s->pages_installed);
 	fprintf(out, "install failures: %" PRIu64 "\n", s->install_failures);

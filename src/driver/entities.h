@@ -242,6 +242,11 @@ struct proc {
 	uint64_t user_base; /* where the client mapped the region */
 	int fetches_into;   /* fetch jobs writing into this region */
 
+	/* The outbox (driver_outbox): the daemon's read-only mapping, or NULL. */
+	const uint8_t *outbox;
+	uint64_t outbox_base; /* where the client mapped it */
+	uint64_t outbox_size;
+
 	struct proc_stats stats;
 };
 

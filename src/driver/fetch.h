@@ -15,7 +15,10 @@
  * error; transaction.c reports it at that point.
  *
  * Sources, tried in this order for each range: the inline segments the
- * client pushed with its request, then process_vm_readv on the sender. A job
+ * client pushed with its request; memory of the sender that the daemon
+ * itself maps (its own region, when it forwards a buffer it received, and
+ * its outbox), copied with a SIGBUS-guarded memcpy; then process_vm_readv
+ * on the sender. A job
  * first runs on the event loop with inline segments only; when it needs more
  * and the sender can be read, it reruns on a copy worker (fetch_job_run with
  * allow_readv), where a sender whose memory blocks (FUSE, userfaultfd)
@@ -56,8 +59,17 @@ struct fetched_object {
 	bool fda_read;		       /* FDA: the sender's descriptor numbers were read */
 };
 
+/* Sender memory the daemon maps too: [user_base, user_base + size) is at mem. */
+struct local_source {
+	uint64_t user_base;
+	uint64_t size;
+	const uint8_t *mem;
+};
+
 struct fetch_job {
 	/* Inputs: set on the event loop, read-only while the job runs. */
+	struct local_source sources[2];
+	size_t nsources;
 	pid_t pid;
 	int pidfd; /* to confirm the sender is still the same process, or -1 */
 	bool may_readv;
@@ -86,6 +98,7 @@ struct fetch_job {
 	size_t nfda_values;
 	uint64_t bytes; /* copied */
 	bool used_readv;
+	bool used_local; /* some bytes came from a region or outbox the daemon maps */
 
 	/* For the event loop and the worker queue. */
 	void *owner;

@@ -4,7 +4,9 @@
  * and the device's mmap.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -15,6 +17,7 @@
 #include "driver/thread.h"
 #include "driver/txn_buffer.h"
 #include "region/page.h"
+#include "wire/wire.h"
 
 static int set_context_mgr(struct thread *thread, const struct flat_binder_object *fbo)
 {
@@ -341,6 +344,41 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 	*fd = err;
 	*mapped = region_size;
 	proc->map = MAP_PENDING;
+	return 0;
+}
+
+int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd)
+{
+	struct proc *proc = thread->proc;
+	size_t page = geo_page_size(page_geometry_of_machine());
+	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	void *map;
+	int memfd;
+
+	*fd = -1;
+	if (thread->peer.pid != proc->id.pid || addr == 0 || (addr & (page - 1)))
+		return -EINVAL;
+	if (proc->outbox)
+		return -EBUSY;
+	if (size == 0 || size > UBW_MAX_OUTBOX || (size & (page - 1)))
+		return -EINVAL;
+	memfd = memfd_create("ubinder-outbox", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		return -errno;
+	if (ftruncate(memfd, (off_t)size) < 0 || fcntl(memfd, F_ADD_SEALS, seals) < 0) {
+		close(memfd);
+		return -ENOMEM;
+	}
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (map == MAP_FAILED) {
+		close(memfd);
+		return -ENOMEM;
+	}
+	(void)madvise(map, size, MADV_DONTFORK);
+	proc->outbox = map;
+	proc->outbox_base = addr;
+	proc->outbox_size = size;
+	*fd = memfd;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,8 @@ static void proc_free(struct proc *proc)
 	txn_buffer_release_all(proc);
 	range_alloc_deinit(&proc->alloc);
 	region_deinit(&proc->region);
+	if (proc->outbox)
+		munmap((void *)proc->outbox, proc->outbox_size);
 	TAILQ_REMOVE(&drv->procs, proc, driver_entry);
 	drv->stats.procs_deleted++;
 	free(proc);

@@ -50,6 +50,7 @@ struct proc_stats_thread {
 enum copy_path {
 	COPY_INLINE, /* bytes pushed inline with the request */
 	COPY_READV,  /* process_vm_readv on a copy worker */
+	COPY_LOCAL,  /* memcpy from the sender's region or outbox, which the daemon maps */
 	COPY_PATHS
 };
 

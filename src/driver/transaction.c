@@ -527,6 +527,17 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	b->job.pid = thread->peer.pid;
 	b->job.pidfd = thread->peer.pidfd;
 	b->job.may_readv = proc->id.can_read_memory;
+	/* Memory of the sender the daemon maps itself (not a forked child's: it has none). */
+	if (thread->peer.pid == proc->id.pid) {
+		if (proc->map == MAP_READY)
+			b->job.sources[b->job.nsources++] =
+				(struct local_source){ proc->user_base, proc->region.size,
+						       proc->region.base };
+		if (proc->outbox)
+			b->job.sources[b->job.nsources++] =
+				(struct local_source){ proc->outbox_base, proc->outbox_size,
+						       proc->outbox };
+	}
 	b->job.segments = thread->bwr.segments;
 	b->job.nsegments = thread->bwr.nsegments;
 	b->job.data_ptr = tr->data.ptr.buffer;
@@ -581,7 +592,9 @@ void transaction_fetch_done(struct fetch_job *job)
 static void count_copy(struct txn_build *b)
 {
 	struct driver_stats *s = &b->proc->driver->stats;
-	enum copy_path path = b->job.used_readv ? COPY_READV : COPY_INLINE;
+	enum copy_path path = b->job.used_readv	  ? COPY_READV
+			      : b->job.used_local ? COPY_LOCAL
+						  : COPY_INLINE;
 
 	s->copies[path]++;
 	s->copy_bytes[path] += b->job.bytes;

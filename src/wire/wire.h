@@ -58,6 +58,7 @@ enum ubw_type {
 	UBW_FD_FIXUP = 11,
 	UBW_ADMIN_REQUEST = 12,
 	UBW_FLUSH = 13,
+	UBW_OUTBOX = 14,
 };
 
 /* Every message starts with this. */
@@ -268,6 +269,24 @@ struct ubw_mmap_done {
 	struct ubw_header hdr;
 	uint64_t addr;
 };
+
+/*
+ * Client -> daemon (ubinder extension for native clients): a shared "outbox"
+ * of @size bytes at @addr (reserved PROT_NONE by the client). The reply
+ * carries a read-write memfd descriptor (SCM_RIGHTS) that the client maps
+ * MAP_SHARED|MAP_FIXED at addr. Transaction bytes the client builds there are
+ * copied by the daemon with a plain memcpy from its own mapping of the outbox,
+ * instead of process_vm_readv: one copy at memcpy speed. One outbox per
+ * process; a second -> -EBUSY. The reply is a struct ubw_mmap_reply.
+ */
+struct ubw_outbox {
+	struct ubw_header hdr;
+	uint64_t addr;
+	uint64_t size;
+};
+
+/* Largest outbox the daemon creates. */
+#define UBW_MAX_OUTBOX (64u << 20)
 
 /* --- administration ------------------------------------------------------ */
 
