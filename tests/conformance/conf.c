@@ -79,7 +79,7 @@ void conf_start(const char *role, unsigned seconds)
 	alarm(seconds);
 }
 
-static void vsay(const char *tag, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vsay(const char *tag, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int n = snprintf(line, sizeof(line), "%s: %s", cur_role(), tag);

@@ -96,6 +96,16 @@ int main(void)
 	call(&c[1], 1, "hwbinder: call handle 0 (M replies with node 0x201)", 0, 2);
 	call(&c[1], 1, "hwbinder: call handle 1", 1, 1);
 
+	say("-- BINDER_FREEZE acts on a pid: all its Binder processes, in every context");
+	struct binder_freeze_info fz = { .pid = (uint32_t)m, .enable = 1, .timeout_ms = 0 };
+	say("BINDER_FREEZE(M, on) through /dev/binder -> %s",
+	    res(xioctl(c[0].fd, BINDER_FREEZE, &fz)));
+	call(&c[1], -1, "hwbinder: call handle 0", 0, 1);
+	call(&c[2], -1, "vndbinder: call handle 0", 0, 1);
+	fz.enable = 0;
+	say("BINDER_FREEZE(M, off) through /dev/vndbinder -> %s",
+	    res(xioctl(c[2].fd, BINDER_FREEZE, &fz)));
+
 	say("-- two opens in one process are two Binder processes");
 	struct bdev d;
 	bd_open(&d, devs[0], CONF_MAP_SIZE);
