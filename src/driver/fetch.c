@@ -255,7 +255,8 @@ static int copy_sg_buffers(struct fetch_job *job, bool allow_readv)
 		if (err == -EAGAIN)
 			break;
 		if (err) {
-			job->sg_error = -EFAULT;
+			/* The kernel reports a failed scatter-gather copy as EINVAL. */
+			job->sg_error = -EINVAL;
 			err = 0;
 			break;
 		}
