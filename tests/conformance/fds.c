@@ -22,7 +22,8 @@ enum {
 	REPLY_FD = 2,
 	KEEP = 3,
 	STOP = 99,
-	LOWFD = 4
+	LOWFD = 4,
+	REPLY_NODE = 5
 };
 
 static const char *fd_state(int fd)
@@ -117,6 +118,12 @@ static void server(void *arg)
 			bwr(&s, &w, 256, &rr);
 			close(p[0]);
 			close(p[1]);
+		} else if (t.code == REPLY_NODE) {
+			struct objs o;
+			objs_reset(&o);
+			objs_binder(&o, BINDER_TYPE_BINDER, 0x900, 0x901, 0);
+			w_txn_objs(&w, BC_REPLY, 0, 0, 0, &o);
+			bwr(&s, &w, 256, &rr);
 		} else {
 			w_txn(&w, BC_REPLY, 0, 0, 0, NULL, 0, NULL, 0);
 			bwr(&s, &w, 256, &rr);
@@ -163,6 +170,14 @@ static void send(const char *what, uint32_t handle, uint32_t code, uint32_t flag
 			const struct binder_fd_object *f = (const void *)txn_obj(t, i);
 			if (f->hdr.type == BINDER_TYPE_FD)
 				read_fd("  received FD", (int)f->fd);
+			if (f->hdr.type == BINDER_TYPE_HANDLE) {
+				struct wbuf w2;
+				struct rw r2;
+				w_reset(&w2);
+				w_ref(&w2, BC_ACQUIRE,
+				      ((const struct flat_binder_object *)f)->handle);
+				bwr(&c, &w2, 0, &r2);
+			}
 		}
 		free_buffer(&c, t->data.ptr.buffer);
 	}
@@ -217,6 +232,18 @@ int main(void)
 	objs_reset(&o);
 	objs_add(&o, &fo, sizeof(fo));
 	send("call with [FD 999] (not open)", 0, REPLY_PLAIN, 0, &o, false, 0, false);
+
+	say("-- FD to a node without ACCEPTS_FDS");
+	objs_reset(&o);
+	send("call (S replies with its node 0x900, flags 0)", 0, REPLY_NODE, 0, &o, false, 0, true);
+	fd = pipe_with("nope");
+	fo = fd_obj(fd, 0, 0);
+	objs_reset(&o);
+	objs_add(&o, &fo, sizeof(fo));
+	send("call handle 1 with [FD pipe]", 1, REPLY_PLAIN, 0, &o, false, 0, false);
+	send("call handle 1 with [FD pipe] and TF_ACCEPT_FDS", 1, REPLY_PLAIN, TF_ACCEPT_FDS, &o,
+	     false, 0, false);
+	close(fd);
 
 	say("-- FD in a reply");
 	objs_reset(&o);
