@@ -16,6 +16,7 @@
 #include "common/guarded_copy.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/pressure.h"
 
 #define TIMER_PERIOD_MS 10
 
@@ -257,6 +258,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	if (make_socket_dir(cfg->socket_dir) < 0)
 		return -1;
+	d->pressure = calloc(1, sizeof(*d->pressure));
+	if (d->pressure)
+		pressure_init(d->pressure, d);
 	for (size_t i = 0; i < cfg->ncontexts; i++) {
 		struct listener *l = &d->listeners[i];
 		char path[108];
@@ -326,6 +330,11 @@ void daemon_deinit(struct daemon *d)
 	}
 	empty_graveyard(d);
 	free(d->graveyard);
+	if (d->pressure) {
+		pressure_deinit(d->pressure);
+		free(d->pressure);
+		d->pressure = NULL;
+	}
 	/* Copy tasks still running finish before the driver goes away. */
 	copier_deinit(&d->copier);
 	for (size_t i = 0; i < d->nlisteners; i++) {

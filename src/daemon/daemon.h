@@ -91,8 +91,11 @@ struct session {
 	bool released;
 };
 
+struct pressure;
+
 struct daemon {
 	struct daemon_config cfg;
+	struct pressure *pressure;
 	int epfd;
 	struct driver *drv;
 	struct copier copier;

@@ -144,6 +144,11 @@ void driver_flush(struct driver *drv)
 	}
 }
 
+size_t driver_lru_pages(const struct driver *drv)
+{
+	return drv->lru.pages;
+}
+
 size_t driver_shrink(struct driver *drv, size_t pages)
 {
 	size_t released = page_lru_shrink(&drv->lru, pages);

@@ -205,6 +205,8 @@ uint64_t driver_now_ms(void);
 
 /* Releases up to @pages lru pages (SIZE_MAX: all); returns how many. */
 size_t driver_shrink(struct driver *drv, size_t pages);
+/* Installed pages no buffer uses, in all regions. */
+size_t driver_lru_pages(const struct driver *drv);
 
 /* Text dumps in the spirit of the kernel's binder debugfs files. */
 void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid);
