@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/ns_read.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -154,6 +155,7 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 	s->pidfd_src.handle = pidfd_handle;
 	s->id.pidfd = s->pidfd_src.fd;
 	read_comm(s->id.pid, s->id.comm, sizeof(s->id.comm));
+	ns_view_read(s->id.pid, &s->id.ns);
 	read_seclabel(conn->src.fd, s->id.seclabel, sizeof(s->id.seclabel));
 	conn->session = s;
 	LIST_INSERT_HEAD(&d->sessions, s, daemon_entry);

@@ -251,10 +251,15 @@ static int take_fd_fixups(struct thread *thread, struct transaction *t)
 	return 0;
 }
 
+/* The kernel's task_tgid_nr_ns(sender, reader's namespace): 0 if not visible. */
 static pid_t sender_pid_seen_by(const struct transaction *t, const struct proc *reader)
 {
-	(void)reader; /* the daemon serves one pid namespace: see docs/conformance.md */
-	return t->from ? t->from->proc->id.pid : 0;
+	const struct proc *sender;
+
+	if (!t->from)
+		return 0;
+	sender = t->from->proc;
+	return ns_view_pid(&sender->id.ns, sender->id.pid, &reader->id.ns);
 }
 
 /* Writes BR_TRANSACTION(_SEC_CTX)/BR_REPLY for @t. */
@@ -277,7 +282,7 @@ static int read_transaction(struct thread *thread, struct transaction *t, size_t
 	}
 	trd->code = t->code;
 	trd->flags = t->flags;
-	trd->sender_euid = t->sender_euid;
+	trd->sender_euid = ns_view_uid(&proc->id.ns, t->sender_euid);
 	trd->sender_pid = sender_pid_seen_by(t, proc);
 	err = take_fd_fixups(thread, t);
 	if (err) {

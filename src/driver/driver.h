@@ -34,8 +34,37 @@ struct driver_config {
 	unsigned int max_inline;  /* payload bytes a client pushes inline */
 };
 
+/*
+ * How a process sees pids and uids, for translating the identity of senders
+ * into the receiver's namespaces as the kernel does (task_tgid_nr_ns,
+ * from_kuid). levels == 0: the daemon's own namespaces, no translation.
+ */
+#define NS_DEPTH_MAX 8
+#define UID_MAP_MAX  5
+
+struct uid_map_range {
+	uint32_t inside;
+	uint32_t outside; /* in the daemon's user namespace */
+	uint32_t count;
+};
+
+struct ns_view {
+	/* Pid namespaces from the daemon's (0) down to the process's own, by inode. */
+	uint64_t pidns[NS_DEPTH_MAX];
+	pid_t nspid[NS_DEPTH_MAX]; /* the process's pid in each */
+	int levels;
+	struct uid_map_range uid_map[UID_MAP_MAX];
+	int nuid_map; /* 0: the daemon's user namespace (identity) */
+};
+
+/* @pid of process @sender as seen by process @reader: 0 if not visible there. */
+pid_t ns_view_pid(const struct ns_view *sender, pid_t pid, const struct ns_view *reader);
+/* @uid (daemon's namespace) as seen by @reader: the overflow uid 65534 if unmapped. */
+uid_t ns_view_uid(const struct ns_view *reader, uid_t uid);
+
 /* Who opened a Binder process: stamped by the daemon, never from the client. */
 struct proc_identity {
+	struct ns_view ns;
 	pid_t pid;  /* thread group id, in the daemon's pid namespace */
 	uid_t euid; /* effective uid at open, as the kernel captures it */
 	gid_t egid;
