@@ -111,7 +111,8 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 	a->hdr = *hdr;
 	memcpy(a->body, body, have);
 	a->have = have;
-	memcpy(a->fds, fds, nfds * sizeof(int));
+	if (nfds)
+		memcpy(a->fds, fds, nfds * sizeof(int));
 	a->nfds = nfds;
 	conn->assembly = a;
 }
