@@ -26,6 +26,34 @@ enum {
 
 static struct rw pending; /* A: the last read with BR_INCREFS/BR_ACQUIRE */
 
+static struct chan chh; /* S (end 0) <-> H (end 1) */
+
+/* H: gets a handle from S, keeps it with BC_ACQUIRE, then waits to die. */
+static void holder(void *arg)
+{
+	(void)arg;
+	struct bdev h;
+	bd_open(&h, CONF_DEV, CONF_MAP_SIZE);
+	put(&chh, 1, 1);
+	get(&chh, 1);
+	struct wbuf w;
+	struct rw r;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 7, 0, NULL, 0, NULL, 0);
+	bwr(&h, &w, 1024, &r);
+	const struct binder_transaction_data *t = find_txn(&r);
+	if (!t || !txn_obj(t, 0))
+		fail("no handle from S");
+	uint32_t handle = txn_obj(t, 0)->handle;
+	w_reset(&w);
+	w_ref(&w, BC_ACQUIRE, handle);
+	w_free(&w, t->data.ptr.buffer);
+	bwr(&h, &w, 0, &r);
+	say("got handle %u from S and acquired it", handle);
+	put(&chh, 1, 1);
+	get(&chh, 1); /* killed meanwhile */
+}
+
 static void a_debug(struct bdev *a)
 {
 	char line[256] = "GET_NODE_DEBUG_INFO walk:";
@@ -288,6 +316,34 @@ int main(void)
 	a_do(A_ACK);
 	s_cmds("[BC_RELEASE]", BC_RELEASE, h, 0, 0);
 	a_do(A_READ);
+
+	say("-- the last holder of a ref dies");
+	chan_init(&chh);
+	pid_t hp = spawn("H", holder, NULL);
+	get(&chh, 0);
+	w_reset(&pre);
+	w_ref(&pre, BC_ACQUIRE, 1);
+	h = a_send(A_SEND, 0xd0, "BC_ACQUIRE, ", &pre);
+	a_do(A_ACK);
+	put(&chh, 0, 1);
+	struct rw r;
+	const struct br *it = read_until(&s, "read", BR_TRANSACTION, &r);
+	struct objs o;
+	objs_reset(&o);
+	objs_handle(&o, BINDER_TYPE_HANDLE, h, 0);
+	struct wbuf w;
+	w_reset(&w);
+	w_free(&w, it->tr.data.ptr.buffer);
+	w_txn_objs(&w, BC_REPLY, 0, 0, 0, &o);
+	bwr(&s, &w, 256, &r);
+	get(&chh, 0);
+	s_cmds("[BC_RELEASE] (S drops its own ref)", BC_RELEASE, h, 0, 0);
+	a_do(A_READ);
+	kill_reap(hp);
+	wait_binder_gone(&s, hp);
+	say("H was killed");
+	a_do(A_READ);
+	a_do(A_DEBUG);
 
 	a_do(A_END);
 	reap(a);
