@@ -139,6 +139,15 @@ static void client(void *arg)
 	pthread_t t;
 	pthread_create(&t, NULL, c_fresh_thread, NULL);
 	pthread_join(t, NULL);
+	put(&ch, 1, 1);
+
+	/* 12: a call of exactly 1 MiB (the whole region) and a 1 MiB reply */
+	get(&ch, 1);
+	static uint8_t big[CONF_MAP_SIZE];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 12));
+	c_call("call with 1 MiB of data", 12, 0, big, sizeof(big), 256);
+	put(&ch, 1, 1);
 }
 
 int main(void)
@@ -224,6 +233,16 @@ int main(void)
 	t = receive("read");
 	free_buffer(&m, t.data.ptr.buffer);
 	reply_bytes(&m, "r11", 3, NULL);
+	get(&ch, 0);
+
+	say("-- 12: 1 MiB each way");
+	put(&ch, 0, 1);
+	t = receive("read");
+	free_buffer(&m, t.data.ptr.buffer);
+	static uint8_t big[CONF_MAP_SIZE];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13 + (i >> 10));
+	reply_then_show(NULL, 0, 0, big, sizeof(big), "reply with 1 MiB");
 	reap(cp);
 	say("done");
 	return 0;
