@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Binder command protocol on one thread: sending transactions and
+ * waiting for their outcome, serving incoming ones, and everything else the
+ * driver returns (reference counts, deaths, spawn requests).
+ *
+ * The thread's read buffer is consumed from wherever the thread is: a wait
+ * for a reply, a handler's nested call, a looper. Each BR_* return is copied
+ * out before it is acted on, because acting on it may read again.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/android/binder.h>
+
+#include "internal.h"
+
+union br_payload {
+	struct binder_transaction_data tr;
+	struct binder_transaction_data_secctx trs;
+	struct binder_ptr_cookie pc;
+	binder_uintptr_t cookie;
+	int32_t value;
+	uint8_t raw[128];
+};
+
+/* Takes the next BR_* return from the read buffer. */
+static int next_return(struct ubinder_thread *ts, uint32_t *cmd, union br_payload *u)
+{
+	size_t left = ts->in_len - ts->in_pos;
+	size_t size;
+
+	if (left < sizeof(*cmd)) {
+		ts->in_pos = ts->in_len;
+		return UBINDER_ERR_PROTOCOL;
+	}
+	memcpy(cmd, ts->in + ts->in_pos, sizeof(*cmd));
+	size = _IOC_SIZE(*cmd);
+	if (size > sizeof(*u) || left - sizeof(*cmd) < size) {
+		ub_log("malformed return %#x", *cmd);
+		ts->in_pos = ts->in_len;
+		return UBINDER_ERR_PROTOCOL;
+	}
+	memcpy(u, ts->in + ts->in_pos + sizeof(*cmd), size);
+	ts->in_pos += sizeof(*cmd) + size;
+	return 0;
+}
+
+void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer, size_t size)
+{
+	struct ubinder_thread *ts;
+
+	if (atomic_load(&ctx->closed) || thread_get(ctx, &ts))
+		return;
+	out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+	thread_note_free(ts, size);
+}
+
+/* A parcel for a delivered buffer, after checking that it lies in our region. */
+static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
+					     const struct binder_transaction_data *tr, int *err)
+{
+	struct ubinder_context *ctx = ts->ctx;
+	struct ubinder_parcel *p;
+	uint64_t buffer = tr->data.ptr.buffer;
+
+	if (!region_contains(ctx, buffer, tr->data_size) || tr->offsets_size % 8 ||
+	    (tr->offsets_size && !region_contains(ctx, tr->data.ptr.offsets, tr->offsets_size))) {
+		ub_log("buffer %llx+%llu outside the region", (unsigned long long)buffer,
+		       (unsigned long long)tr->data_size);
+		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+		*err = UBINDER_ERR_PROTOCOL;
+		return NULL;
+	}
+	p = parcel_new_received(ctx, ts, (const void *)(uintptr_t)buffer, tr->data_size,
+				(const uint64_t *)(uintptr_t)tr->data.ptr.offsets,
+				tr->offsets_size / 8, buffer);
+	if (!p) {
+		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+		*err = UBINDER_ERR_NO_MEMORY;
+	}
+	return p;
+}
+
+/* --- serving ------------------------------------------------------------------- */
+
+/* BC_REPLY with @reply, or with @status as a TF_STATUS_CODE reply; waits for completion. */
+static void send_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
+		       uint32_t flags);
+
+static void serve(struct ubinder_thread *ts, const struct binder_transaction_data *tr)
+{
+	struct ubinder_context *ctx = ts->ctx;
+	bool oneway = tr->flags & TF_ONE_WAY;
+	struct ubinder_call call = {
+		.code = tr->code,
+		.flags = tr->flags,
+		.sender_pid = tr->sender_pid,
+		.sender_euid = tr->sender_euid,
+	};
+	struct ubinder_parcel *data, *reply = NULL;
+	struct ubinder_binder *target;
+	int status = 0;
+
+	data = receive_buffer(ts, tr, &status);
+	target = object_find_local(ctx, tr->target.ptr);
+	if (!target && !status) {
+		ub_log("transaction for unknown object %llx", (unsigned long long)tr->target.ptr);
+		status = UBINDER_ERR_DEAD_OBJECT;
+	}
+	if (!oneway) {
+		reply = ubinder_parcel_new();
+		if (!reply && !status)
+			status = UBINDER_ERR_NO_MEMORY;
+	}
+	if (!status)
+		status = object_dispatch(target, &call, data, reply);
+	/* The request's buffer goes back before the reply, in the same write. */
+	ubinder_parcel_free(data);
+	if (!oneway)
+		send_reply(ts, status ? NULL : reply, status, tr->flags & TF_CLEAR_BUF);
+	ubinder_parcel_free(reply);
+	ubinder_binder_unref(target);
+}
+
+/* --- returns ---------------------------------------------------------------------- */
+
+static void execute(struct ubinder_thread *ts, uint32_t cmd, const union br_payload *u)
+{
+	switch (cmd) {
+	case BR_NOOP:
+	case BR_OK:
+	case BR_TRANSACTION_COMPLETE:
+	case BR_ONEWAY_SPAM_SUSPECT:
+	case BR_FINISHED:
+		break;
+	case BR_ERROR:
+		ub_log("BR_ERROR %d", u->value);
+		break;
+	case BR_SPAWN_LOOPER:
+		pool_spawn(ts->ctx);
+		break;
+	case BR_INCREFS:
+	case BR_ACQUIRE:
+	case BR_RELEASE:
+	case BR_DECREFS:
+		object_driver_count(ts, cmd, u->pc.ptr, u->pc.cookie);
+		break;
+	case BR_DEAD_BINDER:
+		object_dead_binder(ts, u->cookie);
+		break;
+	case BR_CLEAR_DEATH_NOTIFICATION_DONE:
+		object_clear_death_done(ts, u->cookie);
+		break;
+	case BR_TRANSACTION:
+		serve(ts, &u->tr);
+		break;
+	case BR_TRANSACTION_SEC_CTX:
+		serve(ts, &u->trs.transaction_data);
+		break;
+	case BR_REPLY: {
+		/* A reply nobody waits for: give the buffer back. */
+		uint64_t buffer = u->tr.data.ptr.buffer;
+
+		ub_log("unexpected BR_REPLY");
+		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+		break;
+	}
+	default:
+		ub_log("unexpected return %#x", cmd);
+		break;
+	}
+}
+
+int ipc_process_input(struct ubinder_thread *ts)
+{
+	union br_payload u;
+	uint32_t cmd;
+	int err = 0;
+
+	ts->nest++;
+	while (ts->in_pos < ts->in_len) {
+		err = next_return(ts, &cmd, &u);
+		if (err)
+			break;
+		execute(ts, cmd, &u);
+	}
+	ts->nest--;
+	return err;
+}
+
+/* --- waiting for an outcome ----------------------------------------------------- */
+
+enum wait_for {
+	WAIT_REPLY,    /* a synchronous call: BR_REPLY */
+	WAIT_COMPLETE, /* a oneway call or our BC_REPLY: BR_TRANSACTION_COMPLETE */
+};
+
+static int take_reply(struct ubinder_thread *ts, const struct binder_transaction_data *tr,
+		      struct ubinder_parcel **reply)
+{
+	uint64_t buffer = tr->data.ptr.buffer;
+	int err = 0;
+
+	if (tr->flags & TF_STATUS_CODE) {
+		int32_t status = UBINDER_ERR_FAILED_TRANSACTION;
+
+		if (tr->data_size >= sizeof(status) &&
+		    region_contains(ts->ctx, buffer, sizeof(status)))
+			memcpy(&status, (const void *)(uintptr_t)buffer, sizeof(status));
+		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+		if (status || !reply)
+			return status;
+		*reply = ubinder_parcel_new();
+		return *reply ? 0 : UBINDER_ERR_NO_MEMORY;
+	}
+	if (!reply) {
+		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
+		return 0;
+	}
+	*reply = receive_buffer(ts, tr, &err);
+	return err;
+}
+
+static int wait_for(struct ubinder_thread *ts, enum wait_for what, struct ubinder_parcel **reply)
+{
+	union br_payload u;
+	uint32_t cmd;
+	int err;
+
+	ts->nest++;
+	for (;;) {
+		err = thread_talk(ts, true, false);
+		if (err == UBINDER_ERR_WOULD_BLOCK)
+			continue;
+		if (err)
+			goto out;
+		while (ts->in_pos < ts->in_len) {
+			err = next_return(ts, &cmd, &u);
+			if (err)
+				goto out;
+			switch (cmd) {
+			case BR_TRANSACTION_COMPLETE:
+			case BR_ONEWAY_SPAM_SUSPECT:
+				if (what == WAIT_COMPLETE)
+					goto out;
+				break;
+			case BR_DEAD_REPLY:
+				err = UBINDER_ERR_DEAD_OBJECT;
+				goto out;
+			case BR_FAILED_REPLY:
+			case BR_FROZEN_REPLY:
+				err = UBINDER_ERR_FAILED_TRANSACTION;
+				goto out;
+			case BR_REPLY:
+				if (what == WAIT_REPLY) {
+					err = take_reply(ts, &u.tr, reply);
+					goto out;
+				}
+				execute(ts, cmd, &u);
+				break;
+			default:
+				execute(ts, cmd, &u);
+				break;
+			}
+		}
+	}
+out:
+	ts->nest--;
+	return err;
+}
+
+/* Removes our transaction from the write buffer if the driver never took it. */
+static void drop_unsent(struct ubinder_thread *ts, size_t len)
+{
+	if (ts->txn_at == SIZE_MAX)
+		return;
+	memmove(ts->out + ts->txn_at, ts->out + ts->txn_at + len, ts->out_len - ts->txn_at - len);
+	ts->out_len -= len;
+	ts->txn_at = SIZE_MAX;
+}
+
+static void queue_transaction(struct ubinder_thread *ts, uint32_t cmd, uint32_t handle,
+			      uint32_t code, const struct ubinder_parcel *data, uint32_t flags)
+{
+	struct binder_transaction_data tr = { 0 };
+	const uint64_t *offsets = NULL;
+	const void *bytes = NULL;
+	size_t size = 0, nobj = 0;
+
+	if (data)
+		parcel_raw(data, &bytes, &size, &offsets, &nobj);
+	tr.target.handle = handle;
+	tr.code = code;
+	tr.flags = flags;
+	tr.data_size = size;
+	tr.offsets_size = nobj * sizeof(binder_size_t);
+	tr.data.ptr.buffer = (uintptr_t)bytes;
+	tr.data.ptr.offsets = (uintptr_t)offsets;
+	out_cmd(ts, cmd, &tr, sizeof(tr));
+	ts->txn_at = ts->out_len - sizeof(cmd) - sizeof(tr);
+}
+
+int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
+		 struct ubinder_parcel *data, uint32_t flags, struct ubinder_parcel **reply)
+{
+	bool oneway = flags & TF_ONE_WAY;
+	int err;
+
+	if (reply)
+		*reply = NULL;
+	queue_transaction(ts, BC_TRANSACTION, handle, code, data,
+			  (flags & (TF_ONE_WAY | TF_CLEAR_BUF)) | TF_ACCEPT_FDS);
+	err = wait_for(ts, oneway ? WAIT_COMPLETE : WAIT_REPLY, oneway ? NULL : reply);
+	drop_unsent(ts, sizeof(uint32_t) + sizeof(struct binder_transaction_data));
+	/*
+	 * Proxies created from the reply took their references in our write
+	 * buffer: send them now, before any thread can free the reply's buffer
+	 * (which holds the references meanwhile).
+	 */
+	if (ts->acquires_queued)
+		(void)thread_flush(ts);
+	/* Work that came with the outcome is done now, not whenever we call again. */
+	if (ts->nest == 0 && ts->in_pos < ts->in_len)
+		ipc_process_input(ts);
+	return err;
+}
+
+static void send_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
+		       uint32_t flags)
+{
+	int err;
+
+	if (status) {
+		struct binder_transaction_data tr = {
+			.flags = flags | TF_STATUS_CODE,
+			.data_size = sizeof(status),
+			.data.ptr.buffer = (uintptr_t)&status,
+		};
+
+		out_cmd(ts, BC_REPLY, &tr, sizeof(tr));
+		ts->txn_at = ts->out_len - sizeof(uint32_t) - sizeof(tr);
+	} else {
+		queue_transaction(ts, BC_REPLY, 0, 0, reply, flags);
+	}
+	/* The replier's completion is not held back: this returns at once. */
+	err = wait_for(ts, WAIT_COMPLETE, NULL);
+	drop_unsent(ts, sizeof(uint32_t) + sizeof(struct binder_transaction_data));
+	if (err)
+		ub_log("reply: %s", ubinder_strerror(err));
+}

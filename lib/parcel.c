@@ -1,0 +1,941 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parcels in Android's wire encoding (see ubinder/parcel.h).
+ *
+ * Invariants:
+ *   - data positions and sizes of written parcels are multiples of 4;
+ *   - offsets[] is sorted and its objects do not overlap, unless the parcel
+ *     came from the driver with a malformed table (bad): then every read
+ *     fails with UBINDER_ERR_BAD_PARCEL;
+ *   - objs[i] describes the object at offsets[i]: the binder it holds a
+ *     reference to, or the descriptor it owns (-1 if none);
+ *   - a read either succeeds whole or changes nothing.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/android/binder.h>
+
+#include "internal.h"
+
+#define PAD4(x)	   (((x) + 3) & ~(size_t)3)
+#define MAX_PARCEL ((size_t)INT32_MAX)
+
+struct pobj {
+	uint32_t type; /* 0: not a valid object (bad table) */
+	struct ubinder_binder *binder;
+	int fd;
+};
+
+struct ubinder_parcel {
+	uint8_t *data;
+	size_t size, cap, pos;
+	uint64_t *offsets;
+	struct pobj *objs;
+	size_t nobj, ocap;
+	struct ubinder_context *ctx; /* received: the context that owns the buffer */
+	uint64_t buffer;	     /* received: the driver buffer to free, or 0 */
+	bool readonly;		     /* received from the driver, or a view */
+	bool view;		     /* shares another parcel's arrays */
+	bool owns_fds;
+	bool bad;
+};
+
+static size_t object_size(uint32_t type)
+{
+	switch (type) {
+	case BINDER_TYPE_BINDER:
+	case BINDER_TYPE_WEAK_BINDER:
+	case BINDER_TYPE_HANDLE:
+	case BINDER_TYPE_WEAK_HANDLE:
+	case BINDER_TYPE_FD:
+		return UB_FLAT_OBJECT_SIZE;
+	case BINDER_TYPE_FDA:
+		return sizeof(struct binder_fd_array_object);
+	case BINDER_TYPE_PTR:
+		return sizeof(struct binder_buffer_object);
+	default:
+		return 0;
+	}
+}
+
+static size_t object_end(const struct ubinder_parcel *p, size_t i)
+{
+	size_t n = object_size(p->objs[i].type);
+
+	return p->offsets[i] + (n ? n : 4);
+}
+
+/* The first object that ends after @pos (p->nobj if none). */
+static size_t first_object_after(const struct ubinder_parcel *p, size_t pos)
+{
+	size_t lo = 0, hi = p->nobj;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (object_end(p, mid) > pos)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Whether [pos, pos + n) touches an object. */
+static bool overlaps_object(const struct ubinder_parcel *p, size_t pos, size_t n)
+{
+	size_t i = first_object_after(p, pos);
+
+	return i < p->nobj && p->offsets[i] < pos + n;
+}
+
+/* May @n bytes of plain data be read at @pos? */
+static int check_read(const struct ubinder_parcel *p, size_t pos, size_t n)
+{
+	if (p->bad)
+		return UBINDER_ERR_BAD_PARCEL;
+	if (pos > p->size || n > p->size - pos)
+		return UBINDER_ERR_NOT_ENOUGH_DATA;
+	if (overlaps_object(p, pos, n))
+		return UBINDER_ERR_BAD_TYPE;
+	return 0;
+}
+
+ubinder_parcel *ubinder_parcel_new(void)
+{
+	return calloc(1, sizeof(struct ubinder_parcel));
+}
+
+void ubinder_parcel_free(ubinder_parcel *p)
+{
+	if (!p)
+		return;
+	if (!p->view) {
+		for (size_t i = 0; i < p->nobj; i++) {
+			ubinder_binder_unref(p->objs[i].binder);
+			if (p->owns_fds && p->objs[i].fd >= 0)
+				close(p->objs[i].fd);
+		}
+		free(p->offsets);
+		free(p->objs);
+	}
+	if (p->ctx) {
+		if (p->buffer)
+			ipc_free_buffer(p->ctx, p->buffer, p->size);
+		ctx_unref(p->ctx);
+	}
+	if (!p->readonly)
+		free(p->data);
+	free(p);
+}
+
+/* --- writing ----------------------------------------------------------------- */
+
+static int grow_data(struct ubinder_parcel *p, size_t need)
+{
+	size_t cap;
+	uint8_t *d;
+
+	if (need <= p->cap)
+		return 0;
+	if (need > MAX_PARCEL)
+		return UBINDER_ERR_NO_MEMORY;
+	cap = p->cap ? p->cap : 64;
+	while (cap < need)
+		cap = cap > MAX_PARCEL / 2 ? MAX_PARCEL : cap * 2;
+	d = realloc(p->data, cap);
+	if (!d)
+		return UBINDER_ERR_NO_MEMORY;
+	p->data = d;
+	p->cap = cap;
+	return 0;
+}
+
+/* Makes room for @n bytes (padded) at the position; returns where to write. */
+static int reserve(struct ubinder_parcel *p, size_t n, uint8_t **at)
+{
+	size_t padded = PAD4(n);
+	int err;
+
+	if (p->readonly)
+		return UBINDER_ERR_INVALID_OPERATION;
+	if (n > MAX_PARCEL || p->pos > MAX_PARCEL - padded)
+		return UBINDER_ERR_NO_MEMORY;
+	if (overlaps_object(p, p->pos, padded))
+		return UBINDER_ERR_BAD_TYPE;
+	err = grow_data(p, p->pos + padded);
+	if (err)
+		return err;
+	*at = p->data + p->pos;
+	memset(*at + n, 0, padded - n);
+	return 0;
+}
+
+static void commit(struct ubinder_parcel *p, size_t n)
+{
+	p->pos += PAD4(n);
+	if (p->pos > p->size)
+		p->size = p->pos;
+}
+
+static int write_bytes(struct ubinder_parcel *p, const void *v, size_t n)
+{
+	uint8_t *at;
+	int err = reserve(p, n, &at);
+
+	if (err)
+		return err;
+	if (n)
+		memcpy(at, v, n);
+	commit(p, n);
+	return 0;
+}
+
+int ubinder_parcel_write_int32(ubinder_parcel *p, int32_t v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+int ubinder_parcel_write_uint32(ubinder_parcel *p, uint32_t v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+int ubinder_parcel_write_int64(ubinder_parcel *p, int64_t v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+int ubinder_parcel_write_uint64(ubinder_parcel *p, uint64_t v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+int ubinder_parcel_write_bool(ubinder_parcel *p, bool v)
+{
+	return ubinder_parcel_write_int32(p, v ? 1 : 0);
+}
+
+int ubinder_parcel_write_float(ubinder_parcel *p, float v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+int ubinder_parcel_write_double(ubinder_parcel *p, double v)
+{
+	return write_bytes(p, &v, sizeof(v));
+}
+
+/* int32 @len then @n bytes of @v and @extra zero bytes, as one value. */
+static int write_counted(struct ubinder_parcel *p, int32_t len, const void *v, size_t n,
+			 size_t extra)
+{
+	size_t start = p->pos;
+	uint8_t *at;
+	int err;
+
+	if (n > MAX_PARCEL - extra)
+		return UBINDER_ERR_NO_MEMORY;
+	err = ubinder_parcel_write_int32(p, len);
+	if (err)
+		return err;
+	err = reserve(p, n + extra, &at);
+	if (err) {
+		p->pos = start;
+		return err;
+	}
+	if (n)
+		memcpy(at, v, n);
+	memset(at + n, 0, extra);
+	commit(p, n + extra);
+	return 0;
+}
+
+int ubinder_parcel_write_byte_array(ubinder_parcel *p, const void *data, size_t len)
+{
+	if (!data && len == 0)
+		return ubinder_parcel_write_int32(p, -1);
+	if (!data || len > INT32_MAX)
+		return UBINDER_ERR_BAD_VALUE;
+	return write_counted(p, (int32_t)len, data, len, 0);
+}
+
+int ubinder_parcel_write_string8(ubinder_parcel *p, const char *s)
+{
+	size_t len;
+
+	if (!s)
+		return ubinder_parcel_write_int32(p, -1);
+	len = strlen(s);
+	if (len >= INT32_MAX || !utf8_valid(s, len))
+		return UBINDER_ERR_BAD_VALUE;
+	return write_counted(p, (int32_t)len, s, len, 1);
+}
+
+int ubinder_parcel_write_string16(ubinder_parcel *p, const uint16_t *s, size_t len)
+{
+	if (!s)
+		return ubinder_parcel_write_int32(p, -1);
+	if (len >= INT32_MAX / 2)
+		return UBINDER_ERR_BAD_VALUE;
+	return write_counted(p, (int32_t)len, s, len * 2, 2);
+}
+
+int ubinder_parcel_write_string16_utf8(ubinder_parcel *p, const char *s)
+{
+	uint16_t small[128];
+	uint16_t *units = small;
+	size_t len;
+	long n;
+	int err;
+
+	if (!s)
+		return ubinder_parcel_write_int32(p, -1);
+	len = strlen(s);
+	if (len >= INT32_MAX / 2)
+		return UBINDER_ERR_BAD_VALUE;
+	n = utf8_to_utf16(s, len, NULL);
+	if (n < 0)
+		return UBINDER_ERR_BAD_VALUE;
+	if ((size_t)n > sizeof(small) / sizeof(small[0])) {
+		units = malloc((size_t)n * sizeof(uint16_t));
+		if (!units)
+			return UBINDER_ERR_NO_MEMORY;
+	}
+	utf8_to_utf16(s, len, units);
+	err = ubinder_parcel_write_string16(p, units, (size_t)n);
+	if (units != small)
+		free(units);
+	return err;
+}
+
+/* Appends an object at the position, recorded in the offsets array. */
+static int write_object(struct ubinder_parcel *p, const void *obj, size_t size, struct pobj po)
+{
+	uint8_t *at;
+	int err;
+
+	if (p->readonly)
+		return UBINDER_ERR_INVALID_OPERATION;
+	/* Objects stay sorted: none may start before the end of the last one. */
+	if (p->nobj && p->pos < object_end(p, p->nobj - 1))
+		return UBINDER_ERR_INVALID_OPERATION;
+	if (p->nobj == p->ocap) {
+		size_t ocap = p->ocap ? p->ocap * 2 : 4;
+		uint64_t *offsets = realloc(p->offsets, ocap * sizeof(*offsets));
+		struct pobj *objs;
+
+		if (!offsets)
+			return UBINDER_ERR_NO_MEMORY;
+		p->offsets = offsets;
+		objs = realloc(p->objs, ocap * sizeof(*objs));
+		if (!objs)
+			return UBINDER_ERR_NO_MEMORY;
+		p->objs = objs;
+		p->ocap = ocap;
+	}
+	err = reserve(p, size, &at);
+	if (err)
+		return err;
+	memcpy(at, obj, size);
+	p->offsets[p->nobj] = p->pos;
+	p->objs[p->nobj] = po;
+	p->nobj++;
+	commit(p, size);
+	return 0;
+}
+
+int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
+{
+	struct flat_binder_object obj = { .hdr.type = BINDER_TYPE_BINDER };
+	size_t start = p->pos;
+	int err;
+
+	if (!binder) {
+		err = write_bytes(p, &obj, sizeof(obj));
+		if (!err)
+			err = ubinder_parcel_write_int32(p, 0);
+		if (err)
+			p->pos = start;
+		return err;
+	}
+	if (binder->local) {
+		obj.hdr.type = BINDER_TYPE_BINDER;
+		obj.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS;
+		obj.binder = binder->id;
+		obj.cookie = binder->id;
+	} else {
+		obj.hdr.type = BINDER_TYPE_HANDLE;
+		obj.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS;
+		obj.handle = binder->handle;
+	}
+	if (p->readonly)
+		return UBINDER_ERR_INVALID_OPERATION;
+	/* Room for the stability word first, so that a failure leaves nothing. */
+	err = grow_data(p, p->pos + sizeof(obj) + 4);
+	if (err)
+		return err;
+	err = write_object(p, &obj, sizeof(obj),
+			   (struct pobj){ obj.hdr.type, ubinder_binder_ref(binder), -1 });
+	if (err) {
+		ubinder_binder_unref(binder);
+		return err;
+	}
+	return ubinder_parcel_write_int32(p, UB_STABILITY_SYSTEM);
+}
+
+int ubinder_parcel_write_fd(ubinder_parcel *p, int fd)
+{
+	struct binder_fd_object obj = { .hdr.type = BINDER_TYPE_FD };
+	int copy;
+	int err;
+
+	if (p->readonly)
+		return UBINDER_ERR_INVALID_OPERATION;
+	if (fd < 0)
+		return UBINDER_ERR_BAD_VALUE;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0)
+		return errno == EMFILE || errno == ENFILE ? UBINDER_ERR_NO_MEMORY
+							  : UBINDER_ERR_BAD_VALUE;
+	obj.fd = (uint32_t)copy;
+	p->owns_fds = true;
+	err = write_object(p, &obj, sizeof(obj), (struct pobj){ BINDER_TYPE_FD, NULL, copy });
+	if (err)
+		close(copy);
+	return err;
+}
+
+/* --- reading ------------------------------------------------------------------ */
+
+static int read_bytes(struct ubinder_parcel *p, void *out, size_t n)
+{
+	int err = check_read(p, p->pos, PAD4(n));
+
+	if (err)
+		return err;
+	memcpy(out, p->data + p->pos, n);
+	p->pos += PAD4(n);
+	return 0;
+}
+
+int ubinder_parcel_read_int32(ubinder_parcel *p, int32_t *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+int ubinder_parcel_read_uint32(ubinder_parcel *p, uint32_t *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+int ubinder_parcel_read_int64(ubinder_parcel *p, int64_t *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+int ubinder_parcel_read_uint64(ubinder_parcel *p, uint64_t *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+int ubinder_parcel_read_bool(ubinder_parcel *p, bool *out)
+{
+	int32_t v;
+	int err = read_bytes(p, &v, sizeof(v));
+
+	if (!err)
+		*out = v != 0;
+	return err;
+}
+
+int ubinder_parcel_read_float(ubinder_parcel *p, float *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+int ubinder_parcel_read_double(ubinder_parcel *p, double *out)
+{
+	return read_bytes(p, out, sizeof(*out));
+}
+
+/*
+ * An int32 length then (length * unit + extra) bytes. *body points at them,
+ * or is NULL for length -1. On success *next is the position after them.
+ */
+static int read_counted(const struct ubinder_parcel *p, size_t unit, size_t extra,
+			const uint8_t **body, size_t *len, size_t *next)
+{
+	int32_t n;
+	size_t bytes;
+	int err = check_read(p, p->pos, 4);
+
+	if (err)
+		return err;
+	memcpy(&n, p->data + p->pos, 4);
+	if (n == -1) {
+		*body = NULL;
+		*len = 0;
+		*next = p->pos + 4;
+		return 0;
+	}
+	if (n < 0)
+		return UBINDER_ERR_BAD_VALUE;
+	bytes = (size_t)n * unit + extra;
+	err = check_read(p, p->pos + 4, PAD4(bytes));
+	if (err)
+		return err;
+	*body = p->data + p->pos + 4;
+	*len = (size_t)n;
+	*next = p->pos + 4 + PAD4(bytes);
+	return 0;
+}
+
+int ubinder_parcel_read_byte_array(ubinder_parcel *p, const void **data, size_t *len)
+{
+	const uint8_t *body;
+	size_t n, next;
+	int err = read_counted(p, 1, 0, &body, &n, &next);
+
+	if (err)
+		return err;
+	*data = body;
+	*len = n;
+	p->pos = next;
+	return 0;
+}
+
+int ubinder_parcel_read_string8(ubinder_parcel *p, const char **s)
+{
+	const uint8_t *body;
+	size_t n, next;
+	int err = read_counted(p, 1, 1, &body, &n, &next);
+
+	if (err)
+		return err;
+	if (body && (body[n] != 0 || memchr(body, 0, n) || !utf8_valid((const char *)body, n)))
+		return UBINDER_ERR_BAD_VALUE;
+	*s = (const char *)body;
+	p->pos = next;
+	return 0;
+}
+
+int ubinder_parcel_read_string16(ubinder_parcel *p, const uint16_t **s, size_t *len)
+{
+	const uint8_t *body;
+	size_t n, next;
+	uint16_t nul;
+	int err = read_counted(p, 2, 2, &body, &n, &next);
+
+	if (err)
+		return err;
+	if (body) {
+		memcpy(&nul, body + n * 2, 2);
+		if (nul != 0)
+			return UBINDER_ERR_BAD_VALUE;
+	}
+	/* Data positions are 4-aligned and the data 4-aligned: units are aligned. */
+	*s = (const uint16_t *)(const void *)body;
+	*len = n;
+	p->pos = next;
+	return 0;
+}
+
+int ubinder_parcel_read_string16_utf8(ubinder_parcel *p, char **s)
+{
+	size_t start = p->pos;
+	const uint16_t *units;
+	size_t len;
+	char *out;
+	long n;
+	int err = ubinder_parcel_read_string16(p, &units, &len);
+
+	if (err)
+		return err;
+	if (!units) {
+		*s = NULL;
+		return 0;
+	}
+	n = utf16_to_utf8(units, len, NULL);
+	for (size_t i = 0; n >= 0 && i < len; i++) {
+		if (units[i] == 0)
+			n = -1;
+	}
+	if (n < 0) {
+		p->pos = start;
+		return UBINDER_ERR_BAD_VALUE;
+	}
+	out = malloc((size_t)n + 1);
+	if (!out) {
+		p->pos = start;
+		return UBINDER_ERR_NO_MEMORY;
+	}
+	utf16_to_utf8(units, len, out);
+	out[n] = '\0';
+	*s = out;
+	return 0;
+}
+
+/* The index of the object starting exactly at @pos, or -1. */
+static long object_at(const struct ubinder_parcel *p, size_t pos)
+{
+	size_t i = first_object_after(p, pos);
+
+	return i < p->nobj && p->offsets[i] == pos ? (long)i : -1;
+}
+
+int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
+{
+	struct flat_binder_object obj;
+	struct ubinder_binder *b = NULL;
+	long i;
+	int err;
+
+	if (p->bad)
+		return UBINDER_ERR_BAD_PARCEL;
+	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + 4)
+		return UBINDER_ERR_NOT_ENOUGH_DATA;
+	i = object_at(p, p->pos);
+	if (i >= 0) {
+		uint32_t type = p->objs[i].type;
+
+		if (type != BINDER_TYPE_BINDER && type != BINDER_TYPE_HANDLE)
+			return UBINDER_ERR_BAD_TYPE;
+		b = p->objs[i].binder;
+		if (!b)
+			return UBINDER_ERR_NO_INIT; /* not resolvable here (no context) */
+	} else {
+		err = check_read(p, p->pos, sizeof(obj));
+		if (err)
+			return err;
+		memcpy(&obj, p->data + p->pos, sizeof(obj));
+		if (obj.hdr.type != BINDER_TYPE_BINDER || obj.binder != 0)
+			return UBINDER_ERR_BAD_TYPE;
+	}
+	/* The stability level libbinder writes after the object. */
+	err = check_read(p, p->pos + sizeof(obj), 4);
+	if (err)
+		return err;
+	*binder = b ? ubinder_binder_ref(b) : NULL;
+	p->pos += sizeof(obj) + 4;
+	return 0;
+}
+
+int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd)
+{
+	long i;
+
+	if (p->bad)
+		return UBINDER_ERR_BAD_PARCEL;
+	if (p->pos > p->size || p->size - p->pos < sizeof(struct binder_fd_object))
+		return UBINDER_ERR_NOT_ENOUGH_DATA;
+	i = object_at(p, p->pos);
+	if (i < 0 || p->objs[i].type != BINDER_TYPE_FD || p->objs[i].fd < 0)
+		return UBINDER_ERR_BAD_TYPE;
+	*fd = p->objs[i].fd;
+	p->pos += sizeof(struct binder_fd_object);
+	return 0;
+}
+
+/* --- Android headers ------------------------------------------------------------- */
+
+int ubinder_parcel_write_interface_token(ubinder_parcel *p, const char *descriptor)
+{
+	size_t start = p->pos;
+	int err = ubinder_parcel_write_uint32(p, UB_STRICT_MODE_PENALTY_GATHER);
+
+	if (!err)
+		err = ubinder_parcel_write_int32(p, -1); /* no work source */
+	if (!err)
+		err = ubinder_parcel_write_uint32(p, UB_INTERFACE_HEADER);
+	if (!err)
+		err = ubinder_parcel_write_string16_utf8(p, descriptor ? descriptor : "");
+	if (err)
+		p->pos = start;
+	return err;
+}
+
+int ubinder_parcel_enforce_interface(ubinder_parcel *p, const char *descriptor)
+{
+	size_t start = p->pos;
+	uint32_t policy, header;
+	int32_t work_source;
+	char *name = NULL;
+	int err;
+
+	err = ubinder_parcel_read_uint32(p, &policy);
+	if (!err)
+		err = ubinder_parcel_read_int32(p, &work_source);
+	if (!err)
+		err = ubinder_parcel_read_uint32(p, &header);
+	if (!err && header != UB_INTERFACE_HEADER)
+		err = UBINDER_ERR_BAD_TYPE;
+	if (!err)
+		err = ubinder_parcel_read_string16_utf8(p, &name);
+	if (!err && (!name || strcmp(name, descriptor ? descriptor : "") != 0))
+		err = UBINDER_ERR_BAD_TYPE;
+	free(name);
+	if (err) {
+		p->pos = start;
+		return err == UBINDER_ERR_NO_MEMORY ? err : UBINDER_ERR_BAD_TYPE;
+	}
+	return 0;
+}
+
+int ubinder_parcel_write_exception(ubinder_parcel *p, int32_t exception, const char *message)
+{
+	size_t start = p->pos;
+	int err = ubinder_parcel_write_int32(p, exception);
+
+	if (err || exception == UBINDER_EX_NONE)
+		return err;
+	err = ubinder_parcel_write_string16_utf8(p, message);
+	if (!err)
+		err = ubinder_parcel_write_int32(p, 0); /* no remote stack trace */
+	if (!err &&
+	    (exception == UBINDER_EX_SERVICE_SPECIFIC || exception == UBINDER_EX_PARCELABLE))
+		err = ubinder_parcel_write_int32(p, 0);
+	if (err)
+		p->pos = start;
+	return err;
+}
+
+#define EX_HAS_REPLY_HEADER (-128)
+
+static int exception_status(int32_t ex)
+{
+	switch (ex) {
+	case UBINDER_EX_SECURITY:
+		return UBINDER_ERR_PERMISSION_DENIED;
+	case UBINDER_EX_BAD_PARCELABLE:
+	case UBINDER_EX_ILLEGAL_ARGUMENT:
+		return UBINDER_ERR_BAD_VALUE;
+	case UBINDER_EX_NULL_POINTER:
+		return UBINDER_ERR_UNEXPECTED_NULL;
+	case UBINDER_EX_ILLEGAL_STATE:
+	case UBINDER_EX_UNSUPPORTED_OPERATION:
+		return UBINDER_ERR_INVALID_OPERATION;
+	case UBINDER_EX_TRANSACTION_FAILED:
+		return UBINDER_ERR_FAILED_TRANSACTION;
+	default:
+		return UBINDER_ERR_UNKNOWN;
+	}
+}
+
+int ubinder_parcel_read_exception(ubinder_parcel *p, int32_t *exception)
+{
+	size_t start = p->pos;
+	int32_t ex, size;
+	const uint16_t *msg;
+	size_t len;
+	int err = ubinder_parcel_read_int32(p, &ex);
+
+	if (err)
+		return err;
+	if (ex == EX_HAS_REPLY_HEADER) {
+		/* A header of int32 size (counted from the size field) to skip. */
+		size_t at = p->pos;
+
+		err = ubinder_parcel_read_int32(p, &size);
+		if (!err && (size < 4 || (size_t)size > p->size - at || size % 4))
+			err = UBINDER_ERR_BAD_VALUE;
+		if (err) {
+			p->pos = start;
+			return err;
+		}
+		p->pos = at + (size_t)size;
+		ex = UBINDER_EX_NONE;
+	}
+	if (exception)
+		*exception = ex;
+	if (ex == UBINDER_EX_NONE)
+		return 0;
+	/* Message and stack trace: skipped; the status says what happened. */
+	err = ubinder_parcel_read_string16(p, &msg, &len);
+	if (!err)
+		err = ubinder_parcel_read_int32(p, &size);
+	if (!err && size > 0) {
+		if ((size_t)size > p->size - p->pos || size % 4)
+			err = UBINDER_ERR_BAD_VALUE;
+		else
+			p->pos += (size_t)size;
+	}
+	if (!err && ex == UBINDER_EX_SERVICE_SPECIFIC)
+		err = ubinder_parcel_read_int32(p, &size);
+	if (err)
+		return err;
+	return exception_status(ex);
+}
+
+/* --- position and raw view ------------------------------------------------------ */
+
+size_t ubinder_parcel_get_size(const ubinder_parcel *p)
+{
+	return p->size;
+}
+
+size_t ubinder_parcel_get_position(const ubinder_parcel *p)
+{
+	return p->pos;
+}
+
+int ubinder_parcel_set_position(ubinder_parcel *p, size_t pos)
+{
+	if (pos > p->size || pos % 4)
+		return UBINDER_ERR_BAD_INDEX;
+	p->pos = pos;
+	return 0;
+}
+
+const void *ubinder_parcel_get_data(const ubinder_parcel *p)
+{
+	return p->data;
+}
+
+size_t ubinder_parcel_get_object_count(const ubinder_parcel *p)
+{
+	return p->nobj;
+}
+
+int ubinder_parcel_get_object(const ubinder_parcel *p, size_t index, size_t *offset,
+			      enum ubinder_object_kind *kind)
+{
+	if (index >= p->nobj)
+		return UBINDER_ERR_BAD_INDEX;
+	if (offset)
+		*offset = p->offsets[index];
+	if (kind) {
+		switch (p->objs[index].type) {
+		case BINDER_TYPE_BINDER:
+			*kind = UBINDER_OBJECT_BINDER;
+			break;
+		case BINDER_TYPE_HANDLE:
+			*kind = UBINDER_OBJECT_HANDLE;
+			break;
+		case BINDER_TYPE_FD:
+			*kind = UBINDER_OBJECT_FD;
+			break;
+		default:
+			*kind = UBINDER_OBJECT_OTHER;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* --- library side --------------------------------------------------------------- */
+
+/* Validates and resolves object @i of a parcel just received. */
+static void receive_object(struct ubinder_parcel *p, struct ubinder_thread *ts, size_t i,
+			   size_t *prev_end)
+{
+	uint64_t off = p->offsets[i];
+	struct flat_binder_object obj;
+	size_t size;
+	uint32_t type;
+
+	p->objs[i] = (struct pobj){ 0, NULL, -1 };
+	if (off % 4 || off > p->size || p->size - off < sizeof(struct binder_object_header)) {
+		p->bad = true;
+		return;
+	}
+	memcpy(&type, p->data + off, sizeof(type));
+	size = object_size(type);
+	if (!size || p->size - off < size) {
+		p->bad = true;
+		return;
+	}
+	if (off < *prev_end)
+		p->bad = true; /* unsorted or overlapping: resolved, but unreadable */
+	*prev_end = off + size;
+	p->objs[i].type = type;
+	memcpy(&obj, p->data + off, UB_FLAT_OBJECT_SIZE);
+	if (!p->ctx)
+		return;
+	switch (type) {
+	case BINDER_TYPE_BINDER:
+		p->objs[i].binder = object_find_local(p->ctx, obj.binder);
+		if (!p->objs[i].binder)
+			ub_log("received unknown local object %llx",
+			       (unsigned long long)obj.binder);
+		break;
+	case BINDER_TYPE_HANDLE:
+		if (object_get_proxy(p->ctx, ts, obj.handle, &p->objs[i].binder))
+			p->objs[i].binder = NULL;
+		break;
+	case BINDER_TYPE_FD:
+		p->objs[i].fd = (int)obj.handle;
+		break;
+	}
+}
+
+struct ubinder_parcel *parcel_new_received(struct ubinder_context *ctx, struct ubinder_thread *ts,
+					   const void *data, size_t size, const uint64_t *offsets,
+					   size_t noffsets, uint64_t buffer)
+{
+	struct ubinder_parcel *p = calloc(1, sizeof(*p));
+	size_t prev_end = 0;
+
+	if (!p)
+		return NULL;
+	p->readonly = true;
+	p->data = (uint8_t *)data;
+	p->size = size;
+	p->buffer = buffer;
+	p->ctx = ctx;
+	p->owns_fds = ctx != NULL;
+	if (ctx)
+		ctx_ref(ctx);
+	if (noffsets) {
+		p->offsets = malloc(noffsets * sizeof(*p->offsets));
+		p->objs = malloc(noffsets * sizeof(*p->objs));
+		if (!p->offsets || !p->objs) {
+			free(p->offsets);
+			free(p->objs);
+			p->offsets = NULL;
+			p->objs = NULL;
+			p->bad = true;
+			return p;
+		}
+		memcpy(p->offsets, offsets, noffsets * sizeof(*p->offsets));
+		p->nobj = p->ocap = noffsets;
+		for (size_t i = 0; i < noffsets; i++)
+			receive_object(p, ts, i, &prev_end);
+	}
+	return p;
+}
+
+bool parcel_objects_in_context(const struct ubinder_parcel *p, const struct ubinder_context *ctx)
+{
+	for (size_t i = 0; i < p->nobj; i++) {
+		if (p->objs[i].binder && p->objs[i].binder->ctx != ctx)
+			return false;
+	}
+	return true;
+}
+
+void parcel_raw(const struct ubinder_parcel *p, const void **data, size_t *size,
+		const uint64_t **offsets, size_t *noffsets)
+{
+	*data = p->data;
+	*size = p->size;
+	*offsets = p->offsets;
+	*noffsets = p->nobj;
+}
+
+struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src)
+{
+	struct ubinder_parcel *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	*p = *src;
+	p->pos = 0;
+	p->ctx = NULL;
+	p->buffer = 0;
+	p->readonly = true;
+	p->view = true;
+	return p;
+}
