@@ -46,6 +46,21 @@ int ubd_open_fds(const struct ubd *d)
 	return n;
 }
 
+int ubd_settled_fds(const struct ubd *d)
+{
+	int last = -1, n;
+
+	ubd_wait_idle(d);
+	for (int i = 0; i < 100; i++) {
+		n = ubd_open_fds(d);
+		if (n == last)
+			return n;
+		last = n;
+		poll(NULL, 0, 20);
+	}
+	return last;
+}
+
 int ubd_wait_fds(const struct ubd *d, int expected)
 {
 	int n = -1;

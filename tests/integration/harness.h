@@ -28,6 +28,8 @@ int ubd_start(struct ubd *d, const char *const *args);
 int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid);
 /* Descriptors the daemon has open now. */
 int ubd_open_fds(const struct ubd *d);
+/* The daemon's descriptor count once it is idle and the count is steady (a baseline). */
+int ubd_settled_fds(const struct ubd *d);
 /* Waits (2 s at most) for the daemon to have @expected descriptors open; returns the count. */
 int ubd_wait_fds(const struct ubd *d, int expected);
 /* Waits until the daemon reports no process; returns the last count seen. */

@@ -176,7 +176,7 @@ static void send_expect_hangup(int fd, const void *p, size_t len)
 
 static void garbage_on_every_kind_of_connection(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct ubt_session s;
 	uint8_t junk[64];
 	int fd;
@@ -270,7 +270,7 @@ static void garbage_on_every_kind_of_connection(void **state)
 
 static void client_that_never_reads(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct ubw_write_read wr = { { UBW_WRITE_READ, 0 } };
 	struct manager m;
 	struct ubt_session s;
@@ -327,7 +327,7 @@ static int caller_main(void *arg)
 
 static void caller_killed_mid_call(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
 	struct manager m;
 	pid_t pid;
@@ -346,7 +346,7 @@ static void caller_killed_mid_call(void **state)
 
 static void manager_killed_mid_call(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
 	struct manager m;
 	pid_t pid;
@@ -369,7 +369,7 @@ static void on_signal(int sig)
 
 static void signal_during_blocked_read(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct binder_write_read bwr = { 0 };
 	uint32_t cmds[2] = { BC_ENTER_LOOPER, BC_EXIT_LOOPER };
@@ -406,7 +406,7 @@ static void signal_during_blocked_read(void **state)
 
 static void install_failure_fails_the_call(void **state)
 {
-	int fds_before = ubd_open_fds(&D);
+	int fds_before = ubd_settled_fds(&D);
 	struct binder_extended_error ee = { 0 };
 	long failures = ubd_stat(&D, "install failures");
 	struct manager m;
