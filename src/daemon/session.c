@@ -191,6 +191,7 @@ static void reply_hello(struct session *s)
 	}
 	if (s->hello.flags & UBW_HELLO_WANT_POLL_FD)
 		s->poll_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	driver_proc_set_poll(s->proc, s->poll_fd >= 0);
 	r.version = UBW_PROTOCOL_VERSION;
 	r.copy_mode = s->id.can_read_memory ? UBW_COPY_READV : UBW_COPY_PUSH;
 	memcpy(r.token, s->token, sizeof(r.token));

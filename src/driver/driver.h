@@ -70,6 +70,7 @@ struct proc_identity {
 	gid_t egid;
 	int pidfd;	      /* owned by the caller, outlives the process; -1 if none */
 	bool can_read_memory; /* process_vm_readv works on it */
+	bool wants_poll;      /* it has a poll descriptor: track readiness */
 	char comm[16];
 	char seclabel[256]; /* the peer's security label (SO_PEERSEC), or "" */
 };
@@ -147,6 +148,9 @@ const char *context_name(const struct context *ctx);
 /* open() of the device. @session is the daemon's, passed back in ops. */
 struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 			      const struct proc_identity *id, void *session);
+
+/* Whether the process has a poll descriptor whose readiness must be tracked. */
+void driver_proc_set_poll(struct proc *proc, bool wants_poll);
 
 /*
  * The device was closed (binder_flush): every thread waiting in a read

@@ -168,6 +168,7 @@ static void open_proc(struct harness *h, int p)
 	id.euid = 1000 + p;
 	id.pidfd = -1;
 	id.can_read_memory = p == 0;
+	id.wants_poll = p == 1; /* readiness tracking is exercised too */
 	snprintf(id.comm, sizeof(id.comm), "proc%d", p);
 	hp->proc = driver_proc_open(h->drv, h->ctx, &id, hp);
 	for (int t = 0; t < NTHREADS; t++)

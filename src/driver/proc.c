@@ -60,9 +60,13 @@ void proc_poll_dirty(struct proc *proc)
 
 void proc_poll_update(struct proc *proc)
 {
-	bool readable = !work_list_empty(&proc->todo);
+	bool readable;
 	struct thread *thread;
 
+	/* Readiness costs a scan of the threads: only for processes that poll. */
+	if (!proc->id.wants_poll)
+		return;
+	readable = !work_list_empty(&proc->todo);
 	if (!readable) {
 		/* Own work of a thread that is not inside a read (a poller's). */
 		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
@@ -206,6 +210,12 @@ struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 	log_info("%s: proc %d (%s, euid %u) opened", ctx->name, id->pid, id->comm,
 		 (unsigned)id->euid);
 	return proc;
+}
+
+void driver_proc_set_poll(struct proc *proc, bool wants_poll)
+{
+	proc->id.wants_poll = wants_poll;
+	proc_poll_update(proc);
 }
 
 void driver_proc_flush(struct proc *proc)
