@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ubinderd's command line and lifecycle: --help and --version, usage errors,
+ * one clear line and a non-zero exit for every startup failure, a second
+ * daemon on the same socket refused, several contexts, clean shutdown on
+ * SIGTERM and SIGINT (exit 0, sockets removed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "test-util.h"
+
+/* Runs ubinderd with @args; returns its exit status and the first line it printed. */
+static int run_daemon(const char *const *args, char *line, size_t size)
+{
+	const char *bin = getenv("UBINDERD");
+	const char *argv[16] = { bin };
+	int out[2], status, n = 1;
+	ssize_t len;
+	pid_t pid;
+
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	if (pipe(out) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	len = read(out[0], line, size - 1);
+	line[len > 0 ? len : 0] = '\0';
+	close(out[0]);
+	status = reap(pid, 10000);
+	return status;
+}
+
+static void help_and_version(void **state)
+{
+	char line[4096];
+
+	(void)state;
+	assert_int_equal(run_daemon((const char *[]){ "--help", NULL }, line, sizeof(line)), 0);
+	assert_non_null(strstr(line, "Usage: ubinderd"));
+	assert_non_null(strstr(line, "--max-region"));
+	assert_int_equal(run_daemon((const char *[]){ "--version", NULL }, line, sizeof(line)), 0);
+	assert_non_null(strstr(line, "ubinderd "));
+}
+
+static void usage_errors_exit_2(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "--bogus", NULL, NULL },	   { "--max-region", "12", NULL },
+		{ "--max-region", "9G", NULL },	   { "--max-region", "lots", NULL },
+		{ "--context", "a/b", NULL },	   { "--context", "", NULL },
+		{ "--log-level", "chatty", NULL }, { "--copy-workers", "0", NULL },
+		{ "--max-threads", "0", NULL },	   { "extra-argument", NULL, NULL },
+	};
+	char line[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(run_daemon(bad[i], line, sizeof(line)), 2);
+		assert_true(strlen(line) > 0);
+	}
+	/* The same context twice. */
+	assert_int_equal(
+		run_daemon((const char *[]){ "-c", "x", "-c", "x", NULL }, line, sizeof(line)), 2);
+}
+
+static void startup_failures_exit_1(void **state)
+{
+	char dir[] = "/tmp/ubinder-cli-XXXXXX";
+	char path[512], file[256], line[4096];
+	struct ubd d;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* The socket's directory is a file. */
+	snprintf(file, sizeof(file), "%s/file", dir);
+	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/binder", file);
+	assert_int_equal(run_daemon((const char *[]){ "--socket", path, NULL }, line, sizeof(line)),
+			 1);
+	assert_non_null(strstr(line, "ubinderd:"));
+	assert_null(strchr(strchr(line, '\n') ? strchr(line, '\n') + 1 : "", '\n'));
+	/* A path too long for a Unix socket. */
+	memset(path, 'a', 200);
+	path[0] = '/';
+	path[200] = '\0';
+	assert_int_equal(run_daemon((const char *[]){ "--socket", path, NULL }, line, sizeof(line)),
+			 2);
+	/* A second daemon on a served socket is refused; the first keeps working. */
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	assert_int_equal(
+		run_daemon((const char *[]){ "--socket", d.sock, NULL }, line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "already serving"));
+	assert_int_equal(ubd_stat(&d, "procs"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+	unlink(file);
+	rmdir(dir);
+}
+
+static void several_contexts_and_clean_shutdown(void **state)
+{
+	char hw[160], vnd[160];
+	struct stat st;
+	struct ubd d;
+	struct rc c;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, (const char *[]){ "-c", "binder", "-c", "hwbinder", "-c",
+							 "vndbinder", NULL }),
+			 0);
+	snprintf(hw, sizeof(hw), "%s/hwbinder", d.dir);
+	snprintf(vnd, sizeof(vnd), "%s/vndbinder", d.dir);
+	assert_int_equal(stat(hw, &st), 0);
+	assert_int_equal(stat(vnd, &st), 0);
+	/* Each context has its own context manager. */
+	assert_int_equal(rc_open(&c, hw, 1 << 20), 0);
+	assert_int_equal(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL), 0);
+	{
+		struct rc c2;
+
+		assert_int_equal(rc_open(&c2, vnd, 1 << 20), 0);
+		assert_int_equal(rc_ioctl(&c2, BINDER_SET_CONTEXT_MGR, NULL), 0);
+		rc_close(&c2);
+	}
+	rc_close(&c);
+	/* SIGINT is a clean stop too: exit 0, every socket gone. */
+	kill(d.pid, SIGINT);
+	assert_int_equal(reap(d.pid, 5000), 0);
+	d.pid = 0;
+	assert_int_equal(stat(hw, &st), -1);
+	assert_int_equal(stat(vnd, &st), -1);
+	assert_int_equal(stat(d.sock, &st), -1);
+	unlink(hw);
+	unlink(vnd);
+	ubd_stop(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(help_and_version),
+		cmocka_unit_test(usage_errors_exit_2),
+		cmocka_unit_test(startup_failures_exit_1),
+		cmocka_unit_test(several_contexts_and_clean_shutdown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
