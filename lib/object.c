@@ -388,6 +388,7 @@ int ubinder_binder_get_interface(ubinder_binder *b, char **descriptor)
 
 	if (!descriptor)
 		return UBINDER_ERR_BAD_VALUE;
+	*descriptor = NULL;
 	err = ubinder_binder_transact(b, UBINDER_INTERFACE_TRANSACTION, NULL, 0, &reply);
 	if (err)
 		return err;

@@ -604,7 +604,8 @@ int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 		if (type != BINDER_TYPE_BINDER && type != BINDER_TYPE_HANDLE)
 			return UBINDER_ERR_BAD_TYPE;
 		b = p->objs[i].binder;
-		if (!b)
+		memcpy(&obj, p->data + p->pos, sizeof(obj));
+		if (!b && !(type == BINDER_TYPE_BINDER && obj.binder == 0))
 			return UBINDER_ERR_NO_INIT; /* not resolvable here (no context) */
 	} else {
 		err = check_read(p, p->pos, sizeof(obj));
@@ -764,8 +765,10 @@ int ubinder_parcel_read_exception(ubinder_parcel *p, int32_t *exception)
 	}
 	if (!err && ex == UBINDER_EX_SERVICE_SPECIFIC)
 		err = ubinder_parcel_read_int32(p, &size);
-	if (err)
+	if (err) {
+		p->pos = start;
 		return err;
+	}
 	return exception_status(ex);
 }
 
@@ -852,22 +855,21 @@ static void receive_object(struct ubinder_parcel *p, struct ubinder_thread *ts, 
 	*prev_end = off + size;
 	p->objs[i].type = type;
 	memcpy(&obj, p->data + off, UB_FLAT_OBJECT_SIZE);
+	if (type == BINDER_TYPE_FD) {
+		/* Installed in this process by the driver: ours (owns_fds) to close. */
+		p->objs[i].fd = (int)obj.handle;
+		return;
+	}
 	if (!p->ctx)
 		return;
-	switch (type) {
-	case BINDER_TYPE_BINDER:
+	if (type == BINDER_TYPE_BINDER && obj.binder) {
 		p->objs[i].binder = object_find_local(p->ctx, obj.binder);
 		if (!p->objs[i].binder)
 			ub_log("received unknown local object %llx",
 			       (unsigned long long)obj.binder);
-		break;
-	case BINDER_TYPE_HANDLE:
+	} else if (type == BINDER_TYPE_HANDLE) {
 		if (object_get_proxy(p->ctx, ts, obj.handle, &p->objs[i].binder))
 			p->objs[i].binder = NULL;
-		break;
-	case BINDER_TYPE_FD:
-		p->objs[i].fd = (int)obj.handle;
-		break;
 	}
 }
 

@@ -17,6 +17,7 @@ int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)
 
 	if (!ctx || !out)
 		return UBINDER_ERR_BAD_VALUE;
+	*out = NULL;
 	err = thread_get(ctx, &ts);
 	if (err)
 		return err;
@@ -151,6 +152,7 @@ int ubinder_sm_list_services(ubinder_context *ctx, char ***names, size_t *count)
 
 	if (!ctx || !names)
 		return UBINDER_ERR_BAD_VALUE;
+	*names = NULL;
 	data = sm_request(NULL, &err);
 	if (!data)
 		return err;
@@ -252,6 +254,7 @@ static int register_notification(ubinder_context *ctx, const char *name, ubinder
 
 	if (!ctx || !fn || !token || !sm_name_valid(name))
 		return UBINDER_ERR_BAD_VALUE;
+	*token = NULL;
 	n = malloc(sizeof(*n));
 	if (!n)
 		return UBINDER_ERR_NO_MEMORY;
@@ -398,6 +401,8 @@ int ubinder_sm_wait_for_service(ubinder_context *ctx, const char *name, int time
 	bool linked = false;
 	int err;
 
+	if (!out)
+		return UBINDER_ERR_BAD_VALUE;
 	err = ubinder_sm_check_service(ctx, name, out);
 	if (err != UBINDER_ERR_NAME_NOT_FOUND)
 		return err;

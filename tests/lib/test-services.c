@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libubinder end to end: registration and lookup through the real service
+ * manager, calls and identity, oneway ordering, callbacks (nested and
+ * oneway), death notifications and name cleanup, waiting for a service,
+ * descriptors, an event-loop service, and the reference counts of objects
+ * handed out (their destroy callbacks run, the daemon ends with nothing).
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib-test.h"
+#include "test-util.h"
+
+static struct lib_env env;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A running test service child. */
+struct service {
+	struct test_service_opts opts;
+	struct sync ready, stop;
+	pid_t pid;
+};
+
+static void service_start(struct service *s, const char *name, bool event_loop)
+{
+	memset(s, 0, sizeof(*s));
+	sync_init(&s->ready);
+	sync_init(&s->stop);
+	s->opts.name = name;
+	s->opts.event_loop = event_loop;
+	s->opts.ready = &s->ready;
+	s->opts.stop = &s->stop;
+	s->pid = lspawn(test_service_main, &s->opts);
+	assert_true(s->pid > 0);
+	assert_int_equal(sync_wait(&s->ready, 10000), 1);
+}
+
+static void service_stop(struct service *s)
+{
+	sync_post(&s->stop, 1);
+	assert_int_equal(reap(s->pid, 10000), 0);
+	close(s->ready.fds[0]);
+	close(s->ready.fds[1]);
+	close(s->stop.fds[0]);
+	close(s->stop.fds[1]);
+}
+
+/* Runs @fn in a child and expects it to exit 0. */
+static void run_client(int (*fn)(void *), void *arg)
+{
+	assert_int_equal(reap(lspawn(fn, arg), 30000), 0);
+}
+
+/* The daemon is left with no transaction and no buffer. */
+static void assert_daemon_quiet(void)
+{
+	assert_int_equal(env_wait_stat(&env, "transaction: active", 0, 5000), 0);
+}
+
+/* --- calls ----------------------------------------------------------------------------- */
+
+static int echo(ubinder_binder *b, int32_t x, const char *s, int32_t *xo, char **so)
+{
+	ubinder_parcel *data = ts_request(), *reply = NULL;
+	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
+
+	if (!err)
+		err = ubinder_parcel_write_int32(data, x);
+	if (!err)
+		err = ubinder_parcel_write_string16_utf8(data, s);
+	if (!err)
+		err = ubinder_binder_transact(b, TS_ECHO, data, 0, &reply);
+	if (!err)
+		err = ubinder_parcel_read_int32(reply, xo);
+	if (!err)
+		err = ubinder_parcel_read_string16_utf8(reply, so);
+	ubinder_parcel_free(reply);
+	ubinder_parcel_free(data);
+	return err;
+}
+
+/* A call with one int32 argument (or none if @arg is NULL); *reply kept if asked. */
+static int call_i32(ubinder_binder *b, uint32_t code, const int32_t *arg, uint32_t flags,
+		    ubinder_parcel **reply)
+{
+	ubinder_parcel *data = ts_request();
+	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
+
+	if (!err && arg)
+		err = ubinder_parcel_write_int32(data, *arg);
+	if (!err)
+		err = ubinder_binder_transact(b, code, data, flags, reply);
+	ubinder_parcel_free(data);
+	return err;
+}
+
+static int client_calls(void *arg)
+{
+	const char *name = arg;
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL, *other;
+	ubinder_parcel *reply;
+	char **names, *s = NULL;
+	int32_t x, pid, euid, status = -77;
+	bool listed = false;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, name, &b));
+	CHECK(!ubinder_binder_is_local(b) && ubinder_binder_is_alive(b));
+	CHECK_OK(echo(b, 42, "h\xc3\xa9llo", &x, &s));
+	CHECK(x == 42 && strcmp(s, "h\xc3\xa9llo") == 0);
+	free(s);
+	/* Identity, as the driver stamps it. */
+	CHECK_OK(call_i32(b, TS_WHO, NULL, 0, &reply));
+	CHECK_OK(ubinder_parcel_read_int32(reply, &pid));
+	CHECK_OK(ubinder_parcel_read_int32(reply, &euid));
+	ubinder_parcel_free(reply);
+	CHECK(pid == getpid() && (uid_t)euid == geteuid());
+	/* Built-in transactions. */
+	CHECK_OK(ubinder_binder_ping(b));
+	CHECK_OK(ubinder_binder_get_interface(b, &s));
+	CHECK(strcmp(s, TS_DESCRIPTOR) == 0);
+	free(s);
+	/* Errors have names and reach the caller. */
+	CHECK(call_i32(b, 999, NULL, 0, NULL) == UBINDER_ERR_UNKNOWN_TRANSACTION);
+	CHECK(call_i32(b, TS_STATUS, &status, 0, NULL) == -77);
+	CHECK(ubinder_binder_transact(b, TS_ECHO, NULL, 0, NULL) == UBINDER_ERR_BAD_TYPE);
+	CHECK(ubinder_sm_check_service(ctx, "no.such.service", &other) ==
+	      UBINDER_ERR_NAME_NOT_FOUND);
+	CHECK(ubinder_sm_check_service(ctx, "bad name!", &other) == UBINDER_ERR_BAD_VALUE);
+	CHECK(ubinder_sm_add_service(ctx, "", b) == UBINDER_ERR_BAD_VALUE);
+	CHECK_OK(ubinder_sm_list_services(ctx, &names, NULL));
+	for (char **n = names; *n; n++)
+		listed |= strcmp(*n, name) == 0;
+	ubinder_sm_free_names(names);
+	CHECK(listed);
+	/* The same name looked up twice gives the same proxy. */
+	CHECK_OK(ubinder_sm_check_service(ctx, name, &other));
+	CHECK(other == b);
+	ubinder_binder_unref(other);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void calls_and_identity(void **state)
+{
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.calls", false);
+	run_client(client_calls, "test.calls");
+	service_stop(&s);
+	assert_daemon_quiet();
+}
+
+static int client_open_errors(void *arg)
+{
+	ubinder_context *ctx;
+
+	(void)arg;
+	CHECK(ubinder_context_open("/nonexistent/ubinder/binder", &ctx) == UBINDER_ERR_NO_DAEMON);
+	CHECK(ubinder_context_open(NULL, NULL) == UBINDER_ERR_BAD_VALUE);
+	CHECK(strcmp(ubinder_status_name(UBINDER_ERR_NO_DAEMON), "NO_DAEMON") == 0);
+	return 0;
+}
+
+static void open_errors(void **state)
+{
+	(void)state;
+	run_client(client_open_errors, NULL);
+}
+
+/* --- oneway ---------------------------------------------------------------------------- */
+
+static int client_oneways(void *arg)
+{
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+	ubinder_parcel *reply;
+	int32_t count = 0;
+	bool ordered = false;
+	long deadline = now_ms() + 10000;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, arg, &b));
+	for (int32_t i = 0; i < 300; i++)
+		CHECK_OK(call_i32(b, TS_ONEWAY, &i, UBINDER_FLAG_ONEWAY, NULL));
+	/* Delivered one at a time, in order: wait for all of them. */
+	while (count < 300 && now_ms() < deadline) {
+		CHECK_OK(call_i32(b, TS_COUNT, NULL, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_int32(reply, &count));
+		CHECK_OK(ubinder_parcel_read_bool(reply, &ordered));
+		ubinder_parcel_free(reply);
+		if (count < 300)
+			poll(NULL, 0, 5);
+	}
+	CHECK(count == 300 && ordered);
+	/* A oneway to a local object runs its handler directly. */
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void oneway_in_order(void **state)
+{
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.oneway", false);
+	run_client(client_oneways, "test.oneway");
+	service_stop(&s);
+	assert_daemon_quiet();
+}
+
+/* --- callbacks ------------------------------------------------------------------------- */
+
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cb_cond = PTHREAD_COND_INITIALIZER;
+static int32_t cb_sum;
+static int cb_calls;
+static pthread_t cb_caller_thread;
+static bool cb_on_caller_thread;
+
+static int callback_handler(ubinder_binder *self, const struct ubinder_call *call,
+			    ubinder_parcel *data, ubinder_parcel *reply, void *userdata)
+{
+	int32_t x;
+	int err = ubinder_parcel_read_int32(data, &x);
+
+	(void)self;
+	(void)userdata;
+	if (err)
+		return err;
+	pthread_mutex_lock(&cb_lock);
+	cb_calls++;
+	cb_sum += x;
+	if (pthread_equal(pthread_self(), cb_caller_thread))
+		cb_on_caller_thread = true;
+	pthread_cond_broadcast(&cb_cond);
+	pthread_mutex_unlock(&cb_lock);
+	if (call->code == 1)
+		return ubinder_parcel_write_int32(reply, x * 10);
+	return 0;
+}
+
+struct callback_args {
+	const char *name;
+	bool pool;
+};
+
+static int client_callbacks(void *arg)
+{
+	const struct callback_args *a = arg;
+	const bool pool = a->pool;
+	ubinder_context *ctx = client_open(pool);
+	ubinder_binder *b = NULL, *cb = NULL;
+	ubinder_parcel *data, *reply = NULL;
+	struct timespec deadline;
+	int32_t x;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, a->name, &b));
+	CHECK_OK(ubinder_binder_new(ctx, "org.ubinder.test.ICallback", callback_handler, NULL, NULL,
+				    &cb));
+	/* Nested: the service calls back while we wait for its reply; the call comes
+	 * to this very thread, even without a thread pool. */
+	cb_caller_thread = pthread_self();
+	data = ts_request();
+	CHECK(data);
+	CHECK_OK(ubinder_parcel_write_binder(data, cb));
+	CHECK_OK(ubinder_parcel_write_int32(data, 4));
+	CHECK_OK(ubinder_binder_transact(b, TS_CALLBACK_SYNC, data, 0, &reply));
+	ubinder_parcel_free(data);
+	CHECK_OK(ubinder_parcel_read_int32(reply, &x));
+	ubinder_parcel_free(reply);
+	CHECK(x == 40 && cb_calls == 1 && cb_on_caller_thread);
+	if (!pool) {
+		ubinder_binder_unref(cb);
+		ubinder_binder_unref(b);
+		ubinder_context_close(ctx);
+		return 0;
+	}
+	/* Stored and called oneway later: a pool thread receives it. */
+	data = ts_request();
+	CHECK(data);
+	CHECK_OK(ubinder_parcel_write_binder(data, cb));
+	CHECK_OK(ubinder_binder_transact(b, TS_CALLBACK_STORE, data, 0, NULL));
+	ubinder_parcel_free(data);
+	x = 5;
+	CHECK_OK(call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
+	x = 6;
+	CHECK_OK(call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	pthread_mutex_lock(&cb_lock);
+	while (cb_calls < 3 && pthread_cond_timedwait(&cb_cond, &cb_lock, &deadline) == 0)
+		;
+	x = cb_sum;
+	pthread_mutex_unlock(&cb_lock);
+	CHECK(x == 4 + 5 + 6);
+	ubinder_binder_unref(cb);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void callbacks_nested_and_oneway(void **state)
+{
+	struct callback_args plain = { "test.callbacks", false }, pool = { "test.callbacks", true };
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.callbacks", false);
+	run_client(client_callbacks, &plain);
+	run_client(client_callbacks, &pool);
+	service_stop(&s);
+	assert_daemon_quiet();
+}
+
+/* --- deaths ---------------------------------------------------------------------------- */
+
+static int deaths_seen, unlinked_seen;
+
+static void on_death(ubinder_binder *b, void *userdata)
+{
+	(void)b;
+	pthread_mutex_lock(&cb_lock);
+	if (userdata)
+		unlinked_seen++;
+	else
+		deaths_seen++;
+	pthread_cond_broadcast(&cb_cond);
+	pthread_mutex_unlock(&cb_lock);
+}
+
+struct death_args {
+	pid_t service;
+	struct sync linked;
+	bool event_loop;
+};
+
+static int client_death(void *arg)
+{
+	struct death_args *a = arg;
+	ubinder_context *ctx = client_open(!a->event_loop);
+	ubinder_binder *b = NULL;
+	long deadline = now_ms() + 10000;
+	int seen = 0;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.death", &b));
+	CHECK_OK(ubinder_binder_link_to_death(b, on_death, NULL));
+	CHECK_OK(ubinder_binder_link_to_death(b, on_death, &deaths_seen));
+	CHECK_OK(ubinder_binder_unlink_to_death(b, on_death, &deaths_seen));
+	CHECK(ubinder_binder_unlink_to_death(b, on_death, &deaths_seen) ==
+	      UBINDER_ERR_NAME_NOT_FOUND);
+	CHECK_OK(ubinder_binder_ping(b));
+	sync_post(&a->linked, 1); /* the test kills the service now */
+	while (!seen && now_ms() < deadline) {
+		if (a->event_loop) {
+			struct pollfd pfd = { .fd = ubinder_context_get_fd(ctx), .events = POLLIN };
+
+			if (poll(&pfd, 1, 100) > 0)
+				CHECK_OK(ubinder_context_process(ctx));
+		} else {
+			poll(NULL, 0, 10);
+		}
+		pthread_mutex_lock(&cb_lock);
+		seen = deaths_seen;
+		pthread_mutex_unlock(&cb_lock);
+	}
+	CHECK(seen == 1 && unlinked_seen == 0);
+	CHECK(!ubinder_binder_is_alive(b));
+	CHECK(ubinder_binder_ping(b) == UBINDER_ERR_DEAD_OBJECT);
+	CHECK(ubinder_binder_link_to_death(b, on_death, NULL) == UBINDER_ERR_DEAD_OBJECT);
+	/* The service manager forgot the name. */
+	for (;;) {
+		ubinder_binder *again = NULL;
+		int err = ubinder_sm_check_service(ctx, "test.death", &again);
+
+		ubinder_binder_unref(again);
+		if (err == UBINDER_ERR_NAME_NOT_FOUND)
+			break;
+		CHECK(now_ms() < deadline);
+		poll(NULL, 0, 10);
+	}
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void death_notification(bool event_loop)
+{
+	struct death_args a = { .event_loop = event_loop };
+	struct service s;
+	pid_t client;
+
+	service_start(&s, "test.death", false);
+	sync_init(&a.linked);
+	client = lspawn(client_death, &a);
+	assert_int_equal(sync_wait(&a.linked, 10000), 1);
+	kill(s.pid, SIGKILL);
+	assert_int_equal(reap(s.pid, 10000), -1);
+	assert_int_equal(reap(client, 30000), 0);
+	close(a.linked.fds[0]);
+	close(a.linked.fds[1]);
+	assert_daemon_quiet();
+}
+
+static void death_notification_pool(void **state)
+{
+	(void)state;
+	death_notification(false);
+}
+
+static void death_notification_event_loop(void **state)
+{
+	(void)state;
+	death_notification(true);
+}
+
+/* --- waiting for a service ---------------------------------------------------------------- */
+
+struct wait_args {
+	bool pool;
+	struct sync started;
+};
+
+static int client_wait(void *arg)
+{
+	struct wait_args *a = arg;
+	ubinder_context *ctx = client_open(a->pool);
+	ubinder_binder *b = NULL;
+	long t0;
+
+	CHECK(ctx);
+	t0 = now_ms();
+	CHECK(ubinder_sm_wait_for_service(ctx, "test.never", 300, &b) == UBINDER_ERR_TIMED_OUT);
+	CHECK(now_ms() - t0 >= 250 && now_ms() - t0 < 5000);
+	sync_post(&a->started, 1); /* the test starts the service now */
+	CHECK_OK(ubinder_sm_wait_for_service(ctx, "test.late", 10000, &b));
+	CHECK_OK(ubinder_binder_ping(b));
+	ubinder_binder_unref(b);
+	/* Already there: at once. */
+	CHECK_OK(ubinder_sm_wait_for_service(ctx, "test.late", 0, &b));
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void wait_for_service(bool pool)
+{
+	struct wait_args a = { .pool = pool };
+	struct service s;
+	pid_t client;
+
+	sync_init(&a.started);
+	client = lspawn(client_wait, &a);
+	assert_int_equal(sync_wait(&a.started, 10000), 1);
+	poll(NULL, 0, 200);
+	service_start(&s, "test.late", false);
+	assert_int_equal(reap(client, 30000), 0);
+	service_stop(&s);
+	close(a.started.fds[0]);
+	close(a.started.fds[1]);
+	assert_daemon_quiet();
+}
+
+static void wait_for_service_pool(void **state)
+{
+	(void)state;
+	wait_for_service(true);
+}
+
+static void wait_for_service_no_pool(void **state)
+{
+	(void)state;
+	wait_for_service(false);
+}
+
+/* --- descriptors ----------------------------------------------------------------------------- */
+
+static int client_fds(void *arg)
+{
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+	ubinder_parcel *data, *reply = NULL;
+	char buf[32] = { 0 };
+	int fds[2], fd;
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.fds", &b));
+	CHECK(pipe(fds) == 0);
+	data = ts_request();
+	CHECK(data);
+	CHECK_OK(ubinder_parcel_write_fd(data, fds[1]));
+	CHECK_OK(ubinder_binder_transact(b, TS_FD_WRITE, data, 0, NULL));
+	ubinder_parcel_free(data);
+	CHECK(read(fds[0], buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	CHECK_OK(call_i32(b, TS_FD_GIVE, NULL, 0, &reply));
+	CHECK_OK(ubinder_parcel_read_fd(reply, &fd));
+	CHECK(read(fd, buf, sizeof(buf)) == 12 && memcmp(buf, "from service", 12) == 0);
+	ubinder_parcel_free(reply); /* closes fd */
+	CHECK(fcntl(fd, F_GETFD) < 0);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void file_descriptors(void **state)
+{
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.fds", false);
+	run_client(client_fds, NULL);
+	service_stop(&s);
+	assert_daemon_quiet();
+}
+
+/* --- an event-loop service --------------------------------------------------------------------- */
+
+static int client_of_event_loop(void *arg)
+{
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+	int32_t x;
+	char *s;
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.loop", &b));
+	for (int i = 0; i < 50; i++) {
+		CHECK_OK(echo(b, i, "loop", &x, &s));
+		CHECK(x == i && strcmp(s, "loop") == 0);
+		free(s);
+	}
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void event_loop_service(void **state)
+{
+	struct callback_args loop = { "test.loop", true };
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.loop", true);
+	run_client(client_of_event_loop, NULL);
+	run_client(client_oneways, "test.loop");
+	run_client(client_callbacks, &loop);
+	service_stop(&s);
+	assert_daemon_quiet();
+}
+
+/* --- reference counts ---------------------------------------------------------------------- */
+
+static int client_objects(void *arg)
+{
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL, *obj[8];
+	ubinder_parcel *reply;
+	long deadline = now_ms() + 10000;
+	int32_t x = -1;
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.objects", &b));
+	for (int i = 0; i < 8; i++) {
+		CHECK_OK(call_i32(b, TS_NEW_OBJECT, NULL, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_binder(reply, &obj[i]));
+		ubinder_parcel_free(reply);
+		CHECK(obj[i] && !ubinder_binder_is_local(obj[i]));
+		CHECK_OK(call_i32(obj[i], 1, NULL, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_int32(reply, &x));
+		ubinder_parcel_free(reply);
+		CHECK(x == 7);
+	}
+	CHECK_OK(call_i32(b, TS_OBJECTS, NULL, 0, &reply));
+	CHECK_OK(ubinder_parcel_read_int32(reply, &x));
+	ubinder_parcel_free(reply);
+	CHECK(x == 8);
+	/* Dropping the proxies releases the objects in the service. */
+	for (int i = 0; i < 8; i++)
+		ubinder_binder_unref(obj[i]);
+	do {
+		CHECK(now_ms() < deadline);
+		poll(NULL, 0, 5);
+		CHECK_OK(call_i32(b, TS_OBJECTS, NULL, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_int32(reply, &x));
+		ubinder_parcel_free(reply);
+	} while (x != 0);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void object_reference_counts(void **state)
+{
+	long refs, nodes;
+	struct service s;
+
+	(void)state;
+	refs = ubd_stat(&env.d, "ref: active");
+	nodes = ubd_stat(&env.d, "node: active");
+	service_start(&s, "test.objects", false);
+	run_client(client_objects, NULL);
+	service_stop(&s);
+	assert_daemon_quiet();
+	/* Everything the test created is gone from the daemon too. */
+	assert_int_equal(env_wait_stat(&env, "ref: active", refs, 5000), refs);
+	assert_int_equal(env_wait_stat(&env, "node: active", nodes, 5000), nodes);
+}
+
+/* --- contexts ----------------------------------------------------------------------------------- */
+
+static int client_close_busy(void *arg)
+{
+	ubinder_context *ctx;
+	ubinder_binder *b = NULL, *local = NULL;
+	ubinder_parcel *reply = NULL;
+
+	(void)arg;
+	/* Close with a running pool, proxies, local objects and a parcel still held. */
+	ctx = client_open(true);
+	CHECK(ctx);
+	CHECK_OK(ubinder_context_set_max_threads(ctx, 4));
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.close", &b));
+	CHECK_OK(ubinder_binder_new(ctx, "x", NULL, NULL, NULL, &local));
+	CHECK_OK(ubinder_binder_link_to_death(b, on_death, NULL));
+	CHECK_OK(call_i32(b, TS_WHO, NULL, 0, &reply));
+	ubinder_context_close(ctx);
+	/* Still valid memory; calls say the context is closed. */
+	CHECK(ubinder_binder_ping(b) == UBINDER_ERR_CLOSED);
+	CHECK(ubinder_binder_ping(local) == UBINDER_ERR_CLOSED);
+	CHECK(!ubinder_binder_is_alive(b));
+	ubinder_parcel_free(reply);
+	ubinder_binder_unref(b);
+	ubinder_binder_unref(local);
+	/* Open and close again, many times. */
+	for (int i = 0; i < 20; i++) {
+		ctx = client_open(i % 2 == 0);
+		CHECK(ctx);
+		CHECK_OK(ubinder_sm_check_service(ctx, "test.close", &b));
+		CHECK_OK(ubinder_binder_ping(b));
+		ubinder_binder_unref(b);
+		ubinder_context_close(ctx);
+	}
+	return 0;
+}
+
+static void close_with_everything_held(void **state)
+{
+	struct service s;
+
+	(void)state;
+	service_start(&s, "test.close", false);
+	run_client(client_close_busy, NULL);
+	service_stop(&s);
+	assert_daemon_quiet();
+	assert_int_equal(env_wait_stat(&env, "procs", 1, 5000), 1); /* the service manager */
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return env_start(&env);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return env_stop(&env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(calls_and_identity),
+		cmocka_unit_test(open_errors),
+		cmocka_unit_test(oneway_in_order),
+		cmocka_unit_test(callbacks_nested_and_oneway),
+		cmocka_unit_test(death_notification_pool),
+		cmocka_unit_test(death_notification_event_loop),
+		cmocka_unit_test(wait_for_service_pool),
+		cmocka_unit_test(wait_for_service_no_pool),
+		cmocka_unit_test(file_descriptors),
+		cmocka_unit_test(event_loop_service),
+		cmocka_unit_test(object_reference_counts),
+		cmocka_unit_test(close_with_everything_held),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
