@@ -72,6 +72,11 @@ static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t
 	return -EFAULT;
 }
 
+int ubt_mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len)
+{
+	return mem_read(s, dst, src, len);
+}
+
 static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
 {
 	struct iovec local = { (void *)src, len }, remote = { (void *)(uintptr_t)dst, len };
@@ -85,6 +90,11 @@ static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src,
 	}
 	n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int ubt_mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
+{
+	return mem_write(s, dst, src, len);
 }
 
 /* --- packets --------------------------------------------------------------- */
@@ -166,7 +176,9 @@ static ssize_t recv_packet(int sock, void *buf, size_t size, int *fds, size_t *n
 	}
 	if (n == 0)
 		return -EBADF; /* the daemon closed the device */
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+	/* MSG_CTRUNC alone means descriptors we could not take (RLIMIT_NOFILE):
+	 * the packet is whole, and the caller sees fewer descriptors. */
+	if (msg.msg_flags & MSG_TRUNC)
 		return -EIO;
 	return n;
 }
@@ -258,6 +270,10 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	}
 	if (reply.hdr.error) {
 		err = reply.hdr.error;
+		goto fail;
+	}
+	if (want_poll_fd && nfds == 0) {
+		err = -EMFILE; /* we could not take the eventfd (RLIMIT_NOFILE) */
 		goto fail;
 	}
 	memcpy(s->token, reply.token, sizeof(s->token));
@@ -574,6 +590,15 @@ static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds)
 	return reply.error;
 }
 
+/* Whether the read buffer's first word can be written (it is rewritten as it is). */
+static bool read_buffer_writable(const struct ubt_session *s, uint64_t addr)
+{
+	uint32_t word;
+
+	return mem_read(s, &word, addr, sizeof(word)) == 0 &&
+	       mem_write(s, addr, &word, sizeof(word)) == 0;
+}
+
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
 		   bool nonblock)
 {
@@ -584,7 +609,7 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 	struct ubt_body *b;
 	uint64_t write_len = 0;
 	size_t copied, at;
-	bool interrupted = false;
+	bool interrupted = false, read_unwritable;
 	ssize_t n;
 	int err;
 
@@ -601,6 +626,11 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 	if (err)
 		goto out;
 	copied = read_prefix(s, t->tx, bwr->write_buffer + bwr->write_consumed, write_len);
+	if (write_len && copied == 0) {
+		/* The first command is unreadable: nothing is done, no read either. */
+		bwr->read_consumed = 0;
+		return -EFAULT;
+	}
 	hdr.write_len = (uint32_t)copied;
 	/*
 	 * The kernel reads a truncated command's arguments past write_size; send
@@ -628,7 +658,11 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 
 	hdr.write_size = bwr->write_size;
 	hdr.write_consumed = bwr->write_consumed;
-	hdr.read_size = bwr->read_size;
+	/* The kernel's read stores BR_NOOP at the buffer's start before it waits:
+	 * a buffer it cannot write fails the read at once (after the write). */
+	read_unwritable = bwr->read_size > 0 && bwr->read_consumed == 0 && !s->trusted &&
+			  !read_buffer_writable(s, bwr->read_buffer);
+	hdr.read_size = read_unwritable ? 0 : bwr->read_size;
 	hdr.read_consumed = bwr->read_consumed;
 	hdr.body_size = b->len;
 	hdr.nfds = (uint32_t)b->nfds;
@@ -672,6 +706,8 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 			goto close_received;
 		}
 		err = reply->hdr.error;
+		if (read_unwritable && err == 0)
+			err = -EFAULT;
 		bwr->write_consumed = reply->write_consumed;
 		if (read_len && mem_write(s, bwr->read_buffer + bwr->read_consumed, p, read_len))
 			err = -EFAULT;
@@ -680,12 +716,24 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 
 			(void)mem_write(s, bwr->read_buffer, &spawn, sizeof(spawn));
 		}
+		if ((err == -EAGAIN || err == -EINTR) && bwr->read_consumed == 0 && read_len == 0 &&
+		    bwr->read_size >= sizeof(uint32_t)) {
+			/* No work, but the BR_NOOP the read starts with is there. */
+			uint32_t noop = BR_NOOP;
+
+			(void)mem_write(s, bwr->read_buffer, &noop, sizeof(noop));
+		}
 		bwr->read_consumed = reply->read_consumed;
 		close_list = (const int32_t *)(p + ALIGN8(read_len));
 		for (uint32_t i = 0; i < reply->nclose; i++)
 			close(close_list[i]);
 		if (reply->flags & UBW_WRR_FDS) {
-			int fixup_err = fd_fixup(t, rfds, rnfds);
+			int fixup_err;
+
+			/* Those we could not receive are reported as -1. */
+			while (rnfds < reply->nfds && rnfds < UBW_MAX_FDS)
+				rfds[rnfds++] = -1;
+			fixup_err = fd_fixup(t, rfds, rnfds);
 
 			if (fixup_err && !err)
 				err = fixup_err;
@@ -693,10 +741,20 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 		}
 	}
 close_received:
-	for (size_t i = 0; i < rnfds; i++)
-		close(rfds[i]);
+	for (size_t i = 0; i < rnfds; i++) {
+		if (rfds[i] >= 0)
+			close(rfds[i]);
+	}
 out:
 	return err;
+}
+
+int ubt_flush(const struct ubt_session *s)
+{
+	struct ubw_flush f = { .hdr = { UBW_FLUSH, 0 } };
+	struct iovec iov = { &f, sizeof(f) };
+
+	return send_packet(s->sock, &iov, 1, NULL, 0);
 }
 
 /* --- other ioctls ----------------------------------------------------------- */
@@ -806,7 +864,10 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 		goto close_fds;
 	}
 	if (reply.hdr.error || nfds != 1) {
-		err = reply.hdr.error ? reply.hdr.error : -EPROTO;
+		/* No descriptor: we could not take it (RLIMIT_NOFILE). */
+		err = reply.hdr.error ? reply.hdr.error : nfds ? -EPROTO : -EMFILE;
+		if (!reply.hdr.error)
+			simple_request(t, UBW_MMAP_DONE, 0);
 		goto close_fds;
 	}
 	map = mmap(base, reply.size, PROT_READ, MAP_SHARED | MAP_FIXED, fds[0], 0);
@@ -815,8 +876,9 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 		simple_request(t, UBW_MMAP_DONE, 0);
 		goto close_fds;
 	}
-	/* The kernel's region is VM_DONTCOPY: a forked child does not inherit it. */
-	(void)madvise(map, reply.size, MADV_DONTFORK);
+	/* The kernel's region is VM_DONTCOPY: a forked child inherits none of the
+	 * mapping, not even the part beyond the region. */
+	(void)madvise(base, length, MADV_DONTFORK);
 	close(fds[0]);
 	err = simple_request(t, UBW_MMAP_DONE, req.addr);
 	if (err) {
@@ -834,9 +896,14 @@ unreserve:
 	return err;
 }
 
+int ubt_region_gone(struct ubt_thread *t, void *addr)
+{
+	return simple_request(t, UBW_MUNMAP, (uint64_t)(uintptr_t)addr);
+}
+
 int ubt_munmap(struct ubt_thread *t, void *addr, size_t length)
 {
-	int err = simple_request(t, UBW_MUNMAP, (uint64_t)(uintptr_t)addr);
+	int err = ubt_region_gone(t, addr);
 
 	if (munmap(addr, length) < 0 && !err)
 		err = -errno;

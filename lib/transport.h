@@ -65,6 +65,14 @@ void ubt_thread_close(struct ubt_thread *t);
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
 		   bool nonblock);
 
+/*
+ * The kernel's flush, which every close() of a descriptor of the device does:
+ * each thread of the process waiting in a read returns, and the next read of
+ * the others does not wait. For closes other than the last one (which is
+ * ubt_session_close); any thread may call it.
+ */
+int ubt_flush(const struct ubt_session *s);
+
 /* Any other Binder ioctl; @arg as the ioctl takes it. */
 int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long cmd, void *arg);
 
@@ -76,3 +84,13 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr);
 /* munmap() of the region. */
 int ubt_munmap(struct ubt_thread *t, void *addr, size_t length);
+/* Tells the daemon that the region mapped at @addr is gone (unmapped by
+ * other means, or lost with an exec) without touching the address space. */
+int ubt_region_gone(struct ubt_thread *t, void *addr);
+
+/*
+ * Copies between the caller's memory and a local buffer the way the ioctl
+ * would: in untrusted mode a bad address gives -EFAULT, never a crash.
+ */
+int ubt_mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len);
+int ubt_mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len);

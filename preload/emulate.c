@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel driver's semantics for open, ioctl, mmap and munmap of a Binder
+ * device (docs/kernel-facts.md), on top of the transport.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+/* --- open ------------------------------------------------------------------ */
+
+/* The errno of an open() whose daemon cannot be reached: like a missing device. */
+static int open_errno(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ECONNREFUSED:
+	case -ENOTDIR:
+	case -ENAMETOOLONG:
+	case -ENOTSOCK:
+		return -ENOENT;
+	case -EACCES:
+	case -EPERM:
+		return -EACCES;
+	case -EMFILE:
+	case -ENFILE:
+	case -ENOMEM:
+		return err;
+	default:
+		return -ENXIO;
+	}
+}
+
+int emu_open(const char *path, int flags)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char sock[DEVICE_PATH_MAX];
+	struct ubt_session s;
+	struct bfile *b;
+	int err, ep;
+
+	if (!device_lookup(path, sock, sizeof(sock)) || (flags & O_PATH))
+		return EMU_PASS;
+	if ((flags & O_DIRECTORY) == O_DIRECTORY)
+		return -ENOTDIR;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return -EEXIST;
+	preload_depth++;
+	err = ubt_session_open(&s, sock, true, false);
+	preload_depth--;
+	if (err) {
+		plog("open %s: no ubinderd serves %s (%s): %s", path, sock, strerror(-err),
+		     strerror(-open_errno(err)));
+		return open_errno(err);
+	}
+	s.sock = fdt_hide(s.sock, false);
+	if (s.poll_fd < 0) {
+		err = -ENXIO;
+		goto fail;
+	}
+	/* Now the lowest free number, as open() would give. */
+	ep = epoll_create1((flags & O_CLOEXEC) ? EPOLL_CLOEXEC : 0);
+	if (ep < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (ep >= FDT_MAX || epoll_ctl(ep, EPOLL_CTL_ADD, s.poll_fd, &ev) < 0 ||
+	    ((flags & O_NONBLOCK) && real.fcntl(ep, F_SETFL, O_NONBLOCK) < 0)) {
+		err = ep >= FDT_MAX ? -EMFILE : -errno;
+		real.close(ep);
+		goto fail;
+	}
+	/* The epoll instance keeps watching it: the daemon holds the eventfd. */
+	real.close(s.poll_fd);
+	s.poll_fd = -1;
+	b = bfile_new(&s, flags & O_ACCMODE, FOREIGN_NONE);
+	if (!b) {
+		real.close(ep);
+		err = -ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_lock(&g_lock);
+	bfile_add_fd(b, ep, flags & O_CLOEXEC);
+	pthread_mutex_unlock(&g_lock);
+	bfile_put(b);
+	plog("open %s -> fd %d (%s)", path, ep, sock);
+	return ep;
+fail:
+	fdt_close_hidden(s.sock, false);
+	s.sock = -1;
+	preload_depth++;
+	ubt_session_close(&s);
+	preload_depth--;
+	return err;
+}
+
+/* --- ioctl ----------------------------------------------------------------- */
+
+/* The Binder ioctls the daemon implements. */
+static bool daemon_ioctl(unsigned long cmd)
+{
+	switch (cmd) {
+	case BINDER_SET_MAX_THREADS:
+	case BINDER_SET_CONTEXT_MGR:
+	case BINDER_THREAD_EXIT:
+	case BINDER_VERSION:
+	case BINDER_GET_NODE_DEBUG_INFO:
+	case BINDER_GET_NODE_INFO_FOR_REF:
+	case BINDER_SET_CONTEXT_MGR_EXT:
+	case BINDER_FREEZE:
+	case BINDER_GET_FROZEN_INFO:
+	case BINDER_ENABLE_ONEWAY_SPAM_DETECTION:
+	case BINDER_GET_EXTENDED_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
+{
+	struct binder_write_read bwr;
+	int fl, err;
+
+	if (ubt_mem_read(&b->s, &bwr, (uintptr_t)arg, sizeof(bwr)))
+		return -EFAULT;
+	/* O_NONBLOCK lives on our descriptor's open file, shared by its dups. */
+	fl = real.fcntl(fd, F_GETFL);
+	err = ubt_write_read(&p->t, &b->s, &bwr, fl >= 0 && (fl & O_NONBLOCK));
+	if (ubt_mem_write(&b->s, (uintptr_t)arg, &bwr, sizeof(bwr)))
+		return -EFAULT;
+	return err;
+}
+
+int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
+{
+	uint8_t zero[64] = { 0 };
+	struct pthr *p;
+	int err;
+
+	switch (cmd) {
+	case FIONBIO:
+	case FIOASYNC:
+	case FIOQSIZE:
+	case FIOCLEX:
+	case FIONCLEX:
+		/* The VFS handles these before the driver: same on our descriptor. */
+		err = real.ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+		if (!err && (cmd == FIOCLEX || cmd == FIONCLEX)) {
+			pthread_mutex_lock(&g_lock);
+			bfile_set_cloexec(fd, cmd == FIOCLEX);
+			pthread_mutex_unlock(&g_lock);
+		}
+		return err;
+	}
+	/* Every other ioctl reaches binder_ioctl, whose first step makes the
+	 * calling thread a Binder thread. */
+	err = bfile_thread(b, &p);
+	if (err)
+		return err;
+	preload_depth++;
+	if (cmd == BINDER_WRITE_READ)
+		err = write_read(b, p, fd, arg);
+	else if (daemon_ioctl(cmd))
+		err = ubt_ioctl(&p->t, &b->s, cmd, arg);
+	else if (_IOC_SIZE(cmd) <= sizeof(zero))
+		/* Unknown: the driver never looks at the argument; let the daemon
+		 * say EINVAL, so that the thread's state changes as the kernel's. */
+		err = ubt_ioctl(&p->t, &b->s, cmd, zero);
+	else
+		err = -EINVAL;
+	preload_depth--;
+	return err;
+}
+
+/* --- mmap ------------------------------------------------------------------ */
+
+void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off_t off)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct pthr *p;
+	void *map;
+	int err;
+
+	/* The VFS's checks come first, then binder_mmap's, in the kernel's order. */
+	if (len == 0 || (off & (page - 1)))
+		err = -EINVAL;
+	else if (b->accmode == O_WRONLY || b->accmode == O_ACCMODE ||
+		 ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
+		  b->accmode == O_RDONLY))
+		err = -EACCES;
+	else if (b->foreign == FOREIGN_FORK)
+		err = -EINVAL; /* proc->tsk != current->group_leader */
+	else if (prot & PROT_WRITE)
+		err = -EPERM;
+	else if (b->foreign == FOREIGN_EXEC)
+		err = -EINVAL; /* vma->vm_mm != alloc->mm */
+	else
+		err = bfile_thread(b, &p);
+	if (!err) {
+		preload_depth++;
+		err = ubt_mmap(&p->t, addr, len, (flags & MAP_FIXED) != 0, &map);
+		if (!err && prot != PROT_READ && mprotect(map, len, prot) < 0)
+			plog("mmap: cannot give the region protection %#x: %s", (unsigned)prot,
+			     strerror(errno));
+		preload_depth--;
+	}
+	if (err) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	pthread_mutex_lock(&g_lock);
+	if (!b->map_addr) {
+		b->map_addr = (uintptr_t)map;
+		b->map_len = len;
+		bfile_ref(b); /* the mapping holds the file, as the kernel's vma does */
+		atomic_fetch_add(&g_nregions, 1);
+		handoff_update();
+	}
+	pthread_mutex_unlock(&g_lock);
+	return map;
+}
+
+void emu_munmap(void *addr, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t lo = (uintptr_t)addr;
+	uint64_t hi = lo + ((len + (size_t)page - 1) & ~((size_t)page - 1));
+
+	for (;;) {
+		struct bfile *b;
+		uint64_t region = 0;
+		struct pthr *p;
+
+		pthread_mutex_lock(&g_lock);
+		for (b = g_bfiles; b; b = b->next) {
+			if (b->map_addr && b->map_addr < hi && lo < b->map_addr + b->map_len)
+				break;
+		}
+		if (b) {
+			/* Any overlap closes the kernel's vma: the region is gone. */
+			region = b->map_addr;
+			b->map_addr = b->map_len = 0;
+			atomic_fetch_sub(&g_nregions, 1);
+			bfile_ref(b);
+			handoff_update();
+		}
+		pthread_mutex_unlock(&g_lock);
+		if (!b)
+			return;
+		if (bfile_thread(b, &p) == 0) {
+			preload_depth++;
+			(void)ubt_region_gone(&p->t, (void *)(uintptr_t)region);
+			preload_depth--;
+		}
+		bfile_put(b); /* the mapping's reference */
+		bfile_put(b);
+	}
+}

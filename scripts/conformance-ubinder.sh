@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The conformance suite against ubinderd, through the /dev/binder emulation
+# (issue 8, docs/emulation.md).
+#
+#   scripts/conformance-ubinder.sh BUILD_DIR [NAME...]
+#
+# Starts a private ubinderd (BUILD_DIR/src/daemon/ubinderd, contexts binder,
+# hwbinder and vndbinder, sockets in a temporary folder), then runs each
+# dynamically linked program BUILD_DIR/tests/conformance/NAME through
+# BUILD_DIR/preload/ubinder-run, one at a time and in the order the kernel run
+# uses (one daemon for the whole run, as one VM boot serves the kernel run).
+#
+# The transcript (output + "exit N") goes to BUILD_DIR/conformance/ubinder/NAME.txt
+# and is compared with tests/conformance/expected-ubinder/NAME.txt when that
+# exists (an intentional difference, explained in docs/conformance.md), else
+# with tests/conformance/expected/NAME.txt (the kernel's). Differences go to
+# NAME.diff, the daemon's log to ubinderd.log, and
+# BUILD_DIR/conformance/ubinder-summary gets "PASSED FAILED".
+#
+# tests/conformance/expected-ubinder/KNOWN-FAILURES lists programs that fail
+# because of a daemon issue filed in notes/daemon-issues.md: they still count
+# as FAILED, but are reported as KNOWN and do not make the exit status
+# non-zero. A known failure that passes is reported (remove it from the list).
+#
+# Bounds: each program 60 s (UBINDER_CONF_TIMEOUT), the whole run 540 s
+# (UBINDER_CONF_BUDGET); every process is reaped, the daemon stopped and the
+# temporary folder removed on any exit. Exit status 0 when nothing failed
+# unexpectedly; if the build lacks ubinderd, ubinder-run or the programs, the
+# run is skipped with summary "0 0" and status 0 (77 with --strict).
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+strict=0
+build=
+only=()
+for arg; do
+	case $arg in
+	--strict) strict=1 ;;
+	-h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "conformance-ubinder: unknown option $arg" >&2; exit 2 ;;
+	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
+	esac
+done
+[[ -n $build ]] || { echo "usage: scripts/conformance-ubinder.sh BUILD_DIR [NAME...]" >&2; exit 2; }
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance-ubinder: no build folder $build" >&2; exit 2; }
+
+out=$build/conformance
+res=$out/ubinder
+mkdir -p "$out"
+summary() { echo "$1 $2" > "$out/ubinder-summary"; }
+skip() {
+	echo "conformance-ubinder: SKIPPED ($*)"
+	summary 0 0
+	((strict)) && exit 77
+	exit 0
+}
+
+daemon=$build/src/daemon/ubinderd
+run=$build/preload/ubinder-run
+bindir=$build/tests/conformance
+[[ -x $daemon ]] || skip "no $daemon"
+[[ -x $run ]] || skip "no $run"
+[[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+per_program=${UBINDER_CONF_TIMEOUT:-60}
+budget=${UBINDER_CONF_BUDGET:-540}
+
+# The programs: every tests/conformance/*.c but the helper, in glob order
+# (the kernel run's order), or the NAMEs given among them.
+mapfile -t all < <(cd "$src/tests/conformance" && ls -- *.c | sed 's/\.c$//' | grep -vx conf)
+names=()
+if ((${#only[@]})); then
+	mapfile -t names < <(printf '%s\n' "${all[@]}" | grep -Fx -f <(printf '%s\n' "${only[@]}"))
+else
+	names=("${all[@]}")
+fi
+((${#names[@]})) || { echo "conformance-ubinder: no programs selected" >&2; summary 0 1; exit 1; }
+
+# Known failures: "NAME reason..." lines.
+declare -A known=()
+if [[ -f $src/tests/conformance/expected-ubinder/KNOWN-FAILURES ]]; then
+	while read -r n reason; do
+		[[ -z $n || $n == \#* ]] && continue
+		known[$n]=$reason
+	done < "$src/tests/conformance/expected-ubinder/KNOWN-FAILURES"
+fi
+
+rm -rf "$res"
+mkdir -p "$res"
+tmp=$(mktemp -d /tmp/ubconf.XXXXXX) || exit 1
+# Other uids reach the sockets (0666) as they reach the device nodes that
+# ctxmgr-uid chmods in the VM.
+chmod 0755 "$tmp"
+daemon_pid=
+
+stop_daemon() {
+	[[ -n $daemon_pid ]] || return 0
+	kill -TERM "$daemon_pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+cleanup() {
+	stop_daemon
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_daemon() {
+	rm -f "$tmp"/binder "$tmp"/hwbinder "$tmp"/vndbinder
+	"$daemon" --socket "$tmp/binder" -c binder -c hwbinder -c vndbinder \
+		>> "$res/ubinderd.log" 2>&1 < /dev/null &
+	daemon_pid=$!
+	for _ in $(seq 100); do
+		[[ -S $tmp/binder && -S $tmp/hwbinder && -S $tmp/vndbinder ]] && return 0
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "conformance-ubinder: ubinderd did not start; log tail:"
+	tail -5 "$res/ubinderd.log"
+	stop_daemon
+	return 1
+}
+
+start_daemon || { summary 0 ${#names[@]}; exit 1; }
+
+t0=$SECONDS
+for n in "${names[@]}"; do
+	got=$res/$n.txt
+	if [[ ! -x $bindir/$n ]]; then
+		printf 'missing dynamic build %s\n' "$bindir/$n" > "$got"
+		continue
+	fi
+	left=$((budget - (SECONDS - t0)))
+	if ((left <= 0)); then
+		echo "the run's time budget of $budget s was used up before $n" > "$got"
+		continue
+	fi
+	if ! kill -0 "$daemon_pid" 2>/dev/null; then
+		echo "conformance-ubinder: ubinderd died before $n; restarting it" | tee -a "$res/ubinderd.log"
+		wait "$daemon_pid" 2>/dev/null
+		daemon_pid=
+		start_daemon || break
+	fi
+	limit=$((per_program < left ? per_program : left))
+	# A fresh working folder; timeout kills the program's whole process group.
+	mkdir -p "$tmp/work-$n"
+	(cd "$tmp/work-$n" && exec timeout -k 5 "$limit" "$run" -s "$tmp" "$bindir/$n") \
+		> "$got" 2>&1 < /dev/null
+	echo "exit $?" >> "$got"
+done
+
+passed=0
+failed=0
+unexpected=0
+for n in "${names[@]}"; do
+	exp=$src/tests/conformance/expected-ubinder/$n.txt
+	[[ -f $exp ]] || exp=$src/tests/conformance/expected/$n.txt
+	got=$res/$n.txt
+	rel=${exp#"$src"/tests/conformance/}
+	verdict=FAIL
+	if [[ ! -s $got ]]; then
+		why="no transcript"
+	elif [[ ! -f $exp ]]; then
+		why="no expected transcript tests/conformance/expected/$n.txt"
+	elif diff -u --label "$rel" --label "ubinder/$n.txt" "$exp" "$got" > "$res/$n.diff"; then
+		rm -f "$res/$n.diff"
+		verdict=PASS
+	else
+		why="transcript differs (ubinder/$n.diff)"
+	fi
+	if [[ $verdict == PASS ]]; then
+		passed=$((passed + 1))
+		if [[ -n ${known[$n]+x} ]]; then
+			echo "PASS $n (listed in KNOWN-FAILURES: remove it there)"
+		else
+			echo "PASS $n"
+		fi
+	elif [[ -n ${known[$n]+x} ]]; then
+		failed=$((failed + 1))
+		echo "KNOWN-FAIL $n: $why; ${known[$n]}"
+	else
+		failed=$((failed + 1))
+		unexpected=$((unexpected + 1))
+		echo "FAIL $n: $why"
+		[[ -f $res/$n.diff ]] && cat "$res/$n.diff"
+	fi
+done
+summary "$passed" "$failed"
+echo "conformance (ubinder): $passed passed, $failed failed ($((failed - unexpected)) known), $((SECONDS - t0)) s"
+((unexpected == 0))
