@@ -154,6 +154,7 @@ static bool unblocked;
 static ubinder_binder *stored[64];
 static size_t nstored;
 static atomic_int objects_alive;
+static int32_t barrier_arrived;
 
 static void object_gone(void *userdata)
 {
@@ -319,6 +320,23 @@ static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder
 			ubinder_binder_unref(b);
 		}
 		return err;
+	case TS_BARRIER: {
+		struct timespec deadline;
+
+		err = ubinder_parcel_read_int32(data, &x);
+		if (err)
+			return err;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 10;
+		pthread_mutex_lock(&lock);
+		barrier_arrived++;
+		pthread_cond_broadcast(&cond);
+		while (barrier_arrived < x && pthread_cond_timedwait(&cond, &lock, &deadline) == 0)
+			;
+		x = barrier_arrived >= x;
+		pthread_mutex_unlock(&lock);
+		return ubinder_parcel_write_bool(reply, x);
+	}
 	case TS_OBJECTS:
 		return ubinder_parcel_write_int32(reply, atomic_load(&objects_alive));
 	default:
