@@ -28,9 +28,6 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(, ubinder_thread) orphans = LIST_HEAD_INITIALIZER(orphans);
 
-/* Pending frees a thread that is not a looper may hold before it flushes. */
-#define MAX_QUEUED_FREES 8
-
 static int map_transport_error(int err)
 {
 	switch (err) {
@@ -331,13 +328,14 @@ void thread_flush_if_idle(struct ubinder_thread *ts)
 void thread_note_free(struct ubinder_thread *ts, size_t bytes)
 {
 	/*
-	 * Frees go with the thread's next command, as libbinder batches them.
-	 * A thread that does not serve may not call again for a long time: it
-	 * holds a few small buffers at most, and sends large ones at once.
+	 * A serving thread (pool, joined) sends its frees with its next command,
+	 * which comes soon: the BC_REPLY or the next read. Any other thread may
+	 * not call again for a long time, and a buffer it holds keeps region
+	 * space and the references of the handles in it: send now, as libbinder
+	 * does for non-looper threads.
 	 */
-	if (ts->serving || ts->nest > 0)
-		return;
-	if (ts->queued_frees >= MAX_QUEUED_FREES || bytes >= 64 * 1024)
+	(void)bytes;
+	if (!ts->serving && ts->nest == 0)
 		(void)thread_flush(ts);
 }
 

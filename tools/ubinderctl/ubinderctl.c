@@ -200,6 +200,7 @@ static void write_arg(ubinder_parcel *p, const char *arg)
 	const char *colon = strchr(arg, ':');
 	const char *v = colon ? colon + 1 : "";
 	size_t tlen = colon ? (size_t)(colon - arg) : strlen(arg);
+	bool numeric = true; /* the value is parsed with strto*(): check where it ends */
 	char *end = NULL;
 	int err = 0;
 
@@ -207,6 +208,7 @@ static void write_arg(ubinder_parcel *p, const char *arg)
 	errno = 0;
 	if (TYPE_IS("null") && !colon) {
 		err = ubinder_parcel_write_binder(p, NULL);
+		numeric = false;
 	} else if (!colon) {
 		usage_error("argument '%s' has no type (e.g. i32:5, s:text)", arg);
 	} else if (TYPE_IS("i32")) {
@@ -231,17 +233,17 @@ static void write_arg(ubinder_parcel *p, const char *arg)
 		if (strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "1") && strcmp(v, "0"))
 			usage_error("bad bool in '%s' (true or false)", arg);
 		err = ubinder_parcel_write_bool(p, !strcmp(v, "true") || !strcmp(v, "1"));
-		end = (char *)v + strlen(v);
+		numeric = false;
 	} else if (TYPE_IS("f")) {
 		err = ubinder_parcel_write_float(p, strtof(v, &end));
 	} else if (TYPE_IS("d")) {
 		err = ubinder_parcel_write_double(p, strtod(v, &end));
 	} else if (TYPE_IS("s") || TYPE_IS("s16")) {
 		err = ubinder_parcel_write_string16_utf8(p, v);
-		end = (char *)v + strlen(v);
+		numeric = false;
 	} else if (TYPE_IS("s8")) {
 		err = ubinder_parcel_write_string8(p, v);
-		end = (char *)v + strlen(v);
+		numeric = false;
 	} else if (TYPE_IS("bytes")) {
 		size_t n = strlen(v) / 2;
 		unsigned char *bytes = malloc(n + 1);
@@ -257,7 +259,7 @@ static void write_arg(ubinder_parcel *p, const char *arg)
 		}
 		err = ubinder_parcel_write_byte_array(p, bytes, n);
 		free(bytes);
-		end = (char *)v + strlen(v);
+		numeric = false;
 	} else if (TYPE_IS("fd")) {
 		int fd = open(v, O_RDONLY | O_CLOEXEC);
 
@@ -267,12 +269,12 @@ static void write_arg(ubinder_parcel *p, const char *arg)
 		}
 		err = ubinder_parcel_write_fd(p, fd);
 		close(fd);
-		end = (char *)v + strlen(v);
+		numeric = false;
 	} else {
 		usage_error("unknown argument type in '%s'", arg);
 	}
 #undef TYPE_IS
-	if (errno || !end || end == v || *end)
+	if (errno || (numeric && (!end || end == v || *end)))
 		usage_error("bad value in '%s'", arg);
 	if (err) {
 		fprintf(stderr, "ubinderctl: cannot write '%s': %s\n", arg, ubinder_strerror(err));
