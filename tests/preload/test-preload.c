@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The /dev/binder emulation, end to end: each test starts a private ubinderd
+ * and runs a scenario of this same program through ubinder-run (so under
+ * libubinder-preload.so), written against the kernel UAPI only, as a Binder
+ * program would be. A scenario exits 0 when every check holds and says on
+ * stderr which one did not.
+ *
+ * Run with a non-sanitized build: ASan's runtime must come first in the
+ * library list, which LD_PRELOAD of another library breaks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/android/binder.h>
+
+#include "harness.h"
+#include "test-util.h"
+
+#define MAP_SIZE (1 << 20)
+
+/* ---- the scenario side (runs under the preload) ---------------------------- */
+
+#define CHECK(cond)                                                                       \
+	do {                                                                              \
+		if (!(cond)) {                                                            \
+			fprintf(stderr, "%s:%d: check failed: %s (errno %s)\n", __FILE__, \
+				__LINE__, #cond, strerrorname_np(errno));                 \
+			return 1;                                                         \
+		}                                                                         \
+	} while (0)
+
+/* ioctl returning 0 or -errno. */
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static int version_of(int fd)
+{
+	struct binder_version v = { 0 };
+	int r = xioctl(fd, BINDER_VERSION, &v);
+
+	return r ? r : (int)v.protocol_version;
+}
+
+/* One BINDER_WRITE_READ; returns 0 or -errno, the read size in *rc. */
+static int bwr(int fd, const void *w, size_t wlen, void *r, size_t rlen, uint64_t *rc)
+{
+	struct binder_write_read b = {
+		.write_size = wlen,
+		.write_buffer = (uintptr_t)w,
+		.read_size = rlen,
+		.read_buffer = (uintptr_t)r,
+	};
+	int err = xioctl(fd, BINDER_WRITE_READ, &b);
+
+	if (rc)
+		*rc = b.read_consumed;
+	return err;
+}
+
+static int enter_looper(int fd)
+{
+	uint32_t cmd = BC_ENTER_LOOPER;
+
+	return bwr(fd, &cmd, sizeof(cmd), NULL, 0, NULL);
+}
+
+/* Sends a transaction to handle 0 (write only). */
+static int send_txn(int fd, uint32_t code, uint32_t flags)
+{
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed)) w = { .cmd = BC_TRANSACTION };
+	static const char payload[8] = "payload";
+
+	w.tr.code = code;
+	w.tr.flags = flags;
+	w.tr.data_size = sizeof(payload);
+	w.tr.data.ptr.buffer = (uintptr_t)payload;
+	return bwr(fd, &w, sizeof(w), NULL, 0, NULL);
+}
+
+/* Reads until a return code that is not BR_NOOP/BR_TRANSACTION_COMPLETE;
+ * returns it (0 if a read fails), with its transaction in *tr if it has one. */
+static uint32_t read_until_item(int fd, struct binder_transaction_data *tr)
+{
+	uint8_t buf[256];
+
+	for (;;) {
+		uint64_t rc = 0;
+		size_t pos = 0;
+		int err = bwr(fd, NULL, 0, buf, sizeof(buf), &rc);
+
+		if (err)
+			return 0;
+		while (pos + 4 <= rc) {
+			uint32_t cmd;
+
+			memcpy(&cmd, buf + pos, 4);
+			pos += 4;
+			if (cmd == BR_NOOP || cmd == BR_TRANSACTION_COMPLETE ||
+			    cmd == BR_SPAWN_LOOPER)
+				continue;
+			if ((cmd == BR_TRANSACTION || cmd == BR_REPLY) && tr)
+				memcpy(tr, buf + pos, sizeof(*tr));
+			return cmd;
+		}
+	}
+}
+
+static int free_buffer(int fd, uint64_t buffer)
+{
+	struct {
+		uint32_t cmd;
+		uint64_t ptr;
+	} __attribute__((packed)) w = { BC_FREE_BUFFER, buffer };
+
+	return bwr(fd, &w, sizeof(w), NULL, 0, NULL);
+}
+
+/* Opens the device and becomes its context manager with a mapped region. */
+static int open_manager(const char *dev, void **map)
+{
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	*map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (*map == MAP_FAILED || version_of(fd) != BINDER_CURRENT_PROTOCOL_VERSION)
+		return -1;
+	for (int i = 0; i < 300 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == -EBUSY; i++)
+		poll(NULL, 0, 10);
+	if (enter_looper(fd))
+		return -1;
+	return fd;
+}
+
+/* Whether reading @addr faults (SIGSEGV/SIGBUS). */
+static sigjmp_buf probe_jmp;
+static void probe_fault(int sig)
+{
+	siglongjmp(probe_jmp, sig);
+}
+static bool readable(const void *addr)
+{
+	struct sigaction sa = { .sa_handler = probe_fault }, old_segv, old_bus;
+	bool ok;
+
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(probe_jmp, 1) == 0) {
+		(void)*(const volatile uint8_t *)addr;
+		ok = true;
+	} else {
+		ok = false;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return ok;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Waits until thread @tid sleeps (blocked in its read). */
+static void wait_sleeping(pid_t tid)
+{
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	for (int i = 0; i < 500; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		char *rp;
+
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		rp = strrchr(buf, ')');
+		if (rp && rp[1] == ' ' && rp[2] == 'S') {
+			poll(NULL, 0, 30);
+			return;
+		}
+		poll(NULL, 0, 5);
+	}
+}
+
+/* open, dup, close and the descriptor's own behaviour. */
+static int scenario_open_close(void)
+{
+	int lowest = dup(0), fd, fd2, d, hw, vnd, bfs;
+	FILE *f;
+	char c;
+
+	close(lowest);
+	fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(fd == lowest); /* the lowest free number, as open() gives */
+	CHECK(version_of(fd) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR);
+	CHECK(read(fd, &c, 1) < 0 && errno == EINVAL); /* the device has no read() */
+	CHECK(write(fd, &c, 1) < 0 && errno == EINVAL);
+
+	d = dup(fd);
+	CHECK(d >= 0 && fcntl(d, F_GETFD) == 0);
+	CHECK(version_of(d) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(dup2(fd, 100) == 100 && version_of(100) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(dup3(fd, 101, O_CLOEXEC) == 101 && fcntl(101, F_GETFD) == FD_CLOEXEC);
+	fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+	CHECK(fd2 >= 200 && version_of(fd2) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(close(fd) == 0);
+	CHECK(version_of(fd) == -EBADF);
+	CHECK(version_of(d) == BINDER_CURRENT_PROTOCOL_VERSION); /* the same open file */
+	/* dup2 over a Binder descriptor closes it. */
+	CHECK(dup2(2, 100) == 100 &&
+	      xioctl(100, BINDER_VERSION, &(struct binder_version){ 0 }) < 0);
+	CHECK(close(100) == 0 && close(101) == 0 && close(fd2) == 0 && close(d) == 0);
+
+	/* The flags of open(). */
+	CHECK(open("/dev/binder", O_RDWR | O_DIRECTORY) < 0 && errno == ENOTDIR);
+	CHECK(open("/dev/binder", O_RDWR | O_CREAT | O_EXCL, 0600) < 0 && errno == EEXIST);
+	fd = open("/dev/binder", O_RDONLY | O_NONBLOCK);
+	CHECK(fd >= 0 &&
+	      (fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK)) == (O_RDONLY | O_NONBLOCK));
+	CHECK(fcntl(fd, F_GETFD) == 0);
+	CHECK(close(fd) == 0);
+
+	/* Every device path and entry point. */
+	hw = openat(AT_FDCWD, "/dev/hwbinder", O_RDWR);
+	vnd = open64("//dev/./vndbinder", O_RDWR);
+	bfs = open("/dev/binderfs/binder", O_RDWR);
+	CHECK(hw >= 0 && vnd >= 0 && bfs >= 0);
+	CHECK(version_of(hw) > 0 && version_of(vnd) > 0 && version_of(bfs) > 0);
+	close(hw);
+	close(vnd);
+	close(bfs);
+	CHECK(open("/dev/binderfs/binder-control", O_RDWR) < 0 && errno == ENOENT);
+	f = fopen("/dev/binder", "re");
+	CHECK(f && version_of(fileno(f)) == BINDER_CURRENT_PROTOCOL_VERSION);
+	fd = fileno(f);
+	CHECK(fclose(f) == 0 && version_of(fd) == -EBADF);
+	fd = creat("/dev/binder", 0600);
+	CHECK(fd >= 0 && version_of(fd) == BINDER_CURRENT_PROTOCOL_VERSION && close(fd) == 0);
+	return 0;
+}
+
+/* The emulation's own descriptors are invisible to close, close_range and dup2. */
+static int scenario_hidden_fds(void)
+{
+	int fd = open("/dev/binder", O_RDWR), hidden = -1;
+	struct dirent *de;
+	void *map;
+	DIR *dir;
+
+	CHECK(fd >= 0 && version_of(fd) > 0);
+	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	dir = opendir("/proc/self/fd");
+	CHECK(dir);
+	while ((de = readdir(dir)) != NULL) {
+		int n = atoi(de->d_name);
+		struct stat st;
+
+		if (n > fd && fstat(n, &st) == 0 && S_ISSOCK(st.st_mode))
+			hidden = n;
+	}
+	closedir(dir);
+	CHECK(hidden > fd);
+	CHECK(close(hidden) < 0 && errno == EBADF);
+	CHECK(dup2(1, hidden) < 0 && errno == EBUSY);
+	CHECK(fcntl(hidden, F_GETFD) < 0 && errno == EBADF);
+	/* close_range over everything: the program's descriptors go, ours stay. */
+	CHECK(close_range(3, ~0u, 0) == 0);
+	CHECK(version_of(fd) == -EBADF);
+	CHECK(fcntl(hidden, F_GETFD) < 0 && errno == EBADF); /* still hidden */
+	CHECK(munmap(map, MAP_SIZE) == 0);
+	fd = open("/dev/binder", O_RDWR);
+	CHECK(fd >= 0 && version_of(fd) > 0);
+	closefrom(3);
+	CHECK(version_of(fd) == -EBADF);
+	return 0;
+}
+
+/* mmap and munmap, with the kernel's refusals. */
+static int scenario_mmap(void)
+{
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC), wr, d;
+	void *m;
+
+	CHECK(fd >= 0);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == EPERM);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
+	      errno == EPERM);
+	CHECK(mmap(NULL, 0, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 1) == MAP_FAILED && errno == EINVAL);
+	m = mmap64(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED && readable(m));
+	CHECK(mprotect(m, 4096, PROT_READ | PROT_WRITE) < 0 && errno == EACCES);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EBUSY);
+	d = dup(fd);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, d, 0) == MAP_FAILED && errno == EBUSY);
+	CHECK(munmap(m, MAP_SIZE) == 0 && !readable(m));
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EBUSY);
+	/* Opened write-only: no mapping at all (the VFS's EACCES). */
+	wr = open("/dev/binder", O_WRONLY);
+	CHECK(wr >= 0);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, wr, 0) == MAP_FAILED && errno == EACCES);
+	/* Fixed address, odd size, PROT_NONE. */
+	m = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	CHECK(mmap(m, 5000, PROT_NONE, MAP_SHARED | MAP_FIXED, wr = open("/dev/binder", O_RDONLY),
+		   0) == m);
+	CHECK(!readable(m) && mprotect(m, 4096, PROT_READ) == 0 && readable(m));
+	/* The region is not inherited (VM_DONTCOPY). */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(readable(m) ? 1 : 0);
+	CHECK(wait_child(pid) == 0);
+	return 0;
+}
+
+/* ioctl errnos (kernel-facts.md 1). */
+static int scenario_ioctl(void)
+{
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC), n = 0;
+	struct binder_write_read b = { 0 };
+	struct termios tio;
+
+	CHECK(fd >= 0);
+	CHECK(xioctl(fd, _IO('b', 99), NULL) == -EINVAL);
+	CHECK(xioctl(fd, _IOWR('b', 1, char[32]), &b) == -EINVAL);
+	CHECK(xioctl(fd, TCGETS, &tio) == -EINVAL);
+	CHECK(xioctl(fd, FIONREAD, &n) == -EINVAL);
+	CHECK(xioctl(fd, BINDER_WRITE_READ, NULL) == -EFAULT);
+	CHECK(xioctl(fd, BINDER_WRITE_READ, (void *)8) == -EFAULT);
+	CHECK(xioctl(fd, BINDER_VERSION, NULL) == -EINVAL);
+	CHECK(xioctl(fd, BINDER_SET_MAX_THREADS, NULL) == -EINVAL);
+	CHECK(xioctl(fd, BINDER_GET_EXTENDED_ERROR, NULL) == -EFAULT);
+	CHECK(xioctl(fd, BINDER_SET_IDLE_TIMEOUT, &(int64_t){ 0 }) == -EINVAL);
+	CHECK(xioctl(fd, BINDER_THREAD_EXIT, NULL) == 0);
+	n = 1;
+	CHECK(xioctl(fd, FIONBIO, &n) == 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK));
+	n = 0;
+	CHECK(xioctl(fd, FIONBIO, &n) == 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK));
+	CHECK(xioctl(fd, FIONCLEX, NULL) == 0 && fcntl(fd, F_GETFD) == 0);
+	CHECK(xioctl(fd, FIOCLEX, NULL) == 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	/* A non-blocking read with no work: EAGAIN, and BR_NOOP already written. */
+	uint32_t rb[4] = { 0 };
+	uint64_t rc = 9;
+	CHECK(bwr(fd, NULL, 0, rb, sizeof(rb), NULL) == 0); /* a fresh thread returns at once */
+	CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+	memset(rb, 0, sizeof(rb));
+	CHECK(bwr(fd, NULL, 0, rb, sizeof(rb), &rc) == -EAGAIN && rc == 0 && rb[0] == BR_NOOP);
+	/* The write part read from unmapped memory. */
+	CHECK(bwr(fd, NULL, 4, NULL, 0, NULL) == -EFAULT);
+	return 0;
+}
+
+/* poll, epoll and select see the daemon's readiness. */
+static int scenario_poll(void)
+{
+	int ready[2], fd, ep;
+	void *map;
+	pid_t pid;
+
+	CHECK(pipe(ready) == 0);
+	pid = fork();
+	if (pid == 0) {
+		/* The client: two oneways, each once the manager is ready for it. */
+		char c;
+		int cfd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+		if (cfd < 0 || version_of(cfd) <= 0 || read(ready[0], &c, 1) != 1 ||
+		    send_txn(cfd, 1, TF_ONE_WAY) || read(ready[0], &c, 1) != 1 ||
+		    send_txn(cfd, 2, TF_ONE_WAY))
+			_exit(1);
+		_exit(0);
+	}
+	fd = open_manager("/dev/binder", &map);
+	CHECK(fd >= 0);
+	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
+	struct binder_transaction_data tr;
+	CHECK(poll(&pf, 1, 0) == 0);
+	CHECK(write(ready[1], "1", 1) == 1);
+	CHECK(poll(&pf, 1, 10000) == 1 && pf.revents == POLLIN);
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.code == 1);
+	CHECK(tr.data.ptr.buffer >= (uintptr_t)map &&
+	      tr.data.ptr.buffer < (uintptr_t)map + MAP_SIZE);
+	CHECK(memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, "payload", 8) == 0);
+	CHECK(free_buffer(fd, tr.data.ptr.buffer) == 0);
+	CHECK(poll(&pf, 1, 0) == 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+	CHECK(epoll_wait(ep, &out, 1, 0) == 0);
+	CHECK(write(ready[1], "2", 1) == 1);
+	CHECK(epoll_wait(ep, &out, 1, 10000) == 1 && out.events == EPOLLIN);
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(fd, &rs);
+	CHECK(select(fd + 1, &rs, NULL, NULL, &(struct timeval){ 0, 0 }) == 1);
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.code == 2);
+	CHECK(free_buffer(fd, tr.data.ptr.buffer) == 0);
+	CHECK(epoll_wait(ep, &out, 1, 0) == 0);
+	CHECK(wait_child(pid) == 0);
+	return 0;
+}
+
+/* A thread that exits while handling a call: BINDER_THREAD_EXIT, the caller
+ * gets BR_DEAD_REPLY. Also: each thread is its own Binder thread. */
+static int manager_fd;
+static void *handle_then_exit(void *arg)
+{
+	struct binder_transaction_data tr;
+
+	(void)arg;
+	if (read_until_item(manager_fd, &tr) != BR_TRANSACTION)
+		return (void *)1;
+	pthread_exit(NULL); /* no reply */
+}
+
+static int scenario_thread_exit(void)
+{
+	int ready[2];
+	pthread_t t;
+	void *map, *ret;
+	pid_t pid;
+
+	CHECK(pipe(ready) == 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int cfd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+		if (cfd < 0 || version_of(cfd) <= 0 || read(ready[0], &c, 1) != 1 ||
+		    send_txn(cfd, 7, 0))
+			_exit(1);
+		_exit(read_until_item(cfd, NULL) == BR_DEAD_REPLY ? 0 : 2);
+	}
+	manager_fd = open_manager("/dev/binder", &map);
+	CHECK(manager_fd >= 0);
+	CHECK(pthread_create(&t, NULL, handle_then_exit, NULL) == 0);
+	CHECK(write(ready[1], "1", 1) == 1);
+	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
+	CHECK(wait_child(pid) == 0);
+	return 0;
+}
+
+/* Flush: closing a dup, or a forked child's exit, ends a blocked read. */
+static int flush_fd;
+static pid_t reader_tid;
+static void *blocked_reader(void *arg)
+{
+	uint32_t buf[16];
+	uint64_t rc = 0;
+	int err;
+
+	(void)arg;
+	reader_tid = (pid_t)syscall(SYS_gettid);
+	if (enter_looper(flush_fd))
+		return (void *)1;
+	err = bwr(flush_fd, NULL, 0, buf, sizeof(buf), &rc);
+	return (void *)(uintptr_t)(err == 0 && rc == 4 && buf[0] == BR_NOOP ? 0 : 2);
+}
+
+static int start_reader(pthread_t *t)
+{
+	reader_tid = 0;
+	if (pthread_create(t, NULL, blocked_reader, NULL))
+		return -1;
+	while (!__atomic_load_n(&reader_tid, __ATOMIC_SEQ_CST))
+		poll(NULL, 0, 1);
+	wait_sleeping(reader_tid);
+	return 0;
+}
+
+static int scenario_flush(void)
+{
+	void *map, *ret;
+	pthread_t t;
+	pid_t pid;
+	int d;
+
+	flush_fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(flush_fd >= 0 && version_of(flush_fd) > 0);
+	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, flush_fd, 0);
+	CHECK(map != MAP_FAILED);
+
+	d = dup(flush_fd);
+	CHECK(start_reader(&t) == 0);
+	CHECK(close(d) == 0);
+	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
+
+	/* A forked child uses the parent's descriptor, cannot map it, and its
+	 * exit flushes the parent's process. */
+	CHECK(start_reader(&t) == 0);
+	pid = fork();
+	if (pid == 0) {
+		if (version_of(flush_fd) != BINDER_CURRENT_PROTOCOL_VERSION)
+			_exit(1);
+		if (mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, flush_fd, 0) != MAP_FAILED ||
+		    errno != EINVAL)
+			_exit(2);
+		_exit(readable(map) ? 3 : 0);
+	}
+	CHECK(wait_child(pid) == 0);
+	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
+
+	/* Closing the last descriptor while mapped: the read ends, the fd is gone. */
+	CHECK(start_reader(&t) == 0);
+	CHECK(close(flush_fd) == 0);
+	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
+	CHECK(version_of(flush_fd) == -EBADF);
+	CHECK(munmap(map, MAP_SIZE) == 0);
+	return 0;
+}
+
+/* exec keeps a descriptor without O_CLOEXEC (same Binder process, no
+ * mapping) and closes one with it. */
+static int scenario_exec(const char *self)
+{
+	int keep = open("/dev/binder", O_RDWR), gone = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	char a[16], b[16];
+	void *map;
+
+	CHECK(keep >= 0 && gone >= 0 && version_of(keep) > 0);
+	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, keep, 0);
+	CHECK(map != MAP_FAILED);
+	snprintf(a, sizeof(a), "%d", keep);
+	snprintf(b, sizeof(b), "%d", gone);
+	execl(self, self, "--scenario", "exec-child", a, b, (char *)NULL);
+	CHECK(!"execl");
+	return 1;
+}
+
+static int scenario_exec_child(int keep, int gone)
+{
+	CHECK(version_of(keep) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, keep, 0) == MAP_FAILED &&
+	      errno == EINVAL);
+	CHECK(fcntl(gone, F_GETFD) < 0 && errno == EBADF);
+	CHECK(dup2(keep, keep + 1) == keep + 1 && close(keep) == 0);
+	CHECK(version_of(keep + 1) == BINDER_CURRENT_PROTOCOL_VERSION);
+	return 0;
+}
+
+/* Many threads opening, duplicating, closing and using descriptors at once. */
+static int shared_fd;
+static void *churn(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		int fd = open(i % 2 ? "/dev/binder" : "/dev/hwbinder", O_RDWR | O_CLOEXEC);
+		int d = fd >= 0 ? dup(fd) : -1;
+
+		if (fd < 0 || d < 0 || version_of(fd) <= 0 || version_of(shared_fd) <= 0)
+			return (void *)1;
+		if (close(fd) || version_of(d) <= 0 || close(d))
+			return (void *)2;
+	}
+	return NULL;
+}
+
+static int scenario_threads(void)
+{
+	pthread_t t[8];
+	void *ret;
+
+	shared_fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(shared_fd >= 0);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < 8; i++)
+			CHECK(pthread_create(&t[i], NULL, churn, NULL) == 0);
+		for (size_t i = 0; i < 8; i++)
+			CHECK(pthread_join(t[i], &ret) == 0 && ret == NULL);
+	}
+	return 0;
+}
+
+/* UBINDER_DEVICES maps a path to a context, or leaves it alone. */
+static int scenario_devices(void)
+{
+	void *m1;
+	int mine = open_manager("/dev/mybinder", &m1);
+	int vnd = open("/dev/vndbinder", O_RDWR);
+	int other = open("/dev/binder", O_RDWR), other_errno = errno;
+
+	CHECK(mine >= 0 && vnd >= 0);
+	/* /dev/mybinder is the vndbinder context: its manager is taken. */
+	CHECK(xioctl(vnd, BINDER_SET_CONTEXT_MGR, NULL) == -EBUSY);
+	/* /dev/binder is not emulated here: the real file system has none. */
+	CHECK(other < 0 && other_errno == ENOENT);
+	return 0;
+}
+
+/* No daemon: open fails like a missing device. */
+static int scenario_no_daemon(void)
+{
+	CHECK(open("/dev/binder", O_RDWR) < 0 && errno == ENOENT);
+	return 0;
+}
+
+static int run_scenario(int argc, char **argv)
+{
+	const char *name = argv[2];
+
+	if (strcmp(name, "open-close") == 0)
+		return scenario_open_close();
+	if (strcmp(name, "hidden-fds") == 0)
+		return scenario_hidden_fds();
+	if (strcmp(name, "mmap") == 0)
+		return scenario_mmap();
+	if (strcmp(name, "ioctl") == 0)
+		return scenario_ioctl();
+	if (strcmp(name, "poll") == 0)
+		return scenario_poll();
+	if (strcmp(name, "thread-exit") == 0)
+		return scenario_thread_exit();
+	if (strcmp(name, "flush") == 0)
+		return scenario_flush();
+	if (strcmp(name, "exec") == 0)
+		return scenario_exec(argv[0]);
+	if (strcmp(name, "exec-child") == 0 && argc == 5)
+		return scenario_exec_child(atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(name, "threads") == 0)
+		return scenario_threads();
+	if (strcmp(name, "devices") == 0)
+		return scenario_devices();
+	if (strcmp(name, "no-daemon") == 0)
+		return scenario_no_daemon();
+	fprintf(stderr, "unknown scenario %s\n", name);
+	return 2;
+}
+
+/* ---- the test side ------------------------------------------------------------ */
+
+static struct ubd daemon_under_test;
+static char self_path[4096];
+
+static int start_daemon(void **state)
+{
+	static const char *const contexts[] = { "-c", "binder",	   "-c", "hwbinder",
+						"-c", "vndbinder", NULL };
+
+	(void)state;
+	return ubd_start(&daemon_under_test, contexts) == 0 ? 0 : -1;
+}
+
+static int stop_daemon(void **state)
+{
+	(void)state;
+	return ubd_stop(&daemon_under_test) == 0 ? 0 : -1;
+}
+
+/*
+ * Runs scenario @name through ubinder-run against the test's daemon, with
+ * extra environment @env (NULL-terminated "K=V"); its stderr goes to @err
+ * (if not NULL). Returns its exit status, -1 if it had to be killed.
+ */
+static int run_under_preload(const char *name, const char *const *env, char *err, size_t errsize)
+{
+	const char *run = getenv("UBINDER_RUN");
+	int pipefd[2];
+	pid_t pid;
+	int status;
+	size_t len = 0;
+
+	if (!run || pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], STDERR_FILENO);
+		setenv("UBINDER_SOCKET_DIR", daemon_under_test.dir, 1);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execl(run, run, "--", self_path, "--scenario", name, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	status = reap(pid, 60000);
+	for (;;) {
+		char buf[512];
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		fwrite(buf, 1, (size_t)n, stderr); /* the scenario's diagnostics */
+		if (err && len + (size_t)n < errsize) {
+			memcpy(err + len, buf, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	if (err)
+		err[len < errsize ? len : errsize - 1] = '\0';
+	close(pipefd[0]);
+	return status;
+}
+
+#define SCENARIO_TEST(fn, name)                                              \
+	static void fn(void **state)                                         \
+	{                                                                    \
+		(void)state;                                                 \
+		assert_int_equal(run_under_preload(name, NULL, NULL, 0), 0); \
+	}
+
+SCENARIO_TEST(test_open_close, "open-close")
+SCENARIO_TEST(test_hidden_fds, "hidden-fds")
+SCENARIO_TEST(test_mmap, "mmap")
+SCENARIO_TEST(test_ioctl, "ioctl")
+SCENARIO_TEST(test_poll, "poll")
+SCENARIO_TEST(test_thread_exit, "thread-exit")
+SCENARIO_TEST(test_flush, "flush")
+SCENARIO_TEST(test_exec, "exec")
+SCENARIO_TEST(test_threads, "threads")
+
+static void test_devices(void **state)
+{
+	static const char *const env[] = { "UBINDER_DEVICES=/dev/mybinder=vndbinder,/dev/binder=",
+					   NULL };
+
+	(void)state;
+	assert_int_equal(run_under_preload("devices", env, NULL, 0), 0);
+}
+
+static void test_no_daemon(void **state)
+{
+	static const char *const env[] = { "UBINDER_SOCKET_DIR=/nonexistent-ubinder",
+					   "UBINDER_PRELOAD_DEBUG=1", NULL };
+	char err[1024];
+	const char *line;
+
+	(void)state;
+	assert_int_equal(run_under_preload("no-daemon", env, err, sizeof(err)), 0);
+	/* One log line, saying what is missing. */
+	line = strstr(err, "ubinder-preload[");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "no ubinderd serves /nonexistent-ubinder/binder"));
+	assert_null(strstr(line + 1, "ubinder-preload["));
+}
+
+/* The daemon is left as clean as it started: every process and descriptor released. */
+static void test_nothing_left(void **state)
+{
+	int fds = ubd_open_fds(&daemon_under_test);
+
+	(void)state;
+	assert_int_equal(run_under_preload("flush", NULL, NULL, 0), 0);
+	assert_int_equal(run_under_preload("threads", NULL, NULL, 0), 0);
+	assert_int_equal(ubd_wait_fds(&daemon_under_test, fds), fds);
+}
+
+static void test_ubinder_run_cli(void **state)
+{
+	const char *run = getenv("UBINDER_RUN");
+	char cmd[4200];
+
+	(void)state;
+	assert_non_null(run);
+	snprintf(cmd, sizeof(cmd), "%s --help | grep -q '^Usage: ubinder-run'", run);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s 2>/dev/null", run);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+	snprintf(cmd, sizeof(cmd), "%s /nonexistent/program 2>/dev/null", run);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 127);
+	snprintf(cmd, sizeof(cmd), "%s -L /nonexistent.so true 2>/dev/null", run);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 126);
+	/* LD_PRELOAD is set up for the program, and kept for its children. */
+	snprintf(cmd, sizeof(cmd),
+		 "LD_PRELOAD= %s sh -c 'case \"$LD_PRELOAD\" in *libubinder-preload.so*) exit 0;; "
+		 "esac; exit 1'",
+		 run);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_close, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_hidden_fds, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_mmap, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_ioctl, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_poll, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_thread_exit, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_flush, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_exec, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_threads, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_devices, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_no_daemon, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_nothing_left, start_daemon, stop_daemon),
+		cmocka_unit_test(test_ubinder_run_cli),
+	};
+	ssize_t n;
+
+	if (argc >= 3 && strcmp(argv[1], "--scenario") == 0)
+		return run_scenario(argc, argv);
+	n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	if (n <= 0)
+		return 1;
+	self_path[n] = '\0';
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
