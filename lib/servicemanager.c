@@ -403,9 +403,12 @@ int ubinder_sm_wait_for_service(ubinder_context *ctx, const char *name, int time
 
 	if (!out)
 		return UBINDER_ERR_BAD_VALUE;
-	err = ubinder_sm_check_service(ctx, name, out);
+	/* No service manager yet (everything starting at once): poll for it. */
+	while ((err = ubinder_sm_check_service(ctx, name, out)) == UBINDER_ERR_DEAD_OBJECT &&
+	       (deadline < 0 || now_ms() < deadline))
+		poll(NULL, 0, 20);
 	if (err != UBINDER_ERR_NAME_NOT_FOUND)
-		return err;
+		return err == UBINDER_ERR_DEAD_OBJECT ? UBINDER_ERR_TIMED_OUT : err;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return UBINDER_ERR_NO_MEMORY;

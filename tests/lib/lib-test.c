@@ -9,7 +9,9 @@
 
 #include "lib-test.h"
 
-static long now_ms(void)
+struct lib_env lib_env;
+
+long now_ms(void)
 {
 	struct timespec ts;
 
@@ -117,6 +119,64 @@ long env_wait_stat(struct lib_env *e, const char *key, long value, int timeout_m
 			return v;
 		poll(NULL, 0, 10);
 	}
+}
+
+int lib_env_setup(void **state)
+{
+	(void)state;
+	return env_start(&lib_env);
+}
+
+int lib_env_teardown(void **state)
+{
+	(void)state;
+	return env_stop(&lib_env);
+}
+
+int service_start(struct service *s, const char *name, bool event_loop, unsigned int threads)
+{
+	memset(s, 0, sizeof(*s));
+	sync_init(&s->ready);
+	sync_init(&s->stop);
+	s->opts.name = name;
+	s->opts.event_loop = event_loop;
+	s->opts.threads = threads;
+	s->opts.ready = &s->ready;
+	s->opts.stop = &s->stop;
+	s->pid = lspawn(test_service_main, &s->opts);
+	return s->pid > 0 && sync_wait(&s->ready, 10000) == 1 ? 0 : -1;
+}
+
+void service_forget(struct service *s)
+{
+	close(s->ready.fds[0]);
+	close(s->ready.fds[1]);
+	close(s->stop.fds[0]);
+	close(s->stop.fds[1]);
+}
+
+int service_stop(struct service *s)
+{
+	int status;
+
+	sync_post(&s->stop, 1);
+	status = reap(s->pid, 20000);
+	service_forget(s);
+	return status;
+}
+
+int ts_call_i32(ubinder_binder *b, uint32_t code, const int32_t *arg, uint32_t flags,
+		ubinder_parcel **reply)
+{
+	ubinder_parcel *data = ts_request();
+	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
+
+	if (!err && arg)
+		err = ubinder_parcel_write_int32(data, *arg);
+	if (!err)
+		err = ubinder_binder_transact(b, code, data, flags, reply);
+	ubinder_parcel_free(data);
+	return err;
 }
 
 ubinder_context *client_open(bool pool)

@@ -41,6 +41,13 @@ struct lib_env {
 	pid_t sm;
 };
 
+/* The environment of a test program, and cmocka group setup/teardown for it. */
+extern struct lib_env lib_env;
+int lib_env_setup(void **state);
+int lib_env_teardown(void **state);
+
+long now_ms(void);
+
 /* Starts ubinderd and the service manager ($UBINDER_SERVICEMANAGER); sets
  * $UBINDER_SOCKET for the children. Returns 0 or -1. */
 int env_start(struct lib_env *e);
@@ -80,6 +87,24 @@ struct test_service_opts {
 
 /* Runs the test service until opts->stop is posted; returns 0 on success. */
 int test_service_main(void *arg);
+
+/* A test service in a child process. */
+struct service {
+	struct test_service_opts opts;
+	struct sync ready, stop;
+	pid_t pid;
+};
+
+/* Starts it (pool of @threads, or an event loop) and waits until it is registered. */
+int service_start(struct service *s, const char *name, bool event_loop, unsigned int threads);
+/* Asks it to stop; returns its exit status (reaped). */
+int service_stop(struct service *s);
+/* After it was killed and reaped: closes what service_start() opened. */
+void service_forget(struct service *s);
+
+/* A call with the token and one int32 (none if @arg is NULL); *reply kept if asked. */
+int ts_call_i32(ubinder_binder *b, uint32_t code, const int32_t *arg, uint32_t flags,
+		ubinder_parcel **reply);
 
 /*
  * harness spawn(), plus a leak check when the child is done (under

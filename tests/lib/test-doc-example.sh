@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # docs/api.md's complete example, compiled and run exactly as printed: the
 # ```c blocks that start with /* hello-service.c and /* hello-client.c.
-# Usage: test-doc-example.sh API_MD CC SANITIZE INCLUDE_DIR LIB_DIR UBINDERD SERVICEMANAGER
+# Usage: test-doc-example.sh API_MD CC SANITIZE INCLUDE_DIR LIB_DIR UBINDERD SERVICEMANAGER UBINDERCTL
 set -uo pipefail
 
-doc=$1 cc=$2 sanitize=$3 inc=$4 libdir=$5 ubinderd=$6 servicemanager=$7
+doc=$1 cc=$2 sanitize=$3 inc=$4 libdir=$5 ubinderd=$6 servicemanager=$7 ctl=$8
 dir=$(mktemp -d /tmp/ubinder-doc.XXXXXX)
 pids=()
 cleanup() {
@@ -40,6 +40,7 @@ pids+=($!)
 for _ in $(seq 100); do [[ -S $UBINDER_SOCKET ]] && break; sleep 0.1; done
 "$servicemanager" &
 pids+=($!)
+for _ in $(seq 100); do "$ctl" list >/dev/null 2>&1 && break; sleep 0.1; done
 "$dir/hello-service" >"$dir/service.log" 2>&1 &
 pids+=($!)
 out=$(timeout 30 "$dir/hello-client" 2>&1)

@@ -17,47 +17,6 @@
 #include "lib-test.h"
 #include "test-util.h"
 
-static struct lib_env env;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A running test service child. */
-struct service {
-	struct test_service_opts opts;
-	struct sync ready, stop;
-	pid_t pid;
-};
-
-static void service_start(struct service *s, const char *name, bool event_loop)
-{
-	memset(s, 0, sizeof(*s));
-	sync_init(&s->ready);
-	sync_init(&s->stop);
-	s->opts.name = name;
-	s->opts.event_loop = event_loop;
-	s->opts.ready = &s->ready;
-	s->opts.stop = &s->stop;
-	s->pid = lspawn(test_service_main, &s->opts);
-	assert_true(s->pid > 0);
-	assert_int_equal(sync_wait(&s->ready, 10000), 1);
-}
-
-static void service_stop(struct service *s)
-{
-	sync_post(&s->stop, 1);
-	assert_int_equal(reap(s->pid, 10000), 0);
-	close(s->ready.fds[0]);
-	close(s->ready.fds[1]);
-	close(s->stop.fds[0]);
-	close(s->stop.fds[1]);
-}
-
 /* Runs @fn in a child and expects it to exit 0. */
 static void run_client(int (*fn)(void *), void *arg)
 {
@@ -67,7 +26,7 @@ static void run_client(int (*fn)(void *), void *arg)
 /* The daemon is left with no transaction and no buffer. */
 static void assert_daemon_quiet(void)
 {
-	assert_int_equal(env_wait_stat(&env, "transaction: active", 0, 5000), 0);
+	assert_int_equal(env_wait_stat(&lib_env, "transaction: active", 0, 5000), 0);
 }
 
 /* --- calls ----------------------------------------------------------------------------- */
@@ -92,21 +51,6 @@ static int echo(ubinder_binder *b, int32_t x, const char *s, int32_t *xo, char *
 	return err;
 }
 
-/* A call with one int32 argument (or none if @arg is NULL); *reply kept if asked. */
-static int call_i32(ubinder_binder *b, uint32_t code, const int32_t *arg, uint32_t flags,
-		    ubinder_parcel **reply)
-{
-	ubinder_parcel *data = ts_request();
-	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err && arg)
-		err = ubinder_parcel_write_int32(data, *arg);
-	if (!err)
-		err = ubinder_binder_transact(b, code, data, flags, reply);
-	ubinder_parcel_free(data);
-	return err;
-}
-
 static int client_calls(void *arg)
 {
 	const char *name = arg;
@@ -124,7 +68,7 @@ static int client_calls(void *arg)
 	CHECK(x == 42 && strcmp(s, "h\xc3\xa9llo") == 0);
 	free(s);
 	/* Identity, as the driver stamps it. */
-	CHECK_OK(call_i32(b, TS_WHO, NULL, 0, &reply));
+	CHECK_OK(ts_call_i32(b, TS_WHO, NULL, 0, &reply));
 	CHECK_OK(ubinder_parcel_read_int32(reply, &pid));
 	CHECK_OK(ubinder_parcel_read_int32(reply, &euid));
 	ubinder_parcel_free(reply);
@@ -135,8 +79,8 @@ static int client_calls(void *arg)
 	CHECK(strcmp(s, TS_DESCRIPTOR) == 0);
 	free(s);
 	/* Errors have names and reach the caller. */
-	CHECK(call_i32(b, 999, NULL, 0, NULL) == UBINDER_ERR_UNKNOWN_TRANSACTION);
-	CHECK(call_i32(b, TS_STATUS, &status, 0, NULL) == -77);
+	CHECK(ts_call_i32(b, 999, NULL, 0, NULL) == UBINDER_ERR_UNKNOWN_TRANSACTION);
+	CHECK(ts_call_i32(b, TS_STATUS, &status, 0, NULL) == -77);
 	CHECK(ubinder_binder_transact(b, TS_ECHO, NULL, 0, NULL) == UBINDER_ERR_BAD_TYPE);
 	CHECK(ubinder_sm_check_service(ctx, "no.such.service", &other) ==
 	      UBINDER_ERR_NAME_NOT_FOUND);
@@ -161,9 +105,9 @@ static void calls_and_identity(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.calls", false);
+	assert_int_equal(service_start(&s, "test.calls", false, 0), 0);
 	run_client(client_calls, "test.calls");
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
 
@@ -198,10 +142,10 @@ static int client_oneways(void *arg)
 	CHECK(ctx);
 	CHECK_OK(ubinder_sm_check_service(ctx, arg, &b));
 	for (int32_t i = 0; i < 300; i++)
-		CHECK_OK(call_i32(b, TS_ONEWAY, &i, UBINDER_FLAG_ONEWAY, NULL));
+		CHECK_OK(ts_call_i32(b, TS_ONEWAY, &i, UBINDER_FLAG_ONEWAY, NULL));
 	/* Delivered one at a time, in order: wait for all of them. */
 	while (count < 300 && now_ms() < deadline) {
-		CHECK_OK(call_i32(b, TS_COUNT, NULL, 0, &reply));
+		CHECK_OK(ts_call_i32(b, TS_COUNT, NULL, 0, &reply));
 		CHECK_OK(ubinder_parcel_read_int32(reply, &count));
 		CHECK_OK(ubinder_parcel_read_bool(reply, &ordered));
 		ubinder_parcel_free(reply);
@@ -220,9 +164,9 @@ static void oneway_in_order(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.oneway", false);
+	assert_int_equal(service_start(&s, "test.oneway", false, 0), 0);
 	run_client(client_oneways, "test.oneway");
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
 
@@ -301,9 +245,9 @@ static int client_callbacks(void *arg)
 	CHECK_OK(ubinder_binder_transact(b, TS_CALLBACK_STORE, data, 0, NULL));
 	ubinder_parcel_free(data);
 	x = 5;
-	CHECK_OK(call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
+	CHECK_OK(ts_call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
 	x = 6;
-	CHECK_OK(call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
+	CHECK_OK(ts_call_i32(b, TS_CALLBACK_FIRE, &x, 0, NULL));
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
 	pthread_mutex_lock(&cb_lock);
@@ -324,10 +268,10 @@ static void callbacks_nested_and_oneway(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.callbacks", false);
+	assert_int_equal(service_start(&s, "test.callbacks", false, 0), 0);
 	run_client(client_callbacks, &plain);
 	run_client(client_callbacks, &pool);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
 
@@ -409,12 +353,13 @@ static void death_notification(bool event_loop)
 	struct service s;
 	pid_t client;
 
-	service_start(&s, "test.death", false);
+	assert_int_equal(service_start(&s, "test.death", false, 0), 0);
 	sync_init(&a.linked);
 	client = lspawn(client_death, &a);
 	assert_int_equal(sync_wait(&a.linked, 10000), 1);
 	kill(s.pid, SIGKILL);
 	assert_int_equal(reap(s.pid, 10000), -1);
+	service_forget(&s);
 	assert_int_equal(reap(client, 30000), 0);
 	close(a.linked.fds[0]);
 	close(a.linked.fds[1]);
@@ -472,9 +417,9 @@ static void wait_for_service(bool pool)
 	client = lspawn(client_wait, &a);
 	assert_int_equal(sync_wait(&a.started, 10000), 1);
 	poll(NULL, 0, 200);
-	service_start(&s, "test.late", false);
+	assert_int_equal(service_start(&s, "test.late", false, 0), 0);
 	assert_int_equal(reap(client, 30000), 0);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	close(a.started.fds[0]);
 	close(a.started.fds[1]);
 	assert_daemon_quiet();
@@ -514,7 +459,7 @@ static int client_fds(void *arg)
 	CHECK(read(fds[0], buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0);
 	close(fds[0]);
 	close(fds[1]);
-	CHECK_OK(call_i32(b, TS_FD_GIVE, NULL, 0, &reply));
+	CHECK_OK(ts_call_i32(b, TS_FD_GIVE, NULL, 0, &reply));
 	CHECK_OK(ubinder_parcel_read_fd(reply, &fd));
 	CHECK(read(fd, buf, sizeof(buf)) == 12 && memcmp(buf, "from service", 12) == 0);
 	ubinder_parcel_free(reply); /* closes fd */
@@ -529,9 +474,9 @@ static void file_descriptors(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.fds", false);
+	assert_int_equal(service_start(&s, "test.fds", false, 0), 0);
 	run_client(client_fds, NULL);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
 
@@ -563,11 +508,11 @@ static void event_loop_service(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.loop", true);
+	assert_int_equal(service_start(&s, "test.loop", true, 0), 0);
 	run_client(client_of_event_loop, NULL);
 	run_client(client_oneways, "test.loop");
 	run_client(client_callbacks, &loop);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
 
@@ -585,16 +530,16 @@ static int client_objects(void *arg)
 	CHECK(ctx);
 	CHECK_OK(ubinder_sm_check_service(ctx, "test.objects", &b));
 	for (int i = 0; i < 8; i++) {
-		CHECK_OK(call_i32(b, TS_NEW_OBJECT, NULL, 0, &reply));
+		CHECK_OK(ts_call_i32(b, TS_NEW_OBJECT, NULL, 0, &reply));
 		CHECK_OK(ubinder_parcel_read_binder(reply, &obj[i]));
 		ubinder_parcel_free(reply);
 		CHECK(obj[i] && !ubinder_binder_is_local(obj[i]));
-		CHECK_OK(call_i32(obj[i], 1, NULL, 0, &reply));
+		CHECK_OK(ts_call_i32(obj[i], 1, NULL, 0, &reply));
 		CHECK_OK(ubinder_parcel_read_int32(reply, &x));
 		ubinder_parcel_free(reply);
 		CHECK(x == 7);
 	}
-	CHECK_OK(call_i32(b, TS_OBJECTS, NULL, 0, &reply));
+	CHECK_OK(ts_call_i32(b, TS_OBJECTS, NULL, 0, &reply));
 	CHECK_OK(ubinder_parcel_read_int32(reply, &x));
 	ubinder_parcel_free(reply);
 	CHECK(x == 8);
@@ -604,7 +549,7 @@ static int client_objects(void *arg)
 	do {
 		CHECK(now_ms() < deadline);
 		poll(NULL, 0, 5);
-		CHECK_OK(call_i32(b, TS_OBJECTS, NULL, 0, &reply));
+		CHECK_OK(ts_call_i32(b, TS_OBJECTS, NULL, 0, &reply));
 		CHECK_OK(ubinder_parcel_read_int32(reply, &x));
 		ubinder_parcel_free(reply);
 	} while (x != 0);
@@ -619,15 +564,15 @@ static void object_reference_counts(void **state)
 	struct service s;
 
 	(void)state;
-	refs = ubd_stat(&env.d, "ref: active");
-	nodes = ubd_stat(&env.d, "node: active");
-	service_start(&s, "test.objects", false);
+	refs = ubd_stat(&lib_env.d, "ref: active");
+	nodes = ubd_stat(&lib_env.d, "node: active");
+	assert_int_equal(service_start(&s, "test.objects", false, 0), 0);
 	run_client(client_objects, NULL);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 	/* Everything the test created is gone from the daemon too. */
-	assert_int_equal(env_wait_stat(&env, "ref: active", refs, 5000), refs);
-	assert_int_equal(env_wait_stat(&env, "node: active", nodes, 5000), nodes);
+	assert_int_equal(env_wait_stat(&lib_env, "ref: active", refs, 5000), refs);
+	assert_int_equal(env_wait_stat(&lib_env, "node: active", nodes, 5000), nodes);
 }
 
 /* --- contexts ----------------------------------------------------------------------------------- */
@@ -646,7 +591,7 @@ static int client_close_busy(void *arg)
 	CHECK_OK(ubinder_sm_check_service(ctx, "test.close", &b));
 	CHECK_OK(ubinder_binder_new(ctx, "x", NULL, NULL, NULL, &local));
 	CHECK_OK(ubinder_binder_link_to_death(b, on_death, NULL));
-	CHECK_OK(call_i32(b, TS_WHO, NULL, 0, &reply));
+	CHECK_OK(ts_call_i32(b, TS_WHO, NULL, 0, &reply));
 	ubinder_context_close(ctx);
 	/* Still valid memory; calls say the context is closed. */
 	CHECK(ubinder_binder_ping(b) == UBINDER_ERR_CLOSED);
@@ -672,23 +617,11 @@ static void close_with_everything_held(void **state)
 	struct service s;
 
 	(void)state;
-	service_start(&s, "test.close", false);
+	assert_int_equal(service_start(&s, "test.close", false, 0), 0);
 	run_client(client_close_busy, NULL);
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
-	assert_int_equal(env_wait_stat(&env, "procs", 1, 5000), 1); /* the service manager */
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return env_start(&env);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return env_stop(&env);
+	assert_int_equal(env_wait_stat(&lib_env, "procs", 1, 5000), 1); /* the service manager */
 }
 
 int main(void)
@@ -708,5 +641,5 @@ int main(void)
 		cmocka_unit_test(close_with_everything_held),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, lib_env_setup, lib_env_teardown);
 }

@@ -20,57 +20,6 @@
 #define THREADS		 4
 #define CALLS_PER_THREAD 150
 
-static struct lib_env env;
-
-struct service {
-	struct test_service_opts opts;
-	struct sync ready, stop;
-	pid_t pid;
-};
-
-static void service_start(struct service *s, const char *name, unsigned int threads)
-{
-	memset(s, 0, sizeof(*s));
-	sync_init(&s->ready);
-	sync_init(&s->stop);
-	s->opts.name = name;
-	s->opts.threads = threads;
-	s->opts.ready = &s->ready;
-	s->opts.stop = &s->stop;
-	s->pid = lspawn(test_service_main, &s->opts);
-	assert_true(s->pid > 0);
-	assert_int_equal(sync_wait(&s->ready, 10000), 1);
-}
-
-static void service_close_syncs(struct service *s)
-{
-	close(s->ready.fds[0]);
-	close(s->ready.fds[1]);
-	close(s->stop.fds[0]);
-	close(s->stop.fds[1]);
-}
-
-static void service_stop(struct service *s)
-{
-	sync_post(&s->stop, 1);
-	assert_int_equal(reap(s->pid, 20000), 0);
-	service_close_syncs(s);
-}
-
-static int call_i32(ubinder_binder *b, uint32_t code, const int32_t *arg, uint32_t flags,
-		    ubinder_parcel **reply)
-{
-	ubinder_parcel *data = ts_request();
-	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err && arg)
-		err = ubinder_parcel_write_int32(data, *arg);
-	if (!err)
-		err = ubinder_binder_transact(b, code, data, flags, reply);
-	ubinder_parcel_free(data);
-	return err;
-}
-
 /* --- many clients ---------------------------------------------------------------------- */
 
 struct worker {
@@ -184,15 +133,15 @@ static void many_clients_many_threads(void **state)
 	int failures = 0;
 
 	(void)state;
-	service_start(&s, "stress.many", 8);
+	assert_int_equal(service_start(&s, "stress.many", false, 8), 0);
 	for (int i = 0; i < CLIENTS; i++)
 		clients[i] = lspawn(client_many, NULL);
 	for (int i = 0; i < CLIENTS; i++)
 		failures += reap(clients[i], 120000) != 0;
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_int_equal(failures, 0);
-	assert_int_equal(env_wait_stat(&env, "transaction: active", 0, 5000), 0);
-	assert_int_equal(env_wait_stat(&env, "procs", 1, 5000), 1);
+	assert_int_equal(env_wait_stat(&lib_env, "transaction: active", 0, 5000), 0);
+	assert_int_equal(env_wait_stat(&lib_env, "procs", 1, 5000), 1);
 }
 
 /* --- the thread pool grows ------------------------------------------------------------------ */
@@ -208,7 +157,7 @@ static int barrier_caller(void *arg)
 	(void)arg;
 	CHECK(ctx);
 	CHECK_OK(ubinder_sm_check_service(ctx, "stress.pool", &b));
-	CHECK_OK(call_i32(b, TS_BARRIER, &n, 0, &reply));
+	CHECK_OK(ts_call_i32(b, TS_BARRIER, &n, 0, &reply));
 	CHECK_OK(ubinder_parcel_read_bool(reply, &ok));
 	ubinder_parcel_free(reply);
 	CHECK(ok);
@@ -225,12 +174,12 @@ static void pool_grows_on_spawn_looper(void **state)
 
 	(void)state;
 	/* 8 calls can only be inside at once with 7 threads spawned besides the first. */
-	service_start(&s, "stress.pool", 7);
+	assert_int_equal(service_start(&s, "stress.pool", false, 7), 0);
 	for (int i = 0; i < 8; i++)
 		callers[i] = lspawn(barrier_caller, NULL);
 	for (int i = 0; i < 8; i++)
 		failures += reap(callers[i], 30000) != 0;
-	service_stop(&s);
+	assert_int_equal(service_stop(&s), 0);
 	assert_int_equal(failures, 0);
 }
 
@@ -245,7 +194,7 @@ static int blocked_caller(void *arg)
 
 	CHECK(ctx);
 	CHECK_OK(ubinder_sm_check_service(ctx, "stress.kill", &b));
-	err = call_i32(b, TS_BLOCK, NULL, 0, NULL);
+	err = ts_call_i32(b, TS_BLOCK, NULL, 0, NULL);
 	if (expect_dead)
 		CHECK(err == UBINDER_ERR_DEAD_OBJECT);
 	ubinder_binder_unref(b);
@@ -264,7 +213,7 @@ static int unblocker_and_checker(void *arg)
 	(void)arg;
 	CHECK(ctx);
 	CHECK_OK(ubinder_sm_check_service(ctx, "stress.kill", &b));
-	CHECK_OK(call_i32(b, TS_UNBLOCK, NULL, UBINDER_FLAG_ONEWAY, NULL));
+	CHECK_OK(ts_call_i32(b, TS_UNBLOCK, NULL, UBINDER_FLAG_ONEWAY, NULL));
 	/* The service goes on serving. */
 	data = ts_request();
 	CHECK(data);
@@ -288,17 +237,17 @@ static void client_killed_mid_call(void **state)
 	pid_t client;
 
 	(void)state;
-	service_start(&s, "stress.kill", 4);
+	assert_int_equal(service_start(&s, "stress.kill", false, 4), 0);
 	client = lspawn(blocked_caller, NULL);
 	/* Wait until the call is inside the service, then kill the caller. */
-	assert_true(env_wait_stat(&env, "transaction: active", 1, 10000) >= 1);
+	assert_true(env_wait_stat(&lib_env, "transaction: active", 1, 10000) >= 1);
 	kill(client, SIGKILL);
 	assert_int_equal(reap(client, 10000), -1);
 	assert_int_equal(reap(lspawn(unblocker_and_checker, NULL), 30000), 0);
-	service_stop(&s);
-	assert_int_equal(env_wait_stat(&env, "transaction: active", 0, 5000), 0);
-	assert_int_equal(env_wait_stat(&env, "procs", 1, 5000), 1);
-	assert_int_equal(env_wait_stat(&env, "buffers", 0, 5000), 0);
+	assert_int_equal(service_stop(&s), 0);
+	assert_int_equal(env_wait_stat(&lib_env, "transaction: active", 0, 5000), 0);
+	assert_int_equal(env_wait_stat(&lib_env, "procs", 1, 5000), 1);
+	assert_int_equal(env_wait_stat(&lib_env, "buffers", 0, 5000), 0);
 }
 
 static void service_killed_mid_call(void **state)
@@ -308,27 +257,15 @@ static void service_killed_mid_call(void **state)
 	pid_t client;
 
 	(void)state;
-	service_start(&s, "stress.kill", 4);
+	assert_int_equal(service_start(&s, "stress.kill", false, 4), 0);
 	client = lspawn(blocked_caller, &expect_dead);
-	assert_true(env_wait_stat(&env, "transaction: active", 1, 10000) >= 1);
+	assert_true(env_wait_stat(&lib_env, "transaction: active", 1, 10000) >= 1);
 	kill(s.pid, SIGKILL);
 	assert_int_equal(reap(s.pid, 10000), -1);
-	service_close_syncs(&s);
+	service_forget(&s);
 	assert_int_equal(reap(client, 30000), 0);
-	assert_int_equal(env_wait_stat(&env, "transaction: active", 0, 5000), 0);
-	assert_int_equal(env_wait_stat(&env, "procs", 1, 5000), 1);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return env_start(&env);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return env_stop(&env);
+	assert_int_equal(env_wait_stat(&lib_env, "transaction: active", 0, 5000), 0);
+	assert_int_equal(env_wait_stat(&lib_env, "procs", 1, 5000), 1);
 }
 
 int main(void)
@@ -340,5 +277,5 @@ int main(void)
 		cmocka_unit_test(service_killed_mid_call),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, lib_env_setup, lib_env_teardown);
 }

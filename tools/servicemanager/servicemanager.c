@@ -164,19 +164,24 @@ static int reply_exception(ubinder_parcel *reply, int32_t ex, const char *msg)
 	return ubinder_parcel_write_exception(reply, ex, msg);
 }
 
-/* Reads a name; *name is NULL (and an exception written) if it is not valid. */
-static int read_name(ubinder_parcel *data, ubinder_parcel *reply, char **name)
+/* What addService and the notification calls start with. */
+struct request {
+	char *name; /* NULL if it was not valid (an exception is written) */
+	ubinder_binder *binder;
+};
+
+static int read_request(ubinder_parcel *data, ubinder_parcel *reply, struct request *r)
 {
-	int err = ubinder_parcel_read_string16_utf8(data, name);
+	int err = ubinder_parcel_read_string16_utf8(data, &r->name);
 
 	if (err)
 		return err;
-	if (!sm_name_valid(*name)) {
-		free(*name);
-		*name = NULL;
+	if (!sm_name_valid(r->name)) {
+		free(r->name);
+		r->name = NULL;
 		return reply_exception(reply, UBINDER_EX_ILLEGAL_ARGUMENT, "invalid service name");
 	}
-	return 0;
+	return ubinder_parcel_read_binder(data, &r->binder);
 }
 
 static int do_get(ubinder_parcel *data, ubinder_parcel *reply)
@@ -195,67 +200,49 @@ static int do_get(ubinder_parcel *data, ubinder_parcel *reply)
 	return err;
 }
 
-static int do_add(const struct ubinder_call *call, ubinder_parcel *data, ubinder_parcel *reply)
+static int do_add(const struct ubinder_call *call, struct request *r, ubinder_parcel *data,
+		  ubinder_parcel *reply)
 {
-	ubinder_binder *service = NULL;
 	struct entry *e;
 	bool allow_isolated;
 	int32_t priority;
-	char *name;
 	int err;
 
-	err = read_name(data, reply, &name);
-	if (err || !name)
-		return err;
-	err = ubinder_parcel_read_binder(data, &service);
-	if (!err)
-		err = ubinder_parcel_read_bool(data, &allow_isolated);
+	err = ubinder_parcel_read_bool(data, &allow_isolated);
 	if (!err)
 		err = ubinder_parcel_read_int32(data, &priority);
 	if (err)
-		goto out;
-	if (!service || ubinder_binder_is_local(service)) {
-		err = reply_exception(reply, UBINDER_EX_ILLEGAL_ARGUMENT, "null or invalid binder");
-		goto out;
-	}
-	e = entry_get(name, false);
-	if (e && e->service && e->owner_euid != call->sender_euid && call->sender_euid != 0) {
-		err = reply_exception(reply, UBINDER_EX_SECURITY,
-				      "name registered by another user");
-		goto out;
-	}
-	if ((!e || !e->service) && nservices >= MAX_SERVICES) {
-		err = reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "too many services");
-		goto out;
-	}
-	e = entry_get(name, true);
-	if (!e) {
-		err = UBINDER_ERR_NO_MEMORY;
-		goto out;
-	}
-	err = ubinder_binder_link_to_death(service, binder_died, e);
-	if (err) {
+		return err;
+	if (!r->binder || ubinder_binder_is_local(r->binder))
+		return reply_exception(reply, UBINDER_EX_ILLEGAL_ARGUMENT,
+				       "null or invalid binder");
+	e = entry_get(r->name, false);
+	if (e && e->service && e->owner_euid != call->sender_euid && call->sender_euid != 0)
+		return reply_exception(reply, UBINDER_EX_SECURITY,
+				       "name registered by another user");
+	if ((!e || !e->service) && nservices >= MAX_SERVICES)
+		return reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "too many services");
+	e = entry_get(r->name, true);
+	if (!e)
+		return UBINDER_ERR_NO_MEMORY;
+	if (ubinder_binder_link_to_death(r->binder, binder_died, e)) {
 		/* Already dead: nothing to register. */
 		entry_drop_if_empty(e);
-		err = reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "service is dead");
-		goto out;
+		return reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "service is dead");
 	}
 	if (e->service)
 		service_remove(e);
-	e->service = service;
-	service = NULL;
+	e->service = r->binder;
+	r->binder = NULL;
 	e->owner_euid = call->sender_euid;
 	e->owner_pid = call->sender_pid;
 	e->dump_priority = priority;
 	nservices++;
-	say("added '%s' (pid %d, euid %u)", name, (int)call->sender_pid,
+	say("added '%s' (pid %d, euid %u)", r->name, (int)call->sender_pid,
 	    (unsigned)call->sender_euid);
 	err = ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
 	for (struct callback *cb = e->callbacks; cb; cb = cb->next)
-		notify(cb->binder, name, e->service);
-out:
-	ubinder_binder_unref(service);
-	free(name);
+		notify(cb->binder, r->name, e->service);
 	return err;
 }
 
@@ -291,83 +278,68 @@ static int do_list(ubinder_parcel *data, ubinder_parcel *reply)
 	return err;
 }
 
-static int do_register(ubinder_parcel *data, ubinder_parcel *reply)
+static int do_register(struct request *r, ubinder_parcel *reply)
 {
-	ubinder_binder *binder = NULL;
 	struct callback *cb;
 	struct entry *e;
-	char *name;
-	int err;
 
-	err = read_name(data, reply, &name);
-	if (err || !name)
-		return err;
-	err = ubinder_parcel_read_binder(data, &binder);
-	if (err)
-		goto out;
-	if (!binder) {
-		err = reply_exception(reply, UBINDER_EX_NULL_POINTER, "null callback");
-		goto out;
-	}
-	if (ncallbacks >= MAX_CALLBACKS) {
-		err = reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "too many callbacks");
-		goto out;
-	}
-	e = entry_get(name, true);
+	if (!r->binder)
+		return reply_exception(reply, UBINDER_EX_NULL_POINTER, "null callback");
+	if (ncallbacks >= MAX_CALLBACKS)
+		return reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "too many callbacks");
+	e = entry_get(r->name, true);
 	cb = e ? calloc(1, sizeof(*cb)) : NULL;
 	if (!cb) {
 		if (e)
 			entry_drop_if_empty(e);
-		err = UBINDER_ERR_NO_MEMORY;
-		goto out;
+		return UBINDER_ERR_NO_MEMORY;
 	}
-	if (ubinder_binder_link_to_death(binder, binder_died, e)) {
+	if (ubinder_binder_link_to_death(r->binder, binder_died, e)) {
 		free(cb);
 		entry_drop_if_empty(e);
-		err = reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "callback is dead");
-		goto out;
+		return reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "callback is dead");
 	}
-	cb->binder = binder;
-	binder = NULL;
+	cb->binder = r->binder;
+	r->binder = NULL;
 	cb->next = e->callbacks;
 	e->callbacks = cb;
 	ncallbacks++;
-	say("notification for '%s' registered", name);
-	err = ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
+	say("notification for '%s' registered", r->name);
 	if (e->service)
-		notify(cb->binder, name, e->service);
-out:
-	ubinder_binder_unref(binder);
-	free(name);
-	return err;
+		notify(cb->binder, r->name, e->service);
+	return ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
 }
 
-static int do_unregister(ubinder_parcel *data, ubinder_parcel *reply)
+static int do_unregister(struct request *r, ubinder_parcel *reply)
 {
-	ubinder_binder *binder = NULL;
-	struct entry *e;
-	char *name;
-	int err;
+	struct entry *e = entry_get(r->name, false);
 
-	err = read_name(data, reply, &name);
-	if (err || !name)
-		return err;
-	err = ubinder_parcel_read_binder(data, &binder);
-	if (err)
-		goto out;
-	e = entry_get(name, false);
 	for (struct callback **pp = e ? &e->callbacks : NULL; pp && *pp; pp = &(*pp)->next) {
-		if ((*pp)->binder == binder) {
+		if ((*pp)->binder == r->binder) {
 			callback_remove(e, pp);
 			entry_drop_if_empty(e);
-			err = ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
-			goto out;
+			return ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
 		}
 	}
-	err = reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "no such callback");
-out:
-	ubinder_binder_unref(binder);
-	free(name);
+	return reply_exception(reply, UBINDER_EX_ILLEGAL_STATE, "no such callback");
+}
+
+/* addService and the notification calls: a name and a binder, then the rest. */
+static int do_named(const struct ubinder_call *call, ubinder_parcel *data, ubinder_parcel *reply)
+{
+	struct request r = { NULL, NULL };
+	int err = read_request(data, reply, &r);
+
+	if (!err && r.name) {
+		if (call->code == SM_ADD_SERVICE)
+			err = do_add(call, &r, data, reply);
+		else if (call->code == SM_REGISTER_FOR_NOTIFICATIONS)
+			err = do_register(&r, reply);
+		else
+			err = do_unregister(&r, reply);
+	}
+	ubinder_binder_unref(r.binder);
+	free(r.name);
 	return err;
 }
 
@@ -390,13 +362,11 @@ static int handler(ubinder_binder *self, const struct ubinder_call *call, ubinde
 	case SM_CHECK_SERVICE:
 		return do_get(data, reply);
 	case SM_ADD_SERVICE:
-		return do_add(call, data, reply);
+	case SM_REGISTER_FOR_NOTIFICATIONS:
+	case SM_UNREGISTER_FOR_NOTIFICATIONS:
+		return do_named(call, data, reply);
 	case SM_LIST_SERVICES:
 		return do_list(data, reply);
-	case SM_REGISTER_FOR_NOTIFICATIONS:
-		return do_register(data, reply);
-	case SM_UNREGISTER_FOR_NOTIFICATIONS:
-		return do_unregister(data, reply);
 	default: /* SM_IS_DECLARED: no declared (VINTF) services here */
 		err = ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
 		return err ? err : ubinder_parcel_write_bool(reply, false);
@@ -436,14 +406,12 @@ static void free_entries(void)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "context", required_argument, NULL, 'c' },
+		TOOL_LONG_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *socket = NULL, *context = NULL, *path;
+	struct tool_args args = { NULL, NULL };
+	const char *path;
 	char buf[PATH_MAX];
 	ubinder_context *ctx;
 	ubinder_binder *self;
@@ -451,33 +419,23 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, bad, err, status = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:c:vhV", options, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			socket = optarg;
-			break;
-		case 'c':
-			context = optarg;
-			break;
-		case 'v':
+	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "v", options, NULL)) != -1) {
+		if (opt == 'v') {
 			verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("ubinder-servicemanager %s\n", UBINDER_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'ubinder-servicemanager --help'.\n");
-			return 2;
+			continue;
 		}
+		if (!tool_common_option(opt, &args, "ubinder-servicemanager", usage, &status))
+			status = 2;
+		if (status >= 0)
+			return status;
 	}
+	status = 0;
 	if (optind < argc) {
 		fprintf(stderr, "ubinder-servicemanager: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	path = tool_socket_path("ubinder-servicemanager", socket, context, buf, sizeof(buf), &bad);
+	path = tool_socket_path("ubinder-servicemanager", args.socket, args.context, buf,
+				sizeof(buf), &bad);
 	if (bad)
 		return 2;
 

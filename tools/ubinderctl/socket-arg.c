@@ -3,7 +3,36 @@
 #include <string.h>
 
 #include "socket-arg.h"
+#include "ubinder-config.h"
 #include "ubinder/ubinder.h"
+
+bool tool_common_option(int opt, struct tool_args *a, const char *prog, const char *usage,
+			int *exit_status)
+{
+	*exit_status = -1;
+	switch (opt) {
+	case 's':
+		a->socket = optarg;
+		return true;
+	case 'c':
+		a->context = optarg;
+		return true;
+	case 'h':
+		fputs(usage, stdout);
+		*exit_status = 0;
+		return true;
+	case 'V':
+		printf("%s %s\n", prog, UBINDER_VERSION);
+		*exit_status = 0;
+		return true;
+	case '?':
+		fprintf(stderr, "Try '%s --help'.\n", prog);
+		*exit_status = 2;
+		return true;
+	default:
+		return false;
+	}
+}
 
 const char *tool_socket_path(const char *prog, const char *socket, const char *context, char *buf,
 			     size_t size, int *bad)

@@ -1,8 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* --socket/--context handling shared by ubinderctl and ubinder-servicemanager. */
+/* Options shared by ubinderctl and ubinder-servicemanager: --socket, --context, --help, --version. */
 #pragma once
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+struct tool_args {
+	const char *socket;
+	const char *context;
+};
+
+#define TOOL_SHORT_OPTIONS "s:c:hV"
+#define TOOL_LONG_OPTIONS                                                                        \
+	{ "socket", required_argument, NULL, 's' }, { "context", required_argument, NULL, 'c' }, \
+		{ "help", no_argument, NULL, 'h' },                                              \
+	{                                                                                        \
+		"version", no_argument, NULL, 'V'                                                \
+	}
+
+/*
+ * Takes one getopt_long() result if it is a common option (returns false for
+ * the tool's own). *exit_status is then -1 to go on, or the status to exit
+ * with at once: 0 after --help or --version, 2 after a bad option (reported).
+ */
+bool tool_common_option(int opt, struct tool_args *a, const char *prog, const char *usage,
+			int *exit_status);
 
 /*
  * The socket a tool connects to, into @buf: @socket if given (with @context,

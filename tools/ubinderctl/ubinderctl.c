@@ -618,37 +618,20 @@ static int64_t parse_number(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "context", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket = NULL, *context = NULL, *cmd;
+	static const struct option options[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	struct tool_args args = { NULL, NULL };
 	static char buf[PATH_MAX];
-	int opt, bad, nargs;
+	const char *cmd;
+	int opt, bad, nargs, status;
 
-	while ((opt = getopt_long(argc, argv, "+s:c:hV", options, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			socket = optarg;
-			break;
-		case 'c':
-			context = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("ubinderctl %s\n", UBINDER_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'ubinderctl --help'.\n");
-			return 2;
-		}
+	while ((opt = getopt_long(argc, argv, "+" TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
+		if (!tool_common_option(opt, &args, "ubinderctl", usage, &status))
+			status = 2;
+		if (status >= 0)
+			return status;
 	}
-	socket_path = tool_socket_path("ubinderctl", socket, context, buf, sizeof(buf), &bad);
+	socket_path =
+		tool_socket_path("ubinderctl", args.socket, args.context, buf, sizeof(buf), &bad);
 	if (bad)
 		return 2;
 	if (socket_path) {

@@ -36,8 +36,9 @@ int ubinder_sm_check_service(ubinder_context *ctx, const char *name, ubinder_bin
  * Waits up to @timeout_ms (-1: forever) for @name to be registered; returns
  * at once if it is. Uses a registration notification, which needs someone
  * to read incoming work: a thread pool if one runs, or else this call does it
- * on the calling thread. UBINDER_ERR_TIMED_OUT, or
- * UBINDER_ERR_DEAD_OBJECT if the service manager dies meanwhile.
+ * on the calling thread. A service manager that is not running yet is
+ * waited for too. UBINDER_ERR_TIMED_OUT, or UBINDER_ERR_DEAD_OBJECT if the
+ * service manager dies meanwhile.
  */
 int ubinder_sm_wait_for_service(ubinder_context *ctx, const char *name, int timeout_ms,
 				ubinder_binder **out);
