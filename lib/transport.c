@@ -42,6 +42,16 @@ struct ubt_body {
 	uint32_t nsegments;
 	uint8_t *segs; /* segments are built apart, then appended */
 	size_t segs_len, segs_cap;
+	/* Scratch for one transaction's offsets and buffer objects. */
+	uint8_t *scratch;
+	size_t scratch_cap;
+};
+
+/* A buffer object of the transaction being collected, by offset index. */
+struct ptr_obj {
+	uint64_t buffer;
+	uint64_t length;
+	bool ptr;
 };
 
 /* --- our own memory, as the kernel would access it ------------------------ */
@@ -368,8 +378,10 @@ void ubt_thread_close(struct ubt_thread *t)
 		close(t->sock);
 	free(t->rx);
 	free(t->tx);
-	if (t->body)
+	if (t->body) {
 		free(t->body->segs);
+		free(t->body->scratch);
+	}
 	free(t->body);
 	memset(t, 0, sizeof(*t));
 	t->sock = -1;
@@ -421,12 +433,8 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 	uint64_t payload = tr->data_size + tr->offsets_size + sg_size;
 	bool push = s->copy_mode == UBW_COPY_PUSH || payload <= s->max_inline;
 	uint64_t noffsets = tr->offsets_size / sizeof(binder_size_t);
-	struct {
-		uint64_t buffer;
-		uint64_t length;
-		bool ptr;
-	} *ptrs = NULL;
-	binder_size_t *offsets = NULL;
+	struct ptr_obj *ptrs;
+	binder_size_t *offsets;
 
 	if (push) {
 		add_segment(s, b, tr->data.ptr.buffer, tr->data_size);
@@ -434,11 +442,14 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 	}
 	if (noffsets == 0 || noffsets > 65536)
 		return;
-	offsets = malloc(noffsets * sizeof(*offsets));
-	ptrs = calloc(noffsets, sizeof(*ptrs));
-	if (!offsets || !ptrs ||
-	    mem_read(s, offsets, tr->data.ptr.offsets, noffsets * sizeof(*offsets)))
-		goto out;
+	/* The thread's scratch: it grows to the largest transaction, never shrinks. */
+	if (grow(&b->scratch, &b->scratch_cap, noffsets * (sizeof(*offsets) + sizeof(*ptrs))))
+		return;
+	ptrs = (struct ptr_obj *)b->scratch;
+	offsets = (binder_size_t *)(b->scratch + noffsets * sizeof(*ptrs));
+	memset(ptrs, 0, noffsets * sizeof(*ptrs));
+	if (mem_read(s, offsets, tr->data.ptr.offsets, noffsets * sizeof(*offsets)))
+		return;
 	for (uint64_t i = 0; i < noffsets; i++) {
 		union {
 			struct binder_object_header hdr;
@@ -482,9 +493,6 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 			break;
 		}
 	}
-out:
-	free(offsets);
-	free(ptrs);
 }
 
 /* Finds the transactions in the write buffer copy @w of @len bytes. */
