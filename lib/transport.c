@@ -610,6 +610,12 @@ static bool read_buffer_writable(const struct ubt_session *s, uint64_t addr)
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
 		   bool nonblock)
 {
+	return ubt_write_read_flags(t, s, bwr, nonblock ? UBT_NONBLOCK : 0);
+}
+
+int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
+			 struct binder_write_read *bwr, unsigned int flags)
+{
 	struct ubw_write_read hdr = { .hdr = { UBW_WRITE_READ, 0 } };
 	struct ubw_write_read_reply *reply;
 	int rfds[UBW_MAX_FDS];
@@ -675,7 +681,8 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 	hdr.body_size = b->len;
 	hdr.nfds = (uint32_t)b->nfds;
 	hdr.nsegments = b->nsegments;
-	hdr.flags = nonblock ? UBW_WR_NONBLOCK : 0;
+	hdr.flags = ((flags & UBT_NONBLOCK) ? UBW_WR_NONBLOCK : 0) |
+		    ((flags & UBT_HOLD_COMPLETE) ? UBW_WR_HOLD_COMPLETE : 0);
 	err = send_request(t, &hdr, b);
 	if (err)
 		goto out;
@@ -840,15 +847,46 @@ static int simple_request(struct ubt_thread *t, uint32_t type, uint64_t addr)
 	return reply.error;
 }
 
-int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr)
+/*
+ * Sends @req (UBW_MMAP or UBW_OUTBOX, {addr, size}) and maps the memfd the
+ * reply carries at @base (reserved by the caller) with @prot, shared and
+ * fixed. Returns 0, or -errno: the daemon's answer, -EMFILE if we could not
+ * take the descriptor, or mmap's error. The reservation stays the caller's.
+ */
+static int map_from_daemon(struct ubt_thread *t, const void *req, size_t req_size, void *base,
+			   int prot)
 {
-	struct ubw_mmap req = { .hdr = { UBW_MMAP, 0 }, .size = length };
-	struct iovec iov = { &req, sizeof(req) };
+	uint32_t type = ((const struct ubw_header *)req)->type;
+	struct iovec iov = { (void *)req, req_size };
 	struct ubw_mmap_reply reply;
 	int fds[UBW_MAX_FDS];
 	size_t nfds = 0;
-	void *base, *map;
 	ssize_t n;
+	int err;
+
+	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	if (err)
+		return err;
+	n = recv_packet(t->sock, &reply, sizeof(reply), fds, &nfds, false);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != sizeof(reply) || reply.hdr.type != (type | UBW_REPLY))
+		err = -EPROTO;
+	else if (reply.hdr.error)
+		err = reply.hdr.error;
+	else if (nfds != 1)
+		err = nfds ? -EPROTO : -EMFILE; /* none: we could not take it (RLIMIT_NOFILE) */
+	else if (mmap(base, reply.size, prot, MAP_SHARED | MAP_FIXED, fds[0], 0) == MAP_FAILED)
+		err = -errno;
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return err;
+}
+
+int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr)
+{
+	struct ubw_mmap req = { .hdr = { UBW_MMAP, 0 }, .size = length };
+	void *base;
 	int err;
 
 	if (length == 0)
@@ -859,35 +897,17 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 	if (base == MAP_FAILED)
 		return -errno;
 	req.addr = (uint64_t)(uintptr_t)base;
-	err = send_packet(t->sock, &iov, 1, NULL, 0);
-	if (err)
-		goto unreserve;
-	n = recv_packet(t->sock, &reply, sizeof(reply), fds, &nfds, false);
-	if (n < 0) {
-		err = (int)n;
-		goto unreserve;
-	}
-	if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_MMAP | UBW_REPLY)) {
-		err = -EPROTO;
-		goto close_fds;
-	}
-	if (reply.hdr.error || nfds != 1) {
-		/* No descriptor: we could not take it (RLIMIT_NOFILE). */
-		err = reply.hdr.error ? reply.hdr.error : nfds ? -EPROTO : -EMFILE;
-		if (!reply.hdr.error)
-			simple_request(t, UBW_MMAP_DONE, 0);
-		goto close_fds;
-	}
-	map = mmap(base, reply.size, PROT_READ, MAP_SHARED | MAP_FIXED, fds[0], 0);
-	if (map == MAP_FAILED) {
-		err = -errno;
+	err = map_from_daemon(t, &req, sizeof(req), base, PROT_READ);
+	if (err) {
+		/* As if it never happened (the daemon ignores it if it refused). */
 		simple_request(t, UBW_MMAP_DONE, 0);
-		goto close_fds;
+		if (!fixed)
+			munmap(base, length);
+		return err;
 	}
 	/* The kernel's region is VM_DONTCOPY: a forked child inherits none of the
 	 * mapping, not even the part beyond the region. */
 	(void)madvise(base, length, MADV_DONTFORK);
-	close(fds[0]);
 	err = simple_request(t, UBW_MMAP_DONE, req.addr);
 	if (err) {
 		munmap(base, length);
@@ -895,13 +915,30 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 	}
 	*addr = base;
 	return 0;
-close_fds:
-	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
-unreserve:
-	if (!fixed)
-		munmap(base, length);
-	return err;
+}
+
+int ubt_outbox(struct ubt_thread *t, size_t size, void **addr)
+{
+	struct ubw_outbox req = { .hdr = { UBW_OUTBOX, 0 }, .size = size };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *base;
+	int err;
+
+	if (size == 0 || size % page || size > UBW_MAX_OUTBOX)
+		return -EINVAL;
+	base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	req.addr = (uint64_t)(uintptr_t)base;
+	err = map_from_daemon(t, &req, sizeof(req), base, PROT_READ | PROT_WRITE);
+	if (err) {
+		munmap(base, size);
+		return err;
+	}
+	/* Like the region, not the business of a forked child. */
+	(void)madvise(base, size, MADV_DONTFORK);
+	*addr = base;
+	return 0;
 }
 
 int ubt_region_gone(struct ubt_thread *t, void *addr)

@@ -65,6 +65,15 @@ void ubt_thread_close(struct ubt_thread *t);
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
 		   bool nonblock);
 
+/* The same with flags: */
+#define UBT_NONBLOCK	  0x1u /* the descriptor is O_NONBLOCK */
+/* ubinder extension for native loopers, never for the emulation
+ * (UBW_WR_HOLD_COMPLETE): a read that would return nothing but
+ * BR_TRANSACTION_COMPLETE keeps waiting, the completion comes first later. */
+#define UBT_HOLD_COMPLETE 0x2u
+int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
+			 struct binder_write_read *bwr, unsigned int flags);
+
 /*
  * The kernel's flush, which every close() of a descriptor of the device does:
  * each thread of the process waiting in a read returns, and the next read of
@@ -84,6 +93,14 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void **addr);
 /* munmap() of the region. */
 int ubt_munmap(struct ubt_thread *t, void *addr, size_t length);
+/*
+ * The process's outbox (ubinder extension for native clients, UBW_OUTBOX):
+ * @size bytes (a page multiple, at most UBW_MAX_OUTBOX) mapped read-write,
+ * shared with the daemon; transaction data built there is copied with a
+ * memcpy. One per process (-EBUSY), not from a forked child (-EINVAL).
+ * *addr receives the mapping (MADV_DONTFORK; munmap it to drop it locally).
+ */
+int ubt_outbox(struct ubt_thread *t, size_t size, void **addr);
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
  * other means, or lost with an exec) without touching the address space. */
 int ubt_region_gone(struct ubt_thread *t, void *addr);
