@@ -18,9 +18,6 @@
 #define RX_SIZE	  (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 #define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
 
-/* The word the daemon reads to learn whether it can read our memory. */
-static volatile uint64_t probe_word;
-
 void ubt_default_socket(const char *context, char *buf, size_t size)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -237,6 +234,7 @@ static void allow_daemon_to_read(int sock, struct ubt_session *s)
 
 int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted)
 {
+	volatile uint64_t probe_word;
 	struct ubw_hello hello = { .hdr = { UBW_HELLO, 0 },
 				   .magic = UBW_MAGIC,
 				   .version = UBW_PROTOCOL_VERSION };
@@ -255,12 +253,14 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	err = connect_to(path);
 	if (err < 0)
-		return err == -ECONNREFUSED || err == -ENOENT ? err : err;
+		return err;
 	s->sock = err;
 	allow_daemon_to_read(s->sock, s);
 
 	if (getrandom(&value, sizeof(value), 0) != sizeof(value))
 		value = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+	/* The word the daemon reads to learn whether it can read our memory:
+	 * ours until its reply, so a local one (threads may open concurrently). */
 	probe_word = value;
 	hello.flags = want_poll_fd ? UBW_HELLO_WANT_POLL_FD : 0;
 	hello.tid = (uint32_t)gettid();

@@ -280,7 +280,8 @@ int bfile_thread(struct bfile *b, struct pthr **out)
 	if (err) {
 		plog("thread %d: the daemon refused a connection to %s: %s", (int)gettid(),
 		     b->s.path, strerror(-err));
-		return err;
+		/* A daemon that went away: the device is gone for this descriptor. */
+		return err == -ENOENT || err == -ECONNREFUSED ? -EBADF : err;
 	}
 	p->t.sock = fdt_hide(p->t.sock, false);
 	pthread_mutex_lock(&g_lock);
