@@ -604,6 +604,119 @@ static int scenario_threads(void)
 	return 0;
 }
 
+/* Calls from many client threads to many looper threads, then a close that
+ * ends every looper's read (flush). */
+#define STRESS_CLIENTS 8
+#define STRESS_LOOPERS 4
+#define STRESS_CALLS   200
+static int stress_fd;
+static volatile int stress_stop;
+
+static void *stress_looper(void *arg)
+{
+	uint8_t buf[512];
+
+	(void)arg;
+	if (enter_looper(stress_fd))
+		return (void *)1;
+	for (;;) {
+		uint64_t rc = 0;
+		size_t pos = 0;
+		bool work = false;
+
+		if (bwr(stress_fd, NULL, 0, buf, sizeof(buf), &rc))
+			return (void *)2;
+		while (pos + 4 <= rc) {
+			struct binder_transaction_data tr;
+			uint64_t echo;
+			uint32_t cmd;
+			struct {
+				uint32_t free_cmd;
+				uint64_t ptr;
+				uint32_t reply_cmd;
+				struct binder_transaction_data tr;
+			} __attribute__((packed)) w;
+
+			memcpy(&cmd, buf + pos, 4);
+			pos += 4 + _IOC_SIZE(cmd);
+			if (cmd != BR_TRANSACTION)
+				continue;
+			work = true;
+			memcpy(&tr, buf + pos - sizeof(tr), sizeof(tr));
+			memcpy(&echo, (const void *)(uintptr_t)tr.data.ptr.buffer, sizeof(echo));
+			memset(&w, 0, sizeof(w));
+			w.free_cmd = BC_FREE_BUFFER;
+			w.ptr = tr.data.ptr.buffer;
+			w.reply_cmd = BC_REPLY;
+			w.tr.data_size = sizeof(echo);
+			w.tr.data.ptr.buffer = (uintptr_t)&echo;
+			if (bwr(stress_fd, &w, sizeof(w), NULL, 0, NULL))
+				return (void *)3;
+		}
+		if (!work && stress_stop)
+			return NULL;
+	}
+}
+
+static void *stress_client(void *arg)
+{
+	int fd = *(int *)arg;
+
+	for (uint64_t i = 0; i < STRESS_CALLS; i++) {
+		uint64_t value = ((uint64_t)gettid() << 32) | i, got;
+		struct binder_transaction_data tr;
+		struct {
+			uint32_t cmd;
+			struct binder_transaction_data tr;
+		} __attribute__((packed)) w = { .cmd = BC_TRANSACTION };
+
+		w.tr.data_size = sizeof(value);
+		w.tr.data.ptr.buffer = (uintptr_t)&value;
+		if (bwr(fd, &w, sizeof(w), NULL, 0, NULL) || read_until_item(fd, &tr) != BR_REPLY)
+			return (void *)1;
+		memcpy(&got, (const void *)(uintptr_t)tr.data.ptr.buffer, sizeof(got));
+		if (got != value || free_buffer(fd, tr.data.ptr.buffer))
+			return (void *)2;
+	}
+	return NULL;
+}
+
+static int scenario_stress(void)
+{
+	pthread_t loopers[STRESS_LOOPERS], clients[STRESS_CLIENTS];
+	int ready[2];
+	void *map, *ret;
+	pid_t pid;
+
+	CHECK(pipe(ready) == 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+		void *cmap = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+		bool ok = true;
+
+		if (fd < 0 || cmap == MAP_FAILED || read(ready[0], &c, 1) != 1)
+			_exit(1);
+		for (size_t i = 0; i < STRESS_CLIENTS; i++)
+			pthread_create(&clients[i], NULL, stress_client, &fd);
+		for (size_t i = 0; i < STRESS_CLIENTS; i++)
+			ok = pthread_join(clients[i], &ret) == 0 && ret == NULL && ok;
+		_exit(ok ? 0 : 2);
+	}
+	stress_fd = open_manager("/dev/binder", &map);
+	CHECK(stress_fd >= 0);
+	for (size_t i = 0; i < STRESS_LOOPERS; i++)
+		CHECK(pthread_create(&loopers[i], NULL, stress_looper, NULL) == 0);
+	CHECK(write(ready[1], "1", 1) == 1);
+	CHECK(wait_child(pid) == 0);
+	stress_stop = 1;
+	CHECK(close(stress_fd) == 0); /* flushes: every looper's read returns */
+	for (size_t i = 0; i < STRESS_LOOPERS; i++)
+		CHECK(pthread_join(loopers[i], &ret) == 0 && ret == NULL);
+	return 0;
+}
+
 /* UBINDER_DEVICES maps a path to a context, or leaves it alone. */
 static int scenario_devices(void)
 {
@@ -651,6 +764,8 @@ static int run_scenario(int argc, char **argv)
 		return scenario_exec_child(atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(name, "threads") == 0)
 		return scenario_threads();
+	if (strcmp(name, "stress") == 0)
+		return scenario_stress();
 	if (strcmp(name, "devices") == 0)
 		return scenario_devices();
 	if (strcmp(name, "no-daemon") == 0)
@@ -741,6 +856,7 @@ SCENARIO_TEST(test_thread_exit, "thread-exit")
 SCENARIO_TEST(test_flush, "flush")
 SCENARIO_TEST(test_exec, "exec")
 SCENARIO_TEST(test_threads, "threads")
+SCENARIO_TEST(test_stress, "stress")
 
 static void test_devices(void **state)
 {
@@ -813,6 +929,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_flush, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_exec, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_threads, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_stress, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_devices, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_no_daemon, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_nothing_left, start_daemon, stop_daemon),
