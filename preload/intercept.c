@@ -449,7 +449,7 @@ static int emu_fcntl(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 		r = fn(fd, cmd, arg);
 		b = r >= 0 ? bfile_get(fd) : NULL;
 		if (b) {
-			r = (r & ~O_ACCMODE) | b->accmode | O_LARGEFILE;
+			r = (r & ~O_ACCMODE) | b->accmode | kernel_largefile_flag();
 			bfile_put(b);
 		}
 		return r;

@@ -78,6 +78,10 @@ void real_init(void);
  */
 extern __thread int preload_depth __attribute__((tls_model("initial-exec")));
 
+/* The flag F_GETFL shows on a device file beside its access mode (the
+ * kernel's O_LARGEFILE for a 64-bit process). */
+int kernel_largefile_flag(void);
+
 /* One line on stderr when UBINDER_PRELOAD_DEBUG is set. */
 void plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool plog_enabled(void);

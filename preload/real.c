@@ -2,6 +2,7 @@
 /* The libc functions underneath the interposed ones, and the debug log. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,23 @@ static void resolve(void)
 void real_init(void)
 {
 	pthread_once(&real_once, resolve);
+}
+
+int kernel_largefile_flag(void)
+{
+	static int flag = -1;
+
+	if (flag < 0) {
+		/* What F_GETFL adds to a file opened by a 64-bit process
+		 * (force_o_largefile); the headers define O_LARGEFILE as 0 there. */
+		int fd = real.open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int fl = fd >= 0 ? real.fcntl(fd, F_GETFL) : -1;
+
+		if (fd >= 0)
+			real.close(fd);
+		flag = fl > 0 ? fl & ~O_ACCMODE : 0;
+	}
+	return flag;
 }
 
 bool plog_enabled(void)
