@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/android/binder.h>
 
@@ -72,7 +73,9 @@ void ctx_unref(struct ubinder_context *ctx)
 		return;
 	if (ctx->map)
 		munmap(ctx->map, ctx->map_size);
+	pthread_cond_destroy(&ctx->flusher_cond);
 	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->deferred);
 	free(ctx);
 }
 
@@ -241,6 +244,52 @@ static void out_consumed(struct ubinder_thread *ts, size_t n)
 		ts->txn_at = ts->txn_at < n ? SIZE_MAX : ts->txn_at - n;
 }
 
+static int64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Moves the context's deferred frees into this thread's write buffer. */
+static void drain_deferred(struct ubinder_thread *ts)
+{
+	struct ubinder_context *ctx = ts->ctx;
+	const size_t each = sizeof(uint32_t) + sizeof(uint64_t);
+	size_t n, room;
+
+	pthread_mutex_lock(&ctx->lock);
+	n = ctx->ndeferred;
+	if (ts->out_len + n * each > ts->out_cap) {
+		size_t cap = ts->out_cap;
+		uint8_t *out;
+
+		while (cap < ts->out_len + n * each)
+			cap *= 2;
+		out = realloc(ts->out, cap);
+		if (out) {
+			ts->out = out;
+			ts->out_cap = cap;
+		}
+	}
+	room = (ts->out_cap - ts->out_len) / each;
+	if (n > room)
+		n = room;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cmd = BC_FREE_BUFFER;
+
+		memcpy(ts->out + ts->out_len, &cmd, sizeof(cmd));
+		memcpy(ts->out + ts->out_len + sizeof(cmd), &ctx->deferred[i], sizeof(uint64_t));
+		ts->out_len += each;
+	}
+	memmove(ctx->deferred, ctx->deferred + n, (ctx->ndeferred - n) * sizeof(uint64_t));
+	ctx->ndeferred -= n;
+	ctx->deferred_since = monotonic_ns();
+	atomic_store(&ctx->deferred_hint, ctx->ndeferred);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock)
 {
 	struct ubinder_context *ctx = ts->ctx;
@@ -250,6 +299,8 @@ int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock)
 
 	if (ts->broken)
 		return atomic_load(&ctx->closed) ? UBINDER_ERR_CLOSED : UBINDER_ERR_DISCONNECTED;
+	if (atomic_load(&ctx->deferred_hint))
+		drain_deferred(ts);
 	if (!need_read && ts->out_len == 0)
 		return 0;
 	bwr.write_buffer = (uintptr_t)ts->out;
@@ -325,16 +376,97 @@ void thread_flush_if_idle(struct ubinder_thread *ts)
 		(void)thread_flush(ts);
 }
 
-void thread_note_free(struct ubinder_thread *ts, size_t bytes)
+/* Sends the deferred frees nobody else sent in time. */
+static void *flusher_main(void *arg)
 {
+	struct ubinder_context *ctx = arg;
+	struct ubinder_thread *ts = NULL;
+
+	pthread_setname_np(pthread_self(), "ubinder:flush");
+	pthread_mutex_lock(&ctx->lock);
+	while (!atomic_load(&ctx->closed)) {
+		int64_t deadline = ctx->deferred_since + UB_FREE_DELAY_NS;
+
+		if (ctx->ndeferred == 0) {
+			ctx->flusher_idle = true;
+			pthread_cond_wait(&ctx->flusher_cond, &ctx->lock);
+			ctx->flusher_idle = false;
+		} else if (monotonic_ns() < deadline) {
+			struct timespec t = { .tv_sec = deadline / 1000000000,
+					      .tv_nsec = deadline % 1000000000 };
+
+			pthread_cond_timedwait(&ctx->flusher_cond, &ctx->lock, &t);
+		} else {
+			pthread_mutex_unlock(&ctx->lock);
+			if (ts || thread_get(ctx, &ts) == 0) {
+				drain_deferred(ts);
+				(void)thread_flush(ts);
+			}
+			pthread_mutex_lock(&ctx->lock);
+			if (!ts)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (ts)
+		thread_release_self(ts);
+	return NULL;
+}
+
+/* Starts the flusher; under ctx->lock. */
+static int flusher_start(struct ubinder_context *ctx)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&ctx->flusher, NULL, flusher_main, ctx);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		ctx->flusher_started = true;
+	return err;
+}
+
+void thread_free_buffer(struct ubinder_thread *ts, uint64_t buffer)
+{
+	struct ubinder_context *ctx = ts->ctx;
+	bool deferred = false;
+
 	/*
-	 * A serving thread (pool, joined) sends its frees with its next command,
-	 * which comes soon: the BC_REPLY or the next read. Any other thread may
-	 * not call again for a long time, and a buffer it holds keeps region
-	 * space and the references of the handles in it: send now, as libbinder
-	 * does for non-looper threads.
+	 * A serving thread (pool, joined, or inside processing) sends its frees
+	 * with its next command, which comes soon: the BC_REPLY, the next read.
+	 * Any other thread may not call again for a long time: its frees go to
+	 * the context's queue, which the next command of any thread carries, or
+	 * else the flusher within UB_FREE_DELAY_NS. (libbinder writes them at
+	 * once from such threads, which costs us a round trip to the daemon.)
 	 */
-	(void)bytes;
+	if (!ts->serving && ts->nest == 0) {
+		pthread_mutex_lock(&ctx->lock);
+		if (ctx->ndeferred == ctx->deferred_cap) {
+			size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
+			uint64_t *d = realloc(ctx->deferred, cap * sizeof(*d));
+
+			if (d) {
+				ctx->deferred = d;
+				ctx->deferred_cap = cap;
+			}
+		}
+		if (ctx->ndeferred < ctx->deferred_cap &&
+		    (ctx->flusher_started || flusher_start(ctx) == 0)) {
+			if (ctx->ndeferred == 0)
+				ctx->deferred_since = monotonic_ns();
+			ctx->deferred[ctx->ndeferred++] = buffer;
+			atomic_store(&ctx->deferred_hint, ctx->ndeferred);
+			if (ctx->flusher_idle)
+				pthread_cond_signal(&ctx->flusher_cond);
+			deferred = true;
+		}
+		pthread_mutex_unlock(&ctx->lock);
+		if (deferred)
+			return;
+	}
+	out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
 	if (!ts->serving && ts->nest == 0)
 		(void)thread_flush(ts);
 }
@@ -379,6 +511,14 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	if (!ctx)
 		return UBINDER_ERR_NO_MEMORY;
 	pthread_mutex_init(&ctx->lock, NULL);
+	{
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&ctx->flusher_cond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	atomic_init(&ctx->refs, 1);
 	LIST_INIT(&ctx->threads);
 	ctx->next_id = 1;
@@ -450,10 +590,13 @@ void ubinder_context_close(ubinder_context *ctx)
 		return;
 	pthread_mutex_lock(&ctx->lock);
 	atomic_store(&ctx->closed, true);
+	pthread_cond_broadcast(&ctx->flusher_cond);
 	pthread_mutex_unlock(&ctx->lock);
 	/* As closing the device: the driver releases the process, blocked reads return. */
 	ubt_session_close(&ctx->session);
 	join_pool(ctx);
+	if (ctx->flusher_started && !pthread_equal(ctx->flusher, pthread_self()))
+		pthread_join(ctx->flusher, NULL);
 
 	pthread_mutex_lock(&registry_lock);
 	self = pthread_getspecific(ctx->key);

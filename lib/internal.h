@@ -28,6 +28,8 @@
 #define UB_OUT_MIN	       512u
 /* Region mapped by default (the daemon may cap it). */
 #define UB_REGION_SIZE	       (1u << 20)
+/* How long a deferred buffer free may wait for another command to carry it. */
+#define UB_FREE_DELAY_NS       2000000
 /* Default BINDER_SET_MAX_THREADS, as libbinder's. */
 #define UB_DEFAULT_MAX_THREADS 15u
 
@@ -123,6 +125,20 @@ struct ubinder_context {
 	struct ubinder_binder *proxies;
 	struct death_reg *deaths;
 	uint64_t next_id;
+	/*
+	 * Buffer frees of threads that do not serve: batched with the next
+	 * command of any thread of the context, and sent by the flusher thread
+	 * once the oldest has waited UB_FREE_DELAY_NS, so that a client that goes
+	 * idle does not keep its last reply's buffer (nor the references of the
+	 * handles in it).
+	 */
+	uint64_t *deferred;
+	size_t ndeferred, deferred_cap;
+	atomic_size_t deferred_hint; /* ndeferred, read without the lock */
+	int64_t deferred_since;
+	pthread_cond_t flusher_cond;
+	bool flusher_started, flusher_idle;
+	pthread_t flusher;
 	unsigned int max_threads;
 	bool pool_started;
 	unsigned int pool_threads; /* started by BR_SPAWN_LOOPER */
@@ -145,8 +161,8 @@ int thread_flush(struct ubinder_thread *ts);
 /* Flushes unless the thread is a looper or inside command processing: what
  * libbinder does for reference releases from ordinary threads. */
 void thread_flush_if_idle(struct ubinder_thread *ts);
-/* A buffer of @bytes was queued for freeing: flushes if this thread should not hold it. */
-void thread_note_free(struct ubinder_thread *ts, size_t bytes);
+/* Frees a driver buffer from the calling thread: batched (see ctx->deferred). */
+void thread_free_buffer(struct ubinder_thread *ts, uint64_t buffer);
 /* Spawns a pool thread (BR_SPAWN_LOOPER). */
 void pool_spawn(struct ubinder_context *ctx);
 /* Whether @ptr..@ptr+@len lies inside the mapped region. */

@@ -50,10 +50,10 @@ void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer, size_t size)
 {
 	struct ubinder_thread *ts;
 
+	(void)size;
 	if (atomic_load(&ctx->closed) || thread_get(ctx, &ts))
 		return;
-	out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
-	thread_note_free(ts, size);
+	thread_free_buffer(ts, buffer);
 }
 
 /* A parcel for a delivered buffer, after checking that it lies in our region. */

@@ -91,6 +91,11 @@ static int client_calls(void *arg)
 		listed |= strcmp(*n, name) == 0;
 	ubinder_sm_free_names(names);
 	CHECK(listed);
+	/* An idle client does not keep its last reply's buffer for long. */
+	for (long deadline = now_ms() + 2000;
+	     ubd_proc_stat(&lib_env.d, getpid(), "buffers") != 0 && now_ms() < deadline;)
+		poll(NULL, 0, 1);
+	CHECK(ubd_proc_stat(&lib_env.d, getpid(), "buffers") == 0);
 	/* The same name looked up twice gives the same proxy. */
 	CHECK_OK(ubinder_sm_check_service(ctx, name, &other));
 	CHECK(other == b);
