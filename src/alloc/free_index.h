@@ -23,8 +23,10 @@
  *   - bit sl of sl_map[fl] is set iff bin (fl, sl) is non-empty;
  *   - bit fl of fl_map is set iff sl_map[fl] != 0.
  *
- * Pure data structure: it links caller-owned free_node records and never
- * allocates after init. Not thread safe.
+ * The bins hold 32-bit record indices (0: empty); the lists themselves run
+ * through the extent records (range_extent.h), which also holds the list
+ * operations and the search, so that the hot paths inline them. This header
+ * is the bin arithmetic and the bitmaps. Not thread safe.
  */
 #pragma once
 
@@ -38,20 +40,12 @@
 /* How many blocks of the request's own bin the fast path examines, by default. */
 #define FREE_INDEX_SCAN_LIMIT 8u
 
-/* Embedded in each free extent. */
-struct free_node {
-	struct free_node *prev; /* NULL for the head of a bin */
-	struct free_node *next;
-	size_t size;	  /* bytes, a multiple of FREE_INDEX_GRANULE, > 0 */
-	unsigned int bin; /* fl * SL_COUNT + sl of size, while in the index */
-};
-
 struct free_index {
-	struct free_node **bins; /* fl_count * SL_COUNT list heads */
-	uint32_t *sl_map;	 /* per fl: which bins are non-empty */
-	uint64_t fl_map;	 /* which sl_map words are non-zero */
-	unsigned int fl_count;	 /* enough for the largest size indexed */
-	size_t blocks;		 /* free extents in the index */
+	uint32_t *bins;	       /* fl_count * SL_COUNT list heads: record indices, 0 if empty */
+	uint32_t *sl_map;      /* per fl: which bins are non-empty */
+	uint64_t fl_map;       /* which sl_map words are non-zero */
+	unsigned int fl_count; /* enough for the largest size indexed */
+	size_t blocks;	       /* free extents in the index */
 	/* Blocks of the own bin the fast path looks at; tests lower it to
 	 * exercise the fallback scan. */
 	unsigned int scan_limit;
@@ -61,33 +55,17 @@ struct free_index {
 int free_index_init(struct free_index *x, size_t max_size);
 void free_index_deinit(struct free_index *x);
 
-/* Adds @n, of size n->size (<= the init's max_size), to its bin's head. */
-void free_index_insert(struct free_index *x, struct free_node *n);
-
-/* Takes @n out of its bin. */
-void free_index_remove(struct free_index *x, struct free_node *n);
-
-/*
- * @n, in the index, now has size @size: it stays where it is if its bin is
- * unchanged (no list or bitmap work), else it moves.
- */
-void free_index_resize(struct free_index *x, struct free_node *n, size_t size);
-
-/*
- * A free block of at least @size bytes (a multiple of the granule, > 0), or
- * NULL when none exists. The block stays in the index.
- */
-struct free_node *free_index_find(const struct free_index *x, size_t size);
-
 /* The bin a size maps to, as fl * FREE_INDEX_SL_COUNT + sl. */
 static inline unsigned int free_index_bin(size_t size)
 {
 	uint64_t u = size / FREE_INDEX_GRANULE;
-	unsigned int f;
+	/*
+	 * Below 2 * SL_COUNT granules, u | SL_COUNT has its top bit at SL_LOG2
+	 * and the formula gives u itself: exact bins without a branch, which a
+	 * random mix of sizes would mispredict.
+	 */
+	unsigned int f = 63u - (unsigned int)__builtin_clzll(u | FREE_INDEX_SL_COUNT);
 
-	if (u < 2 * FREE_INDEX_SL_COUNT)
-		return (unsigned int)u;
-	f = 63u - (unsigned int)__builtin_clzll(u);
 	return (f - FREE_INDEX_SL_LOG2 + 1) * FREE_INDEX_SL_COUNT +
 	       (unsigned int)((u >> (f - FREE_INDEX_SL_LOG2)) - FREE_INDEX_SL_COUNT);
 }
@@ -101,9 +79,47 @@ static inline void free_index_bin_of(size_t size, unsigned int *fl, unsigned int
 	*sl = bin % FREE_INDEX_SL_COUNT;
 }
 
-/* The head of bin (fl, sl), for walking the index in checks. */
-static inline struct free_node *free_index_bin_head(const struct free_index *x, unsigned int fl,
-						    unsigned int sl)
+/* The head of bin (fl, sl), for walking the index in checks: a record index, 0 if empty. */
+static inline uint32_t free_index_bin_head(const struct free_index *x, unsigned int fl,
+					   unsigned int sl)
 {
 	return x->bins[fl * FREE_INDEX_SL_COUNT + sl];
+}
+
+/* Bin @bin is non-empty. */
+static inline void free_index_mark(struct free_index *x, unsigned int bin)
+{
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT;
+
+	x->sl_map[fl] |= (uint32_t)1 << (bin % FREE_INDEX_SL_COUNT);
+	x->fl_map |= (uint64_t)1 << fl;
+}
+
+/* Clears the bitmap bits of bin @bin if it is empty; no branch. */
+static inline void free_index_unmark_if_empty(struct free_index *x, unsigned int bin)
+{
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT;
+
+	x->sl_map[fl] &= ~((uint32_t)(x->bins[bin] == 0) << (bin % FREE_INDEX_SL_COUNT));
+	x->fl_map &= ~((uint64_t)(x->sl_map[fl] == 0) << fl);
+}
+
+/*
+ * The first non-empty bin strictly above @bin, or -1: two bitmap look-ups.
+ * Every block of a bin above a request's own bin fits the request.
+ */
+static inline int free_index_first_bin_above(const struct free_index *x, unsigned int bin)
+{
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT, sl = bin % FREE_INDEX_SL_COUNT;
+	uint32_t sl_above =
+		sl + 1 < FREE_INDEX_SL_COUNT ? x->sl_map[fl] & (~(uint32_t)0 << (sl + 1)) : 0;
+	uint64_t fl_above;
+
+	if (sl_above)
+		return (int)(fl * FREE_INDEX_SL_COUNT + (unsigned int)__builtin_ctz(sl_above));
+	fl_above = fl + 1 < 64 ? x->fl_map & (~(uint64_t)0 << (fl + 1)) : 0;
+	if (!fl_above)
+		return -1;
+	fl = (unsigned int)__builtin_ctzll(fl_above);
+	return (int)(fl * FREE_INDEX_SL_COUNT + (unsigned int)__builtin_ctz(x->sl_map[fl]));
 }

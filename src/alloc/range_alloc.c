@@ -3,80 +3,79 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "alloc/offset_map.h"
 #include "alloc/page_bits.h"
 #include "alloc/range_alloc.h"
 #include "alloc/range_extent.h"
 
-/* Extent records come from chunks of this many, recycled through a_spare. */
-#define EXTENTS_PER_CHUNK 63u
-
-struct extent_chunk {
-	struct extent_chunk *next;
-	struct range_extent records[EXTENTS_PER_CHUNK];
-};
-
-static int ensure_spare_record(struct range_alloc *a)
+/* Index of the first record of chunk @k; records in the first @k chunks. */
+static inline uint32_t chunk_start(unsigned int k)
 {
-	struct extent_chunk *chunk;
+	return (((uint32_t)1 << k) - 1) << EXTENT_CHUNK0_LOG2;
+}
 
-	if (a->spare)
+/*
+ * Makes sure take_record() has a record to give: a recycled one, a fresh one
+ * in the last chunk, or a new chunk (twice the size of the one before).
+ * -ENOMEM when out of memory or of record indices.
+ */
+static inline int ensure_spare_record(struct range_alloc *a)
+{
+	unsigned int k;
+
+	if ((a->spare != 0) | (a->records < a->capacity))
 		return 0;
-	chunk = malloc(sizeof(*chunk));
-	if (!chunk)
+	k = 31u - (unsigned int)__builtin_clz(a->records + EXTENT_CHUNK0) - EXTENT_CHUNK0_LOG2;
+	if (k >= RANGE_ALLOC_CHUNKS)
 		return -ENOMEM;
-	chunk->next = a->chunks;
-	a->chunks = chunk;
-	for (size_t i = 0; i < EXTENTS_PER_CHUNK; i++) {
-		chunk->records[i].next = a->spare;
-		a->spare = &chunk->records[i];
-	}
+	/* Fresh records are handed out in order, so a large chunk's memory is
+	 * touched only as it is used. */
+	a->chunks[k] = aligned_alloc(sizeof(struct range_extent),
+				     (size_t)(chunk_start(k + 1) - chunk_start(k)) *
+					     sizeof(struct range_extent));
+	if (!a->chunks[k])
+		return -ENOMEM;
+	a->capacity = chunk_start(k + 1);
 	return 0;
 }
 
-static struct range_extent *take_record(struct range_alloc *a)
+/*
+ * A record index, after ensure_spare_record(): the last recycled one, else a
+ * fresh one. The record is uninitialised. No branch: with no spare record,
+ * the sentinel's link is read and not used.
+ */
+static inline uint32_t take_record(struct range_alloc *a)
 {
-	struct range_extent *e = a->spare;
+	uint32_t spare = a->spare, fresh = a->records;
+	uint32_t next = extent_at(a, spare)->next;
 
-	a->spare = e->next;
-	return e;
+	a->spare = spare ? next : 0;
+	a->records = fresh + (spare == 0);
+	return spare ? spare : fresh;
 }
 
-static void put_record(struct range_alloc *a, struct range_extent *e)
+static inline void put_record(struct range_alloc *a, uint32_t i, struct range_extent *e)
 {
 	e->next = a->spare;
-	a->spare = e;
+	a->spare = i;
 }
 
-static void free_records(struct range_alloc *a)
-{
-	struct extent_chunk *chunk = a->chunks;
+/* The sentinel's state: never free, never a buffer. */
+#define EXTENT_HEAD_STATE 0xffu
 
-	while (chunk) {
-		struct extent_chunk *next = chunk->next;
-
-		free(chunk);
-		chunk = next;
-	}
-	a->chunks = NULL;
-	a->spare = NULL;
-	a->first = NULL;
-}
-
-/* An extent becomes free: it joins the index under its current size. */
-static void index_free_extent(struct range_alloc *a, struct range_extent *e)
+/* Extent @i (@e) becomes free: it joins the index under its current size. */
+static inline void make_free(struct range_alloc *a, uint32_t i, struct range_extent *e)
 {
 	e->buf = (struct range_buffer){ .offset = e->buf.offset, .size = e->buf.size };
-	e->free.size = e->buf.size;
-	free_index_insert(&a->free, &e->free);
+	extent_bin_insert(a, i, e);
 }
 
-static struct page_range intersect(struct page_range x, struct page_range y)
+/* Takes extent @i (@e) out of the address-order list and recycles its record. */
+static inline void unlink_extent(struct range_alloc *a, uint32_t i, struct range_extent *e)
 {
-	size_t first = x.first > y.first ? x.first : y.first;
-	size_t end_x = x.first + x.count, end_y = y.first + y.count;
-	size_t end = end_x < end_y ? end_x : end_y;
-
-	return (struct page_range){ first, end > first ? end - first : 0 };
+	extent_at(a, e->prev)->next = e->next;
+	extent_at(a, e->next)->prev = e->prev;
+	put_record(a, i, e);
 }
 
 int range_alloc_release_nothing(void *ctx, size_t first_page, size_t count)
@@ -104,11 +103,11 @@ static int release_lru_pages(struct page_lru_owner *owner, size_t first, size_t 
 int range_alloc_init(struct range_alloc *a, size_t region_size, struct page_geometry geo,
 		     struct page_lru *lru, const struct range_alloc_backend *backend)
 {
-	struct range_extent *all;
+	struct range_extent *sentinel, *all;
 	size_t words;
 
 	*a = (struct range_alloc){ .geo = geo };
-	u64_map_init(&a->by_offset);
+	offset_map_init(&a->by_offset);
 	u64_map_init(&a->async_by_pid);
 	if (geo.shift < PAGE_SHIFT_MIN || geo.shift > PAGE_SHIFT_MAX || !lru || !backend ||
 	    !backend->release || region_size == 0 || region_size > RANGE_ALLOC_SIZE_MAX ||
@@ -125,15 +124,20 @@ int range_alloc_init(struct range_alloc *a, size_t region_size, struct page_geom
 	/* Large and mostly untouched: calloc maps it lazily. */
 	a->lru_owner.nodes = calloc(a->pages, sizeof(struct lru_node));
 	a->lru_owner.release = release_lru_pages;
+	/* The first chunk has room for the sentinel and the first extents. */
 	if (!a->active || !a->installed || !a->lru_owner.nodes ||
-	    free_index_init(&a->free, region_size) || ensure_spare_record(a)) {
+	    free_index_init(&a->free, region_size) || ensure_spare_record(a) ||
+	    offset_map_reserve(&a->by_offset, 1)) {
 		range_alloc_deinit(a);
 		return -ENOMEM;
 	}
-	all = take_record(a);
+	sentinel = extent_at(a, take_record(a));
+	all = extent_at(a, take_record(a));
+	*sentinel = (struct range_extent){ .buf = { .state = EXTENT_HEAD_STATE },
+					   .prev = 1,
+					   .next = 1 };
 	*all = (struct range_extent){ .buf = { .offset = 0, .size = region_size } };
-	a->first = all;
-	index_free_extent(a, all);
+	make_free(a, 1, all);
 	return 0;
 }
 
@@ -155,8 +159,9 @@ void range_alloc_deinit(struct range_alloc *a)
 		for (size_t i = 0; i <= a->async_by_pid.mask; i++)
 			free(a->async_by_pid.slots[i].value);
 	u64_map_deinit(&a->async_by_pid);
-	u64_map_deinit(&a->by_offset);
-	free_records(a);
+	offset_map_deinit(&a->by_offset);
+	for (unsigned int k = 0; k < RANGE_ALLOC_CHUNKS; k++)
+		free(a->chunks[k]);
 	free_index_deinit(&a->free);
 	free(a->active);
 	free(a->installed);
@@ -164,7 +169,7 @@ void range_alloc_deinit(struct range_alloc *a)
 	*a = (struct range_alloc){ 0 };
 }
 
-static int align_up_8(size_t x, size_t *out)
+static inline int align_up_8(size_t x, size_t *out)
 {
 	if (x > SIZE_MAX - (RANGE_ALLOC_ALIGN - 1))
 		return -EINVAL;
@@ -172,7 +177,8 @@ static int align_up_8(size_t x, size_t *out)
 	return 0;
 }
 
-int range_alloc_buffer_size(size_t data_size, size_t offsets_size, size_t extra_size, size_t *size)
+static inline int buffer_size(size_t data_size, size_t offsets_size, size_t extra_size,
+			      size_t *size)
 {
 	size_t d, o, e, sum;
 
@@ -184,59 +190,107 @@ int range_alloc_buffer_size(size_t data_size, size_t offsets_size, size_t extra_
 	return 0;
 }
 
-/*
- * Buffer [offset, offset + size) was carved from the free extent
- * [free_offset, free_offset + free_size). Pages wholly inside that free
- * extent were not active; those the buffer touches become active (lru ones
- * leave the LRU). Pages of the buffer outside it were already active, shared
- * with a live neighbour. Returns the range of the buffer's uninstalled pages.
- */
-static struct page_range activate_pages(struct range_alloc *a, size_t offset, size_t size,
-					size_t free_offset, size_t free_size)
+int range_alloc_buffer_size(size_t data_size, size_t offsets_size, size_t extra_size, size_t *size)
 {
-	struct page_range touched = geo_pages_touched(a->geo, offset, size);
-	struct page_range now =
-		intersect(touched, geo_pages_inside(a->geo, free_offset, free_size));
-	size_t end = touched.first + touched.count;
-	size_t first_missing, last_missing;
+	return buffer_size(data_size, offsets_size, extra_size, size);
+}
 
-	for (size_t p = now.first; p < now.first + now.count; p++) {
+/* Pages [first, end) become active; the installed ones leave the LRU. */
+static void activate_range(struct range_alloc *a, size_t first, size_t end)
+{
+	for (size_t p = first; p < end; p++) {
 		bits_set(a->active, p);
 		if (bits_test(a->installed, p)) {
 			page_lru_del(a->lru, &a->lru_owner, p);
 			a->pages_lru--;
 		}
 	}
-	a->pages_active += now.count;
-	if (end > a->pages_high)
-		a->pages_high = end;
-	first_missing = bits_find(a->installed, touched.first, end, false);
-	if (first_missing == end)
-		return (struct page_range){ touched.first, 0 };
-	last_missing = bits_find_last(a->installed, first_missing, end, false);
-	return (struct page_range){ first_missing, last_missing - first_missing + 1 };
+	a->pages_active += end - first;
 }
 
-/*
- * Buffer [offset, offset + size) was freed and merged into the free extent
- * [free_offset, free_offset + free_size). Pages the buffer touched that lie
- * wholly inside that extent are no longer touched by any live buffer: a page
- * reaching outside it meets a live neighbour, since free extents never touch.
- */
-static void deactivate_pages(struct range_alloc *a, size_t offset, size_t size, size_t free_offset,
-			     size_t free_size)
+/* Pages [first, end) become inactive; the installed ones join the LRU. */
+static void deactivate_range(struct range_alloc *a, size_t first, size_t end)
 {
-	struct page_range done = intersect(geo_pages_touched(a->geo, offset, size),
-					   geo_pages_inside(a->geo, free_offset, free_size));
-
-	for (size_t p = done.first; p < done.first + done.count; p++) {
+	for (size_t p = first; p < end; p++) {
 		bits_clear(a->active, p);
 		if (bits_test(a->installed, p)) {
 			page_lru_add(a->lru, &a->lru_owner, p);
 			a->pages_lru++;
 		}
 	}
-	a->pages_active -= done.count;
+	a->pages_active -= end - first;
+}
+
+/* The uninstalled pages of [first, end) (end > first) as one range from the first to the last. */
+static inline struct page_range missing_pages(const struct range_alloc *a, size_t first, size_t end)
+{
+	size_t w = first / BITS_PER_WORD, last;
+
+	if (w == (end - 1) / BITS_PER_WORD) {
+		/* One bitmap word, the common case. */
+		uint64_t mask = (~(uint64_t)0 << (first % BITS_PER_WORD)) &
+				(~(uint64_t)0 >> (BITS_PER_WORD - 1 - (end - 1) % BITS_PER_WORD));
+		uint64_t missing = ~a->installed[w] & mask;
+
+		if (!missing)
+			return (struct page_range){ first, 0 };
+		first = w * BITS_PER_WORD + (size_t)__builtin_ctzll(missing);
+		last = w * BITS_PER_WORD + 63u - (size_t)__builtin_clzll(missing);
+		return (struct page_range){ first, last - first + 1 };
+	}
+	w = bits_find(a->installed, first, end, false);
+	if (w == end)
+		return (struct page_range){ first, 0 };
+	last = bits_find_last(a->installed, w, end, false);
+	return (struct page_range){ w, last - w + 1 };
+}
+
+/*
+ * A buffer of @size bytes was carved from the front of the free extent
+ * [offset, offset + free_size). Pages wholly inside that free extent were not
+ * active; those the buffer touches become active (lru ones leave the LRU).
+ * Pages of the buffer outside it were already active, shared with a live
+ * neighbour. Returns the range of the buffer's uninstalled pages.
+ */
+static inline struct page_range activate_pages(struct range_alloc *a, size_t offset, size_t size,
+					       size_t free_size)
+{
+	unsigned int shift = a->geo.shift;
+	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
+	/* Touched pages wholly inside the free extent: from its first whole page. */
+	size_t now = ((offset - 1) >> shift) + 1, now_end = (offset + free_size) >> shift;
+
+	if (offset == 0)
+		now = 0;
+	if (now_end > end)
+		now_end = end;
+	if (now < now_end)
+		activate_range(a, now, now_end);
+	if (end > a->pages_high)
+		a->pages_high = end;
+	return missing_pages(a, first, end);
+}
+
+/*
+ * Buffer [offset, offset + size) was freed and merged into the free extent
+ * [free_offset, free_end). Pages the buffer touched that lie wholly inside
+ * that extent are no longer touched by any live buffer: a page reaching
+ * outside it meets a live neighbour, since free extents never touch.
+ */
+static inline void deactivate_pages(struct range_alloc *a, size_t offset, size_t size,
+				    size_t free_offset, size_t free_end)
+{
+	unsigned int shift = a->geo.shift;
+	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
+	size_t inside = free_offset ? ((free_offset - 1) >> shift) + 1 : 0;
+	size_t inside_end = free_end >> shift;
+
+	if (first < inside)
+		first = inside;
+	if (end > inside_end)
+		end = inside_end;
+	if (first < end)
+		deactivate_range(a, first, end);
 }
 
 /* Looks up, or creates and maps, the usage record of @pid. NULL: out of memory. */
@@ -283,49 +337,46 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 			struct range_reservation *out)
 {
 	struct range_pid_usage *usage = NULL;
-	struct free_node *node;
-	struct range_extent *e;
+	struct range_extent *e, *b;
 	size_t size, free_offset, free_size;
+	uint32_t f, i;
 	int r;
 
-	r = range_alloc_buffer_size(data_size, offsets_size, extra_size, &size);
+	r = buffer_size(data_size, offsets_size, extra_size, &size);
 	if (r)
 		return r;
-	if (size > a->size || (is_async && a->free_async_space < size))
+	if ((size > a->size) | (is_async & (a->free_async_space < size)))
 		return -ENOSPC;
-	node = free_index_find(&a->free, size);
-	if (!node)
+	f = extent_bin_find(a, size);
+	if (!f)
 		return -ENOSPC;
 	/* Everything that can fail comes before the first change. */
-	if (ensure_spare_record(a) || u64_map_reserve(&a->by_offset, 1) ||
+	if (ensure_spare_record(a) || offset_map_reserve(&a->by_offset, 1) ||
 	    (is_async && !(usage = prepare_pid_usage(a, pid))))
 		return -ENOMEM;
 
-	e = container_of(node, struct range_extent, free);
+	e = extent_at(a, f);
 	free_offset = e->buf.offset;
 	free_size = e->buf.size;
 	if (free_size > size) {
 		/*
 		 * The buffer takes the front in a new record; the free record keeps
-		 * the rest and, most often, its bin: no index work at all.
+		 * the rest and, when it is large, its bin: no index work at all.
 		 */
-		struct range_extent *b = take_record(a);
-
+		i = take_record(a);
+		b = extent_at(a, i);
 		b->prev = e->prev;
-		b->next = e;
-		if (e->prev)
-			e->prev->next = b;
-		else
-			a->first = b;
-		e->prev = b;
+		b->next = f;
+		extent_at(a, e->prev)->next = i;
+		e->prev = i;
 		e->buf.offset += size;
-		e->buf.size -= size;
-		free_index_resize(&a->free, &e->free, e->buf.size);
-		e = b;
+		extent_bin_resize(a, f, e, free_size - size);
 	} else {
-		free_index_remove(&a->free, node);
+		extent_bin_remove(a, e);
+		i = f;
+		b = e;
 	}
-	e->buf = (struct range_buffer){
+	b->buf = (struct range_buffer){
 		.offset = free_offset,
 		.size = size,
 		.data_size = data_size,
@@ -335,17 +386,16 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 		.state = RANGE_BUFFER_RESERVED,
 		.async = is_async,
 	};
-	e->usage = usage;
-	u64_map_insert(&a->by_offset, e->buf.offset, e);
+	offset_map_insert(&a->by_offset, free_offset / RANGE_ALLOC_ALIGN, i);
 	a->buffers++;
 	if (is_async)
-		e->buf.spam_suspect = charge_async(a, usage, size);
+		b->buf.spam_suspect = charge_async(a, usage, size);
 
 	*out = (struct range_reservation){
-		.buffer = &e->buf,
-		.offset = e->buf.offset,
-		.spam_suspect = e->buf.spam_suspect,
-		.install = activate_pages(a, free_offset, size, free_offset, free_size),
+		.buffer = &b->buf,
+		.offset = free_offset,
+		.spam_suspect = b->buf.spam_suspect,
+		.install = activate_pages(a, free_offset, size, free_size),
 	};
 	return 0;
 }
@@ -356,7 +406,7 @@ void range_alloc_installed(struct range_alloc *a, struct page_range range, size_
 
 	if (installed > range.count)
 		installed = range.count;
-	if (range.first >= a->pages)
+	if (!installed || range.first >= a->pages)
 		return;
 	end = range.first +
 	      (installed < a->pages - range.first ? installed : a->pages - range.first);
@@ -382,9 +432,13 @@ int range_alloc_deliver(struct range_alloc *a, struct range_buffer *b)
 
 struct range_buffer *range_alloc_find(const struct range_alloc *a, size_t offset)
 {
-	struct range_extent *e = u64_map_find(&a->by_offset, offset);
+	uint32_t i;
 
-	return e ? &e->buf : NULL;
+	/* Buffers start at multiples of 8 inside the region; the map keys offset / 8. */
+	if (offset % RANGE_ALLOC_ALIGN || offset >= a->size)
+		return NULL;
+	i = offset_map_find(&a->by_offset, offset / RANGE_ALLOC_ALIGN);
+	return i ? &extent_at(a, i)->buf : NULL;
 }
 
 int range_alloc_prepare_user_free(struct range_alloc *a, size_t offset, struct range_buffer **out)
@@ -400,59 +454,48 @@ int range_alloc_prepare_user_free(struct range_alloc *a, size_t offset, struct r
 	return 0;
 }
 
-static void unlink_extent(struct range_alloc *a, struct range_extent *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		a->first = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	put_record(a, e);
-}
-
 void range_alloc_release(struct range_alloc *a, struct range_buffer *b)
 {
 	struct range_extent *e = container_of(b, struct range_extent, buf);
-	struct range_extent *prev = e->prev, *next = e->next;
-	bool prev_free = prev && prev->buf.state == RANGE_BUFFER_FREE;
-	bool next_free = next && next->buf.state == RANGE_BUFFER_FREE;
-	size_t offset = b->offset, size = b->size;
-	struct range_extent *merged;
+	uint32_t pi = e->prev, ni = e->next;
+	struct range_extent *prev = extent_at(a, pi), *next = extent_at(a, ni);
+	bool prev_free = extent_is_free(prev), next_free = extent_is_free(next);
+	size_t offset = b->offset, size = b->size, merged_offset, merged_size;
+	/* The map gives the record's index back. */
+	uint32_t i = offset_map_remove(&a->by_offset, offset / RANGE_ALLOC_ALIGN);
 
-	u64_map_remove(&a->by_offset, offset);
 	a->buffers--;
 	if (b->async) {
-		struct range_pid_usage *usage = e->usage;
+		uint64_t key = (uint64_t)(uint32_t)b->pid;
+		struct range_pid_usage *usage = u64_map_find(&a->async_by_pid, key);
 
 		a->free_async_space += size;
 		usage->bytes -= size;
 		if (--usage->buffers == 0)
-			free(u64_map_remove(&a->async_by_pid, (uint64_t)(uint32_t)b->pid));
+			free(u64_map_remove(&a->async_by_pid, key));
 	}
 	/* Coalesce into a free neighbour's record, which mostly keeps its bin. */
 	if (prev_free) {
-		size_t merged_size = prev->buf.size + size + (next_free ? next->buf.size : 0);
-
+		merged_offset = prev->buf.offset;
+		merged_size = prev->buf.size + size + (next_free ? next->buf.size : 0);
 		if (next_free) {
-			free_index_remove(&a->free, &next->free);
-			unlink_extent(a, next);
+			extent_bin_remove(a, next);
+			unlink_extent(a, ni, next);
 		}
-		unlink_extent(a, e);
-		prev->buf.size = merged_size;
-		free_index_resize(&a->free, &prev->free, merged_size);
-		merged = prev;
+		unlink_extent(a, i, e);
+		extent_bin_resize(a, pi, prev, merged_size);
 	} else if (next_free) {
-		unlink_extent(a, e);
+		merged_offset = offset;
+		merged_size = next->buf.size + size;
+		unlink_extent(a, i, e);
 		next->buf.offset = offset;
-		next->buf.size += size;
-		free_index_resize(&a->free, &next->free, next->buf.size);
-		merged = next;
+		extent_bin_resize(a, ni, next, merged_size);
 	} else {
-		index_free_extent(a, e);
-		merged = e;
+		merged_offset = offset;
+		merged_size = size;
+		make_free(a, i, e);
 	}
-	deactivate_pages(a, offset, size, merged->buf.offset, merged->buf.size);
+	deactivate_pages(a, offset, size, merged_offset, merged_offset + merged_size);
 }
 
 bool range_alloc_next_inactive(const struct range_alloc *a, size_t from, struct page_range *out)
@@ -497,23 +540,23 @@ void range_alloc_get_stats(const struct range_alloc *a, struct range_alloc_stats
 	};
 }
 
-static struct range_buffer *live_from(struct range_extent *e)
+/* The first live buffer at or after extent @i in address order. */
+static struct range_buffer *live_from(const struct range_alloc *a, uint32_t i)
 {
-	while (e && e->buf.state == RANGE_BUFFER_FREE)
-		e = e->next;
-	return e ? &e->buf : NULL;
+	while (i && extent_is_free(extent_at(a, i)))
+		i = extent_at(a, i)->next;
+	return i ? &extent_at(a, i)->buf : NULL;
 }
 
 struct range_buffer *range_alloc_first_buffer(const struct range_alloc *a)
 {
-	return live_from(a->first);
+	return a->chunks[0] ? live_from(a, extent_at(a, 0)->next) : NULL;
 }
 
 struct range_buffer *range_alloc_next_buffer(const struct range_alloc *a,
 					     const struct range_buffer *b)
 {
-	(void)a;
-	return live_from(container_of(b, struct range_extent, buf)->next);
+	return live_from(a, container_of(b, const struct range_extent, buf)->next);
 }
 
 size_t range_alloc_largest_free(const struct range_alloc *a)
@@ -525,8 +568,8 @@ size_t range_alloc_largest_free(const struct range_alloc *a)
 		return 0;
 	fl = 63u - (unsigned int)__builtin_clzll(a->free.fl_map);
 	sl = 31u - (unsigned int)__builtin_clz(a->free.sl_map[fl]);
-	for (struct free_node *n = free_index_bin_head(&a->free, fl, sl); n; n = n->next)
-		if (n->size > largest)
-			largest = n->size;
+	for (uint32_t n = free_index_bin_head(&a->free, fl, sl); n; n = extent_at(a, n)->bin.next)
+		if (extent_at(a, n)->buf.size > largest)
+			largest = extent_at(a, n)->buf.size;
 	return largest;
 }

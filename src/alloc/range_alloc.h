@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "alloc/free_index.h"
+#include "alloc/offset_map.h"
 #include "alloc/page_lru.h"
 #include "alloc/u64_map.h"
 #include "common/page_math.h"
@@ -99,19 +100,26 @@ int range_alloc_release_nothing(void *ctx, size_t first_page, size_t count);
 struct range_extent;
 struct range_pid_usage;
 
+/* Extent record chunks: chunk k holds 64 << k records (range_extent.h). */
+#define RANGE_ALLOC_CHUNKS 25
+
 struct range_alloc {
 	struct page_geometry geo;
 	size_t size;  /* region bytes: a whole number of pages */
 	size_t pages; /* size >> geo.shift */
 
-	/* Extents in address order from offset 0; they tile [0, size) and no two
-	 * free ones touch. */
-	struct range_extent *first;
-	struct free_index free;	    /* every free extent, by size */
-	struct u64_map by_offset;   /* live buffer start offset -> extent */
-	struct range_extent *spare; /* recycled extent records (singly linked) */
-	void *chunks;		    /* record chunks, freed at deinit */
-	size_t buffers;		    /* live buffers */
+	/*
+	 * Extent records, one 64-byte line each, named by 32-bit indices across
+	 * chunks that never move. Record 0 heads the circular list of extents in
+	 * address order; they tile [0, size) and no two free ones touch.
+	 */
+	struct range_extent *chunks[RANGE_ALLOC_CHUNKS];
+	uint32_t records;	     /* records handed out from the chunks, record 0 included */
+	uint32_t capacity;	     /* records the chunks hold */
+	uint32_t spare;		     /* recycled records, linked through next; 0: none */
+	struct free_index free;	     /* every free extent, by size */
+	struct offset_map by_offset; /* live buffer start offset / 8 -> record index */
+	size_t buffers;		     /* live buffers */
 
 	/* Oneway space: free_async_space == size / 2 - sum of live async sizes. */
 	size_t free_async_space;

@@ -27,15 +27,22 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t len, con
 static int check_extents(const struct range_alloc *a, char *why, size_t len, size_t *free_count,
 			 uint64_t *active)
 {
-	size_t expect = 0, buffers = 0, async_bytes = 0;
-	const struct range_extent *prev = NULL;
+	size_t expect = 0, buffers = 0, async_bytes = 0, extents = 0, spare = 0;
+	const struct range_extent *head, *prev = NULL;
+	uint32_t prev_index = 0;
 
-	if (!a->first || a->first->prev)
+	if (!a->chunks[0] || a->records < 2 || a->records > EXTENT_RECORDS_MAX)
+		return fail(why, len, "no records (%u)", a->records);
+	head = extent_at(a, 0);
+	if (head->buf.state == RANGE_BUFFER_FREE || !head->next || !head->prev)
 		return fail(why, len, "extent list has no proper head");
-	for (const struct range_extent *e = a->first; e; prev = e, e = e->next) {
+	for (uint32_t i = head->next; i; prev_index = i, i = extent_at(a, i)->next) {
+		const struct range_extent *e = extent_at(a, i);
 		const struct range_buffer *b = &e->buf;
 
-		if (e->prev != prev)
+		if (i >= a->records || ++extents >= a->records)
+			return fail(why, len, "extent list runs past the records");
+		if (e->prev != prev_index)
 			return fail(why, len, "extent %zu: broken prev link", b->offset);
 		if (b->offset != expect)
 			return fail(why, len, "extent at %zu, expected %zu", b->offset, expect);
@@ -46,15 +53,14 @@ static int check_extents(const struct range_alloc *a, char *why, size_t len, siz
 			if (prev && prev->buf.state == RANGE_BUFFER_FREE)
 				return fail(why, len, "free extents %zu and %zu touch",
 					    prev->buf.offset, b->offset);
-			if (e->free.size != b->size)
-				return fail(why, len, "free extent %zu: index size %zu != %zu",
-					    b->offset, e->free.size, b->size);
 			(*free_count)++;
+			prev = e;
 			continue;
 		}
+		prev = e;
 		if (b->state > RANGE_BUFFER_FREEING)
 			return fail(why, len, "buffer %zu: bad state %u", b->offset, b->state);
-		if (u64_map_find(&a->by_offset, b->offset) != e)
+		if (offset_map_find(&a->by_offset, b->offset / RANGE_ALLOC_ALIGN) != i)
 			return fail(why, len, "buffer %zu: not found by offset", b->offset);
 		{
 			size_t want;
@@ -67,10 +73,8 @@ static int check_extents(const struct range_alloc *a, char *why, size_t len, siz
 		}
 		if (b->async) {
 			async_bytes += b->size;
-			if (!e->usage ||
-			    e->usage != u64_map_find(&a->async_by_pid, (uint64_t)(uint32_t)b->pid))
-				return fail(why, len, "async buffer %zu: wrong pid usage",
-					    b->offset);
+			if (!u64_map_find(&a->async_by_pid, (uint64_t)(uint32_t)b->pid))
+				return fail(why, len, "async buffer %zu: no pid usage", b->offset);
 		}
 		{
 			struct page_range t = geo_pages_touched(a->geo, b->offset, b->size);
@@ -80,14 +84,23 @@ static int check_extents(const struct range_alloc *a, char *why, size_t len, siz
 		}
 		buffers++;
 	}
+	if (head->prev != prev_index)
+		return fail(why, len, "extent list head: prev is not the last extent");
 	if (expect != a->size)
 		return fail(why, len, "extents end at %zu, region is %zu", expect, a->size);
-	if (buffers != a->buffers || a->by_offset.count != buffers)
+	if (buffers != a->buffers || a->by_offset.used != buffers)
 		return fail(why, len, "%zu buffers, counted %zu, map holds %zu", buffers,
-			    a->buffers, a->by_offset.count);
+			    a->buffers, a->by_offset.used);
 	if (async_bytes > a->size / 2 || a->free_async_space != a->size / 2 - async_bytes)
 		return fail(why, len, "free async space %zu, async bytes %zu", a->free_async_space,
 			    async_bytes);
+	/* Every record is the sentinel, an extent, or spare. */
+	for (uint32_t i = a->spare; i; i = extent_at(a, i)->next)
+		if (i >= a->records || ++spare + extents + 1 > a->records)
+			return fail(why, len, "spare list runs past the records");
+	if (spare + extents + 1 != a->records)
+		return fail(why, len, "%u records: %zu extents and %zu spare", a->records, extents,
+			    spare);
 	return 0;
 }
 
@@ -95,28 +108,34 @@ static int check_pid_usage(const struct range_alloc *a, char *why, size_t len)
 {
 	size_t total_buffers = 0, total_bytes = 0, async_buffers = 0, async_bytes = 0;
 
-	for (const struct range_extent *e = a->first; e; e = e->next)
+	for (uint32_t i = extent_at(a, 0)->next; i; i = extent_at(a, i)->next) {
+		const struct range_extent *e = extent_at(a, i);
+
 		if (e->buf.state != RANGE_BUFFER_FREE && e->buf.async) {
 			async_buffers++;
 			async_bytes += e->buf.size;
 		}
+	}
 	if (a->async_by_pid.slots)
-		for (size_t i = 0; i <= a->async_by_pid.mask; i++) {
-			const struct range_pid_usage *u = a->async_by_pid.slots[i].value;
+		for (size_t s = 0; s <= a->async_by_pid.mask; s++) {
+			const struct range_pid_usage *u = a->async_by_pid.slots[s].value;
 			size_t n = 0, bytes = 0;
 
 			if (!u)
 				continue;
-			for (const struct range_extent *e = a->first; e; e = e->next)
+			for (uint32_t i = extent_at(a, 0)->next; i; i = extent_at(a, i)->next) {
+				const struct range_extent *e = extent_at(a, i);
+
 				if (e->buf.state != RANGE_BUFFER_FREE && e->buf.async &&
 				    (uint64_t)(uint32_t)e->buf.pid ==
-					    a->async_by_pid.slots[i].key) {
+					    a->async_by_pid.slots[s].key) {
 					n++;
 					bytes += e->buf.size;
 				}
+			}
 			if (u->buffers != n || u->bytes != bytes || n == 0)
 				return fail(why, len, "pid %d: usage %zu/%zu, counted %zu/%zu",
-					    (int)a->async_by_pid.slots[i].key, u->buffers, u->bytes,
+					    (int)a->async_by_pid.slots[s].key, u->buffers, u->bytes,
 					    n, bytes);
 			total_buffers += n;
 			total_bytes += bytes;
@@ -136,19 +155,22 @@ static int check_index(const struct range_alloc *a, char *why, size_t len, size_
 		uint32_t sl_map = 0;
 
 		for (unsigned int sl = 0; sl < FREE_INDEX_SL_COUNT; sl++) {
-			const struct free_node *prev = NULL;
+			uint32_t prev = 0;
 
-			for (const struct free_node *n = free_index_bin_head(x, fl, sl); n;
-			     prev = n, n = n->next) {
-				const struct range_extent *e =
-					container_of(n, struct range_extent, free);
+			for (uint32_t i = free_index_bin_head(x, fl, sl); i;
+			     prev = i, i = extent_at(a, i)->bin.next) {
+				const struct range_extent *e;
 				unsigned int f, s;
 
-				free_index_bin_of(n->size, &f, &s);
-				if (f != fl || s != sl || n->bin != free_index_bin(n->size) ||
-				    n->prev != prev || e->buf.state != RANGE_BUFFER_FREE)
+				if (i >= a->records)
+					return fail(why, len, "bin %u/%u: bad record index %u", fl,
+						    sl, i);
+				e = extent_at(a, i);
+				free_index_bin_of(e->buf.size, &f, &s);
+				if (f != fl || s != sl || e->bin.prev != prev ||
+				    e->buf.state != RANGE_BUFFER_FREE)
 					return fail(why, len, "bin %u/%u: bad block of size %zu",
-						    fl, sl, n->size);
+						    fl, sl, e->buf.size);
 				sl_map |= (uint32_t)1 << sl;
 				if (++blocks > free_count)
 					return fail(why, len,

@@ -1,17 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the allocator (range_alloc.c and its checker): the record of one
- * extent of the region, free or a buffer. Callers only see the embedded
- * range_buffer.
+ * extent of the region, free or a buffer, and the operations on records that
+ * the hot paths inline. Callers only see the embedded range_buffer.
+ *
+ * Layout. A record is 64 bytes, aligned: one cache line. Records are named by
+ * 32-bit indices, which keeps the links small enough for the line: the
+ * address-order links after the range_buffer, and, for free extents, the
+ * bin links over the range_buffer's owner field (free extents have no
+ * owner). Records live in chunks that never move (the daemon holds
+ * range_buffer pointers): chunk k holds EXTENT_CHUNK0 << k records, so index
+ * i is in chunk floor(log2(i + EXTENT_CHUNK0)) - EXTENT_CHUNK0_LOG2, found
+ * with one count-leading-zeros. Fresh records are handed out in index order and
+ * released ones recycled (LIFO, through @next) until deinit.
+ *
+ * Record 0 is a sentinel that is never free: it heads the circular list of
+ * extents in address order (its next is the extent at offset 0, its prev the
+ * last one), so a release looks at both neighbours without edge cases.
+ * Index 0 also means "none" in bin links and in the offset map; the
+ * sentinel's own bin links are scratch space.
  */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alloc/free_index.h"
 #include "alloc/range_alloc.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+#define EXTENT_CHUNK0_LOG2 6u
+#define EXTENT_CHUNK0	   (1u << EXTENT_CHUNK0_LOG2)
+/* Records that RANGE_ALLOC_CHUNKS chunks hold, index 0 included. */
+#define EXTENT_RECORDS_MAX ((((uint32_t)1 << RANGE_ALLOC_CHUNKS) - 1) * EXTENT_CHUNK0)
+_Static_assert(EXTENT_RECORDS_MAX - 1 <= OFFSET_MAP_VALUE_MAX, "indices fit the offset map");
 
 /* Per-pid oneway usage, for spam detection without walking buffers. */
 struct range_pid_usage {
@@ -20,13 +43,150 @@ struct range_pid_usage {
 };
 
 struct range_extent {
-	/* offset and size describe every extent; the rest only buffers. */
-	struct range_buffer buf;
-	/* Address order: prev->buf.offset + prev->buf.size == buf.offset. */
-	struct range_extent *prev;
-	struct range_extent *next; /* also links spare records */
 	union {
-		struct free_node free;	       /* free extents: bin links, free.size == buf.size */
-		struct range_pid_usage *usage; /* async buffers: the sender's usage */
+		/* offset, size and state describe every extent; the rest only buffers. */
+		struct range_buffer buf;
+		/* Free extents: the links of their bin's list (record indices, 0: none). */
+		struct {
+			uint32_t prev;
+			uint32_t next;
+		} bin;
 	};
+	/* Address order: extent(prev)->buf.offset + its size == buf.offset. */
+	uint32_t prev;
+	uint32_t next; /* also links spare records */
 };
+
+_Static_assert(sizeof(struct range_extent) == 64, "one record, one cache line");
+_Static_assert(offsetof(struct range_extent, buf.owner) == 0, "bin links overlay the owner");
+
+/*
+ * The record of index @i (below a->records). With j = i + EXTENT_CHUNK0,
+ * chunk k holds the j with top bit k + EXTENT_CHUNK0_LOG2, at j minus that bit.
+ */
+static inline struct range_extent *extent_at(const struct range_alloc *a, uint32_t i)
+{
+	uint32_t j = i + EXTENT_CHUNK0;
+	unsigned int top = 31u - (unsigned int)__builtin_clz(j);
+
+	return a->chunks[top - EXTENT_CHUNK0_LOG2] + (j - ((uint32_t)1 << top));
+}
+
+static inline bool extent_is_free(const struct range_extent *e)
+{
+	return e->buf.state == RANGE_BUFFER_FREE;
+}
+
+/*
+ * The bin list operations have no data-dependent branches: a link to "none"
+ * (index 0) writes into the sentinel's bin links, which nothing reads.
+ */
+
+/* Adds free record @i (@e), of size e->buf.size, to the head of its bin. */
+static inline void extent_bin_insert(struct range_alloc *a, uint32_t i, struct range_extent *e)
+{
+	unsigned int bin = free_index_bin(e->buf.size);
+	uint32_t head = a->free.bins[bin];
+
+	e->bin.prev = 0;
+	e->bin.next = head;
+	extent_at(a, head)->bin.prev = i;
+	a->free.bins[bin] = i;
+	free_index_mark(&a->free, bin);
+	a->free.blocks++;
+}
+
+/* Takes free record @e out of its bin, the one of e->buf.size. */
+static inline void extent_bin_remove(struct range_alloc *a, struct range_extent *e)
+{
+	unsigned int bin = free_index_bin(e->buf.size);
+	uint32_t prev = e->bin.prev, next = e->bin.next;
+	uint32_t *after_prev = &extent_at(a, prev)->bin.next, *head = &a->free.bins[bin];
+
+	*(prev ? after_prev : head) = next;
+	extent_at(a, next)->bin.prev = prev;
+	free_index_unmark_if_empty(&a->free, bin);
+	a->free.blocks--;
+}
+
+/*
+ * Free record @i (@e), in the index, now has size @size: it stays where it is
+ * if its bin is unchanged (no list or bitmap work), else it moves.
+ */
+static inline void extent_bin_resize(struct range_alloc *a, uint32_t i, struct range_extent *e,
+				     size_t size)
+{
+	if (free_index_bin(size) == free_index_bin(e->buf.size)) {
+		e->buf.size = size;
+		return;
+	}
+	extent_bin_remove(a, e);
+	e->buf.size = size;
+	extent_bin_insert(a, i, e);
+}
+
+/*
+ * A free record of at least @size bytes (a multiple of the granule, > 0), or
+ * 0 when none exists; it stays in the index. See free_index.h for the order
+ * of the search.
+ */
+static inline uint32_t extent_bin_find(const struct range_alloc *a, size_t size)
+{
+	const struct free_index *x = &a->free;
+	unsigned int bin = free_index_bin(size), scanned = 0;
+	uint32_t n, best = 0;
+	size_t best_size = 0;
+	int above;
+
+	if (bin / FREE_INDEX_SL_COUNT >= x->fl_count)
+		return 0;
+	/*
+	 * The request's own bin holds the smallest blocks that might fit. Take
+	 * the smallest fitting one among the first few; a block of exactly the
+	 * size ends the look at once.
+	 */
+	for (n = x->bins[bin]; n && scanned < x->scan_limit; scanned++) {
+		const struct range_extent *e = extent_at(a, n);
+
+		if (e->buf.size >= size && (!best || e->buf.size < best_size)) {
+			best = n;
+			best_size = e->buf.size;
+			if (best_size == size)
+				return n;
+		}
+		n = e->bin.next;
+	}
+	if (best)
+		return best;
+	/* Any block of a higher bin fits: O(1) with the bitmaps. */
+	above = free_index_first_bin_above(x, bin);
+	if (above >= 0) {
+		/* Every block there fits: the smallest of the first few, for a tighter fit. */
+		const struct range_extent *e;
+		unsigned int k = 1;
+
+		best = x->bins[above];
+		e = extent_at(a, best);
+		best_size = e->buf.size;
+		for (uint32_t m = e->bin.next; m && k < x->scan_limit; k++) {
+			e = extent_at(a, m);
+			if (e->buf.size < best_size) {
+				best = m;
+				best_size = e->buf.size;
+			}
+			m = e->bin.next;
+		}
+		return best;
+	}
+	/* Fallback for completeness: the rest of the own bin. */
+	while (n) {
+		const struct range_extent *e = extent_at(a, n);
+
+		if (e->buf.size >= size && (!best || e->buf.size < best_size)) {
+			best = n;
+			best_size = e->buf.size;
+		}
+		n = e->bin.next;
+	}
+	return best;
+}

@@ -3,14 +3,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "alloc/hash_shape.h"
 #include "alloc/u64_map.h"
-
-#define U64_MAP_MIN_CAPACITY 16u
 
 /* Fibonacci hashing: multiplies, keeps the top bits, spreads aligned keys. */
 static inline size_t slot_of(const struct u64_map *m, uint64_t key)
 {
-	return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> m->shift);
+	return hash_home(key, m->shift);
 }
 
 void u64_map_init(struct u64_map *m)
@@ -36,34 +35,20 @@ static void place(struct u64_map *m, uint64_t key, void *value)
 
 int u64_map_reserve(struct u64_map *m, size_t extra)
 {
-	size_t capacity = m->slots ? m->mask + 1 : 0;
-	size_t want = m->count + extra;
-	size_t new_capacity = capacity ? capacity : U64_MAP_MIN_CAPACITY;
-	struct u64_map old = *m;
-	unsigned int bits = 0;
+	size_t capacity = m->slots ? m->mask + 1 : 0, new_capacity;
+	struct u64_map_slot *old = m->slots;
+	void *table;
+	int r = hash_grow(capacity, m->count, extra, sizeof(*old), &table, &new_capacity,
+			  &m->shift);
 
-	if (want < m->count)
-		return -ENOMEM;
-	if (m->slots && want <= capacity / 2)
-		return 0;
-	while (want > new_capacity / 2) {
-		if (new_capacity > SIZE_MAX / 4 / sizeof(struct u64_map_slot))
-			return -ENOMEM;
-		new_capacity *= 2;
-	}
-	m->slots = calloc(new_capacity, sizeof(*m->slots));
-	if (!m->slots) {
-		*m = old;
-		return -ENOMEM;
-	}
-	while (((size_t)1 << bits) < new_capacity)
-		bits++;
+	if (r <= 0)
+		return r;
+	m->slots = table;
 	m->mask = new_capacity - 1;
-	m->shift = 64 - bits;
 	for (size_t i = 0; i < capacity; i++)
-		if (old.slots[i].value)
-			place(m, old.slots[i].key, old.slots[i].value);
-	free(old.slots);
+		if (old[i].value)
+			place(m, old[i].key, old[i].value);
+	free(old);
 	return 0;
 }
 
