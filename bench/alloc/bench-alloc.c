@@ -260,40 +260,49 @@ static void rebalance(struct churn *c)
 		c->s->release(c->self, live_take(&c->live, pick(next_rand(&c->rng), c->live.n)));
 }
 
+/*
+ * One round of timed batches. Only the allocator calls are timed: the
+ * harness draws the random numbers, picks the buffers to free (from the live
+ * array) and records the new ones outside the timed loops, for both
+ * allocators alike.
+ */
 static void churn_round(struct churn *c, size_t batches)
 {
-	size_t sizes[BATCH];
-	uint64_t picks[BATCH];
+	size_t sizes[BATCH], offsets[BATCH];
 	bool async[BATCH];
 	int32_t pids[BATCH];
+	int results[BATCH];
 
 	for (size_t b = 0; b < batches; b++) {
 		double t0, t1;
 		size_t n = c->live.n < BATCH ? c->live.n : BATCH;
 
-		for (int i = 0; i < BATCH; i++) {
-			picks[i] = next_rand(&c->rng);
+		for (size_t i = 0; i < BATCH; i++) {
+			uint64_t random = next_rand(&c->rng);
+
 			sizes[i] = draw_size(&c->rng, c->w);
 			async[i] = next_rand(&c->rng) % 5 == 0;
 			pids[i] = (int32_t)(next_rand(&c->rng) % 8);
+			if (i < n)
+				offsets[i] = live_take(&c->live, pick(random, c->live.n));
 		}
 		t0 = now_ns();
 		for (size_t i = 0; i < n; i++)
-			c->s->release(c->self, live_take(&c->live, pick(picks[i], c->live.n)));
+			c->s->release(c->self, offsets[i]);
 		t1 = now_ns();
 		if (n == BATCH)
 			c->free_ns[c->samples] = (t1 - t0) / BATCH;
 		t0 = now_ns();
-		for (int i = 0; i < BATCH; i++) {
-			size_t offset;
-
-			if (c->s->alloc(c->self, sizes[i], async[i], pids[i], &offset) == 0)
-				live_push(&c->live, offset, (sizes[i] + 7) & ~(size_t)7);
+		for (size_t i = 0; i < BATCH; i++)
+			results[i] = c->s->alloc(c->self, sizes[i], async[i], pids[i], &offsets[i]);
+		t1 = now_ns();
+		c->alloc_ns[c->samples] = (t1 - t0) / BATCH;
+		for (size_t i = 0; i < BATCH; i++) {
+			if (results[i] == 0)
+				live_push(&c->live, offsets[i], (sizes[i] + 7) & ~(size_t)7);
 			else
 				c->failures++;
 		}
-		t1 = now_ns();
-		c->alloc_ns[c->samples] = (t1 - t0) / BATCH;
 		if (n == BATCH)
 			c->samples++;
 		c->attempts += BATCH;

@@ -67,7 +67,7 @@ static inline void put_record(struct range_alloc *a, uint32_t i, struct range_ex
 static inline void make_free(struct range_alloc *a, uint32_t i, struct range_extent *e)
 {
 	e->buf = (struct range_buffer){ .offset = e->buf.offset, .size = e->buf.size };
-	extent_bin_insert(a, i, e);
+	extent_bin_insert(a, i, e, free_index_bin(e->buf.size));
 }
 
 /* Takes extent @i (@e) out of the address-order list and recycles its record. */

@@ -167,8 +167,9 @@ static int check_index(const struct range_alloc *a, char *why, size_t len, size_
 						    sl, i);
 				e = extent_at(a, i);
 				free_index_bin_of(e->buf.size, &f, &s);
-				if (f != fl || s != sl || e->bin.prev != prev ||
-				    e->buf.state != RANGE_BUFFER_FREE)
+				if (f != fl || s != sl ||
+				    e->bin.number != free_index_bin(e->buf.size) ||
+				    e->bin.prev != prev || e->buf.state != RANGE_BUFFER_FREE)
 					return fail(why, len, "bin %u/%u: bad block of size %zu",
 						    fl, sl, e->buf.size);
 				sl_map |= (uint32_t)1 << sl;

@@ -46,10 +46,15 @@ struct range_extent {
 	union {
 		/* offset, size and state describe every extent; the rest only buffers. */
 		struct range_buffer buf;
-		/* Free extents: the links of their bin's list (record indices, 0: none). */
+		/*
+		 * Free extents: the links of their bin's list (record indices, 0:
+		 * none) over buf.owner, and the bin's number over buf.data_size.
+		 */
 		struct {
 			uint32_t prev;
 			uint32_t next;
+			size_t offset_and_size[2]; /* buf.offset, buf.size */
+			uint32_t number;
 		} bin;
 	};
 	/* Address order: extent(prev)->buf.offset + its size == buf.offset. */
@@ -59,6 +64,9 @@ struct range_extent {
 
 _Static_assert(sizeof(struct range_extent) == 64, "one record, one cache line");
 _Static_assert(offsetof(struct range_extent, buf.owner) == 0, "bin links overlay the owner");
+_Static_assert(offsetof(struct range_extent, bin.number) ==
+		       offsetof(struct range_extent, buf.data_size),
+	       "the bin number overlays data_size");
 
 /*
  * The record of index @i (below a->records). With j = i + EXTENT_CHUNK0,
@@ -82,24 +90,25 @@ static inline bool extent_is_free(const struct range_extent *e)
  * (index 0) writes into the sentinel's bin links, which nothing reads.
  */
 
-/* Adds free record @i (@e), of size e->buf.size, to the head of its bin. */
-static inline void extent_bin_insert(struct range_alloc *a, uint32_t i, struct range_extent *e)
+/* Adds free record @i (@e) to the head of bin @bin, the one of e->buf.size. */
+static inline void extent_bin_insert(struct range_alloc *a, uint32_t i, struct range_extent *e,
+				     unsigned int bin)
 {
-	unsigned int bin = free_index_bin(e->buf.size);
 	uint32_t head = a->free.bins[bin];
 
 	e->bin.prev = 0;
 	e->bin.next = head;
+	e->bin.number = bin;
 	extent_at(a, head)->bin.prev = i;
 	a->free.bins[bin] = i;
 	free_index_mark(&a->free, bin);
 	a->free.blocks++;
 }
 
-/* Takes free record @e out of its bin, the one of e->buf.size. */
+/* Takes free record @e out of its bin. */
 static inline void extent_bin_remove(struct range_alloc *a, struct range_extent *e)
 {
-	unsigned int bin = free_index_bin(e->buf.size);
+	unsigned int bin = e->bin.number;
 	uint32_t prev = e->bin.prev, next = e->bin.next;
 	uint32_t *after_prev = &extent_at(a, prev)->bin.next, *head = &a->free.bins[bin];
 
@@ -116,13 +125,13 @@ static inline void extent_bin_remove(struct range_alloc *a, struct range_extent 
 static inline void extent_bin_resize(struct range_alloc *a, uint32_t i, struct range_extent *e,
 				     size_t size)
 {
-	if (free_index_bin(size) == free_index_bin(e->buf.size)) {
-		e->buf.size = size;
-		return;
-	}
-	extent_bin_remove(a, e);
+	unsigned int bin = free_index_bin(size);
+
 	e->buf.size = size;
-	extent_bin_insert(a, i, e);
+	if (bin == e->bin.number)
+		return;
+	extent_bin_remove(a, e);
+	extent_bin_insert(a, i, e, bin);
 }
 
 /*
@@ -166,6 +175,8 @@ static inline uint32_t extent_bin_find(const struct range_alloc *a, size_t size)
 		unsigned int k = 1;
 
 		best = x->bins[above];
+		if (above < (int)(2 * FREE_INDEX_SL_COUNT))
+			return best; /* an exact bin: every block there has the same size */
 		e = extent_at(a, best);
 		best_size = e->buf.size;
 		for (uint32_t m = e->bin.next; m && k < x->scan_limit; k++) {
