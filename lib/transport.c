@@ -577,16 +577,21 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 	return 0;
 }
 
-/* The daemon sent descriptors with the reply: tell it what numbers they got. */
-static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds)
+/*
+ * The daemon sent descriptors with the reply: tell it what numbers they got.
+ * Returns 0, or -EBADF when one could not be received and the transaction was
+ * taken back (*replacement: the code to put in its place, or 0).
+ */
+static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds, uint32_t *replacement)
 {
 	struct ubw_fd_fixup f = { .hdr = { UBW_FD_FIXUP, 0 }, .nfds = (uint32_t)nfds };
 	int32_t numbers[UBW_MAX_FDS];
 	struct iovec iov[2] = { { &f, sizeof(f) }, { numbers, nfds * sizeof(int32_t) } };
-	struct ubw_header reply;
+	struct ubw_fd_fixup_reply reply;
 	ssize_t n;
 	int err;
 
+	*replacement = 0;
 	for (size_t i = 0; i < nfds; i++)
 		numbers[i] = fds[i];
 	err = send_packet(t->sock, iov, 2, NULL, 0);
@@ -595,7 +600,27 @@ static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds)
 	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
-	return reply.error;
+	if ((size_t)n != sizeof(reply))
+		return -EPROTO;
+	*replacement = reply.replacement;
+	return reply.hdr.error;
+}
+
+/* Where the last item of a read starts (the BR_TRANSACTION or BR_REPLY). */
+static size_t last_item(const uint8_t *p, size_t len)
+{
+	size_t pos = 0, last = 0;
+
+	while (len - pos >= sizeof(uint32_t)) {
+		uint32_t cmd;
+
+		memcpy(&cmd, p + pos, sizeof(cmd));
+		last = pos;
+		pos += sizeof(cmd) + _IOC_SIZE(cmd);
+		if (pos > len)
+			break;
+	}
+	return last;
 }
 
 /* Whether the read buffer's first word can be written (it is rewritten as it is). */
@@ -623,7 +648,7 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	struct ubt_body *b;
 	uint64_t write_len = 0;
 	size_t copied, at;
-	bool interrupted = false, read_unwritable;
+	bool interrupted = false, read_unwritable, retry = false;
 	ssize_t n;
 	int err;
 
@@ -720,9 +745,40 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 			err = -EPROTO;
 			goto close_received;
 		}
+		close_list = (const int32_t *)(p + ALIGN8(read_len));
 		err = reply->hdr.error;
 		if (read_unwritable && err == 0)
 			err = -EFAULT;
+		if (reply->flags & UBW_WRR_FDS) {
+			uint32_t replacement;
+			int fixup_err;
+
+			/* Those we could not receive are reported as -1. */
+			while (rnfds < reply->nfds && rnfds < UBW_MAX_FDS)
+				rfds[rnfds++] = -1;
+			fixup_err = fd_fixup(t, rfds, rnfds, &replacement);
+			if (fixup_err == -EBADF) {
+				/*
+				 * Taken back, as the kernel skips a transaction whose
+				 * descriptors it cannot install: drop it from the read (or
+				 * put BR_FAILED_REPLY in its place, for a reply) and close
+				 * what did arrive.
+				 */
+				size_t item = last_item(p, read_len);
+
+				if (replacement) {
+					memcpy((uint8_t *)p + item, &replacement,
+					       sizeof(replacement));
+					item += sizeof(replacement);
+				}
+				read_len = item;
+				retry = bwr->read_consumed + read_len == sizeof(uint32_t);
+			} else {
+				if (fixup_err && !err)
+					err = fixup_err;
+				rnfds = 0; /* they are the caller's now */
+			}
+		}
 		bwr->write_consumed = reply->write_consumed;
 		if (read_len && mem_write(s, bwr->read_buffer + bwr->read_consumed, p, read_len))
 			err = -EFAULT;
@@ -738,27 +794,22 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 
 			(void)mem_write(s, bwr->read_buffer, &noop, sizeof(noop));
 		}
-		bwr->read_consumed = reply->read_consumed;
-		close_list = (const int32_t *)(p + ALIGN8(read_len));
+		bwr->read_consumed += read_len;
 		for (uint32_t i = 0; i < reply->nclose; i++)
 			close(close_list[i]);
-		if (reply->flags & UBW_WRR_FDS) {
-			int fixup_err;
-
-			/* Those we could not receive are reported as -1. */
-			while (rnfds < reply->nfds && rnfds < UBW_MAX_FDS)
-				rfds[rnfds++] = -1;
-			fixup_err = fd_fixup(t, rfds, rnfds);
-
-			if (fixup_err && !err)
-				err = fixup_err;
-			rnfds = 0; /* they are the caller's now */
-		}
 	}
 close_received:
 	for (size_t i = 0; i < rnfds; i++) {
 		if (rfds[i] >= 0)
 			close(rfds[i]);
+	}
+	if (retry && err == 0) {
+		/* Nothing but BR_NOOP is left: the kernel's read would wait on. */
+		struct binder_write_read again = *bwr;
+
+		again.write_size = again.write_consumed; /* the write part is done */
+		err = ubt_write_read_flags(t, s, &again, flags);
+		bwr->read_consumed = again.read_consumed;
 	}
 out:
 	return err;

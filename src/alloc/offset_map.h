@@ -128,13 +128,18 @@ static inline void offset_map_remove_slot(struct offset_map *m, size_t hole)
 	}
 }
 
-/* Removes @key and returns its value, or returns 0 if it was absent. */
-static inline uint32_t offset_map_remove(struct offset_map *m, uint64_t key)
+/*
+ * Removes @key and returns its value, or returns 0 if it was absent. @hint:
+ * the slot a lookup of @key found before (any value will do): when it still
+ * holds @key, no probing.
+ */
+static inline uint32_t offset_map_remove(struct offset_map *m, uint64_t key, size_t hint)
 {
-	size_t i;
+	size_t i = hint;
 	uint32_t value;
 
-	if (!offset_map_lookup(m, key, &i))
+	if ((i >= offset_map_capacity(m) || offset_map_slot_key(m->slots[i]) != key) &&
+	    !offset_map_lookup(m, key, &i))
 		return 0;
 	value = offset_map_slot_value(m->slots[i]);
 	offset_map_remove_slot(m, i);

@@ -432,24 +432,29 @@ int range_alloc_deliver(struct range_alloc *a, struct range_buffer *b)
 
 struct range_buffer *range_alloc_find(const struct range_alloc *a, size_t offset)
 {
-	uint32_t i;
+	size_t slot;
 
 	/* Buffers start at multiples of 8 inside the region; the map keys offset / 8. */
-	if (offset % RANGE_ALLOC_ALIGN || offset >= a->size)
+	if (offset % RANGE_ALLOC_ALIGN || offset >= a->size ||
+	    !offset_map_lookup(&a->by_offset, offset / RANGE_ALLOC_ALIGN, &slot))
 		return NULL;
-	i = offset_map_find(&a->by_offset, offset / RANGE_ALLOC_ALIGN);
-	return i ? &extent_at(a, i)->buf : NULL;
+	return &extent_at(a, offset_map_slot_value(a->by_offset.slots[slot]))->buf;
 }
 
 int range_alloc_prepare_user_free(struct range_alloc *a, size_t offset, struct range_buffer **out)
 {
-	struct range_buffer *b = range_alloc_find(a, offset);
+	struct range_buffer *b;
+	size_t slot;
 
-	if (!b)
+	if (offset % RANGE_ALLOC_ALIGN || offset >= a->size ||
+	    !offset_map_lookup(&a->by_offset, offset / RANGE_ALLOC_ALIGN, &slot))
 		return -ENOENT;
+	b = &extent_at(a, offset_map_slot_value(a->by_offset.slots[slot]))->buf;
 	if (b->state != RANGE_BUFFER_DELIVERED)
 		return -EPERM;
 	b->state = RANGE_BUFFER_FREEING;
+	/* The release that follows finds the buffer's slot without probing. */
+	a->freeing_slot = slot;
 	*out = b;
 	return 0;
 }
@@ -462,7 +467,7 @@ void range_alloc_release(struct range_alloc *a, struct range_buffer *b)
 	bool prev_free = extent_is_free(prev), next_free = extent_is_free(next);
 	size_t offset = b->offset, size = b->size, merged_offset, merged_size;
 	/* The map gives the record's index back. */
-	uint32_t i = offset_map_remove(&a->by_offset, offset / RANGE_ALLOC_ALIGN);
+	uint32_t i = offset_map_remove(&a->by_offset, offset / RANGE_ALLOC_ALIGN, a->freeing_slot);
 
 	a->buffers--;
 	if (b->async) {

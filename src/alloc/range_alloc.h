@@ -119,6 +119,7 @@ struct range_alloc {
 	uint32_t spare;		     /* recycled records, linked through next; 0: none */
 	struct free_index free;	     /* every free extent, by size */
 	struct offset_map by_offset; /* live buffer start offset / 8 -> record index */
+	size_t freeing_slot;	     /* by_offset slot of the last prepare_user_free */
 	size_t buffers;		     /* live buffers */
 
 	/* Oneway space: free_async_space == size / 2 - sum of live async sizes. */
@@ -263,8 +264,9 @@ struct range_alloc_stats {
 	size_t pages_active;
 	size_t pages_lru;
 	size_t pages_free;
-	size_t pages_high; /* high watermark: 1 + highest page index ever active */
-	size_t buffers;	   /* live */
+	size_t pages_high;   /* high watermark: 1 + highest page index ever active */
+	size_t freeing_slot; /* by_offset slot of the last prepare_user_free */
+	size_t buffers;	     /* live */
 	size_t free_async_space;
 	size_t free_extents;
 };

@@ -300,12 +300,14 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 	}
 	case UBW_FD_FIXUP: {
 		const struct ubw_fd_fixup *f = (const void *)msg;
-		int err;
+		struct ubw_fd_fixup_reply r = { .hdr = { UBW_FD_FIXUP | UBW_REPLY, 0 } };
+		struct iovec iov = { &r, sizeof(r) };
 
 		if (len < sizeof(*f) || (len - sizeof(*f)) / sizeof(int32_t) != f->nfds)
 			return protocol_error(conn, "bad UBW_FD_FIXUP size");
-		err = driver_fd_fixup(thread, (const int32_t *)(f + 1), f->nfds);
-		reply_header(conn, UBW_FD_FIXUP, err);
+		r.hdr.error =
+			driver_fd_fixup(thread, (const int32_t *)(f + 1), f->nfds, &r.replacement);
+		conn_send(conn, &iov, 1, NULL, 0);
 		return;
 	}
 	default:

@@ -81,7 +81,14 @@ struct session {
 	struct listener *listener;
 	uint8_t token[UBW_TOKEN_SIZE];
 	struct source pidfd_src; /* readable when the process exits */
-	int poll_fd;		 /* the eventfd shared with the client, or -1 */
+	/*
+	 * The poll descriptor: a socket pair. The client gets one end; the daemon
+	 * keeps the other (poll_fd, to make it readable) and a duplicate of the
+	 * client's end (poll_drain, drained with MSG_DONTWAIT, which no file flag
+	 * the client changes can turn into a blocking call).
+	 */
+	int poll_fd;
+	int poll_drain;
 	bool poll_set;
 	LIST_HEAD(, conn) threads;
 	LIST_ENTRY(session) daemon_entry;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -147,6 +147,7 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 	s->listener = conn->listener;
 	s->hello = *hello;
 	s->poll_fd = -1;
+	s->poll_drain = -1;
 	LIST_INIT(&s->threads);
 	s->id.pid = conn->cred.pid;
 	s->id.euid = conn->cred.uid;
@@ -189,8 +190,15 @@ static void reply_hello(struct session *s)
 		daemon_defer_close(s->conn);
 		return;
 	}
-	if (s->hello.flags & UBW_HELLO_WANT_POLL_FD)
-		s->poll_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->hello.flags & UBW_HELLO_WANT_POLL_FD) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) ==
+		    0) {
+			s->poll_fd = sv[0];
+			s->poll_drain = sv[1]; /* also sent; our copy only drains */
+		}
+	}
 	driver_proc_set_poll(s->proc, s->poll_fd >= 0);
 	r.version = UBW_PROTOCOL_VERSION;
 	r.copy_mode = s->id.can_read_memory ? UBW_COPY_READV : UBW_COPY_PUSH;
@@ -199,7 +207,8 @@ static void reply_hello(struct session *s)
 	r.max_body = 2 * (uint64_t)d->cfg.max_region + (1u << 20);
 	log_info("%s: pid %d (%s) opened the device, copy mode %s", s->listener->path, s->id.pid,
 		 s->id.comm, s->id.can_read_memory ? "readv" : "push");
-	conn_send(s->conn, &iov, 1, s->poll_fd >= 0 ? &s->poll_fd : NULL, s->poll_fd >= 0 ? 1 : 0);
+	conn_send(s->conn, &iov, 1, s->poll_drain >= 0 ? &s->poll_drain : NULL,
+		  s->poll_drain >= 0 ? 1 : 0);
 }
 
 /* Whether @pid descends from @ancestor (through /proc; bounded). */
@@ -284,16 +293,18 @@ out:
 void session_poll_changed(void *session, bool readable)
 {
 	struct session *s = session;
-	uint64_t v = 1;
+	char byte = 1, buf[16];
 
 	if (!s || s->poll_fd < 0 || s->poll_set == readable)
 		return;
 	s->poll_set = readable;
 	if (readable) {
-		if (write(s->poll_fd, &v, sizeof(v)) < 0)
-			log_warning("poll eventfd: %s", strerror(errno));
-	} else if (read(s->poll_fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
-		log_warning("poll eventfd: %s", strerror(errno));
+		/* One byte at most is ever queued: the client's end reads as ready. */
+		if (send(s->poll_fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+			log_warning("poll descriptor: %s", strerror(errno));
+	} else {
+		while (recv(s->poll_drain, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
 	}
 }
 
@@ -335,7 +346,9 @@ void session_release(struct session *s)
 	}
 	if (s->poll_fd >= 0)
 		close(s->poll_fd);
-	s->poll_fd = -1;
+	if (s->poll_drain >= 0)
+		close(s->poll_drain);
+	s->poll_fd = s->poll_drain = -1;
 	LIST_REMOVE(s, daemon_entry);
 	daemon_bury(d, s);
 }

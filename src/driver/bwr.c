@@ -538,7 +538,7 @@ void bwr_run(struct thread *thread)
 	bool suspended = false;
 	int err = 0;
 
-	if (bwr->write_len > 0 || bwr->write_pos > 0) {
+	if (bwr->write_end > 0) {
 		err = command_run(thread, &suspended);
 		if (suspended)
 			return;
@@ -575,6 +575,10 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 	memset(bwr, 0, sizeof(*bwr));
 	bwr->write = req->write;
 	bwr->write_len = req->write_size > req->write_consumed ? req->write_len : 0;
+	/* As the kernel, commands run up to write_size; bytes we were not given fault. */
+	bwr->write_end = req->write_size > req->write_consumed
+				 ? (size_t)(req->write_size - req->write_consumed)
+				 : 0;
 	bwr->write_overrun = req->write_overrun;
 	bwr->write_base_consumed = req->write_consumed;
 	bwr->read_size = req->read_size;
@@ -635,12 +639,54 @@ void driver_interrupt(struct thread *thread)
 	bwr_complete(thread, -EINTR);
 }
 
-int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count)
+/*
+ * The client could not receive a descriptor: undo the delivery as the
+ * kernel's read does when binder_apply_fd_fixups fails. Returns the code that
+ * replaces the item in the client's read (0: none).
+ */
+static uint32_t fixup_failed(struct thread *thread, struct txn_buffer *b)
+{
+	struct transaction *t = b->transaction;
+	uint32_t replacement = b->target_node ? 0 : BR_FAILED_REPLY;
+
+	log_notice("proc %d thread %d: could not receive descriptors: transaction dropped",
+		   thread->proc->id.pid, thread->tid);
+	if (t) {
+		/* A sync call, on our stack since it was read: take it back. */
+		if (thread->transaction_stack == t) {
+			thread->transaction_stack = t->to_parent;
+			t->to_thread = NULL;
+		}
+		b->transaction = NULL;
+		t->buffer = NULL;
+		if (t->from)
+			transaction_send_failed_reply(t, BR_FAILED_REPLY);
+		else
+			transaction_free(t);
+	}
+	b->async_transaction = b->async_transaction && b->target_node;
+	txn_buffer_free(b, NULL);
+	return replacement;
+}
+
+int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
+		    uint32_t *replacement)
 {
 	struct bwr_state *bwr = &thread->bwr;
 
+	*replacement = 0;
 	if (bwr->phase != BWR_FIXUP)
 		return -EPROTO;
+	for (size_t i = 0; i < count && count == bwr->nslots; i++) {
+		if (numbers[i] < 0) {
+			*replacement = fixup_failed(thread, bwr->slots[0].buffer);
+			free(bwr->slots);
+			bwr->slots = NULL;
+			bwr->nslots = 0;
+			bwr->phase = BWR_IDLE;
+			return -EBADF;
+		}
+	}
 	if (count != bwr->nslots) {
 		/* A confused client: the descriptors are its problem, the buffer is its own. */
 		range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc,

@@ -282,7 +282,7 @@ int command_run(struct thread *thread, bool *suspended)
 	struct bwr_state *bwr = &thread->bwr;
 
 	*suspended = false;
-	while (bwr->write_pos < bwr->write_len && thread->return_error.cmd == BR_OK) {
+	while (bwr->write_pos < bwr->write_end && thread->return_error.cmd == BR_OK) {
 		size_t pos = bwr->write_pos;
 		int ret;
 

@@ -194,8 +194,16 @@ void driver_write_read(struct thread *thread, const struct bwr_request *request)
 /* A signal interrupted the client's wait: end a blocked read with -EINTR. */
 void driver_interrupt(struct thread *thread);
 
-/* The numbers the descriptors of the last reply got in the client. */
-int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count);
+/*
+ * The numbers the descriptors of the last reply got in the client. A number
+ * below 0 means it could not be received: the transaction is then taken back
+ * as the kernel does when it cannot install a descriptor (the caller of a
+ * sync call gets BR_FAILED_REPLY), the function returns -EBADF, and
+ * *replacement says what the client puts in place of the item (0: nothing;
+ * BR_FAILED_REPLY for a reply).
+ */
+int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
+		    uint32_t *replacement);
 
 /*
  * Any other Binder ioctl (cmd from <linux/android/binder.h>). @arg holds

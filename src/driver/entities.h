@@ -140,6 +140,7 @@ enum bwr_phase {
 struct bwr_state {
 	enum bwr_phase phase;
 	const uint8_t *write; /* write buffer from write_base_consumed on */
+	size_t write_end;     /* write_size - write_consumed: commands run while write_pos < it */
 	size_t write_len;
 	size_t write_overrun; /* readable bytes after write[write_len] */
 	size_t write_pos;     /* processed bytes of write[] */

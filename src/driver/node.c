@@ -76,7 +76,8 @@ int node_inc(struct node *node, bool strong, bool internal, struct thread *targe
 					   (unsigned long long)node->debug_id);
 				return -EINVAL;
 			}
-			thread_enqueue_work(target_thread, &node->work);
+			/* Queued, not waking: the owner reads it with its next work. */
+			thread_enqueue_deferred_work(target_thread, &node->work);
 		}
 	}
 	return 0;

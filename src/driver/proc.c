@@ -68,9 +68,14 @@ void proc_poll_update(struct proc *proc)
 		return;
 	readable = !work_list_empty(&proc->todo);
 	if (!readable) {
-		/* Own work of a thread that is not inside a read (a poller's). */
+		/*
+		 * Own work of a looper thread that is not inside a read: a poller's.
+		 * (The kernel looks at the polling thread only; a non-looper's
+		 * queue never makes a poller readable.)
+		 */
 		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
-			if (thread->process_todo && thread->bwr.phase == BWR_IDLE) {
+			if (thread->process_todo && thread->bwr.phase == BWR_IDLE &&
+			    (thread->looper & (LOOPER_ENTERED | LOOPER_REGISTERED))) {
 				readable = true;
 				break;
 			}

@@ -98,8 +98,10 @@ struct ubw_hello {
 
 /*
  * Daemon -> client. With UBW_HELLO_WANT_POLL_FD, carries one descriptor
- * (SCM_RIGHTS): an eventfd the daemon makes readable while the process has
- * work, which the client may poll as it would poll /dev/binder.
+ * (SCM_RIGHTS): the poll descriptor, which the daemon makes readable while
+ * the process has work, and which the client polls as it would poll
+ * /dev/binder. It is a socket; the client must not read or write it (doing so
+ * only confuses the client's own readiness).
  */
 struct ubw_hello_reply {
 	struct ubw_header hdr;
@@ -227,6 +229,22 @@ struct ubw_write_read_reply {
 struct ubw_fd_fixup {
 	struct ubw_header hdr;
 	uint32_t nfds;
+	uint32_t reserved;
+};
+
+/*
+ * Daemon -> client. hdr.error 0: the buffer holds the numbers, the read is
+ * complete. -EBADF: a descriptor could not be received (number -1), so, as
+ * the kernel does when it cannot install one, the transaction is not
+ * delivered: the client closes the descriptors it did receive and removes the
+ * last item of the read (the BR_TRANSACTION/BR_REPLY) or, when @replacement
+ * is non-zero, puts that return code (BR_FAILED_REPLY) in its place. If
+ * nothing but BR_NOOP is left, the read goes on as the kernel's would: the
+ * client sends the read again, continuing at the consumed count.
+ */
+struct ubw_fd_fixup_reply {
+	struct ubw_header hdr;
+	uint32_t replacement;
 	uint32_t reserved;
 };
 

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -36,8 +37,28 @@ static struct ubd D;
 struct manager {
 	struct sync ready;
 	bool accept_fds;
+	bool no_room; /* cannot take one more descriptor (RLIMIT_NOFILE) */
 	pid_t pid;
 };
+
+/* Fills the descriptor table's holes and lowers RLIMIT_NOFILE: no new descriptor fits. */
+static int leave_no_room(void)
+{
+	struct rlimit rl;
+	int highest = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			highest = fd;
+	}
+	for (int fd = 0; fd < highest; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) < 0)
+			return -1;
+	}
+	rl.rlim_cur = (rlim_t)highest + 1;
+	rl.rlim_max = 1024;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 static int write_str(int fd, const char *s)
 {
@@ -61,6 +82,8 @@ static int manager_main(void *arg)
 	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR_EXT, &mgr) == 0);
 	cb_u32(&w, BC_ENTER_LOOPER);
 	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	if (m->no_room)
+		CHECK(leave_no_room() == 0);
 	sync_post(&m->ready, 1);
 	for (;;) {
 		const uint8_t *data;
@@ -69,6 +92,8 @@ static int manager_main(void *arg)
 		CHECK(rc_wait_for(&c, &cmd, &tr) == 0);
 		if (cmd != BR_TRANSACTION)
 			continue;
+		/* With no room for a descriptor, calls carrying one never reach us. */
+		CHECK(!m->no_room || tr.code == CODE_STOP);
 		data = (const uint8_t *)(uintptr_t)tr.data.ptr.buffer;
 		offs = (const binder_size_t *)(uintptr_t)tr.data.ptr.offsets;
 		status = 0;
@@ -184,7 +209,7 @@ static void stop_manager(struct manager *m, struct rc *c)
 static void fd_object_and_fd_array(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
-	struct manager m;
+	struct manager m = { 0 };
 	int p1[2], p2[2], p3[2];
 	int32_t status = -1;
 	struct rc c;
@@ -249,7 +274,7 @@ static void fds_refused_without_accept_fds(void **state)
 	struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD };
 	struct binder_extended_error ee = { 0 };
 	binder_size_t off = 0;
-	struct manager m;
+	struct manager m = { 0 };
 	struct rc c;
 	int p[2];
 
@@ -272,6 +297,34 @@ static void fds_refused_without_accept_fds(void **state)
 	rc_close(&c);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* As the kernel: a receiver that cannot install a descriptor never sees the call. */
+static void receiver_without_room_for_a_descriptor(void **state)
+{
+	struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD };
+	struct binder_extended_error ee = { 0 };
+	binder_size_t off = 0;
+	struct manager m = { .no_room = true };
+	struct rc c;
+	int p[2];
+
+	(void)state;
+	manager_start(&m, true);
+	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
+	assert_int_equal(pipe(p), 0);
+	fo.fd = (uint32_t)p[1];
+	assert_int_equal(send_txn(&c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo, sizeof(fo), &off,
+				  1, 0, NULL, &ee),
+			 BR_FAILED_REPLY);
+	assert_int_equal(ee.command, BR_OK); /* the kernel leaves the caller's ee alone */
+	/* The receiver goes on waiting and serves the next call. */
+	stop_manager(&m, &c);
+	rc_close(&c);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(ubd_wait_idle(&D), 0);
+	assert_int_equal(ubd_stat(&D, "transaction: active"), 0);
 }
 
 struct holder {
@@ -301,7 +354,7 @@ static void peers_dying_with_descriptors_in_flight(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
 	struct holder h;
-	struct manager m;
+	struct manager m = { 0 };
 	pid_t sender;
 	int p[2];
 
@@ -342,6 +395,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fd_object_and_fd_array),
 		cmocka_unit_test(fds_refused_without_accept_fds),
+		cmocka_unit_test(receiver_without_room_for_a_descriptor),
 		cmocka_unit_test(peers_dying_with_descriptors_in_flight),
 	};
 
