@@ -138,7 +138,8 @@ static inline uint32_t offset_map_remove(struct offset_map *m, uint64_t key, siz
 	size_t i = hint;
 	uint32_t value;
 
-	if ((i >= offset_map_capacity(m) || offset_map_slot_key(m->slots[i]) != key) &&
+	if ((i >= offset_map_capacity(m) || !m->slots[i] ||
+	     offset_map_slot_key(m->slots[i]) != key) &&
 	    !offset_map_lookup(m, key, &i))
 		return 0;
 	value = offset_map_slot_value(m->slots[i]);

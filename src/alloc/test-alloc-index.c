@@ -39,6 +39,16 @@ static void offset_map_matches_an_array(void **state)
 	offset_map_init(&m);
 	assert_int_equal(offset_map_find(&m, 8), 0);
 	assert_int_equal(offset_map_remove(&m, 8, 0), 0);
+	/* Key 0 with hints at empty slots (which read as key 0, value 0). */
+	assert_int_equal(offset_map_reserve(&m, 1), 0);
+	for (size_t hint = 0; hint < 20; hint++)
+		assert_int_equal(offset_map_remove(&m, 0, hint), 0);
+	offset_map_insert(&m, 0, 5);
+	for (size_t hint = 0; hint < 20; hint++)
+		if (offset_map_find(&m, 0) == 5 && m.slots[hint] == 0)
+			assert_int_equal(offset_map_remove(&m, 0, hint), 5);
+	assert_int_equal(offset_map_find(&m, 0), 0);
+	assert_int_equal(m.used, 0);
 	for (int step = 0; step < 200000; step++) {
 		uint64_t r = splitmix64(&seed);
 		unsigned int k = (unsigned int)(r % UNIVERSE);
