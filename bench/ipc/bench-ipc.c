@@ -5,7 +5,13 @@
  * ping-pong of the same payload, run by bench/ipc.sh in the same script.
  *
  * usage: bench-ipc MODE PAYLOAD ITERATIONS [SOCKET]
- *   MODE: unix-seqpacket | unix-stream | ubinder
+ *   MODE: unix-seqpacket | unix-stream | ubinder | ubinder-native
+ *   ubinder: the kernel's semantics, as an unmodified program gets them (the
+ *     replier's [BC_REPLY] + read returns its BR_TRANSACTION_COMPLETE at once,
+ *     so it reads again to wait for the next call);
+ *   ubinder-native: what libubinder does on top: the replier holds its
+ *     completion until the next call (UBW_WR_HOLD_COMPLETE, one round trip),
+ *     and payloads larger than the inline limit are built in the outbox.
  * Prints one line: "MODE PAYLOAD median_ns p99_ns".
  */
 #include <errno.h>
@@ -125,9 +131,10 @@ struct endpoint {
 	struct ubt_session s;
 	struct ubt_thread t;
 	void *map;
+	bool native;
 };
 
-static void endpoint_open(struct endpoint *e, const char *sock)
+static void endpoint_open(struct endpoint *e, const char *sock, bool native)
 {
 	struct binder_version v;
 	int err;
@@ -143,6 +150,25 @@ static void endpoint_open(struct endpoint *e, const char *sock)
 		errno = -err;
 		die(sock);
 	}
+	e->native = native;
+}
+
+/* Where a payload is built: the outbox for native large payloads, else the heap. */
+static char *payload_buffer(struct endpoint *e, size_t payload)
+{
+	void *outbox;
+
+	if (e->native && payload > e->s.max_inline) {
+		size_t size = (payload + 4095) & ~(size_t)4095;
+		int err = ubt_outbox(&e->t, size, &outbox);
+
+		if (err) {
+			errno = -err;
+			die("outbox");
+		}
+		return outbox;
+	}
+	return malloc(payload ? payload : 1);
 }
 
 /* Appends a command and its argument. */
@@ -158,7 +184,7 @@ static size_t put(uint8_t *w, size_t at, uint32_t cmd, const void *arg, size_t s
  * or BR_REPLY in @tr, or 0 if the read had none.
  */
 static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
-		     struct binder_transaction_data *tr)
+		     struct binder_transaction_data *tr, unsigned int flags)
 {
 	uint8_t r[256];
 	struct binder_write_read bwr = { .write_size = wlen,
@@ -166,7 +192,7 @@ static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
 					 .read_size = sizeof(r),
 					 .read_buffer = (uintptr_t)r };
 	size_t pos = 0;
-	int err = ubt_write_read(&e->t, &e->s, &bwr, false);
+	int err = ubt_write_read_flags(&e->t, &e->s, &bwr, flags);
 
 	if (err) {
 		errno = -err;
@@ -190,54 +216,58 @@ static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
 	return 0;
 }
 
-static void ubinder_server(const char *sock, size_t payload, size_t total)
+static void ubinder_server(const char *sock, size_t payload, size_t total, bool native)
 {
 	struct binder_transaction_data tr, reply = { 0 };
+	unsigned int hold = native ? UBT_HOLD_COMPLETE : 0;
 	struct endpoint e;
 	uint8_t w[256];
 	size_t wlen;
-	char *data = malloc(payload ? payload : 1);
+	char *data;
 
-	endpoint_open(&e, sock);
+	endpoint_open(&e, sock, native);
+	data = payload_buffer(&e, payload);
 	if (ubt_ioctl(&e.t, &e.s, BINDER_SET_CONTEXT_MGR, NULL))
 		die("context manager");
 	memset(data, 0xa5, payload);
 	reply.data_size = payload;
 	reply.data.ptr.buffer = (uintptr_t)data;
 	wlen = put(w, 0, BC_ENTER_LOOPER, NULL, 0);
-	while (!talk(&e, w, wlen, &tr))
+	while (!talk(&e, w, wlen, &tr, 0))
 		wlen = 0;
 	for (size_t i = 0; i < total; i++) {
 		/* Free the request and reply in one write, then wait for the next. */
 		wlen = put(w, 0, BC_FREE_BUFFER, &tr.data.ptr.buffer, 8);
 		wlen = put(w, wlen, BC_REPLY, &reply, sizeof(reply));
 		if (i + 1 == total) {
-			talk(&e, w, wlen, &tr);
+			talk(&e, w, wlen, &tr, 0);
 			break;
 		}
-		while (!talk(&e, w, wlen, &tr))
+		while (!talk(&e, w, wlen, &tr, hold))
 			wlen = 0;
 	}
 	_exit(0);
 }
 
-static void bench_ubinder(const char *sock, size_t payload, size_t iterations)
+static void bench_ubinder(const char *mode, const char *sock, size_t payload, size_t iterations,
+			  bool native)
 {
 	uint64_t *samples = calloc(iterations, sizeof(*samples));
-	char *data = malloc(payload ? payload : 1);
+	char *data;
 	struct binder_transaction_data call = { 0 }, tr;
 	uint64_t prev_reply = 0;
 	struct endpoint e;
 	uint8_t w[256];
 	pid_t pid;
 
-	if (!samples || !data)
+	if (!samples)
 		die("malloc");
 	pid = fork();
 	if (pid == 0)
-		ubinder_server(sock, payload, iterations + WARMUP);
+		ubinder_server(sock, payload, iterations + WARMUP, native);
 	usleep(200000); /* the server becomes the context manager */
-	endpoint_open(&e, sock);
+	endpoint_open(&e, sock, native);
+	data = payload_buffer(&e, payload);
 	memset(data, 0x5a, payload);
 	call.code = 1;
 	call.data_size = payload;
@@ -250,16 +280,15 @@ static void bench_ubinder(const char *sock, size_t payload, size_t iterations)
 		if (prev_reply)
 			wlen = put(w, 0, BC_FREE_BUFFER, &prev_reply, 8);
 		wlen = put(w, wlen, BC_TRANSACTION, &call, sizeof(call));
-		while (talk(&e, w, wlen, &tr) != BR_REPLY)
+		while (talk(&e, w, wlen, &tr, 0) != BR_REPLY)
 			wlen = 0;
 		prev_reply = tr.data.ptr.buffer;
 		if (i >= WARMUP)
 			samples[i - WARMUP] = now_ns() - t0;
 	}
 	waitpid(pid, NULL, 0);
-	report("ubinder", payload, samples, iterations);
+	report(mode, payload, samples, iterations);
 	free(samples);
-	free(data);
 }
 
 int main(int argc, char **argv)
@@ -269,7 +298,7 @@ int main(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[1], "--help") == 0) {
 		fprintf(argc < 4 ? stderr : stdout,
 			"usage: bench-ipc MODE PAYLOAD ITERATIONS [SOCKET]\n"
-			"  MODE: unix-seqpacket | unix-stream | ubinder\n"
+			"  MODE: unix-seqpacket | unix-stream | ubinder | ubinder-native\n"
 			"Prints \"MODE PAYLOAD median_ns p99_ns\" for a call with a reply of\n"
 			"PAYLOAD bytes each way, after %d warm-up calls.\n",
 			WARMUP);
@@ -282,7 +311,9 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "unix-stream") == 0)
 		bench_unix(argv[1], SOCK_STREAM, payload, iterations);
 	else if (strcmp(argv[1], "ubinder") == 0 && argc > 4)
-		bench_ubinder(argv[4], payload, iterations);
+		bench_ubinder(argv[1], argv[4], payload, iterations, false);
+	else if (strcmp(argv[1], "ubinder-native") == 0 && argc > 4)
+		bench_ubinder(argv[1], argv[4], payload, iterations, true);
 	else {
 		fprintf(stderr, "bench-ipc: unknown mode %s (or missing SOCKET)\n", argv[1]);
 		return 2;
