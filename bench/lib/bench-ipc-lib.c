@@ -94,7 +94,7 @@ static int echo_handler(ubinder_binder *self, const struct ubinder_call *call,
 static void ubinder_server(const char *socket, int ready_fd, int stop_fd)
 {
 	ubinder_context *ctx;
-	ubinder_binder *obj;
+	ubinder_binder *obj = NULL;
 	char c = 1;
 	int err;
 
