@@ -86,24 +86,6 @@ static inline uint32_t free_index_bin_head(const struct free_index *x, unsigned 
 	return x->bins[fl * FREE_INDEX_SL_COUNT + sl];
 }
 
-/* Bin @bin is non-empty. */
-static inline void free_index_mark(struct free_index *x, unsigned int bin)
-{
-	unsigned int fl = bin / FREE_INDEX_SL_COUNT;
-
-	x->sl_map[fl] |= (uint32_t)1 << (bin % FREE_INDEX_SL_COUNT);
-	x->fl_map |= (uint64_t)1 << fl;
-}
-
-/* Clears the bitmap bits of bin @bin if it is empty; no branch. */
-static inline void free_index_unmark_if_empty(struct free_index *x, unsigned int bin)
-{
-	unsigned int fl = bin / FREE_INDEX_SL_COUNT;
-
-	x->sl_map[fl] &= ~((uint32_t)(x->bins[bin] == 0) << (bin % FREE_INDEX_SL_COUNT));
-	x->fl_map &= ~((uint64_t)(x->sl_map[fl] == 0) << fl);
-}
-
 /*
  * The first non-empty bin strictly above @bin, or -1: two bitmap look-ups.
  * Every block of a bin above a request's own bin fits the request.

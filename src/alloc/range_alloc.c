@@ -35,6 +35,8 @@ static inline int ensure_spare_record(struct range_alloc *a)
 					     sizeof(struct range_extent));
 	if (!a->chunks[k])
 		return -ENOMEM;
+	a->chunk_base[k] =
+		(uintptr_t)a->chunks[k] - (uintptr_t)chunk_start(k) * sizeof(struct range_extent);
 	a->capacity = chunk_start(k + 1);
 	return 0;
 }
@@ -182,6 +184,13 @@ static inline int buffer_size(size_t data_size, size_t offsets_size, size_t extr
 {
 	size_t d, o, e, sum;
 
+	if (((data_size | offsets_size | extra_size) >> 61) == 0) {
+		/* Three aligned sizes below 2^61 cannot overflow. */
+		sum = ((data_size + 7) & ~(size_t)7) + ((offsets_size + 7) & ~(size_t)7) +
+		      ((extra_size + 7) & ~(size_t)7);
+		*size = sum < RANGE_ALLOC_ALIGN ? RANGE_ALLOC_ALIGN : sum;
+		return 0;
+	}
 	if (align_up_8(data_size, &d) || align_up_8(offsets_size, &o) ||
 	    align_up_8(extra_size, &e) || __builtin_add_overflow(d, o, &sum) ||
 	    __builtin_add_overflow(sum, e, &sum))
@@ -256,12 +265,11 @@ static inline struct page_range activate_pages(struct range_alloc *a, size_t off
 					       size_t free_size)
 {
 	unsigned int shift = a->geo.shift;
+	size_t page_mask = ((size_t)1 << shift) - 1;
 	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
 	/* Touched pages wholly inside the free extent: from its first whole page. */
-	size_t now = ((offset - 1) >> shift) + 1, now_end = (offset + free_size) >> shift;
+	size_t now = (offset + page_mask) >> shift, now_end = (offset + free_size) >> shift;
 
-	if (offset == 0)
-		now = 0;
 	if (now_end > end)
 		now_end = end;
 	if (now < now_end)
@@ -281,9 +289,9 @@ static inline void deactivate_pages(struct range_alloc *a, size_t offset, size_t
 				    size_t free_offset, size_t free_end)
 {
 	unsigned int shift = a->geo.shift;
+	size_t page_mask = ((size_t)1 << shift) - 1;
 	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
-	size_t inside = free_offset ? ((free_offset - 1) >> shift) + 1 : 0;
-	size_t inside_end = free_end >> shift;
+	size_t inside = (free_offset + page_mask) >> shift, inside_end = free_end >> shift;
 
 	if (first < inside)
 		first = inside;

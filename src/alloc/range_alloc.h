@@ -114,6 +114,7 @@ struct range_alloc {
 	 * address order; they tile [0, size) and no two free ones touch.
 	 */
 	struct range_extent *chunks[RANGE_ALLOC_CHUNKS];
+	uintptr_t chunk_base[RANGE_ALLOC_CHUNKS]; /* chunks[k] - its first index, in bytes */
 	uint32_t records;	     /* records handed out from the chunks, record 0 included */
 	uint32_t capacity;	     /* records the chunks hold */
 	uint32_t spare;		     /* recycled records, linked through next; 0: none */

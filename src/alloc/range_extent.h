@@ -70,14 +70,15 @@ _Static_assert(offsetof(struct range_extent, bin.number) ==
 
 /*
  * The record of index @i (below a->records). With j = i + EXTENT_CHUNK0,
- * chunk k holds the j with top bit k + EXTENT_CHUNK0_LOG2, at j minus that bit.
+ * chunk k holds the j whose top bit is k + EXTENT_CHUNK0_LOG2; chunk_base[k]
+ * is the address record 0 would have if the chunk started there.
  */
 static inline struct range_extent *extent_at(const struct range_alloc *a, uint32_t i)
 {
-	uint32_t j = i + EXTENT_CHUNK0;
-	unsigned int top = 31u - (unsigned int)__builtin_clz(j);
+	unsigned int top = 31u - (unsigned int)__builtin_clz(i + EXTENT_CHUNK0);
 
-	return a->chunks[top - EXTENT_CHUNK0_LOG2] + (j - ((uint32_t)1 << top));
+	return (struct range_extent *)(a->chunk_base[top - EXTENT_CHUNK0_LOG2] +
+				       (uintptr_t)i * sizeof(struct range_extent));
 }
 
 static inline bool extent_is_free(const struct range_extent *e)
@@ -90,32 +91,56 @@ static inline bool extent_is_free(const struct range_extent *e)
  * (index 0) writes into the sentinel's bin links, which nothing reads.
  */
 
+/*
+ * The project builds with -fno-strict-aliasing, so every store through a
+ * record could change a->free's pointers as far as the compiler knows: the
+ * list operations load them into locals first.
+ */
+
 /* Adds free record @i (@e) to the head of bin @bin, the one of e->buf.size. */
 static inline void extent_bin_insert(struct range_alloc *a, uint32_t i, struct range_extent *e,
 				     unsigned int bin)
 {
-	uint32_t head = a->free.bins[bin];
+	struct free_index *x = &a->free;
+	uint32_t *bins = x->bins, *sl_map = x->sl_map;
+	unsigned int fl = bin / FREE_INDEX_SL_COUNT;
+	uint32_t head = bins[bin];
+	struct range_extent *h = extent_at(a, head);
 
 	e->bin.prev = 0;
 	e->bin.next = head;
 	e->bin.number = bin;
-	extent_at(a, head)->bin.prev = i;
-	a->free.bins[bin] = i;
-	free_index_mark(&a->free, bin);
-	a->free.blocks++;
+	h->bin.prev = i;
+	bins[bin] = i;
+	sl_map[fl] |= (uint32_t)1 << (bin % FREE_INDEX_SL_COUNT);
+	x->fl_map |= (uint64_t)1 << fl;
+	x->blocks++;
+}
+
+/* @when_true if @cond, else @when_false, without a branch. */
+static inline uint32_t *select_link(bool cond, uint32_t *when_true, uint32_t *when_false)
+{
+	uintptr_t t = (uintptr_t)when_true, f = (uintptr_t)when_false;
+
+	return (uint32_t *)(f ^ ((t ^ f) & -(uintptr_t)cond));
 }
 
 /* Takes free record @e out of its bin. */
 static inline void extent_bin_remove(struct range_alloc *a, struct range_extent *e)
 {
-	unsigned int bin = e->bin.number;
-	uint32_t prev = e->bin.prev, next = e->bin.next;
-	uint32_t *after_prev = &extent_at(a, prev)->bin.next, *head = &a->free.bins[bin];
+	struct free_index *x = &a->free;
+	uint32_t *bins = x->bins, *sl_map = x->sl_map;
+	unsigned int bin = e->bin.number, fl = bin / FREE_INDEX_SL_COUNT;
+	uint32_t prev = e->bin.prev, next = e->bin.next, sl_bits;
+	struct range_extent *p = extent_at(a, prev), *n = extent_at(a, next);
 
-	*(prev ? after_prev : head) = next;
-	extent_at(a, next)->bin.prev = prev;
-	free_index_unmark_if_empty(&a->free, bin);
-	a->free.blocks--;
+	*select_link(prev != 0, &p->bin.next, &bins[bin]) = next;
+	n->bin.prev = prev;
+	/* The bin is empty now iff @e was its only block. */
+	sl_bits = sl_map[fl] & ~((uint32_t)((prev | next) == 0) << (bin % FREE_INDEX_SL_COUNT));
+	sl_map[fl] = sl_bits;
+	x->fl_map &= ~((uint64_t)(sl_bits == 0) << fl);
+	x->blocks--;
 }
 
 /*
