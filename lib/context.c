@@ -88,8 +88,26 @@ bool region_contains(const struct ubinder_context *ctx, uint64_t ptr, uint64_t l
 
 /* --- thread states ----------------------------------------------------------------- */
 
+bool thread_reply_done(struct ubinder_thread *ts)
+{
+	struct held_reply *h = ts->held;
+
+	if (!h)
+		return false;
+	ts->held = h->next;
+	if (!ts->held)
+		ts->held_tail = &ts->held;
+	ts->nest++; /* what freeing it queues goes with the next command */
+	ubinder_parcel_free(h->parcel);
+	ts->nest--;
+	free(h);
+	return true;
+}
+
 static void thread_free(struct ubinder_thread *ts)
 {
+	while (thread_reply_done(ts))
+		;
 	ubt_thread_close(&ts->conn);
 	free(ts->out);
 	free(ts);
@@ -99,6 +117,8 @@ static void thread_free(struct ubinder_thread *ts)
 static void orphan_free(struct ubinder_thread *ts)
 {
 	LIST_REMOVE(ts, entry);
+	while (thread_reply_done(ts))
+		;
 	if (!ts->conn_closed)
 		ubt_thread_close(&ts->conn);
 	free(ts->out);
@@ -144,6 +164,7 @@ int thread_get(struct ubinder_context *ctx, struct ubinder_thread **out)
 		return UBINDER_ERR_NO_MEMORY;
 	ts->ctx = ctx;
 	ts->txn_at = SIZE_MAX;
+	ts->held_tail = &ts->held;
 	ts->out_cap = UB_OUT_MIN;
 	ts->out = malloc(ts->out_cap);
 	if (!ts->out) {
@@ -292,6 +313,11 @@ static void drain_deferred(struct ubinder_thread *ts)
 
 int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock)
 {
+	return thread_talk_flags(ts, read, nonblock ? UBT_NONBLOCK : 0);
+}
+
+int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags)
+{
 	struct ubinder_context *ctx = ts->ctx;
 	struct binder_write_read bwr = { 0 };
 	bool need_read = read && ts->in_pos >= ts->in_len;
@@ -310,7 +336,7 @@ int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock)
 		bwr.read_size = sizeof(ts->in);
 	}
 	for (;;) {
-		err = ubt_write_read(&ts->conn, &ctx->session, &bwr, nonblock);
+		err = ubt_write_read_flags(&ts->conn, &ctx->session, &bwr, flags);
 		if (err != -EINTR)
 			break;
 		/* As libbinder: a signal does not end the wait, except a stop. */
@@ -321,6 +347,11 @@ int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock)
 	if (need_read) {
 		ts->in_len = bwr.read_consumed;
 		ts->in_pos = 0;
+	}
+	if (err == -EBADF || err == -ECONNRESET) {
+		/* No outcome will ever come for what we sent. */
+		while (thread_reply_done(ts))
+			;
 	}
 	switch (err) {
 	case 0:
@@ -659,7 +690,8 @@ static int looper_run(struct ubinder_thread *ts)
 			return 0;
 		if (ts->joined && atomic_load(&ctx->stop))
 			return 0;
-		err = thread_talk(ts, true, false);
+		/* Waits for incoming work only: a reply's completion may wait with it. */
+		err = thread_talk_flags(ts, true, UBT_HOLD_COMPLETE);
 		if (err == UBINDER_ERR_WOULD_BLOCK)
 			continue;
 		if (err)

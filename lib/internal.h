@@ -99,11 +99,25 @@ struct ubinder_thread {
 	unsigned int queued_frees; /* BC_FREE_BUFFER commands in out */
 	uint8_t *out;		   /* BC_* commands not yet written */
 	size_t out_len, out_cap;
-	size_t txn_at;		/* offset in out of our unsent transaction, or SIZE_MAX */
+	size_t txn_at; /* offset in out of our unsent transaction, or SIZE_MAX */
+	/*
+	 * Replies sent and not yet known complete, oldest first. A reply goes
+	 * out with the thread's next command (a looper's next read, which holds
+	 * its completion back: UBT_HOLD_COMPLETE); its parcel is kept until its
+	 * outcome (BR_TRANSACTION_COMPLETE) is read, since the driver's
+	 * BR_INCREFS/BR_ACQUIRE for objects in it come before that outcome.
+	 */
+	struct held_reply *held, **held_tail;
 	bool acquires_queued;	/* new proxies' BC_INCREFS/BC_ACQUIRE are in out */
 	uint8_t in[UB_IN_SIZE]; /* BR_* returns not yet processed */
 	size_t in_len, in_pos;
 	LIST_ENTRY(ubinder_thread) entry;
+};
+
+struct held_reply {
+	struct held_reply *next;
+	struct ubinder_parcel *parcel; /* NULL for a status reply */
+	int32_t status;		       /* what a TF_STATUS_CODE reply points at */
 };
 
 struct pool_thread {
@@ -156,6 +170,8 @@ void out_cmd(struct ubinder_thread *ts, uint32_t cmd, const void *arg, size_t si
 /* One BINDER_WRITE_READ: writes what is queued and, with @read, reads when
  * everything read before has been processed. */
 int thread_talk(struct ubinder_thread *ts, bool read, bool nonblock);
+/* The same with UBT_* transport flags. */
+int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags);
 /* Writes everything queued (write-only). */
 int thread_flush(struct ubinder_thread *ts);
 /* Flushes unless the thread is a looper or inside command processing: what
@@ -163,6 +179,8 @@ int thread_flush(struct ubinder_thread *ts);
 void thread_flush_if_idle(struct ubinder_thread *ts);
 /* Frees a driver buffer from the calling thread: batched (see ctx->deferred). */
 void thread_free_buffer(struct ubinder_thread *ts, uint64_t buffer);
+/* The outcome of the oldest held reply was read: lets go of it. Returns false if none. */
+bool thread_reply_done(struct ubinder_thread *ts);
 /* Spawns a pool thread (BR_SPAWN_LOOPER). */
 void pool_spawn(struct ubinder_context *ctx);
 /* Whether @ptr..@ptr+@len lies inside the mapped region. */

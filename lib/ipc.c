@@ -85,8 +85,8 @@ static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
 /* --- serving ------------------------------------------------------------------- */
 
 /* BC_REPLY with @reply, or with @status as a TF_STATUS_CODE reply; waits for completion. */
-static void send_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
-		       uint32_t flags);
+static void queue_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
+			uint32_t flags);
 
 static void serve(struct ubinder_thread *ts, const struct binder_transaction_data *tr)
 {
@@ -117,9 +117,13 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 		status = object_dispatch(target, &call, data, reply);
 	/* The request's buffer goes back before the reply, in the same write. */
 	ubinder_parcel_free(data);
-	if (!oneway)
-		send_reply(ts, status ? NULL : reply, status, tr->flags & TF_CLEAR_BUF);
-	ubinder_parcel_free(reply);
+	if (!oneway && !status) {
+		queue_reply(ts, reply, 0, tr->flags & TF_CLEAR_BUF);
+	} else {
+		ubinder_parcel_free(reply);
+		if (!oneway)
+			queue_reply(ts, NULL, status, tr->flags & TF_CLEAR_BUF);
+	}
 	ubinder_binder_unref(target);
 }
 
@@ -128,10 +132,16 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 static void execute(struct ubinder_thread *ts, uint32_t cmd, const union br_payload *u)
 {
 	switch (cmd) {
-	case BR_NOOP:
-	case BR_OK:
 	case BR_TRANSACTION_COMPLETE:
 	case BR_ONEWAY_SPAM_SUSPECT:
+	case BR_FAILED_REPLY:
+	case BR_DEAD_REPLY:
+		/* The outcome of a reply we did not wait for. */
+		if (!thread_reply_done(ts) && (cmd == BR_FAILED_REPLY || cmd == BR_DEAD_REPLY))
+			ub_log("unexpected return %#x", cmd);
+		break;
+	case BR_NOOP:
+	case BR_OK:
 	case BR_FINISHED:
 		break;
 	case BR_ERROR:
@@ -239,6 +249,12 @@ static int wait_for(struct ubinder_thread *ts, enum wait_for what, struct ubinde
 			err = next_return(ts, &cmd, &u);
 			if (err)
 				goto out;
+			if ((cmd == BR_TRANSACTION_COMPLETE || cmd == BR_ONEWAY_SPAM_SUSPECT ||
+			     cmd == BR_FAILED_REPLY || cmd == BR_DEAD_REPLY) &&
+			    thread_reply_done(ts)) {
+				/* Outcomes come in order: that one was an earlier reply's. */
+				continue;
+			}
 			switch (cmd) {
 			case BR_TRANSACTION_COMPLETE:
 			case BR_ONEWAY_SPAM_SUSPECT:
@@ -326,26 +342,39 @@ int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
 	return err;
 }
 
-static void send_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
-		       uint32_t flags)
+/*
+ * Queues BC_REPLY with @reply, or with @status as a TF_STATUS_CODE reply,
+ * and keeps what it points at until its outcome is read. It goes out with
+ * the thread's next command: for a looper, its next read, which holds the
+ * reply's completion back until more work comes (one round trip per call
+ * served instead of two).
+ */
+static void queue_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
+			uint32_t flags)
 {
-	int err;
+	struct held_reply *h = calloc(1, sizeof(*h)), fallback = { NULL, reply, status };
+	struct held_reply *r = h ? h : &fallback;
 
-	if (status) {
+	r->parcel = reply;
+	r->status = status;
+	if (reply) {
+		queue_transaction(ts, BC_REPLY, 0, 0, reply, flags);
+	} else {
 		struct binder_transaction_data tr = {
 			.flags = flags | TF_STATUS_CODE,
-			.data_size = sizeof(status),
-			.data.ptr.buffer = (uintptr_t)&status,
+			.data_size = sizeof(r->status),
+			.data.ptr.buffer = (uintptr_t)&r->status,
 		};
 
 		out_cmd(ts, BC_REPLY, &tr, sizeof(tr));
-		ts->txn_at = ts->out_len - sizeof(uint32_t) - sizeof(tr);
-	} else {
-		queue_transaction(ts, BC_REPLY, 0, 0, reply, flags);
 	}
-	/* The replier's completion is not held back: this returns at once. */
-	err = wait_for(ts, WAIT_COMPLETE, NULL);
-	drop_unsent(ts, sizeof(uint32_t) + sizeof(struct binder_transaction_data));
-	if (err)
-		ub_log("reply: %s", ubinder_strerror(err));
+	ts->txn_at = SIZE_MAX; /* a reply is never taken back */
+	if (!h) {
+		/* No memory to keep it: wait for its outcome now. */
+		(void)wait_for(ts, WAIT_COMPLETE, NULL);
+		ubinder_parcel_free(reply);
+		return;
+	}
+	*ts->held_tail = h;
+	ts->held_tail = &h->next;
 }
