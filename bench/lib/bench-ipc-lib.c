@@ -43,7 +43,8 @@ static int64_t now_ns(void)
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "bench-ipc-lib: %s: %s\n", what, err < 0 ? ubinder_strerror(err) : strerror(err));
+	fprintf(stderr, "bench-ipc-lib: %s: %s\n", what,
+		err < 0 ? ubinder_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -76,8 +77,8 @@ struct peer {
 	uint8_t *buf;
 };
 
-static int echo_handler(ubinder_binder *self, const struct ubinder_call *call,
-			ubinder_parcel *data, ubinder_parcel *reply, void *userdata)
+static int echo_handler(ubinder_binder *self, const struct ubinder_call *call, ubinder_parcel *data,
+			ubinder_parcel *reply, void *userdata)
 {
 	const void *bytes;
 	size_t len;
@@ -268,7 +269,8 @@ static void call(struct peer *p, int i)
 		if (send(fd, p->buf, p->size, MSG_NOSIGNAL) != (ssize_t)p->size)
 			die("send", errno);
 		do {
-			ssize_t n = recv(fd, p->buf + (p->size > 65536 ? got : 0), p->size - got, 0);
+			ssize_t n =
+				recv(fd, p->buf + (p->size > 65536 ? got : 0), p->size - got, 0);
 
 			if (n <= 0)
 				die("recv", n ? errno : EPIPE);
@@ -358,7 +360,8 @@ int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 6 && !strcmp(argv[1], "latency") && !strcmp(argv[2], "ubinder"))
-		return latency("ubinder", argv[3], strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0));
+		return latency("ubinder", argv[3], strtoul(argv[4], NULL, 0),
+			       strtoul(argv[5], NULL, 0));
 	if (argc == 5 && !strcmp(argv[1], "latency") && !strcmp(argv[2], "unix"))
 		return latency("unix", NULL, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	if (argc == 7 && !strcmp(argv[1], "throughput") && !strcmp(argv[2], "ubinder"))
@@ -367,10 +370,11 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "throughput") && !strcmp(argv[2], "unix"))
 		return throughput("unix", NULL, strtoul(argv[3], NULL, 0), atoi(argv[4]),
 				  atoi(argv[5]));
-	fprintf(stderr, "usage: %s latency ubinder SOCKET SIZE ITERATIONS\n"
-			"       %s latency unix SIZE ITERATIONS\n"
-			"       %s throughput ubinder SOCKET SIZE THREADS SECONDS\n"
-			"       %s throughput unix SIZE THREADS SECONDS\n",
+	fprintf(stderr,
+		"usage: %s latency ubinder SOCKET SIZE ITERATIONS\n"
+		"       %s latency unix SIZE ITERATIONS\n"
+		"       %s throughput ubinder SOCKET SIZE THREADS SECONDS\n"
+		"       %s throughput unix SIZE THREADS SECONDS\n",
 		argv[0], argv[0], argv[0], argv[0]);
 	return 2;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -99,6 +100,9 @@ static void forked_child(void *arg)
 }
 
 static pid_t reader_tid;
+/* The reader reports only after main has reported what woke it: one order. */
+static sem_t may_report;
+
 static void *blocked_reader(void *arg)
 {
 	(void)arg;
@@ -111,6 +115,7 @@ static void *blocked_reader(void *arg)
 	bwr(&p, &w, 0, &r);
 	put(&chm, 1, 0); /* wakes main (M only writes end 1 when asked) */
 	bwr(&p, NULL, 256, &r);
+	sem_wait(&may_report);
 	show(&p, "blocked read returned", &r);
 	return NULL;
 }
@@ -233,9 +238,11 @@ int main(int argc, char **argv)
 	reap(k);
 
 	say("-- flush: a child's exit wakes the parent's blocked reader");
+	sem_init(&may_report, 0, 0);
 	pthread_t t = start_reader();
 	k = spawn("K", just_exit, NULL);
 	reap(k);
+	sem_post(&may_report);
 	pthread_join(t, NULL);
 
 	say("-- flush: closing a dup wakes the blocked reader");
@@ -244,6 +251,7 @@ int main(int argc, char **argv)
 	say("BINDER_VERSION on the dup -> %s", res(xioctl(d, BINDER_VERSION, &v)));
 	t = start_reader();
 	say("close(dup) -> %s", close(d) ? errname(errno) : "0");
+	sem_post(&may_report);
 	pthread_join(t, NULL);
 
 	say("-- exec with the fd open (not O_CLOEXEC)");
@@ -254,6 +262,7 @@ int main(int argc, char **argv)
 	t = start_reader();
 	int fd = p.fd;
 	say("close(fd) -> %s", close(fd) ? errname(errno) : "0");
+	sem_post(&may_report);
 	pthread_join(t, NULL);
 	say("BINDER_VERSION on the closed fd -> %s", res(xioctl(fd, BINDER_VERSION, &v)));
 	pid_t k2 = spawn("K", check_released, NULL);
