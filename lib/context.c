@@ -772,7 +772,7 @@ void pool_spawn(struct ubinder_context *ctx)
 	if (spawn)
 		ctx->pool_threads++;
 	pthread_mutex_unlock(&ctx->lock);
-	if (spawn && pool_start_thread(ctx, false))
+	if (spawn && pool_start_thread(ctx, false) && !atomic_load(&ctx->closed))
 		ub_log("cannot start a pool thread");
 }
 

@@ -582,6 +582,66 @@ static void object_reference_counts(void **state)
 	assert_int_equal(env_wait_stat(&lib_env, "node: active", 1, 5000), 1);
 }
 
+/* --- a joined looper, stopped from a signal handler -------------------------------------- */
+
+static ubinder_context *joined_ctx;
+
+static void stop_joined(int sig)
+{
+	(void)sig;
+	ubinder_context_stop(joined_ctx); /* async-signal-safe */
+}
+
+static int joined_service(void *arg)
+{
+	struct sync *ready = arg;
+	struct sigaction sa = { .sa_handler = stop_joined, .sa_flags = SA_RESTART };
+	ubinder_binder *service = NULL;
+
+	CHECK_OK(ubinder_context_open(NULL, &joined_ctx));
+	CHECK_OK(ubinder_binder_new(joined_ctx, TS_DESCRIPTOR, NULL, NULL, NULL, &service));
+	CHECK_OK(ubinder_sm_add_service(joined_ctx, "test.joined", service));
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	sync_post(ready, 1);
+	/* Serves on this thread until the signal: then returns 0. */
+	CHECK_OK(ubinder_context_join_thread_pool(joined_ctx));
+	ubinder_binder_unref(service);
+	ubinder_context_close(joined_ctx);
+	return 0;
+}
+
+static int client_pings_joined(void *arg)
+{
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.joined", &b));
+	for (int i = 0; i < 20; i++)
+		CHECK_OK(ubinder_binder_ping(b));
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void joined_looper_stops_on_signal(void **state)
+{
+	struct sync ready;
+	pid_t service;
+
+	(void)state;
+	sync_init(&ready);
+	service = lspawn(joined_service, &ready);
+	assert_int_equal(sync_wait(&ready, 10000), 1);
+	run_client(client_pings_joined, NULL);
+	kill(service, SIGUSR1);
+	assert_int_equal(reap(service, 10000), 0);
+	close(ready.fds[0]);
+	close(ready.fds[1]);
+	assert_daemon_quiet();
+}
+
 /* --- contexts ----------------------------------------------------------------------------------- */
 
 static int client_close_busy(void *arg)
@@ -645,6 +705,7 @@ int main(void)
 		cmocka_unit_test(file_descriptors),
 		cmocka_unit_test(event_loop_service),
 		cmocka_unit_test(object_reference_counts),
+		cmocka_unit_test(joined_looper_stops_on_signal),
 		cmocka_unit_test(close_with_everything_held),
 	};
 
