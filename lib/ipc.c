@@ -224,9 +224,14 @@ static int take_reply(struct ubinder_thread *ts, const struct binder_transaction
 		*reply = ubinder_parcel_new();
 		return *reply ? 0 : UBINDER_ERR_NO_MEMORY;
 	}
-	if (!reply) {
+	if (!reply && tr->offsets_size == 0) {
 		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
 		return 0;
+	}
+	if (!reply) {
+		/* Dropped, but what it carried (descriptors, references) is let go of. */
+		ubinder_parcel_free(receive_buffer(ts, tr, &err));
+		return err;
 	}
 	*reply = receive_buffer(ts, tr, &err);
 	return err;

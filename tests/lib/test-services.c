@@ -469,6 +469,9 @@ static int client_fds(void *arg)
 	CHECK(read(fd, buf, sizeof(buf)) == 12 && memcmp(buf, "from service", 12) == 0);
 	ubinder_parcel_free(reply); /* closes fd */
 	CHECK(fcntl(fd, F_GETFD) < 0);
+	/* A reply dropped unread still closes the descriptor it brought. */
+	CHECK_OK(ts_call_i32(b, TS_FD_GIVE, NULL, 0, NULL));
+	CHECK(fcntl(fd, F_GETFD) < 0);
 	ubinder_binder_unref(b);
 	ubinder_context_close(ctx);
 	return 0;
