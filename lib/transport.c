@@ -530,13 +530,14 @@ static void collect_commands(const struct ubt_session *s, struct ubt_body *b, co
 /* Copies as much of [addr, addr + len) as is readable; returns the bytes copied. */
 static size_t read_prefix(const struct ubt_session *s, uint8_t *dst, uint64_t addr, size_t len)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	size_t done = 0;
 
 	if (mem_read(s, dst, addr, len) == 0)
 		return len;
 	/* Page by page: the kernel would process the readable commands first. */
 	while (done < len) {
-		uint64_t page_end = ((addr + done) | 4095) + 1;
+		uint64_t page_end = ((addr + done) | (page - 1)) + 1;
 		size_t n = page_end - (addr + done);
 
 		if (n > len - done)
@@ -623,13 +624,48 @@ static size_t last_item(const uint8_t *p, size_t len)
 	return last;
 }
 
-/* Whether the read buffer's first word can be written (it is rewritten as it is). */
-static bool read_buffer_writable(const struct ubt_session *s, uint64_t addr)
+/*
+ * Whether the command stream ends with a whole command. If not, the kernel
+ * reads the last command's arguments past write_size (kernel-facts.md 2).
+ */
+static bool commands_complete(const uint8_t *w, size_t len)
 {
-	uint32_t word;
+	size_t pos = 0;
 
-	return mem_read(s, &word, addr, sizeof(word)) == 0 &&
-	       mem_write(s, addr, &word, sizeof(word)) == 0;
+	while (pos < len) {
+		uint32_t cmd;
+
+		if (len - pos < sizeof(cmd))
+			return false;
+		memcpy(&cmd, w + pos, sizeof(cmd));
+		pos += sizeof(cmd) + _IOC_SIZE(cmd);
+	}
+	return pos == len;
+}
+
+/*
+ * Reads the write buffer into @dst (returns the bytes copied) and, when
+ * @probe, the read buffer's first word into *word (*word_ok), in one system
+ * call when both are readable: each of our memory accesses costs one.
+ */
+static size_t read_request(const struct ubt_session *s, uint8_t *dst, uint64_t addr, size_t len,
+			   bool probe, uint64_t read_buffer, uint32_t *word, bool *word_ok)
+{
+	*word_ok = false;
+	if (probe && len && !s->trusted && !self_vm_unavailable) {
+		struct iovec local[2] = { { dst, len }, { word, sizeof(*word) } };
+		struct iovec remote[2] = { { (void *)(uintptr_t)addr, len },
+					   { (void *)(uintptr_t)read_buffer, sizeof(*word) } };
+
+		if (process_vm_readv(getpid(), local, 2, remote, 2, 0) ==
+		    (ssize_t)(len + sizeof(*word))) {
+			*word_ok = true;
+			return len;
+		}
+	}
+	if (probe)
+		*word_ok = mem_read(s, word, read_buffer, sizeof(*word)) == 0;
+	return read_prefix(s, dst, addr, len);
 }
 
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
@@ -648,7 +684,8 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	struct ubt_body *b;
 	uint64_t write_len = 0;
 	size_t copied, at;
-	bool interrupted = false, read_unwritable, retry = false;
+	bool interrupted = false, read_unwritable, retry = false, probe, word_ok;
+	uint32_t word;
 	ssize_t n;
 	int err;
 
@@ -664,7 +701,11 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	err = grow(&t->tx, &t->tx_size, ALIGN8(write_len + UBW_MAX_OVERRUN) + 8);
 	if (err)
 		goto out;
-	copied = read_prefix(s, t->tx, bwr->write_buffer + bwr->write_consumed, write_len);
+	/* The kernel's read stores BR_NOOP at the buffer's start before it waits:
+	 * a buffer it cannot write fails the read at once (after the write). */
+	probe = bwr->read_size > 0 && bwr->read_consumed == 0 && !s->trusted;
+	copied = read_request(s, t->tx, bwr->write_buffer + bwr->write_consumed, write_len, probe,
+			      bwr->read_buffer, &word, &word_ok);
 	if (write_len && copied == 0) {
 		/* The first command is unreadable: nothing is done, no read either. */
 		bwr->read_consumed = 0;
@@ -676,7 +717,8 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	 * what lies there. Only untrusted callers can have truncated commands,
 	 * and only for them are reads past a buffer safe (-EFAULT, no crash).
 	 */
-	if (copied == write_len && write_len && !s->trusted && !self_vm_unavailable)
+	if (copied == write_len && write_len && !s->trusted && !self_vm_unavailable &&
+	    !commands_complete(t->tx, copied))
 		hdr.write_overrun = (uint32_t)read_prefix(
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
 	collect_commands(s, b, t->tx, copied);
@@ -697,10 +739,9 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 
 	hdr.write_size = bwr->write_size;
 	hdr.write_consumed = bwr->write_consumed;
-	/* The kernel's read stores BR_NOOP at the buffer's start before it waits:
-	 * a buffer it cannot write fails the read at once (after the write). */
-	read_unwritable = bwr->read_size > 0 && bwr->read_consumed == 0 && !s->trusted &&
-			  !read_buffer_writable(s, bwr->read_buffer);
+	/* Written back as it was: only whether it can be written matters. */
+	read_unwritable =
+		probe && !(word_ok && mem_write(s, bwr->read_buffer, &word, sizeof(word)) == 0);
 	hdr.read_size = read_unwritable ? 0 : bwr->read_size;
 	hdr.read_consumed = bwr->read_consumed;
 	hdr.body_size = b->len;

@@ -183,14 +183,23 @@ struct bfile *bfile_remove_fd(int fd)
 		return NULL;
 	b = fdt_bfile(e);
 	fdt_store(fd, 0);
-	b->nfds--;
-	flush(b);
+	/* The caller's reference: the descriptors' one if this was the last. */
+	if (--b->nfds)
+		atomic_fetch_add(&b->refs, 1);
 	if (!(e & FDT_CLOEXEC)) {
 		b->ninherit--;
 		inherit_update(b);
 		handoff_update();
 	}
-	return b->nfds == 0 ? b : NULL;
+	return b;
+}
+
+void bfile_closed(struct bfile *b)
+{
+	/* After the close, as the kernel's flush runs deferred: the closing
+	 * thread returns before the woken readers do. */
+	flush(b);
+	bfile_put(b);
 }
 
 void bfile_exit_flush(void)

@@ -233,7 +233,7 @@ static int forget_and_close(int fd, int (*do_close)(void *), void *arg)
 	pthread_mutex_unlock(&g_lock);
 	r = do_close(arg);
 	if (b)
-		bfile_put(b);
+		bfile_closed(b);
 	return r;
 }
 
@@ -329,7 +329,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 			rc.ret = sys_close_range(rc.next, last, flags);
 		pthread_mutex_unlock(&g_lock);
 		for (size_t i = 0; i < rc.nput; i++)
-			bfile_put(rc.put[i]);
+			bfile_closed(rc.put[i]);
 		first = rc.next; /* a second pass resumes where the first stopped */
 	} while (rc.more && rc.ret == 0);
 	return rc.ret;
@@ -397,7 +397,7 @@ static int emu_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 	}
 	pthread_mutex_unlock(&g_lock);
 	if (put)
-		bfile_put(put);
+		bfile_closed(put);
 	return r;
 }
 

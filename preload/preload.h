@@ -174,10 +174,14 @@ void bfile_put(struct bfile *b);
 /* Registers @fd as a program descriptor of @b (adds an fd reference when it
  * is b's first). Under g_lock. */
 void bfile_add_fd(struct bfile *b, int fd, bool cloexec);
-/* Forgets program descriptor @fd and flushes its bfile, as every close() of
- * the device does. Under g_lock. Returns the bfile whose fd reference the
- * caller must drop with bfile_put() after g_lock, or NULL. */
+/* Forgets program descriptor @fd, under g_lock. Returns its bfile (or NULL),
+ * which the caller passes to bfile_closed() once the descriptor is closed
+ * and g_lock released. */
 struct bfile *bfile_remove_fd(int fd);
+/* What every close() of the device does after the fact: flushes the Binder
+ * process, and releases it if that was the last descriptor (and no mapping
+ * holds it). Drops the reference bfile_remove_fd() returned. */
+void bfile_closed(struct bfile *b);
 /* The implicit close of every descriptor at process exit: flushes each
  * Binder file the process holds (another process may hold it too). */
 void bfile_exit_flush(void);
