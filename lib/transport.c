@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,33 @@ struct ptr_obj {
 
 static bool self_vm_unavailable;
 
+/* Our pid for process_vm_readv/writev on ourselves: getpid() is a system
+ * call, and these run several times per ioctl. A forked child resets it. */
+static pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_reset(void)
+{
+	self_pid = 0;
+}
+
+static void self_pid_init(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_reset);
+}
+
+static pid_t self(void)
+{
+	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (!pid) {
+		pthread_once(&self_pid_once, self_pid_init);
+		pid = getpid();
+		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
 /* Reads [src, src + len) of our memory; -EFAULT where the kernel would fault. */
 static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len)
 {
@@ -67,7 +95,7 @@ static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t
 		memcpy(dst, (const void *)(uintptr_t)src, len);
 		return 0;
 	}
-	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	n = process_vm_readv(self(), &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
 	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
@@ -95,13 +123,50 @@ static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src,
 		memcpy((void *)(uintptr_t)dst, src, len);
 		return 0;
 	}
-	n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	n = process_vm_writev(self(), &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 int ubt_mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
 {
 	return mem_write(s, dst, src, len);
+}
+
+/* One piece of a vectored write to our memory. */
+struct piece {
+	const void *src;
+	uint64_t dst;
+	size_t len;
+};
+
+/*
+ * Writes @n pieces in order, in one system call where they are all
+ * writable. Returns how many were written whole: those after the first that
+ * is not are not written at all (but a later piece is retried alone).
+ */
+static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, size_t n)
+{
+	struct iovec local[4], remote[4];
+	size_t total = 0, done = 0;
+	ssize_t w;
+
+	if (n > 4 || s->trusted || self_vm_unavailable) {
+		while (done < n && mem_write(s, pc[done].dst, pc[done].src, pc[done].len) == 0)
+			done++;
+		return done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		local[i] = (struct iovec){ (void *)pc[i].src, pc[i].len };
+		remote[i] = (struct iovec){ (void *)(uintptr_t)pc[i].dst, pc[i].len };
+		total += pc[i].len;
+	}
+	w = process_vm_writev(self(), local, n, remote, n, 0);
+	if (w == (ssize_t)total)
+		return n;
+	/* Some piece failed: find which, one by one (the rare path). */
+	while (done < n && mem_write(s, pc[done].dst, pc[done].src, pc[done].len) == 0)
+		done++;
+	return done;
 }
 
 /* --- packets --------------------------------------------------------------- */
@@ -657,7 +722,7 @@ static size_t read_request(const struct ubt_session *s, uint8_t *dst, uint64_t a
 		struct iovec remote[2] = { { (void *)(uintptr_t)addr, len },
 					   { (void *)(uintptr_t)read_buffer, sizeof(*word) } };
 
-		if (process_vm_readv(getpid(), local, 2, remote, 2, 0) ==
+		if (process_vm_readv(self(), local, 2, remote, 2, 0) ==
 		    (ssize_t)(len + sizeof(*word))) {
 			*word_ok = true;
 			return len;
@@ -674,9 +739,33 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 	return ubt_write_read_flags(t, s, bwr, nonblock ? UBT_NONBLOCK : 0);
 }
 
-int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
-			 struct binder_write_read *bwr, unsigned int flags)
+/*
+ * The end of a BINDER_WRITE_READ: the pieces of the read buffer (@data_piece
+ * is the read's bytes, whose fault is the ioctl's EFAULT), then the caller's
+ * struct when it lives in its memory (@user_bwr), in one system call. As the
+ * kernel, the struct is copied back even when the read faulted.
+ */
+static int finish(const struct ubt_session *s, struct piece *pc, size_t n, size_t data_piece,
+		  const struct binder_write_read *bwr, uint64_t user_bwr, int err)
 {
+	size_t done, total = n;
+
+	if (user_bwr)
+		pc[total++] = (struct piece){ bwr, user_bwr, sizeof(*bwr) };
+	done = total ? mem_writev(s, pc, total) : 0;
+	if (data_piece < n && done <= data_piece)
+		err = -EFAULT;
+	if (user_bwr && done < total && mem_write(s, user_bwr, bwr, sizeof(*bwr)))
+		err = -EFAULT;
+	return err;
+}
+
+static int write_read(struct ubt_thread *t, const struct ubt_session *s,
+		      struct binder_write_read *bwr, unsigned int flags, uint64_t user_bwr)
+{
+	static const uint32_t spawn = BR_SPAWN_LOOPER, noop = BR_NOOP;
+	struct piece pc[4];
+	size_t npc = 0, data_piece = SIZE_MAX;
 	struct ubw_write_read hdr = { .hdr = { UBW_WRITE_READ, 0 } };
 	struct ubw_write_read_reply *reply;
 	int rfds[UBW_MAX_FDS];
@@ -696,8 +785,9 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	b->segs_len = 0;
 	if (bwr->write_size > bwr->write_consumed)
 		write_len = bwr->write_size - bwr->write_consumed;
+	err = -EFAULT; /* no kernel could read that much either */
 	if (write_len > UINT32_MAX || write_len > s->max_body)
-		return -EFAULT; /* no kernel could read that much either */
+		goto out;
 	err = grow(&t->tx, &t->tx_size, ALIGN8(write_len + UBW_MAX_OVERRUN) + 8);
 	if (err)
 		goto out;
@@ -709,7 +799,8 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 	if (write_len && copied == 0) {
 		/* The first command is unreadable: nothing is done, no read either. */
 		bwr->read_consumed = 0;
-		return -EFAULT;
+		err = -EFAULT;
+		goto out;
 	}
 	hdr.write_len = (uint32_t)copied;
 	/*
@@ -821,19 +912,17 @@ int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 			}
 		}
 		bwr->write_consumed = reply->write_consumed;
-		if (read_len && mem_write(s, bwr->read_buffer + bwr->read_consumed, p, read_len))
-			err = -EFAULT;
-		if (reply->flags & UBW_WRR_SPAWN_LOOPER_AT_0) {
-			uint32_t spawn = BR_SPAWN_LOOPER;
-
-			(void)mem_write(s, bwr->read_buffer, &spawn, sizeof(spawn));
+		if (read_len) {
+			data_piece = npc;
+			pc[npc++] = (struct piece){ p, bwr->read_buffer + bwr->read_consumed,
+						    read_len };
 		}
+		if (reply->flags & UBW_WRR_SPAWN_LOOPER_AT_0)
+			pc[npc++] = (struct piece){ &spawn, bwr->read_buffer, sizeof(spawn) };
 		if ((err == -EAGAIN || err == -EINTR) && bwr->read_consumed == 0 && read_len == 0 &&
 		    bwr->read_size >= sizeof(uint32_t)) {
 			/* No work, but the BR_NOOP the read starts with is there. */
-			uint32_t noop = BR_NOOP;
-
-			(void)mem_write(s, bwr->read_buffer, &noop, sizeof(noop));
+			pc[npc++] = (struct piece){ &noop, bwr->read_buffer, sizeof(noop) };
 		}
 		bwr->read_consumed += read_len;
 		for (uint32_t i = 0; i < reply->nclose; i++)
@@ -845,15 +934,37 @@ close_received:
 			close(rfds[i]);
 	}
 	if (retry && err == 0) {
-		/* Nothing but BR_NOOP is left: the kernel's read would wait on. */
-		struct binder_write_read again = *bwr;
+		/* Nothing but BR_NOOP is left: the kernel's read would wait on.
+		 * What was read goes out first: the next round reuses t->rx. */
+		struct binder_write_read again;
 
+		err = finish(s, pc, npc, data_piece, bwr, 0, err);
+		npc = 0;
+		data_piece = SIZE_MAX;
+		again = *bwr;
 		again.write_size = again.write_consumed; /* the write part is done */
-		err = ubt_write_read_flags(t, s, &again, flags);
+		if (err == 0)
+			err = write_read(t, s, &again, flags, 0);
 		bwr->read_consumed = again.read_consumed;
 	}
 out:
-	return err;
+	return finish(s, pc, npc, data_piece, bwr, user_bwr, err);
+}
+
+int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
+			 struct binder_write_read *bwr, unsigned int flags)
+{
+	return write_read(t, s, bwr, flags, 0);
+}
+
+int ubt_write_read_user(struct ubt_thread *t, const struct ubt_session *s, uint64_t user_bwr,
+			unsigned int flags)
+{
+	struct binder_write_read bwr;
+
+	if (mem_read(s, &bwr, user_bwr, sizeof(bwr)))
+		return -EFAULT;
+	return write_read(t, s, &bwr, flags, user_bwr);
 }
 
 int ubt_flush(const struct ubt_session *s)

@@ -73,6 +73,11 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 #define UBT_HOLD_COMPLETE 0x2u
 int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 			 struct binder_write_read *bwr, unsigned int flags);
+/* The same with the struct where the ioctl's caller has it (@user_bwr, in our
+ * memory): read and copied back as the kernel does, -EFAULT if it cannot be.
+ * Fewer system calls than copying it around the call in untrusted mode. */
+int ubt_write_read_user(struct ubt_thread *t, const struct ubt_session *s, uint64_t user_bwr,
+			unsigned int flags);
 
 /*
  * The kernel's flush, which every close() of a descriptor of the device does:

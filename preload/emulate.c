@@ -125,17 +125,11 @@ static bool daemon_ioctl(unsigned long cmd)
 
 static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
 {
-	struct binder_write_read bwr;
-	int fl, err;
-
-	if (ubt_mem_read(&b->s, &bwr, (uintptr_t)arg, sizeof(bwr)))
-		return -EFAULT;
 	/* O_NONBLOCK lives on our descriptor's open file, shared by its dups. */
-	fl = real.fcntl(fd, F_GETFL);
-	err = ubt_write_read(&p->t, &b->s, &bwr, fl >= 0 && (fl & O_NONBLOCK));
-	if (ubt_mem_write(&b->s, (uintptr_t)arg, &bwr, sizeof(bwr)))
-		return -EFAULT;
-	return err;
+	int fl = real.fcntl(fd, F_GETFL);
+
+	return ubt_write_read_user(&p->t, &b->s, (uintptr_t)arg,
+				   fl >= 0 && (fl & O_NONBLOCK) ? UBT_NONBLOCK : 0);
 }
 
 int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
