@@ -204,12 +204,17 @@ void bfile_closed(struct bfile *b)
 
 void bfile_exit_flush(void)
 {
-	/* No lock: the process is ending, and a thread that holds g_lock while
-	 * we exit would otherwise hang the exit. The list is only walked. */
+	/* Without waiting for the lock: a thread that holds it while we exit
+	 * (or a signal handler that interrupted its holder) must not hang the
+	 * exit. Unlocked, the list is only walked, and nothing is freed. */
+	bool locked = pthread_mutex_trylock(&g_lock) == 0;
+
 	for (struct bfile *b = g_bfiles; b; b = b->next) {
 		if (b->nfds)
 			flush(b);
 	}
+	if (locked)
+		pthread_mutex_unlock(&g_lock);
 }
 
 void bfile_set_cloexec(int fd, bool cloexec)
