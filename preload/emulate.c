@@ -76,7 +76,7 @@ int emu_open(const char *path, int flags)
 		real.close(ep);
 		goto fail;
 	}
-	/* The epoll instance keeps watching it: the daemon holds the eventfd. */
+	/* The epoll instance keeps watching it: the daemon holds the other copy. */
 	real.close(s.poll_fd);
 	s.poll_fd = -1;
 	b = bfile_new(&s, flags & O_ACCMODE, FOREIGN_NONE);

@@ -4,7 +4,7 @@
  *
  * An open() of a Binder device path becomes a session with ubinderd (one
  * Binder process); the descriptor handed to the program is an epoll instance
- * watching the session's poll eventfd, so the program can poll, select and
+ * watching the session's poll descriptor, so the program can poll, select and
  * epoll it as it would the device. ioctl, mmap, munmap, close and the dup
  * family are interposed on those descriptors; each program thread gets its
  * own connection (its own Binder thread) on first use.
