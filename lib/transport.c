@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "transport.h"
+#include "wire/packet.h"
 
 #define RX_SIZE	  (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 #define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
@@ -173,25 +174,8 @@ static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, si
 
 static int send_packet(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
 {
-	union {
-		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-
-	if (nfds) {
-		struct cmsghdr *cmsg;
-
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	}
 	for (;;) {
-		if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0)
+		if (ubw_send_packet(sock, iov, iovcnt, fds, nfds, MSG_NOSIGNAL) >= 0)
 			return 0;
 		if (errno != EINTR)
 			return errno == EPIPE || errno == ECONNRESET ? -EBADF : -errno;
@@ -206,22 +190,13 @@ static int send_packet(int sock, const struct iovec *iov, int iovcnt, const int 
 static ssize_t recv_packet(int sock, void *buf, size_t size, int *fds, size_t *nfds,
 			   bool interruptible)
 {
-	union {
-		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { buf, size };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg;
+	size_t none;
+	int flags = 0;
 	ssize_t n;
 
 	for (;;) {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = ubw_recv_packet(sock, buf, size, fds, fds ? UBW_MAX_FDS : 0,
+				    nfds ? nfds : &none, 0, &flags);
 		if (n >= 0)
 			break;
 		if (errno == EINTR && interruptible)
@@ -229,28 +204,11 @@ static ssize_t recv_packet(int sock, void *buf, size_t size, int *fds, size_t *n
 		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
 	}
-	if (nfds)
-		*nfds = 0;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-			size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-				if (fds && nfds && *nfds < UBW_MAX_FDS)
-					fds[(*nfds)++] = fd;
-				else
-					close(fd);
-			}
-		}
-	}
 	if (n == 0)
 		return -EBADF; /* the daemon closed the device */
 	/* MSG_CTRUNC alone means descriptors we could not take (RLIMIT_NOFILE):
 	 * the packet is whole, and the caller sees fewer descriptors. */
-	if (msg.msg_flags & MSG_TRUNC)
+	if (flags & MSG_TRUNC)
 		return -EIO;
 	return n;
 }

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "wire/packet.h"
 
 /* Packets handled per wakeup of one connection before others get a turn. */
 #define CONN_BURST 16
@@ -139,24 +140,7 @@ static int queue_output(struct conn *conn, const struct iovec *iov, int iovcnt, 
 
 static ssize_t send_packet(int fd, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
 {
-	union {
-		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-
-	if (nfds) {
-		struct cmsghdr *cmsg;
-
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	}
-	return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return ubw_send_packet(fd, iov, iovcnt, fds, nfds, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 int conn_send(struct conn *conn, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
@@ -353,44 +337,25 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const in
 static bool receive_one(struct conn *conn)
 {
 	struct daemon *d = conn->daemon;
-	union {
-		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = d->rx, .iov_len = d->rx_size };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
 	int fds[UBW_MAX_FDS];
 	size_t nfds = 0;
-	struct cmsghdr *cmsg;
+	int flags = 0;
 	ssize_t n;
 
-	n = recvmsg(conn->src.fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = ubw_recv_packet(conn->src.fd, d->rx, d->rx_size, fds, UBW_MAX_FDS, &nfds, MSG_DONTWAIT,
+			    &flags);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return false;
 		daemon_defer_close(conn);
 		return false;
 	}
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-			size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t i = 0; i < k && nfds < UBW_MAX_FDS; i++)
-				memcpy(&fds[nfds++], CMSG_DATA(cmsg) + i * sizeof(int),
-				       sizeof(int));
-		}
-	}
 	if (n == 0) {
 		close_fds(fds, nfds);
 		daemon_defer_close(conn);
 		return false;
 	}
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	if (flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_fds(fds, nfds);
 		protocol_error(conn, "packet too large");
 		return false;

@@ -266,6 +266,26 @@ static int copy_sg_buffers(struct fetch_job *job, bool allow_readv)
 	return err;
 }
 
+/*
+ * The sender's parent buffer of objects[i], if objects[i] is an fd array
+ * whose numbers fit in an earlier PTR object's buffer; else NULL (the event
+ * loop rejects what does not fit).
+ */
+static const struct binder_buffer_object *fda_parent(const struct fetch_job *job, size_t i)
+{
+	const struct binder_fd_array_object *fda = &job->objects[i].obj.fda;
+	const struct binder_buffer_object *pb;
+
+	if (job->objects[i].obj.hdr.type != BINDER_TYPE_FDA || fda->parent >= i ||
+	    job->objects[fda->parent].obj.hdr.type != BINDER_TYPE_PTR)
+		return NULL;
+	pb = &job->objects[fda->parent].obj.bbo;
+	if (fda->parent_offset > pb->length ||
+	    fda->num_fds > (pb->length - fda->parent_offset) / sizeof(uint32_t))
+		return NULL;
+	return pb;
+}
+
 /* Reads the sender's descriptor numbers of every fd array (from its parent buffer). */
 static int read_fda_values(struct fetch_job *job, bool allow_readv)
 {
@@ -273,18 +293,8 @@ static int read_fda_values(struct fetch_job *job, bool allow_readv)
 	int err;
 
 	for (size_t i = 0; i < job->nobjects; i++) {
-		struct fetched_object *o = &job->objects[i];
-		const struct binder_fd_array_object *fda = &o->obj.fda;
-		const struct binder_buffer_object *pb;
-
-		if (o->obj.hdr.type != BINDER_TYPE_FDA || fda->parent >= i ||
-		    job->objects[fda->parent].obj.hdr.type != BINDER_TYPE_PTR)
-			continue;
-		pb = &job->objects[fda->parent].obj.bbo;
-		if (fda->parent_offset > pb->length ||
-		    fda->num_fds > (pb->length - fda->parent_offset) / sizeof(uint32_t))
-			continue;
-		total += fda->num_fds;
+		if (fda_parent(job, i))
+			total += job->objects[i].obj.fda.num_fds;
 	}
 	if (total == 0)
 		return 0;
@@ -294,14 +304,9 @@ static int read_fda_values(struct fetch_job *job, bool allow_readv)
 	for (size_t i = 0; i < job->nobjects; i++) {
 		struct fetched_object *o = &job->objects[i];
 		const struct binder_fd_array_object *fda = &o->obj.fda;
-		const struct binder_buffer_object *pb;
+		const struct binder_buffer_object *pb = fda_parent(job, i);
 
-		if (o->obj.hdr.type != BINDER_TYPE_FDA || fda->parent >= i ||
-		    job->objects[fda->parent].obj.hdr.type != BINDER_TYPE_PTR)
-			continue;
-		pb = &job->objects[fda->parent].obj.bbo;
-		if (fda->parent_offset > pb->length ||
-		    fda->num_fds > (pb->length - fda->parent_offset) / sizeof(uint32_t))
+		if (!pb)
 			continue;
 		o->fda_first = job->nfda_values;
 		err = read_sender(job, allow_readv, pb->buffer + fda->parent_offset,

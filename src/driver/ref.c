@@ -225,18 +225,26 @@ static void death_queue_clear_done(struct thread *thread, struct ref_death *deat
 	}
 }
 
+/* The ref a death command names, or NULL (ignored, as the kernel ignores it). */
+static struct ref *death_ref(struct proc *proc, uint32_t desc, const char *command)
+{
+	struct ref *ref = ref_lookup(proc, desc, false);
+
+	if (!ref)
+		proc_note_ignored(proc, IGNORED_DEATH_BAD_HANDLE, "%s invalid ref %u", command,
+				  desc);
+	return ref;
+}
+
 void ref_request_death(struct thread *thread, uint32_t desc, uint64_t cookie)
 {
 	struct proc *proc = thread->proc;
 	struct ref_death *death;
 	struct ref *ref;
 
-	ref = ref_lookup(proc, desc, false);
-	if (!ref) {
-		proc_note_ignored(proc, IGNORED_DEATH_BAD_HANDLE,
-				  "BC_REQUEST_DEATH_NOTIFICATION invalid ref %u", desc);
+	ref = death_ref(proc, desc, "BC_REQUEST_DEATH_NOTIFICATION");
+	if (!ref)
 		return;
-	}
 	if (ref->death) {
 		proc_note_ignored(proc, IGNORED_DEATH_ALREADY_SET,
 				  "BC_REQUEST_DEATH_NOTIFICATION death notification already set");
@@ -264,12 +272,9 @@ void ref_clear_death(struct thread *thread, uint32_t desc, uint64_t cookie)
 	struct ref_death *death;
 	struct ref *ref;
 
-	ref = ref_lookup(proc, desc, false);
-	if (!ref) {
-		proc_note_ignored(proc, IGNORED_DEATH_BAD_HANDLE,
-				  "BC_CLEAR_DEATH_NOTIFICATION invalid ref %u", desc);
+	ref = death_ref(proc, desc, "BC_CLEAR_DEATH_NOTIFICATION");
+	if (!ref)
 		return;
-	}
 	death = ref->death;
 	if (!death) {
 		proc_note_ignored(proc, IGNORED_DEATH_NOT_ACTIVE,
