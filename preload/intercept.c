@@ -491,8 +491,8 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 EXPORT int ioctl(int fd, unsigned long cmd, ...)
 {
 	struct bfile *b;
+	int r, cancel;
 	void *arg;
-	int r;
 
 	OPTIONAL_ARG(cmd, arg);
 	real_init();
@@ -503,7 +503,10 @@ EXPORT int ioctl(int fd, unsigned long cmd, ...)
 	b = bfile_get(fd);
 	if (!b)
 		return real.ioctl(fd, cmd, arg);
+	/* ioctl is no cancellation point; the socket calls underneath are. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	r = emu_ioctl(b, fd, cmd, arg);
+	pthread_setcancelstate(cancel, NULL);
 	bfile_put(b);
 	return ret_errno(r);
 }
@@ -513,6 +516,7 @@ static void *do_mmap(bool is64, void *addr, size_t len, int prot, int flags, int
 	void *(*fn)(void *, size_t, int, int, int, off_t);
 	struct bfile *b;
 	void *map;
+	int cancel;
 
 	real_init();
 	fn = is64 ? real.mmap64 : real.mmap;
@@ -525,7 +529,9 @@ static void *do_mmap(bool is64, void *addr, size_t len, int prot, int flags, int
 	b = bfile_get(fd);
 	if (!b)
 		return fn(addr, len, prot, flags, fd, off);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	map = emu_mmap(b, addr, len, prot, flags, off);
+	pthread_setcancelstate(cancel, NULL);
 	bfile_put(b);
 	return map;
 }

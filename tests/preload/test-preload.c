@@ -544,6 +544,46 @@ static int scenario_flush(void)
 	return 0;
 }
 
+/* ioctl is no cancellation point: a cancelled thread blocked in a read is
+ * cancelled only after the read returns, as with the kernel. */
+static volatile int cancel_read_done;
+static void *cancelled_reader(void *arg)
+{
+	uint32_t buf[16];
+
+	(void)arg;
+	reader_tid = (pid_t)syscall(SYS_gettid);
+	if (enter_looper(flush_fd))
+		return (void *)1;
+	(void)bwr(flush_fd, NULL, 0, buf, sizeof(buf), NULL);
+	cancel_read_done = 1;
+	for (;;)
+		poll(NULL, 0, 10); /* a cancellation point */
+}
+
+static int scenario_cancel(void)
+{
+	void *map, *ret;
+	pthread_t t;
+	int d;
+
+	flush_fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(flush_fd >= 0 && version_of(flush_fd) > 0);
+	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, flush_fd, 0);
+	CHECK(map != MAP_FAILED);
+	d = dup(flush_fd);
+	CHECK(pthread_create(&t, NULL, cancelled_reader, NULL) == 0);
+	while (!__atomic_load_n(&reader_tid, __ATOMIC_SEQ_CST))
+		poll(NULL, 0, 1);
+	wait_sleeping(reader_tid);
+	CHECK(pthread_cancel(t) == 0);
+	poll(NULL, 0, 100);
+	CHECK(!cancel_read_done); /* still blocked in its read */
+	CHECK(close(d) == 0);	  /* the flush ends the read */
+	CHECK(pthread_join(t, &ret) == 0 && ret == PTHREAD_CANCELED && cancel_read_done);
+	return 0;
+}
+
 /* exec keeps a descriptor without O_CLOEXEC (same Binder process, no
  * mapping) and closes one with it. */
 static int scenario_exec(const char *self)
@@ -762,6 +802,8 @@ static int run_scenario(int argc, char **argv)
 		return scenario_thread_exit();
 	if (strcmp(name, "flush") == 0)
 		return scenario_flush();
+	if (strcmp(name, "cancel") == 0)
+		return scenario_cancel();
 	if (strcmp(name, "exec") == 0)
 		return scenario_exec(argv[0]);
 	if (strcmp(name, "exec-child") == 0 && argc == 5)
@@ -858,6 +900,7 @@ SCENARIO_TEST(test_ioctl, "ioctl")
 SCENARIO_TEST(test_poll, "poll")
 SCENARIO_TEST(test_thread_exit, "thread-exit")
 SCENARIO_TEST(test_flush, "flush")
+SCENARIO_TEST(test_cancel, "cancel")
 SCENARIO_TEST(test_exec, "exec")
 SCENARIO_TEST(test_threads, "threads")
 SCENARIO_TEST(test_stress, "stress")
@@ -931,6 +974,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_poll, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_thread_exit, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_flush, start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_cancel, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_exec, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_threads, start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_stress, start_daemon, stop_daemon),
