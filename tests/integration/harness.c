@@ -24,6 +24,20 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct ubd D;
+
+int ubd_group_setup(void **state)
+{
+	(void)state;
+	return ubd_start(&D, NULL);
+}
+
+int ubd_group_teardown(void **state)
+{
+	(void)state;
+	return ubd_stop(&D) == 0 ? 0 : -1;
+}
+
 int ubd_start(struct ubd *d, const char *const *args)
 {
 	return ubd_start_as(d, args, (uid_t)-1);

@@ -22,6 +22,15 @@ struct ubd {
 	char sock[128];
 };
 
+/*
+ * The daemon a group of tests shares: cmocka_run_group_tests(tests,
+ * ubd_group_setup, ubd_group_teardown) starts it before the first test and
+ * stops it (requiring a clean exit) after the last.
+ */
+extern struct ubd D;
+int ubd_group_setup(void **state);
+int ubd_group_teardown(void **state);
+
 /* Starts ubinderd (path in $UBINDERD) with --socket DIR/binder plus @args (NULL-terminated). */
 int ubd_start(struct ubd *d, const char *const *args);
 /* The same, the daemon running as @uid (the test must be root). */

@@ -12,8 +12,6 @@
 #include "harness.h"
 #include "test-util.h"
 
-static struct ubd daemon_under_test;
-
 struct pair {
 	struct sync ready;
 	size_t payload;
@@ -36,7 +34,7 @@ static int manager_main(void *arg)
 	uint8_t reply[64];
 	uint32_t cmd;
 
-	int err = rc_open(&c, daemon_under_test.sock, 1 << 20);
+	int err = rc_open(&c, D.sock, 1 << 20);
 	if (err)
 		fprintf(stderr, "rc_open: %d\n", err);
 	CHECK(err == 0);
@@ -96,7 +94,7 @@ static int client_main(void *arg)
 	CHECK(p->payload <= sizeof(data));
 	for (size_t i = 0; i < p->payload; i++)
 		data[i] = (uint8_t)(i * 7);
-	CHECK(rc_open(&c, daemon_under_test.sock, 1 << 20) == 0);
+	CHECK(rc_open(&c, D.sock, 1 << 20) == 0);
 	cb_txn(&w, BC_TRANSACTION, 0, 7, 0, data, p->payload, NULL, 0);
 	/* Write and read in one call: [NOOP, TRANSACTION_COMPLETE, REPLY] at once. */
 	CHECK(rc_bwr(&c, w.buf, w.len, rbuf, sizeof(rbuf), &wc, &rcons) == 0);
@@ -138,7 +136,7 @@ static long wait_no_procs(void)
 	long procs = -1;
 
 	for (int i = 0; i < 200; i++) {
-		procs = ubd_stat(&daemon_under_test, "procs");
+		procs = ubd_stat(&D, "procs");
 		if (procs == 0)
 			break;
 		poll(NULL, 0, 10);
@@ -158,10 +156,10 @@ static void call_and_reply(size_t payload)
 	assert_int_equal(reap(client, 20000), 0);
 	assert_int_equal(reap(manager, 20000), 0);
 	assert_int_equal(wait_no_procs(), 0);
-	assert_int_equal(ubd_stat(&daemon_under_test, "buffers"), 0);
-	assert_int_equal(ubd_stat(&daemon_under_test, "transaction: active"), 0);
-	assert_int_equal(ubd_stat(&daemon_under_test, "node: active"), 0);
-	assert_int_equal(ubd_stat(&daemon_under_test, "ref: active"), 0);
+	assert_int_equal(ubd_stat(&D, "buffers"), 0);
+	assert_int_equal(ubd_stat(&D, "transaction: active"), 0);
+	assert_int_equal(ubd_stat(&D, "node: active"), 0);
+	assert_int_equal(ubd_stat(&D, "ref: active"), 0);
 }
 
 static void small_call(void **state)
@@ -179,25 +177,13 @@ static void empty_call(void **state)
 /* The call is read with process_vm_readv; the reply forwards it from the region. */
 static void large_call_and_forwarded_reply(void **state)
 {
-	long readv = ubd_stat(&daemon_under_test, "copies readv");
-	long local = ubd_stat(&daemon_under_test, "copies local");
+	long readv = ubd_stat(&D, "copies readv");
+	long local = ubd_stat(&D, "copies local");
 
 	(void)state;
 	call_and_reply(200000);
-	assert_true(ubd_stat(&daemon_under_test, "copies readv") > readv);
-	assert_true(ubd_stat(&daemon_under_test, "copies local") > local);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return ubd_start(&daemon_under_test, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return ubd_stop(&daemon_under_test) == 0 ? 0 : -1;
+	assert_true(ubd_stat(&D, "copies readv") > readv);
+	assert_true(ubd_stat(&D, "copies local") > local);
 }
 
 int main(void)
@@ -208,5 +194,5 @@ int main(void)
 		cmocka_unit_test(large_call_and_forwarded_reply),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
 }

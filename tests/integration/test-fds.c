@@ -32,8 +32,6 @@
 #define CODE_HOLD 3 /* oneway: keep the buffer, never read on */
 #define CODE_STOP 4
 
-static struct ubd D;
-
 struct manager {
 	struct sync ready;
 	bool accept_fds;
@@ -378,18 +376,6 @@ static void peers_dying_with_descriptors_in_flight(void **state)
 	assert_int_equal(ubd_stat(&D, "transaction: active"), 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return ubd_start(&D, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return ubd_stop(&D) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,5 +386,5 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
 }

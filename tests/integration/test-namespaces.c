@@ -29,8 +29,6 @@
 #define CODE_QUERY 1
 #define CODE_STOP  2
 
-static struct ubd D;
-
 /*
  * A context manager that answers each call with the sender_pid and
  * sender_euid it saw.
@@ -257,18 +255,6 @@ static void sender_euid_in_the_receivers_user_namespace(void **state)
 	assert_int_equal(reap(reporter, 10000), 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return ubd_start(&D, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return ubd_stop(&D) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,5 +263,5 @@ int main(void)
 		cmocka_unit_test(sender_euid_in_the_receivers_user_namespace),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
 }

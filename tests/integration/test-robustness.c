@@ -33,8 +33,6 @@
 #define CODE_STOP 0xdead
 #define CODE_HOLD 0x401d /* the manager waits for a go before replying */
 
-static struct ubd D;
-
 struct manager {
 	const char *sock;
 	struct sync ready; /* manager -> test */
@@ -465,18 +463,6 @@ static void push_path_of_a_megabyte(void **state)
 	assert_int_equal(ubd_stop(&d2), 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return ubd_start(&D, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return ubd_stop(&D) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,5 +476,5 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
 }
