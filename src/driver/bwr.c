@@ -443,6 +443,33 @@ static void leave_waiting_list(struct thread *thread)
 	}
 }
 
+/* binder_wait_for_work saw a signal: the read ends with -EINTR. */
+static void end_read_interrupted(struct thread *thread)
+{
+	struct bwr_state *bwr = &thread->bwr;
+
+	leave_waiting_list(thread);
+	if (thread->on_wake_list) {
+		TAILQ_REMOVE(&thread->proc->driver->wake_list, thread, wake_entry);
+		thread->on_wake_list = false;
+	}
+	bwr->read_len = 0;
+	if (bwr->nheld) {
+		/* Held completions are owed to the caller: return them, not EINTR. */
+		size_t pos = 0;
+
+		if (bwr->read_consumed_in == 0)
+			put_u32(thread, &pos, UBW_MAX_READ_SIZE, BR_NOOP);
+		for (uint8_t i = 0; i < bwr->nheld; i++)
+			put_u32(thread, &pos, UBW_MAX_READ_SIZE, bwr->held[i]);
+		bwr->nheld = 0;
+		bwr->read_len = pos;
+		bwr_complete(thread, 0);
+		return;
+	}
+	bwr_complete(thread, -EINTR);
+}
+
 /*
  * binder_thread_read from the retry label on: decides whether to wait, and
  * fills the read when there is work. Completes the request unless it waits.
@@ -471,6 +498,11 @@ static void read_step(struct thread *thread, bool woken)
 			if (bwr->nonblock) {
 				bwr->read_len = 0;
 				bwr_complete(thread, -EAGAIN);
+				return;
+			}
+			if (bwr->interrupt_pending) {
+				/* binder_wait_for_work sees the pending signal at once. */
+				end_read_interrupted(thread);
 				return;
 			}
 			wait_for_work(thread);
@@ -613,30 +645,14 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 
 void driver_interrupt(struct thread *thread)
 {
-	if (thread->bwr.phase != BWR_WAITING)
-		return; /* the answer is already on its way */
-	leave_waiting_list(thread);
-	if (thread->on_wake_list) {
-		TAILQ_REMOVE(&thread->proc->driver->wake_list, thread, wake_entry);
-		thread->on_wake_list = false;
-	}
-	thread->bwr.read_len = 0;
-	if (thread->bwr.nheld) {
-		/* Held completions are owed to the caller: return them, not EINTR. */
-		struct driver *drv = thread->proc->driver;
-		size_t pos = 0;
-
-		if (thread->bwr.read_consumed_in == 0)
-			put_u32(thread, &pos, UBW_MAX_READ_SIZE, BR_NOOP);
-		for (uint8_t i = 0; i < thread->bwr.nheld; i++)
-			put_u32(thread, &pos, UBW_MAX_READ_SIZE, thread->bwr.held[i]);
-		thread->bwr.nheld = 0;
-		thread->bwr.read_len = pos;
-		(void)drv;
-		bwr_complete(thread, 0);
+	if (thread->bwr.phase == BWR_WRITING) {
+		/* The write part is not interruptible; its read will be. */
+		thread->bwr.interrupt_pending = true;
 		return;
 	}
-	bwr_complete(thread, -EINTR);
+	if (thread->bwr.phase != BWR_WAITING)
+		return; /* the answer is already on its way */
+	end_read_interrupted(thread);
 }
 
 /*

@@ -155,6 +155,8 @@ struct bwr_state {
 	uint8_t nheld;
 	bool spawn_looper_at_start;
 	bool wait_for_proc_work; /* computed when the read started waiting */
+	/* A signal came while the write part ran: the read must not wait (-EINTR). */
+	bool interrupt_pending;
 	struct mem_segment *segments;
 	size_t nsegments;
 	uint8_t *owned; /* the copies, when suspended */

@@ -2,22 +2,28 @@
 /*
  * The daemon under hostile or broken peers: garbage on every kind of
  * connection, a client that never reads, peers killed in the middle of a
- * call, a signal during a blocked read, a page install that fails, and the
+ * call, a signal during a blocked read or during the copy of the write part,
+ * a page install that fails, and the
  * push copy path of a process the daemon cannot read. After each, the daemon
  * must still serve others, and its stats and descriptor count must come back
  * to where they were.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "harness.h"
 #include "test-util.h"
@@ -402,6 +408,118 @@ static void signal_during_blocked_read(void **state)
 	assert_daemon_clean(fds_before);
 }
 
+struct slow_caller {
+	struct rc c;
+	const uint8_t *data; /* userfaultfd-backed: the daemon's copy blocks on it */
+	size_t size;
+	struct binder_write_read bwr;
+	uint8_t rbuf[256];
+	int err;
+	struct sync done;
+};
+
+static void *slow_caller_main(void *arg)
+{
+	struct slow_caller *sc = arg;
+	struct cmdbuf w = { .len = 0 };
+
+	cb_txn(&w, BC_TRANSACTION, 0, CODE_HOLD, 0, sc->data, sc->size, NULL, 0);
+	sc->bwr.write_buffer = (uintptr_t)w.buf;
+	sc->bwr.write_size = w.len;
+	sc->bwr.read_buffer = (uintptr_t)sc->rbuf;
+	sc->bwr.read_size = sizeof(sc->rbuf);
+	sc->err = ubt_write_read(&sc->c.t, &sc->c.s, &sc->bwr, false);
+	sync_post(&sc->done, 1);
+	return NULL;
+}
+
+/*
+ * A signal while the daemon still copies the write part (a call of 1 MiB,
+ * read by a copy worker from memory whose faults we hold with userfaultfd):
+ * the write part completes, and the read then returns EINTR at once, as the
+ * kernel's binder_wait_for_work does with a signal pending. The call itself
+ * goes on; its reply comes with the next read.
+ */
+static void signal_during_write_copy(void **state)
+{
+	int fds_before = ubd_settled_fds(&D);
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct uffdio_api api = { .api = UFFD_API };
+	size_t size = 1 << 20;
+	struct slow_caller sc = { .size = size };
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	struct manager m;
+	pthread_t caller;
+	uint8_t *data, *pattern;
+	uint32_t cmd;
+	int uffd;
+
+	(void)state;
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
+		if (uffd >= 0)
+			close(uffd);
+		skip(); /* userfaultfd unavailable here (kernel or sysctl) */
+	}
+	data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pattern = malloc(size);
+	assert_non_null(pattern);
+	assert_true(data != MAP_FAILED);
+	for (size_t i = 0; i < size; i++)
+		pattern[i] = (uint8_t)(i ^ (i >> 8));
+	assert_int_equal(
+		ioctl(uffd, UFFDIO_REGISTER,
+		      &(struct uffdio_register){ .range = { .start = (uintptr_t)data, .len = size },
+						 .mode = UFFDIO_REGISTER_MODE_MISSING }),
+		0);
+	sigaction(SIGUSR1, &sa, NULL);
+	manager_start(&m, D.sock);
+	assert_int_equal(rc_open(&sc.c, D.sock, 1 << 20), 0);
+	sc.data = data;
+	sync_init(&sc.done);
+	assert_int_equal(pthread_create(&caller, NULL, slow_caller_main, &sc), 0);
+
+	/* The copy worker faults on the first page: the write part is suspended. */
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	assert_int_equal(read(uffd, &msg, sizeof(msg)), sizeof(msg));
+	assert_int_equal(msg.event, UFFD_EVENT_PAGEFAULT);
+	pthread_kill(caller, SIGUSR1);
+	poll(NULL, 0, 200); /* lets the interrupt reach the daemon during the copy */
+	assert_int_equal(ioctl(uffd, UFFDIO_COPY,
+			       &(struct uffdio_copy){ .dst = (uintptr_t)data,
+						      .src = (uintptr_t)pattern,
+						      .len = size }),
+			 0);
+
+	/* The call reaches the manager, which holds its reply: only EINTR can end the read. */
+	assert_int_equal(sync_wait(&m.ready, 10000), 2);
+	assert_int_equal(sync_wait(&sc.done, 5000), 1);
+	assert_int_equal(sc.err, -EINTR);
+	assert_int_equal(sc.bwr.write_consumed, sc.bwr.write_size);
+	assert_int_equal(sc.bwr.read_consumed, 0);
+	pthread_join(caller, NULL);
+
+	/* The next read gets the call's outcome. */
+	sync_post(&m.go, 1);
+	assert_int_equal(rc_wait_for(&sc.c, &cmd, &tr), 0);
+	assert_int_equal(cmd, BR_REPLY);
+	assert_int_equal(tr.data_size, 4096);
+	assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, pattern, 4096);
+	cb_u32(&w, BC_FREE_BUFFER);
+	cb_u64(&w, tr.data.ptr.buffer);
+	assert_int_equal(rc_bwr(&sc.c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	rc_close(&sc.c);
+	manager_stop(&m, D.sock);
+	close(uffd);
+	munmap(data, size);
+	free(pattern);
+	assert_daemon_clean(fds_before);
+}
+
 static void install_failure_fails_the_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
@@ -471,6 +589,7 @@ int main(void)
 		cmocka_unit_test(caller_killed_mid_call),
 		cmocka_unit_test(manager_killed_mid_call),
 		cmocka_unit_test(signal_during_blocked_read),
+		cmocka_unit_test(signal_during_write_copy),
 		cmocka_unit_test(install_failure_fails_the_call),
 		cmocka_unit_test(push_path_of_a_megabyte),
 	};
