@@ -12,8 +12,10 @@
 #   --driver kernel   (default) every NAME-static program runs inside ONE boot
 #                     of the binder VM (../shared/tools/binder-vm, or
 #                     $BINDER_VM), against the kernel's C Binder driver.
-#   --driver ubinder  the dynamic builds run through ubinder-run against
-#                     ubinderd. Not available yet: prints a skip line.
+#   --driver ubinder  the dynamic builds run through ubinder-run against a
+#                     private ubinderd: runs scripts/conformance-ubinder.sh,
+#                     which also accepts the reviewed differences in
+#                     tests/conformance/expected-ubinder/ (docs/conformance.md).
 #   --update          write the transcripts into tests/conformance/expected/
 #                     (review the diff before committing!).
 #   NAME...           run only these programs.
@@ -69,11 +71,8 @@ kernel)
 	"$vm" prepare >/dev/null 2>&1 || skip "binder-vm cannot prepare the kernel"
 	;;
 ubinder)
-	# TODO(issue 8): run "$bindir/NAME" (dynamic build) through ubinder-run
-	# against a private ubinderd with the binder, hwbinder and vndbinder
-	# contexts, one program at a time, collecting "transcript + exit N" into
-	# $out/ubinder/NAME.txt exactly as run_kernel does, then call compare.
-	skip "--driver ubinder: not available yet (needs ubinderd and libubinder-preload.so)"
+	((update == 0)) || { echo "conformance: --update is for the kernel's transcripts only" >&2; exit 2; }
+	exec "$src/scripts/conformance-ubinder.sh" "$build" "${only[@]}"
 	;;
 *) echo "conformance: unknown driver $driver" >&2; exit 2 ;;
 esac
