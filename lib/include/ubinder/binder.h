@@ -73,8 +73,9 @@ int ubinder_context_open(const char *socket, ubinder_context **out);
 
 /*
  * Closes the process: the driver releases everything it held (its services
- * die for their clients), the thread pool's threads are stopped and joined,
- * and every thread's connection is closed. Objects and parcels the caller
+ * die for their clients), the thread pool's threads are stopped and joined
+ * (a handler still running on one is waited for), and every thread's
+ * connection is closed. Objects and parcels the caller
  * still holds stay valid memory: calls on them return UBINDER_ERR_CLOSED;
  * unref/free them as usual. No other thread may be inside a call on this
  * context, and it must not be called from a handler or callback.
