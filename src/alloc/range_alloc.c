@@ -68,7 +68,8 @@ static inline void put_record(struct range_alloc *a, uint32_t i, struct range_ex
 /* Extent @i (@e) becomes free: it joins the index under its current size. */
 static inline void make_free(struct range_alloc *a, uint32_t i, struct range_extent *e)
 {
-	e->buf = (struct range_buffer){ .offset = e->buf.offset, .size = e->buf.size };
+	/* A free extent is offset, size, state and bin fields; the rest is stale. */
+	e->buf.state = RANGE_BUFFER_FREE;
 	extent_bin_insert(a, i, e, free_index_bin(e->buf.size));
 }
 

@@ -91,6 +91,19 @@ static int check_extents(const struct range_alloc *a, char *why, size_t len, siz
 	if (buffers != a->buffers || a->by_offset.used != buffers)
 		return fail(why, len, "%zu buffers, counted %zu, map holds %zu", buffers,
 			    a->buffers, a->by_offset.used);
+	{
+		size_t live = 0, dead = 0, capacity = offset_map_capacity(&a->by_offset);
+
+		for (size_t s = 0; s < capacity; s++) {
+			live += offset_map_slot_value(a->by_offset.slots[s]) != 0;
+			dead += a->by_offset.slots[s] == OFFSET_MAP_TOMBSTONE;
+		}
+		if (live != a->by_offset.used || dead != a->by_offset.dead ||
+		    live + dead > capacity / 2)
+			return fail(why, len,
+				    "offset map: %zu keys, %zu tombstones, counted %zu %zu",
+				    a->by_offset.used, a->by_offset.dead, live, dead);
+	}
 	if (async_bytes > a->size / 2 || a->free_async_space != a->size / 2 - async_bytes)
 		return fail(why, len, "free async space %zu, async bytes %zu", a->free_async_space,
 			    async_bytes);
