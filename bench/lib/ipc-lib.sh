@@ -13,6 +13,7 @@ seconds=${3:-2}
 sizes=(128 4096 65536)
 threads=(1 4 16)
 bench=$build/bench/lib/ubinder-bench-ipc-lib
+raw=$build/bench/ipc/bench-ipc # the raw-protocol benchmark (bench/ipc), if built
 daemon=$build/src/daemon/ubinderd
 [[ -x $bench && -x $daemon ]] || {
 	echo "build first: meson setup $build && ninja -C $build" >&2
@@ -33,6 +34,11 @@ run() { # scenario prefix...
 	for s in "${sizes[@]}"; do
 		echo "$scenario latency $s ubinder $("$@" "$bench" latency ubinder "$dir/binder" "$s" "$iterations")"
 		echo "$scenario latency $s unix $("$@" "$bench" latency unix "$s" "$iterations")"
+		if [[ -x $raw ]]; then
+			# "ubinder SIZE MEDIAN_NS P99_NS": the same call without the library.
+			{ "$@" "$raw" ubinder-native "$s" "$iterations" "$dir/binder" 2>/dev/null || true; } |
+				awk -v sc="$scenario" -v s="$s" '{ printf "%s latency %s raw %.1f %.1f\n", sc, s, $3 / 1000, $4 / 1000 }'
+		fi
 	done >>"$dir/results"
 	for t in "${threads[@]}"; do
 		echo "$scenario throughput $t ubinder $("$@" "$bench" throughput ubinder "$dir/binder" 128 "$t" "$seconds")"
@@ -63,12 +69,18 @@ out=bench/results/ipc-lib.md
 	echo "is the context manager (no service manager) and serves on libubinder's thread"
 	echo "pool (up to 16 threads). Baseline, measured in the same run: an AF_UNIX"
 	echo "SOCK_SEQPACKET ping-pong of the same payload between two processes, one server"
-	echo "thread per client thread. \`bench/lib/bench-ipc-lib.c\`."
+	echo "thread per client thread. \`bench/lib/bench-ipc-lib.c\`. For reference, the last"
+	echo "column is the floor under the library: the same call made with the raw Binder"
+	echo "protocol, hand-written, with what libubinder does on top of the kernel's"
+	echo "semantics (\`bench/ipc\` in its \`ubinder-native\` mode, same session: reply"
+	echo "freed with the next call, the replier's completion held until the next call;"
+	echo "its payload is not parsed, the library's is a parcel)."
 	echo
 	echo "- machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name: *//p' | head -n1),"
 	echo "  $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); shared with other"
 	echo "  engineers' builds (load average $load_before when the run started)"
-	echo "- build: \`$build\`, $(grep -o "buildtype=[a-z]*" "$build/meson-logs/meson-log.txt" 2>/dev/null | head -n1 || echo "meson default"), $(${CC:-cc} --version | head -n1)"
+	echo "- build: \`$build\`, buildtype $(meson introspect "$build" --buildoptions 2>/dev/null |
+		grep -o '"name": "buildtype", "value": "[a-z]*"' | sed 's/.*"\([a-z]*\)"$/\1/'), $(${CC:-cc} --version | head -n1)"
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)"
 	echo "- command: \`bench/lib/ipc-lib.sh $build $iterations $seconds\`"
 	echo "- latency: median and p99 of $iterations calls after 200 warm-up calls, in"
@@ -83,14 +95,16 @@ out=bench/results/ipc-lib.md
 			echo "## Unpinned"
 		fi
 		echo
-		echo "| payload | libubinder median | libubinder p99 | AF_UNIX median | AF_UNIX p99 | median ratio |"
-		echo "|---|---|---|---|---|---|"
+		echo "| payload | libubinder median | libubinder p99 | AF_UNIX median | AF_UNIX p99 | median ratio | raw protocol median / p99 |"
+		echo "|---|---|---|---|---|---|---|"
 		for s in "${sizes[@]}"; do
 			um=$(field $scenario latency "$s" ubinder 1)
 			up=$(field $scenario latency "$s" ubinder 2)
 			xm=$(field $scenario latency "$s" unix 1)
 			xp=$(field $scenario latency "$s" unix 2)
-			echo "| $(size_name "$s") | $um µs | $up µs | $xm µs | $xp µs | $(ratio "$um" "$xm") |"
+			rm=$(field $scenario latency "$s" raw 1)
+			rp=$(field $scenario latency "$s" raw 2)
+			echo "| $(size_name "$s") | $um µs | $up µs | $xm µs | $xp µs | $(ratio "$um" "$xm") | ${rm:+$rm µs / $rp µs} |"
 		done
 		echo
 		echo "| client threads | libubinder calls/s | AF_UNIX calls/s | AF_UNIX / libubinder |"
