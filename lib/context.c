@@ -579,6 +579,11 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 		if (!err)
 			ctx->map_size = UB_REGION_SIZE;
 	}
+	if (!err) {
+		ctx->outbox = outbox_new(ts, UB_OUTBOX_SIZE);
+		if (ctx->outbox)
+			outbox_publish(ctx->outbox);
+	}
 	if (err) {
 		ubinder_context_close(ctx);
 		return err;
@@ -625,6 +630,12 @@ void ubinder_context_close(ubinder_context *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 	/* As closing the device: the driver releases the process, blocked reads return. */
 	ubt_session_close(&ctx->session);
+	if (ctx->outbox) {
+		/* Parcels still built in it keep it mapped. */
+		outbox_retire(ctx->outbox);
+		outbox_unref(ctx->outbox);
+		ctx->outbox = NULL;
+	}
 	join_pool(ctx);
 	if (ctx->flusher_started && !pthread_equal(ctx->flusher, pthread_self()))
 		pthread_join(ctx->flusher, NULL);

@@ -138,6 +138,7 @@ struct ubinder_context {
 	struct ubinder_binder *locals;
 	struct ubinder_binder *proxies;
 	struct death_reg *deaths;
+	struct outbox *outbox;
 	uint64_t next_id;
 	/*
 	 * Buffer frees of threads that do not serve: batched with the next
@@ -233,6 +234,24 @@ void parcel_raw(const struct ubinder_parcel *p, const void **data, size_t *size,
 		const uint64_t **offsets, size_t *noffsets);
 /* A read view of @src sharing its data (for in-process calls): no ownership. */
 struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src);
+
+/* --- outbox.c ------------------------------------------------------------------ */
+
+struct outbox;
+/* Each context's outbox (address space; pages are used as parcels need them). */
+#define UB_OUTBOX_SIZE (8u << 20)
+/* Parcels this large are built in the outbox (smaller ones travel inline). */
+#define UB_OUTBOX_MIN (64u * 1024)
+/* Maps an outbox through @ts; NULL if the daemon has none to give. */
+struct outbox *outbox_new(struct ubinder_thread *ts, size_t size);
+void outbox_unref(struct outbox *o);
+/* Makes @o the one new large parcels use; retire() stops that. */
+void outbox_publish(struct outbox *o);
+void outbox_retire(struct outbox *o);
+/* At least @size bytes of the current outbox (*got of them) and a reference to it. */
+void *outbox_alloc(size_t size, size_t *got, struct outbox **owner);
+/* Gives back what outbox_alloc() returned (@size = its *got) and the reference. */
+void outbox_free(struct outbox *o, void *p, size_t size);
 
 /* --- utf.c ------------------------------------------------------------------------ */
 

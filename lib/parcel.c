@@ -34,6 +34,7 @@ struct ubinder_parcel {
 	uint64_t *offsets;
 	struct pobj *objs;
 	size_t nobj, ocap;
+	struct outbox *outbox;	     /* written: data is in this outbox, or on the heap */
 	struct ubinder_context *ctx; /* received: the context that owns the buffer */
 	uint64_t buffer;	     /* received: the driver buffer to free, or 0 */
 	bool readonly;		     /* received from the driver, or a view */
@@ -126,16 +127,35 @@ void ubinder_parcel_free(ubinder_parcel *p)
 			ipc_free_buffer(p->ctx, p->buffer, p->size);
 		ctx_unref(p->ctx);
 	}
-	if (!p->readonly)
-		free(p->data);
+	if (!p->readonly) {
+		if (p->outbox)
+			outbox_free(p->outbox, p->data, p->cap);
+		else
+			free(p->data);
+	}
 	free(p);
 }
 
 /* --- writing ----------------------------------------------------------------- */
 
+/* Puts the data in @d (@cap bytes, in outbox @o or on the heap), giving back the old. */
+static void move_data(struct ubinder_parcel *p, uint8_t *d, size_t cap, struct outbox *o)
+{
+	if (p->size)
+		memcpy(d, p->data, p->size);
+	if (p->outbox)
+		outbox_free(p->outbox, p->data, p->cap);
+	else
+		free(p->data);
+	p->data = d;
+	p->cap = cap;
+	p->outbox = o;
+}
+
 static int grow_data(struct ubinder_parcel *p, size_t need)
 {
-	size_t cap;
+	struct outbox *o;
+	size_t cap, got;
 	uint8_t *d;
 
 	if (need <= p->cap)
@@ -145,6 +165,18 @@ static int grow_data(struct ubinder_parcel *p, size_t need)
 	cap = p->cap ? p->cap : 64;
 	while (cap < need)
 		cap = cap > MAX_PARCEL / 2 ? MAX_PARCEL : cap * 2;
+	/* Large parcels are built where the daemon copies them with a memcpy. */
+	if (cap >= UB_OUTBOX_MIN && (d = outbox_alloc(cap, &got, &o)) != NULL) {
+		move_data(p, d, got, o);
+		return 0;
+	}
+	if (p->outbox) {
+		d = malloc(cap);
+		if (!d)
+			return UBINDER_ERR_NO_MEMORY;
+		move_data(p, d, cap, NULL);
+		return 0;
+	}
 	d = realloc(p->data, cap);
 	if (!d)
 		return UBINDER_ERR_NO_MEMORY;

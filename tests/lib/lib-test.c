@@ -397,6 +397,13 @@ static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder
 		pthread_mutex_unlock(&lock);
 		return ubinder_parcel_write_bool(reply, x);
 	}
+	case TS_BYTES: {
+		const void *bytes;
+		size_t len;
+
+		err = ubinder_parcel_read_byte_array(data, &bytes, &len);
+		return err ? err : ubinder_parcel_write_byte_array(reply, bytes, len);
+	}
 	case TS_OBJECTS:
 		return ubinder_parcel_write_int32(reply, atomic_load(&objects_alive));
 	default:

@@ -75,6 +75,7 @@ enum ts_code {
 	TS_NEW_OBJECT = 13,    /* () -> IBinder: a fresh local object (code 1 -> i32 7) */
 	TS_OBJECTS = 14,       /* () -> i32: objects of TS_NEW_OBJECT still alive */
 	TS_BARRIER = 15,       /* (i32 n) -> bool: true once n calls are inside at once (10 s) */
+	TS_BYTES = 16,	       /* (byte[]) -> byte[]: the same bytes back */
 };
 
 struct test_service_opts {

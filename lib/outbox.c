@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The outbox: memory shared with the daemon (UBW_OUTBOX) in which large
+ * parcels are built, so that the daemon copies them into the receiver with a
+ * memcpy instead of reading them with process_vm_readv.
+ *
+ * Each context maps one when it opens. Parcels belong to no context, so a
+ * large one takes its buffer from the most recently opened context's outbox
+ * (the current one); sent through another context it still works, the
+ * daemon then reads it the ordinary way. Page-granular first fit over a
+ * bitmap: only parcels larger than the inline limit come here, and they are
+ * few. An outbox stays mapped while a parcel uses it, even after its
+ * context closed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct outbox {
+	atomic_int refs; /* its context while open, and each parcel in it */
+	pthread_mutex_t lock;
+	uint8_t *base;
+	size_t page, npages;
+	uint64_t used[]; /* one bit a page */
+};
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct outbox *current;
+
+struct outbox *outbox_new(struct ubinder_thread *ts, size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t npages = size / page;
+	struct outbox *o = calloc(1, sizeof(*o) + (npages + 63) / 64 * sizeof(uint64_t));
+	void *base;
+
+	if (!o)
+		return NULL;
+	if (ubt_outbox(&ts->conn, npages * page, &base)) {
+		free(o); /* a daemon without outboxes: large parcels are read as before */
+		return NULL;
+	}
+	atomic_init(&o->refs, 1);
+	pthread_mutex_init(&o->lock, NULL);
+	o->base = base;
+	o->page = page;
+	o->npages = npages;
+	return o;
+}
+
+void outbox_unref(struct outbox *o)
+{
+	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+		return;
+	munmap(o->base, o->npages * o->page);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+void outbox_publish(struct outbox *o)
+{
+	struct outbox *old;
+
+	atomic_fetch_add(&o->refs, 1);
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = o;
+	pthread_mutex_unlock(&current_lock);
+	outbox_unref(old);
+}
+
+void outbox_retire(struct outbox *o)
+{
+	bool was = false;
+
+	pthread_mutex_lock(&current_lock);
+	if (current == o) {
+		current = NULL;
+		was = true;
+	}
+	pthread_mutex_unlock(&current_lock);
+	if (was)
+		outbox_unref(o);
+}
+
+static bool page_used(const struct outbox *o, size_t i)
+{
+	return o->used[i / 64] & (1ull << (i % 64));
+}
+
+static void mark(struct outbox *o, size_t first, size_t n, bool used)
+{
+	for (size_t i = first; i < first + n; i++) {
+		if (used)
+			o->used[i / 64] |= 1ull << (i % 64);
+		else
+			o->used[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+void *outbox_alloc(size_t size, size_t *got, struct outbox **owner)
+{
+	struct outbox *o;
+	size_t n, run = 0;
+	void *p = NULL;
+
+	pthread_mutex_lock(&current_lock);
+	o = current;
+	if (o)
+		atomic_fetch_add(&o->refs, 1);
+	pthread_mutex_unlock(&current_lock);
+	if (!o)
+		return NULL;
+	n = (size + o->page - 1) / o->page;
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; n && n <= o->npages && i < o->npages; i++) {
+		run = page_used(o, i) ? 0 : run + 1;
+		if (run == n) {
+			mark(o, i + 1 - n, n, true);
+			p = o->base + (i + 1 - n) * o->page;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&o->lock);
+	if (!p) {
+		outbox_unref(o);
+		return NULL;
+	}
+	*got = n * o->page;
+	*owner = o;
+	return p;
+}
+
+void outbox_free(struct outbox *o, void *p, size_t size)
+{
+	size_t first = (size_t)((uint8_t *)p - o->base) / o->page;
+
+	pthread_mutex_lock(&o->lock);
+	mark(o, first, size / o->page, false);
+	pthread_mutex_unlock(&o->lock);
+	outbox_unref(o);
+}
