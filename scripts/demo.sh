@@ -57,7 +57,6 @@ ubinderd=$build_dir/src/daemon/ubinderd
 servicemanager=$build_dir/tools/servicemanager/ubinder-servicemanager
 ubinderctl=$build_dir/tools/ubinderctl/ubinderctl
 examples=$build_dir/examples
-[[ -x $examples/kvstore-service ]] || examples=$build_dir/tests/lib
 for bin in "$ubinderd" "$servicemanager" "$ubinderctl" "$examples/kvstore-service" \
 	"$examples/kvstore-client"; do
 	[[ -x $bin ]] || die "$bin is missing: build first"
