@@ -21,29 +21,9 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#define WARMUP	 200
+#include "bench-common.h"
+
 #define MAP_SIZE (4u << 20)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-ioctl: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int open_device(const char *path)
 {
@@ -74,28 +54,12 @@ static uint32_t talk(int fd, const uint8_t *w, size_t wlen, struct binder_transa
 					 .write_buffer = (uintptr_t)w,
 					 .read_size = sizeof(r),
 					 .read_buffer = (uintptr_t)r };
-	size_t pos = 0;
 
 	while (ioctl(fd, BINDER_WRITE_READ, &bwr) < 0) {
 		if (errno != EINTR)
 			die("BINDER_WRITE_READ");
 	}
-	while (pos + 4 <= bwr.read_consumed) {
-		uint32_t cmd;
-
-		memcpy(&cmd, r + pos, 4);
-		pos += 4;
-		if (cmd == BR_TRANSACTION || cmd == BR_REPLY) {
-			memcpy(tr, r + pos, sizeof(*tr));
-			return cmd;
-		}
-		if (cmd == BR_DEAD_REPLY || cmd == BR_FAILED_REPLY) {
-			fprintf(stderr, "bench-ioctl: call failed (%x)\n", cmd);
-			exit(1);
-		}
-		pos += _IOC_SIZE(cmd);
-	}
-	return 0;
+	return first_transaction(r, bwr.read_consumed, tr);
 }
 
 static void server(const char *dev, size_t payload, size_t total)
@@ -172,8 +136,6 @@ int main(int argc, char **argv)
 			samples[i - WARMUP] = now_ns() - t0;
 	}
 	waitpid(pid, NULL, 0);
-	qsort(samples, iterations, sizeof(*samples), cmp_u64);
-	printf("ioctl %zu %llu %llu\n", payload, (unsigned long long)samples[iterations / 2],
-	       (unsigned long long)samples[(iterations * 99) / 100]);
+	report("ioctl", payload, samples, iterations);
 	return 0;
 }

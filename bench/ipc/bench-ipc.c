@@ -24,37 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-common.h"
 #include "transport.h"
-
-#define WARMUP 200
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void report(const char *mode, size_t payload, uint64_t *samples, size_t n)
-{
-	qsort(samples, n, sizeof(*samples), cmp_u64);
-	printf("%s %zu %llu %llu\n", mode, payload, (unsigned long long)samples[n / 2],
-	       (unsigned long long)samples[(n * 99) / 100]);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-ipc: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* --- AF_UNIX baseline -------------------------------------------------------- */
 
@@ -191,29 +162,13 @@ static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
 					 .write_buffer = (uintptr_t)w,
 					 .read_size = sizeof(r),
 					 .read_buffer = (uintptr_t)r };
-	size_t pos = 0;
 	int err = ubt_write_read_flags(&e->t, &e->s, &bwr, flags);
 
 	if (err) {
 		errno = -err;
 		die("BINDER_WRITE_READ");
 	}
-	while (pos + 4 <= bwr.read_consumed) {
-		uint32_t cmd;
-
-		memcpy(&cmd, r + pos, 4);
-		pos += 4;
-		if (cmd == BR_TRANSACTION || cmd == BR_REPLY) {
-			memcpy(tr, r + pos, sizeof(*tr));
-			return cmd;
-		}
-		if (cmd == BR_DEAD_REPLY || cmd == BR_FAILED_REPLY) {
-			fprintf(stderr, "bench-ipc: call failed (%x)\n", cmd);
-			exit(1);
-		}
-		pos += _IOC_SIZE(cmd);
-	}
-	return 0;
+	return first_transaction(r, bwr.read_consumed, tr);
 }
 
 static void ubinder_server(const char *sock, size_t payload, size_t total, bool native)
