@@ -329,6 +329,18 @@ static int caller_main(void *arg)
 	return cmd == BR_DEAD_REPLY ? 42 : cmd == BR_REPLY ? 0 : 1;
 }
 
+/* A manager and a caller whose call the manager holds; returns the caller's pid. */
+static pid_t call_held_by_manager(struct manager *m, struct caller *c)
+{
+	pid_t pid;
+
+	manager_start(m, D.sock);
+	sync_init(&c->sent);
+	pid = spawn(caller_main, c);
+	assert_int_equal(sync_wait(&m->ready, 10000), 2);
+	return pid;
+}
+
 static void caller_killed_mid_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
@@ -337,10 +349,7 @@ static void caller_killed_mid_call(void **state)
 	pid_t pid;
 
 	(void)state;
-	manager_start(&m, D.sock);
-	sync_init(&c.sent);
-	pid = spawn(caller_main, &c);
-	assert_int_equal(sync_wait(&m.ready, 10000), 2); /* the manager holds the call */
+	pid = call_held_by_manager(&m, &c);
 	kill(pid, SIGKILL);
 	assert_int_equal(reap(pid, 5000), -1);
 	sync_post(&m.go, 1); /* its reply now goes nowhere */
@@ -356,10 +365,7 @@ static void manager_killed_mid_call(void **state)
 	pid_t pid;
 
 	(void)state;
-	manager_start(&m, D.sock);
-	sync_init(&c.sent);
-	pid = spawn(caller_main, &c);
-	assert_int_equal(sync_wait(&m.ready, 10000), 2);
+	pid = call_held_by_manager(&m, &c);
 	kill(m.pid, SIGKILL);
 	assert_int_equal(reap(m.pid, 5000), -1);
 	assert_int_equal(reap(pid, 10000), 42); /* BR_DEAD_REPLY */
