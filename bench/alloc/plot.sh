@@ -24,7 +24,7 @@ for w in binder small; do
 	fi
 done
 before() {
-	[ -s "$tmp/$1-before.dat" ] && printf '%s' ", \"$tmp/$1-before.dat\" u (\$1/1024):2 w lp dt 2 lc rgb \"gray\" t \"ubinder, before\""
+	[ -s "$tmp/$1-before.dat" ] && printf '%s' ", \"$tmp/$1-before.dat\" u (\$1/1024):2 w lp dt 2 lc rgb \"gray\" t \"ubinder, earlier run\""
 	return 0
 }
 gnuplot <<PLOT
