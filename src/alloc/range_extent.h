@@ -7,11 +7,12 @@
  * Layout. A record is 64 bytes, aligned: one cache line. Records are named by
  * 32-bit indices, which keeps the links small enough for the line: the
  * address-order links after the range_buffer, and, for free extents, the
- * bin links over the range_buffer's owner field (free extents have no
- * owner). Records live in chunks that never move (the daemon holds
- * range_buffer pointers): chunk k holds EXTENT_CHUNK0 << k records, so index
- * i is in chunk floor(log2(i + EXTENT_CHUNK0)) - EXTENT_CHUNK0_LOG2, found
- * with one count-leading-zeros. Fresh records are handed out in index order and
+ * bin links over the range_buffer's owner field and the bin number over
+ * data_size (free extents have neither). Records live in chunks that never
+ * move (the daemon holds range_buffer pointers): chunk k holds
+ * EXTENT_CHUNK0 << k records, so index i is in chunk
+ * floor(log2(i + EXTENT_CHUNK0)) - EXTENT_CHUNK0_LOG2, found with one
+ * count-leading-zeros. Fresh records are handed out in index order and
  * released ones recycled (LIFO, through @next) until deinit.
  *
  * Record 0 is a sentinel that is never free: it heads the circular list of
