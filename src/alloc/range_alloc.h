@@ -265,9 +265,8 @@ struct range_alloc_stats {
 	size_t pages_active;
 	size_t pages_lru;
 	size_t pages_free;
-	size_t pages_high;   /* high watermark: 1 + highest page index ever active */
-	size_t freeing_slot; /* by_offset slot of the last prepare_user_free */
-	size_t buffers;	     /* live */
+	size_t pages_high; /* high watermark: 1 + highest page index ever active */
+	size_t buffers;	   /* live */
 	size_t free_async_space;
 	size_t free_extents;
 };
