@@ -164,6 +164,12 @@ out=bench/results/ipc.md
   mapping it holds; the plain transport copies with process_vm_readv on a copy
   worker (pinning the sender's pages), and AF_UNIX copies twice (into the
   socket buffer and out of it).
+
+## libubinder
+
+Round trips through the client library (parcels, proxies, the thread pool)
+and throughput with 1, 4 and 16 client threads, each against AF_UNIX in the
+same run: bench/results/ipc-lib.md (`bench/lib/ipc-lib.sh`).
 TEXT
 } > "$out"
 
