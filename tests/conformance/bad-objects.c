@@ -18,19 +18,9 @@ static void serve(void *arg)
 {
 	(void)arg;
 	struct bdev s;
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	put(&ch, 1, 1);
-	for (;;) {
-		struct rw r;
-		const struct br *it = read_until(&s, "read", BR_TRANSACTION, &r);
-		uint32_t code = it->tr.code;
-		free_buffer(&s, it->tr.data.ptr.buffer);
-		if (code == STOP)
-			break;
-		reply_bytes(&s, NULL, 0, NULL);
-	}
+	serve_until_code(&s, STOP, NULL, 0); /* C makes synchronous calls only */
 	put(&ch, 1, 1);
 }
 
@@ -155,9 +145,7 @@ int main(void)
 	memcpy(buf, &b1, 24);
 	send("[BINDER 0xe0] in the data, offsets_size 0", buf, 24, offs, 0);
 
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, STOP, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&c, &w, 256, &r);
+	send_empty_oneway(&c, 0, STOP);
 	get(&ch, 0);
 	reap(s);
 	say("done");

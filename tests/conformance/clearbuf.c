@@ -26,9 +26,7 @@ static void server(void *arg)
 {
 	(void)arg;
 	struct bdev s;
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	put(&ch, 1, 1);
 	for (;;) {
 		struct rw r;
@@ -89,9 +87,7 @@ int main(void)
 		dump_after_free(&c, t->data.ptr.buffer, "reply buffer");
 		ack_node_refs(&c, &r);
 	}
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&c, &w, 256, &r);
+	send_empty_oneway(&c, 0, 99);
 	get(&ch, 0);
 	reap(sp);
 	say("done");

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -240,6 +241,27 @@ const char *pid_str(pid_t pid)
 	return "unknown";
 }
 
+static sigjmp_buf fault_jb;
+
+static void on_fault(int sig)
+{
+	siglongjmp(fault_jb, sig);
+}
+
+int read_fault(const void *addr)
+{
+	signal(SIGBUS, on_fault);
+	signal(SIGSEGV, on_fault);
+	int sig = sigsetjmp(fault_jb, 1);
+	if (sig == 0) {
+		volatile uint8_t v = *(const volatile uint8_t *)addr;
+		(void)v;
+	}
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	return sig;
+}
+
 void msleep(unsigned ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -290,13 +312,20 @@ pid_t spawn(const char *role, void (*fn)(void *), void *arg)
 	return pid;
 }
 
-int reap(pid_t pid)
+/* waitpid() retried on EINTR; fatal on any other error. */
+static int wait_status(pid_t pid)
 {
 	int st;
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			fail("waitpid: %s", errname(errno));
 	}
+	return st;
+}
+
+int reap(pid_t pid)
+{
+	int st = wait_status(pid);
 	if (WIFEXITED(st)) {
 		if (WEXITSTATUS(st) != 0)
 			say("child %s exited with status %d", pid_str(pid), WEXITSTATUS(st));
@@ -309,11 +338,7 @@ int reap(pid_t pid)
 void kill_reap(pid_t pid)
 {
 	kill(pid, SIGKILL);
-	int st;
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR)
-			fail("waitpid: %s", errname(errno));
-	}
+	wait_status(pid);
 }
 
 void bd_open(struct bdev *b, const char *path, size_t map_size)
@@ -353,32 +378,38 @@ int xioctl(int fd, unsigned long req, void *arg)
 	return r;
 }
 
-void become_ctxmgr(struct bdev *b)
+/* Issues req (named name) with arg, retried every 10 ms for up to 3 s while
+ * it fails with EBUSY. Both set-context-manager ioctls only read arg. */
+static void set_ctxmgr_retrying(struct bdev *b, unsigned long req, void *arg, const char *name)
 {
 	int r = 0;
 	for (int i = 0; i < 300; i++) {
-		int32_t zero = 0;
-		r = xioctl(b->fd, BINDER_SET_CONTEXT_MGR, &zero);
+		r = xioctl(b->fd, req, arg);
 		if (r != -EBUSY)
 			break;
 		msleep(10);
 	}
 	if (r)
-		fail("BINDER_SET_CONTEXT_MGR: %s", res(r));
+		fail("%s: %s", name, res(r));
+}
+
+void become_ctxmgr(struct bdev *b)
+{
+	int32_t zero = 0;
+	set_ctxmgr_retrying(b, BINDER_SET_CONTEXT_MGR, &zero, "BINDER_SET_CONTEXT_MGR");
 }
 
 void become_ctxmgr_ext(struct bdev *b, uint64_t ptr, uint64_t cookie, uint32_t flags)
 {
-	int r = 0;
-	for (int i = 0; i < 300; i++) {
-		struct flat_binder_object o = fbo_binder(ptr, cookie, flags);
-		r = xioctl(b->fd, BINDER_SET_CONTEXT_MGR_EXT, &o);
-		if (r != -EBUSY)
-			break;
-		msleep(10);
-	}
-	if (r)
-		fail("BINDER_SET_CONTEXT_MGR_EXT: %s", res(r));
+	struct flat_binder_object o = fbo_binder(ptr, cookie, flags);
+	set_ctxmgr_retrying(b, BINDER_SET_CONTEXT_MGR_EXT, &o, "BINDER_SET_CONTEXT_MGR_EXT");
+}
+
+void open_ctxmgr(struct bdev *b)
+{
+	bd_open(b, CONF_DEV, CONF_MAP_SIZE);
+	become_ctxmgr(b);
+	enter_looper(b);
 }
 
 const char *map_pos(const struct bdev *b, uint64_t addr)
@@ -776,6 +807,17 @@ static void show_details(const struct bdev *b, const struct rw *r)
 	}
 }
 
+/* Completes line (which holds the prefix up to "[") with the item names and
+ * "]", prints it, then one line per item with details. */
+static void show_items_and_details(const struct bdev *b, const struct rw *r, char *line,
+				   size_t size)
+{
+	show_items(r, line, size - 2);
+	strcat(line, "]");
+	say("%s", line);
+	show_details(b, r);
+}
+
 void show(const struct bdev *b, const char *what, const struct rw *r)
 {
 	char line[1024];
@@ -785,10 +827,7 @@ void show(const struct bdev *b, const char *what, const struct rw *r)
 	else
 		snprintf(line, sizeof(line), "%s: ok wc=%llu rc=%llu [", what,
 			 (unsigned long long)r->wc, (unsigned long long)r->rc);
-	show_items(r, line, sizeof(line) - 2);
-	strcat(line, "]");
-	say("%s", line);
-	show_details(b, r);
+	show_items_and_details(b, r, line, sizeof(line));
 }
 
 void show_brief(const struct bdev *b, const char *what, const struct rw *r)
@@ -798,10 +837,7 @@ void show_brief(const struct bdev *b, const char *what, const struct rw *r)
 		snprintf(line, sizeof(line), "%s: %s [", what, errname(r->err));
 	else
 		snprintf(line, sizeof(line), "%s: [", what);
-	show_items(r, line, sizeof(line) - 2);
-	strcat(line, "]");
-	say("%s", line);
-	show_details(b, r);
+	show_items_and_details(b, r, line, sizeof(line));
 }
 
 int run_show(struct bdev *b, const char *what, const struct wbuf *w, size_t rsize, struct rw *r)
@@ -824,24 +860,38 @@ const struct br *read_until(struct bdev *b, const char *what, uint32_t cmd, stru
 	fail("%s: %s never came", what, brname(cmd));
 }
 
+/* Writes w without reading; fatal ("what: ERR") if the ioctl fails. */
+static void write_or_fail(struct bdev *b, const struct wbuf *w, const char *what)
+{
+	struct rw r;
+	if (bwr(b, w, 0, &r) < 0)
+		fail("%s: %s", what, errname(r.err));
+}
+
 void enter_looper(struct bdev *b)
 {
 	struct wbuf w;
-	struct rw r;
 	w_reset(&w);
 	w_cmd(&w, BC_ENTER_LOOPER);
-	if (bwr(b, &w, 0, &r) < 0)
-		fail("BC_ENTER_LOOPER: %s", errname(r.err));
+	write_or_fail(b, &w, "BC_ENTER_LOOPER");
 }
 
 void free_buffer(struct bdev *b, uint64_t buffer)
 {
 	struct wbuf w;
-	struct rw r;
 	w_reset(&w);
 	w_free(&w, buffer);
-	if (bwr(b, &w, 0, &r) < 0)
-		fail("BC_FREE_BUFFER: %s", errname(r.err));
+	write_or_fail(b, &w, "BC_FREE_BUFFER");
+}
+
+bool send_empty_oneway(struct bdev *b, uint32_t handle, uint32_t code)
+{
+	struct wbuf w;
+	struct rw r;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, handle, code, TF_ONE_WAY, NULL, 0, NULL, 0);
+	bwr(b, &w, 256, &r);
+	return find(&r, BR_TRANSACTION_COMPLETE) != NULL;
 }
 
 void reply_bytes(struct bdev *b, const void *data, size_t n, const char *what)
@@ -875,19 +925,76 @@ void show_ee(struct bdev *b, const char *what)
 			 : "0");
 }
 
-void wait_binder_gone(struct bdev *b, pid_t pid)
+bool binder_gone_within(struct bdev *b, pid_t pid, unsigned tries)
 {
-	for (int i = 0; i < 1000; i++) {
+	for (unsigned i = 0; i < tries; i++) {
 		struct binder_frozen_status_info fi;
 		memset(&fi, 0, sizeof(fi));
 		fi.pid = (uint32_t)pid;
-		if (xioctl(b->fd, BINDER_GET_FROZEN_INFO, &fi) == -EINVAL) {
-			msleep(50);
+		if (xioctl(b->fd, BINDER_GET_FROZEN_INFO, &fi) == -EINVAL)
+			return true;
+		msleep(5);
+	}
+	return false;
+}
+
+void wait_binder_gone(struct bdev *b, pid_t pid)
+{
+	if (!binder_gone_within(b, pid, 1000))
+		fail("binder process %s never went away", pid_str(pid));
+	msleep(50);
+}
+
+static void ctxmgr_and_exit(void *arg)
+{
+	(void)arg;
+	struct bdev m;
+	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
+	become_ctxmgr(&m);
+}
+
+void clear_stale_ctxmgr(struct bdev *b)
+{
+	pid_t x = spawn("X", ctxmgr_and_exit, NULL);
+	reap(x);
+	wait_binder_gone(b, x);
+}
+
+void serve_until_code(struct bdev *m, uint32_t stop_code, const void *reply, size_t n)
+{
+	for (;;) {
+		struct rw r;
+		const struct br *it = read_until(m, "read", BR_TRANSACTION, &r);
+		uint32_t code = it->tr.code;
+		bool sync = !(it->tr.flags & TF_ONE_WAY);
+		free_buffer(m, it->tr.data.ptr.buffer);
+		if (code == stop_code)
 			return;
+		if (sync)
+			reply_bytes(m, reply, n, NULL);
+	}
+}
+
+void wait_thread_sleeping(pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			char buf[256];
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			char *rp = strrchr(buf, ')');
+			if (rp && rp[1] == ' ' && rp[2] == 'S') {
+				msleep(20);
+				return;
+			}
 		}
 		msleep(5);
 	}
-	fail("binder process %s never went away", pid_str(pid));
+	fail("thread never blocked");
 }
 
 struct flat_binder_object fbo_binder(uint64_t ptr, uint64_t cookie, uint32_t flags)
@@ -924,11 +1031,8 @@ int ack_node_refs(struct bdev *b, const struct rw *r)
 			n++;
 		}
 	}
-	if (n) {
-		struct rw rr;
-		if (bwr(b, &w, 0, &rr) < 0)
-			fail("acking node refs: %s", errname(rr.err));
-	}
+	if (n)
+		write_or_fail(b, &w, "acking node refs");
 	return n;
 }
 

@@ -46,6 +46,12 @@ const char *typename_(uint32_t type);
 void pid_name(pid_t pid, const char *name);
 const char *pid_str(pid_t pid);
 void msleep(unsigned ms);
+/* Reads the byte at addr with SIGBUS and SIGSEGV caught (then back to their
+ * defaults): 0 if the read worked, else the signal it raised. */
+int read_fault(const void *addr);
+/* Blocks until the thread tid of this process is asleep ('S' in its
+ * /proc/self/task/TID/stat), then 20 ms more. Fatal after about 2.5 s. */
+void wait_thread_sleeping(pid_t tid);
 
 /* ---- processes and synchronisation ---- */
 
@@ -87,6 +93,9 @@ int xioctl(int fd, unsigned long req, void *arg);
  * manager is still being released (EBUSY for up to 3 s). Fatal on failure. */
 void become_ctxmgr(struct bdev *b);
 void become_ctxmgr_ext(struct bdev *b, uint64_t ptr, uint64_t cookie, uint32_t flags);
+/* The usual server start: bd_open(b, CONF_DEV, CONF_MAP_SIZE), become_ctxmgr()
+ * and enter_looper(). */
+void open_ctxmgr(struct bdev *b);
 /* Position of an address: "map+0x40" or "outside". */
 const char *map_pos(const struct bdev *b, uint64_t addr);
 
@@ -173,6 +182,21 @@ void show_ee(struct bdev *b, const char *what);
 /* Blocks (polling BINDER_GET_FROZEN_INFO) until no Binder process with that
  * pid exists any more, then a short grace period. */
 void wait_binder_gone(struct bdev *b, pid_t pid);
+/* The same poll without the grace period: true once the Binder process is
+ * gone, false if it is still there after tries polls 5 ms apart. */
+bool binder_gone_within(struct bdev *b, pid_t pid, unsigned tries);
+/* Makes sure no context manager is left from an earlier program: a child "X"
+ * becomes the context manager (waiting out a stale one) and exits, and this
+ * returns once its Binder process is gone. */
+void clear_stale_ctxmgr(struct bdev *b);
+/* A BC_TRANSACTION without data, flags TF_ONE_WAY, to handle; the result is
+ * read (up to 256 bytes) and dropped. Returns whether BR_TRANSACTION_COMPLETE
+ * was among it. Typically the "stop" message to a serving child. */
+bool send_empty_oneway(struct bdev *b, uint32_t handle, uint32_t code);
+/* Serves on m until a transaction with stop_code: each read is printed
+ * ("read"), each buffer freed, and each synchronous call other than the stop
+ * answered with reply[0..n) (no objects). */
+void serve_until_code(struct bdev *m, uint32_t stop_code, const void *reply, size_t n);
 
 /* Answers every BR_INCREFS / BR_ACQUIRE in r with BC_INCREFS_DONE /
  * BC_ACQUIRE_DONE (write only). Returns how many were answered. */

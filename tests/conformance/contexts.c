@@ -117,12 +117,8 @@ int main(void)
 	bd_close(&d);
 
 	say("-- a process that is context manager on one open calls it through another");
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
 	put(&ch, 0, 0);
-	bwr(&c[0], &w, 256, &r);
+	send_empty_oneway(&c[0], 0, 99);
 	get(&ch, 0);
 	reap(m);
 	for (int i = 0; i < 3; i++)

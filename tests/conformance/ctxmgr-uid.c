@@ -18,9 +18,7 @@ static void mgr(void *arg)
 {
 	(void)arg;
 	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	put(&chm, 1, 1);
 	for (;;) {
 		struct rw r;
@@ -33,14 +31,6 @@ static void mgr(void *arg)
 			reply_bytes(&m, "ok", 2, NULL);
 	}
 	put(&chm, 1, 1);
-}
-
-static void mgr_and_exit(void *arg)
-{
-	(void)arg;
-	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
 }
 
 static void as_uid_1000(void *arg)
@@ -130,9 +120,7 @@ int main(void)
 	struct bdev b;
 	bd_open(&b, CONF_DEV, CONF_MAP_SIZE);
 	chan_init(&chm);
-	pid_t x = spawn("X", mgr_and_exit, NULL);
-	reap(x);
-	wait_binder_gone(&b, x);
+	clear_stale_ctxmgr(&b);
 	pid_t u = spawn("U", as_uid_1000, NULL);
 	reap(u);
 
@@ -147,11 +135,7 @@ int main(void)
 	say("-- in E only a second thread changes its euid");
 	e = spawn("E", sender, (void *)(intptr_t)2);
 	reap(e);
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&b, &w, 256, &r);
+	send_empty_oneway(&b, 0, 99);
 	get(&chm, 0);
 	reap(m);
 	say("done");

@@ -32,26 +32,13 @@ static void call(struct bdev *b, const char *what, uint32_t handle, uint32_t fla
  * sync calls, then tells the parent it stopped. */
 static void serve(struct bdev *m)
 {
-	for (;;) {
-		struct rw r;
-		const struct br *it = read_until(m, "read", BR_TRANSACTION, &r);
-		free_buffer(m, it->tr.data.ptr.buffer);
-		if (it->tr.code == 99)
-			break;
-		if (!(it->tr.flags & TF_ONE_WAY))
-			reply_bytes(m, "ok", 2, NULL);
-	}
+	serve_until_code(m, 99, "ok", 2);
 	put(&chm, 1, 1);
 }
 
 static void stop_server(struct bdev *b)
 {
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(b, &w, 256, &r);
-	if (!find(&r, BR_TRANSACTION_COMPLETE))
+	if (!send_empty_oneway(b, 0, 99))
 		fail("stop_server: no BR_TRANSACTION_COMPLETE");
 	get(&chm, 0);
 }
@@ -111,19 +98,9 @@ static void mgr_legacy(void *arg)
 {
 	(void)arg;
 	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	put(&chm, 1, 1);
 	serve(&m);
-}
-
-static void mgr_and_exit(void *arg)
-{
-	(void)arg;
-	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
 }
 
 int main(void)
@@ -133,10 +110,7 @@ int main(void)
 	bd_open(&b, CONF_DEV, CONF_MAP_SIZE);
 	chan_init(&chm);
 
-	/* Make sure no context manager is left from an earlier program. */
-	pid_t x = spawn("X", mgr_and_exit, NULL);
-	reap(x);
-	wait_binder_gone(&b, x);
+	clear_stale_ctxmgr(&b);
 
 	say("-- no context manager");
 	call(&b, "call handle 0", 0, 0);

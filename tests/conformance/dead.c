@@ -22,9 +22,7 @@ static void server(void *arg)
 {
 	int mode = (int)(intptr_t)arg;
 	struct bdev x;
-	bd_open(&x, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&x);
-	enter_looper(&x);
+	open_ctxmgr(&x);
 	put(&chx, 1, 1);
 	struct rw r;
 	if (mode == 0) {

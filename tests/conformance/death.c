@@ -104,9 +104,7 @@ static void call(const char *what, uint32_t h)
 int main(void)
 {
 	conf_start("S", 30);
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	chan_init(&cha);
 
 	say("-- A1 owns 0x10..0x60 (0x60 weak); S holds handles 1..6");

@@ -325,11 +325,7 @@ int main(void)
 	     false);
 	close(fd);
 
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, STOP, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&c, &w, 256, &r);
+	send_empty_oneway(&c, 0, STOP);
 	get(&ch, 0);
 	reap(sp);
 	say("done");

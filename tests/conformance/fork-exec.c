@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +20,23 @@
 static struct chan chm; /* P (end 0) <-> M (end 1) */
 static struct bdev p;
 
-static sigjmp_buf jb;
-static void on_fault(int sig)
-{
-	siglongjmp(jb, sig);
-}
 static const char *probe(uint64_t addr)
 {
-	signal(SIGBUS, on_fault);
-	signal(SIGSEGV, on_fault);
-	int sig = sigsetjmp(jb, 1);
-	if (sig == 0) {
-		volatile uint8_t v = *(const volatile uint8_t *)(uintptr_t)addr;
-		(void)v;
-	}
-	signal(SIGBUS, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
+	int sig = read_fault((const void *)(uintptr_t)addr);
 	return sig == 0 ? "readable" : sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
+}
+
+/* A oneway, then a call, each with "ping" to handle 0; their results go to
+ * oneway and call, unprinted. */
+static void ping_twice(struct bdev *b, struct rw *oneway, struct rw *call)
+{
+	struct wbuf w;
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, "ping", 4, NULL, 0);
+	bwr(b, &w, 256, oneway);
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, 0, "ping", 4, NULL, 0);
+	bwr(b, &w, 256, call);
 }
 
 /* M: context manager; prints each call and replies "pong"; code 99 ends. */
@@ -45,20 +44,9 @@ static void mgr(void *arg)
 {
 	(void)arg;
 	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	put(&chm, 1, 1);
-	for (;;) {
-		struct rw r;
-		const struct br *it = read_until(&m, "read", BR_TRANSACTION, &r);
-		uint32_t code = it->tr.code;
-		free_buffer(&m, it->tr.data.ptr.buffer);
-		if (code == 99)
-			break;
-		if (!(it->tr.flags & TF_ONE_WAY))
-			reply_bytes(&m, "pong", 4, NULL);
-	}
+	serve_until_code(&m, 99, "pong", 4);
 	put(&chm, 1, 1);
 }
 
@@ -77,12 +65,7 @@ static void forked_child(void *arg)
 	nomap.map = NULL;
 	struct wbuf w;
 	struct rw r1, r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, "ping", 4, NULL, 0);
-	bwr(&p, &w, 256, &r1);
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 1, 0, "ping", 4, NULL, 0);
-	bwr(&p, &w, 256, &r);
+	ping_twice(&p, &r1, &r);
 	show_brief(&nomap, "oneway through the parent's fd", &r1);
 	show_brief(&nomap, "call through the parent's fd", &r);
 	const struct binder_transaction_data *t = find_txn(&r);
@@ -120,34 +103,12 @@ static void *blocked_reader(void *arg)
 	return NULL;
 }
 
-static void wait_sleeping(pid_t tid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			char buf[256];
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			char *rp = strrchr(buf, ')');
-			if (rp && rp[1] == ' ' && rp[2] == 'S') {
-				msleep(20);
-				return;
-			}
-		}
-		msleep(5);
-	}
-	fail("thread never blocked");
-}
-
 static pthread_t start_reader(void)
 {
 	pthread_t t;
 	pthread_create(&t, NULL, blocked_reader, NULL);
 	get(&chm, 0);
-	wait_sleeping(reader_tid);
+	wait_thread_sleeping(reader_tid);
 	return t;
 }
 
@@ -157,17 +118,8 @@ static void check_released(void *arg)
 	(void)arg;
 	struct bdev b;
 	bd_open(&b, CONF_DEV, 0);
-	int r = 0;
-	for (int i = 0; i < 400; i++) {
-		struct binder_frozen_status_info fi;
-		memset(&fi, 0, sizeof(fi));
-		fi.pid = (uint32_t)getppid();
-		r = xioctl(b.fd, BINDER_GET_FROZEN_INFO, &fi);
-		if (r == -EINVAL)
-			break;
-		msleep(5);
-	}
-	say("the parent's Binder process was released: %s", r == -EINVAL ? "yes" : "no");
+	say("the parent's Binder process was released: %s",
+	    binder_gone_within(&b, getppid(), 400) ? "yes" : "no");
 }
 
 static void just_exit(void *arg)
@@ -191,14 +143,8 @@ static int exec_child(int argc, char **argv)
 	    res(xioctl(b.fd, BINDER_VERSION, &v)));
 	void *x = mmap(NULL, CONF_MAP_SIZE, PROT_READ, MAP_PRIVATE, b.fd, 0);
 	say("after exec: mmap -> %s", x == MAP_FAILED ? errname(errno) : "0");
-	struct wbuf w;
 	struct rw r1, r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, "ping", 4, NULL, 0);
-	bwr(&b, &w, 256, &r1);
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 1, 0, "ping", 4, NULL, 0);
-	bwr(&b, &w, 256, &r);
+	ping_twice(&b, &r1, &r);
 	show_brief(&b, "after exec: oneway", &r1);
 	show_brief(&b, "after exec: call", &r);
 	show_ee(&b, "after exec: call");
@@ -273,11 +219,7 @@ int main(int argc, char **argv)
 
 	struct bdev q;
 	bd_open(&q, CONF_DEV, CONF_MAP_SIZE);
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&q, &w, 256, &r);
+	send_empty_oneway(&q, 0, 99);
 	get(&chm, 0);
 	reap(m);
 	say("done");

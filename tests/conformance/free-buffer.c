@@ -81,9 +81,7 @@ int main(void)
 {
 	conf_start("P", 30);
 	show_buffer_offsets = true;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	chan_init(&ch);
 	pid_t cp = spawn("C", client, NULL);
 	uint64_t base = (uintptr_t)m.map;

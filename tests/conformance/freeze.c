@@ -24,9 +24,7 @@ static void server(void *arg)
 {
 	(void)arg;
 	struct bdev s;
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	put(&chs, 1, 1);
 	for (;;) {
 		uint64_t cmd = get(&chs, 1);

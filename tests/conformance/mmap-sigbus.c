@@ -7,29 +7,14 @@
  */
 #include "conf.h"
 
-#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-static sigjmp_buf jb;
-static void on_fault(int sig)
-{
-	siglongjmp(jb, sig);
-}
-
 /* Reads one byte; returns "ok", "SIGBUS" or "SIGSEGV". */
 static const char *probe(const void *addr)
 {
-	signal(SIGBUS, on_fault);
-	signal(SIGSEGV, on_fault);
-	int sig = sigsetjmp(jb, 1);
-	if (sig == 0) {
-		volatile uint8_t v = *(const volatile uint8_t *)addr;
-		(void)v;
-	}
-	signal(SIGBUS, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
+	int sig = read_fault(addr);
 	return sig == 0 ? "ok" : sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
 }
 

@@ -72,9 +72,7 @@ int main(void)
 {
 	conf_start("P", 30);
 	struct bdev m;
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	chan_init(&ch);
 	pid_t cp = spawn("C", client, NULL);
 	struct wbuf w;

@@ -176,9 +176,7 @@ static void info(uint32_t h)
 int main(void)
 {
 	conf_start("S", 30);
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	chan_init(&cha);
 	chan_init(&chb);
 	chan_init(&chc);
@@ -237,10 +235,7 @@ int main(void)
 	struct rw rr;
 	run_show(&s, "[BC_RELEASE 2]", &pre, 0, &rr);
 	info(2);
-	struct wbuf w;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 1, STOP, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&s, &w, 256, &rr); /* A stops serving */
+	send_empty_oneway(&s, 1, STOP); /* A stops serving */
 	w_reset(&pre);
 	w_ref(&pre, BC_ACQUIRE, 2);
 	serve(&cha, "[BC_ACQUIRE 2, BC_FREE_BUFFER, BC_REPLY] + read", &pre, NULL);

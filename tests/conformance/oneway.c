@@ -87,9 +87,7 @@ static uint64_t free_and_read(const char *what, uint64_t buf)
 int main(void)
 {
 	conf_start("P", 30);
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	chan_init(&ch);
 	pid_t cp = spawn("C", client, NULL);
 

@@ -224,9 +224,7 @@ static void raw_done(uint32_t bc, uint64_t ptr, uint64_t cookie)
 int main(void)
 {
 	conf_start("S", 30);
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	chan_init(&ch);
 	pid_t a = spawn("A", actor, NULL);
 	struct wbuf pre;

@@ -106,11 +106,7 @@ int main(void)
 	say("-- a context manager set with the flag (hwbinder)");
 	call(&c[1], "hwbinder: call handle 0", 0, 1, 0);
 	call(&c[1], "hwbinder: oneway to handle 0", 0, 1, TF_ONE_WAY);
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, 99, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&c[0], &w, 256, &r);
+	send_empty_oneway(&c[0], 0, 99);
 	get(&ch, 0);
 	reap(sp);
 	say("done");

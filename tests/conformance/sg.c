@@ -9,6 +9,7 @@
  */
 #include "conf.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,9 +56,7 @@ static void print_ptrs(const struct bdev *b, const struct binder_transaction_dat
 static void server(void *arg)
 {
 	(void)arg;
-	bd_open(&s, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&s);
-	enter_looper(&s);
+	open_ctxmgr(&s);
 	put(&ch, 1, 1);
 	for (;;) {
 		struct rw r;
@@ -138,6 +137,23 @@ static struct binder_buffer_object ptr(const void *p, uint64_t len, bool has_par
 	return bo;
 }
 
+/* Data that precedes the objects, so that the first is not at offset 0. */
+static const uint64_t pad = 0x1111111111111111ull;
+
+/* Resets o to the pad word followed by the PTR objects of the NULL-terminated
+ * list. */
+__attribute__((sentinel)) static void pad_then_ptrs(struct objs *o, ...)
+{
+	objs_reset(o);
+	objs_bytes(o, &pad, 8);
+	va_list ap;
+	va_start(ap, o);
+	for (const struct binder_buffer_object *bo;
+	     (bo = va_arg(ap, const struct binder_buffer_object *));)
+		objs_add(o, bo, sizeof(*bo));
+	va_end(ap);
+}
+
 int main(void)
 {
 	conf_start("C", 30);
@@ -147,7 +163,6 @@ int main(void)
 	bd_open(&c, CONF_DEV, CONF_MAP_SIZE);
 	struct objs o;
 	struct binder_buffer_object a, b2, b3, b4;
-	uint64_t pad = 0x1111111111111111ull;
 	static const char hello[] = "hello, world!";
 	/* a parent with two pointer slots (at 8 and 16) */
 	uint64_t parent[3] = { 0x4141414141414141ull, 0xdeadbeefull, 0xdeadbeefull };
@@ -155,9 +170,7 @@ int main(void)
 
 	say("-- one extra buffer");
 	a = ptr(hello, 13, false, 0, 0);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
+	pad_then_ptrs(&o, &a, NULL);
 	send("[PTR 13 bytes] buffers_size 16", 1, 0, &o, 16);
 	send("[PTR 13 bytes] buffers_size 8", 1, 0, &o, 8);
 	send("[PTR 13 bytes] buffers_size 32", 1, 0, &o, 32);
@@ -166,66 +179,39 @@ int main(void)
 	send("[PTR 13 bytes, PTR 5 bytes] buffers_size 24", 1, 0, &o, 24);
 	send("[PTR 13 bytes, PTR 5 bytes] buffers_size 16", 1, 0, &o, 16);
 	a = ptr((const void *)0x10, 8, false, 0, 0);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
+	pad_then_ptrs(&o, &a, NULL);
 	send("[PTR 8 bytes at address 0x10]", 1, 0, &o, 8);
 
 	say("-- parents");
 	a = ptr(parent, 24, false, 0, 0);
 	b2 = ptr(kid1, 5, true, 0, 8);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
+	pad_then_ptrs(&o, &a, &b2, NULL);
 	send("[PTR parent 24, PTR kid1 parent 0 @8]", 1, 0, &o, 32);
 	objs_reset(&o);
 	objs_add(&o, &a, sizeof(a));
 	objs_add(&o, &b2, sizeof(b2));
 	send("the same with the parent at data offset 0", 1, 0, &o, 32);
 	b3 = ptr(kid2, 5, true, 0, 16);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
-	objs_add(&o, &b3, sizeof(b3));
+	pad_then_ptrs(&o, &a, &b2, &b3, NULL);
 	send("[parent, kid1 @8, kid2 @16]", 1, 0, &o, 40);
 	b2.parent_offset = 16;
 	b3.parent_offset = 8;
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
-	objs_add(&o, &b3, sizeof(b3));
+	pad_then_ptrs(&o, &a, &b2, &b3, NULL);
 	send("[parent, kid1 @16, kid2 @8] (fix-ups out of order)", 1, 0, &o, 40);
 	b2.parent_offset = 8;
 	b3.parent_offset = 8;
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
-	objs_add(&o, &b3, sizeof(b3));
+	pad_then_ptrs(&o, &a, &b2, &b3, NULL);
 	send("[parent, kid1 @8, kid2 @8] (same slot twice)", 1, 0, &o, 40);
 	/* grandchild: kid1 is a parent too (its first 8 bytes get a pointer) */
 	uint64_t kidslot[2] = { 0, 0x4242424242424242ull };
 	b2 = ptr(kidslot, 16, true, 0, 8);
 	b3 = ptr(grand, 6, true, 1, 0);
 	b4 = ptr(kid2, 5, true, 0, 16);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
-	objs_add(&o, &b3, sizeof(b3));
-	objs_add(&o, &b4, sizeof(b4));
+	pad_then_ptrs(&o, &a, &b2, &b3, &b4, NULL);
 	send("[parent, kid1 {slot} @8, grand parent 1 @0, kid2 parent 0 @16] (depth first)", 1, 0,
 	     &o, 64);
 	b4.parent_offset = 0;
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
-	objs_add(&o, &b2, sizeof(b2));
-	objs_add(&o, &b3, sizeof(b3));
-	objs_add(&o, &b4, sizeof(b4));
+	pad_then_ptrs(&o, &a, &b2, &b3, &b4, NULL);
 	send("the same, kid2 @0 (before kid1's slot)", 1, 0, &o, 64);
 
 	say("-- bad parents");
@@ -241,10 +227,7 @@ int main(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		b2 = ptr(kid1, 5, true, bad[i].parent, bad[i].offset);
-		objs_reset(&o);
-		objs_bytes(&o, &pad, 8);
-		objs_add(&o, &a, sizeof(a));
-		objs_add(&o, &b2, sizeof(b2));
+		pad_then_ptrs(&o, &a, &b2, NULL);
 		send(bad[i].what, 1, 0, &o, 32);
 	}
 	struct flat_binder_object fb = fbo_binder(0x70, 0x71, 0);
@@ -257,18 +240,12 @@ int main(void)
 
 	say("-- oneway and reply");
 	a = ptr(hello, 13, false, 0, 0);
-	objs_reset(&o);
-	objs_bytes(&o, &pad, 8);
-	objs_add(&o, &a, sizeof(a));
+	pad_then_ptrs(&o, &a, NULL);
 	send("oneway [PTR 13 bytes] buffers_size 16", 1, TF_ONE_WAY, &o, 16);
 	objs_reset(&o);
 	send("call; S answers with BC_REPLY_SG [PTR 8 bytes]", REPLY_SG, 0, &o, 0);
 
-	struct wbuf w;
-	struct rw r;
-	w_reset(&w);
-	w_txn(&w, BC_TRANSACTION, 0, STOP, TF_ONE_WAY, NULL, 0, NULL, 0);
-	bwr(&c, &w, 256, &r);
+	send_empty_oneway(&c, 0, STOP);
 	get(&ch, 0);
 	reap(sp);
 	say("done");

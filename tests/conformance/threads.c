@@ -94,28 +94,6 @@ static void *waiter(void *arg)
 	return (void *)(intptr_t)(r.ret < 0 ? r.err : 0);
 }
 
-static void wait_sleeping(pid_t tid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			char buf[256];
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			char *rp = strrchr(buf, ')');
-			if (rp && rp[1] == ' ' && rp[2] == 'S') {
-				msleep(20);
-				return;
-			}
-		}
-		msleep(5);
-	}
-	fail("thread never blocked");
-}
-
 /* ---- part 2: many loopers and BINDER_THREAD_EXIT, with a client C ---- */
 
 static pthread_barrier_t barrier;
@@ -229,7 +207,7 @@ int main(void)
 	pthread_t wt;
 	pthread_create(&wt, NULL, waiter, NULL);
 	get(&ch, 0);
-	wait_sleeping(waiter_tid);
+	wait_thread_sleeping(waiter_tid);
 	bogus("while P.w waits in a read");
 	pthread_kill(wt, SIGUSR1);
 	void *wres;

@@ -150,9 +150,7 @@ static void p_receive(void)
 int main(void)
 {
 	conf_start("P", 30);
-	bd_open(&m, CONF_DEV, CONF_MAP_SIZE);
-	become_ctxmgr(&m);
-	enter_looper(&m);
+	open_ctxmgr(&m);
 	chan_init(&ch);
 	pid_t cp = spawn("C", client, NULL);
 	get(&ch, 0);
