@@ -11,49 +11,58 @@
 
 #include "test-util.h"
 
-int test_send_fd(int sock, int fd)
-{
-	char data = 'F';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+/*
+ * The message both ends of an fd pass use: one byte of data and room for one
+ * SCM_RIGHTS descriptor. It points into itself, so it is set up in place
+ * (fd_msg_init) and never copied.
+ */
+struct fd_msg {
+	char data;
+	struct iovec iov;
+	struct msghdr msg;
+	/* Last: clang sizes CMSG_SPACE() like a variable-length array. */
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+};
 
+static void fd_msg_init(struct fd_msg *m)
+{
+	m->data = 'F';
+	m->iov = (struct iovec){ .iov_base = &m->data, .iov_len = 1 };
+	m->msg = (struct msghdr){
+		.msg_iov = &m->iov,
+		.msg_iovlen = 1,
+		.msg_control = m->ctl.buf,
+		.msg_controllen = sizeof(m->ctl.buf),
+	};
+}
+
+int test_send_fd(int sock, int fd)
+{
+	struct fd_msg m;
+	struct cmsghdr *cmsg;
+
+	fd_msg_init(&m);
+	cmsg = CMSG_FIRSTHDR(&m.msg);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return sendmsg(sock, &m.msg, 0) == 1 ? 0 : -1;
 }
 
 int test_recv_fd(int sock)
 {
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
+	struct fd_msg m;
 	struct cmsghdr *cmsg;
 	int fd;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	fd_msg_init(&m);
+	if (recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC) != 1)
 		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg = CMSG_FIRSTHDR(&m.msg);
 	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
 		return -1;
 	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));

@@ -254,9 +254,10 @@ static long find_number(const char *text, const char *key)
 	return -1;
 }
 
-long ubd_stat(const struct ubd *d, const char *key)
+/* The number after @key in the answer to admin request @op (@arg); -1 if none. */
+static long admin_number(const struct ubd *d, uint32_t op, int64_t arg, const char *key)
 {
-	char *text = ubd_admin(d, UBW_ADMIN_STATS, 0, NULL);
+	char *text = ubd_admin(d, op, arg, NULL);
 	long v;
 
 	if (!text)
@@ -266,16 +267,14 @@ long ubd_stat(const struct ubd *d, const char *key)
 	return v;
 }
 
+long ubd_stat(const struct ubd *d, const char *key)
+{
+	return admin_number(d, UBW_ADMIN_STATS, 0, key);
+}
+
 long ubd_proc_stat(const struct ubd *d, pid_t pid, const char *key)
 {
-	char *text = ubd_admin(d, UBW_ADMIN_PROC, pid, NULL);
-	long v;
-
-	if (!text)
-		return -1;
-	v = find_number(text, key);
-	free(text);
-	return v;
+	return admin_number(d, UBW_ADMIN_PROC, pid, key);
 }
 
 int rc_open(struct rc *c, const char *sock, size_t map_size)
@@ -336,6 +335,19 @@ int rc_bwr(struct rc *c, const void *w, size_t wlen, void *r, size_t rlen, uint6
 int rc_ioctl(struct rc *c, unsigned long cmd, void *arg)
 {
 	return ubt_ioctl(&c->t, &c->s, cmd, arg);
+}
+
+int rc_open_manager(struct rc *c, const char *sock, size_t map_size, struct flat_binder_object *mgr)
+{
+	uint32_t enter = BC_ENTER_LOOPER;
+	int err = rc_open(c, sock, map_size);
+
+	if (!err)
+		err = mgr ? rc_ioctl(c, BINDER_SET_CONTEXT_MGR_EXT, mgr)
+			  : rc_ioctl(c, BINDER_SET_CONTEXT_MGR, NULL);
+	if (!err)
+		err = rc_bwr(c, &enter, sizeof(enter), NULL, 0, NULL, NULL);
+	return err;
 }
 
 void cb_u32(struct cmdbuf *b, uint32_t v)

@@ -61,6 +61,13 @@ struct rc {
 };
 
 int rc_open(struct rc *c, const char *sock, size_t map_size);
+/*
+ * rc_open, then becomes the context manager (BINDER_SET_CONTEXT_MGR_EXT with
+ * @mgr if not NULL, else BINDER_SET_CONTEXT_MGR) and enters the looper
+ * (BC_ENTER_LOOPER). Returns 0 or the first step's -errno.
+ */
+int rc_open_manager(struct rc *c, const char *sock, size_t map_size,
+		    struct flat_binder_object *mgr);
 void rc_close(struct rc *c);
 /* BINDER_WRITE_READ; returns 0 or -errno. */
 int rc_bwr(struct rc *c, const void *w, size_t wlen, void *r, size_t rlen, uint64_t *wc,

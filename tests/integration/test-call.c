@@ -10,20 +10,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test-check.h"
 #include "test-util.h"
 
 struct pair {
 	struct sync ready;
 	size_t payload;
 };
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                  \
-		}                                                                  \
-	} while (0)
 
 static int manager_main(void *arg)
 {
@@ -34,13 +27,10 @@ static int manager_main(void *arg)
 	uint8_t reply[64];
 	uint32_t cmd;
 
-	int err = rc_open(&c, D.sock, 1 << 20);
+	int err = rc_open_manager(&c, D.sock, 1 << 20, NULL);
 	if (err)
-		fprintf(stderr, "rc_open: %d\n", err);
+		fprintf(stderr, "rc_open_manager: %d\n", err);
 	CHECK(err == 0);
-	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL) == 0);
-	cb_u32(&w, BC_ENTER_LOOPER);
-	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
 	sync_post(&p->ready, 1);
 
 	/* A sync call: check it, reply. */

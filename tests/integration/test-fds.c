@@ -17,15 +17,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test-check.h"
 #include "test-util.h"
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                  \
-		}                                                                  \
-	} while (0)
 
 #define CODE_FD	  1 /* one fd object: write "fd" into it */
 #define CODE_FDA  2 /* a PTR parent holding an fd array: write "a0","a1" */
@@ -76,10 +69,7 @@ static int manager_main(void *arg)
 	struct rc c;
 	uint32_t cmd;
 
-	CHECK(rc_open(&c, D.sock, 1 << 20) == 0);
-	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR_EXT, &mgr) == 0);
-	cb_u32(&w, BC_ENTER_LOOPER);
-	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	CHECK(rc_open_manager(&c, D.sock, 1 << 20, &mgr) == 0);
 	if (m->no_room)
 		CHECK(leave_no_room() == 0);
 	sync_post(&m->ready, 1);
@@ -204,6 +194,23 @@ static void stop_manager(struct manager *m, struct rc *c)
 	assert_int_equal(reap(m->pid, 10000), 0);
 }
 
+/*
+ * Sends a CODE_FD call (TF_ACCEPT_FDS) carrying one fd object for @fd, with
+ * the cookie the manager checks; returns the final BR_ code, the reply's
+ * status word in @status and the extended error in @ee (either may be NULL).
+ */
+static uint32_t send_fd_object(struct rc *c, int fd, int32_t *status,
+			       struct binder_extended_error *ee)
+{
+	struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD,
+				       .fd = (uint32_t)fd,
+				       .cookie = 0xc0c0 };
+	binder_size_t off = 0;
+
+	return send_txn(c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo, sizeof(fo), &off, 1, 0,
+			status, ee);
+}
+
 static void fd_object_and_fd_array(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
@@ -220,19 +227,10 @@ static void fd_object_and_fd_array(void **state)
 	assert_int_equal(pipe(p3), 0);
 
 	/* One fd object. */
-	{
-		struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD,
-					       .fd = (uint32_t)p1[1],
-					       .cookie = 0xc0c0 };
-		binder_size_t off = 0;
-
-		assert_int_equal(send_txn(&c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo,
-					  sizeof(fo), &off, 1, 0, &status, NULL),
-				 BR_REPLY);
-		assert_int_equal(status, 0);
-		read_expect(p1[0], "fd");
-		assert_true(fcntl(p1[1], F_GETFD) >= 0); /* ours stays open */
-	}
+	assert_int_equal(send_fd_object(&c, p1[1], &status, NULL), BR_REPLY);
+	assert_int_equal(status, 0);
+	read_expect(p1[0], "fd");
+	assert_true(fcntl(p1[1], F_GETFD) >= 0); /* ours stays open */
 	/* An fd array inside a scatter-gather parent (8 bytes before it: offset 0 takes no fix-ups). */
 	{
 		struct {
@@ -269,9 +267,7 @@ static void fd_object_and_fd_array(void **state)
 
 static void fds_refused_without_accept_fds(void **state)
 {
-	struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD };
 	struct binder_extended_error ee = { 0 };
-	binder_size_t off = 0;
 	struct manager m = { 0 };
 	struct rc c;
 	int p[2];
@@ -280,16 +276,10 @@ static void fds_refused_without_accept_fds(void **state)
 	manager_start(&m, false);
 	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
 	assert_int_equal(pipe(p), 0);
-	fo.fd = (uint32_t)p[1];
-	assert_int_equal(send_txn(&c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo, sizeof(fo), &off,
-				  1, 0, NULL, &ee),
-			 BR_FAILED_REPLY);
+	assert_int_equal(send_fd_object(&c, p[1], NULL, &ee), BR_FAILED_REPLY);
 	assert_int_equal(ee.param, -EPERM);
 	/* A descriptor number the sender does not have: EBADF. */
-	fo.fd = 999;
-	assert_int_equal(send_txn(&c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo, sizeof(fo), &off,
-				  1, 0, NULL, &ee),
-			 BR_FAILED_REPLY);
+	assert_int_equal(send_fd_object(&c, 999, NULL, &ee), BR_FAILED_REPLY);
 	assert_int_equal(ee.param, -EPERM); /* the node's flag is checked first */
 	stop_manager(&m, &c);
 	rc_close(&c);
@@ -300,9 +290,7 @@ static void fds_refused_without_accept_fds(void **state)
 /* As the kernel: a receiver that cannot install a descriptor never sees the call. */
 static void receiver_without_room_for_a_descriptor(void **state)
 {
-	struct binder_fd_object fo = { .hdr.type = BINDER_TYPE_FD };
 	struct binder_extended_error ee = { 0 };
-	binder_size_t off = 0;
 	struct manager m = { .no_room = true };
 	struct rc c;
 	int p[2];
@@ -311,10 +299,7 @@ static void receiver_without_room_for_a_descriptor(void **state)
 	manager_start(&m, true);
 	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
 	assert_int_equal(pipe(p), 0);
-	fo.fd = (uint32_t)p[1];
-	assert_int_equal(send_txn(&c, BC_TRANSACTION, CODE_FD, TF_ACCEPT_FDS, &fo, sizeof(fo), &off,
-				  1, 0, NULL, &ee),
-			 BR_FAILED_REPLY);
+	assert_int_equal(send_fd_object(&c, p[1], NULL, &ee), BR_FAILED_REPLY);
 	assert_int_equal(ee.command, BR_OK); /* the kernel leaves the caller's ee alone */
 	/* The receiver goes on waiting and serves the next call. */
 	stop_manager(&m, &c);

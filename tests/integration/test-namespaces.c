@@ -16,15 +16,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test-check.h"
 #include "test-util.h"
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                  \
-		}                                                                  \
-	} while (0)
 
 #define CODE_QUERY 1
 #define CODE_STOP  2
@@ -40,10 +33,7 @@ static int reporter_main(struct sync *ready)
 	struct rc c;
 	uint32_t cmd;
 
-	CHECK(rc_open(&c, D.sock, 1 << 20) == 0);
-	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL) == 0);
-	cb_u32(&w, BC_ENTER_LOOPER);
-	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	CHECK(rc_open_manager(&c, D.sock, 1 << 20, NULL) == 0);
 	sync_post(ready, 1);
 	for (;;) {
 		int32_t seen[2];

@@ -26,15 +26,8 @@
 #include <linux/userfaultfd.h>
 
 #include "harness.h"
+#include "test-check.h"
 #include "test-util.h"
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                  \
-		}                                                                  \
-	} while (0)
 
 #define CODE_STOP 0xdead
 #define CODE_HOLD 0x401d /* the manager waits for a go before replying */
@@ -55,10 +48,7 @@ static int manager_main(void *arg)
 	struct rc c;
 	uint32_t cmd;
 
-	CHECK(rc_open(&c, m->sock, 4 << 20) == 0);
-	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL) == 0);
-	cb_u32(&w, BC_ENTER_LOOPER);
-	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	CHECK(rc_open_manager(&c, m->sock, 4 << 20, NULL) == 0);
 	sync_post(&m->ready, 1);
 	for (;;) {
 		CHECK(rc_wait_for(&c, &cmd, &tr) == 0);

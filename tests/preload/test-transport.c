@@ -10,17 +10,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test-check.h"
 #include "test-util.h"
 
 static struct ubd daemon_under_test;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                  \
-		}                                                                  \
-	} while (0)
 
 static int start_daemon(void **state)
 {
@@ -70,10 +63,7 @@ static int manager_main(void *arg)
 	struct rc c;
 	int n;
 
-	CHECK(rc_open(&c, daemon_under_test.sock, 1 << 20) == 0);
-	CHECK(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL) == 0);
-	cb_u32(&w, BC_ENTER_LOOPER);
-	CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
+	CHECK(rc_open_manager(&c, daemon_under_test.sock, 1 << 20, NULL) == 0);
 	sync_post(&m->ready, 1);
 	CHECK(rc_wait_for(&c, &cmd, &tr) == 0 && cmd == BR_TRANSACTION);
 	CHECK(tr.data_size == 65536);
