@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,8 @@ static int free_buffer(int fd, uint64_t buffer)
 	return bwr(fd, &w, sizeof(w), NULL, 0, NULL);
 }
 
-/* Opens the device and becomes its context manager with a mapped region. */
-static int open_manager(const char *dev, void **map)
+/* Opens @dev (O_RDWR | O_CLOEXEC) and maps MAP_SIZE of it in *map; -1 if any of it fails. */
+static int open_mapped(const char *dev, void **map)
 {
 	int fd = open(dev, O_RDWR | O_CLOEXEC);
 
@@ -145,6 +146,16 @@ static int open_manager(const char *dev, void **map)
 		return -1;
 	*map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (*map == MAP_FAILED || version_of(fd) != BINDER_CURRENT_PROTOCOL_VERSION)
+		return -1;
+	return fd;
+}
+
+/* Opens the device and becomes its context manager with a mapped region. */
+static int open_manager(const char *dev, void **map)
+{
+	int fd = open_mapped(dev, map);
+
+	if (fd < 0)
 		return -1;
 	for (int i = 0; i < 300 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == -EBUSY; i++)
 		poll(NULL, 0, 10);
@@ -385,26 +396,54 @@ static int scenario_ioctl(void)
 	return 0;
 }
 
+/*
+ * Forks a client process: it opens /dev/binder and exits with what
+ * @client(fd, go) returns (1 if the open fails), where reading a byte from
+ * @go waits for the parent's next write to ready[1] (ready[0] is the
+ * client's alone). Returns its pid, or -1 if the pipe or the fork fails.
+ */
+static pid_t fork_client(int ready[2], int (*client)(int fd, int go))
+{
+	pid_t pid;
+
+	if (pipe(ready) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+		close(ready[1]); /* a parent that fails and exits ends the client's wait */
+		_exit(fd < 0 || version_of(fd) <= 0 ? 1 : client(fd, ready[0]));
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/* In a client: waits for the parent's go; 0, or -1 if the parent is gone. */
+static int wait_go(int go)
+{
+	char c;
+
+	return read(go, &c, 1) == 1 ? 0 : -1;
+}
+
+/* Two oneways, each once the manager is ready for it. */
+static int poll_client(int fd, int go)
+{
+	if (wait_go(go) || send_txn(fd, 1, TF_ONE_WAY) || wait_go(go) ||
+	    send_txn(fd, 2, TF_ONE_WAY))
+		return 1;
+	return 0;
+}
+
 /* poll, epoll and select see the daemon's readiness. */
 static int scenario_poll(void)
 {
 	int ready[2], fd, ep;
 	void *map;
-	pid_t pid;
+	pid_t pid = fork_client(ready, poll_client);
 
-	CHECK(pipe(ready) == 0);
-	pid = fork();
-	if (pid == 0) {
-		/* The client: two oneways, each once the manager is ready for it. */
-		char c;
-		int cfd = open("/dev/binder", O_RDWR | O_CLOEXEC);
-
-		if (cfd < 0 || version_of(cfd) <= 0 || read(ready[0], &c, 1) != 1 ||
-		    send_txn(cfd, 1, TF_ONE_WAY) || read(ready[0], &c, 1) != 1 ||
-		    send_txn(cfd, 2, TF_ONE_WAY))
-			_exit(1);
-		_exit(0);
-	}
+	CHECK(pid >= 0);
 	fd = open_manager("/dev/binder", &map);
 	CHECK(fd >= 0);
 	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
@@ -448,24 +487,22 @@ static void *handle_then_exit(void *arg)
 	pthread_exit(NULL); /* no reply */
 }
 
+/* A call whose handling thread exits: BR_DEAD_REPLY. */
+static int dead_reply_client(int fd, int go)
+{
+	if (wait_go(go) || send_txn(fd, 7, 0))
+		return 1;
+	return read_until_item(fd, NULL) == BR_DEAD_REPLY ? 0 : 2;
+}
+
 static int scenario_thread_exit(void)
 {
 	int ready[2];
 	pthread_t t;
 	void *map, *ret;
-	pid_t pid;
+	pid_t pid = fork_client(ready, dead_reply_client);
 
-	CHECK(pipe(ready) == 0);
-	pid = fork();
-	if (pid == 0) {
-		char c;
-		int cfd = open("/dev/binder", O_RDWR | O_CLOEXEC);
-
-		if (cfd < 0 || version_of(cfd) <= 0 || read(ready[0], &c, 1) != 1 ||
-		    send_txn(cfd, 7, 0))
-			_exit(1);
-		_exit(read_until_item(cfd, NULL) == BR_DEAD_REPLY ? 0 : 2);
-	}
+	CHECK(pid >= 0);
 	manager_fd = open_manager("/dev/binder", &map);
 	CHECK(manager_fd >= 0);
 	CHECK(pthread_create(&t, NULL, handle_then_exit, NULL) == 0);
@@ -492,10 +529,11 @@ static void *blocked_reader(void *arg)
 	return (void *)(uintptr_t)(err == 0 && rc == 4 && buf[0] == BR_NOOP ? 0 : 2);
 }
 
-static int start_reader(pthread_t *t)
+/* Starts @reader in *t and waits until it is blocked in its read. */
+static int start_reader(pthread_t *t, void *(*reader)(void *))
 {
 	reader_tid = 0;
-	if (pthread_create(t, NULL, blocked_reader, NULL))
+	if (pthread_create(t, NULL, reader, NULL))
 		return -1;
 	while (!__atomic_load_n(&reader_tid, __ATOMIC_SEQ_CST))
 		poll(NULL, 0, 1);
@@ -510,19 +548,17 @@ static int scenario_flush(void)
 	pid_t pid;
 	int d;
 
-	flush_fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
-	CHECK(flush_fd >= 0 && version_of(flush_fd) > 0);
-	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, flush_fd, 0);
-	CHECK(map != MAP_FAILED);
+	flush_fd = open_mapped("/dev/binder", &map);
+	CHECK(flush_fd >= 0);
 
 	d = dup(flush_fd);
-	CHECK(start_reader(&t) == 0);
+	CHECK(start_reader(&t, blocked_reader) == 0);
 	CHECK(close(d) == 0);
 	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
 
 	/* A forked child uses the parent's descriptor, cannot map it, and its
 	 * exit flushes the parent's process. */
-	CHECK(start_reader(&t) == 0);
+	CHECK(start_reader(&t, blocked_reader) == 0);
 	pid = fork();
 	if (pid == 0) {
 		if (version_of(flush_fd) != BINDER_CURRENT_PROTOCOL_VERSION)
@@ -536,7 +572,7 @@ static int scenario_flush(void)
 	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
 
 	/* Closing the last descriptor while mapped: the read ends, the fd is gone. */
-	CHECK(start_reader(&t) == 0);
+	CHECK(start_reader(&t, blocked_reader) == 0);
 	CHECK(close(flush_fd) == 0);
 	CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
 	CHECK(version_of(flush_fd) == -EBADF);
@@ -567,15 +603,10 @@ static int scenario_cancel(void)
 	pthread_t t;
 	int d;
 
-	flush_fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
-	CHECK(flush_fd >= 0 && version_of(flush_fd) > 0);
-	map = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, flush_fd, 0);
-	CHECK(map != MAP_FAILED);
+	flush_fd = open_mapped("/dev/binder", &map);
+	CHECK(flush_fd >= 0);
 	d = dup(flush_fd);
-	CHECK(pthread_create(&t, NULL, cancelled_reader, NULL) == 0);
-	while (!__atomic_load_n(&reader_tid, __ATOMIC_SEQ_CST))
-		poll(NULL, 0, 1);
-	wait_sleeping(reader_tid);
+	CHECK(start_reader(&t, cancelled_reader) == 0);
 	CHECK(pthread_cancel(t) == 0);
 	poll(NULL, 0, 100);
 	CHECK(!cancel_read_done); /* still blocked in its read */
@@ -725,29 +756,30 @@ static void *stress_client(void *arg)
 	return NULL;
 }
 
+/* STRESS_CLIENTS threads calling at once on one descriptor. */
+static int stress_clients(int fd, int go)
+{
+	pthread_t clients[STRESS_CLIENTS];
+	bool ok = true;
+	void *ret;
+
+	if (mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED || wait_go(go))
+		return 1;
+	for (size_t i = 0; i < STRESS_CLIENTS; i++)
+		pthread_create(&clients[i], NULL, stress_client, &fd);
+	for (size_t i = 0; i < STRESS_CLIENTS; i++)
+		ok = pthread_join(clients[i], &ret) == 0 && ret == NULL && ok;
+	return ok ? 0 : 2;
+}
+
 static int scenario_stress(void)
 {
-	pthread_t loopers[STRESS_LOOPERS], clients[STRESS_CLIENTS];
+	pthread_t loopers[STRESS_LOOPERS];
 	int ready[2];
 	void *map, *ret;
-	pid_t pid;
+	pid_t pid = fork_client(ready, stress_clients);
 
-	CHECK(pipe(ready) == 0);
-	pid = fork();
-	if (pid == 0) {
-		char c;
-		int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
-		void *cmap = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
-		bool ok = true;
-
-		if (fd < 0 || cmap == MAP_FAILED || read(ready[0], &c, 1) != 1)
-			_exit(1);
-		for (size_t i = 0; i < STRESS_CLIENTS; i++)
-			pthread_create(&clients[i], NULL, stress_client, &fd);
-		for (size_t i = 0; i < STRESS_CLIENTS; i++)
-			ok = pthread_join(clients[i], &ret) == 0 && ret == NULL && ok;
-		_exit(ok ? 0 : 2);
-	}
+	CHECK(pid >= 0);
 	stress_fd = open_manager("/dev/binder", &map);
 	CHECK(stress_fd >= 0);
 	for (size_t i = 0; i < STRESS_LOOPERS; i++)
@@ -784,38 +816,37 @@ static int scenario_no_daemon(void)
 	return 0;
 }
 
+/* The scenarios that take no arguments, by the name the test side runs them by. */
+static const struct {
+	const char *name;
+	int (*run)(void);
+} scenarios[] = {
+	{ "open-close", scenario_open_close },
+	{ "hidden-fds", scenario_hidden_fds },
+	{ "mmap", scenario_mmap },
+	{ "ioctl", scenario_ioctl },
+	{ "poll", scenario_poll },
+	{ "thread-exit", scenario_thread_exit },
+	{ "flush", scenario_flush },
+	{ "cancel", scenario_cancel },
+	{ "threads", scenario_threads },
+	{ "stress", scenario_stress },
+	{ "devices", scenario_devices },
+	{ "no-daemon", scenario_no_daemon },
+};
+
 static int run_scenario(int argc, char **argv)
 {
 	const char *name = argv[2];
 
-	if (strcmp(name, "open-close") == 0)
-		return scenario_open_close();
-	if (strcmp(name, "hidden-fds") == 0)
-		return scenario_hidden_fds();
-	if (strcmp(name, "mmap") == 0)
-		return scenario_mmap();
-	if (strcmp(name, "ioctl") == 0)
-		return scenario_ioctl();
-	if (strcmp(name, "poll") == 0)
-		return scenario_poll();
-	if (strcmp(name, "thread-exit") == 0)
-		return scenario_thread_exit();
-	if (strcmp(name, "flush") == 0)
-		return scenario_flush();
-	if (strcmp(name, "cancel") == 0)
-		return scenario_cancel();
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		if (strcmp(name, scenarios[i].name) == 0)
+			return scenarios[i].run();
+	}
 	if (strcmp(name, "exec") == 0)
 		return scenario_exec(argv[0]);
 	if (strcmp(name, "exec-child") == 0 && argc == 5)
 		return scenario_exec_child(atoi(argv[3]), atoi(argv[4]));
-	if (strcmp(name, "threads") == 0)
-		return scenario_threads();
-	if (strcmp(name, "stress") == 0)
-		return scenario_stress();
-	if (strcmp(name, "devices") == 0)
-		return scenario_devices();
-	if (strcmp(name, "no-daemon") == 0)
-		return scenario_no_daemon();
 	fprintf(stderr, "unknown scenario %s\n", name);
 	return 2;
 }
@@ -941,46 +972,62 @@ static void test_nothing_left(void **state)
 	assert_int_equal(ubd_wait_fds(&daemon_under_test, fds), fds);
 }
 
+/*
+ * Runs the shell command printf(@fmt, ...) (which must fit, untruncated);
+ * returns its exit status, or -1 if it did not exit normally.
+ */
+static int __attribute__((format(printf, 1, 2))) run_shell(const char *fmt, ...)
+{
+	char cmd[4200];
+	va_list ap;
+	int n, status;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(cmd));
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static void test_ubinder_run_cli(void **state)
 {
 	const char *run = getenv("UBINDER_RUN");
-	char cmd[4200];
 
 	(void)state;
 	assert_non_null(run);
-	snprintf(cmd, sizeof(cmd), "%s --help | grep -q '^Usage: ubinder-run'", run);
-	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "%s 2>/dev/null", run);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 2);
-	snprintf(cmd, sizeof(cmd), "%s /nonexistent/program 2>/dev/null", run);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 127);
-	snprintf(cmd, sizeof(cmd), "%s -L /nonexistent.so true 2>/dev/null", run);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 126);
+	assert_int_equal(run_shell("%s --help | grep -q '^Usage: ubinder-run'", run), 0);
+	assert_int_equal(run_shell("%s 2>/dev/null", run), 2);
+	assert_int_equal(run_shell("%s /nonexistent/program 2>/dev/null", run), 127);
+	assert_int_equal(run_shell("%s -L /nonexistent.so true 2>/dev/null", run), 126);
 	/* LD_PRELOAD is set up for the program, and kept for its children. */
-	snprintf(cmd, sizeof(cmd),
-		 "LD_PRELOAD= %s sh -c 'case \"$LD_PRELOAD\" in *libubinder-preload.so*) exit 0;; "
-		 "esac; exit 1'",
-		 run);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(
+		run_shell("LD_PRELOAD= %s sh -c 'case \"$LD_PRELOAD\" in *libubinder-preload.so*) "
+			  "exit 0;; esac; exit 1'",
+			  run),
+		0);
 }
+
+/* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
+#define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_close, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_hidden_fds, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_mmap, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_ioctl, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_poll, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_thread_exit, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_flush, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_cancel, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_exec, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_threads, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_stress, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_devices, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_no_daemon, start_daemon, stop_daemon),
-		cmocka_unit_test_setup_teardown(test_nothing_left, start_daemon, stop_daemon),
+		WITH_DAEMON(test_open_close),
+		WITH_DAEMON(test_hidden_fds),
+		WITH_DAEMON(test_mmap),
+		WITH_DAEMON(test_ioctl),
+		WITH_DAEMON(test_poll),
+		WITH_DAEMON(test_thread_exit),
+		WITH_DAEMON(test_flush),
+		WITH_DAEMON(test_cancel),
+		WITH_DAEMON(test_exec),
+		WITH_DAEMON(test_threads),
+		WITH_DAEMON(test_stress),
+		WITH_DAEMON(test_devices),
+		WITH_DAEMON(test_no_daemon),
+		WITH_DAEMON(test_nothing_left),
 		cmocka_unit_test(test_ubinder_run_cli),
 	};
 	ssize_t n;
