@@ -4,9 +4,6 @@
  * exit status: a failed condition is reported on stderr (file, line, the
  * condition) and the function returns 1, which the parent sees as the
  * child's exit status. Tests only.
- *
- * Not in test-util.h: tests/lib has its own CHECK (lib-test.h), and its
- * programs include test-util.h as well.
  */
 #pragma once
 

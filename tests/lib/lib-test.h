@@ -15,16 +15,9 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "test-check.h" /* CHECK: in a child, report and fail */
 #include "ubinder/ubinder.h"
 
-/* In a child: report and fail. */
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			return 1;                                                                \
-		}                                                                                \
-	} while (0)
 /* In a child: a call that must return 0. */
 #define CHECK_OK(expr)                                                                \
 	do {                                                                          \
