@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon under hostile or broken peers: garbage on every kind of
- * connection, a client that never reads, peers killed in the middle of a
+ * connection, extension requests with bad arguments, a client that never reads, peers killed in the middle of a
  * call, a signal during a blocked read or during the copy of the write part,
  * a page install that fails, and the
  * push copy path of a process the daemon cannot read. After each, the daemon
@@ -26,6 +26,7 @@
 #include <linux/userfaultfd.h>
 
 #include "harness.h"
+#include "wire/packet.h"
 #include "test-check.h"
 #include "test-util.h"
 
@@ -198,7 +199,7 @@ static void garbage_on_every_kind_of_connection(void **state)
 	close(s.poll_fd);
 
 	/* Thread connections: malformed requests of every kind. */
-	for (int kind = 0; kind < 7; kind++) {
+	for (int kind = 0; kind < 11; kind++) {
 		struct ubt_thread t;
 		union {
 			struct ubw_write_read wr;
@@ -246,6 +247,23 @@ static void garbage_on_every_kind_of_connection(void **state)
 			m.wr.write_len = 64;
 			len += 8;
 			break;
+		case 7: /* map request cut short */
+			m.h.type = UBW_MMAP;
+			len = sizeof(struct ubw_mmap) - 1;
+			break;
+		case 8: /* outbox request with trailing bytes */
+			m.h.type = UBW_OUTBOX;
+			len = sizeof(struct ubw_outbox) + 1;
+			break;
+		case 9: /* map-done request cut short */
+			m.h.type = UBW_MMAP_DONE;
+			len = sizeof(struct ubw_header);
+			break;
+		case 10: /* fd fix-up announcing more numbers than it carries */
+			m.h.type = UBW_FD_FIXUP;
+			m.bytes[sizeof(struct ubw_header)] = 3;
+			len = sizeof(struct ubw_fd_fixup) + 4;
+			break;
 		}
 		send_expect_hangup(t.sock, &m, len);
 		t.sock = -1;
@@ -259,6 +277,69 @@ static void garbage_on_every_kind_of_connection(void **state)
 			junk[k] = (uint8_t)(k * 31 + i);
 		send_expect_hangup(fd, junk, 1 + (size_t)i % sizeof(junk));
 	}
+	assert_daemon_clean(fds_before);
+}
+
+/* One request on a thread connection; returns the reply's error (a descriptor it brings is closed). */
+static int raw_request(int sock, const void *req, size_t len, uint32_t type)
+{
+	union {
+		struct ubw_header h;
+		uint8_t bytes[64];
+	} reply;
+	int fd = -1, msg_flags;
+	size_t nfds = 0;
+	ssize_t n;
+
+	assert_int_equal(send(sock, req, len, MSG_NOSIGNAL), (ssize_t)len);
+	n = ubw_recv_packet(sock, reply.bytes, sizeof(reply), &fd, 1, &nfds, 0, &msg_flags);
+	if (nfds)
+		close(fd);
+	assert_true(n >= (ssize_t)sizeof(reply.h));
+	assert_int_equal(reply.h.type, type | UBW_REPLY);
+	return reply.h.error;
+}
+
+/*
+ * Well-formed ubinder extension requests with bad arguments or at the wrong
+ * moment: each gets its error, the connection keeps working, and the daemon
+ * holds nothing afterwards.
+ */
+static void bad_extension_requests(void **state)
+{
+	int fds_before = ubd_settled_fds(&D);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct ubw_outbox ob = { .hdr = { UBW_OUTBOX, 0 } };
+	struct ubw_fd_fixup fix = { .hdr = { UBW_FD_FIXUP, 0 } };
+	struct ubw_header intr = { UBW_INTERRUPT, 0 };
+	struct binder_version v = { 0 };
+	struct rc c;
+	void *box;
+
+	(void)state;
+	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
+	/* The outbox: a null or unaligned address, an empty, odd or oversize size. */
+	ob.size = 4 * page;
+	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
+	ob.addr = 0x10000 + 1;
+	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
+	ob.addr = 0x10000;
+	ob.size = 0;
+	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
+	ob.size = page + 1;
+	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
+	ob.size = UBW_MAX_OUTBOX + page;
+	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
+	/* A second outbox. */
+	assert_int_equal(ubt_outbox(&c.t, 4 * page, &box), 0);
+	assert_int_equal(ubt_outbox(&c.t, 4 * page, &box), -EBUSY);
+	/* Descriptor numbers nobody asked for. */
+	assert_int_equal(raw_request(c.t.sock, &fix, sizeof(fix), UBW_FD_FIXUP), -EPROTO);
+	/* An interrupt with nothing to interrupt is ignored: the next request is answered. */
+	assert_int_equal(send(c.t.sock, &intr, sizeof(intr), MSG_NOSIGNAL), (ssize_t)sizeof(intr));
+	assert_int_equal(rc_ioctl(&c, BINDER_VERSION, &v), 0);
+	assert_int_equal(v.protocol_version, BINDER_CURRENT_PROTOCOL_VERSION);
+	rc_close(&c);
 	assert_daemon_clean(fds_before);
 }
 
@@ -581,6 +662,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(garbage_on_every_kind_of_connection),
+		cmocka_unit_test(bad_extension_requests),
 		cmocka_unit_test(client_that_never_reads),
 		cmocka_unit_test(caller_killed_mid_call),
 		cmocka_unit_test(manager_killed_mid_call),
