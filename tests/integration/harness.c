@@ -179,7 +179,8 @@ int ubd_stop(struct ubd *d)
 	return status;
 }
 
-char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
+int ubd_admin_status(const struct ubd *d, uint32_t op, int64_t arg, const char *text,
+		     char **reply_text)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ubw_admin_hello hello = { { UBW_ADMIN, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
@@ -190,8 +191,9 @@ char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
 	static uint8_t buf[UBW_MAX_MESSAGE];
 	char *out = NULL;
 	size_t len = 0;
-	int fd;
+	int fd, error = 0;
 
+	*reply_text = NULL;
 	strcpy(sa.sun_path, d->sock);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
@@ -214,6 +216,7 @@ char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
 
 		if (n < (ssize_t)sizeof(*r))
 			goto fail;
+		error = r->hdr.error;
 		grown = realloc(out, len + r->text_size + 1);
 		if (!grown)
 			goto fail;
@@ -225,11 +228,20 @@ char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
 			break;
 	}
 	close(fd);
-	return out;
+	*reply_text = out;
+	return error;
 fail:
 	free(out);
 	close(fd);
-	return NULL;
+	return -EPIPE;
+}
+
+char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text)
+{
+	char *out;
+
+	(void)ubd_admin_status(d, op, arg, text, &out);
+	return out;
 }
 
 /* The integer after "KEY" (and any ':' or spaces) at the start of a line of @text. */

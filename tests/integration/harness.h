@@ -47,6 +47,12 @@ long ubd_wait_idle(const struct ubd *d);
 int ubd_stop(struct ubd *d);
 /* Sends an admin request; returns the text (malloc'd) or NULL. */
 char *ubd_admin(const struct ubd *d, uint32_t op, int64_t arg, const char *text);
+/*
+ * The same, with the reply's error: returns 0 or the daemon's negative errno,
+ * -EPIPE if the daemon hung up; *@text gets the text (malloc'd) or NULL.
+ */
+int ubd_admin_status(const struct ubd *d, uint32_t op, int64_t arg, const char *text,
+		     char **reply_text);
 /* A number from `stats`: the first integer after "KEY: ". -1 if absent. */
 long ubd_stat(const struct ubd *d, const char *key);
 /* A number from the state dump of one process, e.g. "buffers". */

@@ -158,15 +158,18 @@ static int raw_connect(const char *path)
 }
 
 /* Sends @len bytes and waits until the daemon hangs up (or answers). */
+/* Sends @p; the daemon must hang up (after any error reply) within 5 s. */
 static void send_expect_hangup(int fd, const void *p, size_t len)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint8_t buf[256];
+	ssize_t n = 1;
 
 	send(fd, p, len, MSG_NOSIGNAL);
-	while (poll(&pfd, 1, 5000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0)
-		;
+	while (n > 0 && poll(&pfd, 1, 5000) == 1)
+		n = recv(fd, buf, sizeof(buf), 0);
 	close(fd);
+	assert_true(n <= 0); /* end of file (or a reset), not a timeout */
 }
 
 static void garbage_on_every_kind_of_connection(void **state)
@@ -270,6 +273,22 @@ static void garbage_on_every_kind_of_connection(void **state)
 		ubt_thread_close(&t);
 		ubt_session_close(&s);
 	}
+	/* An admin request whose argument size lies. */
+	{
+		struct ubw_admin_hello hello = { { UBW_ADMIN, 0 },
+						 UBW_MAGIC,
+						 UBW_PROTOCOL_VERSION };
+		struct ubw_admin_request req = { .hdr = { UBW_ADMIN_REQUEST, 0 },
+						 .op = UBW_ADMIN_STATS,
+						 .arg_size = 10 };
+		uint8_t reply[64];
+
+		fd = raw_connect(D.sock);
+		assert_int_equal(send(fd, &hello, sizeof(hello), 0), (ssize_t)sizeof(hello));
+		assert_true(recv(fd, reply, sizeof(reply), 0) >=
+			    (ssize_t)sizeof(struct ubw_header));
+		send_expect_hangup(fd, &req, sizeof(req));
+	}
 	/* Unbounded garbage from many connections at once. */
 	for (int i = 0; i < 50; i++) {
 		fd = raw_connect(D.sock);
@@ -341,6 +360,35 @@ static void bad_extension_requests(void **state)
 	assert_int_equal(v.protocol_version, BINDER_CURRENT_PROTOCOL_VERSION);
 	rc_close(&c);
 	assert_daemon_clean(fds_before);
+}
+
+/* Admin requests the daemon does not know or cannot parse: -EINVAL, nothing armed. */
+static void bad_admin_requests(void **state)
+{
+	static const char *const bad_faults[] = {
+		"",
+		"nonsense",
+		"install",
+		"install 1 0",
+		"install 1 0 0",
+		"install 1 0 4096",
+		"install 1 0 12 0",
+		"install x 0 12",
+	};
+	long failures = ubd_stat(&D, "install failures");
+	char *text;
+
+	(void)state;
+	assert_int_equal(ubd_admin_status(&D, 0x999, 0, NULL, &text), -EINVAL);
+	free(text);
+	for (size_t i = 0; i < sizeof(bad_faults) / sizeof(bad_faults[0]); i++) {
+		assert_int_equal(ubd_admin_status(&D, UBW_ADMIN_FAULT, 0, bad_faults[i], &text),
+				 -EINVAL);
+		free(text);
+	}
+	/* Nothing was armed: calls still install their pages. */
+	assert_daemon_clean(ubd_settled_fds(&D));
+	assert_int_equal(ubd_stat(&D, "install failures"), failures);
 }
 
 static void client_that_never_reads(void **state)
@@ -663,6 +711,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(garbage_on_every_kind_of_connection),
 		cmocka_unit_test(bad_extension_requests),
+		cmocka_unit_test(bad_admin_requests),
 		cmocka_unit_test(client_that_never_reads),
 		cmocka_unit_test(caller_killed_mid_call),
 		cmocka_unit_test(manager_killed_mid_call),
