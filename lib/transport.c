@@ -17,8 +17,7 @@
 #include "transport.h"
 #include "wire/packet.h"
 
-#define RX_SIZE	  (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
-#define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
+#define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 
 void ubt_default_socket(const char *context, char *buf, size_t size)
 {
@@ -435,13 +434,13 @@ static void add_segment(const struct ubt_session *s, struct ubt_body *b, uint64_
 
 	if (len == 0 || len > s->max_body)
 		return;
-	need = b->segs_len + sizeof(seg) + ALIGN8(len);
+	need = b->segs_len + sizeof(seg) + UBW_ALIGN_UP(len);
 	if (need > s->max_body || grow(&b->segs, &b->segs_cap, need))
 		return;
 	if (mem_read(s, b->segs + b->segs_len + sizeof(seg), addr, len))
 		return; /* unreadable: the daemon reports EFAULT, as the kernel would */
 	memcpy(b->segs + b->segs_len, &seg, sizeof(seg));
-	memset(b->segs + b->segs_len + sizeof(seg) + len, 0, ALIGN8(len) - len);
+	memset(b->segs + b->segs_len + sizeof(seg) + len, 0, UBW_ALIGN_UP(len) - len);
 	b->segs_len = need;
 	b->nsegments++;
 }
@@ -746,7 +745,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	err = -EFAULT; /* no kernel could read that much either */
 	if (write_len > UINT32_MAX || write_len > s->max_body)
 		goto out;
-	err = grow(&t->tx, &t->tx_size, ALIGN8(write_len + UBW_MAX_OVERRUN) + 8);
+	err = grow(&t->tx, &t->tx_size, UBW_ALIGN_UP(write_len + UBW_MAX_OVERRUN) + 8);
 	if (err)
 		goto out;
 	/* The kernel's read stores BR_NOOP at the buffer's start before it waits:
@@ -772,16 +771,16 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
 	collect_commands(s, b, t->tx, copied);
 
-	at = ALIGN8(hdr.write_len + hdr.write_overrun);
-	err = grow(&t->tx, &t->tx_size, at + ALIGN8(b->nfds * sizeof(int32_t)) + b->segs_len);
+	at = UBW_ALIGN_UP(hdr.write_len + hdr.write_overrun);
+	err = grow(&t->tx, &t->tx_size, at + UBW_ALIGN_UP(b->nfds * sizeof(int32_t)) + b->segs_len);
 	if (err)
 		goto out;
 	memset(t->tx + hdr.write_len + hdr.write_overrun, 0,
 	       at - hdr.write_len - hdr.write_overrun);
 	memcpy(t->tx + at, b->fd_numbers, b->nfds * sizeof(int32_t));
 	memset(t->tx + at + b->nfds * sizeof(int32_t), 0,
-	       ALIGN8(b->nfds * sizeof(int32_t)) - b->nfds * sizeof(int32_t));
-	at += ALIGN8(b->nfds * sizeof(int32_t));
+	       UBW_ALIGN_UP(b->nfds * sizeof(int32_t)) - b->nfds * sizeof(int32_t));
+	at += UBW_ALIGN_UP(b->nfds * sizeof(int32_t));
 	if (b->segs_len)
 		memcpy(t->tx + at, b->segs, b->segs_len);
 	b->len = at + b->segs_len;
@@ -830,12 +829,12 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		const int32_t *close_list;
 
 		if (reply->read_consumed < bwr->read_consumed ||
-		    sizeof(*reply) + ALIGN8(read_len) + reply->nclose * sizeof(int32_t) >
+		    sizeof(*reply) + UBW_ALIGN_UP(read_len) + reply->nclose * sizeof(int32_t) >
 			    (size_t)n) {
 			err = -EPROTO;
 			goto close_received;
 		}
-		close_list = (const int32_t *)(p + ALIGN8(read_len));
+		close_list = (const int32_t *)(p + UBW_ALIGN_UP(read_len));
 		err = reply->hdr.error;
 		if (read_unwritable && err == 0)
 			err = -EFAULT;
