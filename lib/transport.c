@@ -34,8 +34,8 @@ void ubt_default_socket(const char *context, char *buf, size_t size)
 /* The request body under construction, in t->tx. */
 struct ubt_body {
 	size_t len;
+	/* Attached with SCM_RIGHTS, and listed in the body by these numbers. */
 	int fds[UBW_MAX_FDS];
-	int32_t fd_numbers[UBW_MAX_FDS];
 	size_t nfds;
 	uint32_t nsegments;
 	uint8_t *segs; /* segments are built apart, then appended */
@@ -44,6 +44,9 @@ struct ubt_body {
 	uint8_t *scratch;
 	size_t scratch_cap;
 };
+
+/* Descriptor numbers go on the wire as int32_t, straight from int arrays. */
+_Static_assert(sizeof(int) == sizeof(int32_t), "int is the wire's int32_t");
 
 /* A buffer object of the transaction being collected, by offset index. */
 struct ptr_obj {
@@ -414,15 +417,13 @@ void ubt_thread_close(struct ubt_thread *t)
 static void add_fd(struct ubt_body *b, uint32_t fd)
 {
 	for (size_t i = 0; i < b->nfds; i++) {
-		if ((uint32_t)b->fd_numbers[i] == fd)
+		if ((uint32_t)b->fds[i] == fd)
 			return;
 	}
 	/* A number that is not open stays out: the daemon then fails it with EBADF. */
 	if (b->nfds == UBW_MAX_FDS || fcntl((int)fd, F_GETFD) < 0)
 		return;
-	b->fd_numbers[b->nfds] = (int32_t)fd;
-	b->fds[b->nfds] = (int)fd;
-	b->nfds++;
+	b->fds[b->nfds++] = (int)fd;
 }
 
 /* Appends a copy of our memory [addr, addr + len) as an inline segment, if readable. */
@@ -608,15 +609,12 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds, uint32_t *replacement)
 {
 	struct ubw_fd_fixup f = { .hdr = { UBW_FD_FIXUP, 0 }, .nfds = (uint32_t)nfds };
-	int32_t numbers[UBW_MAX_FDS];
-	struct iovec iov[2] = { { &f, sizeof(f) }, { numbers, nfds * sizeof(int32_t) } };
+	struct iovec iov[2] = { { &f, sizeof(f) }, { (void *)fds, nfds * sizeof(int32_t) } };
 	struct ubw_fd_fixup_reply reply;
 	ssize_t n;
 	int err;
 
 	*replacement = 0;
-	for (size_t i = 0; i < nfds; i++)
-		numbers[i] = fds[i];
 	err = send_packet(t->sock, iov, 2, NULL, 0);
 	if (err)
 		return err;
@@ -777,7 +775,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		goto out;
 	memset(t->tx + hdr.write_len + hdr.write_overrun, 0,
 	       at - hdr.write_len - hdr.write_overrun);
-	memcpy(t->tx + at, b->fd_numbers, b->nfds * sizeof(int32_t));
+	memcpy(t->tx + at, b->fds, b->nfds * sizeof(int32_t));
 	memset(t->tx + at + b->nfds * sizeof(int32_t), 0,
 	       UBW_ALIGN_UP(b->nfds * sizeof(int32_t)) - b->nfds * sizeof(int32_t));
 	at += UBW_ALIGN_UP(b->nfds * sizeof(int32_t));
