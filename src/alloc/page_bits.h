@@ -88,24 +88,3 @@ static inline size_t bits_find_last(const uint64_t *map, size_t from, size_t lim
 		word = map[--w] ^ flip;
 	}
 }
-
-/* Number of set bits in [from, limit). */
-static inline size_t bits_count(const uint64_t *map, size_t from, size_t limit)
-{
-	size_t n = 0;
-
-	while (from < limit) {
-		size_t w = from / BITS_PER_WORD;
-		unsigned int lo = (unsigned int)(from % BITS_PER_WORD);
-		size_t span = BITS_PER_WORD - lo;
-		uint64_t word = map[w] >> lo;
-
-		if (span > limit - from) {
-			span = limit - from;
-			word &= ((uint64_t)1 << span) - 1;
-		}
-		n += (size_t)__builtin_popcountll(word);
-		from += span;
-	}
-	return n;
-}

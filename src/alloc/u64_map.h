@@ -3,10 +3,10 @@
  * A map from 64-bit keys to non-NULL pointers: open addressing with linear
  * probing and backward-shift deletion, at most half full.
  *
- * The allocator finds a live buffer by its exact start offset through one of
- * these, and the oneway usage of a sender pid through another. Lookups,
- * insertions and removals are O(1) expected; growth doubles the table and is
- * O(1) amortised. Growth is the only step that can fail, so it is a separate
+ * The allocator finds the oneway usage of a sender pid through one of these
+ * (live buffers by start offset go through offset_map.h), and the trace tool
+ * its buffer ids. Lookups, insertions and removals are O(1) expected; growth
+ * doubles the table and is O(1) amortised. Growth is the only step that can fail, so it is a separate
  * call (u64_map_reserve) that callers make before they change anything else:
  * after it succeeds, the next @extra insertions cannot fail.
  *
