@@ -110,11 +110,6 @@ static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t
 	return -EFAULT;
 }
 
-int ubt_mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len)
-{
-	return mem_read(s, dst, src, len);
-}
-
 static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
 {
 	struct iovec local = { (void *)src, len }, remote = { (void *)(uintptr_t)dst, len };
@@ -128,11 +123,6 @@ static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src,
 	}
 	n = process_vm_writev(self(), &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
-int ubt_mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len)
-{
-	return mem_write(s, dst, src, len);
 }
 
 /* One piece of a vectored write to our memory. */

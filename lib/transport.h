@@ -109,10 +109,3 @@ int ubt_outbox(struct ubt_thread *t, size_t size, void **addr);
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
  * other means, or lost with an exec) without touching the address space. */
 int ubt_region_gone(struct ubt_thread *t, void *addr);
-
-/*
- * Copies between the caller's memory and a local buffer the way the ioctl
- * would: in untrusted mode a bad address gives -EFAULT, never a crash.
- */
-int ubt_mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t len);
-int ubt_mem_write(const struct ubt_session *s, uint64_t dst, const void *src, size_t len);
