@@ -267,7 +267,7 @@ static int op_reserve(struct model *m, struct model_alloc *ma)
 	int32_t pid = (flags >> 1) % MODEL_PIDS;
 	size_t size, install_k, i;
 	struct range_reservation res;
-	bool before[MODEL_MAX_PAGES], after[MODEL_MAX_PAGES], offset_ok;
+	bool before[MODEL_MAX_PAGES], offset_ok;
 	struct page_range t;
 	size_t first_missing = SIZE_MAX, last_missing = 0;
 	int want, r;
@@ -299,7 +299,6 @@ static int op_reserve(struct model *m, struct model_alloc *ma)
 					     offsets,	 extra, RANGE_BUFFER_RESERVED,
 					     async,	 pid,	res.buffer };
 	ma->n++;
-	model_active(ma, m, after);
 	t = geo_pages_touched(m->geo, res.offset, size);
 	for (size_t p = t.first; p < t.first + t.count; p++) {
 		if (!before[p] && ma->installed[p])

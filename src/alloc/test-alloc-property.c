@@ -13,15 +13,6 @@
 #define SEEDS	     400u
 #define STREAM_BYTES 16384u
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 static void fill(uint8_t *bytes, size_t n, uint64_t seed)
 {
 	for (size_t i = 0; i < n; i += 8) {

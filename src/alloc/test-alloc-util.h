@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,16 @@
 #define GEO_4K	((struct page_geometry){ 12 })
 #define GEO_16K ((struct page_geometry){ 14 })
 #define GEO_64K ((struct page_geometry){ 16 })
+
+/* SplitMix64: the next of a seeded stream of pseudo-random numbers. */
+static inline uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
 
 /* A backend that records what it released, and can be told to fail. */
 struct fake_backend {
