@@ -41,7 +41,6 @@ struct entry {
 	char *name;
 	ubinder_binder *service;
 	uid_t owner_euid;
-	pid_t owner_pid;
 	int32_t dump_priority;
 	struct callback *callbacks;
 	UT_hash_handle hh;
@@ -235,7 +234,6 @@ static int do_add(const struct ubinder_call *call, struct request *r, ubinder_pa
 	e->service = r->binder;
 	r->binder = NULL;
 	e->owner_euid = call->sender_euid;
-	e->owner_pid = call->sender_pid;
 	e->dump_priority = priority;
 	nservices++;
 	say("added '%s' (pid %d, euid %u)", r->name, (int)call->sender_pid,

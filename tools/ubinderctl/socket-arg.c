@@ -37,6 +37,8 @@ bool tool_common_option(int opt, struct tool_args *a, const char *prog, const ch
 const char *tool_socket_path(const char *prog, const char *socket, const char *context, char *buf,
 			     size_t size, int *bad)
 {
+	bool too_long;
+
 	*bad = 0;
 	if (context && (!context[0] || strchr(context, '/'))) {
 		fprintf(stderr, "%s: bad context name '%s'\n", prog, context);
@@ -47,29 +49,19 @@ const char *tool_socket_path(const char *prog, const char *socket, const char *c
 		const char *slash = strrchr(socket, '/');
 		int dir = slash ? (int)(slash - socket) : 0;
 
-		if (snprintf(buf, size, "%.*s%s%s", dir, socket, slash ? "/" : "", context) >=
-		    (int)size) {
-			fprintf(stderr, "%s: socket path too long\n", prog);
-			*bad = 1;
-			return NULL;
-		}
-		return buf;
+		too_long = snprintf(buf, size, "%.*s%s%s", dir, socket, slash ? "/" : "",
+				    context) >= (int)size;
+	} else if (socket) {
+		too_long = snprintf(buf, size, "%s", socket) >= (int)size;
+	} else if (context) {
+		too_long = ubinder_default_socket(context, buf, size) != 0;
+	} else {
+		return NULL;
 	}
-	if (socket) {
-		if (snprintf(buf, size, "%s", socket) >= (int)size) {
-			fprintf(stderr, "%s: socket path too long\n", prog);
-			*bad = 1;
-			return NULL;
-		}
-		return buf;
+	if (too_long) {
+		fprintf(stderr, "%s: socket path too long\n", prog);
+		*bad = 1;
+		return NULL;
 	}
-	if (context) {
-		if (ubinder_default_socket(context, buf, size)) {
-			fprintf(stderr, "%s: socket path too long\n", prog);
-			*bad = 1;
-			return NULL;
-		}
-		return buf;
-	}
-	return NULL;
+	return buf;
 }

@@ -61,8 +61,8 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 on success, 1 on failure, 2 on a usage error.\n";
 
-static const char *socket_path; /* as given, or NULL for the library default */
-static char resolved[PATH_MAX]; /* the path actually used, for messages */
+/* The socket: as given, else $UBINDER_SOCKET, else the context's default. */
+static char resolved[PATH_MAX];
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -83,7 +83,7 @@ static void usage_error(const char *fmt, ...)
 static ubinder_context *open_context(void)
 {
 	ubinder_context *ctx;
-	int err = ubinder_context_open(socket_path, &ctx);
+	int err = ubinder_context_open(resolved, &ctx);
 
 	if (err == UBINDER_ERR_NO_DAEMON) {
 		fprintf(stderr, "ubinderctl: no ubinderd at %s (is the daemon running?)\n",
@@ -620,7 +620,6 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
-	static char buf[PATH_MAX];
 	const char *cmd;
 	int opt, bad, nargs, status;
 
@@ -630,16 +629,15 @@ int main(int argc, char **argv)
 		if (status >= 0)
 			return status;
 	}
-	socket_path =
-		tool_socket_path("ubinderctl", args.socket, args.context, buf, sizeof(buf), &bad);
-	if (bad)
-		return 2;
-	if (socket_path) {
-		snprintf(resolved, sizeof(resolved), "%s", socket_path);
-	} else if (getenv("UBINDER_SOCKET") && getenv("UBINDER_SOCKET")[0]) {
-		snprintf(resolved, sizeof(resolved), "%s", getenv("UBINDER_SOCKET"));
-	} else {
-		ubinder_default_socket("binder", resolved, sizeof(resolved));
+	if (!tool_socket_path("ubinderctl", args.socket, args.context, resolved, sizeof(resolved),
+			      &bad)) {
+		if (bad)
+			return 2;
+		/* What ubinder_context_open(NULL) would connect to. */
+		if (getenv("UBINDER_SOCKET") && getenv("UBINDER_SOCKET")[0])
+			snprintf(resolved, sizeof(resolved), "%s", getenv("UBINDER_SOCKET"));
+		else
+			ubinder_default_socket("binder", resolved, sizeof(resolved));
 	}
 	if (optind >= argc)
 		usage_error("missing command");
