@@ -230,20 +230,20 @@ static int connect_to(const char *path)
 }
 
 /* Under Yama's restricted ptrace, let the daemon read us (it is our peer). */
-static void allow_daemon_to_read(int sock, struct ubt_session *s)
+static void allow_daemon_to_read(int sock)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	char scope = '0';
 	int fd;
 
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		s->daemon_pid = cred.pid;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return;
 	fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (read(fd, &scope, 1) == 1 && scope == '1' && s->daemon_pid > 0)
-		(void)prctl(PR_SET_PTRACER, (unsigned long)s->daemon_pid, 0, 0, 0);
+	if (read(fd, &scope, 1) == 1 && scope == '1' && cred.pid > 0)
+		(void)prctl(PR_SET_PTRACER, (unsigned long)cred.pid, 0, 0, 0);
 	close(fd);
 }
 
@@ -270,7 +270,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	if (err < 0)
 		return err;
 	s->sock = err;
-	allow_daemon_to_read(s->sock, s);
+	allow_daemon_to_read(s->sock);
 
 	if (getrandom(&value, sizeof(value), 0) != sizeof(value))
 		value = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
@@ -374,8 +374,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 			err = reply.hdr.error;
 	}
 	if (!err) {
-		t->rx_size = RX_SIZE;
-		t->rx = malloc(t->rx_size);
+		t->rx = malloc(RX_SIZE);
 		t->body = calloc(1, sizeof(*t->body));
 		if (!t->rx || !t->body || grow(&t->tx, &t->tx_size, 4096))
 			err = -ENOMEM;
@@ -790,7 +789,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		goto out;
 
 	for (;;) {
-		n = recv_packet(t->sock, t->rx, t->rx_size, rfds, &rnfds, !interrupted);
+		n = recv_packet(t->sock, t->rx, RX_SIZE, rfds, &rnfds, !interrupted);
 		if (n != -EINTR)
 			break;
 		/* A signal: end the wait the way the kernel would, then take the answer. */

@@ -30,7 +30,6 @@ struct ubt_session {
 	uint32_t copy_mode; /* enum ubw_copy_mode */
 	uint32_t max_inline;
 	uint64_t max_body;
-	pid_t daemon_pid;
 	char path[108];
 	bool trusted;
 };
@@ -39,8 +38,7 @@ struct ubt_body;
 
 struct ubt_thread {
 	int sock;
-	uint8_t *rx; /* reply buffer */
-	size_t rx_size;
+	uint8_t *rx; /* reply buffer of RX_SIZE (transport.c) bytes */
 	uint8_t *tx; /* request body buffer */
 	size_t tx_size;
 	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
