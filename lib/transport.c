@@ -141,22 +141,17 @@ static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, si
 {
 	struct iovec local[4], remote[4];
 	size_t total = 0, done = 0;
-	ssize_t w;
 
-	if (n > 4 || s->trusted || self_vm_unavailable) {
-		while (done < n && mem_write(s, pc[done].dst, pc[done].src, pc[done].len) == 0)
-			done++;
-		return done;
+	if (n <= 4 && !s->trusted && !self_vm_unavailable) {
+		for (size_t i = 0; i < n; i++) {
+			local[i] = (struct iovec){ (void *)pc[i].src, pc[i].len };
+			remote[i] = (struct iovec){ (void *)(uintptr_t)pc[i].dst, pc[i].len };
+			total += pc[i].len;
+		}
+		if (process_vm_writev(self(), local, n, remote, n, 0) == (ssize_t)total)
+			return n;
+		/* Some piece failed: find which, one by one (the rare path). */
 	}
-	for (size_t i = 0; i < n; i++) {
-		local[i] = (struct iovec){ (void *)pc[i].src, pc[i].len };
-		remote[i] = (struct iovec){ (void *)(uintptr_t)pc[i].dst, pc[i].len };
-		total += pc[i].len;
-	}
-	w = process_vm_writev(self(), local, n, remote, n, 0);
-	if (w == (ssize_t)total)
-		return n;
-	/* Some piece failed: find which, one by one (the rare path). */
 	while (done < n && mem_write(s, pc[done].dst, pc[done].src, pc[done].len) == 0)
 		done++;
 	return done;
