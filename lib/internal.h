@@ -195,7 +195,7 @@ int ipc_process_input(struct ubinder_thread *ts);
 int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
 		 struct ubinder_parcel *data, uint32_t flags, struct ubinder_parcel **reply);
 /* Frees a driver buffer (queued; sent with the thread's next command). */
-void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer, size_t size);
+void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer);
 
 /* --- object.c ------------------------------------------------------------------ */
 

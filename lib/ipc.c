@@ -46,11 +46,10 @@ static int next_return(struct ubinder_thread *ts, uint32_t *cmd, union br_payloa
 	return 0;
 }
 
-void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer, size_t size)
+void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer)
 {
 	struct ubinder_thread *ts;
 
-	(void)size;
 	if (atomic_load(&ctx->closed) || thread_get(ctx, &ts))
 		return;
 	thread_free_buffer(ts, buffer);

@@ -124,7 +124,7 @@ void ubinder_parcel_free(ubinder_parcel *p)
 	}
 	if (p->ctx) {
 		if (p->buffer)
-			ipc_free_buffer(p->ctx, p->buffer, p->size);
+			ipc_free_buffer(p->ctx, p->buffer);
 		ctx_unref(p->ctx);
 	}
 	if (!p->readonly) {
