@@ -256,6 +256,24 @@ static inline struct page_range missing_pages(const struct range_alloc *a, size_
 }
 
 /*
+ * Clamps the pages [*first, *end) of a buffer to those lying wholly inside
+ * the free extent [free_offset, free_end) it was carved from or merged
+ * into: no other live buffer touches them, since free extents never touch.
+ */
+static inline void clamp_inside_free(const struct range_alloc *a, size_t *first, size_t *end,
+				     size_t free_offset, size_t free_end)
+{
+	unsigned int shift = a->geo.shift;
+	size_t inside = (free_offset + ((size_t)1 << shift) - 1) >> shift;
+	size_t inside_end = free_end >> shift;
+
+	if (*first < inside)
+		*first = inside;
+	if (*end > inside_end)
+		*end = inside_end;
+}
+
+/*
  * A buffer of @size bytes was carved from the front of the free extent
  * [offset, offset + free_size). Pages wholly inside that free extent were not
  * active; those the buffer touches become active (lru ones leave the LRU).
@@ -265,14 +283,11 @@ static inline struct page_range missing_pages(const struct range_alloc *a, size_
 static inline struct page_range activate_pages(struct range_alloc *a, size_t offset, size_t size,
 					       size_t free_size)
 {
-	unsigned int shift = a->geo.shift;
-	size_t page_mask = ((size_t)1 << shift) - 1;
-	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
-	/* Touched pages wholly inside the free extent: from its first whole page. */
-	size_t now = (offset + page_mask) >> shift, now_end = (offset + free_size) >> shift;
+	size_t first = geo_page_index(a->geo, offset);
+	size_t end = geo_page_index(a->geo, offset + size - 1) + 1;
+	size_t now = first, now_end = end;
 
-	if (now_end > end)
-		now_end = end;
+	clamp_inside_free(a, &now, &now_end, offset, offset + free_size);
 	if (now < now_end)
 		activate_range(a, now, now_end);
 	if (end > a->pages_high)
@@ -282,22 +297,16 @@ static inline struct page_range activate_pages(struct range_alloc *a, size_t off
 
 /*
  * Buffer [offset, offset + size) was freed and merged into the free extent
- * [free_offset, free_end). Pages the buffer touched that lie wholly inside
- * that extent are no longer touched by any live buffer: a page reaching
- * outside it meets a live neighbour, since free extents never touch.
+ * [free_offset, free_end): the pages it touched that lie wholly inside that
+ * extent are no longer touched by any live buffer.
  */
 static inline void deactivate_pages(struct range_alloc *a, size_t offset, size_t size,
 				    size_t free_offset, size_t free_end)
 {
-	unsigned int shift = a->geo.shift;
-	size_t page_mask = ((size_t)1 << shift) - 1;
-	size_t first = offset >> shift, end = ((offset + size - 1) >> shift) + 1;
-	size_t inside = (free_offset + page_mask) >> shift, inside_end = free_end >> shift;
+	size_t first = geo_page_index(a->geo, offset);
+	size_t end = geo_page_index(a->geo, offset + size - 1) + 1;
 
-	if (first < inside)
-		first = inside;
-	if (end > inside_end)
-		end = inside_end;
+	clamp_inside_free(a, &first, &end, free_offset, free_end);
 	if (first < end)
 		deactivate_range(a, first, end);
 }
