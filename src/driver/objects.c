@@ -285,16 +285,14 @@ static int translate_fda(struct txn_translate *x, size_t i, union binder_object_
 	return 0;
 }
 
-int objects_translate(struct txn_translate *x, size_t *failed_at)
+int objects_translate(struct txn_translate *x)
 {
 	const struct fetch_job *job = x->job;
 	struct txn_buffer *buffer = x->t->buffer;
 	union binder_object_bytes *xlat;
 	uint64_t sg_cursor = job->sg_begin;
 	int err = 0;
-	size_t i;
 
-	*failed_at = 0;
 	if (job->nobjects == 0)
 		return 0;
 	xlat = malloc(job->nobjects * sizeof(*xlat));
@@ -303,7 +301,7 @@ int objects_translate(struct txn_translate *x, size_t *failed_at)
 		free(xlat);
 		return -ENOMEM;
 	}
-	for (i = 0; i < job->nobjects; i++) {
+	for (size_t i = 0; i < job->nobjects; i++) {
 		const struct fetched_object *o = &job->objects[i];
 		struct held_object held = { 0 };
 
@@ -333,13 +331,12 @@ int objects_translate(struct txn_translate *x, size_t *failed_at)
 			err = -EINVAL;
 			break;
 		}
-		if (!err && held.type)
-			buffer->held[buffer->nheld++] = held;
 		if (err)
 			break;
+		if (held.type)
+			buffer->held[buffer->nheld++] = held;
 		memcpy(txn_buffer_mem(buffer) + o->offset, &xlat[i], o->size);
 	}
-	*failed_at = i;
 	free(xlat);
 	return err;
 }

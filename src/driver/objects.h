@@ -25,8 +25,8 @@ struct txn_translate {
 
 /*
  * Translates objects[0..job->nobjects) in order, writing each into the
- * buffer. Returns 0, or the negative errno the kernel reports; *failed_at is
- * the number of objects fully translated (their counts are held by the
- * buffer and released by the caller's failure path).
+ * buffer. Returns 0, or the negative errno the kernel reports; the counts of
+ * the objects translated before a failure are held by the buffer and
+ * released by the caller's failure path.
  */
-int objects_translate(struct txn_translate *x, size_t *failed_at);
+int objects_translate(struct txn_translate *x);

@@ -605,7 +605,6 @@ static void transaction_finish(struct txn_build *b)
 	struct thread *thread = b->thread;
 	struct transaction *t = b->t;
 	bool oneway = t->flags & TF_ONE_WAY;
-	size_t translated = 0;
 	uint32_t err;
 	int param;
 
@@ -646,7 +645,7 @@ static void transaction_finish(struct txn_build *b)
 			.bwr = &thread->bwr,
 		};
 
-		param = objects_translate(&x, &translated);
+		param = objects_translate(&x);
 	}
 	if (!param && b->job.stop_error)
 		param = b->job.stop_error;
