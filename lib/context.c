@@ -113,16 +113,12 @@ static void thread_free(struct ubinder_thread *ts)
 	free(ts);
 }
 
-/* Frees an orphaned state (its context closed); under registry_lock. */
+/* Frees an orphaned state (its context closed); under registry_lock. Its
+ * connection may be closed already: ubt_thread_close() is idempotent. */
 static void orphan_free(struct ubinder_thread *ts)
 {
 	LIST_REMOVE(ts, entry);
-	while (thread_reply_done(ts))
-		;
-	if (!ts->conn_closed)
-		ubt_thread_close(&ts->conn);
-	free(ts->out);
-	free(ts);
+	thread_free(ts);
 }
 
 /* Thread exit (the key's destructor): send what is queued, close the connection. */
@@ -656,7 +652,6 @@ void ubinder_context_close(ubinder_context *ctx)
 			shutdown(ts->conn.sock, SHUT_RDWR);
 		} else {
 			ubt_thread_close(&ts->conn);
-			ts->conn_closed = true;
 			free(ts->out);
 			ts->out = NULL;
 		}

@@ -90,7 +90,6 @@ struct ubinder_thread {
 	struct ubt_thread conn;
 	bool broken;		   /* the connection failed: every call fails */
 	bool orphaned;		   /* its context closed while the thread lived */
-	bool conn_closed;	   /* ... and closed its connection */
 	bool looper;		   /* entered or registered as a looper */
 	bool pool;		   /* one of the pool's threads */
 	atomic_bool joined;	   /* inside ubinder_context_join_thread_pool() */

@@ -57,6 +57,7 @@ void ubt_session_close(struct ubt_session *s);
 
 /* A connection for the calling thread. */
 int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s);
+/* Leaves @t closed (sock -1, nothing allocated): closing it again does nothing. */
 void ubt_thread_close(struct ubt_thread *t);
 
 /* BINDER_WRITE_READ. @bwr is updated as the ioctl updates it, also on error. */
