@@ -20,6 +20,12 @@
 /* Label of a sender with no security module label (no LSM active). */
 static const char unlabeled_context[] = "ubinder:unlabeled";
 
+/* The security context a transaction from @proc carries. */
+static const char *sender_label(const struct proc *proc)
+{
+	return proc->id.seclabel[0] ? proc->id.seclabel : unlabeled_context;
+}
+
 /*
  * A transaction under construction: what binder_transaction() keeps in its
  * locals, kept here because the fetch may complete later, on another event.
@@ -419,17 +425,15 @@ static bool resolve_target(struct txn_build *b)
 	return true;
 }
 
-static bool write_security_context(struct txn_build *b)
+static void write_security_context(struct txn_build *b)
 {
-	const char *label = b->proc->id.seclabel[0] ? b->proc->id.seclabel : unlabeled_context;
 	struct txn_buffer *buffer = b->t->buffer;
 	uint64_t at;
 
 	at = ALIGN8(b->tr.data_size) + ALIGN8(b->tr.offsets_size) + ALIGN8(b->extra_buffers_size) -
 	     ALIGN8(b->secctx_size);
-	memcpy(txn_buffer_mem(buffer) + at, label, b->secctx_size);
+	memcpy(txn_buffer_mem(buffer) + at, sender_label(b->proc), b->secctx_size);
 	b->t->security_ctx = txn_buffer_user_addr(buffer) + at;
-	return true;
 }
 
 static void transaction_finish(struct txn_build *b);
@@ -489,10 +493,9 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	t->flags = tr->flags;
 
 	if (b->target_node && b->target_node->txn_security_ctx) {
-		const char *label = proc->id.seclabel[0] ? proc->id.seclabel : unlabeled_context;
 		uint64_t added;
 
-		b->secctx_size = strlen(label) + 1;
+		b->secctx_size = strlen(sender_label(proc)) + 1;
 		added = ALIGN8(b->secctx_size);
 		b->extra_buffers_size += added;
 		if (b->extra_buffers_size < added) {
@@ -665,7 +668,6 @@ static void transaction_finish(struct txn_build *b)
 
 	b->tcomplete->type =
 		b->spam_suspect ? WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT : WORK_TRANSACTION_COMPLETE;
-	t->work.type = WORK_TRANSACTION;
 	thread->stats.transactions++;
 
 	if (b->reply) {
@@ -703,10 +705,6 @@ static void transaction_finish(struct txn_build *b)
 		}
 	}
 	/* Success: the buffer now owns the target node's strong count. */
-	if (b->target_node) {
-		node_dec_tmpref(b->target_node);
-		b->target_node = NULL;
-	}
 	release_target_refs(b, false);
 out:
 	build_free(b);
