@@ -213,26 +213,33 @@ static void thread_release_self(struct ubinder_thread *ts)
 
 /* --- the command stream ------------------------------------------------------------ */
 
+/* Makes room for @need more bytes in the write buffer; false if it cannot grow. */
+static bool out_grow(struct ubinder_thread *ts, size_t need)
+{
+	size_t cap = ts->out_cap;
+	uint8_t *out;
+
+	if (ts->out_len + need <= cap)
+		return true;
+	while (cap < ts->out_len + need)
+		cap *= 2;
+	out = realloc(ts->out, cap);
+	if (!out)
+		return false;
+	ts->out = out;
+	ts->out_cap = cap;
+	return true;
+}
+
 void out_cmd(struct ubinder_thread *ts, uint32_t cmd, const void *arg, size_t size)
 {
 	size_t need = sizeof(cmd) + size;
 
-	if (ts->out_len + need > ts->out_cap) {
-		size_t cap = ts->out_cap * 2;
-		uint8_t *out;
-
-		while (cap < ts->out_len + need)
-			cap *= 2;
-		out = realloc(ts->out, cap);
-		if (out) {
-			ts->out = out;
-			ts->out_cap = cap;
-		} else {
-			(void)thread_flush(ts);
-			if (ts->out_len + need > ts->out_cap) {
-				ub_log("command %#x dropped: out of memory", cmd);
-				return;
-			}
+	if (!out_grow(ts, need)) {
+		(void)thread_flush(ts);
+		if (ts->out_len + need > ts->out_cap) {
+			ub_log("command %#x dropped: out of memory", cmd);
+			return;
 		}
 	}
 	memcpy(ts->out + ts->out_len, &cmd, sizeof(cmd));
@@ -278,18 +285,7 @@ static void drain_deferred(struct ubinder_thread *ts)
 
 	pthread_mutex_lock(&ctx->lock);
 	n = ctx->ndeferred;
-	if (ts->out_len + n * each > ts->out_cap) {
-		size_t cap = ts->out_cap;
-		uint8_t *out;
-
-		while (cap < ts->out_len + n * each)
-			cap *= 2;
-		out = realloc(ts->out, cap);
-		if (out) {
-			ts->out = out;
-			ts->out_cap = cap;
-		}
-	}
+	(void)out_grow(ts, n * each); /* else as many as fit */
 	room = (ts->out_cap - ts->out_len) / each;
 	if (n > room)
 		n = room;
