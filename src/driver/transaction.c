@@ -223,13 +223,10 @@ static uint32_t proc_transaction(struct transaction *t, struct proc *proc, struc
 	if (outdated) {
 		struct txn_buffer *buffer = outdated->buffer;
 
-		outdated->buffer = NULL;
-		buffer->transaction = NULL;
-		txn_buffer_release_objects(buffer);
-		/* Not txn_buffer_free: the node's async queue must not advance. */
+		/* The node's async queue must not advance: its delivered oneway still holds it. */
 		buffer->async_transaction = false;
-		txn_buffer_free(buffer, NULL);
-		outdated->to_proc = NULL;
+		txn_buffer_free(buffer, NULL); /* unlinks @outdated and releases the objects */
+		outdated->to_proc = NULL;      /* not outstanding any more (taken back above) */
 		transaction_free(outdated);
 	}
 	return 0;
@@ -281,10 +278,9 @@ static void build_fail(struct txn_build *b, enum fail_stage stage)
 			node_dec_tmpref(b->target_node);
 			b->target_node = NULL;
 		}
-		t->buffer->transaction = NULL;
 		t->buffer->async_transaction = false;
+		/* Unlinks it from t. */
 		txn_buffer_free(t->buffer, NULL);
-		t->buffer = NULL;
 		/* fall through */
 	case FAIL_NO_BUFFER:
 		free(b->tcomplete);
