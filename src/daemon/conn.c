@@ -342,8 +342,8 @@ static bool receive_one(struct conn *conn)
 	int flags = 0;
 	ssize_t n;
 
-	n = ubw_recv_packet(conn->src.fd, d->rx, d->rx_size, fds, UBW_MAX_FDS, &nfds, MSG_DONTWAIT,
-			    &flags);
+	n = ubw_recv_packet(conn->src.fd, d->rx, UBW_MAX_MESSAGE, fds, UBW_MAX_FDS, &nfds,
+			    MSG_DONTWAIT, &flags);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return false;

@@ -216,8 +216,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 
-	d->rx_size = UBW_MAX_MESSAGE;
-	d->rx = malloc(d->rx_size);
+	d->rx = malloc(UBW_MAX_MESSAGE);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!d->rx || d->epfd < 0) {
 		fprintf(stderr, "ubinderd: out of resources\n");
@@ -312,7 +311,7 @@ int daemon_run(struct daemon *d)
 		}
 		empty_graveyard(d);
 	}
-	return d->exit_code;
+	return 0;
 }
 
 void daemon_deinit(struct daemon *d)

@@ -122,10 +122,8 @@ struct daemon {
 	 */
 	void **graveyard;
 	size_t ngraveyard, graveyard_cap;
-	uint8_t *rx; /* one packet at a time is received here */
-	size_t rx_size;
+	uint8_t *rx; /* UBW_MAX_MESSAGE bytes: one packet at a time is received here */
 	bool stopping;
-	int exit_code;
 	uid_t uid;
 };
 

@@ -5,7 +5,6 @@
  * to its own (/proc/PID/status NSpid), the identity of those namespaces
  * (walking up with NS_GET_PARENT), and its user namespace's uid_map.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

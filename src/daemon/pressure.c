@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -49,7 +48,6 @@ static void relieve(struct pressure *p)
 	size_t lru = driver_lru_pages(drv);
 	size_t released;
 
-	p->events++;
 	if (lru == 0)
 		return;
 	released = driver_shrink(drv, lru / 2 ? lru / 2 : 1);
@@ -123,7 +121,6 @@ void pressure_init(struct pressure *p, struct daemon *d)
 	if (p->src.fd < 0)
 		return;
 	p->src.handle = on_poll;
-	p->polling = true;
 	timerfd_settime(p->src.fd, 0, &its, NULL);
 	daemon_watch(d, &p->src, EPOLLIN);
 	log_info("memory pressure: polling %s every %d s", p->path, POLL_SECONDS);

@@ -13,9 +13,7 @@
 struct pressure {
 	struct source src; /* PSI trigger (EPOLLPRI) or polling timer */
 	struct daemon *daemon;
-	bool polling;
 	char path[128];
-	uint64_t events; /* pressure events seen */
 };
 
 /* Arms the trigger or the polling fallback. Never fatal: without PSI, no trigger. */
