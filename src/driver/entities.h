@@ -60,8 +60,7 @@ struct node {
 	struct driver *driver;
 	struct proc *proc;	     /* owner; NULL once the owner died */
 	RB_ENTRY(node) by_ptr;	     /* in proc->nodes while proc != NULL */
-	LIST_ENTRY(node) dead_entry; /* on driver->dead_nodes once the owner died */
-	bool on_dead_list;
+	LIST_ENTRY(node) dead_entry; /* on driver->dead_nodes while proc == NULL */
 	uint64_t ptr;
 	uint64_t cookie;
 	struct work work;

@@ -88,7 +88,7 @@ static void node_free(struct node *node)
 	work_dequeue(&node->work);
 	if (node->proc)
 		RB_REMOVE(node_tree, &node->proc->nodes, node);
-	else if (node->on_dead_list)
+	else
 		LIST_REMOVE(node, dead_entry);
 	node->driver->stats.nodes_deleted++;
 	free(node);
@@ -178,7 +178,6 @@ void node_release(struct node *node)
 	node->local_strong_refs = 0;
 	node->local_weak_refs = 0;
 	LIST_INSERT_HEAD(&node->driver->dead_nodes, node, dead_entry);
-	node->on_dead_list = true;
 
 	LIST_FOREACH(ref, &node->refs, node_entry) {
 		if (!ref->death)
