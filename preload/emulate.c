@@ -221,6 +221,17 @@ void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off
 	return map;
 }
 
+void emu_region_gone(struct bfile *b, uint64_t addr)
+{
+	struct pthr *p;
+
+	if (bfile_thread(b, &p) == 0) {
+		preload_depth++;
+		(void)ubt_region_gone(&p->t, (void *)(uintptr_t)addr);
+		preload_depth--;
+	}
+}
+
 void emu_munmap(void *addr, size_t len)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -230,7 +241,6 @@ void emu_munmap(void *addr, size_t len)
 	for (;;) {
 		struct bfile *b;
 		uint64_t region = 0;
-		struct pthr *p;
 
 		pthread_mutex_lock(&g_lock);
 		for (b = g_bfiles; b; b = b->next) {
@@ -248,11 +258,7 @@ void emu_munmap(void *addr, size_t len)
 		pthread_mutex_unlock(&g_lock);
 		if (!b)
 			return;
-		if (bfile_thread(b, &p) == 0) {
-			preload_depth++;
-			(void)ubt_region_gone(&p->t, (void *)(uintptr_t)region);
-			preload_depth--;
-		}
+		emu_region_gone(b, region);
 		bfile_put(b); /* the mapping's reference */
 		bfile_put(b);
 	}

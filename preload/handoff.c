@@ -169,18 +169,6 @@ static bool entry_valid(const struct state_entry *e)
 	       fd_is(e->fd, "anon_inode:[eventpoll]") && fdt_load(e->fd) == 0;
 }
 
-/* The old image's region is gone: tell the daemon, as the kernel's vma close does. */
-static void forget_region(struct bfile *b, uint64_t addr)
-{
-	struct pthr *p;
-
-	if (bfile_thread(b, &p) == 0) {
-		preload_depth++;
-		(void)ubt_region_gone(&p->t, (void *)(uintptr_t)addr);
-		preload_depth--;
-	}
-}
-
 void handoff_restore(void)
 {
 	static struct state_entry entries[MAX_ENTRIES];
@@ -220,8 +208,9 @@ void handoff_restore(void)
 				entries[j].group = 0;
 		}
 		pthread_mutex_unlock(&g_lock);
+		/* The old image's region is gone with it. */
 		if (exec_of_opener && e->map_addr)
-			forget_region(b, e->map_addr);
+			emu_region_gone(b, e->map_addr);
 		plog("fd %d: Binder file of %s kept across exec", e->fd, e->s.path);
 		bfile_put(b);
 	}

@@ -214,3 +214,6 @@ void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off
 /* Called for every munmap while some region is mapped: forgets the regions
  * the range touches. */
 void emu_munmap(void *addr, size_t len);
+/* Tells the daemon that b's region at @addr is gone, as the kernel's vma
+ * close does (the region's bookkeeping in @b is the caller's). */
+void emu_region_gone(struct bfile *b, uint64_t addr);
