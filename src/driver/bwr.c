@@ -205,9 +205,6 @@ static int read_node_work(struct thread *thread, struct node *node, size_t *pos,
 		node->has_strong_ref = false;
 	if (!weak && has_weak)
 		node->has_weak_ref = false;
-	/* Nothing refers to it any more: the owner hears of it now, then it goes. */
-	if (free_node)
-		RB_REMOVE(node_tree, &thread->proc->nodes, node);
 
 	if (weak && !has_weak)
 		err = put_cmd_ptr(thread, pos, end, BR_INCREFS, &pc, sizeof(pc));
@@ -217,10 +214,9 @@ static int read_node_work(struct thread *thread, struct node *node, size_t *pos,
 		err = put_cmd_ptr(thread, pos, end, BR_RELEASE, &pc, sizeof(pc));
 	if (!err && !weak && has_weak)
 		err = put_cmd_ptr(thread, pos, end, BR_DECREFS, &pc, sizeof(pc));
-	if (free_node) {
-		thread->proc->driver->stats.nodes_deleted++;
-		free(node);
-	}
+	/* Nothing refers to it any more: the owner has heard of it, now it goes. */
+	if (free_node)
+		node_free(node);
 	return err;
 }
 

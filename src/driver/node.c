@@ -83,7 +83,7 @@ int node_inc(struct node *node, bool strong, bool internal, struct thread *targe
 	return 0;
 }
 
-static void node_free(struct node *node)
+void node_free(struct node *node)
 {
 	work_dequeue(&node->work);
 	if (node->proc)

@@ -27,6 +27,9 @@ int node_inc(struct node *node, bool strong, bool internal, struct thread *targe
  */
 bool node_dec(struct node *node, bool strong, bool internal);
 
+/* Frees @node, which nothing refers to, unlinking it from its tree or list. */
+void node_free(struct node *node);
+
 void node_inc_tmpref(struct node *node);
 /* Drops a temporary hold; frees the node if it was the last thing holding it. */
 void node_dec_tmpref(struct node *node);
