@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "daemon/daemon.h"
 #include "region/region.h"
 
@@ -73,8 +72,7 @@ void admin_request(struct conn *conn, const struct ubw_admin_request *req, size_
 	int err = 0;
 
 	if (req->arg_size != size - sizeof(*req) || req->arg_size >= sizeof(arg)) {
-		log_notice("pid %d: bad admin request", conn->cred.pid);
-		daemon_defer_close(conn);
+		conn_protocol_error(conn, "bad admin request");
 		return;
 	}
 	memcpy(arg, req + 1, req->arg_size);

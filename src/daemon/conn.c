@@ -64,7 +64,7 @@ void conn_accept(struct listener *l)
 	}
 }
 
-static void close_fds(const int *fds, size_t n)
+void close_fds(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
@@ -187,8 +187,7 @@ static void flush_output(struct conn *conn)
 	daemon_rewatch(conn->daemon, &conn->src, EPOLLIN);
 }
 
-/* A malformed packet: the peer is broken or hostile; it loses this connection. */
-static void protocol_error(struct conn *conn, const char *what)
+void conn_protocol_error(struct conn *conn, const char *what)
 {
 	log_notice("pid %d: protocol error: %s", conn->cred.pid, what);
 	daemon_defer_close(conn);
@@ -209,24 +208,24 @@ static void dispatch_new(struct conn *conn, const uint8_t *msg, size_t len)
 	switch (h->type) {
 	case UBW_HELLO:
 		if (len != sizeof(struct ubw_hello))
-			return protocol_error(conn, "bad UBW_HELLO size");
+			return conn_protocol_error(conn, "bad UBW_HELLO size");
 		conn->role = CONN_SESSION;
 		session_hello(conn, (const void *)msg);
 		return;
 	case UBW_ATTACH:
 		if (len != sizeof(struct ubw_attach))
-			return protocol_error(conn, "bad UBW_ATTACH size");
+			return conn_protocol_error(conn, "bad UBW_ATTACH size");
 		conn->role = CONN_THREAD;
 		session_attach(conn, (const void *)msg);
 		return;
 	case UBW_ADMIN:
 		if (len != sizeof(struct ubw_admin_hello))
-			return protocol_error(conn, "bad UBW_ADMIN size");
+			return conn_protocol_error(conn, "bad UBW_ADMIN size");
 		conn->role = CONN_ADMIN;
 		admin_hello(conn, (const void *)msg);
 		return;
 	default:
-		return protocol_error(conn, "first message is not HELLO, ATTACH or ADMIN");
+		return conn_protocol_error(conn, "first message is not HELLO, ATTACH or ADMIN");
 	}
 }
 
@@ -237,11 +236,11 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 	struct thread *thread = conn->thread;
 
 	if (!thread)
-		return protocol_error(conn, "request on an unattached connection");
+		return conn_protocol_error(conn, "request on an unattached connection");
 	switch (h->type) {
 	case UBW_WRITE_READ:
 		if (len < sizeof(struct ubw_write_read))
-			return protocol_error(conn, "short UBW_WRITE_READ");
+			return conn_protocol_error(conn, "short UBW_WRITE_READ");
 		*fds_taken = true;
 		glue_write_read_packet(conn, (const void *)msg, len, fds, nfds);
 		return;
@@ -256,18 +255,18 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 		const struct ubw_ioctl *io = (const void *)msg;
 
 		if (len < sizeof(*io) || len - sizeof(*io) != io->size)
-			return protocol_error(conn, "bad UBW_IOCTL size");
+			return conn_protocol_error(conn, "bad UBW_IOCTL size");
 		glue_ioctl(conn, io);
 		return;
 	}
 	case UBW_MMAP:
 		if (len != sizeof(struct ubw_mmap))
-			return protocol_error(conn, "bad UBW_MMAP size");
+			return conn_protocol_error(conn, "bad UBW_MMAP size");
 		glue_mmap(conn, (const void *)msg);
 		return;
 	case UBW_OUTBOX:
 		if (len != sizeof(struct ubw_outbox))
-			return protocol_error(conn, "bad UBW_OUTBOX size");
+			return conn_protocol_error(conn, "bad UBW_OUTBOX size");
 		glue_outbox(conn, (const void *)msg);
 		return;
 	case UBW_MMAP_DONE:
@@ -276,7 +275,7 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 		int err;
 
 		if (len != sizeof(*m))
-			return protocol_error(conn, "bad UBW_MMAP_DONE size");
+			return conn_protocol_error(conn, "bad UBW_MMAP_DONE size");
 		err = h->type == UBW_MMAP_DONE ? driver_mmap_done(thread, m->addr)
 					       : driver_munmap(thread, m->addr);
 		reply_header(conn, h->type, err);
@@ -288,14 +287,14 @@ static void dispatch_thread(struct conn *conn, const uint8_t *msg, size_t len, c
 		struct iovec iov = { &r, sizeof(r) };
 
 		if (len < sizeof(*f) || (len - sizeof(*f)) / sizeof(int32_t) != f->nfds)
-			return protocol_error(conn, "bad UBW_FD_FIXUP size");
+			return conn_protocol_error(conn, "bad UBW_FD_FIXUP size");
 		r.hdr.error =
 			driver_fd_fixup(thread, (const int32_t *)(f + 1), f->nfds, &r.replacement);
 		conn_send(conn, &iov, 1, NULL, 0);
 		return;
 	}
 	default:
-		return protocol_error(conn, "unknown request");
+		return conn_protocol_error(conn, "unknown request");
 	}
 }
 
@@ -304,7 +303,7 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const in
 	bool fds_taken = false;
 
 	if (len < sizeof(struct ubw_header)) {
-		protocol_error(conn, "short packet");
+		conn_protocol_error(conn, "short packet");
 	} else {
 		switch (conn->role) {
 		case CONN_NEW:
@@ -316,7 +315,7 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const in
 		case CONN_ADMIN:
 			if (((const struct ubw_header *)msg)->type != UBW_ADMIN_REQUEST ||
 			    len < sizeof(struct ubw_admin_request))
-				protocol_error(conn, "bad admin request");
+				conn_protocol_error(conn, "bad admin request");
 			else
 				admin_request(conn, (const void *)msg, len);
 			break;
@@ -325,7 +324,7 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const in
 			    conn->session->proc)
 				driver_proc_flush(conn->session->proc);
 			else
-				protocol_error(conn, "message on a session connection");
+				conn_protocol_error(conn, "message on a session connection");
 			break;
 		}
 	}
@@ -357,7 +356,7 @@ static bool receive_one(struct conn *conn)
 	}
 	if (flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_fds(fds, nfds);
-		protocol_error(conn, "packet too large");
+		conn_protocol_error(conn, "packet too large");
 		return false;
 	}
 	dispatch(conn, d->rx, (size_t)n, fds, nfds);

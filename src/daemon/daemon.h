@@ -147,6 +147,15 @@ void conn_close(struct conn *conn);
 void daemon_defer_close(struct conn *conn);
 /* Sends one message, with descriptors; queues it if the socket is full. */
 int conn_send(struct conn *conn, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds);
+/* A malformed packet: the peer is broken or hostile; it loses this connection. */
+void conn_protocol_error(struct conn *conn, const char *what);
+void close_fds(const int *fds, size_t n);
+
+/* Largest UBW_WRITE_READ body accepted: twice the largest region, plus commands. */
+static inline uint64_t daemon_max_body(const struct daemon *d)
+{
+	return 2 * (uint64_t)d->cfg.max_region + (1u << 20);
+}
 
 /* Sessions (session.c). */
 void session_hello(struct conn *conn, const struct ubw_hello *hello);

@@ -9,28 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "daemon/daemon.h"
 #include "driver/fetch.h"
 #include "wire/decode.h"
-
-static void close_fds(const int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-}
-
-static void protocol_error(struct conn *conn, const char *what)
-{
-	log_notice("pid %d: protocol error: %s", conn->cred.pid, what);
-	daemon_defer_close(conn);
-}
-
-/* Largest body a request may have: twice the largest region, plus commands. */
-static uint64_t max_body(const struct daemon *d)
-{
-	return 2 * (uint64_t)d->cfg.max_region + (1u << 20);
-}
 
 /* Decodes a complete body and hands the request to the driver. */
 static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *hdr,
@@ -74,7 +55,7 @@ bad:
 	if (segs != stack_segs)
 		free(segs);
 	close_fds(fds, nfds);
-	protocol_error(conn, "malformed UBW_WRITE_READ body");
+	conn_protocol_error(conn, "malformed UBW_WRITE_READ body");
 }
 
 void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr, size_t len,
@@ -84,9 +65,10 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 	size_t have = len - sizeof(*hdr);
 	struct assembly *a;
 
-	if (conn->assembly || hdr->body_size > max_body(conn->daemon) || have > hdr->body_size) {
+	if (conn->assembly || hdr->body_size > daemon_max_body(conn->daemon) ||
+	    have > hdr->body_size) {
 		close_fds(fds, nfds);
-		protocol_error(conn, "UBW_WRITE_READ out of sequence or too large");
+		conn_protocol_error(conn, "UBW_WRITE_READ out of sequence or too large");
 		return;
 	}
 	if (have == hdr->body_size) {
@@ -104,7 +86,7 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 			free(a);
 		}
 		close_fds(fds, nfds);
-		protocol_error(conn, "out of memory for a large request");
+		conn_protocol_error(conn, "out of memory for a large request");
 		return;
 	}
 	a->hdr = *hdr;
@@ -121,7 +103,7 @@ void glue_write_read_more(struct conn *conn, const uint8_t *body, size_t len)
 	struct assembly *a = conn->assembly;
 
 	if (!a || len > a->hdr.body_size - a->have) {
-		protocol_error(conn, "unexpected UBW_WRITE_READ_MORE");
+		conn_protocol_error(conn, "unexpected UBW_WRITE_READ_MORE");
 		return;
 	}
 	memcpy(a->body + a->have, body, len);

@@ -203,7 +203,7 @@ static void reply_hello(struct session *s)
 	r.copy_mode = s->id.can_read_memory ? UBW_COPY_READV : UBW_COPY_PUSH;
 	memcpy(r.token, s->token, sizeof(r.token));
 	r.max_inline = d->cfg.max_inline;
-	r.max_body = 2 * (uint64_t)d->cfg.max_region + (1u << 20);
+	r.max_body = daemon_max_body(d);
 	log_info("%s: pid %d (%s) opened the device, copy mode %s", s->listener->path, s->id.pid,
 		 s->id.comm, s->id.can_read_memory ? "readv" : "push");
 	conn_send(s->conn, &iov, 1, s->poll_drain >= 0 ? &s->poll_drain : NULL,
