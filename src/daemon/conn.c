@@ -83,6 +83,17 @@ static void assembly_free(struct conn *conn)
 	conn->assembly = NULL;
 }
 
+/* Forgets the queued reply, closing the duplicates of its descriptors. */
+static void drop_output(struct conn *conn)
+{
+	close_fds(conn->out_fds, conn->out_nfds);
+	free(conn->out_fds);
+	free(conn->out);
+	conn->out = NULL;
+	conn->out_fds = NULL;
+	conn->out_len = conn->out_nfds = 0;
+}
+
 void daemon_defer_close(struct conn *conn)
 {
 	if (conn->close_pending)
@@ -102,11 +113,7 @@ void conn_close(struct conn *conn)
 	close(conn->src.fd);
 	if (conn->peer_pidfd >= 0)
 		close(conn->peer_pidfd);
-	close_fds(conn->out_fds, conn->out_nfds);
-	free(conn->out_fds);
-	free(conn->out);
-	conn->out = NULL;
-	conn->out_fds = NULL;
+	drop_output(conn);
 	LIST_REMOVE(conn, daemon_entry);
 	daemon_bury(d, conn);
 }
@@ -178,12 +185,7 @@ static void flush_output(struct conn *conn)
 			daemon_defer_close(conn);
 		return;
 	}
-	close_fds(conn->out_fds, conn->out_nfds);
-	free(conn->out_fds);
-	free(conn->out);
-	conn->out = NULL;
-	conn->out_fds = NULL;
-	conn->out_len = conn->out_nfds = 0;
+	drop_output(conn);
 	daemon_rewatch(conn->daemon, &conn->src, EPOLLIN);
 }
 

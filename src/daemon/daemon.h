@@ -160,6 +160,11 @@ static inline uint64_t daemon_max_body(const struct daemon *d)
 /* Sessions (session.c). */
 void session_hello(struct conn *conn, const struct ubw_hello *hello);
 void session_attach(struct conn *conn, const struct ubw_attach *attach);
+/*
+ * A new Binder thread of @conn's session for @conn: at UBW_ATTACH, and again
+ * after BINDER_THREAD_EXIT. NULL with *err set when the driver refuses it.
+ */
+struct thread *session_new_thread(struct conn *conn, int *err);
 void session_conn_closed(struct conn *conn);
 void session_release(struct session *s);
 void session_poll_changed(void *session, bool readable);

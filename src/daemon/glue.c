@@ -82,6 +82,7 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 		a->fds = malloc(nfds * sizeof(int));
 	if (!a || !a->body || (nfds && !a->fds)) {
 		if (a) {
+			free(a->fds);
 			free(a->body);
 			free(a);
 		}
@@ -164,16 +165,11 @@ static void ioctl_done(void *conn_ptr, int error, const void *arg, size_t size)
 void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 {
 	if (io->cmd == BINDER_THREAD_EXIT) {
-		struct proc *proc = conn->session->proc;
 		int err = 0;
-
-		struct thread_peer peer = { conn->cred.pid, conn->peer_pidfd >= 0
-								    ? conn->peer_pidfd
-								    : conn->session->id.pidfd };
 
 		driver_thread_detach(conn->thread);
 		/* The same client thread may come back: the kernel makes it a new thread. */
-		conn->thread = driver_thread_attach(proc, conn->tid, &peer, conn, &err);
+		conn->thread = session_new_thread(conn, &err);
 		ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
 			daemon_defer_close(conn);
@@ -182,31 +178,35 @@ void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 	driver_ioctl(conn->thread, io->cmd, io + 1, io->size);
 }
 
-void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
+/* Sends @reply with the descriptor @fd (none if negative), then closes @fd. */
+static void send_mmap_reply(struct conn *conn, struct ubw_mmap_reply *reply, int fd)
 {
-	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_MMAP | UBW_REPLY } };
-	struct iovec iov = { &reply, sizeof(reply) };
-	uint64_t mapped = 0;
-	int fd = -1;
+	struct iovec iov = { reply, sizeof(*reply) };
 
-	reply.hdr.error = driver_mmap(conn->thread, m->addr, m->size, &fd, &mapped);
-	reply.size = mapped;
 	conn_send(conn, &iov, 1, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
 	if (fd >= 0)
 		close(fd);
 }
 
+void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
+{
+	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_MMAP | UBW_REPLY } };
+	uint64_t mapped = 0;
+	int fd = -1;
+
+	reply.hdr.error = driver_mmap(conn->thread, m->addr, m->size, &fd, &mapped);
+	reply.size = mapped;
+	send_mmap_reply(conn, &reply, fd);
+}
+
 void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
 {
 	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_OUTBOX | UBW_REPLY } };
-	struct iovec iov = { &reply, sizeof(reply) };
 	int fd = -1;
 
 	reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size, &fd);
 	reply.size = reply.hdr.error ? 0 : o->size;
-	conn_send(conn, &iov, 1, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
-	if (fd >= 0)
-		close(fd);
+	send_mmap_reply(conn, &reply, fd);
 }
 
 /* A fetch job on a copy worker. */

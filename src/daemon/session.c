@@ -237,6 +237,18 @@ static bool descends_from(pid_t pid, pid_t ancestor)
 	return false;
 }
 
+struct thread *session_new_thread(struct conn *conn, int *err)
+{
+	struct session *s = conn->session;
+	/* A forked child's memory is its own: copies are checked against its pidfd. */
+	struct thread_peer peer = {
+		.pid = conn->cred.pid,
+		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
+	};
+
+	return driver_thread_attach(s->proc, conn->tid, &peer, conn, err);
+}
+
 void session_attach(struct conn *conn, const struct ubw_attach *attach)
 {
 	struct daemon *d = conn->daemon;
@@ -271,12 +283,7 @@ void session_attach(struct conn *conn, const struct ubw_attach *attach)
 	}
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
-	{
-		struct thread_peer peer = { conn->cred.pid, conn->peer_pidfd >= 0 ? conn->peer_pidfd
-										  : s->id.pidfd };
-
-		conn->thread = driver_thread_attach(s->proc, conn->tid, &peer, conn, &err);
-	}
+	conn->thread = session_new_thread(conn, &err);
 	if (!conn->thread) {
 		conn->session = NULL;
 		r.hdr.error = err;
