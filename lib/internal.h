@@ -19,7 +19,7 @@
 #include <sys/queue.h>
 #include <uthash.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 #include "ubinder/ubinder.h"
 
 /* Read buffer of a thread: room for a few items (each needs 76 bytes free). */

@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 /* --- real.c: the libc functions we interpose, resolved with RTLD_NEXT ----- */
 

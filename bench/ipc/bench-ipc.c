@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "bench-common.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 /* --- AF_UNIX baseline -------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <linux/android/binder.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 struct ubd {
 	pid_t pid;

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 #include "wire/packet.h"
 
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)

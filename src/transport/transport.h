@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The client side of the ubinder wire protocol (src/wire/wire.h): what an
- * open /dev/binder and its ioctls become. Internal to libubinder and the
- * /dev/binder emulation; not a public header.
+ * The transport: the client side of the ubinder wire protocol
+ * (src/wire/wire.h), what an open /dev/binder and its ioctls become. Used by
+ * libubinder and the /dev/binder emulation (preload/); not a public header.
+ *
+ * It owns the session and thread connections to ubinderd, the exchange of
+ * wire packets on them, BINDER_WRITE_READ (collecting descriptors and inline
+ * segments, retries), the other ioctls and the mappings of the region and
+ * the outbox. It may call src/wire (the message formats, packet I/O) and the
+ * C library; it knows nothing of its users nor of the daemon's internals.
  *
  * A session is the open device (one Binder process); each client thread
  * talks through its own struct ubt_thread. Functions return 0 or a negative
