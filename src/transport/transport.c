@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "transport/transport.h"
+#include "wire/encode.h"
 #include "wire/packet.h"
 
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
@@ -414,18 +415,16 @@ static void add_fd(struct ubt_body *b, uint32_t fd)
 static void add_segment(const struct ubt_session *s, struct ubt_body *b, uint64_t addr,
 			uint64_t len)
 {
-	struct ubw_segment seg = { addr, len };
 	size_t need;
 
 	if (len == 0 || len > s->max_body)
 		return;
-	need = b->segs_len + sizeof(seg) + UBW_ALIGN_UP(len);
+	need = b->segs_len + ubw_segment_size(len);
 	if (need > s->max_body || grow(&b->segs, &b->segs_cap, need))
 		return;
-	if (mem_read(s, b->segs + b->segs_len + sizeof(seg), addr, len))
+	if (mem_read(s, b->segs + b->segs_len + sizeof(struct ubw_segment), addr, len))
 		return; /* unreadable: the daemon reports EFAULT, as the kernel would */
-	memcpy(b->segs + b->segs_len, &seg, sizeof(seg));
-	memset(b->segs + b->segs_len + sizeof(seg) + len, 0, UBW_ALIGN_UP(len) - len);
+	ubw_encode_segment(b->segs + b->segs_len, addr, len);
 	b->segs_len = need;
 	b->nsegments++;
 }
@@ -711,7 +710,8 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	size_t rnfds = 0;
 	struct ubt_body *b;
 	uint64_t write_len = 0;
-	size_t copied, at;
+	struct ubw_write_read_body sections;
+	size_t copied;
 	bool interrupted = false, read_unwritable, retry = false, probe, word_ok;
 	uint32_t word;
 	ssize_t n;
@@ -753,19 +753,18 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
 	collect_commands(s, b, t->tx, copied);
 
-	at = UBW_ALIGN_UP(hdr.write_len + hdr.write_overrun);
-	err = grow(&t->tx, &t->tx_size, at + UBW_ALIGN_UP(b->nfds * sizeof(int32_t)) + b->segs_len);
+	sections = (struct ubw_write_read_body){ .write_len = hdr.write_len,
+						 .write_overrun = hdr.write_overrun,
+						 .fds = b->fds,
+						 .nfds = b->nfds,
+						 .segments = b->segs,
+						 .segments_len = b->segs_len,
+						 .nsegments = b->nsegments };
+	err = grow(&t->tx, &t->tx_size, ubw_write_read_body_size(&sections));
 	if (err)
 		goto out;
-	memset(t->tx + hdr.write_len + hdr.write_overrun, 0,
-	       at - hdr.write_len - hdr.write_overrun);
-	memcpy(t->tx + at, b->fds, b->nfds * sizeof(int32_t));
-	memset(t->tx + at + b->nfds * sizeof(int32_t), 0,
-	       UBW_ALIGN_UP(b->nfds * sizeof(int32_t)) - b->nfds * sizeof(int32_t));
-	at += UBW_ALIGN_UP(b->nfds * sizeof(int32_t));
-	if (b->segs_len)
-		memcpy(t->tx + at, b->segs, b->segs_len);
-	b->len = at + b->segs_len;
+	ubw_encode_write_read(&hdr, t->tx, &sections);
+	b->len = hdr.body_size;
 
 	hdr.write_size = bwr->write_size;
 	hdr.write_consumed = bwr->write_consumed;
@@ -774,9 +773,6 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		probe && !(word_ok && mem_write(s, bwr->read_buffer, &word, sizeof(word)) == 0);
 	hdr.read_size = read_unwritable ? 0 : bwr->read_size;
 	hdr.read_consumed = bwr->read_consumed;
-	hdr.body_size = b->len;
-	hdr.nfds = (uint32_t)b->nfds;
-	hdr.nsegments = b->nsegments;
 	hdr.flags = ((flags & UBT_NONBLOCK) ? UBW_WR_NONBLOCK : 0) |
 		    ((flags & UBT_HOLD_COMPLETE) ? UBW_WR_HOLD_COMPLETE : 0);
 	err = send_request(t, &hdr, b);
