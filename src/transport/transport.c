@@ -698,38 +698,48 @@ static int finish(const struct ubt_session *s, struct piece *pc, size_t n, size_
 	return err;
 }
 
-static int write_read(struct ubt_thread *t, const struct ubt_session *s,
-		      struct binder_write_read *bwr, unsigned int flags, uint64_t user_bwr)
-{
-	static const uint32_t spawn = BR_SPAWN_LOOPER, noop = BR_NOOP;
+/* One round trip of a BINDER_WRITE_READ with the daemon. */
+struct wr_round {
+	struct ubw_write_read hdr;
+	bool read_unwritable;  /* the read buffer's first word cannot be written */
+	ssize_t reply_len;     /* bytes of the reply in t->rx */
+	uint64_t read_len;     /* bytes of the reply's read section for the caller */
+	int rfds[UBW_MAX_FDS]; /* received with the reply and not the caller's (yet) */
+	size_t rnfds;
+	/* What the caller's memory receives (finish()); pc[data_piece] is the read. */
 	struct piece pc[4];
-	size_t npc = 0, data_piece = SIZE_MAX;
-	struct ubw_write_read hdr = { .hdr = { UBW_WRITE_READ, 0 } };
-	struct ubw_write_read_reply *reply;
-	int rfds[UBW_MAX_FDS];
-	size_t rnfds = 0;
-	struct ubt_body *b;
-	uint64_t write_len = 0;
+	size_t npc, data_piece;
+	bool retry; /* what is left of the read is its first BR_NOOP: read again */
+};
+
+/*
+ * The request for @bwr: its header in r->hdr, its body in t->tx (the write
+ * buffer's commands, the descriptors and the inline segments they name).
+ * Probes the read buffer as the kernel's read would.
+ */
+static int encode_request(struct ubt_thread *t, const struct ubt_session *s,
+			  struct binder_write_read *bwr, unsigned int flags, struct wr_round *r)
+{
 	struct ubw_write_read_body sections;
+	struct ubt_body *b = t->body;
+	uint64_t write_len = 0;
+	bool probe, word_ok;
 	size_t copied;
-	bool interrupted = false, read_unwritable, retry = false, probe, word_ok;
 	uint32_t word;
-	ssize_t n;
 	int err;
 
-	b = t->body;
+	r->hdr = (struct ubw_write_read){ .hdr = { UBW_WRITE_READ, 0 } };
 	b->len = 0;
 	b->nfds = 0;
 	b->nsegments = 0;
 	b->segs_len = 0;
 	if (bwr->write_size > bwr->write_consumed)
 		write_len = bwr->write_size - bwr->write_consumed;
-	err = -EFAULT; /* no kernel could read that much either */
 	if (write_len > UINT32_MAX || write_len > s->max_body)
-		goto out;
+		return -EFAULT; /* no kernel could read that much either */
 	err = grow(&t->tx, &t->tx_size, UBW_ALIGN_UP(write_len + UBW_MAX_OVERRUN) + 8);
 	if (err)
-		goto out;
+		return err;
 	/* The kernel's read stores BR_NOOP at the buffer's start before it waits:
 	 * a buffer it cannot write fails the read at once (after the write). */
 	probe = bwr->read_size > 0 && bwr->read_consumed == 0 && !s->trusted;
@@ -738,10 +748,9 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	if (write_len && copied == 0) {
 		/* The first command is unreadable: nothing is done, no read either. */
 		bwr->read_consumed = 0;
-		err = -EFAULT;
-		goto out;
+		return -EFAULT;
 	}
-	hdr.write_len = (uint32_t)copied;
+	r->hdr.write_len = (uint32_t)copied;
 	/*
 	 * The kernel reads a truncated command's arguments past write_size; send
 	 * what lies there. Only untrusted callers can have truncated commands,
@@ -749,12 +758,12 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	 */
 	if (copied == write_len && write_len && !s->trusted && !self_vm_unavailable &&
 	    !commands_complete(t->tx, copied))
-		hdr.write_overrun = (uint32_t)read_prefix(
+		r->hdr.write_overrun = (uint32_t)read_prefix(
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
 	collect_commands(s, b, t->tx, copied);
 
-	sections = (struct ubw_write_read_body){ .write_len = hdr.write_len,
-						 .write_overrun = hdr.write_overrun,
+	sections = (struct ubw_write_read_body){ .write_len = r->hdr.write_len,
+						 .write_overrun = r->hdr.write_overrun,
 						 .fds = b->fds,
 						 .nfds = b->nfds,
 						 .segments = b->segs,
@@ -762,128 +771,193 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 						 .nsegments = b->nsegments };
 	err = grow(&t->tx, &t->tx_size, ubw_write_read_body_size(&sections));
 	if (err)
-		goto out;
-	ubw_encode_write_read(&hdr, t->tx, &sections);
-	b->len = hdr.body_size;
+		return err;
+	ubw_encode_write_read(&r->hdr, t->tx, &sections);
+	b->len = r->hdr.body_size;
 
-	hdr.write_size = bwr->write_size;
-	hdr.write_consumed = bwr->write_consumed;
+	r->hdr.write_size = bwr->write_size;
+	r->hdr.write_consumed = bwr->write_consumed;
 	/* Written back as it was: only whether it can be written matters. */
-	read_unwritable =
+	r->read_unwritable =
 		probe && !(word_ok && mem_write(s, bwr->read_buffer, &word, sizeof(word)) == 0);
-	hdr.read_size = read_unwritable ? 0 : bwr->read_size;
-	hdr.read_consumed = bwr->read_consumed;
-	hdr.flags = ((flags & UBT_NONBLOCK) ? UBW_WR_NONBLOCK : 0) |
-		    ((flags & UBT_HOLD_COMPLETE) ? UBW_WR_HOLD_COMPLETE : 0);
-	err = send_request(t, &hdr, b);
-	if (err)
-		goto out;
+	r->hdr.read_size = r->read_unwritable ? 0 : bwr->read_size;
+	r->hdr.read_consumed = bwr->read_consumed;
+	r->hdr.flags = ((flags & UBT_NONBLOCK) ? UBW_WR_NONBLOCK : 0) |
+		       ((flags & UBT_HOLD_COMPLETE) ? UBW_WR_HOLD_COMPLETE : 0);
+	return 0;
+}
 
+/*
+ * Sends the request and receives the reply into t->rx, with its descriptors
+ * in r->rfds. A signal ends the wait the way the kernel's would: the daemon
+ * is told, and its answer is taken.
+ */
+static int exchange(struct ubt_thread *t, struct wr_round *r)
+{
+	bool interrupted = false;
+	ssize_t n;
+	int err = send_request(t, &r->hdr, t->body);
+
+	if (err)
+		return err;
 	for (;;) {
-		n = recv_packet(t->sock, t->rx, RX_SIZE, rfds, &rnfds, !interrupted);
-		if (n != -EINTR)
-			break;
-		/* A signal: end the wait the way the kernel would, then take the answer. */
 		struct ubw_header intr = { UBW_INTERRUPT, 0 };
 		struct iovec iov = { &intr, sizeof(intr) };
 
+		n = recv_packet(t->sock, t->rx, RX_SIZE, r->rfds, &r->rnfds, !interrupted);
+		if (n != -EINTR)
+			break;
 		interrupted = true;
 		err = send_packet(t->sock, &iov, 1, NULL, 0);
 		if (err)
-			goto out;
+			return err;
 	}
-	if (n < 0) {
-		err = (int)n;
-		goto out;
-	}
-	reply = (struct ubw_write_read_reply *)t->rx;
-	if ((size_t)n < sizeof(*reply) || reply->hdr.type != (UBW_WRITE_READ | UBW_REPLY)) {
-		err = -EPROTO;
-		goto close_received;
-	}
-	{
-		uint64_t read_len = reply->read_consumed - bwr->read_consumed;
-		const uint8_t *p = t->rx + sizeof(*reply);
-		const int32_t *close_list;
+	if (n < 0)
+		return (int)n;
+	r->reply_len = n;
+	return 0;
+}
 
-		if (reply->read_consumed < bwr->read_consumed ||
-		    sizeof(*reply) + UBW_ALIGN_UP(read_len) + reply->nclose * sizeof(int32_t) >
-			    (size_t)n) {
-			err = -EPROTO;
-			goto close_received;
-		}
-		close_list = (const int32_t *)(p + UBW_ALIGN_UP(read_len));
-		err = reply->hdr.error;
-		if (read_unwritable && err == 0)
-			err = -EFAULT;
-		if (reply->flags & UBW_WRR_FDS) {
-			uint32_t replacement;
-			int fixup_err;
+/* The reply in t->rx checked against its length and against @bwr: -EPROTO
+ * if it is not a reply to the request. Sets r->read_len. */
+static int validate_reply(const struct ubt_thread *t, const struct binder_write_read *bwr,
+			  struct wr_round *r, const struct ubw_write_read_reply **out)
+{
+	const struct ubw_write_read_reply *reply = (const struct ubw_write_read_reply *)t->rx;
+	size_t n = (size_t)r->reply_len;
+	uint64_t read_len;
 
-			/* Those we could not receive are reported as -1. */
-			while (rnfds < reply->nfds && rnfds < UBW_MAX_FDS)
-				rfds[rnfds++] = -1;
-			fixup_err = fd_fixup(t, rfds, rnfds, &replacement);
-			if (fixup_err == -EBADF) {
-				/*
-				 * Taken back, as the kernel skips a transaction whose
-				 * descriptors it cannot install: drop it from the read (or
-				 * put BR_FAILED_REPLY in its place, for a reply) and close
-				 * what did arrive.
-				 */
-				size_t item = last_item(p, read_len);
+	if (n < sizeof(*reply) || reply->hdr.type != (UBW_WRITE_READ | UBW_REPLY))
+		return -EPROTO;
+	read_len = reply->read_consumed - bwr->read_consumed;
+	if (reply->read_consumed < bwr->read_consumed ||
+	    sizeof(*reply) + UBW_ALIGN_UP(read_len) + reply->nclose * sizeof(int32_t) > n)
+		return -EPROTO;
+	r->read_len = read_len;
+	*out = reply;
+	return 0;
+}
 
-				if (replacement) {
-					memcpy((uint8_t *)p + item, &replacement,
-					       sizeof(replacement));
-					item += sizeof(replacement);
-				}
-				read_len = item;
-				retry = bwr->read_consumed + read_len == sizeof(uint32_t);
-			} else {
-				if (fixup_err && !err)
-					err = fixup_err;
-				rnfds = 0; /* they are the caller's now */
-			}
+/*
+ * The descriptors that came with the reply: the daemon learns their numbers
+ * and they become the caller's; or, when one could not be received, the
+ * transaction is taken back, as the kernel skips a transaction whose
+ * descriptors it cannot install: it leaves the read (a reply leaves
+ * BR_FAILED_REPLY in its place), and what did arrive is closed. Returns
+ * @err, or the fix-up's error if @err is 0.
+ */
+static int take_fds(struct ubt_thread *t, const struct binder_write_read *bwr,
+		    const struct ubw_write_read_reply *reply, struct wr_round *r, int err)
+{
+	uint8_t *p = t->rx + sizeof(*reply);
+	uint32_t replacement;
+	int fixup_err;
+
+	if (!(reply->flags & UBW_WRR_FDS))
+		return err;
+	/* Those we could not receive are reported as -1. */
+	while (r->rnfds < reply->nfds && r->rnfds < UBW_MAX_FDS)
+		r->rfds[r->rnfds++] = -1;
+	fixup_err = fd_fixup(t, r->rfds, r->rnfds, &replacement);
+	if (fixup_err == -EBADF) {
+		size_t item = last_item(p, r->read_len);
+
+		if (replacement) {
+			memcpy(p + item, &replacement, sizeof(replacement));
+			item += sizeof(replacement);
 		}
-		bwr->write_consumed = reply->write_consumed;
-		if (read_len) {
-			data_piece = npc;
-			pc[npc++] = (struct piece){ p, bwr->read_buffer + bwr->read_consumed,
-						    read_len };
-		}
-		if (reply->flags & UBW_WRR_SPAWN_LOOPER_AT_0)
-			pc[npc++] = (struct piece){ &spawn, bwr->read_buffer, sizeof(spawn) };
-		if ((err == -EAGAIN || err == -EINTR) && bwr->read_consumed == 0 && read_len == 0 &&
-		    bwr->read_size >= sizeof(uint32_t)) {
-			/* No work, but the BR_NOOP the read starts with is there. */
-			pc[npc++] = (struct piece){ &noop, bwr->read_buffer, sizeof(noop) };
-		}
-		bwr->read_consumed += read_len;
-		for (uint32_t i = 0; i < reply->nclose; i++)
-			close(close_list[i]);
+		r->read_len = item;
+		r->retry = bwr->read_consumed + r->read_len == sizeof(uint32_t);
+		return err;
 	}
-close_received:
-	for (size_t i = 0; i < rnfds; i++) {
-		if (rfds[i] >= 0)
-			close(rfds[i]);
-	}
-	if (retry && err == 0) {
-		/* Nothing but BR_NOOP is left: the kernel's read would wait on.
-		 * What was read goes out first: the next round reuses t->rx. */
-		struct binder_write_read again;
+	r->rnfds = 0; /* they are the caller's now */
+	return fixup_err && !err ? fixup_err : err;
+}
 
-		err = finish(s, pc, npc, data_piece, bwr, 0, err);
-		npc = 0;
-		data_piece = SIZE_MAX;
-		again = *bwr;
-		again.write_size = again.write_consumed; /* the write part is done */
-		if (err == 0)
-			err = write_read(t, s, &again, flags, 0);
+/* What the caller's read buffer receives (pieces for finish()), and the
+ * descriptors the daemon asks us to close. */
+static void deliver(const struct ubt_thread *t, struct binder_write_read *bwr,
+		    const struct ubw_write_read_reply *reply, struct wr_round *r, int err)
+{
+	static const uint32_t spawn = BR_SPAWN_LOOPER, noop = BR_NOOP;
+	const uint8_t *p = t->rx + sizeof(*reply);
+	const int32_t *close_list = (const int32_t *)(p + UBW_ALIGN_UP(r->read_len));
+
+	bwr->write_consumed = reply->write_consumed;
+	if (r->read_len) {
+		r->data_piece = r->npc;
+		r->pc[r->npc++] =
+			(struct piece){ p, bwr->read_buffer + bwr->read_consumed, r->read_len };
+	}
+	if (reply->flags & UBW_WRR_SPAWN_LOOPER_AT_0)
+		r->pc[r->npc++] = (struct piece){ &spawn, bwr->read_buffer, sizeof(spawn) };
+	if ((err == -EAGAIN || err == -EINTR) && bwr->read_consumed == 0 && r->read_len == 0 &&
+	    bwr->read_size >= sizeof(uint32_t)) {
+		/* No work, but the BR_NOOP the read starts with is there. */
+		r->pc[r->npc++] = (struct piece){ &noop, bwr->read_buffer, sizeof(noop) };
+	}
+	bwr->read_consumed += r->read_len;
+	for (uint32_t i = 0; i < reply->nclose; i++)
+		close(close_list[i]);
+}
+
+/* One round: encode, exchange, validate the reply, take its descriptors,
+ * deliver it. What the caller's memory receives is left in r->pc. */
+static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
+			    struct binder_write_read *bwr, unsigned int flags, struct wr_round *r)
+{
+	const struct ubw_write_read_reply *reply;
+	int err;
+
+	r->read_unwritable = false;
+	r->rnfds = 0;
+	r->npc = 0;
+	r->data_piece = SIZE_MAX;
+	r->retry = false;
+	err = encode_request(t, s, bwr, flags, r);
+	if (!err)
+		err = exchange(t, r);
+	if (!err) {
+		err = validate_reply(t, bwr, r, &reply);
+		if (!err) {
+			err = reply->hdr.error;
+			if (r->read_unwritable && err == 0)
+				err = -EFAULT;
+			err = take_fds(t, bwr, reply, r, err);
+			deliver(t, bwr, reply, r, err);
+		}
+	}
+	for (size_t i = 0; i < r->rnfds; i++) {
+		if (r->rfds[i] >= 0)
+			close(r->rfds[i]);
+	}
+	return err;
+}
+
+static int write_read(struct ubt_thread *t, const struct ubt_session *s,
+		      struct binder_write_read *bwr, unsigned int flags, uint64_t user_bwr)
+{
+	struct binder_write_read again;
+	struct wr_round r;
+	int err = write_read_round(t, s, bwr, flags, &r);
+
+	/*
+	 * Nothing but BR_NOOP is left: the kernel's read would wait on, with the
+	 * write part done. What was read goes out first: the next round reuses
+	 * t->rx.
+	 */
+	again = *bwr;
+	while (r.retry && err == 0) {
+		err = finish(s, r.pc, r.npc, r.data_piece, bwr, 0, err);
+		r.npc = 0;
+		r.data_piece = SIZE_MAX;
+		if (err)
+			break;
+		again.write_size = again.write_consumed;
+		err = write_read_round(t, s, &again, flags, &r);
 		bwr->read_consumed = again.read_consumed;
 	}
-out:
-	return finish(s, pc, npc, data_piece, bwr, user_bwr, err);
+	return finish(s, r.pc, r.npc, r.data_piece, bwr, user_bwr, err);
 }
 
 int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
