@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The administration channel behind ubinderctl: state and statistics dumps,
- * reclaim on demand, and fault injection for tests. Only root and the
- * daemon's own uid may use it.
- */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/daemon.h"
+#include "daemon/admin.h"
+#include "wire/wire.h"
 #include "region/region.h"
 
 static void send_text(struct conn *conn, int error, const char *text, size_t len)
@@ -32,18 +28,20 @@ static void send_text(struct conn *conn, int error, const char *text, size_t len
 	} while (off < len);
 }
 
-void admin_hello(struct conn *conn, const struct ubw_admin_hello *hello)
+static void admin_open(void *env, struct conn *conn, const void *msg)
 {
+	const struct admin *a = env;
+	const struct ubw_admin_hello *hello = msg;
 	struct ubw_header h = { UBW_ADMIN | UBW_REPLY, 0 };
 	struct iovec iov = { &h, sizeof(h) };
 
 	if (hello->magic != UBW_MAGIC || hello->version != UBW_PROTOCOL_VERSION)
 		h.error = -EPROTO;
-	else if (conn->cred.uid != 0 && conn->cred.uid != conn->daemon->uid)
+	else if (conn->cred.uid != 0 && conn->cred.uid != a->uid)
 		h.error = -EACCES;
 	conn_send(conn, &iov, 1, NULL, 0);
 	if (h.error)
-		daemon_defer_close(conn);
+		conn_defer_close(conn);
 }
 
 /* "install N PAGES ERRNO [COUNT]": the Nth page install from now (and COUNT - 1 after it) fails. */
@@ -62,16 +60,20 @@ static int admin_fault(const char *arg, FILE *out)
 	return 0;
 }
 
-void admin_request(struct conn *conn, const struct ubw_admin_request *req, size_t size)
+static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_t size,
+			 struct conn_fds *fds)
 {
-	struct daemon *d = conn->daemon;
+	const struct ubw_admin_request *req = (const void *)msg;
+	struct admin *a = env;
 	char arg[256] = "";
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out;
 	int err = 0;
 
-	if (req->arg_size != size - sizeof(*req) || req->arg_size >= sizeof(arg)) {
+	(void)fds;
+	if (req->hdr.type != UBW_ADMIN_REQUEST || size < sizeof(*req) ||
+	    req->arg_size != size - sizeof(*req) || req->arg_size >= sizeof(arg)) {
 		conn_protocol_error(conn, "bad admin request");
 		return;
 	}
@@ -83,21 +85,21 @@ void admin_request(struct conn *conn, const struct ubw_admin_request *req, size_
 	}
 	switch (req->op) {
 	case UBW_ADMIN_STATE:
-		driver_dump_state(d->drv, out, 0);
+		driver_dump_state(a->drv, out, 0);
 		break;
 	case UBW_ADMIN_PROC:
-		driver_dump_state(d->drv, out, (pid_t)req->arg);
+		driver_dump_state(a->drv, out, (pid_t)req->arg);
 		break;
 	case UBW_ADMIN_STATS:
-		fprintf(out, "copy workers busy: %u\n", copier_busy(&d->copier));
-		driver_dump_stats(d->drv, out);
+		fprintf(out, "copy workers busy: %u\n", copier_busy(a->copier));
+		driver_dump_stats(a->drv, out);
 		break;
 	case UBW_ADMIN_TRANSACTIONS:
-		driver_dump_transactions(d->drv, out);
+		driver_dump_transactions(a->drv, out);
 		break;
 	case UBW_ADMIN_SHRINK:
 		fprintf(out, "released %zu pages\n",
-			driver_shrink(d->drv, req->arg < 0 ? SIZE_MAX : (size_t)req->arg));
+			driver_shrink(a->drv, req->arg < 0 ? SIZE_MAX : (size_t)req->arg));
 		break;
 	case UBW_ADMIN_FAULT:
 		err = admin_fault(arg, out);
@@ -109,4 +111,19 @@ void admin_request(struct conn *conn, const struct ubw_admin_request *req, size_
 	fclose(out);
 	send_text(conn, err, text, len);
 	free(text);
+}
+
+void admin_init(struct admin *a, struct driver *drv, struct copier *copier, uid_t uid)
+{
+	a->drv = drv;
+	a->copier = copier;
+	a->uid = uid;
+	a->role = (struct conn_role){
+		.name = "admin connection",
+		.first_type = UBW_ADMIN,
+		.first_size = sizeof(struct ubw_admin_hello),
+		.env = a,
+		.open = admin_open,
+		.packet = admin_packet,
+	};
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -33,14 +35,22 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&c->lock);
 		TAILQ_INSERT_TAIL(&c->finished, task, entry);
-		if (write(c->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		if (write(c->src.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			log_error("copier: cannot wake the event loop: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
-int copier_init(struct copier *c, unsigned int max_workers)
+static void copier_complete(struct copier *c);
+
+static void copier_handle(struct loop_source *src, uint32_t events)
+{
+	(void)events;
+	copier_complete((struct copier *)((char *)src - offsetof(struct copier, src)));
+}
+
+int copier_init(struct copier *c, struct loop *loop, unsigned int max_workers)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -49,9 +59,12 @@ int copier_init(struct copier *c, unsigned int max_workers)
 	TAILQ_INIT(&c->finished);
 	c->max_workers = max_workers;
 	c->threads = calloc(max_workers, sizeof(*c->threads));
-	c->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!c->threads || c->event_fd < 0) {
+	c->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->src.handle = copier_handle;
+	c->loop = loop;
+	if (!c->threads || c->src.fd < 0 || loop_watch(loop, &c->src, EPOLLIN) < 0) {
 		free(c->threads);
+		c->threads = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -82,13 +95,14 @@ void copier_submit(struct copier *c, struct copier_task *task)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void copier_complete(struct copier *c)
+/* On the event loop, when the eventfd is readable: calls done() of finished tasks. */
+static void copier_complete(struct copier *c)
 {
 	struct copier_queue done = TAILQ_HEAD_INITIALIZER(done);
 	struct copier_task *task;
 	uint64_t count;
 
-	if (read(c->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+	if (read(c->src.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_error("copier: eventfd read: %s", strerror(errno));
 	pthread_mutex_lock(&c->lock);
 	TAILQ_CONCAT(&done, &c->finished, entry);
@@ -118,10 +132,12 @@ void copier_deinit(struct copier *c)
 	for (unsigned int i = 0; i < c->workers; i++)
 		pthread_join(c->threads[i], NULL);
 	free(c->threads);
-	if (c->event_fd >= 0)
-		close(c->event_fd);
+	if (c->src.fd >= 0) {
+		loop_unwatch(c->loop, &c->src);
+		close(c->src.fd);
+	}
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
 	memset(c, 0, sizeof(*c));
-	c->event_fd = -1;
+	c->src.fd = -1;
 }

@@ -8,12 +8,17 @@
  *
  * The pool starts with one worker and grows, up to its limit, whenever a
  * task is queued while every worker is busy.
+ *
+ * Owns: the worker threads and their queues.
+ * May call: loop (its eventfd is a loop source), common/log.
  */
 #pragma once
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <bsd/sys/queue.h>
+
+#include "daemon/loop.h"
 
 struct copier_task {
 	void (*run)(struct copier_task *task);	/* on a worker */
@@ -32,19 +37,18 @@ struct copier {
 	unsigned int idle;
 	unsigned int max_workers;
 	bool stopping;
-	int event_fd; /* readable while finished is non-empty */
+	struct loop_source src; /* an eventfd: readable while finished is non-empty */
+	struct loop *loop;
 	pthread_t *threads;
 };
 
-int copier_init(struct copier *c, unsigned int max_workers);
+/* Starts no thread yet; watches its eventfd on @loop. */
+int copier_init(struct copier *c, struct loop *loop, unsigned int max_workers);
 /* Stops and joins the workers. Tasks still queued are dropped (not done). */
 void copier_deinit(struct copier *c);
 
 /* Queues @task. Never blocks. */
 void copier_submit(struct copier *c, struct copier_task *task);
-
-/* On the event loop, when event_fd is readable: calls done() of finished tasks. */
-void copier_complete(struct copier *c);
 
 /* Tasks queued or running. */
 unsigned int copier_busy(struct copier *c);

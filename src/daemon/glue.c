@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Between the wire and the driver core: decoding requests of thread
- * connections into driver calls, and encoding the driver's completions into
- * replies.
- */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon.h"
+#include "common/log.h"
+#include "daemon/glue.h"
 #include "driver/fetch.h"
 #include "wire/decode.h"
 
@@ -58,14 +54,15 @@ bad:
 	conn_protocol_error(conn, "malformed UBW_WRITE_READ body");
 }
 
-void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr, size_t len,
-			    const int *fds, size_t nfds)
+/* A UBW_WRITE_READ packet; takes ownership of @fds. */
+static void write_read_packet(struct glue *g, struct conn *conn, const struct ubw_write_read *hdr,
+			      size_t len, const int *fds, size_t nfds)
 {
 	const uint8_t *body = (const uint8_t *)(hdr + 1);
 	size_t have = len - sizeof(*hdr);
 	struct assembly *a;
 
-	if (conn->assembly || hdr->body_size > daemon_max_body(conn->daemon) ||
+	if (conn->assembly || hdr->body_size > sessions_max_body(g->sessions) ||
 	    have > hdr->body_size) {
 		close_fds(fds, nfds);
 		conn_protocol_error(conn, "UBW_WRITE_READ out of sequence or too large");
@@ -99,7 +96,7 @@ void glue_write_read_packet(struct conn *conn, const struct ubw_write_read *hdr,
 	conn->assembly = a;
 }
 
-void glue_write_read_more(struct conn *conn, const uint8_t *body, size_t len)
+static void write_read_more(struct conn *conn, const uint8_t *body, size_t len)
 {
 	struct assembly *a = conn->assembly;
 
@@ -162,7 +159,7 @@ static void ioctl_done(void *conn_ptr, int error, const void *arg, size_t size)
 	conn_send(conn, iov, size ? 2 : 1, NULL, 0);
 }
 
-void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
+static void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 {
 	if (io->cmd == BINDER_THREAD_EXIT) {
 		int err = 0;
@@ -172,7 +169,7 @@ void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 		conn->thread = session_new_thread(conn, &err);
 		ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
-			daemon_defer_close(conn);
+			conn_defer_close(conn);
 		return;
 	}
 	driver_ioctl(conn->thread, io->cmd, io + 1, io->size);
@@ -188,7 +185,7 @@ static void send_mmap_reply(struct conn *conn, struct ubw_mmap_reply *reply, int
 		close(fd);
 }
 
-void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
+static void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
 {
 	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_MMAP | UBW_REPLY } };
 	uint64_t mapped = 0;
@@ -199,7 +196,7 @@ void glue_mmap(struct conn *conn, const struct ubw_mmap *m)
 	send_mmap_reply(conn, &reply, fd);
 }
 
-void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
+static void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
 {
 	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_OUTBOX | UBW_REPLY } };
 	int fd = -1;
@@ -213,7 +210,7 @@ void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
 struct fetch_task {
 	struct copier_task task;
 	struct fetch_job *job;
-	struct daemon *daemon;
+	struct glue *glue;
 };
 
 static void fetch_task_run(struct copier_task *task)
@@ -227,13 +224,13 @@ static void fetch_task_done(struct copier_task *task)
 {
 	struct fetch_task *ft = (struct fetch_task *)task;
 
-	driver_fetch_done(ft->daemon->drv, ft->job);
+	driver_fetch_done(ft->glue->drv, ft->job);
 	free(ft);
 }
 
-static int fetch_start(void *daemon, struct fetch_job *job)
+static int fetch_start(void *glue, struct fetch_job *job)
 {
-	struct daemon *d = daemon;
+	struct glue *g = glue;
 	struct fetch_task *ft = calloc(1, sizeof(*ft));
 
 	if (!ft)
@@ -241,17 +238,174 @@ static int fetch_start(void *daemon, struct fetch_job *job)
 	ft->task.run = fetch_task_run;
 	ft->task.done = fetch_task_done;
 	ft->job = job;
-	ft->daemon = d;
-	copier_submit(&d->copier, &ft->task);
+	ft->glue = g;
+	copier_submit(g->copier, &ft->task);
 	return 0;
 }
 
-const struct driver_ops daemon_driver_ops = {
+const struct driver_ops glue_driver_ops = {
 	.write_read_done = write_read_done,
 	.ioctl_done = ioctl_done,
 	.fetch_start = fetch_start,
 	.poll_changed = session_poll_changed,
 };
+
+static void assembly_free(struct conn *conn)
+{
+	struct assembly *a = conn->assembly;
+
+	if (!a)
+		return;
+	close_fds(a->fds, a->nfds);
+	free(a->fds);
+	free(a->body);
+	free(a);
+	conn->assembly = NULL;
+}
+
+static void session_open(void *env, struct conn *conn, const void *msg)
+{
+	struct glue *g = env;
+
+	session_hello(g->sessions, conn, msg);
+}
+
+static void session_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
+			   struct conn_fds *fds)
+{
+	(void)env;
+	(void)len;
+	(void)fds;
+	/* The device was closed: threads waiting in a read return (binder_flush). */
+	if (((const struct ubw_header *)msg)->type == UBW_FLUSH && conn->session &&
+	    conn->session->proc)
+		driver_proc_flush(conn->session->proc);
+	else
+		conn_protocol_error(conn, "message on a session connection");
+}
+
+static void session_closed(void *env, struct conn *conn)
+{
+	(void)env;
+	session_conn_closed(conn);
+}
+
+static void thread_open(void *env, struct conn *conn, const void *msg)
+{
+	struct glue *g = env;
+
+	session_attach(g->sessions, conn, msg);
+}
+
+/* UBW_MMAP_DONE and UBW_MUNMAP. */
+static void mapping_changed(struct conn *conn, uint32_t type, const struct ubw_mmap_done *m)
+{
+	int err = type == UBW_MMAP_DONE ? driver_mmap_done(conn->thread, m->addr)
+					: driver_munmap(conn->thread, m->addr);
+
+	conn_reply_header(conn, type, err);
+}
+
+static void fd_fixup(struct conn *conn, const struct ubw_fd_fixup *f)
+{
+	struct ubw_fd_fixup_reply r = { .hdr = { UBW_FD_FIXUP | UBW_REPLY, 0 } };
+	struct iovec iov = { &r, sizeof(r) };
+
+	r.hdr.error =
+		driver_fd_fixup(conn->thread, (const int32_t *)(f + 1), f->nfds, &r.replacement);
+	conn_send(conn, &iov, 1, NULL, 0);
+}
+
+static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
+			  struct conn_fds *fds)
+{
+	const struct ubw_header *h = (const void *)msg;
+
+	if (!conn->thread)
+		return conn_protocol_error(conn, "request on an unattached connection");
+	switch (h->type) {
+	case UBW_WRITE_READ:
+		if (len < sizeof(struct ubw_write_read))
+			return conn_protocol_error(conn, "short UBW_WRITE_READ");
+		fds->taken = true;
+		write_read_packet(env, conn, (const void *)msg, len, fds->fds, fds->n);
+		return;
+	case UBW_WRITE_READ_MORE:
+		write_read_more(conn, msg + sizeof(struct ubw_write_read_more),
+				len - sizeof(struct ubw_write_read_more));
+		return;
+	case UBW_INTERRUPT:
+		driver_interrupt(conn->thread);
+		return;
+	case UBW_IOCTL: {
+		const struct ubw_ioctl *io = (const void *)msg;
+
+		if (len < sizeof(*io) || len - sizeof(*io) != io->size)
+			return conn_protocol_error(conn, "bad UBW_IOCTL size");
+		glue_ioctl(conn, io);
+		return;
+	}
+	case UBW_MMAP:
+		if (len != sizeof(struct ubw_mmap))
+			return conn_protocol_error(conn, "bad UBW_MMAP size");
+		glue_mmap(conn, (const void *)msg);
+		return;
+	case UBW_OUTBOX:
+		if (len != sizeof(struct ubw_outbox))
+			return conn_protocol_error(conn, "bad UBW_OUTBOX size");
+		glue_outbox(conn, (const void *)msg);
+		return;
+	case UBW_MMAP_DONE:
+	case UBW_MUNMAP:
+		if (len != sizeof(struct ubw_mmap_done))
+			return conn_protocol_error(conn, "bad UBW_MMAP_DONE size");
+		mapping_changed(conn, h->type, (const void *)msg);
+		return;
+	case UBW_FD_FIXUP: {
+		const struct ubw_fd_fixup *f = (const void *)msg;
+
+		if (len < sizeof(*f) || (len - sizeof(*f)) / sizeof(int32_t) != f->nfds)
+			return conn_protocol_error(conn, "bad UBW_FD_FIXUP size");
+		fd_fixup(conn, f);
+		return;
+	}
+	default:
+		return conn_protocol_error(conn, "unknown request");
+	}
+}
+
+static void thread_closed(void *env, struct conn *conn)
+{
+	(void)env;
+	assembly_free(conn);
+	session_conn_closed(conn);
+}
+
+void glue_init(struct glue *g, struct sessions *sessions, struct driver *drv, struct copier *copier)
+{
+	g->sessions = sessions;
+	g->drv = drv;
+	g->copier = copier;
+	g->session_role = (struct conn_role){
+		.name = "session",
+		.first_type = UBW_HELLO,
+		.first_size = sizeof(struct ubw_hello),
+		.env = g,
+		.open = session_open,
+		.packet = session_packet,
+		.closed = session_closed,
+	};
+	g->thread_role = (struct conn_role){
+		.name = "thread",
+		.first_type = UBW_ATTACH,
+		.first_size = sizeof(struct ubw_attach),
+		.one_at_a_time = true,
+		.env = g,
+		.open = thread_open,
+		.packet = thread_packet,
+		.closed = thread_closed,
+	};
+}
 
 _Static_assert(sizeof(struct mem_segment) == sizeof(struct ubw_decoded_segment) &&
 		       offsetof(struct mem_segment, bytes) ==

@@ -44,7 +44,7 @@ static void find_pressure_file(char *buf, size_t size)
 /* Gives back half the unused pages: enough to matter, not so eager that steady traffic pays. */
 static void relieve(struct pressure *p)
 {
-	struct driver *drv = p->daemon->drv;
+	struct driver *drv = p->drv;
 	size_t lru = driver_lru_pages(drv);
 	size_t released;
 
@@ -54,19 +54,19 @@ static void relieve(struct pressure *p)
 	log_info("memory pressure: released %zu of %zu unused pages", released, lru);
 }
 
-static void on_trigger(struct source *src, uint32_t events)
+static void on_trigger(struct loop_source *src, uint32_t events)
 {
 	struct pressure *p = (struct pressure *)src;
 
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		log_warning("memory pressure trigger closed by the kernel");
-		daemon_unwatch(p->daemon, &p->src);
+		loop_unwatch(p->loop, &p->src);
 		return;
 	}
 	relieve(p);
 }
 
-static void on_poll(struct source *src, uint32_t events)
+static void on_poll(struct loop_source *src, uint32_t events)
 {
 	struct pressure *p = (struct pressure *)src;
 	char text[256];
@@ -90,21 +90,22 @@ static void on_poll(struct source *src, uint32_t events)
 		relieve(p);
 }
 
-void pressure_init(struct pressure *p, struct daemon *d)
+void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv)
 {
 	struct itimerspec its = { .it_interval = { POLL_SECONDS, 0 },
 				  .it_value = { POLL_SECONDS, 0 } };
 	int fd;
 
 	memset(p, 0, sizeof(*p));
-	p->daemon = d;
+	p->loop = loop;
+	p->drv = drv;
 	p->src.fd = -1;
 	find_pressure_file(p->path, sizeof(p->path));
 	fd = open(p->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && write(fd, trigger, strlen(trigger) + 1) > 0) {
 		p->src.fd = fd;
 		p->src.handle = on_trigger;
-		if (daemon_watch(d, &p->src, EPOLLPRI) == 0) {
+		if (loop_watch(loop, &p->src, EPOLLPRI) == 0) {
 			log_info("memory pressure: trigger on %s", p->path);
 			return;
 		}
@@ -122,14 +123,14 @@ void pressure_init(struct pressure *p, struct daemon *d)
 		return;
 	p->src.handle = on_poll;
 	timerfd_settime(p->src.fd, 0, &its, NULL);
-	daemon_watch(d, &p->src, EPOLLIN);
+	loop_watch(loop, &p->src, EPOLLIN);
 	log_info("memory pressure: polling %s every %d s", p->path, POLL_SECONDS);
 }
 
 void pressure_deinit(struct pressure *p)
 {
 	if (p->src.fd >= 0) {
-		daemon_unwatch(p->daemon, &p->src);
+		loop_unwatch(p->loop, &p->src);
 		close(p->src.fd);
 	}
 	p->src.fd = -1;

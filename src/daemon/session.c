@@ -1,10 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Sessions: a Binder process as the daemon sees it. UBW_HELLO on a new
- * connection opens one; UBW_ATTACH with its token adds a thread, verified to
- * come from the same thread group. The process dies when the session
- * connection closes or its pidfd reports that it exited.
- */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,8 +12,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "daemon/daemon.h"
 #include "daemon/ns_read.h"
+#include "daemon/session.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -37,6 +31,32 @@ struct probe_task {
 };
 
 static void reply_hello(struct session *s);
+
+void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
+		   struct copier *copier, const struct daemon_config *cfg)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->loop = loop;
+	ss->drv = drv;
+	ss->copier = copier;
+	ss->cfg = cfg;
+	LIST_INIT(&ss->list);
+}
+
+void sessions_deinit(struct sessions *ss)
+{
+	struct session *s;
+
+	while ((s = LIST_FIRST(&ss->list)) != NULL) {
+		session_release(s);
+		loop_settle(ss->loop);
+	}
+}
+
+uint64_t sessions_max_body(const struct sessions *ss)
+{
+	return 2 * (uint64_t)ss->cfg->max_region + (1u << 20);
+}
 
 static int open_pidfd(struct conn *conn)
 {
@@ -104,7 +124,7 @@ static void probe_done(struct copier_task *task)
 	free(p);
 }
 
-static void pidfd_handle(struct source *src, uint32_t events)
+static void pidfd_handle(struct loop_source *src, uint32_t events)
 {
 	struct session *s = (struct session *)((char *)src - offsetof(struct session, pidfd_src));
 
@@ -115,9 +135,8 @@ static void pidfd_handle(struct source *src, uint32_t events)
 	session_release(s);
 }
 
-void session_hello(struct conn *conn, const struct ubw_hello *hello)
+void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hello *hello)
 {
-	struct daemon *d = conn->daemon;
 	struct session *s;
 	struct probe_task *p;
 
@@ -129,7 +148,7 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 		struct iovec iov = { &r, sizeof(r) };
 
 		conn_send(conn, &iov, 1, NULL, 0);
-		daemon_defer_close(conn);
+		conn_defer_close(conn);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
@@ -138,10 +157,10 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 		free(s);
 		free(p);
 		log_warning("pid %d: cannot open a session", conn->cred.pid);
-		daemon_defer_close(conn);
+		conn_defer_close(conn);
 		return;
 	}
-	s->daemon = d;
+	s->sessions = ss;
 	s->conn = conn;
 	s->listener = conn->listener;
 	s->hello = *hello;
@@ -158,9 +177,9 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 	ns_view_read(s->id.pid, &s->id.ns);
 	read_seclabel(conn->src.fd, s->id.seclabel, sizeof(s->id.seclabel));
 	conn->session = s;
-	LIST_INSERT_HEAD(&d->sessions, s, daemon_entry);
+	LIST_INSERT_HEAD(&ss->list, s, entry);
 	if (s->pidfd_src.fd >= 0)
-		daemon_watch(d, &s->pidfd_src, EPOLLIN);
+		loop_watch(ss->loop, &s->pidfd_src, EPOLLIN);
 
 	p->task.run = probe_run;
 	p->task.done = probe_done;
@@ -169,12 +188,12 @@ void session_hello(struct conn *conn, const struct ubw_hello *hello)
 	p->addr = hello->probe_addr;
 	p->expected = hello->probe_value;
 	s->probe = p;
-	copier_submit(&d->copier, &p->task);
+	copier_submit(ss->copier, &p->task);
 }
 
 static void reply_hello(struct session *s)
 {
-	struct daemon *d = s->daemon;
+	struct sessions *ss = s->sessions;
 	struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, 0 } };
 	struct iovec iov = { &r, sizeof(r) };
 
@@ -182,11 +201,11 @@ static void reply_hello(struct session *s)
 		session_release(s);
 		return;
 	}
-	s->proc = driver_proc_open(d->drv, s->listener->context, &s->id, s);
+	s->proc = driver_proc_open(ss->drv, s->listener->served, &s->id, s);
 	if (!s->proc) {
 		r.hdr.error = -ENOMEM;
 		conn_send(s->conn, &iov, 1, NULL, 0);
-		daemon_defer_close(s->conn);
+		conn_defer_close(s->conn);
 		return;
 	}
 	if (s->hello.flags & UBW_HELLO_WANT_POLL_FD) {
@@ -202,8 +221,8 @@ static void reply_hello(struct session *s)
 	r.version = UBW_PROTOCOL_VERSION;
 	r.copy_mode = s->id.can_read_memory ? UBW_COPY_READV : UBW_COPY_PUSH;
 	memcpy(r.token, s->token, sizeof(r.token));
-	r.max_inline = d->cfg.max_inline;
-	r.max_body = daemon_max_body(d);
+	r.max_inline = ss->cfg->max_inline;
+	r.max_body = sessions_max_body(ss);
 	log_info("%s: pid %d (%s) opened the device, copy mode %s", s->listener->path, s->id.pid,
 		 s->id.comm, s->id.can_read_memory ? "readv" : "push");
 	conn_send(s->conn, &iov, 1, s->poll_drain >= 0 ? &s->poll_drain : NULL,
@@ -249,9 +268,8 @@ struct thread *session_new_thread(struct conn *conn, int *err)
 	return driver_thread_attach(s->proc, conn->tid, &peer, conn, err);
 }
 
-void session_attach(struct conn *conn, const struct ubw_attach *attach)
+void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach)
 {
-	struct daemon *d = conn->daemon;
 	struct ubw_attach_reply r = { .hdr = { UBW_ATTACH | UBW_REPLY, 0 } };
 	struct iovec iov = { &r, sizeof(r) };
 	struct session *s;
@@ -261,7 +279,7 @@ void session_attach(struct conn *conn, const struct ubw_attach *attach)
 		r.hdr.error = -EPROTO;
 		goto out;
 	}
-	LIST_FOREACH(s, &d->sessions, daemon_entry) {
+	LIST_FOREACH(s, &ss->list, entry) {
 		if (!s->released && s->proc && s->listener == conn->listener &&
 		    memcmp(s->token, attach->token, sizeof(s->token)) == 0)
 			break;
@@ -293,7 +311,7 @@ void session_attach(struct conn *conn, const struct ubw_attach *attach)
 out:
 	conn_send(conn, &iov, 1, NULL, 0);
 	if (r.hdr.error)
-		daemon_defer_close(conn);
+		conn_defer_close(conn);
 }
 
 void session_poll_changed(void *session, bool readable)
@@ -316,7 +334,7 @@ void session_poll_changed(void *session, bool readable)
 
 void session_release(struct session *s)
 {
-	struct daemon *d = s->daemon;
+	struct sessions *ss = s->sessions;
 	struct conn *conn;
 
 	if (s->released)
@@ -330,7 +348,7 @@ void session_release(struct session *s)
 	if (s->proc) {
 		/* As closing the device: waiting threads return first (binder_flush). */
 		driver_proc_flush(s->proc);
-		driver_flush(d->drv);
+		driver_flush(ss->drv);
 		driver_proc_release(s->proc);
 		s->proc = NULL;
 	}
@@ -338,15 +356,15 @@ void session_release(struct session *s)
 		LIST_REMOVE(conn, session_entry);
 		conn->thread = NULL;
 		conn->session = NULL;
-		daemon_defer_close(conn);
+		conn_defer_close(conn);
 	}
 	if (s->conn) {
 		s->conn->session = NULL;
-		daemon_defer_close(s->conn);
+		conn_defer_close(s->conn);
 		s->conn = NULL;
 	}
 	if (s->pidfd_src.fd >= 0) {
-		daemon_unwatch(d, &s->pidfd_src);
+		loop_unwatch(ss->loop, &s->pidfd_src);
 		close(s->pidfd_src.fd);
 		s->pidfd_src.fd = -1;
 	}
@@ -355,8 +373,8 @@ void session_release(struct session *s)
 	if (s->poll_drain >= 0)
 		close(s->poll_drain);
 	s->poll_fd = s->poll_drain = -1;
-	LIST_REMOVE(s, daemon_entry);
-	daemon_bury(d, s);
+	LIST_REMOVE(s, entry);
+	loop_bury(ss->loop, s);
 }
 
 void session_conn_closed(struct conn *conn)
@@ -365,7 +383,7 @@ void session_conn_closed(struct conn *conn)
 
 	if (!s)
 		return;
-	if (conn->role == CONN_SESSION) {
+	if (conn == s->conn) {
 		s->conn = NULL;
 		conn->session = NULL;
 		session_release(s);

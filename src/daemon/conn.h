@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connections: accepting them, receiving one packet at a time, handing each
+ * packet to the connection's role, and sending replies without ever
+ * blocking the loop (a reply the socket cannot take yet is queued, and
+ * reading stops until it is sent).
+ *
+ * A connection's first message chooses its role from the hub's table (a
+ * session, a thread, the admin channel); every later packet goes to that
+ * role's handler. conn knows the framing of the wire (packets, descriptors,
+ * credentials), never what a message means.
+ *
+ * Owns: struct conn's socket, its send queue and its lifetime.
+ * May call: loop, wire/packet, common/log.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <bsd/sys/queue.h>
+
+#include "daemon/loop.h"
+
+struct conn;
+
+/* A received packet's descriptors: a handler that keeps them sets taken. */
+struct conn_fds {
+	const int *fds;
+	size_t n;
+	bool taken;
+};
+
+/* What one kind of connection does with its packets. */
+struct conn_role {
+	const char *name;
+	uint32_t first_type; /* the first message that gives a connection this role */
+	size_t first_size;   /* its exact size */
+	/* One request at a time: read one packet per wakeup (a thread waits for
+	 * its answer, so reading on would almost always cost a failing recvmsg). */
+	bool one_at_a_time;
+	void *env; /* the role module's state, passed to each handler */
+	void (*open)(void *env, struct conn *conn, const void *msg);
+	void (*packet)(void *env, struct conn *conn, const uint8_t *msg, size_t len,
+		       struct conn_fds *fds);
+	/* The connection is closing (may be NULL). */
+	void (*closed)(void *env, struct conn *conn);
+};
+
+/* Every connection of the daemon, and the roles they may take. */
+struct conn_hub {
+	struct loop *loop;
+	const struct conn_role *const *roles;
+	size_t nroles;
+	LIST_HEAD(, conn) conns;
+	uint8_t *rx; /* UBW_MAX_MESSAGE bytes: one packet at a time is received here */
+};
+
+/* A listening socket whose connections join @hub. */
+struct conn_listener {
+	struct loop_source src;
+	struct conn_hub *hub;
+	void *served; /* what the listener serves, for the roles (a Binder context) */
+	char path[108];
+};
+
+struct session;
+struct thread;
+struct assembly;
+
+struct conn {
+	struct loop_source src;
+	struct conn_hub *hub;
+	struct conn_listener *listener;
+	LIST_ENTRY(conn) hub_entry;
+	const struct conn_role *role; /* NULL until the first message */
+	struct ucred cred;	      /* SO_PEERCRED: who connected */
+	struct loop_deferred close_item;
+	/* A reply the socket could not take yet: reading stops until it is sent. */
+	uint8_t *out;
+	size_t out_len;
+	int *out_fds;
+	size_t out_nfds;
+
+	/* State of the session and thread roles (session.c, glue.c). */
+	struct session *session;
+	LIST_ENTRY(conn) session_entry; /* thread connections of a session */
+	struct thread *thread;
+	pid_t tid;
+	int peer_pidfd; /* thread connections from a forked child: its pidfd, else -1 */
+	struct assembly *assembly;
+};
+
+int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
+		  size_t nroles);
+/* Closes every connection (their roles see them close). */
+void conn_hub_deinit(struct conn_hub *hub);
+
+/* Makes @fd (bound and listening) accept connections into @hub. */
+int conn_listen(struct conn_listener *l, struct conn_hub *hub, int fd);
+
+/* Closes at the end of the current event, when no handler is on the stack. */
+void conn_defer_close(struct conn *conn);
+static inline bool conn_closing(const struct conn *conn)
+{
+	return conn->close_item.pending;
+}
+/* Sends one message, with descriptors; queues it if the socket is full. */
+int conn_send(struct conn *conn, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds);
+/* A reply that is only a header. */
+void conn_reply_header(struct conn *conn, uint32_t type, int error);
+/* A malformed packet: the peer is broken or hostile; it loses this connection. */
+void conn_protocol_error(struct conn *conn, const char *what);
+
+void close_fds(const int *fds, size_t n);

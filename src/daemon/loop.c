@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/loop.h"
+
+#define LOOP_BATCH 64
+
+int loop_init(struct loop *l)
+{
+	memset(l, 0, sizeof(*l));
+	TAILQ_INIT(&l->deferred);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	return l->epfd < 0 ? -errno : 0;
+}
+
+static void empty_graveyard(struct loop *l)
+{
+	for (size_t i = 0; i < l->ngraveyard; i++)
+		free(l->graveyard[i]);
+	l->ngraveyard = 0;
+}
+
+void loop_deinit(struct loop *l)
+{
+	empty_graveyard(l);
+	free(l->graveyard);
+	l->graveyard = NULL;
+	l->graveyard_cap = 0;
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->epfd = -1;
+}
+
+int loop_watch(struct loop *l, struct loop_source *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0) {
+		log_warning("epoll_ctl add: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void loop_unwatch(struct loop *l, struct loop_source *src)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
+void loop_rewatch(struct loop *l, struct loop_source *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	epoll_ctl(l->epfd, EPOLL_CTL_MOD, src->fd, &ev);
+}
+
+void loop_defer(struct loop *l, struct loop_deferred *item)
+{
+	if (item->pending)
+		return;
+	item->pending = true;
+	TAILQ_INSERT_TAIL(&l->deferred, item, entry);
+}
+
+void loop_settle(struct loop *l)
+{
+	for (;;) {
+		struct loop_deferred *item;
+
+		if (l->flush)
+			l->flush(l->owner);
+		item = TAILQ_FIRST(&l->deferred);
+		if (!item)
+			break;
+		TAILQ_REMOVE(&l->deferred, item, entry);
+		item->pending = false;
+		item->run(item);
+	}
+	if (l->settled)
+		l->settled(l->owner);
+}
+
+void loop_bury(struct loop *l, void *p)
+{
+	if (l->ngraveyard == l->graveyard_cap) {
+		size_t cap = l->graveyard_cap ? 2 * l->graveyard_cap : 64;
+		void **grown = realloc(l->graveyard, cap * sizeof(*grown));
+
+		if (!grown) {
+			/* Leaking beats a use-after-free. */
+			log_error("out of memory: leaking %p", p);
+			return;
+		}
+		l->graveyard = grown;
+		l->graveyard_cap = cap;
+	}
+	l->graveyard[l->ngraveyard++] = p;
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event events[LOOP_BATCH];
+
+	while (!l->stopping) {
+		int n = epoll_wait(l->epfd, events, LOOP_BATCH, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct loop_source *src = events[i].data.ptr;
+
+			src->handle(src, events[i].events);
+			loop_settle(l);
+		}
+		empty_graveyard(l);
+	}
+	return 0;
+}
+
+void loop_stop(struct loop *l)
+{
+	l->stopping = true;
+}
+
+static void timer_handle(struct loop_source *src, uint32_t events)
+{
+	struct loop_timer *t = (struct loop_timer *)src;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(src->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warning("timerfd: %s", strerror(errno));
+	t->fire(t);
+}
+
+int loop_timer_init(struct loop *l, struct loop_timer *t, void (*fire)(struct loop_timer *))
+{
+	memset(t, 0, sizeof(*t));
+	t->loop = l;
+	t->fire = fire;
+	t->src.handle = timer_handle;
+	t->src.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->src.fd < 0)
+		return -errno;
+	return loop_watch(l, &t->src, EPOLLIN);
+}
+
+void loop_timer_set(struct loop_timer *t, unsigned int period_ms)
+{
+	struct itimerspec its = { 0 };
+
+	if (t->src.fd < 0 || period_ms == t->period_ms)
+		return;
+	its.it_interval.tv_sec = period_ms / 1000;
+	its.it_interval.tv_nsec = (long)(period_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(t->src.fd, 0, &its, NULL);
+	t->period_ms = period_ms;
+}
+
+void loop_timer_deinit(struct loop_timer *t)
+{
+	if (t->src.fd >= 0) {
+		loop_unwatch(t->loop, &t->src);
+		close(t->src.fd);
+	}
+	t->src.fd = -1;
+	t->period_ms = 0;
+}

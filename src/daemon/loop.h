@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: the bottom of the daemon. It knows nothing of Binder.
+ *
+ * Owns: the epoll descriptor and the sources it watches, the deferred work
+ * run after each event (closes that must wait until no handler is on the
+ * stack), the graveyard (memory freed after the current epoll batch, because
+ * later events of the batch may still name it), and periodic timers.
+ * May call: the system, common/log.
+ *
+ * Single-threaded: everything here runs on the loop's thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <bsd/sys/queue.h>
+
+/* Something the loop watches. */
+struct loop_source {
+	int fd;
+	void (*handle)(struct loop_source *src, uint32_t events);
+};
+
+/* Work run after the current event, when no handler is on the stack. */
+struct loop_deferred {
+	void (*run)(struct loop_deferred *item);
+	bool pending;
+	TAILQ_ENTRY(loop_deferred) entry;
+};
+
+/* A periodic timer (timerfd) calling @fire on the loop. */
+struct loop_timer {
+	struct loop_source src;
+	struct loop *loop;
+	void (*fire)(struct loop_timer *timer);
+	unsigned int period_ms; /* 0: disarmed */
+};
+
+struct loop {
+	int epfd;
+	bool stopping;
+	TAILQ_HEAD(, loop_deferred) deferred;
+	void **graveyard;
+	size_t ngraveyard, graveyard_cap;
+	/*
+	 * Called before each deferred item and once more when none is left:
+	 * the owner's own deferred work (the driver's flush). @settled after.
+	 */
+	void (*flush)(void *owner);
+	void (*settled)(void *owner);
+	void *owner;
+};
+
+int loop_init(struct loop *l);
+/* Empties the graveyard and closes the epoll descriptor (settle first). */
+void loop_deinit(struct loop *l);
+
+/* Runs until loop_stop(). Returns 0, or 1 when epoll_wait fails. */
+int loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+
+int loop_watch(struct loop *l, struct loop_source *src, uint32_t events);
+void loop_unwatch(struct loop *l, struct loop_source *src);
+void loop_rewatch(struct loop *l, struct loop_source *src, uint32_t events);
+
+/* Queues @item once: a pending item is not queued again; it may be after it ran. */
+void loop_defer(struct loop *l, struct loop_deferred *item);
+/* Runs the owner's flush and the deferred work until none is left. */
+void loop_settle(struct loop *l);
+
+/* Frees @p after the current epoll batch. */
+void loop_bury(struct loop *l, void *p);
+
+/* A timer, disarmed. Returns 0 or -errno. */
+int loop_timer_init(struct loop *l, struct loop_timer *t, void (*fire)(struct loop_timer *));
+/* Fires every @period_ms milliseconds from now; 0 disarms. */
+void loop_timer_set(struct loop_timer *t, unsigned int period_ms);
+void loop_timer_deinit(struct loop_timer *t);
