@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -198,10 +199,115 @@ static void lying_segment_counts(void **state)
 	assert_bystander_served_and_nothing_leaked(fds_before);
 }
 
+struct squatter {
+	char path[100];
+	uid_t listen_uid; /* the uid that calls listen() */
+	struct sync ready, done;
+};
+
+/* Listens at @path as listen_uid until told to stop: a socket clients must not trust. */
+static int squatter_main(void *arg)
+{
+	struct squatter *q = arg;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->path);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CHECK(chmod(q->path, 0666) == 0);
+	if (q->listen_uid != geteuid())
+		CHECK(setresgid(q->listen_uid, q->listen_uid, q->listen_uid) == 0 &&
+		      setresuid(q->listen_uid, q->listen_uid, q->listen_uid) == 0);
+	CHECK(listen(fd, 8) == 0);
+	sync_post(&q->ready, 1);
+	/* Whoever connects is hung up on, until the test is done. */
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = q->done.fds[0], .events = POLLIN } };
+
+		CHECK(poll(p, 2, 10000) > 0);
+		if (p[1].revents)
+			break;
+		close(accept(fd, NULL, NULL));
+	}
+	close(fd);
+	return 0;
+}
+
+/* A client's session open on a squatter's socket in @dir; returns its error. */
+static int open_on_squatter(const char *dir, uid_t listen_uid)
+{
+	struct squatter q = { .listen_uid = listen_uid };
+	struct ubt_session s;
+	pid_t pid;
+	int err;
+
+	snprintf(q.path, sizeof(q.path), "%s/binder", dir);
+	sync_init(&q.ready);
+	sync_init(&q.done);
+	pid = spawn(squatter_main, &q);
+	assert_int_equal(sync_wait(&q.ready, 5000), 1);
+	err = ubt_session_open(&s, q.path, false, true);
+	if (err == 0)
+		ubt_session_close(&s);
+	sync_post(&q.done, 1);
+	assert_int_equal(reap(pid, 5000), 0);
+	unlink(q.path);
+	for (int i = 0; i < 2; i++) {
+		close(q.ready.fds[i]);
+		close(q.done.fds[i]);
+	}
+	return err;
+}
+
+/*
+ * Clients check where the daemon's socket is and who listens on it before
+ * they trust it: a directory others may write, a symlinked directory, one
+ * another uid owns, and a listener of another uid in a good directory are
+ * each refused (-EACCES for the place, -EPERM for the listener).
+ */
+static void clients_refuse_a_squatted_socket(void **state)
+{
+	char base[] = "/tmp/ubinder-squat-XXXXXX";
+	char dir[96], link[96], link_sock[128];
+	int fds_before = ubd_settled_fds(&D);
+	struct ubt_session s;
+	int err;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/open", base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(open_on_squatter(dir, geteuid()), -EACCES);
+	assert_int_equal(chmod(dir, 0700), 0);
+	/* The control: trusted, so the client talks to it (and finds no daemon). */
+	err = open_on_squatter(dir, geteuid());
+	assert_true(err != 0 && err != -EACCES && err != -EPERM);
+	/* The daemon's own directory, reached through a symlink. */
+	snprintf(link, sizeof(link), "%s/link", base);
+	assert_int_equal(symlink(D.dir, link), 0);
+	snprintf(link_sock, sizeof(link_sock), "%s/binder", link);
+	assert_int_equal(ubt_session_open(&s, link_sock, false, true), -EACCES);
+	assert_int_equal(unlink(link), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(open_on_squatter(dir, 65534), -EPERM);
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_int_equal(chmod(dir, 0755), 0);
+		assert_int_equal(open_on_squatter(dir, 0), -EACCES);
+	} else {
+		printf("# skipped the other-uid cases: they need root to act as uid 65534\n");
+	}
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(base), 0);
+	assert_bystander_served_and_nothing_leaked(fds_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lying_segment_counts),
+		cmocka_unit_test(clients_refuse_a_squatted_socket),
 	};
 
 	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
