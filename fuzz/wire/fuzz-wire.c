@@ -3,8 +3,9 @@
  * libFuzzer target: decoding of UBW_WRITE_READ bodies (src/wire/decode.c),
  * the first thing the daemon does with a client's bytes. Every section the
  * decoder returns is read in full, so an out-of-bounds result shows up under
- * ASan. What decodes is encoded again (src/wire/encode.c), and that must
- * decode to the same sections.
+ * ASan, and a count the body cannot hold (which a caller would size memory
+ * by) aborts. What decodes is encoded again (src/wire/encode.c), and that
+ * must decode to the same sections.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,6 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data, size);
 	if (ubw_decode_write_read(&hdr, body, nfds, &dec) == 0) {
+		if (dec.nsegments * sizeof(struct ubw_segment) > size ||
+		    dec.nfds * sizeof(int32_t) > size)
+			abort();
 		touch(dec.write, dec.write_len + dec.write_overrun);
 		touch((const uint8_t *)dec.sender_fds, dec.nfds * sizeof(int32_t));
 		n = ubw_decode_segments(&hdr, body, segs, MAX_SEGS);

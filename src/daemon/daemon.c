@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
+#include "daemon/socket_dir.h"
 
 #define TIMER_PERIOD_MS 10
 
@@ -65,64 +66,13 @@ static void raise_nofile_limit(void)
 	}
 }
 
-static int make_socket_dir(const char *dir)
+static int listener_open(struct daemon *d, struct conn_listener *l, int dirfd, const char *path)
 {
-	struct stat st;
-	mode_t mode = geteuid() == 0 ? 0755 : 0700;
-
-	if (mkdir(dir, mode) == 0)
-		return 0;
-	if (errno != EEXIST) {
-		fprintf(stderr, "ubinderd: cannot create %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "ubinderd: %s is not a directory\n", dir);
-		return -1;
-	}
-	return 0;
-}
-
-/* Whether a daemon already answers on @path. */
-static bool socket_alive(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool alive;
+	int fd = socket_listen_in(dirfd, path);
 
 	if (fd < 0)
-		return false;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	alive = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return alive;
-}
-
-static int listener_open(struct daemon *d, struct conn_listener *l, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ubinderd: socket path too long: %s\n", path);
 		return -1;
-	}
-	if (socket_alive(path)) {
-		fprintf(stderr, "ubinderd: another daemon is already serving %s\n", path);
-		return -1;
-	}
-	unlink(path); /* a stale socket of a daemon that died */
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 512) < 0) {
-		fprintf(stderr, "ubinderd: cannot listen on %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	/* Like /dev/binder (0666): who may connect is decided by the directory. */
-	chmod(path, 0666);
-	strcpy(l->path, path);
+	snprintf(l->path, sizeof(l->path), "%s", path);
 	return conn_listen(l, &d->hub, fd);
 }
 
@@ -130,6 +80,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 {
 	struct driver_config dc = { 0 };
 	sigset_t mask;
+	int dirfd;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = *cfg;
@@ -186,7 +137,8 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	admin_init(&d->admin, d->drv, &d->copier, d->uid);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
-	if (make_socket_dir(cfg->socket_dir) < 0)
+	dirfd = socket_dir_open(cfg->socket_dir);
+	if (dirfd < 0)
 		return -1;
 	d->pressure = calloc(1, sizeof(*d->pressure));
 	if (d->pressure)
@@ -197,11 +149,14 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 
 		config_socket_path(cfg, i, path, sizeof(path));
 		l->served = driver_add_context(d->drv, cfg->contexts[i]);
-		if (!l->served || listener_open(d, l, path) < 0)
+		if (!l->served || listener_open(d, l, dirfd, path) < 0) {
+			close(dirfd);
 			return -1;
+		}
 		d->nlisteners++;
 		log_info("context %s on %s", cfg->contexts[i], path);
 	}
+	close(dirfd);
 	return 0;
 }
 

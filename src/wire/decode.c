@@ -20,6 +20,10 @@ static int segments_start(const struct ubw_write_read *hdr, size_t nfds, uint64_
 	off += UBW_ALIGN_UP((uint64_t)nfds * sizeof(int32_t));
 	if (off > size)
 		return -EPROTO;
+	/* Each segment has at least its header in the body: a count the body
+	 * cannot hold is a lie, refused before anyone sizes memory by it. */
+	if (hdr->nsegments > (size - off) / sizeof(struct ubw_segment))
+		return -EPROTO;
 	*start = off;
 	return 0;
 }

@@ -29,7 +29,10 @@ struct ubw_decoded_write_read {
 /*
  * Checks the body of @hdr (body_size bytes at @body, 8-byte aligned) that
  * came with @nfds descriptors, and fills @out. Segments are then read with
- * ubw_decode_segments(). Returns 0 or -EPROTO.
+ * ubw_decode_segments(). Returns 0 or -EPROTO. On success every count is
+ * bounded by the body: out->nsegments * sizeof(struct ubw_segment) and
+ * out->nfds * sizeof(int32_t) each fit in body_size, so a caller may size
+ * memory by them.
  */
 int ubw_decode_write_read(const struct ubw_write_read *hdr, const uint8_t *body, size_t nfds,
 			  struct ubw_decoded_write_read *out);

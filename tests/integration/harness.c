@@ -115,8 +115,15 @@ int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ubinder-test-XXXXXX");
 	if (!mkdtemp(d->dir))
 		return -1;
-	if (uid != (uid_t)-1 && chown(d->dir, uid, uid) < 0)
-		return -1;
+	if (uid != (uid_t)-1) {
+		char uid_text[16];
+
+		if (chown(d->dir, uid, uid) < 0)
+			return -1;
+		/* This process's clients may trust a daemon of that uid. */
+		snprintf(uid_text, sizeof(uid_text), "%u", (unsigned)uid);
+		setenv("UBINDER_DAEMON_UID", uid_text, 1);
+	}
 	snprintf(d->sock, sizeof(d->sock), "%s/binder", d->dir);
 	argv[n++] = bin;
 	argv[n++] = "--socket";

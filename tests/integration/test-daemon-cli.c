@@ -3,7 +3,8 @@
  * ubinderd's command line and lifecycle: --help and --version, usage errors,
  * one clear line and a non-zero exit for every startup failure, a second
  * daemon on the same socket refused, several contexts, clean shutdown on
- * SIGTERM and SIGINT (exit 0, sockets removed).
+ * SIGTERM and SIGINT (exit 0, sockets removed), a socket directory another
+ * uid could fill refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,58 @@ static void startup_failures_exit_1(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A socket directory another uid could fill: a symlink (the squatter's way
+ * to point the daemon at its own directory), one writable by others, one
+ * another uid owns. The daemon refuses each with one line naming the path
+ * and the problem, and binds nothing there.
+ */
+static void squatted_socket_directory_refused(void **state)
+{
+	char base[] = "/tmp/ubinder-cli-XXXXXX";
+	char open_dir[64], target[64], link[64], other[64], path[128], line[4096];
+	const struct {
+		const char *dir, *problem;
+	} cases[] = {
+		{ open_dir, "writable by others (mode 0777)" },
+		{ link, "is a symlink" },
+		{ other, "owned by uid 65534" },
+	};
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(open_dir, sizeof(open_dir), "%s/open", base);
+	snprintf(target, sizeof(target), "%s/target", base);
+	snprintf(link, sizeof(link), "%s/link", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+	assert_int_equal(mkdir(open_dir, 0700), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].dir == other && (geteuid() != 0 || chown(other, 65534, 65534) < 0)) {
+			printf("# skipped the other-owner case: chown to 65534 needs root\n");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/binder", cases[i].dir);
+		assert_int_equal(
+			run_daemon((const char *[]){ "--socket", path, NULL }, line, sizeof(line)),
+			1);
+		assert_non_null(strstr(line, "refusing to serve in"));
+		assert_non_null(strstr(line, cases[i].dir));
+		assert_non_null(strstr(line, cases[i].problem));
+		assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1); /* one line */
+		assert_int_equal(lstat(path, &st), -1);
+	}
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(target), 0);
+	assert_int_equal(rmdir(open_dir), 0);
+	assert_int_equal(rmdir(other), 0);
+	assert_int_equal(rmdir(base), 0);
+}
+
 static void several_contexts_and_clean_shutdown(void **state)
 {
 	char hw[160], vnd[160];
@@ -159,6 +212,7 @@ int main(void)
 		cmocka_unit_test(help_and_version),
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(startup_failures_exit_1),
+		cmocka_unit_test(squatted_socket_directory_refused),
 		cmocka_unit_test(several_contexts_and_clean_shutdown),
 	};
 

@@ -58,7 +58,7 @@ wait_for() {
 	return 1
 }
 
-echo "1..26"
+echo "1..29"
 expect "help" 0 "Usage: ubinderctl" "$ctl" --help
 expect "usage error" 2 "missing command" "$ctl"
 expect "unknown command" 2 "unknown command 'frobnicate'" "$ctl" --socket "$sock" frobnicate
@@ -103,4 +103,12 @@ expect "stats" 0 "^procs: 2$" "$ctl" --socket "$sock" stats
 expect "state and proc" 0 "proc $$|proc [0-9]+" "$ctl" --socket "$sock" proc "${pids[2]}"
 expect "transactions and shrink" 0 "released [0-9]+ pages" \
 	bash -c "'$ctl' --socket '$sock' transactions && '$ctl' --socket '$sock' state >/dev/null && '$ctl' --socket '$sock' shrink all"
+# The daemon's socket reached through a symlinked directory: nobody trusts it.
+ln -s "$dir" "$dir.link"
+expect "symlinked directory: admin refused" 1 "refusing $dir.link/binder: the directory $dir.link is a symlink" \
+	"$ctl" --socket "$dir.link/binder" stats
+expect "symlinked directory: list refused" 1 "refusing .* is a symlink" "$ctl" --socket "$dir.link/binder" list
+expect "symlinked directory: servicemanager refused" 1 "refusing .* is a symlink" \
+	"$servicemanager" --socket "$dir.link/binder"
+rm -f "$dir.link"
 ((failed == 0))

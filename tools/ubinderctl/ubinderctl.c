@@ -25,6 +25,7 @@
 #include "ubinder-config.h"
 #include "ubinder/ubinder.h"
 #include "wire/wire.h"
+#include "wire/trust.h"
 
 static const char usage[] =
 	"Usage: ubinderctl [OPTION]... COMMAND [ARG]...\n"
@@ -531,24 +532,23 @@ out:
 
 static int admin_connect(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ubw_admin_hello hello = { { UBW_ADMIN, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
 	struct ubw_header reply;
-	int fd;
+	int fd = ubw_connect_trusted(resolved); /* a refusal is explained on stderr */
 
-	if (strlen(resolved) >= sizeof(sa.sun_path)) {
+	if (fd == -ENAMETOOLONG) {
 		fprintf(stderr, "ubinderctl: socket path too long\n");
 		exit(1);
 	}
-	strcpy(sa.sun_path, resolved);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			fprintf(stderr, "ubinderctl: no ubinderd at %s (is the daemon running?)\n",
-				resolved);
-		else
+	if (fd == -ENOENT || fd == -ECONNREFUSED) {
+		fprintf(stderr, "ubinderctl: no ubinderd at %s (is the daemon running?)\n",
+			resolved);
+		exit(1);
+	}
+	if (fd < 0) {
+		if (fd != -EACCES && fd != -EPERM)
 			fprintf(stderr, "ubinderctl: cannot connect to %s: %s\n", resolved,
-				strerror(errno));
+				strerror(-fd));
 		exit(1);
 	}
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello) ||
