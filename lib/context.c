@@ -552,7 +552,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 		free(ctx);
 		return UBINDER_ERR_NO_MEMORY;
 	}
-	err = ubt_session_open(&ctx->session, path, true, true);
+	err = ubt_session_open(&ctx->session, path, true, true, &ubt_libc);
 	if (err) {
 		pthread_key_delete(ctx->key);
 		pthread_mutex_destroy(&ctx->lock);

@@ -88,9 +88,7 @@ static void thread_close(struct pthr *p)
 
 	if (sock >= 0 && fdt_load(sock) == FDT_HIDDEN)
 		fdt_store(sock, 0);
-	preload_depth++;
 	ubt_thread_close(&p->t);
-	preload_depth--;
 }
 
 /* Takes the first connection off b's list and closes it. Under g_lock. */
@@ -123,9 +121,7 @@ static void bfile_destroy(struct bfile *b)
 	 * binder_release does, then its threads' connections go. */
 	if (b->s.sock >= 0 && fdt_load(b->s.sock) == FDT_HIDDEN)
 		fdt_store(b->s.sock, 0);
-	preload_depth++;
 	ubt_session_close(&b->s);
-	preload_depth--;
 	while (pop_thread(b)) {
 		/* The record stays its owner's, free for reuse. */
 	}
@@ -288,9 +284,7 @@ int bfile_thread(struct bfile *b, struct pthr **out)
 		pthread_setspecific(exit_key, me);
 		me->registered = true;
 	}
-	preload_depth++;
 	err = ubt_thread_open(&p->t, &b->s);
-	preload_depth--;
 	if (err) {
 		plog("thread %d: the daemon refused a connection to %s: %s", (int)gettid(),
 		     b->s.path, strerror(-err));

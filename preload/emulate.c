@@ -51,9 +51,7 @@ int emu_open(const char *path, int flags)
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
-	preload_depth++;
-	err = ubt_session_open(&s, sock, true, false);
-	preload_depth--;
+	err = ubt_session_open(&s, sock, true, false, &real_sys);
 	if (err) {
 		plog("open %s: no ubinderd serves %s (%s): %s", path, sock, strerror(-err),
 		     strerror(-open_errno(err)));
@@ -94,9 +92,7 @@ int emu_open(const char *path, int flags)
 fail:
 	fdt_close_hidden(s.sock, false);
 	s.sock = -1;
-	preload_depth++;
 	ubt_session_close(&s);
-	preload_depth--;
 	return err;
 }
 
@@ -158,7 +154,6 @@ int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
 	err = bfile_thread(b, &p);
 	if (err)
 		return err;
-	preload_depth++;
 	if (cmd == BINDER_WRITE_READ)
 		err = write_read(b, p, fd, arg);
 	else if (daemon_ioctl(cmd))
@@ -169,7 +164,6 @@ int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
 		err = ubt_ioctl(&p->t, &b->s, cmd, zero);
 	else
 		err = -EINVAL;
-	preload_depth--;
 	return err;
 }
 
@@ -198,12 +192,10 @@ void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off
 	else
 		err = bfile_thread(b, &p);
 	if (!err) {
-		preload_depth++;
 		err = ubt_mmap(&p->t, addr, len, (flags & MAP_FIXED) != 0, &map);
 		if (!err && prot != PROT_READ && mprotect(map, len, prot) < 0)
 			plog("mmap: cannot give the region protection %#x: %s", (unsigned)prot,
 			     strerror(errno));
-		preload_depth--;
 	}
 	if (err) {
 		errno = -err;
@@ -225,11 +217,8 @@ void emu_region_gone(struct bfile *b, uint64_t addr)
 {
 	struct pthr *p;
 
-	if (bfile_thread(b, &p) == 0) {
-		preload_depth++;
+	if (bfile_thread(b, &p) == 0)
 		(void)ubt_region_gone(&p->t, (void *)(uintptr_t)addr);
-		preload_depth--;
-	}
 }
 
 void emu_munmap(void *addr, size_t len)

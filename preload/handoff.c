@@ -193,6 +193,7 @@ void handoff_restore(void)
 		if (e->group == 0 || !entry_valid(e))
 			continue;
 		e->s.poll_fd = -1;
+		e->s.sys = &real_sys; /* the old image's pointer means nothing here */
 		b = bfile_new(&e->s, e->accmode, exec_of_opener ? FOREIGN_EXEC : FOREIGN_FORK);
 		if (!b)
 			continue;

@@ -67,6 +67,8 @@ struct real_libc {
 };
 
 extern struct real_libc real;
+/* The same for the transport's system calls (every session's table). */
+extern struct ubt_sys real_sys;
 
 /* Resolves the real functions; safe to call any number of times from any thread. */
 void real_init(void);

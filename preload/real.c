@@ -12,6 +12,7 @@
 #include "preload.h"
 
 struct real_libc real;
+struct ubt_sys real_sys;
 __thread int preload_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
@@ -55,6 +56,11 @@ static void resolve(void)
 			fn = dlsym(RTLD_NEXT, functions[i].fallback);
 		*functions[i].slot = fn;
 	}
+	real_sys = (struct ubt_sys){ .open = real.open,
+				     .close = real.close,
+				     .fcntl = real.fcntl,
+				     .mmap = real.mmap,
+				     .munmap = real.munmap };
 	log_on = debug && *debug && strcmp(debug, "0") != 0;
 }
 

@@ -110,7 +110,7 @@ static void endpoint_open(struct endpoint *e, const char *sock, bool native)
 	struct binder_version v;
 	int err;
 
-	err = ubt_session_open(&e->s, sock, false, true);
+	err = ubt_session_open(&e->s, sock, false, true, &ubt_libc);
 	if (!err)
 		err = ubt_thread_open(&e->t, &e->s);
 	if (!err)

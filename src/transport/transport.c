@@ -21,6 +21,14 @@
 
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 
+const struct ubt_sys ubt_libc = {
+	.open = open,
+	.close = close,
+	.fcntl = fcntl,
+	.mmap = mmap,
+	.munmap = munmap,
+};
+
 void ubt_default_socket(const char *context, char *buf, size_t size)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -172,20 +180,24 @@ static int send_packet(int sock, const struct iovec *iov, int iovcnt, const int 
 }
 
 /*
- * Receives one packet. With @interruptible, a signal makes it return
- * -EINTR (the socket has a receive timeout so that even SA_RESTART handlers
+ * Receives one packet; descriptors that come with it go to @fds (room for
+ * UBW_MAX_FDS), or are closed if @fds is NULL. With @interruptible, a signal
+ * makes it return -EINTR (the socket has a receive timeout so that even SA_RESTART handlers
  * interrupt it, as they interrupt a blocked binder ioctl).
  */
-static ssize_t recv_packet(int sock, void *buf, size_t size, int *fds, size_t *nfds,
-			   bool interruptible)
+static ssize_t recv_packet(const struct ubt_sys *sys, int sock, void *buf, size_t size, int *fds,
+			   size_t *nfds, bool interruptible)
 {
-	size_t none;
+	int unwanted[UBW_MAX_FDS];
+	size_t nunwanted = 0;
 	int flags = 0;
 	ssize_t n;
 
 	for (;;) {
-		n = ubw_recv_packet(sock, buf, size, fds, fds ? UBW_MAX_FDS : 0,
-				    nfds ? nfds : &none, 0, &flags);
+		n = ubw_recv_packet(sock, buf, size, fds ? fds : unwanted, UBW_MAX_FDS,
+				    fds ? nfds : &nunwanted, 0, &flags);
+		for (size_t i = 0; i < nunwanted; i++)
+			sys->close(unwanted[i]);
 		if (n >= 0)
 			break;
 		if (errno == EINTR && interruptible)
@@ -216,7 +228,7 @@ static int connect_to(const char *path)
 }
 
 /* Under Yama's restricted ptrace, let the daemon read us (it is our peer). */
-static void allow_daemon_to_read(int sock)
+static void allow_daemon_to_read(const struct ubt_sys *sys, int sock)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -225,15 +237,16 @@ static void allow_daemon_to_read(int sock)
 
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return;
-	fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+	fd = sys->open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (read(fd, &scope, 1) == 1 && scope == '1' && cred.pid > 0)
 		(void)prctl(PR_SET_PTRACER, (unsigned long)cred.pid, 0, 0, 0);
-	close(fd);
+	sys->close(fd);
 }
 
-int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted)
+int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted,
+		     const struct ubt_sys *sys)
 {
 	volatile uint64_t probe_word;
 	struct ubw_hello hello = { .hdr = { UBW_HELLO, 0 },
@@ -248,6 +261,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->sys = sys;
 	s->sock = -1;
 	s->poll_fd = -1;
 	s->trusted = trusted;
@@ -256,7 +270,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	if (err < 0)
 		return err;
 	s->sock = err;
-	allow_daemon_to_read(s->sock);
+	allow_daemon_to_read(sys, s->sock);
 
 	if (getrandom(&value, sizeof(value), 0) != sizeof(value))
 		value = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
@@ -270,7 +284,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	err = send_packet(s->sock, &iov, 1, NULL, 0);
 	if (err)
 		goto fail;
-	n = recv_packet(s->sock, &reply, sizeof(reply), fds, &nfds, false);
+	n = recv_packet(sys, s->sock, &reply, sizeof(reply), fds, &nfds, false);
 	if (n < 0) {
 		err = (int)n;
 		goto fail;
@@ -294,12 +308,12 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	if (nfds)
 		s->poll_fd = fds[0];
 	for (size_t i = 1; i < nfds; i++)
-		close(fds[i]);
+		sys->close(fds[i]);
 	return 0;
 fail:
 	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
-	close(s->sock);
+		sys->close(fds[i]);
+	sys->close(s->sock);
 	s->sock = -1;
 	return err;
 }
@@ -307,9 +321,9 @@ fail:
 void ubt_session_close(struct ubt_session *s)
 {
 	if (s->sock >= 0)
-		close(s->sock);
+		s->sys->close(s->sock);
 	if (s->poll_fd >= 0)
-		close(s->poll_fd);
+		s->sys->close(s->poll_fd);
 	s->sock = s->poll_fd = -1;
 }
 
@@ -341,6 +355,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	int err;
 
 	memset(t, 0, sizeof(*t));
+	t->sys = s->sys;
 	t->sock = connect_to(s->path);
 	if (t->sock < 0) {
 		err = t->sock;
@@ -351,7 +366,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	attach.tid = (uint32_t)gettid();
 	err = send_packet(t->sock, &iov, 1, NULL, 0);
 	if (!err) {
-		n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+		n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
 		if (n < 0)
 			err = (int)n;
 		else if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_ATTACH | UBW_REPLY))
@@ -375,7 +390,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 void ubt_thread_close(struct ubt_thread *t)
 {
 	if (t->sock >= 0)
-		close(t->sock);
+		t->sys->close(t->sock);
 	free(t->rx);
 	free(t->tx);
 	if (t->body) {
@@ -389,14 +404,14 @@ void ubt_thread_close(struct ubt_thread *t)
 
 /* --- BINDER_WRITE_READ ------------------------------------------------------ */
 
-static void add_fd(struct ubt_body *b, uint32_t fd)
+static void add_fd(const struct ubt_session *s, struct ubt_body *b, uint32_t fd)
 {
 	for (size_t i = 0; i < b->nfds; i++) {
 		if ((uint32_t)b->fds[i] == fd)
 			return;
 	}
 	/* A number that is not open stays out: the daemon then fails it with EBADF. */
-	if (b->nfds == UBW_MAX_FDS || fcntl((int)fd, F_GETFD) < 0)
+	if (b->nfds == UBW_MAX_FDS || s->sys->fcntl((int)fd, F_GETFD) < 0)
 		return;
 	b->fds[b->nfds++] = (int)fd;
 }
@@ -464,7 +479,7 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 			continue;
 		switch (o.hdr.type) {
 		case BINDER_TYPE_FD:
-			add_fd(b, o.fd.fd);
+			add_fd(s, b, o.fd.fd);
 			break;
 		case BINDER_TYPE_PTR:
 			ptrs[i].buffer = o.bbo.buffer;
@@ -483,7 +498,7 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 					     ptrs[o.fda.parent].buffer + o.fda.parent_offset,
 					     o.fda.num_fds * sizeof(uint32_t)) == 0) {
 					for (uint64_t k = 0; k < o.fda.num_fds; k++)
-						add_fd(b, fds[k]);
+						add_fd(s, b, fds[k]);
 				}
 			}
 			break;
@@ -591,7 +606,7 @@ static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds, uint32_t 
 	err = send_packet(t->sock, iov, 2, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != sizeof(reply))
@@ -794,7 +809,7 @@ static int exchange(struct ubt_thread *t, struct wr_round *r)
 		struct ubw_header intr = { UBW_INTERRUPT, 0 };
 		struct iovec iov = { &intr, sizeof(intr) };
 
-		n = recv_packet(t->sock, t->rx, RX_SIZE, r->rfds, &r->rnfds, !interrupted);
+		n = recv_packet(t->sys, t->sock, t->rx, RX_SIZE, r->rfds, &r->rnfds, !interrupted);
 		if (n != -EINTR)
 			break;
 		interrupted = true;
@@ -888,7 +903,7 @@ static void deliver(const struct ubt_thread *t, struct binder_write_read *bwr,
 	}
 	bwr->read_consumed += r->read_len;
 	for (uint32_t i = 0; i < reply->nclose; i++)
-		close(close_list[i]);
+		t->sys->close(close_list[i]);
 }
 
 /* One round: encode, exchange, validate the reply, take its descriptors,
@@ -919,7 +934,7 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 	}
 	for (size_t i = 0; i < r->rnfds; i++) {
 		if (r->rfds[i] >= 0)
-			close(r->rfds[i]);
+			t->sys->close(r->rfds[i]);
 	}
 	return err;
 }
@@ -1020,7 +1035,7 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 	err = send_packet(t->sock, &iov, 1, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n < sizeof(reply.io) || reply.io.hdr.type != (UBW_IOCTL | UBW_REPLY))
@@ -1043,7 +1058,7 @@ static int simple_request(struct ubt_thread *t, uint32_t type, uint64_t addr)
 
 	if (err)
 		return err;
-	n = recv_packet(t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	return reply.error;
@@ -1069,7 +1084,7 @@ static int map_from_daemon(struct ubt_thread *t, const void *req, size_t req_siz
 	err = send_packet(t->sock, &iov, 1, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sock, &reply, sizeof(reply), fds, &nfds, false);
+	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), fds, &nfds, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != sizeof(reply) || reply.hdr.type != (type | UBW_REPLY))
@@ -1078,10 +1093,11 @@ static int map_from_daemon(struct ubt_thread *t, const void *req, size_t req_siz
 		err = reply.hdr.error;
 	else if (nfds != 1)
 		err = nfds ? -EPROTO : -EMFILE; /* none: we could not take it (RLIMIT_NOFILE) */
-	else if (mmap(base, reply.size, prot, MAP_SHARED | MAP_FIXED, fds[0], 0) == MAP_FAILED)
+	else if (t->sys->mmap(base, reply.size, prot, MAP_SHARED | MAP_FIXED, fds[0], 0) ==
+		 MAP_FAILED)
 		err = -errno;
 	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
+		t->sys->close(fds[i]);
 	return err;
 }
 
@@ -1094,8 +1110,9 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 	if (length == 0)
 		return -EINVAL;
 	/* Reserve the address range first: the daemon needs to know where it will be. */
-	base = mmap(hint, length, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : 0), -1, 0);
+	base = t->sys->mmap(hint, length, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : 0),
+			    -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
 	req.addr = (uint64_t)(uintptr_t)base;
@@ -1104,7 +1121,7 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 		/* As if it never happened (the daemon ignores it if it refused). */
 		simple_request(t, UBW_MMAP_DONE, 0);
 		if (!fixed)
-			munmap(base, length);
+			t->sys->munmap(base, length);
 		return err;
 	}
 	/* The kernel's region is VM_DONTCOPY: a forked child inherits none of the
@@ -1112,7 +1129,7 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 	(void)madvise(base, length, MADV_DONTFORK);
 	err = simple_request(t, UBW_MMAP_DONE, req.addr);
 	if (err) {
-		munmap(base, length);
+		t->sys->munmap(base, length);
 		return err;
 	}
 	*addr = base;
@@ -1128,13 +1145,14 @@ int ubt_outbox(struct ubt_thread *t, size_t size, void **addr)
 
 	if (size == 0 || size % page || size > UBW_MAX_OUTBOX)
 		return -EINVAL;
-	base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	base = t->sys->mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			    0);
 	if (base == MAP_FAILED)
 		return -errno;
 	req.addr = (uint64_t)(uintptr_t)base;
 	err = map_from_daemon(t, &req, sizeof(req), base, PROT_READ | PROT_WRITE);
 	if (err) {
-		munmap(base, size);
+		t->sys->munmap(base, size);
 		return err;
 	}
 	/* Like the region, not the business of a forked child. */
@@ -1152,7 +1170,7 @@ int ubt_munmap(struct ubt_thread *t, void *addr, size_t length)
 {
 	int err = ubt_region_gone(t, addr);
 
-	if (munmap(addr, length) < 0 && !err)
+	if (t->sys->munmap(addr, length) < 0 && !err)
 		err = -errno;
 	return err;
 }

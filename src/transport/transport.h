@@ -7,8 +7,12 @@
  * It owns the session and thread connections to ubinderd, the exchange of
  * wire packets on them, BINDER_WRITE_READ (collecting descriptors and inline
  * segments, retries), the other ioctls and the mappings of the region and
- * the outbox. It may call src/wire (the message formats, packet I/O) and the
- * C library; it knows nothing of its users nor of the daemon's internals.
+ * the outbox. It may call src/wire (the message formats, packet I/O, the
+ * trusted connect) and the C library, the calls on descriptors and mappings
+ * through the table its user passes (struct ubt_sys); it knows nothing of
+ * its users nor of the daemon's internals. (src/wire/trust.c opens and
+ * closes with libc's functions: the socket directory and new sockets, never
+ * a descriptor of the emulation's.)
  *
  * A session is the open device (one Binder process); each client thread
  * talks through its own struct ubt_thread. Functions return 0 or a negative
@@ -29,7 +33,25 @@
 
 #include "wire/wire.h"
 
+/*
+ * The system calls the transport makes on descriptors and mappings. A user
+ * that interposes these libc functions (the emulation) passes the functions
+ * underneath, so that the transport's own descriptors and mappings never
+ * reach its wrappers.
+ */
+struct ubt_sys {
+	int (*open)(const char *path, int flags, ...);
+	int (*close)(int fd);
+	int (*fcntl)(int fd, int cmd, ...);
+	void *(*mmap)(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+	int (*munmap)(void *addr, size_t length);
+};
+
+/* The C library's. */
+extern const struct ubt_sys ubt_libc;
+
 struct ubt_session {
+	const struct ubt_sys *sys;
 	int sock;    /* the session connection: closing it closes the device */
 	int poll_fd; /* readable while the process has work, or -1 */
 	uint8_t token[UBW_TOKEN_SIZE];
@@ -43,6 +65,7 @@ struct ubt_session {
 struct ubt_body;
 
 struct ubt_thread {
+	const struct ubt_sys *sys; /* the session's */
 	int sock;
 	uint8_t *rx; /* reply buffer of RX_SIZE (transport.c) bytes */
 	uint8_t *tx; /* request body buffer */
@@ -55,10 +78,13 @@ void ubt_default_socket(const char *context, char *buf, size_t size);
 
 /*
  * open(): connects to @path and opens a Binder process. With @want_poll_fd
- * the session gets an eventfd to poll. Errors: -ENOENT/-ECONNREFUSED when no
- * daemon serves @path, -EPROTO for a protocol mismatch.
+ * the session gets an eventfd to poll. The session and its threads make
+ * their system calls through @sys, which must outlive them. Errors:
+ * -ENOENT/-ECONNREFUSED when no daemon serves @path, -EPROTO for a protocol
+ * mismatch.
  */
-int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted);
+int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd, bool trusted,
+		     const struct ubt_sys *sys);
 void ubt_session_close(struct ubt_session *s);
 
 /* A connection for the calling thread. */

@@ -302,7 +302,7 @@ int rc_open(struct rc *c, const char *sock, size_t map_size)
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	err = ubt_session_open(&c->s, sock, false, true);
+	err = ubt_session_open(&c->s, sock, false, true, &ubt_libc);
 	if (err)
 		return err;
 	err = ubt_thread_open(&c->t, &c->s);

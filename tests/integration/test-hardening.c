@@ -132,7 +132,7 @@ static void thread_request_expect_hangup(const void *req, size_t len)
 	uint8_t buf[256];
 	ssize_t n = 1;
 
-	assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+	assert_int_equal(ubt_session_open(&s, D.sock, false, true, &ubt_libc), 0);
 	assert_int_equal(ubt_thread_open(&t, &s), 0);
 	pfd.fd = t.sock;
 	assert_int_equal(send(t.sock, req, len, MSG_NOSIGNAL), (ssize_t)len);
@@ -182,7 +182,7 @@ static void lying_segment_counts(void **state)
 		struct ubt_thread t;
 		ssize_t n = 1;
 
-		assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+		assert_int_equal(ubt_session_open(&s, D.sock, false, true, &ubt_libc), 0);
 		assert_int_equal(ubt_thread_open(&t, &s), 0);
 		pfd.fd = t.sock;
 		iov[0] = (struct iovec){ &wr, sizeof(wr) };
@@ -247,7 +247,7 @@ static int open_on_squatter(const char *dir, uid_t listen_uid)
 	sync_init(&q.done);
 	pid = spawn(squatter_main, &q);
 	assert_int_equal(sync_wait(&q.ready, 5000), 1);
-	err = ubt_session_open(&s, q.path, false, true);
+	err = ubt_session_open(&s, q.path, false, true, &ubt_libc);
 	if (err == 0)
 		ubt_session_close(&s);
 	sync_post(&q.done, 1);
@@ -288,7 +288,7 @@ static void clients_refuse_a_squatted_socket(void **state)
 	snprintf(link, sizeof(link), "%s/link", base);
 	assert_int_equal(symlink(D.dir, link), 0);
 	snprintf(link_sock, sizeof(link_sock), "%s/binder", link);
-	assert_int_equal(ubt_session_open(&s, link_sock, false, true), -EACCES);
+	assert_int_equal(ubt_session_open(&s, link_sock, false, true, &ubt_libc), -EACCES);
 	assert_int_equal(unlink(link), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(open_on_squatter(dir, 65534), -EPERM);

@@ -197,7 +197,7 @@ static void garbage_on_every_kind_of_connection(void **state)
 		send_expect_hangup(raw_connect(D.sock), &a, sizeof(a)); /* nobody's token */
 	}
 	/* A message on a session connection ends that session. */
-	assert_int_equal(ubt_session_open(&s, D.sock, true, true), 0);
+	assert_int_equal(ubt_session_open(&s, D.sock, true, true, &ubt_libc), 0);
 	send_expect_hangup(s.sock, junk, sizeof(junk));
 	close(s.poll_fd);
 
@@ -212,7 +212,7 @@ static void garbage_on_every_kind_of_connection(void **state)
 		} m;
 		size_t len = sizeof(m.wr);
 
-		assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+		assert_int_equal(ubt_session_open(&s, D.sock, false, true, &ubt_libc), 0);
 		assert_int_equal(ubt_thread_open(&t, &s), 0);
 		memset(&m, 0, sizeof(m));
 		m.wr.hdr.type = UBW_WRITE_READ;
@@ -402,7 +402,7 @@ static void client_that_never_reads(void **state)
 
 	(void)state;
 	manager_start(&m, D.sock);
-	assert_int_equal(ubt_session_open(&s, D.sock, false, true), 0);
+	assert_int_equal(ubt_session_open(&s, D.sock, false, true, &ubt_libc), 0);
 	assert_int_equal(ubt_thread_open(&t, &s), 0);
 	/* Requests without ever reading a reply, until the socket is full. */
 	wr.body_size = 8;

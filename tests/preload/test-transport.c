@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The transport's extensions for native clients, against a real ubinderd:
- * the outbox (ubt_outbox) and held completions (UBT_HOLD_COMPLETE).
+ * The transport against a real ubinderd: its extensions for native clients,
+ * the outbox (ubt_outbox) and held completions (UBT_HOLD_COMPLETE); and its
+ * system calls on descriptors and mappings, which go through the table the
+ * session was opened with.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -117,10 +123,157 @@ static void outbox_and_held_completion(void **state)
 	rc_close(&c);
 }
 
+/* The transport's calls through the table, recorded. */
+#define MAX_CALLS 64
+static struct {
+	int closed[MAX_CALLS];
+	size_t nclosed;
+	int fcntl_fds[MAX_CALLS];
+	size_t nfcntl;
+	uintptr_t mapped[MAX_CALLS];
+	size_t nmapped;
+	uintptr_t unmapped[MAX_CALLS];
+	size_t nunmapped;
+} calls;
+
+static void record(uintptr_t *list, size_t *n, uintptr_t v)
+{
+	if (*n < MAX_CALLS)
+		list[(*n)++] = v;
+}
+
+static size_t count(const uintptr_t *list, size_t n, uintptr_t v)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += list[i] == v;
+	return k;
+}
+
+static bool has_fd(const int *list, size_t n, int fd)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] == fd)
+			return true;
+	}
+	return false;
+}
+
+static int recording_open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return open(path, flags, mode);
+}
+
+static int recording_close(int fd)
+{
+	if (calls.nclosed < MAX_CALLS)
+		calls.closed[calls.nclosed++] = fd;
+	return close(fd);
+}
+
+static int recording_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (calls.nfcntl < MAX_CALLS)
+		calls.fcntl_fds[calls.nfcntl++] = fd;
+	return fcntl(fd, cmd, arg);
+}
+
+static void *recording_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = mmap(addr, len, prot, flags, fd, off);
+
+	record(calls.mapped, &calls.nmapped, (uintptr_t)p);
+	return p;
+}
+
+static int recording_munmap(void *addr, size_t len)
+{
+	record(calls.unmapped, &calls.nunmapped, (uintptr_t)addr);
+	return munmap(addr, len);
+}
+
+static const struct ubt_sys recording = {
+	.open = recording_open,
+	.close = recording_close,
+	.fcntl = recording_fcntl,
+	.mmap = recording_mmap,
+	.munmap = recording_munmap,
+};
+
+/* Each kind of call the transport makes on descriptors and mappings goes
+ * through the session's table. */
+static void system_calls_through_the_table(void **state)
+{
+	struct binder_fd_object fdo = { .hdr.type = BINDER_TYPE_FD };
+	binder_size_t offset = 0;
+	struct binder_write_read bwr = { 0 };
+	struct cmdbuf w = { .len = 0 };
+	struct ubt_session s;
+	struct ubt_thread t;
+	int sock, poll_fd, thread_sock, pipe_fds[2];
+	size_t closed_before;
+	void *region, *outbox;
+
+	(void)state;
+	memset(&calls, 0, sizeof(calls));
+	assert_int_equal(ubt_session_open(&s, daemon_under_test.sock, true, true, &recording), 0);
+	assert_int_equal(ubt_thread_open(&t, &s), 0);
+
+	/* The region: a reservation, then the daemon's memfd over it, closed. */
+	closed_before = calls.nclosed;
+	assert_int_equal(ubt_mmap(&t, NULL, 1 << 20, false, &region), 0);
+	assert_int_equal(count(calls.mapped, calls.nmapped, (uintptr_t)region), 2);
+	assert_true(calls.nclosed > closed_before);
+	assert_int_equal(ubt_outbox(&t, 1 << 20, &outbox), 0);
+	assert_int_equal(count(calls.mapped, calls.nmapped, (uintptr_t)outbox), 2);
+
+	/* A descriptor named by a transaction is checked before it is attached. */
+	assert_int_equal(pipe(pipe_fds), 0);
+	fdo.fd = (uint32_t)pipe_fds[0];
+	cb_txn(&w, BC_TRANSACTION, 0, 1, TF_ONE_WAY, &fdo, sizeof(fdo), &offset, sizeof(offset));
+	bwr.write_buffer = (uintptr_t)w.buf;
+	bwr.write_size = w.len;
+	(void)ubt_write_read(&t, &s, &bwr, false);
+	assert_int_equal(bwr.write_consumed, w.len);
+	assert_true(has_fd(calls.fcntl_fds, calls.nfcntl, pipe_fds[0]));
+
+	assert_int_equal(ubt_munmap(&t, region, 1 << 20), 0);
+	assert_int_equal(count(calls.unmapped, calls.nunmapped, (uintptr_t)region), 1);
+
+	sock = s.sock;
+	poll_fd = s.poll_fd;
+	thread_sock = t.sock;
+	ubt_thread_close(&t);
+	ubt_session_close(&s);
+	assert_true(has_fd(calls.closed, calls.nclosed, thread_sock));
+	assert_true(has_fd(calls.closed, calls.nclosed, sock));
+	assert_true(has_fd(calls.closed, calls.nclosed, poll_fd));
+	munmap(outbox, 1 << 20);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(outbox_and_held_completion, start_daemon,
+						stop_daemon),
+		cmocka_unit_test_setup_teardown(system_calls_through_the_table, start_daemon,
 						stop_daemon),
 	};
 
