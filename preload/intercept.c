@@ -52,8 +52,6 @@ static int ret_errno(int r)
 static int try_open(const char *path, int flags)
 {
 	real_init();
-	if (preload_depth)
-		return EMU_PASS;
 	return emu_open(path, flags);
 }
 
@@ -251,7 +249,7 @@ static int close_fd(void *fd)
 static uintptr_t lookup(int fd)
 {
 	real_init();
-	return preload_depth ? 0 : fdt_load(fd);
+	return fdt_load(fd);
 }
 
 EXPORT int fclose(FILE *f)
@@ -317,7 +315,7 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	struct range_close rc;
 
 	real_init();
-	if (preload_depth || first > last)
+	if (first > last)
 		return sys_close_range(first, last, flags);
 	do {
 		memset(&rc, 0, sizeof(rc));
@@ -340,7 +338,7 @@ EXPORT void closefrom(int lowfd)
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
-	if (preload_depth || close_range((unsigned)lowfd, ~0u, 0) != 0) {
+	if (close_range((unsigned)lowfd, ~0u, 0) != 0) {
 		/* No close_range (Linux < 5.9): one by one, still skipping ours. */
 		for (int fd = lowfd; fd < FDT_MAX; fd++)
 			if (!hidden(fd))
@@ -404,7 +402,7 @@ static int emu_dup3(int oldfd, int newfd, int flags, bool is_dup2)
 EXPORT int dup2(int oldfd, int newfd)
 {
 	real_init();
-	if (preload_depth || (!fdt_load(oldfd) && !fdt_load(newfd)))
+	if (!fdt_load(oldfd) && !fdt_load(newfd))
 		return real.dup2(oldfd, newfd);
 	return emu_dup3(oldfd, newfd, 0, true);
 }
@@ -412,7 +410,7 @@ EXPORT int dup2(int oldfd, int newfd)
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	real_init();
-	if (preload_depth || (!fdt_load(oldfd) && !fdt_load(newfd)))
+	if (!fdt_load(oldfd) && !fdt_load(newfd))
 		return real.dup3(oldfd, newfd, flags);
 	return emu_dup3(oldfd, newfd, flags, false);
 }
@@ -421,7 +419,7 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 static int emu_fcntl(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
-	uintptr_t e = preload_depth ? 0 : fdt_load(fd);
+	uintptr_t e = fdt_load(fd);
 	struct bfile *b;
 	int r;
 
@@ -496,7 +494,7 @@ EXPORT int ioctl(int fd, unsigned long cmd, ...)
 
 	OPTIONAL_ARG(cmd, arg);
 	real_init();
-	if (preload_depth || !fdt_load(fd))
+	if (!fdt_load(fd))
 		return real.ioctl(fd, cmd, arg);
 	if (hidden(fd))
 		return ret_errno(-EBADF);
@@ -520,7 +518,7 @@ static void *do_mmap(bool is64, void *addr, size_t len, int prot, int flags, int
 
 	real_init();
 	fn = is64 ? real.mmap64 : real.mmap;
-	if (preload_depth || fd < 0 || (flags & MAP_ANONYMOUS) || !fdt_load(fd))
+	if (fd < 0 || (flags & MAP_ANONYMOUS) || !fdt_load(fd))
 		return fn(addr, len, prot, flags, fd, off);
 	if (hidden(fd)) {
 		errno = EBADF;
@@ -549,7 +547,7 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 EXPORT int munmap(void *addr, size_t len)
 {
 	real_init();
-	if (!preload_depth && atomic_load_explicit(&g_nregions, memory_order_acquire))
+	if (atomic_load_explicit(&g_nregions, memory_order_acquire))
 		emu_munmap(addr, len);
 	return real.munmap(addr, len);
 }
@@ -564,8 +562,7 @@ __attribute__((destructor)) static void at_exit(void)
 static __attribute__((noreturn)) void emu_exit(int status)
 {
 	real_init();
-	if (!preload_depth)
-		bfile_exit_flush();
+	bfile_exit_flush();
 	if (real.exit_)
 		real.exit_(status);
 	for (;;)

@@ -73,13 +73,6 @@ extern struct ubt_sys real_sys;
 /* Resolves the real functions; safe to call any number of times from any thread. */
 void real_init(void);
 
-/*
- * Non-zero while the calling thread runs preload code that may call
- * interposed functions (the transport's close, mmap, ...): the entry points
- * then pass straight through to libc.
- */
-extern __thread int preload_depth __attribute__((tls_model("initial-exec")));
-
 /* The flag F_GETFL shows on a device file beside its access mode (the
  * kernel's O_LARGEFILE for a 64-bit process). */
 int kernel_largefile_flag(void);

@@ -13,7 +13,6 @@
 
 struct real_libc real;
 struct ubt_sys real_sys;
-__thread int preload_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static int log_on = -1;
