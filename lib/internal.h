@@ -193,8 +193,6 @@ int ipc_process_input(struct ubinder_thread *ts);
 /* Sends @data to @handle and waits for the reply (or completion if oneway). */
 int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
 		 struct ubinder_parcel *data, uint32_t flags, struct ubinder_parcel **reply);
-/* Frees a driver buffer (queued; sent with the thread's next command). */
-void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer);
 
 /* --- object.c ------------------------------------------------------------------ */
 
@@ -217,15 +215,28 @@ void object_context_closed(struct ubinder_context *ctx);
 
 /* --- parcel.c ------------------------------------------------------------------ */
 
+struct flat_binder_object;
+
+/* Who receives a parcel from the driver: resolves its objects, and gets its
+ * buffer back when the parcel is freed. */
+struct parcel_receiver {
+	/* A new reference to the binder @obj names (a BINDER_TYPE_BINDER, or a
+	 * BINDER_TYPE_HANDLE), or NULL. Called while the parcel is made. */
+	struct ubinder_binder *(*resolve)(const struct parcel_receiver *rx,
+					  const struct flat_binder_object *obj);
+	/* Called once, when the parcel is freed, with @release_arg and @buffer. */
+	void (*release)(void *release_arg, uint64_t buffer);
+	void *release_arg;
+	uint64_t buffer; /* the driver buffer the parcel's data is in */
+};
+
 /*
  * A parcel for a buffer the driver delivered: validates the offsets,
- * resolves binder objects (proxies created through @ts) and takes ownership
- * of descriptors. The parcel frees the buffer when it is freed. @ctx may be
- * NULL (tests): then nothing is resolved and nothing freed.
+ * resolves binder objects through @rx and takes ownership of descriptors.
+ * @rx may be NULL (tests): then nothing is resolved, owned or released.
  */
-struct ubinder_parcel *parcel_new_received(struct ubinder_context *ctx, struct ubinder_thread *ts,
-					   const void *data, size_t size, const uint64_t *offsets,
-					   size_t noffsets, uint64_t buffer);
+struct ubinder_parcel *parcel_new_received(const void *data, size_t size, const uint64_t *offsets,
+					   size_t noffsets, const struct parcel_receiver *rx);
 /* Whether every binder in @p belongs to @ctx. */
 bool parcel_objects_in_context(const struct ubinder_parcel *p, const struct ubinder_context *ctx);
 /* Raw view for sending. */

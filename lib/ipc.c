@@ -46,13 +46,41 @@ static int next_return(struct ubinder_thread *ts, uint32_t *cmd, union br_payloa
 	return 0;
 }
 
-void ipc_free_buffer(struct ubinder_context *ctx, uint64_t buffer)
+/* A received parcel of ours: its objects resolved in our context, its buffer
+ * freed from whichever thread frees the parcel. */
+struct receiver {
+	struct parcel_receiver rx;
+	struct ubinder_thread *ts; /* the receiving thread, to create proxies through */
+};
+
+static struct ubinder_binder *receiver_resolve(const struct parcel_receiver *rx,
+					       const struct flat_binder_object *obj)
 {
+	const struct receiver *r = (const struct receiver *)rx;
+	struct ubinder_context *ctx = r->ts->ctx;
+	struct ubinder_binder *b = NULL;
+
+	if (obj->hdr.type == BINDER_TYPE_BINDER) {
+		b = object_find_local(ctx, obj->binder);
+		if (!b)
+			ub_log("received unknown local object %llx",
+			       (unsigned long long)obj->binder);
+	} else if (object_get_proxy(ctx, r->ts, obj->handle, &b)) {
+		b = NULL;
+	}
+	return b;
+}
+
+/* The parcel is freed: its buffer goes back to the driver (queued; sent with
+ * the freeing thread's next command), and its context reference. */
+static void receiver_release(void *arg, uint64_t buffer)
+{
+	struct ubinder_context *ctx = arg;
 	struct ubinder_thread *ts;
 
-	if (atomic_load(&ctx->closed) || thread_get(ctx, &ts))
-		return;
-	thread_free_buffer(ts, buffer);
+	if (buffer && !atomic_load(&ctx->closed) && thread_get(ctx, &ts) == 0)
+		thread_free_buffer(ts, buffer);
+	ctx_unref(ctx);
 }
 
 /* A parcel for a delivered buffer, after checking that it lies in our region. */
@@ -60,8 +88,13 @@ static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
 					     const struct binder_transaction_data *tr, int *err)
 {
 	struct ubinder_context *ctx = ts->ctx;
-	struct ubinder_parcel *p;
 	uint64_t buffer = tr->data.ptr.buffer;
+	struct receiver r = { .rx = { .resolve = receiver_resolve,
+				      .release = receiver_release,
+				      .release_arg = ctx,
+				      .buffer = buffer },
+			      .ts = ts };
+	struct ubinder_parcel *p;
 
 	if (!region_contains(ctx, buffer, tr->data_size) || tr->offsets_size % 8 ||
 	    (tr->offsets_size && !region_contains(ctx, tr->data.ptr.offsets, tr->offsets_size))) {
@@ -71,10 +104,12 @@ static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
 		*err = UBINDER_ERR_PROTOCOL;
 		return NULL;
 	}
-	p = parcel_new_received(ctx, ts, (const void *)(uintptr_t)buffer, tr->data_size,
+	ctx_ref(ctx); /* the parcel's, given back by receiver_release() */
+	p = parcel_new_received((const void *)(uintptr_t)buffer, tr->data_size,
 				(const uint64_t *)(uintptr_t)tr->data.ptr.offsets,
-				tr->offsets_size / 8, buffer);
+				tr->offsets_size / 8, &r.rx);
 	if (!p) {
+		ctx_unref(ctx);
 		out_cmd(ts, BC_FREE_BUFFER, &buffer, sizeof(buffer));
 		*err = UBINDER_ERR_NO_MEMORY;
 	}

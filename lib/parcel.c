@@ -34,11 +34,13 @@ struct ubinder_parcel {
 	uint64_t *offsets;
 	struct pobj *objs;
 	size_t nobj, ocap;
-	struct outbox *outbox;	     /* written: data is in this outbox, or on the heap */
-	struct ubinder_context *ctx; /* received: the context that owns the buffer */
-	uint64_t buffer;	     /* received: the driver buffer to free, or 0 */
-	bool readonly;		     /* received from the driver, or a view */
-	bool view;		     /* shares another parcel's arrays */
+	struct outbox *outbox; /* written: data is in this outbox, or on the heap */
+	/* received: called once when the parcel is freed (parcel_receiver) */
+	void (*release)(void *arg, uint64_t buffer);
+	void *release_arg;
+	uint64_t buffer; /* received: the driver buffer, or 0 */
+	bool readonly;	 /* received from the driver, or a view */
+	bool view;	 /* shares another parcel's arrays */
 	bool owns_fds;
 	bool bad;
 };
@@ -122,11 +124,8 @@ void ubinder_parcel_free(ubinder_parcel *p)
 		free(p->offsets);
 		free(p->objs);
 	}
-	if (p->ctx) {
-		if (p->buffer)
-			ipc_free_buffer(p->ctx, p->buffer);
-		ctx_unref(p->ctx);
-	}
+	if (p->release)
+		p->release(p->release_arg, p->buffer);
 	if (!p->readonly) {
 		if (p->outbox)
 			outbox_free(p->outbox, p->data, p->cap);
@@ -863,7 +862,7 @@ int ubinder_parcel_get_object(const ubinder_parcel *p, size_t index, size_t *off
 /* --- library side --------------------------------------------------------------- */
 
 /* Validates and resolves object @i of a parcel just received. */
-static void receive_object(struct ubinder_parcel *p, struct ubinder_thread *ts, size_t i,
+static void receive_object(struct ubinder_parcel *p, const struct parcel_receiver *rx, size_t i,
 			   size_t *prev_end)
 {
 	uint64_t off = p->offsets[i];
@@ -892,22 +891,12 @@ static void receive_object(struct ubinder_parcel *p, struct ubinder_thread *ts, 
 		p->objs[i].fd = (int)obj.handle;
 		return;
 	}
-	if (!p->ctx)
-		return;
-	if (type == BINDER_TYPE_BINDER && obj.binder) {
-		p->objs[i].binder = object_find_local(p->ctx, obj.binder);
-		if (!p->objs[i].binder)
-			ub_log("received unknown local object %llx",
-			       (unsigned long long)obj.binder);
-	} else if (type == BINDER_TYPE_HANDLE) {
-		if (object_get_proxy(p->ctx, ts, obj.handle, &p->objs[i].binder))
-			p->objs[i].binder = NULL;
-	}
+	if (rx && ((type == BINDER_TYPE_BINDER && obj.binder) || type == BINDER_TYPE_HANDLE))
+		p->objs[i].binder = rx->resolve(rx, &obj);
 }
 
-struct ubinder_parcel *parcel_new_received(struct ubinder_context *ctx, struct ubinder_thread *ts,
-					   const void *data, size_t size, const uint64_t *offsets,
-					   size_t noffsets, uint64_t buffer)
+struct ubinder_parcel *parcel_new_received(const void *data, size_t size, const uint64_t *offsets,
+					   size_t noffsets, const struct parcel_receiver *rx)
 {
 	struct ubinder_parcel *p = calloc(1, sizeof(*p));
 	size_t prev_end = 0;
@@ -917,11 +906,12 @@ struct ubinder_parcel *parcel_new_received(struct ubinder_context *ctx, struct u
 	p->readonly = true;
 	p->data = (uint8_t *)data;
 	p->size = size;
-	p->buffer = buffer;
-	p->ctx = ctx;
-	p->owns_fds = ctx != NULL;
-	if (ctx)
-		ctx_ref(ctx);
+	if (rx) {
+		p->release = rx->release;
+		p->release_arg = rx->release_arg;
+		p->buffer = rx->buffer;
+		p->owns_fds = true;
+	}
 	if (noffsets) {
 		p->offsets = malloc(noffsets * sizeof(*p->offsets));
 		p->objs = malloc(noffsets * sizeof(*p->objs));
@@ -936,7 +926,7 @@ struct ubinder_parcel *parcel_new_received(struct ubinder_context *ctx, struct u
 		memcpy(p->offsets, offsets, noffsets * sizeof(*p->offsets));
 		p->nobj = p->ocap = noffsets;
 		for (size_t i = 0; i < noffsets; i++)
-			receive_object(p, ts, i, &prev_end);
+			receive_object(p, rx, i, &prev_end);
 	}
 	return p;
 }
@@ -967,7 +957,7 @@ struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src)
 		return NULL;
 	*p = *src;
 	p->pos = 0;
-	p->ctx = NULL;
+	p->release = NULL;
 	p->buffer = 0;
 	p->readonly = true;
 	p->view = true;

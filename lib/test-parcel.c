@@ -32,7 +32,7 @@ static void assert_bytes(const ubinder_parcel *p, const void *expect, size_t siz
 /* A read-only parcel over @data with @n offsets, as the driver would deliver it. */
 static ubinder_parcel *received(const void *data, size_t size, const uint64_t *offsets, size_t n)
 {
-	ubinder_parcel *p = parcel_new_received(NULL, NULL, data, size, offsets, n, 0);
+	ubinder_parcel *p = parcel_new_received(data, size, offsets, n, NULL);
 
 	assert_non_null(p);
 	return p;
@@ -725,6 +725,70 @@ static void test_status_names(void **state)
 	assert_int_equal(UBINDER_INTERFACE_TRANSACTION, 0x5f4e5446);
 }
 
+/* A receiver that records what the parcel asks of it. */
+struct recording_receiver {
+	struct parcel_receiver rx;
+	uint32_t resolved[4];
+	size_t nresolved;
+	int releases;
+	void *released_arg;
+	uint64_t released_buffer;
+};
+
+static struct ubinder_binder *record_resolve(const struct parcel_receiver *rx,
+					     const struct flat_binder_object *obj)
+{
+	struct recording_receiver *r = (struct recording_receiver *)rx;
+
+	if (r->nresolved < 4)
+		r->resolved[r->nresolved++] = obj->hdr.type;
+	return NULL;
+}
+
+static void record_release(void *arg, uint64_t buffer)
+{
+	struct recording_receiver *r = arg;
+
+	r->releases++;
+	r->released_arg = arg;
+	r->released_buffer = buffer;
+}
+
+/* A received parcel asks its receiver for its binders and handles (not for
+ * descriptors, which it owns and closes), and gives its buffer back once, at
+ * free. */
+static void test_received_parcel_uses_its_receiver(void **state)
+{
+	struct flat_binder_object objs[3] = {
+		{ .hdr.type = BINDER_TYPE_HANDLE, .handle = 3 },
+		{ .hdr.type = BINDER_TYPE_FD },
+		{ .hdr.type = BINDER_TYPE_BINDER, .binder = 0x1234 },
+	};
+	uint64_t offsets[3] = { 0, sizeof(objs[0]), 2 * sizeof(objs[0]) };
+	struct recording_receiver r = {
+		.rx = { .resolve = record_resolve, .release = record_release, .buffer = 0xb0ff }
+	};
+	ubinder_parcel *p;
+	int pipe_fds[2];
+
+	(void)state;
+	r.rx.release_arg = &r;
+	assert_int_equal(pipe(pipe_fds), 0);
+	objs[1].handle = (uint32_t)pipe_fds[0];
+	p = parcel_new_received(objs, sizeof(objs), offsets, 3, &r.rx);
+	assert_non_null(p);
+	assert_int_equal(r.nresolved, 2);
+	assert_int_equal(r.resolved[0], BINDER_TYPE_HANDLE);
+	assert_int_equal(r.resolved[1], BINDER_TYPE_BINDER);
+	assert_int_equal(r.releases, 0);
+	ubinder_parcel_free(p);
+	assert_int_equal(r.releases, 1);
+	assert_ptr_equal(r.released_arg, &r);
+	assert_int_equal(r.released_buffer, 0xb0ff);
+	assert_int_equal(fcntl(pipe_fds[0], F_GETFD), -1); /* the parcel's, closed */
+	close(pipe_fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_random_parcels),
 		cmocka_unit_test(test_utf),
 		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_received_parcel_uses_its_receiver),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
