@@ -24,41 +24,14 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
+#include "context.h"
+#include "ipc.h"
+#include "object.h"
+#include "outbox.h"
+#include "status.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(, ubinder_thread) orphans = LIST_HEAD_INITIALIZER(orphans);
-
-static int map_transport_error(int err)
-{
-	switch (err) {
-	case 0:
-		return 0;
-	case -ENOENT:
-	case -ECONNREFUSED:
-		return UBINDER_ERR_NO_DAEMON;
-	case -EAGAIN:
-		return UBINDER_ERR_WOULD_BLOCK;
-	case -EBADF:
-	case -ECONNRESET:
-	case -EPIPE:
-	case -ENOTCONN:
-		return UBINDER_ERR_DISCONNECTED;
-	case -ENOMEM:
-	case -ENOBUFS:
-		return UBINDER_ERR_NO_MEMORY;
-	case -EACCES:
-	case -EPERM:
-		return UBINDER_ERR_PERMISSION_DENIED;
-	case -ENAMETOOLONG:
-		return UBINDER_ERR_BAD_VALUE;
-	case -EMFILE:
-	case -ENFILE:
-		return UBINDER_ERR_NO_MEMORY;
-	default:
-		return UBINDER_ERR_PROTOCOL;
-	}
-}
 
 /* --- context lifetime ---------------------------------------------------------- */
 
@@ -171,7 +144,7 @@ int thread_get(struct ubinder_context *ctx, struct ubinder_thread **out)
 	if (err) {
 		free(ts->out);
 		free(ts);
-		return map_transport_error(err);
+		return status_from_errno(err);
 	}
 	pthread_mutex_lock(&ctx->lock);
 	if (atomic_load(&ctx->closed)) {
@@ -360,7 +333,7 @@ int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags)
 		out_consumed(ts, ts->out_len);
 		return UBINDER_ERR_PROTOCOL;
 	default:
-		err = map_transport_error(err);
+		err = status_from_errno(err);
 		if (err == UBINDER_ERR_DISCONNECTED) {
 			ts->broken = true;
 			if (atomic_load(&ctx->closed))
@@ -557,16 +530,16 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 		pthread_key_delete(ctx->key);
 		pthread_mutex_destroy(&ctx->lock);
 		free(ctx);
-		return map_transport_error(err);
+		return status_from_errno(err);
 	}
 	err = thread_get(ctx, &ts);
 	if (!err)
-		err = map_transport_error(
+		err = status_from_errno(
 			ubt_ioctl(&ts->conn, &ctx->session, BINDER_VERSION, &version));
 	if (!err && version.protocol_version != BINDER_CURRENT_PROTOCOL_VERSION)
 		err = UBINDER_ERR_PROTOCOL;
 	if (!err) {
-		err = map_transport_error(
+		err = status_from_errno(
 			ubt_mmap(&ts->conn, NULL, UB_REGION_SIZE, false, &ctx->map));
 		if (!err)
 			ctx->map_size = UB_REGION_SIZE;
@@ -677,7 +650,7 @@ int ubinder_context_set_max_threads(ubinder_context *ctx, unsigned int max_threa
 	err = thread_get(ctx, &ts);
 	if (err)
 		return err;
-	return map_transport_error(
+	return status_from_errno(
 		ubt_ioctl(&ts->conn, &ctx->session, BINDER_SET_MAX_THREADS, &max_threads));
 }
 
@@ -795,8 +768,7 @@ int ubinder_context_start_thread_pool(ubinder_context *ctx)
 	ctx->pool_started = true;
 	max = ctx->max_threads;
 	pthread_mutex_unlock(&ctx->lock);
-	err = map_transport_error(
-		ubt_ioctl(&ts->conn, &ctx->session, BINDER_SET_MAX_THREADS, &max));
+	err = status_from_errno(ubt_ioctl(&ts->conn, &ctx->session, BINDER_SET_MAX_THREADS, &max));
 	if (!err)
 		err = pool_start_thread(ctx, true);
 	if (err) {
@@ -900,7 +872,7 @@ int ubinder_context_become_manager(ubinder_context *ctx, ubinder_binder *local)
 	if (err == -EBUSY)
 		return UBINDER_ERR_ALREADY_EXISTS;
 	if (err)
-		return map_transport_error(err);
+		return status_from_errno(err);
 	/* The driver holds the manager's node for the process's life. */
 	pthread_mutex_lock(&ctx->lock);
 	local->pinned = true;

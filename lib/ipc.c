@@ -13,7 +13,11 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
+#include "context.h"
+#include "ipc.h"
+#include "object.h"
+#include "parcel.h"
+#include "status.h"
 
 union br_payload {
 	struct binder_transaction_data tr;

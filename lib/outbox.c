@@ -17,7 +17,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "context.h"
+#include "outbox.h"
+#include "status.h"
 
 struct outbox {
 	atomic_int refs; /* its context while open, and each parcel in it */

@@ -17,7 +17,11 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
+#include "object.h"
+#include "outbox.h"
+#include "parcel.h"
+#include "status.h"
+#include "utf.h"
 
 #define PAD4(x)	   (((x) + 3) & ~(size_t)3)
 #define MAX_PARCEL ((size_t)INT32_MAX)

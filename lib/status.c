@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Status names and messages, and the library's optional diagnostics. */
+/* Status names and messages, statuses for transport errors, and the
+ * library's optional diagnostics. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "status.h"
 
 struct status_info {
 	int code;
@@ -64,6 +67,37 @@ const char *ubinder_status_name(int status)
 	const struct status_info *s = find(status);
 
 	return s ? s->name : "UNKNOWN_STATUS";
+}
+
+int status_from_errno(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return UBINDER_ERR_NO_DAEMON;
+	case -EAGAIN:
+		return UBINDER_ERR_WOULD_BLOCK;
+	case -EBADF:
+	case -ECONNRESET:
+	case -EPIPE:
+	case -ENOTCONN:
+		return UBINDER_ERR_DISCONNECTED;
+	case -ENOMEM:
+	case -ENOBUFS:
+		return UBINDER_ERR_NO_MEMORY;
+	case -EACCES:
+	case -EPERM:
+		return UBINDER_ERR_PERMISSION_DENIED;
+	case -ENAMETOOLONG:
+		return UBINDER_ERR_BAD_VALUE;
+	case -EMFILE:
+	case -ENFILE:
+		return UBINDER_ERR_NO_MEMORY;
+	default:
+		return UBINDER_ERR_PROTOCOL;
+	}
 }
 
 void ub_log(const char *fmt, ...)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* UTF-8 and UTF-16 conversions for String8/String16, strict in both directions. */
-#include "internal.h"
+#include "utf.h"
 
 /*
  * Decodes one code point of UTF-8 at s[*i] (len bytes in all). Returns it and
