@@ -7,9 +7,12 @@
 #pragma once
 
 #include "context.h"
+#include "deferred_free.h"
 #include "ipc.h"
 #include "object.h"
 #include "outbox.h"
 #include "parcel.h"
+#include "pool.h"
 #include "status.h"
+#include "thread.h"
 #include "utf.h"

@@ -14,10 +14,13 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "deferred_free.h"
 #include "ipc.h"
 #include "object.h"
 #include "parcel.h"
+#include "pool.h"
 #include "status.h"
+#include "thread.h"
 
 union br_payload {
 	struct binder_transaction_data tr;
@@ -83,7 +86,7 @@ static void receiver_release(void *arg, uint64_t buffer)
 	struct ubinder_thread *ts;
 
 	if (buffer && !atomic_load(&ctx->closed) && thread_get(ctx, &ts) == 0)
-		thread_free_buffer(ts, buffer);
+		deferred_free_buffer(ts, buffer);
 	ctx_unref(ctx);
 }
 

@@ -12,14 +12,15 @@
  * few. An outbox stays mapped while a parcel uses it, even after its
  * context closed.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "context.h"
 #include "outbox.h"
 #include "status.h"
+#include "thread.h"
 
 struct outbox {
 	atomic_int refs; /* its context while open, and each parcel in it */
