@@ -28,6 +28,10 @@ static const char usage[] =
 	"      --max-lru-pages N   release unused installed pages above N (default: no limit)\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
+	"      --max-sessions-per-uid N  open devices (sessions) of one uid at once\n"
+	"                          (default 4096; 0: no limit)\n"
+	"      --max-threads-per-uid N   thread connections of one uid at once\n"
+	"                          (default 65536; 0: no limit)\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -97,6 +101,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-lru-pages", required_argument, NULL, 'L' },
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
+		{ "max-sessions-per-uid", required_argument, NULL, 'S' },
+		{ "max-threads-per-uid", required_argument, NULL, 'U' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -109,6 +115,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->max_threads = 4096;
 	cfg->max_inline = 65536;
 	cfg->copy_workers = 16;
+	cfg->max_sessions_per_uid = 4096;
+	cfg->max_threads_per_uid = 65536;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:c:m:l:hV", options, NULL)) != -1) {
@@ -165,6 +173,20 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			if (parse_uint(optarg, &cfg->copy_workers) || cfg->copy_workers == 0 ||
 			    cfg->copy_workers > 256) {
 				fprintf(stderr, "ubinderd: bad --copy-workers '%s' (1 to 256)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (parse_uint(optarg, &cfg->max_sessions_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-sessions-per-uid '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'U':
+			if (parse_uint(optarg, &cfg->max_threads_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-threads-per-uid '%s'\n",
 					optarg);
 				return -1;
 			}

@@ -17,6 +17,9 @@ struct daemon_config {
 	unsigned int max_threads;
 	unsigned int max_inline;
 	unsigned int copy_workers; /* most copy worker threads */
+	/* Per-uid quotas (0: none). */
+	unsigned int max_sessions_per_uid;
+	unsigned int max_threads_per_uid;
 	int log_level;
 };
 

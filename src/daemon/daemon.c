@@ -46,6 +46,16 @@ static void flush_driver(void *daemon)
 	driver_flush(d->drv);
 }
 
+/* The daemon's part of `ubinderctl stats`. */
+static void dump_stats(void *daemon, FILE *out)
+{
+	struct daemon *d = daemon;
+
+	fprintf(out, "copy workers busy: %u\n", copier_busy(&d->copier));
+	conn_hub_dump_stats(&d->hub, out);
+	quotas_dump_stats(&d->quotas, out);
+}
+
 /* After each event, once nothing is left to run: the driver's timer. */
 static void update_timer(void *daemon)
 {
@@ -135,6 +145,10 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->cfg = *cfg;
 	d->uid = geteuid();
 	d->loop.epfd = -1;
+	d->hub.reserve_fd = d->hub.resume.src.fd = -1;
+	quotas_init(&d->quotas);
+	d->quotas.limit[QUOTA_SESSIONS] = cfg->max_sessions_per_uid;
+	d->quotas.limit[QUOTA_THREADS] = cfg->max_threads_per_uid;
 	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = -1;
 	log_threshold = (enum log_level)cfg->log_level;
 	raise_nofile_limit();
@@ -181,9 +195,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: out of memory\n");
 		return -1;
 	}
-	sessions_init(&d->sessions, &d->loop, d->drv, &d->copier, &d->cfg);
+	sessions_init(&d->sessions, &d->loop, d->drv, &d->copier, &d->quotas, &d->cfg);
 	glue_init(&d->glue, &d->sessions, d->drv, &d->copier);
-	admin_init(&d->admin, d->drv, &d->copier, d->uid);
+	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
 	if (make_socket_dir(cfg->socket_dir) < 0)
@@ -212,12 +226,10 @@ int daemon_run(struct daemon *d)
 
 void daemon_deinit(struct daemon *d)
 {
-	if (d->drv) {
+	if (d->drv)
 		sessions_deinit(&d->sessions);
+	if (d->hub.loop)
 		conn_hub_deinit(&d->hub);
-	} else {
-		free(d->hub.rx);
-	}
 	if (d->pressure) {
 		pressure_deinit(d->pressure);
 		free(d->pressure);
@@ -236,4 +248,5 @@ void daemon_deinit(struct daemon *d)
 		close(d->signal_src.fd);
 	loop_timer_deinit(&d->driver_timer);
 	loop_deinit(&d->loop);
+	quotas_deinit(&d->quotas);
 }

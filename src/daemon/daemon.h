@@ -24,6 +24,7 @@
 #include "daemon/copier.h"
 #include "daemon/glue.h"
 #include "daemon/loop.h"
+#include "daemon/quota.h"
 #include "daemon/session.h"
 
 struct pressure;
@@ -33,6 +34,7 @@ struct daemon {
 	struct loop loop;
 	struct conn_hub hub;
 	const struct conn_role *roles[3];
+	struct quotas quotas;
 	struct sessions sessions;
 	struct glue glue;
 	struct admin admin;

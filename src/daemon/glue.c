@@ -286,8 +286,9 @@ static void session_packet(void *env, struct conn *conn, const uint8_t *msg, siz
 
 static void session_closed(void *env, struct conn *conn)
 {
-	(void)env;
-	session_conn_closed(conn);
+	struct glue *g = env;
+
+	session_conn_closed(g->sessions, conn);
 }
 
 static void thread_open(void *env, struct conn *conn, const void *msg)
@@ -376,9 +377,10 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 
 static void thread_closed(void *env, struct conn *conn)
 {
-	(void)env;
+	struct glue *g = env;
+
 	assembly_free(conn);
-	session_conn_closed(conn);
+	session_conn_closed(g->sessions, conn);
 }
 
 void glue_init(struct glue *g, struct sessions *sessions, struct driver *drv, struct copier *copier)

@@ -33,12 +33,13 @@ struct probe_task {
 static void reply_hello(struct session *s);
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct copier *copier, const struct daemon_config *cfg)
+		   struct copier *copier, struct quotas *quotas, const struct daemon_config *cfg)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->loop = loop;
 	ss->drv = drv;
 	ss->copier = copier;
+	ss->quotas = quotas;
 	ss->cfg = cfg;
 	LIST_INIT(&ss->list);
 }
@@ -135,6 +136,17 @@ static void pidfd_handle(struct loop_source *src, uint32_t events)
 	session_release(s);
 }
 
+/* Answers UBW_HELLO with @error, and hangs up. */
+static void refuse_hello(struct conn *conn, int error)
+{
+	struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, error },
+				     .version = UBW_PROTOCOL_VERSION };
+	struct iovec iov = { &r, sizeof(r) };
+
+	conn_send(conn, &iov, 1, NULL, 0);
+	conn_defer_close(conn);
+}
+
 void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hello *hello)
 {
 	struct session *s;
@@ -143,12 +155,11 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	if (hello->magic != UBW_MAGIC || hello->version != UBW_PROTOCOL_VERSION) {
 		log_notice("pid %d: protocol version %u not supported", conn->cred.pid,
 			   hello->version);
-		struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, -EPROTO },
-					     .version = UBW_PROTOCOL_VERSION };
-		struct iovec iov = { &r, sizeof(r) };
-
-		conn_send(conn, &iov, 1, NULL, 0);
-		conn_defer_close(conn);
+		refuse_hello(conn, -EPROTO);
+		return;
+	}
+	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1)) {
+		refuse_hello(conn, -EMFILE);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
@@ -156,6 +167,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	if (!s || !p || getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token)) {
 		free(s);
 		free(p);
+		quota_give(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1);
 		log_warning("pid %d: cannot open a session", conn->cred.pid);
 		conn_defer_close(conn);
 		return;
@@ -168,7 +180,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	s->poll_drain = -1;
 	LIST_INIT(&s->threads);
 	s->id.pid = conn->cred.pid;
-	s->id.euid = conn->cred.uid;
+	s->id.euid = conn->cred.uid; /* also the uid its session quota is charged to */
 	s->id.egid = conn->cred.gid;
 	s->pidfd_src.fd = open_pidfd(conn);
 	s->pidfd_src.handle = pidfd_handle;
@@ -299,6 +311,11 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 		log_info("pid %d: forked child of %d attaches to its Binder process",
 			 conn->cred.pid, s->id.pid);
 	}
+	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1)) {
+		r.hdr.error = -EAGAIN;
+		goto out;
+	}
+	conn->thread_quota = true;
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
 	conn->thread = session_new_thread(conn, &err);
@@ -373,14 +390,19 @@ void session_release(struct session *s)
 	if (s->poll_drain >= 0)
 		close(s->poll_drain);
 	s->poll_fd = s->poll_drain = -1;
+	quota_give(ss->quotas, s->id.euid, QUOTA_SESSIONS, 1);
 	LIST_REMOVE(s, entry);
 	loop_bury(ss->loop, s);
 }
 
-void session_conn_closed(struct conn *conn)
+void session_conn_closed(struct sessions *ss, struct conn *conn)
 {
 	struct session *s = conn->session;
 
+	if (conn->thread_quota) {
+		quota_give(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1);
+		conn->thread_quota = false;
+	}
 	if (!s)
 		return;
 	if (conn == s->conn) {

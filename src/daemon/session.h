@@ -9,7 +9,7 @@
  * Owns: struct session and the list of sessions; the lifetime calls into
  * the driver (a process opening, flushing and releasing; threads attaching
  * and detaching); the poll descriptor.
- * May call: conn, copier, loop, driver (lifetime calls only), common/log.
+ * May call: conn, copier, quota, loop, driver (lifetime calls only), common/log.
  */
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/copier.h"
+#include "daemon/quota.h"
 #include "driver/driver.h"
 #include "wire/wire.h"
 
@@ -54,21 +55,23 @@ struct sessions {
 	struct loop *loop;
 	struct driver *drv;
 	struct copier *copier;
+	struct quotas *quotas;
 	const struct daemon_config *cfg;
 	LIST_HEAD(, session) list;
 };
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct copier *copier, const struct daemon_config *cfg);
+		   struct copier *copier, struct quotas *quotas, const struct daemon_config *cfg);
 /* Releases every session. */
 void sessions_deinit(struct sessions *ss);
 
 /* Largest UBW_WRITE_READ body accepted: twice the largest region, plus commands. */
 uint64_t sessions_max_body(const struct sessions *ss);
 
-/* UBW_HELLO on a new connection: opens a session. */
+/* UBW_HELLO on a new connection: opens a session (-EMFILE over the uid's session quota). */
 void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hello *hello);
-/* UBW_ATTACH on a new connection: a thread of an open session. */
+/* UBW_ATTACH on a new connection: a thread of an open session (-EAGAIN over the uid's
+ * thread quota, as over the per-process thread limit). */
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach);
 /*
  * A new Binder thread of @conn's session for @conn: at UBW_ATTACH, and again
@@ -76,7 +79,7 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
  */
 struct thread *session_new_thread(struct conn *conn, int *err);
 /* @conn (a session's or a thread's connection) is closing. */
-void session_conn_closed(struct conn *conn);
+void session_conn_closed(struct sessions *ss, struct conn *conn);
 void session_release(struct session *s);
 /* driver_ops.poll_changed. */
 void session_poll_changed(void *session, bool readable);

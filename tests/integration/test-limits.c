@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's resource limits under clients that try to exhaust them: the
+ * per-uid quotas of sessions and threads, and the daemon's own descriptor
+ * limit. Each scenario checks the refusal a client sees, the stat that
+ * counts it, that a bystander is still served within a bound, and that
+ * everything comes back to where it was.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "harness.h"
+#include "test-util.h"
+
+#define NOBODY 65534
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CPU time (user + system) the process has used, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return -1;
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
+	    2)
+		return -1;
+	return (long)(utime + stime);
+}
+
+struct bystander {
+	const char *sock;
+	uid_t uid;
+};
+
+/* A call from another uid, which must be answered within 5 s. */
+static int bystander_main(void *arg)
+{
+	struct bystander *b = arg;
+	long start = now_ms();
+
+	if (b->uid != (uid_t)-1 && (setgid(b->uid) < 0 || setuid(b->uid) < 0))
+		return 2;
+	if (echo_call(b->sock, 1000, 1, NULL) != BR_REPLY)
+		return 1;
+	return now_ms() - start < 5000 ? 0 : 3;
+}
+
+static void assert_bystander_served(const struct ubd *d)
+{
+	struct bystander b = { .sock = d->sock, .uid = geteuid() == 0 ? NOBODY : (uid_t)-1 };
+
+	assert_int_equal(test_run_child(bystander_main, &b, 10000), 0);
+}
+
+/*
+ * One uid opens sessions and threads up to its quotas: the next session is
+ * refused with EMFILE and the next thread with EAGAIN, each counted; another
+ * uid is served meanwhile; closing gives the quota back.
+ */
+static void session_and_thread_quotas(void **state)
+{
+	const char *const args[] = { "--max-sessions-per-uid", "4", "--max-threads-per-uid", "6",
+				     NULL };
+	struct ubt_session s[5];
+	struct ubt_thread t[7];
+	struct echo_manager m;
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, args), 0);
+	chmod(d.dir, 0711); /* the bystander is another uid */
+	fds_before = ubd_settled_fds(&d);
+	echo_start(&m, d.sock); /* one session and one thread of our uid */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ubt_session_open(&s[i], d.sock, false, true), 0);
+	assert_int_equal(ubt_session_open(&s[3], d.sock, false, true), -EMFILE);
+	assert_int_equal(ubd_stat(&d, "quota refused sessions"), 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ubt_thread_open(&t[i], &s[i % 3]), 0);
+	assert_int_equal(ubt_thread_open(&t[5], &s[0]), -EAGAIN);
+	assert_int_equal(ubd_stat(&d, "quota refused threads"), 1);
+	if (geteuid() == 0)
+		assert_bystander_served(&d);
+	else
+		fprintf(stderr,
+			"# not root: no bystander of another uid while the quota is full\n");
+
+	/* Closing gives the quota back: the same uid is served again. */
+	for (int i = 0; i < 5; i++)
+		ubt_thread_close(&t[i]);
+	for (int i = 0; i < 3; i++)
+		ubt_session_close(&s[i]);
+	assert_int_equal(echo_call(d.sock, 1000, 1, NULL), BR_REPLY);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stat(&d, "quota uids"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
+/*
+ * The daemon at its descriptor limit: connections it has no descriptor for
+ * are closed at once (the client sees end of file instead of hanging), the
+ * loop does not spin, and once descriptors are free again, everyone is
+ * served and nothing is left behind.
+ */
+static void descriptor_limit_does_not_spin(void **state)
+{
+	enum {
+		HOGS = 40
+	};
+	int hogs[HOGS], late;
+	struct echo_manager m;
+	struct pollfd pfd;
+	struct rlimit rl;
+	struct ubd d;
+	long ticks, start;
+	int fds_before, n;
+	char byte;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	chmod(d.dir, 0711);
+	fds_before = ubd_settled_fds(&d);
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, NULL, &rl), 0);
+	rl.rlim_cur = (rlim_t)fds_before + 8;
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+
+	/* Far more connections than descriptors left. */
+	for (int i = 0; i < HOGS; i++)
+		hogs[i] = ubd_connect_raw(d.sock);
+	late = ubd_connect_raw(d.sock);
+	assert_true(late >= 0);
+	pfd = (struct pollfd){ .fd = late, .events = POLLIN };
+	start = now_ms();
+	assert_int_equal(poll(&pfd, 1, 2000), 1); /* refused, not left hanging */
+	assert_true(now_ms() - start < 2000);
+	n = (int)recv(late, &byte, 1, MSG_DONTWAIT);
+	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+	close(late);
+
+	/* Idle at the limit: no busy loop. */
+	ticks = cpu_ticks(d.pid);
+	poll(NULL, 0, 1000);
+	assert_true(cpu_ticks(d.pid) - ticks < sysconf(_SC_CLK_TCK) / 5);
+
+	for (int i = 0; i < HOGS; i++)
+		if (hogs[i] >= 0)
+			close(hogs[i]);
+	assert_true(ubd_stat(&d, "connections refused (no descriptor)") >= 1);
+	rl.rlim_cur = rl.rlim_max;
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	echo_start(&m, d.sock);
+	assert_bystander_served(&d);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(session_and_thread_quotas),
+		cmocka_unit_test(descriptor_limit_does_not_spin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
