@@ -20,6 +20,10 @@ struct daemon_config {
 	/* Per-uid quotas (0: none). */
 	unsigned int max_sessions_per_uid;
 	unsigned int max_threads_per_uid;
+	/* Unfinished multi-packet requests: budgets and deadline. */
+	size_t max_partial_per_proc;
+	size_t max_partial_per_uid;
+	unsigned int partial_timeout_ms;
 	int log_level;
 };
 

@@ -17,7 +17,10 @@
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
 
-#define TIMER_PERIOD_MS 10
+#define TIMER_PERIOD_MS	     10
+/* Descriptors unfinished requests may park: 4 requests' worth per process, 16 per uid. */
+#define PARTIAL_FDS_PER_PROC (4 * UBW_MAX_FDS)
+#define PARTIAL_FDS_PER_UID  (16 * UBW_MAX_FDS)
 
 static void signal_handle(struct loop_source *src, uint32_t events)
 {
@@ -54,6 +57,7 @@ static void dump_stats(void *daemon, FILE *out)
 	fprintf(out, "copy workers busy: %u\n", copier_busy(&d->copier));
 	conn_hub_dump_stats(&d->hub, out);
 	quotas_dump_stats(&d->quotas, out);
+	assemblies_dump_stats(&d->assemblies, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
@@ -149,6 +153,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	quotas_init(&d->quotas);
 	d->quotas.limit[QUOTA_SESSIONS] = cfg->max_sessions_per_uid;
 	d->quotas.limit[QUOTA_THREADS] = cfg->max_threads_per_uid;
+	d->quotas.limit[QUOTA_PARTIAL_BYTES] = cfg->max_partial_per_uid;
+	d->quotas.limit[QUOTA_PARTIAL_FDS] = PARTIAL_FDS_PER_UID;
+	d->assemblies.timer.src.fd = -1;
 	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = -1;
 	log_threshold = (enum log_level)cfg->log_level;
 	raise_nofile_limit();
@@ -196,7 +203,15 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	sessions_init(&d->sessions, &d->loop, d->drv, &d->copier, &d->quotas, &d->cfg);
-	glue_init(&d->glue, &d->sessions, d->drv, &d->copier);
+	if (assemblies_init(&d->assemblies, &d->loop, &d->quotas,
+			    &(struct assembly_limits){ .proc_bytes = cfg->max_partial_per_proc,
+						       .proc_fds = PARTIAL_FDS_PER_PROC,
+						       .timeout_ms = cfg->partial_timeout_ms }) <
+	    0) {
+		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
+		return -1;
+	}
+	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
 	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
@@ -230,6 +245,7 @@ void daemon_deinit(struct daemon *d)
 		sessions_deinit(&d->sessions);
 	if (d->hub.loop)
 		conn_hub_deinit(&d->hub);
+	assemblies_deinit(&d->assemblies);
 	if (d->pressure) {
 		pressure_deinit(d->pressure);
 		free(d->pressure);

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "daemon/admin.h"
+#include "daemon/assembly.h"
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/copier.h"
@@ -36,6 +37,7 @@ struct daemon {
 	const struct conn_role *roles[3];
 	struct quotas quotas;
 	struct sessions sessions;
+	struct assemblies assemblies;
 	struct glue glue;
 	struct admin admin;
 	struct pressure *pressure;

@@ -47,6 +47,9 @@ struct session {
 	struct proc_identity id;
 	struct ubw_hello hello;
 	struct probe_task *probe; /* in flight until the copy mode is known */
+	/* Held by its unfinished multi-packet requests (assembly.c). */
+	uint64_t partial_bytes;
+	uint64_t partial_fds;
 	bool released;
 };
 

@@ -7,6 +7,7 @@
  * everything comes back to where it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "echo.h"
 #include "harness.h"
 #include "test-util.h"
+#include "wire/packet.h"
 
 #define NOBODY 65534
 
@@ -51,6 +53,24 @@ static long cpu_ticks(pid_t pid)
 	    2)
 		return -1;
 	return (long)(utime + stime);
+}
+
+/* Resident memory of the process, in KiB. */
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }
 
 struct bystander {
@@ -183,11 +203,130 @@ static void descriptor_limit_does_not_spin(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/*
+ * Sends on @sock all but the last byte of a UBW_WRITE_READ of @body_size
+ * bytes, its first packet carrying UBW_MAX_FDS descriptors (copies of
+ * @fd), or the whole of it with @finish. Returns 0 or -errno.
+ */
+static int send_partial(int sock, uint64_t body_size, int fd, bool finish)
+{
+	static uint8_t junk[UBW_MAX_MESSAGE];
+	struct ubw_write_read hdr = { .hdr = { UBW_WRITE_READ, 0 }, .body_size = body_size };
+	struct ubw_write_read_more more = { .hdr = { UBW_WRITE_READ_MORE, 0 } };
+	const uint64_t stop = finish ? body_size : body_size - 1;
+	int fds[UBW_MAX_FDS];
+	uint64_t off;
+	size_t n;
+
+	for (unsigned int i = 0; i < UBW_MAX_FDS; i++)
+		fds[i] = fd;
+	memset(junk, 0x5a, sizeof(junk));
+	n = UBW_MAX_MESSAGE - sizeof(hdr);
+	{
+		struct iovec iov[2] = { { &hdr, sizeof(hdr) }, { junk, n } };
+
+		if (ubw_send_packet(sock, iov, 2, fds, UBW_MAX_FDS, MSG_NOSIGNAL) < 0)
+			return -errno;
+	}
+	for (off = n; off < stop; off += n) {
+		n = UBW_MAX_MESSAGE - sizeof(more);
+		if (n > stop - off)
+			n = (size_t)(stop - off);
+		struct iovec iov[2] = { { &more, sizeof(more) }, { junk, n } };
+
+		if (ubw_send_packet(sock, iov, 2, NULL, 0, MSG_NOSIGNAL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Whether the daemon hung up @sock within @ms. */
+static bool hung_up(int sock, int ms)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	char byte;
+
+	return poll(&pfd, 1, ms) == 1 && recv(sock, &byte, 1, MSG_DONTWAIT) <= 0;
+}
+
+/*
+ * Many thread connections each start a largest-size multi-packet request,
+ * with the most descriptors, and never finish it: what the daemon holds is
+ * bounded by the process's budgets (the others get ENOMEM once complete),
+ * a bystander is served meanwhile, and past the deadline the connections
+ * go and everything is given back.
+ */
+static void unfinished_requests_are_bounded(void **state)
+{
+	enum {
+		CONNS = 24
+	};
+	const char *const args[] = { "--max-partial-per-proc",
+				     "16M",
+				     "--max-partial-per-uid",
+				     "24M",
+				     "--partial-timeout",
+				     "1500",
+				     NULL };
+	struct ubt_thread t[CONNS + 1];
+	struct ubw_write_read_reply reply;
+	struct echo_manager m;
+	struct ubt_session s;
+	long rss_before, fds_allowed;
+	int fds_before, devnull;
+	struct ubd d;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, args), 0);
+	chmod(d.dir, 0711);
+	fds_before = ubd_settled_fds(&d);
+	rss_before = rss_kib(d.pid);
+	echo_start(&m, d.sock);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(ubt_session_open(&s, d.sock, false, true), 0);
+	for (int i = 0; i <= CONNS; i++)
+		assert_int_equal(ubt_thread_open(&t[i], &s), 0);
+	for (int i = 0; i < CONNS; i++)
+		assert_int_equal(send_partial(t[i].sock, s.max_body, devnull, false), 0);
+	/* Over the budget: the whole request is read, then refused with ENOMEM. */
+	assert_int_equal(send_partial(t[CONNS].sock, s.max_body, devnull, true), 0);
+	assert_int_equal(recv(t[CONNS].sock, &reply, sizeof(reply), 0), sizeof(reply));
+	assert_int_equal(reply.hdr.type, UBW_WRITE_READ | UBW_REPLY);
+	assert_int_equal(reply.hdr.error, -ENOMEM);
+
+	assert_true(ubd_stat(&d, "partial requests") == CONNS);
+	assert_true(ubd_stat(&d, "partial bytes") <= 16 << 20);
+	assert_true(ubd_stat(&d, "partial fds") <= 4 * UBW_MAX_FDS);
+	assert_true(ubd_stat(&d, "partial refused (budget)") >= CONNS - 1);
+	/* Bounded: the budget plus the daemon's own working memory. */
+	assert_true(rss_kib(d.pid) - rss_before < 16 * 1024 + 12 * 1024);
+	fds_allowed = fds_before + 4 /* manager */ + 3 /* session */ + CONNS + 1 + 4 * UBW_MAX_FDS;
+	assert_true(ubd_open_fds(&d) <= fds_allowed);
+	assert_bystander_served(&d);
+
+	/* The deadline: the daemon hangs up each unfinished request's connection. */
+	for (int i = 0; i < CONNS; i++)
+		assert_true(hung_up(t[i].sock, 5000));
+	assert_true(ubd_stat(&d, "partial timeouts") >= CONNS);
+	assert_int_equal(ubd_stat(&d, "partial requests"), 0);
+	assert_int_equal(ubd_stat(&d, "partial bytes"), 0);
+	assert_int_equal(ubd_stat(&d, "partial fds"), 0);
+	for (int i = 0; i <= CONNS; i++)
+		ubt_thread_close(&t[i]);
+	ubt_session_close(&s);
+	close(devnull);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stat(&d, "quota uids"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_and_thread_quotas),
 		cmocka_unit_test(descriptor_limit_does_not_spin),
+		cmocka_unit_test(unfinished_requests_are_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
