@@ -54,7 +54,7 @@ static void dump_stats(void *daemon, FILE *out)
 {
 	struct daemon *d = daemon;
 
-	fprintf(out, "copy workers busy: %u\n", copier_busy(&d->copier));
+	copier_dump_stats(&d->copier, out);
 	conn_hub_dump_stats(&d->hub, out);
 	quotas_dump_stats(&d->quotas, out);
 	assemblies_dump_stats(&d->assemblies, out);
@@ -156,7 +156,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->quotas.limit[QUOTA_PARTIAL_BYTES] = cfg->max_partial_per_uid;
 	d->quotas.limit[QUOTA_PARTIAL_FDS] = PARTIAL_FDS_PER_UID;
 	d->assemblies.timer.src.fd = -1;
-	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = -1;
+	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = d->copier.sweep.src.fd = -1;
 	log_threshold = (enum log_level)cfg->log_level;
 	raise_nofile_limit();
 	signal(SIGPIPE, SIG_IGN);
@@ -175,7 +175,8 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	d->loop.owner = d;
-	if (copier_init(&d->copier, &d->loop, cfg->copy_workers) < 0) {
+	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
+			cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
 		return -1;
 	}
@@ -202,7 +203,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: out of memory\n");
 		return -1;
 	}
-	sessions_init(&d->sessions, &d->loop, d->drv, &d->copier, &d->quotas, &d->cfg);
+	sessions_init(&d->sessions, &d->loop, d->drv, &d->quotas, &d->cfg);
 	if (assemblies_init(&d->assemblies, &d->loop, &d->quotas,
 			    &(struct assembly_limits){ .proc_bytes = cfg->max_partial_per_proc,
 						       .proc_fds = PARTIAL_FDS_PER_PROC,
@@ -252,7 +253,11 @@ void daemon_deinit(struct daemon *d)
 		d->pressure = NULL;
 	}
 	/* Copy tasks still running finish before the driver goes away. */
-	copier_deinit(&d->copier);
+	if (copier_deinit(&d->copier) > 0) {
+		/* Workers blocked on a peer's memory would write into its regions. */
+		log_warning("exiting with the driver's memory left in place");
+		d->drv = NULL;
+	}
 	for (size_t i = 0; i < d->nlisteners; i++) {
 		close(d->listeners[i].src.fd);
 		unlink(d->listeners[i].path);

@@ -216,6 +216,20 @@ static void fetch_task_done(struct copier_task *task)
 	free(ft);
 }
 
+/*
+ * The sender's copies waited past the deadline behind its own stalled ones:
+ * the copy fails as a copy_from_user of memory that cannot be read, here on
+ * the loop from what the request carried.
+ */
+static void fetch_task_expired(struct copier_task *task)
+{
+	struct fetch_task *ft = (struct fetch_task *)task;
+
+	ft->job->may_readv = false;
+	fetch_job_run(ft->job, true);
+	fetch_task_done(task);
+}
+
 static int fetch_start(void *glue, struct fetch_job *job)
 {
 	struct glue *g = glue;
@@ -225,6 +239,8 @@ static int fetch_start(void *glue, struct fetch_job *job)
 		return -ENOMEM;
 	ft->task.run = fetch_task_run;
 	ft->task.done = fetch_task_done;
+	ft->task.expired = fetch_task_expired;
+	ft->task.owner_key = (uint64_t)job->pid;
 	ft->job = job;
 	ft->glue = g;
 	copier_submit(g->copier, &ft->task);

@@ -9,15 +9,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "echo.h"
 #include "harness.h"
@@ -76,9 +82,11 @@ static long rss_kib(pid_t pid)
 struct bystander {
 	const char *sock;
 	uid_t uid;
+	size_t size;
+	long bound_ms;
 };
 
-/* A call from another uid, which must be answered within 5 s. */
+/* A call from another uid (when we are root), which must be answered within the bound. */
 static int bystander_main(void *arg)
 {
 	struct bystander *b = arg;
@@ -86,16 +94,24 @@ static int bystander_main(void *arg)
 
 	if (b->uid != (uid_t)-1 && (setgid(b->uid) < 0 || setuid(b->uid) < 0))
 		return 2;
-	if (echo_call(b->sock, 1000, 1, NULL) != BR_REPLY)
+	if (echo_call(b->sock, b->size, 1, NULL) != BR_REPLY)
 		return 1;
-	return now_ms() - start < 5000 ? 0 : 3;
+	return now_ms() - start < b->bound_ms ? 0 : 3;
+}
+
+static void assert_bystander_served_within(const struct ubd *d, size_t size, long bound_ms)
+{
+	struct bystander b = { .sock = d->sock,
+			       .uid = geteuid() == 0 ? NOBODY : (uid_t)-1,
+			       .size = size,
+			       .bound_ms = bound_ms };
+
+	assert_int_equal(test_run_child(bystander_main, &b, (int)bound_ms + 5000), 0);
 }
 
 static void assert_bystander_served(const struct ubd *d)
 {
-	struct bystander b = { .sock = d->sock, .uid = geteuid() == 0 ? NOBODY : (uid_t)-1 };
-
-	assert_int_equal(test_run_child(bystander_main, &b, 10000), 0);
+	assert_bystander_served_within(d, 1000, 5000);
 }
 
 /*
@@ -321,12 +337,185 @@ static void unfinished_requests_are_bounded(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/* Memory whose pages fault into a userfaultfd nobody serves; NULL if unavailable. */
+static uint8_t *stalling_memory(size_t size)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uint8_t *mem;
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
+		return NULL;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED ||
+	    ioctl(uffd, UFFDIO_REGISTER,
+		  &(struct uffdio_register){ .range = { .start = (uintptr_t)mem, .len = size },
+					     .mode = UFFDIO_REGISTER_MODE_MISSING }) != 0)
+		return NULL;
+	return mem; /* uffd stays open, unread, until we exit */
+}
+
+#define STALL_SIZE (200u << 10)
+
+struct staller {
+	const char *sock;
+	struct sync result; /* 1: as expected; 2..: which step failed; 77: no userfaultfd */
+	struct rc c;
+	const uint8_t *data;
+};
+
+/* A call whose payload the daemon's copy worker faults on, forever. */
+static void *stalled_call_main(void *arg)
+{
+	struct staller *st = arg;
+	struct cmdbuf w = { .len = 0 };
+
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, st->data, STALL_SIZE, NULL, 0);
+	rc_bwr(&st->c, w.buf, w.len, NULL, 0, NULL, NULL);
+	return NULL;
+}
+
+/*
+ * A process whose memory stalls the daemon's copies: its HELLO names a probe
+ * word in that memory, one thread's call stalls a copy worker, and a second
+ * thread's call, queued behind it, must fail as a bad copy does.
+ */
+static int staller_main(void *arg)
+{
+	struct staller *st = arg;
+	uint8_t *data = stalling_memory(1 << 20);
+	struct binder_extended_error ee = { 0 };
+	struct ubw_hello_reply reply;
+	struct cmdbuf w = { .len = 0 };
+	struct rc second;
+	pthread_t caller;
+	uint32_t cmd = 0;
+	int sock;
+
+	if (!data) {
+		sync_post(&st->result, 77);
+		return 0;
+	}
+	/* The HELLO probe is answered at once, whatever the probe word's memory does. */
+	sock = ubd_connect_raw(st->sock);
+	{
+		struct ubw_hello h = { .hdr = { UBW_HELLO, 0 },
+				       .magic = UBW_MAGIC,
+				       .version = UBW_PROTOCOL_VERSION,
+				       .probe_addr = (uintptr_t)data,
+				       .probe_value = 1 };
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+
+		if (send(sock, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h) ||
+		    poll(&pfd, 1, 1000) != 1 ||
+		    recv(sock, &reply, sizeof(reply), 0) != sizeof(reply) || reply.hdr.error != 0) {
+			sync_post(&st->result, 2);
+			return 0;
+		}
+	}
+	st->data = data + 4096;
+	if (rc_open(&st->c, st->sock, 1 << 20) != 0) {
+		sync_post(&st->result, 3);
+		return 0;
+	}
+	second = st->c;
+	if (ubt_thread_open(&second.t, &st->c.s) != 0 ||
+	    pthread_create(&caller, NULL, stalled_call_main, st) != 0) {
+		sync_post(&st->result, 4);
+		return 0;
+	}
+	poll(NULL, 0, 100); /* the first call's copy is on a worker */
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, st->data, STALL_SIZE, NULL, 0);
+	if (rc_bwr(&second, w.buf, w.len, NULL, 0, NULL, NULL) != 0 ||
+	    rc_wait_for(&second, &cmd, NULL) != 0 || cmd != BR_FAILED_REPLY ||
+	    rc_ioctl(&second, BINDER_GET_EXTENDED_ERROR, &ee) != 0 || ee.param != -EFAULT) {
+		sync_post(&st->result, 5);
+		return 0;
+	}
+	sync_post(&st->result, 1);
+	poll(NULL, 0, 60000); /* until killed, the first call still stalled */
+	return 0;
+}
+
+/* Waits (5 s at most) for a stat within [@lo, @hi]; returns the last value seen. */
+static long wait_stat(const struct ubd *d, const char *key, long lo, long hi)
+{
+	long v = -1;
+
+	for (int i = 0; i < 500; i++) {
+		v = ubd_stat(d, key);
+		if (v >= lo && v <= hi)
+			break;
+		poll(NULL, 0, 10);
+	}
+	return v;
+}
+
+/*
+ * Processes whose memory never answers stall copy workers: each stalls only
+ * itself (its queued copies fail with EFAULT after the deadline, the stall
+ * is counted), while new clients open at once and a bystander's large call
+ * is served; once they are gone, nothing is left.
+ */
+static void stalled_copies_delay_only_their_process(void **state)
+{
+	enum {
+		STALLERS = 4
+	};
+	const char *const args[] = {
+		"--copy-workers", "2", "--copies-per-proc", "1", "--copy-timeout", "500", NULL
+	};
+	struct staller st[STALLERS];
+	pid_t pids[STALLERS];
+	struct echo_manager m;
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, args), 0);
+	chmod(d.dir, 0711);
+	fds_before = ubd_settled_fds(&d);
+	echo_start(&m, d.sock);
+	for (int i = 0; i < STALLERS; i++) {
+		st[i].sock = d.sock;
+		sync_init(&st[i].result);
+		pids[i] = spawn(staller_main, &st[i]);
+	}
+	for (int i = 0; i < STALLERS; i++) {
+		uint32_t r = sync_wait(&st[i].result, 10000);
+
+		if (r == 77) {
+			for (int k = 0; k < STALLERS; k++)
+				reap(pids[k], 0);
+			echo_stop(&m, d.sock);
+			ubd_stop(&d);
+			skip(); /* userfaultfd unavailable here (kernel or sysctl) */
+		}
+		assert_int_equal(r, 1);
+	}
+	assert_int_equal(wait_stat(&d, "copy stalls", STALLERS, STALLERS), STALLERS);
+	assert_int_equal(ubd_stat(&d, "copies expired"), STALLERS);
+	assert_int_equal(ubd_stat(&d, "copies stalled now"), STALLERS);
+	/* A new client and a call that needs a copy worker: served within a bound. */
+	assert_bystander_served_within(&d, STALL_SIZE, 3000);
+
+	for (int i = 0; i < STALLERS; i++) {
+		kill(pids[i], SIGKILL);
+		reap(pids[i], 5000);
+	}
+	assert_int_equal(wait_stat(&d, "copies stalled now", 0, 0), 0);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_and_thread_quotas),
 		cmocka_unit_test(descriptor_limit_does_not_spin),
 		cmocka_unit_test(unfinished_requests_are_bounded),
+		cmocka_unit_test(stalled_copies_delay_only_their_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
