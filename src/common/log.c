@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -31,4 +32,27 @@ void log_write(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line keeps lines whole when several processes share stderr. */
 	fprintf(stderr, "ubinderd: %s: %s\n", level_names[level], line);
+}
+
+bool log_limit_allow(struct log_limit *limit)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (limit->used == 0 || now - limit->window_start >= limit->window_ms) {
+		if (limit->dropped)
+			log_write(LOG_LEVEL_WARNING, "%lu similar lines dropped (rate limit)",
+				  limit->dropped);
+		limit->window_start = now;
+		limit->used = 0;
+		limit->dropped = 0;
+	}
+	if (limit->used >= limit->burst) {
+		limit->dropped++;
+		return false;
+	}
+	limit->used++;
+	return true;
 }

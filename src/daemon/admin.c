@@ -91,7 +91,7 @@ static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_
 		driver_dump_state(a->drv, out, (pid_t)req->arg);
 		break;
 	case UBW_ADMIN_STATS:
-		fprintf(out, "copy workers busy: %u\n", copier_busy(a->copier));
+		a->dump_stats(a->stats_ctx, out);
 		driver_dump_stats(a->drv, out);
 		break;
 	case UBW_ADMIN_TRANSACTIONS:
@@ -113,11 +113,13 @@ static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_
 	free(text);
 }
 
-void admin_init(struct admin *a, struct driver *drv, struct copier *copier, uid_t uid)
+void admin_init(struct admin *a, struct driver *drv, uid_t uid,
+		void (*dump_stats)(void *ctx, FILE *out), void *stats_ctx)
 {
 	a->drv = drv;
-	a->copier = copier;
 	a->uid = uid;
+	a->dump_stats = dump_stats;
+	a->stats_ctx = stats_ctx;
 	a->role = (struct conn_role){
 		.name = "admin connection",
 		.first_type = UBW_ADMIN,

@@ -5,22 +5,26 @@
  * daemon's own uid may use it.
  *
  * Owns: the admin role of connections.
- * May call: conn, copier (its statistics), driver (dumps, shrink), region
- * (fault injection).
+ * May call: conn, driver (dumps, shrink), region (fault injection); the
+ * daemon's own statistics come through a callback.
  */
 #pragma once
 
 #include <sys/types.h>
 
+#include <stdio.h>
+
 #include "daemon/conn.h"
-#include "daemon/copier.h"
 #include "driver/driver.h"
 
 struct admin {
 	struct driver *drv;
-	struct copier *copier;
-	uid_t uid;	       /* the daemon's: it and root may administer */
+	uid_t uid; /* the daemon's: it and root may administer */
+	/* The daemon's statistics, written before the driver's. */
+	void (*dump_stats)(void *ctx, FILE *out);
+	void *stats_ctx;
 	struct conn_role role; /* opened by UBW_ADMIN */
 };
 
-void admin_init(struct admin *a, struct driver *drv, struct copier *copier, uid_t uid);
+void admin_init(struct admin *a, struct driver *drv, uid_t uid,
+		void (*dump_stats)(void *ctx, FILE *out), void *stats_ctx);

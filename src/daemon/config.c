@@ -28,6 +28,19 @@ static const char usage[] =
 	"      --max-lru-pages N   release unused installed pages above N (default: no limit)\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
+	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
+	"      --copy-timeout MS   a copy running longer has stalled (its worker is\n"
+	"                          replaced); one waiting longer fails with EFAULT\n"
+	"                          (default 5000)\n"
+	"      --max-sessions-per-uid N  open devices (sessions) of one uid at once\n"
+	"                          (default 4096; 0: no limit)\n"
+	"      --max-threads-per-uid N   thread connections of one uid at once\n"
+	"                          (default 65536; 0: no limit)\n"
+	"      --max-partial-per-proc SIZE  bytes of unfinished multi-packet requests\n"
+	"                          of one process (default 64M; 0: no limit)\n"
+	"      --max-partial-per-uid SIZE   the same for one uid (default 256M)\n"
+	"      --partial-timeout MS  a multi-packet request unfinished after MS\n"
+	"                          milliseconds costs its thread connection (default 10000)\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -97,6 +110,13 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-lru-pages", required_argument, NULL, 'L' },
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
+		{ "copies-per-proc", required_argument, NULL, 'C' },
+		{ "copy-timeout", required_argument, NULL, 'O' },
+		{ "max-sessions-per-uid", required_argument, NULL, 'S' },
+		{ "max-threads-per-uid", required_argument, NULL, 'U' },
+		{ "max-partial-per-proc", required_argument, NULL, 'P' },
+		{ "max-partial-per-uid", required_argument, NULL, 'Q' },
+		{ "partial-timeout", required_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -109,6 +129,13 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->max_threads = 4096;
 	cfg->max_inline = 65536;
 	cfg->copy_workers = 16;
+	cfg->copies_per_proc = 4;
+	cfg->copy_timeout_ms = 5000;
+	cfg->max_sessions_per_uid = 4096;
+	cfg->max_threads_per_uid = 65536;
+	cfg->max_partial_per_proc = 64u << 20;
+	cfg->max_partial_per_uid = 256u << 20;
+	cfg->partial_timeout_ms = 10000;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:c:m:l:hV", options, NULL)) != -1) {
@@ -166,6 +193,50 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			    cfg->copy_workers > 256) {
 				fprintf(stderr, "ubinderd: bad --copy-workers '%s' (1 to 256)\n",
 					optarg);
+				return -1;
+			}
+			break;
+		case 'C':
+			if (parse_uint(optarg, &cfg->copies_per_proc) ||
+			    cfg->copies_per_proc == 0) {
+				fprintf(stderr, "ubinderd: bad --copies-per-proc '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'O':
+			if (parse_uint(optarg, &cfg->copy_timeout_ms) ||
+			    cfg->copy_timeout_ms == 0) {
+				fprintf(stderr, "ubinderd: bad --copy-timeout '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (parse_uint(optarg, &cfg->max_sessions_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-sessions-per-uid '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'U':
+			if (parse_uint(optarg, &cfg->max_threads_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-threads-per-uid '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'P':
+		case 'Q':
+			if (parse_size(optarg, opt == 'P' ? &cfg->max_partial_per_proc
+							  : &cfg->max_partial_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-partial-per-%s '%s'\n",
+					opt == 'P' ? "proc" : "uid", optarg);
+				return -1;
+			}
+			break;
+		case 'D':
+			if (parse_uint(optarg, &cfg->partial_timeout_ms) ||
+			    cfg->partial_timeout_ms == 0) {
+				fprintf(stderr, "ubinderd: bad --partial-timeout '%s'\n", optarg);
 				return -1;
 			}
 			break;

@@ -16,7 +16,16 @@ struct daemon_config {
 	size_t max_lru_pages; /* 0: no budget */
 	unsigned int max_threads;
 	unsigned int max_inline;
-	unsigned int copy_workers; /* most copy worker threads */
+	unsigned int copy_workers;    /* most copy worker threads */
+	unsigned int copies_per_proc; /* copies from one process's memory at once */
+	unsigned int copy_timeout_ms; /* when a copy counts as stalled, a queued one fails */
+	/* Per-uid quotas (0: none). */
+	unsigned int max_sessions_per_uid;
+	unsigned int max_threads_per_uid;
+	/* Unfinished multi-packet requests: budgets and deadline. */
+	size_t max_partial_per_proc;
+	size_t max_partial_per_uid;
+	unsigned int partial_timeout_ms;
 	int log_level;
 };
 

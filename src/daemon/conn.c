@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -12,7 +14,10 @@
 #include "wire/wire.h"
 
 /* Packets handled per wakeup of one connection before others get a turn. */
-#define CONN_BURST 16
+#define CONN_BURST     16
+/* Back-off of paused listeners: doubling from the first to the last. */
+#define PAUSE_FIRST_MS 10
+#define PAUSE_LAST_MS  1000
 
 static void conn_handle(struct loop_source *src, uint32_t events);
 static void conn_close(struct loop_deferred *item);
@@ -21,6 +26,61 @@ void close_fds(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
+}
+
+static int open_reserve(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Out of descriptors: accepts one pending connection with the reserve and closes it. */
+static bool refuse_one(struct conn_listener *l)
+{
+	struct conn_hub *hub = l->hub;
+	int fd;
+
+	if (hub->reserve_fd < 0)
+		return false;
+	close(hub->reserve_fd);
+	fd = accept4(l->src.fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		hub->refused_nofile++;
+		log_limited(LOG_LEVEL_WARNING, "%s: out of descriptors: connection refused",
+			    l->path);
+	}
+	hub->reserve_fd = open_reserve();
+	return fd >= 0;
+}
+
+static void pause_listener(struct conn_listener *l)
+{
+	struct conn_hub *hub = l->hub;
+
+	if (!l->paused) {
+		loop_unwatch(hub->loop, &l->src);
+		l->paused = true;
+		hub->pauses++;
+	}
+	loop_timer_set(&hub->resume, hub->pause_ms);
+	if (hub->pause_ms < PAUSE_LAST_MS)
+		hub->pause_ms *= 2;
+}
+
+static void resume_listeners(struct loop_timer *t)
+{
+	struct conn_hub *hub = (struct conn_hub *)((char *)t - offsetof(struct conn_hub, resume));
+	struct conn_listener *l;
+
+	loop_timer_set(t, 0);
+	if (hub->reserve_fd < 0)
+		hub->reserve_fd = open_reserve();
+	LIST_FOREACH(l, &hub->listeners, entry) {
+		if (l->paused && loop_watch(hub->loop, &l->src, EPOLLIN) == 0) {
+			l->paused = false;
+			/* Connections that queued meanwhile: epoll reports them. */
+		}
+	}
 }
 
 static void conn_accept(struct conn_listener *l)
@@ -35,10 +95,18 @@ static void conn_accept(struct conn_listener *l)
 
 		fd = accept4(l->src.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warning("accept on %s: %s", l->path, strerror(errno));
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && refuse_one(l))
+				continue;
+			log_limited(LOG_LEVEL_WARNING, "accept on %s: %s: pausing for %u ms",
+				    l->path, strerror(errno), hub->pause_ms);
+			pause_listener(l);
 			return;
 		}
+		hub->pause_ms = PAUSE_FIRST_MS;
 		conn = calloc(1, sizeof(*conn));
 		if (!conn) {
 			close(fd);
@@ -79,19 +147,34 @@ int conn_listen(struct conn_listener *l, struct conn_hub *hub, int fd)
 	l->src.fd = fd;
 	l->src.handle = listener_handle;
 	l->hub = hub;
+	l->paused = false;
+	LIST_INSERT_HEAD(&hub->listeners, l, entry);
 	return loop_watch(hub->loop, &l->src, EPOLLIN);
+}
+
+void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
+{
+	fprintf(out, "connections refused (no descriptor): %" PRIu64 "\n", hub->refused_nofile);
+	fprintf(out, "listener pauses: %" PRIu64 "\n", hub->pauses);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
 		  size_t nroles)
 {
 	memset(hub, 0, sizeof(*hub));
+	hub->resume.src.fd = -1;
 	hub->loop = loop;
 	hub->roles = roles;
 	hub->nroles = nroles;
 	LIST_INIT(&hub->conns);
+	LIST_INIT(&hub->listeners);
+	hub->pause_ms = PAUSE_FIRST_MS;
+	hub->reserve_fd = open_reserve();
 	hub->rx = malloc(UBW_MAX_MESSAGE);
-	return hub->rx ? 0 : -ENOMEM;
+	if (!hub->rx || hub->reserve_fd < 0 ||
+	    loop_timer_init(loop, &hub->resume, resume_listeners) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 void conn_hub_deinit(struct conn_hub *hub)
@@ -104,6 +187,10 @@ void conn_hub_deinit(struct conn_hub *hub)
 	}
 	free(hub->rx);
 	hub->rx = NULL;
+	loop_timer_deinit(&hub->resume);
+	if (hub->reserve_fd >= 0)
+		close(hub->reserve_fd);
+	hub->reserve_fd = -1;
 }
 
 /* Forgets the queued reply, closing the duplicates of its descriptors. */

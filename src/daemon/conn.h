@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <bsd/sys/queue.h>
 
@@ -48,21 +49,36 @@ struct conn_role {
 	void (*closed)(void *env, struct conn *conn);
 };
 
+/* A listening socket whose connections join @hub. */
+struct conn_listener {
+	struct loop_source src;
+	struct conn_hub *hub;
+	void *served; /* what the listener serves, for the roles (a Binder context) */
+	bool paused;  /* out of descriptors: not watched until the hub's resume timer */
+	LIST_ENTRY(conn_listener) entry;
+	char path[108];
+};
+
 /* Every connection of the daemon, and the roles they may take. */
 struct conn_hub {
 	struct loop *loop;
 	const struct conn_role *const *roles;
 	size_t nroles;
 	LIST_HEAD(, conn) conns;
+	LIST_HEAD(, conn_listener) listeners;
 	uint8_t *rx; /* UBW_MAX_MESSAGE bytes: one packet at a time is received here */
-};
-
-/* A listening socket whose connections join @hub. */
-struct conn_listener {
-	struct loop_source src;
-	struct conn_hub *hub;
-	void *served; /* what the listener serves, for the roles (a Binder context) */
-	char path[108];
+	/*
+	 * At the descriptor limit, accept() fails and the pending connection
+	 * stays, so the listener stays readable. A reserve descriptor, closed
+	 * for a moment, lets the daemon accept it and close it at once (the
+	 * client sees end of file, instead of hanging); when even that fails,
+	 * the listeners pause, with back-off, instead of spinning.
+	 */
+	int reserve_fd;
+	struct loop_timer resume;
+	unsigned int pause_ms;
+	uint64_t refused_nofile; /* connections closed at once: no descriptor for them */
+	uint64_t pauses;
 };
 
 struct session;
@@ -88,7 +104,8 @@ struct conn {
 	LIST_ENTRY(conn) session_entry; /* thread connections of a session */
 	struct thread *thread;
 	pid_t tid;
-	int peer_pidfd; /* thread connections from a forked child: its pidfd, else -1 */
+	int peer_pidfd;	   /* thread connections from a forked child: its pidfd, else -1 */
+	bool thread_quota; /* holds one of its uid's thread quota */
 	struct assembly *assembly;
 };
 
@@ -99,6 +116,9 @@ void conn_hub_deinit(struct conn_hub *hub);
 
 /* Makes @fd (bound and listening) accept connections into @hub. */
 int conn_listen(struct conn_listener *l, struct conn_hub *hub, int fd);
+
+/* Lines for the stats dump. */
+void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out);
 
 /* Closes at the end of the current event, when no handler is on the stack. */
 void conn_defer_close(struct conn *conn);

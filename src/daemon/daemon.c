@@ -18,7 +18,10 @@
 #include "daemon/pressure.h"
 #include "daemon/socket_dir.h"
 
-#define TIMER_PERIOD_MS 10
+#define TIMER_PERIOD_MS	     10
+/* Descriptors unfinished requests may park: 4 requests' worth per process, 16 per uid. */
+#define PARTIAL_FDS_PER_PROC (4 * UBW_MAX_FDS)
+#define PARTIAL_FDS_PER_UID  (16 * UBW_MAX_FDS)
 
 static void signal_handle(struct loop_source *src, uint32_t events)
 {
@@ -45,6 +48,17 @@ static void flush_driver(void *daemon)
 	struct daemon *d = daemon;
 
 	driver_flush(d->drv);
+}
+
+/* The daemon's part of `ubinderctl stats`. */
+static void dump_stats(void *daemon, FILE *out)
+{
+	struct daemon *d = daemon;
+
+	copier_dump_stats(&d->copier, out);
+	conn_hub_dump_stats(&d->hub, out);
+	quotas_dump_stats(&d->quotas, out);
+	assemblies_dump_stats(&d->assemblies, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
@@ -86,7 +100,14 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->cfg = *cfg;
 	d->uid = geteuid();
 	d->loop.epfd = -1;
-	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = -1;
+	d->hub.reserve_fd = d->hub.resume.src.fd = -1;
+	quotas_init(&d->quotas);
+	d->quotas.limit[QUOTA_SESSIONS] = cfg->max_sessions_per_uid;
+	d->quotas.limit[QUOTA_THREADS] = cfg->max_threads_per_uid;
+	d->quotas.limit[QUOTA_PARTIAL_BYTES] = cfg->max_partial_per_uid;
+	d->quotas.limit[QUOTA_PARTIAL_FDS] = PARTIAL_FDS_PER_UID;
+	d->assemblies.timer.src.fd = -1;
+	d->signal_src.fd = d->driver_timer.src.fd = d->copier.src.fd = d->copier.sweep.src.fd = -1;
 	log_threshold = (enum log_level)cfg->log_level;
 	raise_nofile_limit();
 	signal(SIGPIPE, SIG_IGN);
@@ -105,7 +126,8 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	d->loop.owner = d;
-	if (copier_init(&d->copier, &d->loop, cfg->copy_workers) < 0) {
+	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
+			cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
 		return -1;
 	}
@@ -132,9 +154,17 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: out of memory\n");
 		return -1;
 	}
-	sessions_init(&d->sessions, &d->loop, d->drv, &d->copier, &d->cfg);
-	glue_init(&d->glue, &d->sessions, d->drv, &d->copier);
-	admin_init(&d->admin, d->drv, &d->copier, d->uid);
+	sessions_init(&d->sessions, &d->loop, d->drv, &d->quotas, &d->cfg);
+	if (assemblies_init(&d->assemblies, &d->loop, &d->quotas,
+			    &(struct assembly_limits){ .proc_bytes = cfg->max_partial_per_proc,
+						       .proc_fds = PARTIAL_FDS_PER_PROC,
+						       .timeout_ms = cfg->partial_timeout_ms }) <
+	    0) {
+		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
+		return -1;
+	}
+	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
+	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
 	dirfd = socket_dir_open(cfg->socket_dir);
@@ -167,19 +197,22 @@ int daemon_run(struct daemon *d)
 
 void daemon_deinit(struct daemon *d)
 {
-	if (d->drv) {
+	if (d->drv)
 		sessions_deinit(&d->sessions);
+	if (d->hub.loop)
 		conn_hub_deinit(&d->hub);
-	} else {
-		free(d->hub.rx);
-	}
+	assemblies_deinit(&d->assemblies);
 	if (d->pressure) {
 		pressure_deinit(d->pressure);
 		free(d->pressure);
 		d->pressure = NULL;
 	}
 	/* Copy tasks still running finish before the driver goes away. */
-	copier_deinit(&d->copier);
+	if (copier_deinit(&d->copier) > 0) {
+		/* Workers blocked on a peer's memory would write into its regions. */
+		log_warning("exiting with the driver's memory left in place");
+		d->drv = NULL;
+	}
 	for (size_t i = 0; i < d->nlisteners; i++) {
 		close(d->listeners[i].src.fd);
 		unlink(d->listeners[i].path);
@@ -191,4 +224,5 @@ void daemon_deinit(struct daemon *d)
 		close(d->signal_src.fd);
 	loop_timer_deinit(&d->driver_timer);
 	loop_deinit(&d->loop);
+	quotas_deinit(&d->quotas);
 }

@@ -19,11 +19,13 @@
 #include <sys/types.h>
 
 #include "daemon/admin.h"
+#include "daemon/assembly.h"
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/copier.h"
 #include "daemon/glue.h"
 #include "daemon/loop.h"
+#include "daemon/quota.h"
 #include "daemon/session.h"
 
 struct pressure;
@@ -33,7 +35,9 @@ struct daemon {
 	struct loop loop;
 	struct conn_hub hub;
 	const struct conn_role *roles[3];
+	struct quotas quotas;
 	struct sessions sessions;
+	struct assemblies assemblies;
 	struct glue glue;
 	struct admin admin;
 	struct pressure *pressure;

@@ -54,13 +54,25 @@ bad:
 	conn_protocol_error(conn, "malformed UBW_WRITE_READ body");
 }
 
+/* The outcome of a request that never reached the driver: nothing consumed. */
+static void write_read_fail(struct conn *conn, const struct ubw_write_read *hdr, int error)
+{
+	struct ubw_write_read_reply reply = {
+		.hdr = { .type = UBW_WRITE_READ | UBW_REPLY, .error = error },
+		.write_consumed = hdr->write_consumed,
+		.read_consumed = hdr->read_consumed,
+	};
+	struct iovec iov = { &reply, sizeof(reply) };
+
+	conn_send(conn, &iov, 1, NULL, 0);
+}
+
 /* A UBW_WRITE_READ packet; takes ownership of @fds. */
 static void write_read_packet(struct glue *g, struct conn *conn, const struct ubw_write_read *hdr,
 			      size_t len, const int *fds, size_t nfds)
 {
 	const uint8_t *body = (const uint8_t *)(hdr + 1);
 	size_t have = len - sizeof(*hdr);
-	struct assembly *a;
 
 	if (conn->assembly || hdr->body_size > sessions_max_body(g->sessions) ||
 	    have > hdr->body_size) {
@@ -72,47 +84,23 @@ static void write_read_packet(struct glue *g, struct conn *conn, const struct ub
 		write_read_dispatch(conn, hdr, body, fds, nfds);
 		return;
 	}
-	a = calloc(1, sizeof(*a));
-	if (a)
-		a->body = malloc(hdr->body_size);
-	if (a && nfds)
-		a->fds = malloc(nfds * sizeof(int));
-	if (!a || !a->body || (nfds && !a->fds)) {
-		if (a) {
-			free(a->fds);
-			free(a->body);
-			free(a);
-		}
-		close_fds(fds, nfds);
+	if (assembly_start(g->assemblies, conn, hdr, body, have, fds, nfds) < 0)
 		conn_protocol_error(conn, "out of memory for a large request");
-		return;
-	}
-	a->hdr = *hdr;
-	memcpy(a->body, body, have);
-	a->have = have;
-	if (nfds)
-		memcpy(a->fds, fds, nfds * sizeof(int));
-	a->nfds = nfds;
-	conn->assembly = a;
 }
 
-static void write_read_more(struct conn *conn, const uint8_t *body, size_t len)
+static void write_read_more(struct glue *g, struct conn *conn, const uint8_t *body, size_t len)
 {
-	struct assembly *a = conn->assembly;
+	struct assembly *a = assembly_continue(g->assemblies, conn, body, len);
 
-	if (!a || len > a->hdr.body_size - a->have) {
-		conn_protocol_error(conn, "unexpected UBW_WRITE_READ_MORE");
+	if (!a)
 		return;
+	if (!a->body) {
+		write_read_fail(conn, &a->hdr, -ENOMEM);
+	} else {
+		write_read_dispatch(conn, &a->hdr, a->body, a->fds, a->nfds);
+		a->nfds = 0; /* the driver's now */
 	}
-	memcpy(a->body + a->have, body, len);
-	a->have += len;
-	if (a->have < a->hdr.body_size)
-		return;
-	conn->assembly = NULL;
-	write_read_dispatch(conn, &a->hdr, a->body, a->fds, a->nfds);
-	free(a->fds);
-	free(a->body);
-	free(a);
+	assembly_free(g->assemblies, a);
 }
 
 static void write_read_done(void *conn_ptr, const struct bwr_result *r)
@@ -228,6 +216,20 @@ static void fetch_task_done(struct copier_task *task)
 	free(ft);
 }
 
+/*
+ * The sender's copies waited past the deadline behind its own stalled ones:
+ * the copy fails as a copy_from_user of memory that cannot be read, here on
+ * the loop from what the request carried.
+ */
+static void fetch_task_expired(struct copier_task *task)
+{
+	struct fetch_task *ft = (struct fetch_task *)task;
+
+	ft->job->may_readv = false;
+	fetch_job_run(ft->job, true);
+	fetch_task_done(task);
+}
+
 static int fetch_start(void *glue, struct fetch_job *job)
 {
 	struct glue *g = glue;
@@ -237,6 +239,8 @@ static int fetch_start(void *glue, struct fetch_job *job)
 		return -ENOMEM;
 	ft->task.run = fetch_task_run;
 	ft->task.done = fetch_task_done;
+	ft->task.expired = fetch_task_expired;
+	ft->task.owner_key = (uint64_t)job->pid;
 	ft->job = job;
 	ft->glue = g;
 	copier_submit(g->copier, &ft->task);
@@ -249,19 +253,6 @@ const struct driver_ops glue_driver_ops = {
 	.fetch_start = fetch_start,
 	.poll_changed = session_poll_changed,
 };
-
-static void assembly_free(struct conn *conn)
-{
-	struct assembly *a = conn->assembly;
-
-	if (!a)
-		return;
-	close_fds(a->fds, a->nfds);
-	free(a->fds);
-	free(a->body);
-	free(a);
-	conn->assembly = NULL;
-}
 
 static void session_open(void *env, struct conn *conn, const void *msg)
 {
@@ -286,8 +277,9 @@ static void session_packet(void *env, struct conn *conn, const uint8_t *msg, siz
 
 static void session_closed(void *env, struct conn *conn)
 {
-	(void)env;
-	session_conn_closed(conn);
+	struct glue *g = env;
+
+	session_conn_closed(g->sessions, conn);
 }
 
 static void thread_open(void *env, struct conn *conn, const void *msg)
@@ -331,7 +323,7 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 		write_read_packet(env, conn, (const void *)msg, len, fds->fds, fds->n);
 		return;
 	case UBW_WRITE_READ_MORE:
-		write_read_more(conn, msg + sizeof(struct ubw_write_read_more),
+		write_read_more(env, conn, msg + sizeof(struct ubw_write_read_more),
 				len - sizeof(struct ubw_write_read_more));
 		return;
 	case UBW_INTERRUPT:
@@ -376,14 +368,17 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 
 static void thread_closed(void *env, struct conn *conn)
 {
-	(void)env;
-	assembly_free(conn);
-	session_conn_closed(conn);
+	struct glue *g = env;
+
+	assembly_free(g->assemblies, conn->assembly);
+	session_conn_closed(g->sessions, conn);
 }
 
-void glue_init(struct glue *g, struct sessions *sessions, struct driver *drv, struct copier *copier)
+void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
+	       struct driver *drv, struct copier *copier)
 {
 	g->sessions = sessions;
+	g->assemblies = assemblies;
 	g->drv = drv;
 	g->copier = copier;
 	g->session_role = (struct conn_role){

@@ -6,33 +6,26 @@
  * driver's completions (struct driver_ops) are encoded into replies here.
  *
  * Owns: the decoding of requests into driver calls and the encoding of
- * replies, multi-packet requests being assembled, fetch jobs on copy workers.
- * May call: session, conn, copier, driver, wire, common/log.
+ * replies, fetch jobs on copy workers.
+ * May call: assembly, session, conn, copier, driver, wire, common/log.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/assembly.h"
 #include "daemon/conn.h"
 #include "daemon/copier.h"
 #include "daemon/session.h"
 #include "driver/driver.h"
 #include "wire/wire.h"
 
-/* A UBW_WRITE_READ whose body spans several packets. */
-struct assembly {
-	struct ubw_write_read hdr;
-	uint8_t *body;
-	size_t have;
-	int *fds;
-	size_t nfds;
-};
-
 struct glue {
 	struct sessions *sessions;
 	struct driver *drv;
 	struct copier *copier;
+	struct assemblies *assemblies;
 	struct conn_role session_role; /* opened by UBW_HELLO */
 	struct conn_role thread_role;  /* opened by UBW_ATTACH */
 };
@@ -40,5 +33,5 @@ struct glue {
 /* The driver's callbacks; the driver's opaque daemon pointer is the struct glue. */
 extern const struct driver_ops glue_driver_ops;
 
-void glue_init(struct glue *g, struct sessions *sessions, struct driver *drv,
-	       struct copier *copier);
+void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
+	       struct driver *drv, struct copier *copier);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,26 +20,15 @@
 #define SO_PEERPIDFD 77
 #endif
 
-/* Probing whether the daemon can read the client's memory, on a copy worker. */
-struct probe_task {
-	struct copier_task task;
-	struct session *session;
-	pid_t pid;
-	uint64_t addr;
-	uint64_t expected;
-	bool readable;
-	bool cancelled;
-};
-
 static void reply_hello(struct session *s);
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct copier *copier, const struct daemon_config *cfg)
+		   struct quotas *quotas, const struct daemon_config *cfg)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->loop = loop;
 	ss->drv = drv;
-	ss->copier = copier;
+	ss->quotas = quotas;
 	ss->cfg = cfg;
 	LIST_INIT(&ss->list);
 }
@@ -100,28 +90,25 @@ static void read_seclabel(int sock, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
-static void probe_run(struct copier_task *task)
+/*
+ * Whether process_vm_readv on the client will be allowed, found without
+ * touching its memory (which could block on a page it never serves): both
+ * opening /proc/PID/mem and process_vm_readv need ptrace access in attach
+ * mode (mm_access), so the open answers for the read. The pidfd, polled
+ * after the open, makes sure the pid still named the client.
+ */
+static bool can_read_memory(pid_t pid, int pidfd)
 {
-	struct probe_task *p = (struct probe_task *)task;
-	uint64_t value = 0;
-	struct iovec local = { &value, sizeof(value) };
-	struct iovec remote = { (void *)(uintptr_t)p->addr, sizeof(value) };
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	char path[64];
+	int fd;
 
-	p->readable = process_vm_readv(p->pid, &local, 1, &remote, 1, 0) == sizeof(value) &&
-		      value == p->expected;
-}
-
-static void probe_done(struct copier_task *task)
-{
-	struct probe_task *p = (struct probe_task *)task;
-	struct session *s = p->session;
-
-	if (!p->cancelled) {
-		s->id.can_read_memory = p->readable;
-		s->probe = NULL;
-		reply_hello(s);
-	}
-	free(p);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return pidfd < 0 || poll(&p, 1, 0) == 0;
 }
 
 static void pidfd_handle(struct loop_source *src, uint32_t events)
@@ -135,27 +122,35 @@ static void pidfd_handle(struct loop_source *src, uint32_t events)
 	session_release(s);
 }
 
+/* Answers UBW_HELLO with @error, and hangs up. */
+static void refuse_hello(struct conn *conn, int error)
+{
+	struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, error },
+				     .version = UBW_PROTOCOL_VERSION };
+	struct iovec iov = { &r, sizeof(r) };
+
+	conn_send(conn, &iov, 1, NULL, 0);
+	conn_defer_close(conn);
+}
+
 void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hello *hello)
 {
 	struct session *s;
-	struct probe_task *p;
 
 	if (hello->magic != UBW_MAGIC || hello->version != UBW_PROTOCOL_VERSION) {
 		log_notice("pid %d: protocol version %u not supported", conn->cred.pid,
 			   hello->version);
-		struct ubw_hello_reply r = { .hdr = { UBW_HELLO | UBW_REPLY, -EPROTO },
-					     .version = UBW_PROTOCOL_VERSION };
-		struct iovec iov = { &r, sizeof(r) };
-
-		conn_send(conn, &iov, 1, NULL, 0);
-		conn_defer_close(conn);
+		refuse_hello(conn, -EPROTO);
+		return;
+	}
+	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1)) {
+		refuse_hello(conn, -EMFILE);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
-	p = calloc(1, sizeof(*p));
-	if (!s || !p || getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token)) {
+	if (!s || getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token)) {
 		free(s);
-		free(p);
+		quota_give(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1);
 		log_warning("pid %d: cannot open a session", conn->cred.pid);
 		conn_defer_close(conn);
 		return;
@@ -168,7 +163,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	s->poll_drain = -1;
 	LIST_INIT(&s->threads);
 	s->id.pid = conn->cred.pid;
-	s->id.euid = conn->cred.uid;
+	s->id.euid = conn->cred.uid; /* also the uid its session quota is charged to */
 	s->id.egid = conn->cred.gid;
 	s->pidfd_src.fd = open_pidfd(conn);
 	s->pidfd_src.handle = pidfd_handle;
@@ -181,14 +176,8 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	if (s->pidfd_src.fd >= 0)
 		loop_watch(ss->loop, &s->pidfd_src, EPOLLIN);
 
-	p->task.run = probe_run;
-	p->task.done = probe_done;
-	p->session = s;
-	p->pid = s->id.pid;
-	p->addr = hello->probe_addr;
-	p->expected = hello->probe_value;
-	s->probe = p;
-	copier_submit(ss->copier, &p->task);
+	s->id.can_read_memory = can_read_memory(s->id.pid, s->id.pidfd);
+	reply_hello(s);
 }
 
 static void reply_hello(struct session *s)
@@ -299,6 +288,11 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 		log_info("pid %d: forked child of %d attaches to its Binder process",
 			 conn->cred.pid, s->id.pid);
 	}
+	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1)) {
+		r.hdr.error = -EAGAIN;
+		goto out;
+	}
+	conn->thread_quota = true;
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
 	conn->thread = session_new_thread(conn, &err);
@@ -340,11 +334,6 @@ void session_release(struct session *s)
 	if (s->released)
 		return;
 	s->released = true;
-	if (s->probe) {
-		/* The probe's completion frees it; the session must outlive it. */
-		s->probe->cancelled = true;
-		s->probe = NULL;
-	}
 	if (s->proc) {
 		/* As closing the device: waiting threads return first (binder_flush). */
 		driver_proc_flush(s->proc);
@@ -373,14 +362,19 @@ void session_release(struct session *s)
 	if (s->poll_drain >= 0)
 		close(s->poll_drain);
 	s->poll_fd = s->poll_drain = -1;
+	quota_give(ss->quotas, s->id.euid, QUOTA_SESSIONS, 1);
 	LIST_REMOVE(s, entry);
 	loop_bury(ss->loop, s);
 }
 
-void session_conn_closed(struct conn *conn)
+void session_conn_closed(struct sessions *ss, struct conn *conn)
 {
 	struct session *s = conn->session;
 
+	if (conn->thread_quota) {
+		quota_give(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1);
+		conn->thread_quota = false;
+	}
 	if (!s)
 		return;
 	if (conn == s->conn) {

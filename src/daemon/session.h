@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sessions: a Binder process as the daemon sees it. UBW_HELLO on a new
- * connection opens one (after probing whether the daemon can read the
- * client's memory); UBW_ATTACH with its token adds a thread, verified to
+ * connection opens one (finding, without touching the client's memory,
+ * whether the daemon may read it); UBW_ATTACH with its token adds a thread, verified to
  * come from the same thread group or a child it forked. The process dies
  * when the session connection closes or its pidfd reports that it exited.
  *
  * Owns: struct session and the list of sessions; the lifetime calls into
  * the driver (a process opening, flushing and releasing; threads attaching
  * and detaching); the poll descriptor.
- * May call: conn, copier, loop, driver (lifetime calls only), common/log.
+ * May call: conn, quota, loop, driver (lifetime calls only), common/log.
  */
 #pragma once
 
@@ -19,16 +19,14 @@
 
 #include "daemon/config.h"
 #include "daemon/conn.h"
-#include "daemon/copier.h"
+#include "daemon/quota.h"
 #include "driver/driver.h"
 #include "wire/wire.h"
-
-struct probe_task;
 
 struct session {
 	struct sessions *sessions;
 	struct conn *conn; /* the session connection; NULL once closed */
-	struct proc *proc; /* NULL until the probe finished */
+	struct proc *proc; /* NULL only if the driver refused it */
 	struct conn_listener *listener;
 	uint8_t token[UBW_TOKEN_SIZE];
 	struct loop_source pidfd_src; /* readable when the process exits */
@@ -45,7 +43,9 @@ struct session {
 	LIST_ENTRY(session) entry;
 	struct proc_identity id;
 	struct ubw_hello hello;
-	struct probe_task *probe; /* in flight until the copy mode is known */
+	/* Held by its unfinished multi-packet requests (assembly.c). */
+	uint64_t partial_bytes;
+	uint64_t partial_fds;
 	bool released;
 };
 
@@ -53,22 +53,23 @@ struct session {
 struct sessions {
 	struct loop *loop;
 	struct driver *drv;
-	struct copier *copier;
+	struct quotas *quotas;
 	const struct daemon_config *cfg;
 	LIST_HEAD(, session) list;
 };
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct copier *copier, const struct daemon_config *cfg);
+		   struct quotas *quotas, const struct daemon_config *cfg);
 /* Releases every session. */
 void sessions_deinit(struct sessions *ss);
 
 /* Largest UBW_WRITE_READ body accepted: twice the largest region, plus commands. */
 uint64_t sessions_max_body(const struct sessions *ss);
 
-/* UBW_HELLO on a new connection: opens a session. */
+/* UBW_HELLO on a new connection: opens a session (-EMFILE over the uid's session quota). */
 void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hello *hello);
-/* UBW_ATTACH on a new connection: a thread of an open session. */
+/* UBW_ATTACH on a new connection: a thread of an open session (-EAGAIN over the uid's
+ * thread quota, as over the per-process thread limit). */
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach);
 /*
  * A new Binder thread of @conn's session for @conn: at UBW_ATTACH, and again
@@ -76,7 +77,7 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
  */
 struct thread *session_new_thread(struct conn *conn, int *err);
 /* @conn (a session's or a thread's connection) is closing. */
-void session_conn_closed(struct conn *conn);
+void session_conn_closed(struct sessions *ss, struct conn *conn);
 void session_release(struct session *s);
 /* driver_ops.poll_changed. */
 void session_poll_changed(void *session, bool readable);

@@ -88,8 +88,9 @@ struct ubw_hello {
 	uint32_t version;
 	uint32_t flags; /* UBW_HELLO_* */
 	uint32_t tid;	/* opener's thread id, for diagnostics only */
-	/* A readable 8-byte word in the client holding probe_value: the daemon
-	 * tries to read it to choose the copy mode. */
+	/* A readable 8-byte word in the client holding probe_value. Read by
+	 * older daemons to choose the copy mode; ignored now (reading client
+	 * memory there could block the HELLO). */
 	uint64_t probe_addr;
 	uint64_t probe_value;
 };

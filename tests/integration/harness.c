@@ -89,6 +89,19 @@ int ubd_wait_fds(const struct ubd *d, int expected)
 	return n;
 }
 
+int ubd_connect_raw(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 long ubd_wait_idle(const struct ubd *d)
 {
 	long procs = -1;

@@ -41,6 +41,8 @@ int ubd_open_fds(const struct ubd *d);
 int ubd_settled_fds(const struct ubd *d);
 /* Waits (2 s at most) for the daemon to have @expected descriptors open; returns the count. */
 int ubd_wait_fds(const struct ubd *d, int expected);
+/* A bare connection to @path, no message sent: the descriptor, or -1. */
+int ubd_connect_raw(const char *path);
 /* Waits until the daemon reports no process; returns the last count seen. */
 long ubd_wait_idle(const struct ubd *d);
 /* SIGTERM, then waits (5 s at most, then SIGKILL). Returns its exit status, -1 if killed. */

@@ -25,137 +25,11 @@
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 
+#include "echo.h"
 #include "harness.h"
 #include "wire/packet.h"
 #include "test-check.h"
 #include "test-util.h"
-
-#define CODE_STOP 0xdead
-#define CODE_HOLD 0x401d /* the manager waits for a go before replying */
-
-struct manager {
-	const char *sock;
-	struct sync ready; /* manager -> test */
-	struct sync go;	   /* test -> manager */
-	pid_t pid;
-};
-
-/* A context manager echoing each call's bytes back, until CODE_STOP. */
-static int manager_main(void *arg)
-{
-	struct manager *m = arg;
-	struct binder_transaction_data tr;
-	struct cmdbuf w = { .len = 0 };
-	struct rc c;
-	uint32_t cmd;
-
-	CHECK(rc_open_manager(&c, m->sock, 4 << 20, NULL) == 0);
-	sync_post(&m->ready, 1);
-	for (;;) {
-		CHECK(rc_wait_for(&c, &cmd, &tr) == 0);
-		if (cmd != BR_TRANSACTION)
-			continue;
-		if (tr.code == CODE_HOLD) {
-			sync_post(&m->ready, 2);
-			sync_wait(&m->go, 20000);
-		}
-		w.len = 0;
-		if (!(tr.flags & TF_ONE_WAY)) {
-			/* The reply forwards the received bytes, straight from our region. */
-			cb_txn(&w, BC_REPLY, 0, tr.code, 0,
-			       (const void *)(uintptr_t)tr.data.ptr.buffer,
-			       tr.data_size < 4096 ? tr.data_size : 4096, NULL, 0);
-		}
-		cb_u32(&w, BC_FREE_BUFFER);
-		cb_u64(&w, tr.data.ptr.buffer);
-		CHECK(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0);
-		if (tr.code == CODE_STOP)
-			break;
-	}
-	rc_close(&c);
-	return 0;
-}
-
-static void manager_start(struct manager *m, const char *sock)
-{
-	m->sock = sock;
-	sync_init(&m->ready);
-	sync_init(&m->go);
-	m->pid = spawn(manager_main, m);
-	assert_int_equal(sync_wait(&m->ready, 10000), 1);
-}
-
-/* One call of @size bytes to handle 0; returns the BR_ code that ended it. */
-static uint32_t call(const char *sock, size_t size, uint32_t code, struct binder_extended_error *ee)
-{
-	struct binder_transaction_data tr;
-	struct cmdbuf w = { .len = 0 };
-	uint8_t *data = malloc(size ? size : 1);
-	struct rc c;
-	uint32_t cmd = 0;
-
-	if (!data || rc_open(&c, sock, 1 << 20) != 0) {
-		free(data);
-		return 0;
-	}
-	for (size_t i = 0; i < size; i++)
-		data[i] = (uint8_t)(i ^ (i >> 8));
-	cb_txn(&w, BC_TRANSACTION, 0, code, 0, data, size, NULL, 0);
-	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) == 0 && rc_wait_for(&c, &cmd, &tr) == 0 &&
-	    cmd == BR_REPLY) {
-		const uint8_t *r = (const uint8_t *)(uintptr_t)tr.data.ptr.buffer;
-
-		for (size_t i = 0; i < tr.data_size; i++) {
-			if (r[i] != (uint8_t)(i ^ (i >> 8)))
-				cmd = 0; /* wrong bytes */
-		}
-		w.len = 0;
-		cb_u32(&w, BC_FREE_BUFFER);
-		cb_u64(&w, tr.data.ptr.buffer);
-		rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL);
-	}
-	if (ee)
-		rc_ioctl(&c, BINDER_GET_EXTENDED_ERROR, ee);
-	rc_close(&c);
-	free(data);
-	return cmd;
-}
-
-static void manager_stop(struct manager *m, const char *sock)
-{
-	assert_int_equal(call(sock, 8, CODE_STOP, NULL), BR_REPLY);
-	assert_int_equal(reap(m->pid, 10000), 0);
-}
-
-/* After a scenario: the daemon serves, holds nothing, and leaked no descriptor. */
-static void assert_daemon_clean(int fds_before)
-{
-	struct manager m;
-
-	manager_start(&m, D.sock);
-	assert_int_equal(call(D.sock, 100, 1, NULL), BR_REPLY);
-	manager_stop(&m, D.sock);
-	assert_int_equal(ubd_wait_idle(&D), 0);
-	assert_int_equal(ubd_stat(&D, "buffers"), 0);
-	assert_int_equal(ubd_stat(&D, "transaction: active"), 0);
-	assert_int_equal(ubd_stat(&D, "node: active"), 0);
-	assert_int_equal(ubd_stat(&D, "ref: active"), 0);
-	assert_int_equal(ubd_stat(&D, "thread: active"), 0);
-	assert_int_equal(ubd_wait_fds(&D, fds_before), fds_before);
-}
-
-static int raw_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Sends @len bytes and waits until the daemon hangs up (or answers). */
 /* Sends @p; the daemon must hang up (after any error reply) within 5 s. */
@@ -182,19 +56,19 @@ static void garbage_on_every_kind_of_connection(void **state)
 	(void)state;
 	memset(junk, 0xa5, sizeof(junk));
 	/* First message: too short, unknown, wrong sizes, bad token. */
-	send_expect_hangup(raw_connect(D.sock), junk, 3);
-	send_expect_hangup(raw_connect(D.sock), junk, sizeof(junk));
+	send_expect_hangup(ubd_connect_raw(D.sock), junk, 3);
+	send_expect_hangup(ubd_connect_raw(D.sock), junk, sizeof(junk));
 	{
 		struct ubw_hello h = { { UBW_HELLO, 0 }, UBW_MAGIC, 99, 0, 0, 0, 0 };
 
-		send_expect_hangup(raw_connect(D.sock), &h, sizeof(h)); /* bad version */
-		send_expect_hangup(raw_connect(D.sock), &h, sizeof(h) - 1);
+		send_expect_hangup(ubd_connect_raw(D.sock), &h, sizeof(h)); /* bad version */
+		send_expect_hangup(ubd_connect_raw(D.sock), &h, sizeof(h) - 1);
 	}
 	{
 		struct ubw_attach a = { { UBW_ATTACH, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
 
 		memset(a.token, 0x42, sizeof(a.token));
-		send_expect_hangup(raw_connect(D.sock), &a, sizeof(a)); /* nobody's token */
+		send_expect_hangup(ubd_connect_raw(D.sock), &a, sizeof(a)); /* nobody's token */
 	}
 	/* A message on a session connection ends that session. */
 	assert_int_equal(ubt_session_open(&s, D.sock, true, true, &ubt_libc), 0);
@@ -283,7 +157,7 @@ static void garbage_on_every_kind_of_connection(void **state)
 						 .arg_size = 10 };
 		uint8_t reply[64];
 
-		fd = raw_connect(D.sock);
+		fd = ubd_connect_raw(D.sock);
 		assert_int_equal(send(fd, &hello, sizeof(hello), 0), (ssize_t)sizeof(hello));
 		assert_true(recv(fd, reply, sizeof(reply), 0) >=
 			    (ssize_t)sizeof(struct ubw_header));
@@ -291,12 +165,12 @@ static void garbage_on_every_kind_of_connection(void **state)
 	}
 	/* Unbounded garbage from many connections at once. */
 	for (int i = 0; i < 50; i++) {
-		fd = raw_connect(D.sock);
+		fd = ubd_connect_raw(D.sock);
 		for (size_t k = 0; k < sizeof(junk); k++)
 			junk[k] = (uint8_t)(k * 31 + i);
 		send_expect_hangup(fd, junk, 1 + (size_t)i % sizeof(junk));
 	}
-	assert_daemon_clean(fds_before);
+	echo_assert_clean(&D, fds_before);
 }
 
 /* One request on a thread connection; returns the reply's error (a descriptor it brings is closed). */
@@ -359,7 +233,7 @@ static void bad_extension_requests(void **state)
 	assert_int_equal(rc_ioctl(&c, BINDER_VERSION, &v), 0);
 	assert_int_equal(v.protocol_version, BINDER_CURRENT_PROTOCOL_VERSION);
 	rc_close(&c);
-	assert_daemon_clean(fds_before);
+	echo_assert_clean(&D, fds_before);
 }
 
 /* Admin requests the daemon does not know or cannot parse: -EINVAL, nothing armed. */
@@ -387,7 +261,7 @@ static void bad_admin_requests(void **state)
 		free(text);
 	}
 	/* Nothing was armed: calls still install their pages. */
-	assert_daemon_clean(ubd_settled_fds(&D));
+	echo_assert_clean(&D, ubd_settled_fds(&D));
 	assert_int_equal(ubd_stat(&D, "install failures"), failures);
 }
 
@@ -395,13 +269,13 @@ static void client_that_never_reads(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
 	struct ubw_write_read wr = { { UBW_WRITE_READ, 0 } };
-	struct manager m;
+	struct echo_manager m;
 	struct ubt_session s;
 	struct ubt_thread t;
 	int sent = 0;
 
 	(void)state;
-	manager_start(&m, D.sock);
+	echo_start(&m, D.sock);
 	assert_int_equal(ubt_session_open(&s, D.sock, false, true, &ubt_libc), 0);
 	assert_int_equal(ubt_thread_open(&t, &s), 0);
 	/* Requests without ever reading a reply, until the socket is full. */
@@ -419,11 +293,11 @@ static void client_that_never_reads(void **state)
 	}
 	assert_true(sent > 0);
 	/* Everyone else is still served. */
-	assert_int_equal(call(D.sock, 1000, 1, NULL), BR_REPLY);
+	assert_int_equal(echo_call(D.sock, 1000, 1, NULL), BR_REPLY);
 	ubt_thread_close(&t);
 	ubt_session_close(&s);
-	manager_stop(&m, D.sock);
-	assert_daemon_clean(fds_before);
+	echo_stop(&m, D.sock);
+	echo_assert_clean(&D, fds_before);
 }
 
 struct caller {
@@ -449,11 +323,11 @@ static int caller_main(void *arg)
 }
 
 /* A manager and a caller whose call the manager holds; returns the caller's pid. */
-static pid_t call_held_by_manager(struct manager *m, struct caller *c)
+static pid_t call_held_by_manager(struct echo_manager *m, struct caller *c)
 {
 	pid_t pid;
 
-	manager_start(m, D.sock);
+	echo_start(m, D.sock);
 	sync_init(&c->sent);
 	pid = spawn(caller_main, c);
 	assert_int_equal(sync_wait(&m->ready, 10000), 2);
@@ -463,8 +337,8 @@ static pid_t call_held_by_manager(struct manager *m, struct caller *c)
 static void caller_killed_mid_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
-	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
-	struct manager m;
+	struct caller c = { .sock = D.sock, .code = ECHO_HOLD };
+	struct echo_manager m;
 	pid_t pid;
 
 	(void)state;
@@ -472,15 +346,15 @@ static void caller_killed_mid_call(void **state)
 	kill(pid, SIGKILL);
 	assert_int_equal(reap(pid, 5000), -1);
 	sync_post(&m.go, 1); /* its reply now goes nowhere */
-	manager_stop(&m, D.sock);
-	assert_daemon_clean(fds_before);
+	echo_stop(&m, D.sock);
+	echo_assert_clean(&D, fds_before);
 }
 
 static void manager_killed_mid_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
-	struct caller c = { .sock = D.sock, .code = CODE_HOLD };
-	struct manager m;
+	struct caller c = { .sock = D.sock, .code = ECHO_HOLD };
+	struct echo_manager m;
 	pid_t pid;
 
 	(void)state;
@@ -488,7 +362,7 @@ static void manager_killed_mid_call(void **state)
 	kill(m.pid, SIGKILL);
 	assert_int_equal(reap(m.pid, 5000), -1);
 	assert_int_equal(reap(pid, 10000), 42); /* BR_DEAD_REPLY */
-	assert_daemon_clean(fds_before);
+	echo_assert_clean(&D, fds_before);
 }
 
 static void on_signal(int sig)
@@ -530,7 +404,7 @@ static void signal_during_blocked_read(void **state)
 	/* The thread works normally afterwards. */
 	assert_int_equal(rc_ioctl(&c, BINDER_VERSION, &(struct binder_version){ 0 }), 0);
 	rc_close(&c);
-	assert_daemon_clean(fds_before);
+	echo_assert_clean(&D, fds_before);
 }
 
 struct slow_caller {
@@ -548,7 +422,7 @@ static void *slow_caller_main(void *arg)
 	struct slow_caller *sc = arg;
 	struct cmdbuf w = { .len = 0 };
 
-	cb_txn(&w, BC_TRANSACTION, 0, CODE_HOLD, 0, sc->data, sc->size, NULL, 0);
+	cb_txn(&w, BC_TRANSACTION, 0, ECHO_HOLD, 0, sc->data, sc->size, NULL, 0);
 	sc->bwr.write_buffer = (uintptr_t)w.buf;
 	sc->bwr.write_size = w.len;
 	sc->bwr.read_buffer = (uintptr_t)sc->rbuf;
@@ -576,7 +450,7 @@ static void signal_during_write_copy(void **state)
 	struct cmdbuf w = { .len = 0 };
 	struct pollfd pfd;
 	struct uffd_msg msg;
-	struct manager m;
+	struct echo_manager m;
 	pthread_t caller;
 	uint8_t *data, *pattern;
 	uint32_t cmd;
@@ -601,7 +475,7 @@ static void signal_during_write_copy(void **state)
 						 .mode = UFFDIO_REGISTER_MODE_MISSING }),
 		0);
 	sigaction(SIGUSR1, &sa, NULL);
-	manager_start(&m, D.sock);
+	echo_start(&m, D.sock);
 	assert_int_equal(rc_open(&sc.c, D.sock, 1 << 20), 0);
 	sc.data = data;
 	sync_init(&sc.done);
@@ -638,11 +512,11 @@ static void signal_during_write_copy(void **state)
 	cb_u64(&w, tr.data.ptr.buffer);
 	assert_int_equal(rc_bwr(&sc.c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
 	rc_close(&sc.c);
-	manager_stop(&m, D.sock);
+	echo_stop(&m, D.sock);
 	close(uffd);
 	munmap(data, size);
 	free(pattern);
-	assert_daemon_clean(fds_before);
+	echo_assert_clean(&D, fds_before);
 }
 
 static void install_failure_fails_the_call(void **state)
@@ -650,24 +524,24 @@ static void install_failure_fails_the_call(void **state)
 	int fds_before = ubd_settled_fds(&D);
 	struct binder_extended_error ee = { 0 };
 	long failures = ubd_stat(&D, "install failures");
-	struct manager m;
+	struct echo_manager m;
 
 	(void)state;
-	manager_start(&m, D.sock);
+	echo_start(&m, D.sock);
 	/* The first install fails part-way; the retry after shrinking succeeds. */
 	free(ubd_admin(&D, UBW_ADMIN_FAULT, 0, "install 1 1 12"));
-	assert_int_equal(call(D.sock, 3 * 4096, 1, NULL), BR_REPLY);
+	assert_int_equal(echo_call(D.sock, 3 * 4096, 1, NULL), BR_REPLY);
 	/* Both the install and its retry fail: the call fails as the kernel's would. */
 	free(ubd_admin(&D, UBW_ADMIN_SHRINK, -1, NULL));
 	free(ubd_admin(&D, UBW_ADMIN_FAULT, 0, "install 1 0 12 2"));
-	assert_int_equal(call(D.sock, 100, 1, &ee), BR_FAILED_REPLY);
+	assert_int_equal(echo_call(D.sock, 100, 1, &ee), BR_FAILED_REPLY);
 	assert_int_equal(ee.command, BR_FAILED_REPLY);
 	assert_int_equal(ee.param, -ENOMEM);
 	assert_true(ubd_stat(&D, "install failures") >= failures + 3);
 	/* Nothing is stuck: the next call works. */
-	assert_int_equal(call(D.sock, 100, 1, NULL), BR_REPLY);
-	manager_stop(&m, D.sock);
-	assert_daemon_clean(fds_before);
+	assert_int_equal(echo_call(D.sock, 100, 1, NULL), BR_REPLY);
+	echo_stop(&m, D.sock);
+	echo_assert_clean(&D, fds_before);
 }
 
 struct pusher {
@@ -681,13 +555,13 @@ static int pusher_main(void *arg)
 
 	/* Not dumpable: process_vm_readv on us is refused, whoever the daemon is. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return call(p->sock, p->size, 1, NULL) == BR_REPLY ? 0 : 1;
+	return echo_call(p->sock, p->size, 1, NULL) == BR_REPLY ? 0 : 1;
 }
 
 static void push_path_of_a_megabyte(void **state)
 {
 	struct ubd d2;
-	struct manager m;
+	struct echo_manager m;
 	struct pusher p = { .size = 1 << 20 };
 	long inline_before;
 
@@ -696,12 +570,12 @@ static void push_path_of_a_megabyte(void **state)
 		skip(); /* needs root to run the daemon as another uid */
 	assert_int_equal(ubd_start_as(&d2, NULL, 65534), 0);
 	p.sock = d2.sock;
-	manager_start(&m, d2.sock);
+	echo_start(&m, d2.sock);
 	inline_before = ubd_stat(&d2, "copies inline");
 	assert_int_equal(reap(spawn(pusher_main, &p), 30000), 0);
 	assert_true(ubd_stat(&d2, "push-mode procs") >= 1);
 	assert_true(ubd_stat(&d2, "copies inline") > inline_before);
-	manager_stop(&m, d2.sock);
+	echo_stop(&m, d2.sock);
 	assert_int_equal(ubd_wait_idle(&d2), 0);
 	assert_int_equal(ubd_stop(&d2), 0);
 }
