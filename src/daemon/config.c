@@ -28,6 +28,11 @@ static const char usage[] =
 	"      --max-lru-pages N   release unused installed pages above N (default: no limit)\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
+	"      --freeze-policy P   who may BINDER_FREEZE a process: owner (default: root\n"
+	"                          and the process's own uid) or any (as the kernel)\n"
+	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
+	"                          lets processes of the daemon's uid reach its memory\n"
+	"                          and every region through /proc: for debugging only\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -98,6 +103,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "freeze-policy", required_argument, NULL, 'F' },
+		{ "dumpable", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -175,6 +182,18 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				fprintf(stderr, "ubinderd: bad --log-level '%s'\n", optarg);
 				return -1;
 			}
+			break;
+		case 'F':
+			if (strcmp(optarg, "owner") != 0 && strcmp(optarg, "any") != 0) {
+				fprintf(stderr,
+					"ubinderd: bad --freeze-policy '%s' (owner or any)\n",
+					optarg);
+				return -1;
+			}
+			cfg->freeze_any_uid = strcmp(optarg, "any") == 0;
+			break;
+		case 'D':
+			cfg->dumpable = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -18,6 +18,8 @@ struct daemon_config {
 	unsigned int max_inline;
 	unsigned int copy_workers; /* most copy worker threads */
 	int log_level;
+	bool freeze_any_uid; /* --freeze-policy any */
+	bool dumpable;	     /* --dumpable: for debugging only */
 };
 
 /*

@@ -127,6 +127,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_lru_pages = cfg->max_lru_pages;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
+	dc.freeze_any_uid = cfg->freeze_any_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");
