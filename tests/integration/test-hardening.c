@@ -643,6 +643,76 @@ static void freeze_of_another_uids_process(void **state)
 	assert_bystander_served_and_nothing_leaked(fds_before);
 }
 
+/* --- fd array counts ------------------------------------------------------------ */
+
+/* A BC_TRANSACTION_SG to the manager: @data with objects at @offsets; returns the BR_ that ends it. */
+static uint32_t send_objects(const void *data, size_t data_size, const binder_size_t *offsets,
+			     size_t n, uint64_t buffers_size)
+{
+	struct binder_transaction_data_sg sg = { .buffers_size = buffers_size };
+	struct cmdbuf w = { .len = 0 };
+	struct rc c;
+	uint32_t cmd = 0;
+
+	sg.transaction_data.code = 1;
+	sg.transaction_data.data_size = data_size;
+	sg.transaction_data.offsets_size = n * sizeof(binder_size_t);
+	sg.transaction_data.data.ptr.buffer = (uintptr_t)data;
+	sg.transaction_data.data.ptr.offsets = (uintptr_t)offsets;
+	if (rc_open(&c, D.sock, 1 << 20) != 0)
+		return 0;
+	cb_u32(&w, BC_TRANSACTION_SG);
+	cb_bytes(&w, &sg, sizeof(sg));
+	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) != 0 || rc_wait_for(&c, &cmd, NULL) != 0)
+		cmd = 0;
+	rc_close(&c);
+	return cmd;
+}
+
+/*
+ * fd arrays whose counts add up past 2^64: they name a parent buffer that
+ * claims to be 2^64 - 1 bytes long (so each count "fits" it), and the sum of
+ * their counts wraps to 1. The daemon sized its array of descriptor numbers
+ * by that sum, then read the first array, (2^62 - 1) * 4 bytes of the
+ * sender's choice, into it. Now the transaction fails as the kernel fails a
+ * parent buffer larger than the scatter-gather space.
+ */
+static void fd_array_counts_that_wrap(void **state)
+{
+	static uint32_t numbers[1024];
+	int fds_before = ubd_settled_fds(&D);
+	struct {
+		struct binder_buffer_object parent;
+		struct binder_fd_array_object fda[5];
+	} objs;
+	binder_size_t offsets[6] = { 0 };
+	struct sync ready;
+	pid_t manager;
+
+	(void)state;
+	memset(&objs, 0, sizeof(objs));
+	objs.parent.hdr.type = BINDER_TYPE_PTR;
+	objs.parent.buffer = (uintptr_t)numbers;
+	objs.parent.length = UINT64_MAX;
+	for (int i = 0; i < 5; i++) {
+		objs.fda[i].hdr.type = BINDER_TYPE_FDA;
+		objs.fda[i].parent = 0;
+		objs.fda[i].num_fds = (1ull << 62) - 1; /* the most that "fits" */
+		offsets[1 + i] = sizeof(objs.parent) + (size_t)i * sizeof(objs.fda[0]);
+	}
+	objs.fda[4].num_fds = 5; /* the sum: 2^64 + 1 */
+	sync_init(&ready);
+	manager = spawn(echo_manager_main, &ready);
+	assert_int_equal(sync_wait(&ready, BYSTANDER_BOUND_MS), 1);
+	assert_int_equal(send_objects(&objs, sizeof(objs), offsets, 6, 8), BR_FAILED_REPLY);
+	assert_int_equal(
+		reap(spawn(bystander_call, (void *)(uintptr_t)CODE_STOP), BYSTANDER_BOUND_MS), 0);
+	assert_int_equal(reap(manager, BYSTANDER_BOUND_MS), 0);
+	close(ready.fds[0]);
+	close(ready.fds[1]);
+	assert_bystander_served_and_nothing_leaked(fds_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +721,7 @@ int main(void)
 		cmocka_unit_test(same_uid_process_cannot_reach_the_daemon),
 		cmocka_unit_test(own_region_scribbles_change_nothing_released),
 		cmocka_unit_test(freeze_of_another_uids_process),
+		cmocka_unit_test(fd_array_counts_that_wrap),
 	};
 
 	return cmocka_run_group_tests(tests, ubd_group_setup, ubd_group_teardown);
