@@ -41,6 +41,11 @@ static const char usage[] =
 	"      --max-partial-per-uid SIZE   the same for one uid (default 256M)\n"
 	"      --partial-timeout MS  a multi-packet request unfinished after MS\n"
 	"                          milliseconds costs its thread connection (default 10000)\n"
+	"      --freeze-policy P   who may BINDER_FREEZE a process: owner (default: root\n"
+	"                          and the process's own uid) or any (as the kernel)\n"
+	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
+	"                          lets processes of the daemon's uid reach its memory\n"
+	"                          and every region through /proc: for debugging only\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -118,6 +123,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-partial-per-uid", required_argument, NULL, 'Q' },
 		{ "partial-timeout", required_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "freeze-policy", required_argument, NULL, 'F' },
+		{ "dumpable", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -246,6 +253,18 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				fprintf(stderr, "ubinderd: bad --log-level '%s'\n", optarg);
 				return -1;
 			}
+			break;
+		case 'F':
+			if (strcmp(optarg, "owner") != 0 && strcmp(optarg, "any") != 0) {
+				fprintf(stderr,
+					"ubinderd: bad --freeze-policy '%s' (owner or any)\n",
+					optarg);
+				return -1;
+			}
+			cfg->freeze_any_uid = strcmp(optarg, "any") == 0;
+			break;
+		case 'Y':
+			cfg->dumpable = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -27,6 +27,8 @@ struct daemon_config {
 	size_t max_partial_per_uid;
 	unsigned int partial_timeout_ms;
 	int log_level;
+	bool freeze_any_uid; /* --freeze-policy any */
+	bool dumpable;	     /* --dumpable: for debugging only */
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "common/guarded_copy.h"
 #include "common/log.h"
+#include "daemon/activation.h"
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
 #include "daemon/socket_dir.h"
@@ -80,10 +81,9 @@ static void raise_nofile_limit(void)
 	}
 }
 
-static int listener_open(struct daemon *d, struct conn_listener *l, int dirfd, const char *path)
+/* Serves the listening socket @fd (-1: it could not be made); @path is removed at exit. */
+static int listener_start(struct daemon *d, struct conn_listener *l, int fd, const char *path)
 {
-	int fd = socket_listen_in(dirfd, path);
-
 	if (fd < 0)
 		return -1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
@@ -93,8 +93,9 @@ static int listener_open(struct daemon *d, struct conn_listener *l, int dirfd, c
 int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 {
 	struct driver_config dc = { 0 };
+	int passed[DAEMON_MAX_CONTEXTS];
 	sigset_t mask;
-	int dirfd;
+	int activated, dirfd;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = *cfg;
@@ -149,6 +150,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_lru_pages = cfg->max_lru_pages;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
+	dc.freeze_any_uid = cfg->freeze_any_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");
@@ -167,8 +169,12 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
-	dirfd = socket_dir_open(cfg->socket_dir);
-	if (dirfd < 0)
+	/* Sockets a service manager passed, else our own in a directory of ours. */
+	activated = activation_claim(cfg->contexts, cfg->ncontexts, passed);
+	if (activated < 0)
+		return -1;
+	dirfd = activated ? -1 : socket_dir_open(cfg->socket_dir);
+	if (!activated && dirfd < 0)
 		return -1;
 	d->pressure = calloc(1, sizeof(*d->pressure));
 	if (d->pressure)
@@ -179,14 +185,19 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 
 		config_socket_path(cfg, i, path, sizeof(path));
 		l->served = driver_add_context(d->drv, cfg->contexts[i]);
-		if (!l->served || listener_open(d, l, dirfd, path) < 0) {
-			close(dirfd);
+		if (!l->served ||
+		    listener_start(d, l, activated ? passed[i] : socket_listen_in(dirfd, path),
+				   activated ? "" : path) < 0) {
+			if (dirfd >= 0)
+				close(dirfd);
 			return -1;
 		}
 		d->nlisteners++;
-		log_info("context %s on %s", cfg->contexts[i], path);
+		log_info("context %s on %s", cfg->contexts[i],
+			 activated ? "a passed socket" : path);
 	}
-	close(dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return 0;
 }
 

@@ -32,6 +32,9 @@ struct driver_config {
 	size_t max_lru_pages;	  /* shrink above this many lru pages; 0: no budget */
 	unsigned int max_threads; /* thread connections per process */
 	unsigned int max_inline;  /* payload bytes a client pushes inline */
+	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves
+	 * it to SELinux). Otherwise only root and the target's own euid. */
+	bool freeze_any_uid;
 };
 
 /*

@@ -286,15 +286,26 @@ static const struct binder_buffer_object *fda_parent(const struct fetch_job *job
 	return pb;
 }
 
-/* Reads the sender's descriptor numbers of every fd array (from its parent buffer). */
+/*
+ * Reads the sender's descriptor numbers of every fd array (from its parent
+ * buffer). The arrays of a valid transaction lie apart inside the
+ * scatter-gather buffers, so their counts add up to at most that space; a
+ * larger sum (each count "fitting" a parent that claims to be huge) is
+ * never sized or read: the event loop fails such a transaction anyway.
+ */
 static int read_fda_values(struct fetch_job *job, bool allow_readv)
 {
-	size_t total = 0;
+	const uint64_t room =
+		job->sg_end > job->sg_begin ? (job->sg_end - job->sg_begin) / sizeof(uint32_t) : 0;
+	uint64_t total = 0;
 	int err;
 
 	for (size_t i = 0; i < job->nobjects; i++) {
-		if (fda_parent(job, i))
-			total += job->objects[i].obj.fda.num_fds;
+		if (!fda_parent(job, i))
+			continue;
+		if (job->objects[i].obj.fda.num_fds > room - total)
+			return 0;
+		total += job->objects[i].obj.fda.num_fds;
 	}
 	if (total == 0)
 		return 0;

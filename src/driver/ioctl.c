@@ -154,6 +154,17 @@ static bool freeze_drained(struct driver *drv, pid_t pid)
 	return true;
 }
 
+/*
+ * Whether the caller may freeze or thaw @target. The kernel has no check of
+ * its own (Android gates the ioctl with SELinux); ubinder's default keeps a
+ * process of one uid from stopping another uid's.
+ */
+static bool may_freeze(const struct proc *caller, const struct proc *target)
+{
+	return caller->driver->config.freeze_any_uid || caller->id.euid == 0 ||
+	       caller->id.euid == target->id.euid;
+}
+
 /* Returns 1 when the ioctl waits (completed later), else the result. */
 static int freeze(struct thread *thread, const struct binder_freeze_info *info)
 {
@@ -161,6 +172,15 @@ static int freeze(struct thread *thread, const struct binder_freeze_info *info)
 	struct proc *proc;
 	int found = 0;
 
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
+		if (!proc->is_dead && proc->id.pid == (pid_t)info->pid &&
+		    !may_freeze(thread->proc, proc)) {
+			log_info("BINDER_FREEZE of pid %d (uid %u) by uid %u refused",
+				 (int)proc->id.pid, (unsigned)proc->id.euid,
+				 (unsigned)thread->proc->id.euid);
+			return -EPERM;
+		}
+	}
 	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		if (proc->is_dead || proc->id.pid != (pid_t)info->pid)
 			continue;

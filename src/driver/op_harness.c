@@ -607,7 +607,11 @@ static void check_nothing_left(const struct driver_stats *s)
 
 int op_harness_run(const uint8_t *data, size_t size)
 {
-	struct driver_config cfg = { .max_region_size = REGION_SIZE, .max_threads = 8 };
+	/* Half the inputs freeze across uids as the kernel lets them, half under
+	 * the default owner policy (the processes have different uids). */
+	struct driver_config cfg = { .max_region_size = REGION_SIZE,
+				     .max_threads = 8,
+				     .freeze_any_uid = size > 0 && (data[size - 1] & 1) };
 	struct harness h = { .in = data, .left = size };
 	struct driver_stats stats;
 

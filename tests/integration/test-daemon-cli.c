@@ -4,7 +4,8 @@
  * one clear line and a non-zero exit for every startup failure, a second
  * daemon on the same socket refused, several contexts, clean shutdown on
  * SIGTERM and SIGINT (exit 0, sockets removed), a socket directory another
- * uid could fill refused.
+ * uid could fill refused, sockets passed by a service manager (socket
+ * activation).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +209,138 @@ static void several_contexts_and_clean_shutdown(void **state)
 	ubd_stop(&d);
 }
 
+/* A listening AF_UNIX socket of @type at @path, as a service manager makes it. */
+static int listening_socket(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+/*
+ * Starts ubinderd with @args as a service manager would for socket
+ * activation: @fds passed from descriptor 3 on, named @names. Its output
+ * goes to @out. Returns its pid.
+ */
+static pid_t spawn_activated(const int *fds, int n, const char *names, const char *const *args,
+			     int out)
+{
+	const char *bin = getenv("UBINDERD");
+	const char *argv[16] = { bin };
+	pid_t pid;
+	int argc = 1;
+
+	for (int i = 0; args[i] && argc < 15; i++)
+		argv[argc++] = args[i];
+	pid = fork();
+	if (pid == 0) {
+		char text[16];
+
+		for (int i = 0; i < n; i++)
+			dup2(fds[i], 100 + i); /* clear of the targets */
+		for (int i = 0; i < n; i++)
+			dup2(100 + i, 3 + i);
+		dup2(out, 1);
+		dup2(out, 2);
+		snprintf(text, sizeof(text), "%d", (int)getpid());
+		setenv("LISTEN_PID", text, 1);
+		snprintf(text, sizeof(text), "%d", n);
+		setenv("LISTEN_FDS", text, 1);
+		setenv("LISTEN_FDNAMES", names, 1);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The first line ubinderd printed on @out (read end) and its exit status. */
+static int exit_and_line(pid_t pid, int out, char *line, size_t size)
+{
+	ssize_t len = read(out, line, size - 1);
+
+	line[len > 0 ? len : 0] = '\0';
+	return reap(pid, 10000);
+}
+
+/*
+ * Socket activation: ubinderd serves the sockets passed with LISTEN_FDS
+ * (matched to contexts by LISTEN_FDNAMES), creates no directory or socket of
+ * its own, and leaves the passed sockets in place when it stops. Passed
+ * sockets of the wrong kind, or that do not match the contexts, are refused.
+ */
+static void socket_activation(void **state)
+{
+	static const char *const two[] = {
+		"-c", "binder", "-c", "hwbinder", "--socket", NULL, NULL
+	};
+	char dir[] = "/tmp/ubinder-act-XXXXXX";
+	char binder[64], hw[64], unused[64], unused_sock[80], line[4096];
+	const char *args[7];
+	int fds[2], out[2];
+	struct stat st;
+	struct rc c;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(binder, sizeof(binder), "%s/binder", dir);
+	snprintf(hw, sizeof(hw), "%s/hwbinder", dir);
+	snprintf(unused, sizeof(unused), "%s/unused", dir);
+	snprintf(unused_sock, sizeof(unused_sock), "%s/binder", unused);
+	memcpy(args, two, sizeof(args));
+	args[5] = unused_sock; /* what it would make itself: it must not */
+	fds[0] = listening_socket(binder, SOCK_SEQPACKET);
+	fds[1] = listening_socket(hw, SOCK_SEQPACKET);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = spawn_activated((const int[]){ fds[1], fds[0] }, 2, "hwbinder:binder", args, out[1]);
+	assert_int_equal(rc_open(&c, binder, 1 << 20), 0);
+	assert_int_equal(rc_ioctl(&c, BINDER_SET_CONTEXT_MGR, NULL), 0);
+	{
+		struct rc c2;
+
+		/* Another context: its own context manager. */
+		assert_int_equal(rc_open(&c2, hw, 1 << 20), 0);
+		assert_int_equal(rc_ioctl(&c2, BINDER_SET_CONTEXT_MGR, NULL), 0);
+		rc_close(&c2);
+	}
+	rc_close(&c);
+	assert_int_equal(lstat(unused, &st), -1);
+	kill(pid, SIGTERM);
+	assert_int_equal(reap(pid, 5000), 0);
+	assert_int_equal(stat(binder, &st), 0); /* the service manager's, not removed */
+	assert_int_equal(stat(hw, &st), 0);
+	close(out[0]);
+	close(out[1]);
+
+	/* A context without its socket. */
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = spawn_activated(fds, 2, "binder:vndbinder", args, out[1]);
+	close(out[1]);
+	assert_int_equal(exit_and_line(pid, out[0], line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "no socket passed for context hwbinder"));
+	close(out[0]);
+	/* A stream socket where a SOCK_SEQPACKET one belongs. */
+	close(fds[1]);
+	unlink(hw);
+	fds[1] = listening_socket(hw, SOCK_STREAM);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = spawn_activated(&fds[1], 1, "binder", (const char *[]){ NULL }, out[1]);
+	close(out[1]);
+	assert_int_equal(exit_and_line(pid, out[0], line, sizeof(line)), 1);
+	assert_non_null(strstr(line, "not a listening AF_UNIX SOCK_SEQPACKET socket"));
+	close(out[0]);
+	close(fds[0]);
+	close(fds[1]);
+	unlink(binder);
+	unlink(hw);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +348,7 @@ int main(void)
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(startup_failures_exit_1),
 		cmocka_unit_test(squatted_socket_directory_refused),
+		cmocka_unit_test(socket_activation),
 		cmocka_unit_test(several_contexts_and_clean_shutdown),
 	};
 
