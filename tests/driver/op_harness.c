@@ -19,7 +19,7 @@
 
 #include "driver/entities.h"
 #include "driver/fetch.h"
-#include "driver/op_harness.h"
+#include "op_harness.h"
 #include "wire/wire.h"
 
 #define NPROCS		 3
