@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The conformance suite against ubinderd, through the /dev/binder emulation
-# (issue 8, docs/emulation.md).
+# (docs/emulation.md).
 #
 #   scripts/conformance-ubinder.sh BUILD_DIR [NAME...]
 #
