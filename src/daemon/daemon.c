@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
 #include "daemon/socket_dir.h"
+#include "wire/wire.h"
 
 #define TIMER_PERIOD_MS 10
 
@@ -127,6 +128,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_lru_pages = cfg->max_lru_pages;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
+	dc.max_read_size = UBW_MAX_READ_SIZE;
+	dc.max_fds = UBW_MAX_FDS;
+	dc.max_outbox = UBW_MAX_OUTBOX;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");

@@ -608,7 +608,11 @@ static void check_nothing_left(const struct driver_stats *s)
 
 int op_harness_run(const uint8_t *data, size_t size)
 {
-	struct driver_config cfg = { .max_region_size = REGION_SIZE, .max_threads = 8 };
+	struct driver_config cfg = { .max_region_size = REGION_SIZE,
+				     .max_threads = 8,
+				     .max_read_size = UBW_MAX_READ_SIZE,
+				     .max_fds = UBW_MAX_FDS,
+				     .max_outbox = UBW_MAX_OUTBOX };
 	struct harness h = { .in = data, .left = size };
 	struct driver_stats stats;
 
