@@ -22,6 +22,7 @@
 #include "parcel.h"
 #include "status.h"
 #include "utf.h"
+#include "wire/binder_object.h"
 
 #define PAD4(x)	   (((x) + 3) & ~(size_t)3)
 #define MAX_PARCEL ((size_t)INT32_MAX)
@@ -49,27 +50,9 @@ struct ubinder_parcel {
 	bool bad;
 };
 
-static size_t object_size(uint32_t type)
-{
-	switch (type) {
-	case BINDER_TYPE_BINDER:
-	case BINDER_TYPE_WEAK_BINDER:
-	case BINDER_TYPE_HANDLE:
-	case BINDER_TYPE_WEAK_HANDLE:
-	case BINDER_TYPE_FD:
-		return UB_FLAT_OBJECT_SIZE;
-	case BINDER_TYPE_FDA:
-		return sizeof(struct binder_fd_array_object);
-	case BINDER_TYPE_PTR:
-		return sizeof(struct binder_buffer_object);
-	default:
-		return 0;
-	}
-}
-
 static size_t object_end(const struct ubinder_parcel *p, size_t i)
 {
-	size_t n = object_size(p->objs[i].type);
+	size_t n = binder_object_size(p->objs[i].type);
 
 	return p->offsets[i] + (n ? n : 4);
 }
@@ -880,7 +863,7 @@ static void receive_object(struct ubinder_parcel *p, const struct parcel_receive
 		return;
 	}
 	memcpy(&type, p->data + off, sizeof(type));
-	size = object_size(type);
+	size = binder_object_size(type);
 	if (!size || p->size - off < size) {
 		p->bad = true;
 		return;

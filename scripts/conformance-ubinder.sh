@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The conformance suite against ubinderd, through the /dev/binder emulation
-# (issue 8, docs/emulation.md).
+# (docs/emulation.md).
 #
 #   scripts/conformance-ubinder.sh BUILD_DIR [NAME...]
 #
@@ -18,7 +18,7 @@
 # BUILD_DIR/conformance/ubinder-summary gets "PASSED FAILED".
 #
 # tests/conformance/expected-ubinder/KNOWN-FAILURES lists programs that fail
-# because of a daemon issue filed in notes/daemon-issues.md: they still count
+# because of a known daemon bug (filed as an issue): they still count
 # as FAILED, but are reported as KNOWN and do not make the exit status
 # non-zero. A known failure that passes is reported (remove it from the list).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential conformance suite (issue 8).
+# Differential conformance suite: the programs of tests/conformance/ against a driver.
 #
 #   scripts/conformance.sh BUILD_DIR [--driver kernel|ubinder] [--keep] [NAME...]
 #

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the driver core driven by operation streams decoded from
- * the fuzz input (src/driver/op_harness.c): command streams, transactions
+ * the fuzz input (tests/driver/op_harness.c): command streams, transactions
  * with objects, descriptors, reference counts, death notifications, ioctls,
  * thread and process deaths. Aborts on any broken invariant or leak.
  */
@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "common/log.h"
-#include "driver/op_harness.h"
+#include "op_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

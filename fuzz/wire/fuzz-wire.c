@@ -27,10 +27,10 @@ static void touch(const uint8_t *p, size_t n)
 }
 
 /* Encodes what was decoded and checks that it decodes to the same. */
-static void round_trip(const struct ubw_decoded_write_read *dec,
-		       const struct ubw_decoded_segment *segs, size_t nsegs)
+static void round_trip(const struct ubw_decoded_write_read *dec, const struct mem_segment *segs,
+		       size_t nsegs)
 {
-	struct ubw_decoded_segment segs2[MAX_SEGS];
+	struct mem_segment segs2[MAX_SEGS];
 	struct ubw_write_read_body b = { .write_len = (uint32_t)dec->write_len,
 					 .write_overrun = (uint32_t)dec->write_overrun,
 					 .fds = dec->sender_fds,
@@ -72,7 +72,7 @@ static void round_trip(const struct ubw_decoded_write_read *dec,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ubw_decoded_segment segs[MAX_SEGS];
+	struct mem_segment segs[MAX_SEGS];
 	struct ubw_decoded_write_read dec;
 	struct ubw_write_read hdr;
 	uint8_t *body;

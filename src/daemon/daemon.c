@@ -18,6 +18,7 @@
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
 #include "daemon/socket_dir.h"
+#include "wire/wire.h"
 
 #define TIMER_PERIOD_MS	     10
 /* Descriptors unfinished requests may park: 4 requests' worth per process, 16 per uid. */
@@ -151,6 +152,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
 	dc.freeze_any_uid = cfg->freeze_any_uid;
+	dc.max_read_size = UBW_MAX_READ_SIZE;
+	dc.max_fds = UBW_MAX_FDS;
+	dc.max_outbox = UBW_MAX_OUTBOX;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");

@@ -13,8 +13,8 @@
 static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *hdr,
 				const uint8_t *body, const int *fds, size_t nfds)
 {
-	struct ubw_decoded_segment stack_segs[16];
-	struct ubw_decoded_segment *segs = stack_segs;
+	struct mem_segment stack_segs[16];
+	struct mem_segment *segs = stack_segs;
 	struct ubw_decoded_write_read dec;
 	struct bwr_request req = { 0 };
 	int nsegs;
@@ -39,7 +39,7 @@ static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *
 	req.read_consumed = hdr->read_consumed;
 	req.nonblock = hdr->flags & UBW_WR_NONBLOCK;
 	req.hold_complete = hdr->flags & UBW_WR_HOLD_COMPLETE;
-	req.segments = (const struct mem_segment *)segs;
+	req.segments = segs;
 	req.nsegments = (size_t)nsegs;
 	req.fds = fds;
 	req.nfds = nfds;
@@ -401,8 +401,3 @@ void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *ass
 		.closed = thread_closed,
 	};
 }
-
-_Static_assert(sizeof(struct mem_segment) == sizeof(struct ubw_decoded_segment) &&
-		       offsetof(struct mem_segment, bytes) ==
-			       offsetof(struct ubw_decoded_segment, bytes),
-	       "mem_segment and ubw_decoded_segment share a layout");

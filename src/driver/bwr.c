@@ -11,7 +11,6 @@
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-#include "wire/wire.h"
 
 static void count_br(struct thread *thread, uint32_t cmd)
 {
@@ -57,8 +56,9 @@ static void free_owned(struct bwr_state *bwr)
 	if (!bwr->owned)
 		return;
 	free(bwr->owned);
-	free(bwr->segments);
+	free(bwr->owned_segments);
 	bwr->owned = NULL;
+	bwr->owned_segments = NULL;
 	bwr->segments = NULL;
 	bwr->nsegments = 0;
 	bwr->write = NULL;
@@ -107,7 +107,7 @@ int bwr_make_owned(struct thread *thread)
 		segs[i].bytes = p;
 		p += segs[i].length;
 	}
-	bwr->segments = segs;
+	bwr->segments = bwr->owned_segments = segs;
 	bwr->owned = owned;
 	return 0;
 }
@@ -229,7 +229,7 @@ static int take_fd_fixups(struct thread *thread, struct transaction *t)
 
 	if (t->nfixups == 0)
 		return 0;
-	if (t->nfixups > UBW_MAX_FDS)
+	if (t->nfixups > drv->config.max_fds)
 		return -EMFILE;
 	slots = calloc(t->nfixups, sizeof(*slots));
 	if (!slots)
@@ -443,6 +443,7 @@ static void leave_waiting_list(struct thread *thread)
 static void end_read_interrupted(struct thread *thread)
 {
 	struct bwr_state *bwr = &thread->bwr;
+	const size_t max_read = thread->proc->driver->config.max_read_size;
 
 	leave_waiting_list(thread);
 	if (thread->on_wake_list) {
@@ -455,9 +456,9 @@ static void end_read_interrupted(struct thread *thread)
 		size_t pos = 0;
 
 		if (bwr->read_consumed_in == 0)
-			put_u32(thread, &pos, UBW_MAX_READ_SIZE, BR_NOOP);
+			put_u32(thread, &pos, max_read, BR_NOOP);
 		for (uint8_t i = 0; i < bwr->nheld; i++)
-			put_u32(thread, &pos, UBW_MAX_READ_SIZE, bwr->held[i]);
+			put_u32(thread, &pos, max_read, bwr->held[i]);
 		bwr->nheld = 0;
 		bwr->read_len = pos;
 		bwr_complete(thread, 0);
@@ -474,6 +475,7 @@ static void read_step(struct thread *thread, bool woken)
 {
 	struct proc *proc = thread->proc;
 	struct bwr_state *bwr = &thread->bwr;
+	const size_t max_read = proc->driver->config.max_read_size;
 	size_t end, pos, held_start;
 	bool only_completions;
 	uint64_t avail;
@@ -511,7 +513,7 @@ static void read_step(struct thread *thread, bool woken)
 		avail = bwr->read_size > bwr->read_consumed_in
 				? bwr->read_size - bwr->read_consumed_in
 				: 0;
-		end = avail < UBW_MAX_READ_SIZE ? (size_t)avail : UBW_MAX_READ_SIZE;
+		end = avail < max_read ? (size_t)avail : max_read;
 		pos = 0;
 		if (bwr->read_consumed_in == 0 && end >= 4) {
 			put_u32(thread, &pos, end, BR_NOOP);
@@ -613,7 +615,7 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 	bwr->read_consumed_in = req->read_consumed;
 	bwr->nonblock = req->nonblock;
 	bwr->hold_complete = req->hold_complete && !req->nonblock;
-	bwr->segments = (struct mem_segment *)req->segments;
+	bwr->segments = req->segments;
 	bwr->nsegments = req->nsegments;
 	if (req->nfds) {
 		bwr->fds = malloc(req->nfds * sizeof(int));

@@ -11,7 +11,6 @@
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-#include "wire/wire.h"
 
 uint64_t driver_now_ms(void)
 {
@@ -36,8 +35,8 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	LIST_INIT(&drv->dead_nodes);
 	TAILQ_INIT(&drv->wake_list);
 	page_lru_init(&drv->lru);
-	drv->read_buf = malloc(UBW_MAX_READ_SIZE);
-	drv->out_fds = malloc(UBW_MAX_FDS * sizeof(int));
+	drv->read_buf = malloc(config->max_read_size);
+	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)
 		return driver_free(drv);
 	return drv;

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "common/mem_segment.h"
+
 struct driver;
 struct context;
 struct proc;
@@ -35,6 +37,10 @@ struct driver_config {
 	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves
 	 * it to SELinux). Otherwise only root and the target's own euid. */
 	bool freeze_any_uid;
+	/* What the transport can carry, set by the daemon from its wire limits. */
+	size_t max_read_size; /* bytes one read fills (the reply's room) */
+	unsigned int max_fds; /* descriptors one reply carries */
+	uint64_t max_outbox;  /* largest outbox a process may create */
 };
 
 /*
@@ -76,16 +82,6 @@ struct proc_identity {
 	bool wants_poll;      /* it has a poll descriptor: track readiness */
 	char comm[16];
 	char seclabel[256]; /* the peer's security label (SO_PEERSEC), or "" */
-};
-
-/*
- * Inline sender memory that came with a request: a copy of [addr, addr +
- * length). Same layout as struct ubw_decoded_segment (wire/decode.h).
- */
-struct mem_segment {
-	uint64_t addr;
-	uint64_t length;
-	const uint8_t *bytes;
 };
 
 /* A decoded UBW_WRITE_READ. The core copies what it keeps. */

@@ -156,10 +156,11 @@ struct bwr_state {
 	bool wait_for_proc_work; /* computed when the read started waiting */
 	/* A signal came while the write part ran: the read must not wait (-EINTR). */
 	bool interrupt_pending;
-	struct mem_segment *segments;
+	const struct mem_segment *segments;
 	size_t nsegments;
-	uint8_t *owned; /* the copies, when suspended */
-	int *fds;	/* descriptors that came with the request, or -1 once used */
+	uint8_t *owned;			    /* the copies, when suspended */
+	struct mem_segment *owned_segments; /* segments, when they are copies */
+	int *fds; /* descriptors that came with the request, or -1 once used */
 	int32_t *sender_fds;
 	size_t nfds;
 	struct fetch_job *job; /* the job it waits for (BWR_WRITING) */
@@ -334,7 +335,7 @@ struct driver {
 	struct page_lru lru;
 	uint64_t next_debug_id;
 	struct driver_stats stats;
-	uint8_t *read_buf; /* UBW_MAX_READ_SIZE bytes: one read is filled at a time */
+	uint8_t *read_buf; /* config.max_read_size bytes: one read is filled at a time */
 	int *out_fds;	   /* descriptors of the read being filled */
 	size_t nout_fds;
 };

@@ -7,25 +7,7 @@
 
 #include "common/guarded_copy.h"
 #include "driver/fetch.h"
-
-uint32_t binder_object_size(uint32_t type)
-{
-	switch (type) {
-	case BINDER_TYPE_BINDER:
-	case BINDER_TYPE_WEAK_BINDER:
-	case BINDER_TYPE_HANDLE:
-	case BINDER_TYPE_WEAK_HANDLE:
-		return sizeof(struct flat_binder_object);
-	case BINDER_TYPE_FD:
-		return sizeof(struct binder_fd_object);
-	case BINDER_TYPE_PTR:
-		return sizeof(struct binder_buffer_object);
-	case BINDER_TYPE_FDA:
-		return sizeof(struct binder_fd_array_object);
-	default:
-		return 0;
-	}
-}
+#include "wire/binder_object.h"
 
 /* The segment holding all of [addr, addr + len), or NULL. */
 static const struct mem_segment *find_segment(const struct fetch_job *job, uint64_t addr,

@@ -105,9 +105,6 @@ struct fetch_job {
 	TAILQ_ENTRY(fetch_job) entry;
 };
 
-/* Object size by type, 0 for an unknown type (binder_get_object). */
-uint32_t binder_object_size(uint32_t type);
-
 /* Runs the job; with @allow_readv it may call process_vm_readv. */
 void fetch_job_run(struct fetch_job *job, bool allow_readv);
 

@@ -17,7 +17,6 @@
 #include "driver/thread.h"
 #include "driver/txn_buffer.h"
 #include "region/page.h"
-#include "wire/wire.h"
 
 static int set_context_mgr(struct thread *thread, const struct flat_binder_object *fbo)
 {
@@ -380,7 +379,7 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd)
 		return -EINVAL;
 	if (proc->outbox)
 		return -EBUSY;
-	if (size == 0 || size > UBW_MAX_OUTBOX || (size & (page - 1)))
+	if (size == 0 || size > proc->driver->config.max_outbox || (size & (page - 1)))
 		return -EINVAL;
 	memfd = memfd_create("ubinder-outbox", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (memfd < 0)

@@ -48,7 +48,7 @@ int ubw_decode_write_read(const struct ubw_write_read *hdr, const uint8_t *body,
 }
 
 int ubw_decode_segments(const struct ubw_write_read *hdr, const uint8_t *body,
-			struct ubw_decoded_segment *segs, size_t max)
+			struct mem_segment *segs, size_t max)
 {
 	uint64_t size = hdr->body_size, off;
 	int err = segments_start(hdr, hdr->nfds, &off);

@@ -9,13 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mem_segment.h"
 #include "wire/wire.h"
-
-struct ubw_decoded_segment {
-	uint64_t addr;
-	uint64_t length;
-	const uint8_t *bytes; /* inside the body */
-};
 
 struct ubw_decoded_write_read {
 	const uint8_t *write; /* write_len bytes, then write_overrun more */
@@ -38,9 +33,10 @@ int ubw_decode_write_read(const struct ubw_write_read *hdr, const uint8_t *body,
 			  struct ubw_decoded_write_read *out);
 
 /*
- * Fills @segs (room for @max) with the body's segments. Returns the number
+ * Fills @segs (room for @max) with the body's segments, whose bytes point
+ * into the body. Returns the number
  * of segments, or -EPROTO if the body does not hold hdr->nsegments valid
  * segments or there are more than @max.
  */
 int ubw_decode_segments(const struct ubw_write_read *hdr, const uint8_t *body,
-			struct ubw_decoded_segment *segs, size_t max);
+			struct mem_segment *segs, size_t max);

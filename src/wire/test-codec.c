@@ -42,7 +42,7 @@ static void fill(uint8_t *p, size_t n)
 /* Encodes @sh with random contents, decodes it and compares. */
 static void round_trip(const struct shape *sh)
 {
-	struct ubw_decoded_segment dsegs[MAX_SEGS];
+	struct mem_segment dsegs[MAX_SEGS];
 	struct ubw_decoded_write_read dec;
 	struct ubw_write_read hdr;
 	struct ubw_write_read_body b = { .write_len = sh->write_len,

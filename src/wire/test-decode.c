@@ -34,7 +34,7 @@ static size_t put_segment(struct body *b, size_t off, uint64_t addr, uint64_t le
 
 static void well_formed_body_decodes(void **state)
 {
-	struct ubw_decoded_segment segs[4];
+	struct mem_segment segs[4];
 	struct ubw_decoded_write_read dec;
 	struct body b = { { 0 } };
 	struct ubw_write_read hdr;
@@ -79,7 +79,7 @@ static void segment_count_larger_than_the_body_is_refused(void **state)
 
 static void other_lying_counts_are_refused(void **state)
 {
-	struct ubw_decoded_segment segs[4];
+	struct mem_segment segs[4];
 	struct ubw_decoded_write_read dec;
 	struct body b = { { 0 } };
 	struct ubw_write_read hdr;

@@ -7,7 +7,7 @@
 
 #include "test-util.h"
 #include "common/log.h"
-#include "driver/op_harness.h"
+#include "op_harness.h"
 
 static uint64_t next(uint64_t *state)
 {

@@ -19,7 +19,8 @@
 
 #include "driver/entities.h"
 #include "driver/fetch.h"
-#include "driver/op_harness.h"
+#include "op_harness.h"
+#include "wire/binder_object.h"
 #include "wire/wire.h"
 
 #define NPROCS		 3
@@ -611,6 +612,9 @@ int op_harness_run(const uint8_t *data, size_t size)
 	 * the default owner policy (the processes have different uids). */
 	struct driver_config cfg = { .max_region_size = REGION_SIZE,
 				     .max_threads = 8,
+				     .max_read_size = UBW_MAX_READ_SIZE,
+				     .max_fds = UBW_MAX_FDS,
+				     .max_outbox = UBW_MAX_OUTBOX,
 				     .freeze_any_uid = size > 0 && (data[size - 1] & 1) };
 	struct harness h = { .in = data, .left = size };
 	struct driver_stats stats;
