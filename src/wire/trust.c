@@ -39,7 +39,8 @@ void ubw_trust_client(struct ubw_trust *t)
 
 int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, size_t size)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_PATH: a directory we may search but not list is still checked. */
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0) {
@@ -54,6 +55,7 @@ int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, si
 			snprintf(why, size, "%s is not a directory", dir);
 			return -EACCES;
 		}
+		snprintf(why, size, "cannot open the directory %s: %s", dir, strerror(err));
 		return -err;
 	}
 	if (fstat(fd, &st) < 0) {

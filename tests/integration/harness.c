@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -127,6 +128,9 @@ int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 		bin = "ubinderd";
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ubinder-test-XXXXXX");
 	if (!mkdtemp(d->dir))
+		return -1;
+	/* As ubinderd makes a root daemon's directory: other uids may connect. */
+	if (geteuid() == 0 && chmod(d->dir, 0755) < 0)
 		return -1;
 	if (uid != (uid_t)-1) {
 		char uid_text[16];
