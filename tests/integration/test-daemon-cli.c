@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,9 @@ static void several_contexts_and_clean_shutdown(void **state)
 			 0);
 	snprintf(hw, sizeof(hw), "%s/hwbinder", d.dir);
 	snprintf(vnd, sizeof(vnd), "%s/vndbinder", d.dir);
+	/* ubd_start saw the first context's socket; the others follow it. */
+	for (int i = 0; i < 200 && (stat(hw, &st) < 0 || stat(vnd, &st) < 0); i++)
+		poll(NULL, 0, 10);
 	assert_int_equal(stat(hw, &st), 0);
 	assert_int_equal(stat(vnd, &st), 0);
 	/* Each context has its own context manager. */
