@@ -73,9 +73,11 @@ struct ubinder_binder {
 	ubinder_handler_fn handler;
 	void *userdata;
 	void (*destroy)(void *userdata);
-	int driver_strong; /* BR_ACQUIRE minus BR_RELEASE */
-	int driver_weak;   /* BR_INCREFS minus BR_DECREFS */
-	bool pinned;	   /* the context manager's object: the driver never lets go */
+	ubinder_dump_fn dump;		  /* DUMP_TRANSACTION, or NULL */
+	struct ubinder_binder *extension; /* EXTENSION_TRANSACTION (a reference), or NULL */
+	int driver_strong;		  /* BR_ACQUIRE minus BR_RELEASE */
+	int driver_weak;		  /* BR_INCREFS minus BR_DECREFS */
+	bool pinned; /* the context manager's object: the driver never lets go */
 
 	/* remote */
 	uint32_t handle;
@@ -208,6 +210,10 @@ int object_get_proxy(struct ubinder_context *ctx, struct ubinder_thread *ts, uin
 /* Calls a local object's handler, or answers PING/INTERFACE. */
 int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 		    struct ubinder_parcel *data, struct ubinder_parcel *reply);
+/* default-transactions.c: answers the codes every Android binder answers
+ * (PING, INTERFACE, DUMP, ...); false if @call->code is not one of them. */
+bool default_transaction(struct ubinder_binder *obj, const struct ubinder_call *call,
+			 struct ubinder_parcel *data, struct ubinder_parcel *reply, int *status);
 /* BR_INCREFS/BR_ACQUIRE/BR_RELEASE/BR_DECREFS for node @id. */
 void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie);
 /* BR_DEAD_BINDER / BR_CLEAR_DEATH_NOTIFICATION_DONE. */

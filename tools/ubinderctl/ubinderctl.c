@@ -57,6 +57,9 @@ static const char usage[] =
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (default binder); with --socket, its\n"
 	"                             socket is the one named NAME beside PATH\n"
+	"  -a, --api-level N          speak Android API level N's service manager protocol\n"
+	"                             (28 to 36; default 34: Android 11-14's, which\n"
+	"                             ubinder-servicemanager reads without options)\n"
 	"  -h, --help                 show this help and exit\n"
 	"  -V, --version              show the version and exit\n"
 	"\n"
@@ -64,6 +67,8 @@ static const char usage[] =
 
 /* The socket: as given, else $UBINDER_SOCKET, else the context's default. */
 static char resolved[PATH_MAX];
+/* --api-level: the service manager protocol to speak (0: the library's default). */
+static int api_level;
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -85,6 +90,11 @@ static ubinder_context *open_context(void)
 {
 	ubinder_context *ctx;
 	int err = ubinder_context_open(resolved, &ctx);
+
+	if (!err && ubinder_sm_set_api_level(ctx, api_level) != 0) {
+		ubinder_context_close(ctx);
+		usage_error("bad --api-level %d", api_level);
+	}
 
 	if (err == UBINDER_ERR_NO_DAEMON) {
 		fprintf(stderr, "ubinderctl: no ubinderd at %s (is the daemon running?)\n",
@@ -618,12 +628,20 @@ static int64_t parse_number(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	static const struct option options[] = { TOOL_LONG_OPTIONS,
+						 { "api-level", required_argument, NULL, 'a' },
+						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
 	const char *cmd;
 	int opt, bad, nargs, status;
 
-	while ((opt = getopt_long(argc, argv, "+" TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+" TOOL_SHORT_OPTIONS "a:", options, NULL)) != -1) {
+		if (opt == 'a') {
+			api_level = (int)parse_number(optarg, "API level");
+			if (api_level < 28 || api_level > 36)
+				usage_error("--api-level takes 28 to 36, not '%s'", optarg);
+			continue;
+		}
 		if (!tool_common_option(opt, &args, "ubinderctl", usage, &status))
 			status = 2;
 		if (status >= 0)
