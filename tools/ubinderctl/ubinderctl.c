@@ -34,6 +34,7 @@ static const char usage[] =
 	"Services (through the service manager):\n"
 	"  list                       the registered services\n"
 	"  ping NAME                  ping a service; print its interface and round trip\n"
+	"  dump NAME [ARG]...         the service's dump (DUMP_TRANSACTION), to stdout\n"
 	"  call [CALL-OPTION]... NAME CODE [ARG]...\n"
 	"                             call a service and print the reply. CODE is a number\n"
 	"                             (decimal or 0x...) or PING, INTERFACE, DUMP. ARGs are\n"
@@ -166,6 +167,31 @@ static int cmd_ping(const char *name)
 		printf("%s: alive, interface '%s', round trip %.0f us\n", name, iface,
 		       elapsed_us(&t0, &t1));
 	free(iface);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return err ? 1 : 0;
+}
+
+/* DUMP_TRANSACTION with our standard output, as dumpsys does: the service writes there. */
+static int cmd_dump(int argc, char **argv)
+{
+	ubinder_context *ctx = open_context();
+	ubinder_parcel *data = ubinder_parcel_new();
+	ubinder_binder *b = NULL;
+	int err = data ? ubinder_sm_check_service(ctx, argv[0], &b) : UBINDER_ERR_NO_MEMORY;
+
+	fflush(stdout);
+	if (!err)
+		err = ubinder_parcel_write_fd(data, STDOUT_FILENO);
+	if (!err)
+		err = ubinder_parcel_write_int32(data, argc - 1);
+	for (int i = 1; !err && i < argc; i++)
+		err = ubinder_parcel_write_string16_utf8(data, argv[i]);
+	if (!err)
+		err = ubinder_binder_transact(b, UBINDER_DUMP_TRANSACTION, data, 0, NULL);
+	if (err)
+		fail_service(argv[0], err);
+	ubinder_parcel_free(data);
 	ubinder_binder_unref(b);
 	ubinder_context_close(ctx);
 	return err ? 1 : 0;
@@ -676,6 +702,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "call"))
 		return cmd_call(argc - optind, argv + optind);
+	if (!strcmp(cmd, "dump")) {
+		ARGS(1, 64);
+		return cmd_dump(nargs, argv + optind + 1);
+	}
 	if (!strcmp(cmd, "state")) {
 		ARGS(0, 0);
 		return cmd_admin(UBW_ADMIN_STATE, 0);
