@@ -299,12 +299,25 @@ static void env_up(struct lib_env *e, const char *opts)
 	assert_int_equal(env_start_args(e, *opts ? args : NULL), 0);
 }
 
+/*
+ * Once every client is gone, the manager holds nothing of theirs: no
+ * reference, no death notification, no buffer (the daemon's counters).
+ */
+static bool manager_alone(struct lib_env *e)
+{
+	return env_wait_stat(e, "procs", 1, 5000) == 1 &&
+	       env_wait_stat(e, "ref: active", 0, 5000) == 0 &&
+	       env_wait_stat(e, "death: active", 0, 5000) == 0 &&
+	       env_wait_stat(e, "buffers", 0, 5000) == 0;
+}
+
 static void one_generation(const struct gen *g)
 {
 	struct lib_env e;
 	struct late_args a = { .g = g };
 	pid_t late, client;
 	int rc_client, rc_late, rc_env;
+	bool alone;
 
 	print_message("# %s\n", g->label);
 	env_up(&e, g->sm_opts);
@@ -318,9 +331,11 @@ static void one_generation(const struct gen *g)
 	sync_post(&a.go, 1);
 	sync_post(&a.done, 1);
 	rc_late = reap(late, 20000);
+	alone = manager_alone(&e);
 	rc_env = env_stop(&e);
 	assert_int_equal(rc_client, 0);
 	assert_int_equal(rc_late, 0);
+	assert_true(alone);
 	assert_int_equal(rc_env, 0);
 }
 
@@ -419,6 +434,7 @@ static void bad_input(void **state)
 	(void)state;
 	env_up(&e, "");
 	assert_int_equal(reap(lspawn(bad_input_client, NULL), 20000), 0);
+	assert_true(manager_alone(&e));
 	assert_int_equal(env_stop(&e), 0);
 }
 
