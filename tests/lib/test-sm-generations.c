@@ -561,6 +561,78 @@ static void declared_and_debug(void **state)
 	unlink(path);
 }
 
+/* --- getService2 / checkService2: the Service union --------------------------------- */
+
+/* Reads a Service union reply: status, non-null 1, tag 0, then the member. */
+static int read_service(int level, ubinder_parcel *reply, ubinder_binder **out)
+{
+	int32_t ex = -1, present = 0, tag = -1, size = 0;
+	bool lazy = true;
+	int err = ubinder_parcel_read_int32(reply, &ex);
+
+	if (!err)
+		err = ubinder_parcel_read_int32(reply, &present);
+	if (!err)
+		err = ubinder_parcel_read_int32(reply, &tag);
+	if (!err && (ex != 0 || present != 1 || tag != 0))
+		err = -1;
+	/* Android 16: ServiceWithMetadata { binder; boolean isLazyService; } */
+	if (!err && level >= 36)
+		err = ubinder_parcel_read_int32(reply, &size);
+	if (!err)
+		err = ubinder_parcel_read_binder(reply, out);
+	if (!err && level >= 36) {
+		err = ubinder_parcel_read_bool(reply, &lazy);
+		if (!err && (lazy || size != 4 + 28 + 4))
+			err = -1;
+	}
+	return err;
+}
+
+static int union_client(void *arg)
+{
+	int level = *(const int *)arg;
+	ubinder_context *ctx = client_open(true);
+	const struct gen g = { "union", 3, "", 1, 3, level >= 36 ? 5 : 4, 0, 0 };
+	ubinder_binder *b = NULL, *got = NULL;
+	ubinder_parcel *p, *reply = NULL;
+	uint32_t codes[] = { 2, level >= 36 ? 4 : 2 }; /* getService2, checkService2 */
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_binder_new(ctx, "org.ubinder.test.Union", NULL, NULL, NULL, &b));
+	CHECK(raw_add(&g, ctx, "union.svc", b) == 0);
+	for (size_t i = 0; i < 2; i++) {
+		p = raw_request(3, SM);
+		ubinder_parcel_write_string16_utf8(p, "union.svc");
+		CHECK(sm_transact(ctx, codes[i], p, &reply) == 0);
+		CHECK(read_service(level, reply, &got) == 0 && got == b);
+		ubinder_binder_unref(got);
+		ubinder_parcel_free(reply);
+		p = raw_request(3, SM);
+		ubinder_parcel_write_string16_utf8(p, "union.none");
+		CHECK(sm_transact(ctx, codes[i], p, &reply) == 0);
+		CHECK(read_service(level, reply, &got) == 0 && !got);
+		ubinder_parcel_free(reply);
+	}
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void service_union(void **state)
+{
+	static const int levels[] = { 35, 36 };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct lib_env e;
+
+		env_up(&e, levels[i] == 35 ? "--api-level=35" : "--api-level=36");
+		assert_int_equal(reap(lspawn(union_client, (void *)&levels[i]), 20000), 0);
+		assert_int_equal(env_stop(&e), 0);
+	}
+}
+
 /* --- the library's client at each level --------------------------------------------- */
 
 static int library_client(void *arg)
@@ -613,7 +685,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_generation),    cmocka_unit_test(bad_input),
 		cmocka_unit_test(api_level_is_strict), cmocka_unit_test(declared_and_debug),
-		cmocka_unit_test(library_every_level),
+		cmocka_unit_test(service_union),       cmocka_unit_test(library_every_level),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
