@@ -195,6 +195,23 @@ static int do_watch(ubinder_parcel *data, ubinder_parcel *reply)
 	return ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
 }
 
+/* DUMP (dumpsys, binder-dump): the pairs, one "key=value" a line. */
+static int dump(ubinder_binder *self, int fd, const char *const *args, size_t nargs, void *userdata)
+{
+	(void)self;
+	(void)args;
+	(void)nargs;
+	(void)userdata;
+	if (fd < 0)
+		return 0;
+	pthread_mutex_lock(&lock);
+	dprintf(fd, "kvstore: %d notes\n", notes);
+	for (struct pair *p = pairs; p; p = p->next)
+		dprintf(fd, "%s=%s\n", p->key, p->value);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
 /* The object's transaction handler: code, flags, request, reply, caller. */
 static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder_parcel *data,
 		  ubinder_parcel *reply, void *userdata)
@@ -243,6 +260,8 @@ int main(void)
 		return 1;
 	}
 	err = ubinder_binder_new(ctx, KV_DESCRIPTOR, handle, NULL, NULL, &service);
+	if (!err)
+		err = ubinder_binder_set_dump_handler(service, dump);
 	if (!err)
 		err = ubinder_context_start_thread_pool(ctx);
 	if (!err)

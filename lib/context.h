@@ -37,6 +37,7 @@ struct ubinder_context {
 	struct ubinder_binder *locals;
 	struct ubinder_binder *proxies;
 	struct death_reg *deaths;
+	atomic_int sm_api_level; /* servicemanager.c: 0 for the default */
 	struct outbox *outbox;
 	uint64_t next_id;
 	/*

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "context.h"
+#include "default_transactions.h"
 #include "deferred_free.h"
 #include "ipc.h"
 #include "object.h"

@@ -36,6 +36,7 @@ static void local_free(struct ubinder_binder *b)
 
 	if (b->destroy)
 		b->destroy(b->userdata);
+	ubinder_binder_unref(b->extension);
 	free(b->descriptor);
 	free(b);
 	ctx_unref(ctx);
@@ -253,16 +254,13 @@ int object_get_proxy(struct ubinder_context *ctx, struct ubinder_thread *ts, uin
 int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 		    struct ubinder_parcel *data, struct ubinder_parcel *reply)
 {
-	switch (call->code) {
-	case UBINDER_PING_TRANSACTION:
-		return 0;
-	case UBINDER_INTERFACE_TRANSACTION:
-		return reply ? ubinder_parcel_write_string16_utf8(reply, obj->descriptor) : 0;
-	default:
-		if (!obj->handler)
-			return UBINDER_ERR_UNKNOWN_TRANSACTION;
-		return obj->handler(obj, call, data, reply, obj->userdata);
-	}
+	int status;
+
+	if (default_transaction(obj, call, data, reply, &status))
+		return status;
+	if (!obj->handler)
+		return UBINDER_ERR_UNKNOWN_TRANSACTION;
+	return obj->handler(obj, call, data, reply, obj->userdata);
 }
 
 void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie)

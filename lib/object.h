@@ -45,9 +45,11 @@ struct ubinder_binder {
 	ubinder_handler_fn handler;
 	void *userdata;
 	void (*destroy)(void *userdata);
-	int driver_strong; /* BR_ACQUIRE minus BR_RELEASE */
-	int driver_weak;   /* BR_INCREFS minus BR_DECREFS */
-	bool pinned;	   /* the context manager's object: the driver never lets go */
+	ubinder_dump_fn dump;		  /* DUMP_TRANSACTION, or NULL */
+	struct ubinder_binder *extension; /* EXTENSION_TRANSACTION (a reference), or NULL */
+	int driver_strong;		  /* BR_ACQUIRE minus BR_RELEASE */
+	int driver_weak;		  /* BR_INCREFS minus BR_DECREFS */
+	bool pinned; /* the context manager's object: the driver never lets go */
 
 	/* remote */
 	uint32_t handle;

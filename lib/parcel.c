@@ -48,6 +48,7 @@ struct ubinder_parcel {
 	bool view;	 /* shares another parcel's arrays */
 	bool owns_fds;
 	bool bad;
+	bool no_stability; /* binders travel without libbinder's stability word */
 };
 
 static size_t object_end(const struct ubinder_parcel *p, size_t i)
@@ -373,7 +374,7 @@ int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 
 	if (!binder) {
 		err = write_bytes(p, &obj, sizeof(obj));
-		if (!err)
+		if (!err && !p->no_stability)
 			err = ubinder_parcel_write_int32(p, 0);
 		if (err)
 			p->pos = start;
@@ -401,7 +402,7 @@ int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 		ubinder_binder_unref(binder);
 		return err;
 	}
-	return ubinder_parcel_write_int32(p, UB_STABILITY_SYSTEM);
+	return p->no_stability ? 0 : ubinder_parcel_write_int32(p, UB_STABILITY_SYSTEM);
 }
 
 int ubinder_parcel_write_fd(ubinder_parcel *p, int fd)
@@ -610,10 +611,11 @@ int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 	struct ubinder_binder *b = NULL;
 	long i;
 	int err;
+	size_t extra = p->no_stability ? 0 : 4;
 
 	if (p->bad)
 		return UBINDER_ERR_BAD_PARCEL;
-	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + 4)
+	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + extra)
 		return UBINDER_ERR_NOT_ENOUGH_DATA;
 	i = object_at(p, p->pos);
 	if (i >= 0) {
@@ -634,11 +636,11 @@ int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 			return UBINDER_ERR_BAD_TYPE;
 	}
 	/* The stability level libbinder writes after the object. */
-	err = check_read(p, p->pos + sizeof(obj), 4);
+	err = extra ? check_read(p, p->pos + sizeof(obj), extra) : 0;
 	if (err)
 		return err;
 	*binder = b ? ubinder_binder_ref(b) : NULL;
-	p->pos += sizeof(obj) + 4;
+	p->pos += sizeof(obj) + extra;
 	return 0;
 }
 
@@ -660,47 +662,10 @@ int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd)
 
 /* --- Android headers ------------------------------------------------------------- */
 
-int ubinder_parcel_write_interface_token(ubinder_parcel *p, const char *descriptor)
+void ubinder_parcel_set_stability_word(ubinder_parcel *p, bool on)
 {
-	size_t start = p->pos;
-	int err = ubinder_parcel_write_uint32(p, UB_STRICT_MODE_PENALTY_GATHER);
-
-	if (!err)
-		err = ubinder_parcel_write_int32(p, -1); /* no work source */
-	if (!err)
-		err = ubinder_parcel_write_uint32(p, UB_INTERFACE_HEADER);
-	if (!err)
-		err = ubinder_parcel_write_string16_utf8(p, descriptor ? descriptor : "");
-	if (err)
-		p->pos = start;
-	return err;
-}
-
-int ubinder_parcel_enforce_interface(ubinder_parcel *p, const char *descriptor)
-{
-	size_t start = p->pos;
-	uint32_t policy, header;
-	int32_t work_source;
-	char *name = NULL;
-	int err;
-
-	err = ubinder_parcel_read_uint32(p, &policy);
-	if (!err)
-		err = ubinder_parcel_read_int32(p, &work_source);
-	if (!err)
-		err = ubinder_parcel_read_uint32(p, &header);
-	if (!err && header != UB_INTERFACE_HEADER)
-		err = UBINDER_ERR_BAD_TYPE;
-	if (!err)
-		err = ubinder_parcel_read_string16_utf8(p, &name);
-	if (!err && (!name || strcmp(name, descriptor ? descriptor : "") != 0))
-		err = UBINDER_ERR_BAD_TYPE;
-	free(name);
-	if (err) {
-		p->pos = start;
-		return err == UBINDER_ERR_NO_MEMORY ? err : UBINDER_ERR_BAD_TYPE;
-	}
-	return 0;
+	if (p)
+		p->no_stability = !on;
 }
 
 int ubinder_parcel_write_exception(ubinder_parcel *p, int32_t exception, const char *message)

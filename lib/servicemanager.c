@@ -43,12 +43,35 @@ int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)
 	return err;
 }
 
-/* A request with the interface token and, if given, a name. */
-static ubinder_parcel *sm_request(const char *name, int *err)
+int ubinder_sm_set_api_level(ubinder_context *ctx, int api_level)
+{
+	if (!ctx ||
+	    (api_level != 0 && (api_level < SM_API_LEVEL_MIN || api_level > SM_API_LEVEL_MAX)))
+		return UBINDER_ERR_BAD_VALUE;
+	atomic_store(&ctx->sm_api_level, api_level);
+	return 0;
+}
+
+int ubinder_sm_get_api_level(ubinder_context *ctx)
+{
+	int level = ctx ? atomic_load(&ctx->sm_api_level) : 0;
+
+	return level ? level : UBINDER_SM_API_LEVEL_DEFAULT;
+}
+
+/* Whether @ctx speaks to an Android 10-or-older manager (raw replies). */
+static bool sm_legacy(ubinder_context *ctx)
+{
+	return ubinder_sm_get_api_level(ctx) < SM_API_LEVEL_AIDL;
+}
+
+/* A request with the generation's interface token and, if given, a name. */
+static ubinder_parcel *sm_request(ubinder_context *ctx, const char *name, int *err)
 {
 	ubinder_parcel *p = ubinder_parcel_new();
 
-	*err = p ? ubinder_parcel_write_interface_token(p, UBINDER_SM_DESCRIPTOR)
+	*err = p ? ubinder_parcel_write_interface_token_gen(
+			   p, UBINDER_SM_DESCRIPTOR, sm_header_for(ubinder_sm_get_api_level(ctx)))
 		 : UBINDER_ERR_NO_MEMORY;
 	if (!*err && name)
 		*err = ubinder_parcel_write_string16_utf8(p, name);
@@ -59,19 +82,23 @@ static ubinder_parcel *sm_request(const char *name, int *err)
 	return p;
 }
 
-/* Calls the manager; on success *reply is positioned after the AIDL status. */
-static int sm_call(ubinder_context *ctx, uint32_t code, ubinder_parcel *data,
+/* Calls @method as the generation numbers it; on success *reply is
+ * positioned after the AIDL status (Android 10's replies have none). */
+static int sm_call(ubinder_context *ctx, enum sm_method method, ubinder_parcel *data,
 		   ubinder_parcel **reply)
 {
+	uint32_t code = sm_code_of(sm_map_for(ubinder_sm_get_api_level(ctx)), method);
 	ubinder_binder *sm;
 	ubinder_parcel *r = NULL;
-	int err = ubinder_sm_get(ctx, &sm);
+	int err = code ? ubinder_sm_get(ctx, &sm) : UBINDER_ERR_INVALID_OPERATION;
 
 	if (!err) {
 		err = ubinder_binder_transact(sm, code, data, 0, &r);
 		ubinder_binder_unref(sm);
 	}
-	if (!err)
+	if (!err && sm_legacy(ctx))
+		ubinder_parcel_set_stability_word(r, false);
+	else if (!err)
 		err = ubinder_parcel_read_exception(r, NULL);
 	if (err) {
 		ubinder_parcel_free(r);
@@ -91,7 +118,7 @@ int ubinder_sm_add_service(ubinder_context *ctx, const char *name, ubinder_binde
 
 	if (!ctx || !sm_name_valid(name) || !service)
 		return UBINDER_ERR_BAD_VALUE;
-	data = sm_request(name, &err);
+	data = sm_request(ctx, name, &err);
 	if (!data)
 		return err;
 	err = ubinder_parcel_write_binder(data, service);
@@ -114,12 +141,13 @@ int ubinder_sm_check_service(ubinder_context *ctx, const char *name, ubinder_bin
 	if (!ctx || !out || !sm_name_valid(name))
 		return UBINDER_ERR_BAD_VALUE;
 	*out = NULL;
-	data = sm_request(name, &err);
+	data = sm_request(ctx, name, &err);
 	if (!data)
 		return err;
 	err = sm_call(ctx, SM_CHECK_SERVICE, data, &reply);
 	ubinder_parcel_free(data);
-	if (!err)
+	/* Android 10's manager answers an unknown name with the word 0. */
+	if (!err && !(sm_legacy(ctx) && ubinder_parcel_get_object_count(reply) == 0))
 		err = ubinder_parcel_read_binder(reply, &b);
 	ubinder_parcel_free(reply);
 	if (!err && !b)
@@ -143,17 +171,49 @@ void ubinder_sm_free_names(char **names)
 	free(names);
 }
 
-int ubinder_sm_list_services(ubinder_context *ctx, char ***names, size_t *count)
+/* Android 10's listServices: one name per call, by index, until an error. */
+static int list_by_index(ubinder_context *ctx, char ***list, int32_t *n)
+{
+	for (;;) {
+		ubinder_parcel *data, *reply = NULL;
+		char *name = NULL, **grown;
+		int err;
+
+		data = sm_request(ctx, NULL, &err);
+		if (!data)
+			return err;
+		err = ubinder_parcel_write_int32(data, *n);
+		if (!err)
+			err = ubinder_parcel_write_int32(data, SM_DUMP_FLAG_PRIORITY_ALL);
+		if (!err)
+			err = sm_call(ctx, SM_LIST_SERVICES, data, &reply);
+		ubinder_parcel_free(data);
+		if (err == UBINDER_ERR_PERMISSION_DENIED || err == UBINDER_ERR_NOT_ENOUGH_DATA)
+			return 0; /* past the end */
+		if (!err)
+			err = ubinder_parcel_read_string16_utf8(reply, &name);
+		ubinder_parcel_free(reply);
+		if (!err && !name)
+			return 0;
+		grown = err ? NULL : realloc(*list, ((size_t)*n + 2) * sizeof(*grown));
+		if (!grown) {
+			free(name);
+			return err ? err : UBINDER_ERR_NO_MEMORY;
+		}
+		grown[(*n)++] = name;
+		grown[*n] = NULL;
+		*list = grown;
+		if (*n >= 65536)
+			return UBINDER_ERR_BAD_VALUE; /* a manager that never ends */
+	}
+}
+
+static int list_all(ubinder_context *ctx, char ***list, int32_t *n)
 {
 	ubinder_parcel *data, *reply = NULL;
-	char **list = NULL;
-	int32_t n = 0;
 	int err;
 
-	if (!ctx || !names)
-		return UBINDER_ERR_BAD_VALUE;
-	*names = NULL;
-	data = sm_request(NULL, &err);
+	data = sm_request(ctx, NULL, &err);
 	if (!data)
 		return err;
 	err = ubinder_parcel_write_int32(data, SM_DUMP_FLAG_PRIORITY_ALL);
@@ -161,22 +221,40 @@ int ubinder_sm_list_services(ubinder_context *ctx, char ***names, size_t *count)
 		err = sm_call(ctx, SM_LIST_SERVICES, data, &reply);
 	ubinder_parcel_free(data);
 	if (!err)
-		err = ubinder_parcel_read_int32(reply, &n);
-	if (!err && (n < -1 || (size_t)n > ubinder_parcel_get_size(reply) / 4))
+		err = ubinder_parcel_read_int32(reply, n);
+	if (!err && (*n < -1 || (size_t)*n > ubinder_parcel_get_size(reply) / 4))
 		err = UBINDER_ERR_BAD_VALUE;
 	if (!err) {
-		if (n < 0)
-			n = 0;
-		list = calloc((size_t)n + 1, sizeof(*list));
-		if (!list)
+		if (*n < 0)
+			*n = 0;
+		*list = calloc((size_t)*n + 1, sizeof(**list));
+		if (!*list)
 			err = UBINDER_ERR_NO_MEMORY;
 	}
-	for (int32_t i = 0; !err && i < n; i++) {
-		err = ubinder_parcel_read_string16_utf8(reply, &list[i]);
-		if (!err && !list[i])
+	for (int32_t i = 0; !err && i < *n; i++) {
+		err = ubinder_parcel_read_string16_utf8(reply, &(*list)[i]);
+		if (!err && !(*list)[i])
 			err = UBINDER_ERR_UNEXPECTED_NULL;
 	}
 	ubinder_parcel_free(reply);
+	return err;
+}
+
+int ubinder_sm_list_services(ubinder_context *ctx, char ***names, size_t *count)
+{
+	char **list = NULL;
+	int32_t n = 0;
+	int err;
+
+	if (!ctx || !names)
+		return UBINDER_ERR_BAD_VALUE;
+	*names = NULL;
+	err = sm_legacy(ctx) ? list_by_index(ctx, &list, &n) : list_all(ctx, &list, &n);
+	if (!err && !list) {
+		list = calloc(1, sizeof(*list));
+		if (!list)
+			err = UBINDER_ERR_NO_MEMORY;
+	}
 	if (err) {
 		ubinder_sm_free_names(list);
 		return err;
@@ -229,18 +307,18 @@ static void notification_free(void *userdata)
 	free(n);
 }
 
-static int sm_notification_call(ubinder_context *ctx, uint32_t code, const char *name,
+static int sm_notification_call(ubinder_context *ctx, enum sm_method method, const char *name,
 				ubinder_binder *token)
 {
 	ubinder_parcel *data;
 	int err;
 
-	data = sm_request(name, &err);
+	data = sm_request(ctx, name, &err);
 	if (!data)
 		return err;
 	err = ubinder_parcel_write_binder(data, token);
 	if (!err)
-		err = sm_call(ctx, code, data, NULL);
+		err = sm_call(ctx, method, data, NULL);
 	ubinder_parcel_free(data);
 	return err;
 }
@@ -409,6 +487,17 @@ int ubinder_sm_wait_for_service(ubinder_context *ctx, const char *name, int time
 		poll(NULL, 0, 20);
 	if (err != UBINDER_ERR_NAME_NOT_FOUND)
 		return err == UBINDER_ERR_DEAD_OBJECT ? UBINDER_ERR_TIMED_OUT : err;
+	/* Android 10's manager has no notifications: ask again, as libbinder did. */
+	while (sm_legacy(ctx) && err == UBINDER_ERR_NAME_NOT_FOUND) {
+		int64_t left = deadline < 0 ? 50 : deadline - now_ms();
+
+		if (left <= 0)
+			return UBINDER_ERR_TIMED_OUT;
+		poll(NULL, 0, left < 50 ? (int)left : 50);
+		err = ubinder_sm_check_service(ctx, name, out);
+	}
+	if (sm_legacy(ctx))
+		return err;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return UBINDER_ERR_NO_MEMORY;

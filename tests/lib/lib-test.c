@@ -73,6 +73,11 @@ pid_t lspawn(int (*fn)(void *arg), void *arg)
 
 int env_start(struct lib_env *e)
 {
+	return env_start_args(e, NULL);
+}
+
+int env_start_args(struct lib_env *e, const char *const *sm_args)
+{
 	const char *sm = getenv("UBINDER_SERVICEMANAGER");
 
 	memset(e, 0, sizeof(*e));
@@ -83,7 +88,12 @@ int env_start(struct lib_env *e)
 	if (e->sm < 0)
 		goto fail;
 	if (e->sm == 0) {
-		execl(sm, sm, "--socket", e->d.sock, (char *)NULL);
+		const char *argv[16] = { sm, "--socket", e->d.sock };
+		size_t n = 3;
+
+		for (; sm_args && *sm_args && n < 15; sm_args++)
+			argv[n++] = *sm_args;
+		execv(sm, (char *const *)argv);
 		_exit(127);
 	}
 	/* Ready when handle 0 answers (checked from a child: no context here). */

@@ -44,6 +44,8 @@ long now_ms(void);
 /* Starts ubinderd and the service manager ($UBINDER_SERVICEMANAGER); sets
  * $UBINDER_SOCKET for the children. Returns 0 or -1. */
 int env_start(struct lib_env *e);
+/* The same, with these options (NULL-terminated) for the service manager. */
+int env_start_args(struct lib_env *e, const char *const *sm_args);
 /* Stops both; returns 0 if both exited cleanly. */
 int env_stop(struct lib_env *e);
 /* Waits until a stat of the daemon equals @value; returns the last value read. */

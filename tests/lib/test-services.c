@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,6 +113,91 @@ static void calls_and_identity(void **state)
 	(void)state;
 	assert_int_equal(service_start(&s, "test.calls", false, 0), 0);
 	run_client(client_calls, "test.calls");
+	assert_int_equal(service_stop(&s), 0);
+	assert_daemon_quiet();
+}
+
+/* --- Android's default transactions --------------------------------------------------- */
+
+static int result_receiver(ubinder_binder *self, const struct ubinder_call *call,
+			   ubinder_parcel *data, ubinder_parcel *reply, void *userdata)
+{
+	int32_t code = 0;
+
+	(void)self;
+	(void)reply;
+	if (call->code == 1 &&
+	    !ubinder_parcel_enforce_interface(data, "com.android.internal.os.IResultReceiver") &&
+	    !ubinder_parcel_read_int32(data, &code))
+		atomic_store((atomic_int *)userdata, code);
+	return 0;
+}
+
+static int client_defaults(void *arg)
+{
+	ubinder_context *ctx = client_open(true);
+	ubinder_binder *b = NULL, *ext = NULL, *receiver = NULL;
+	ubinder_parcel *data, *reply = NULL;
+	atomic_int result = 0;
+	int32_t pid = 0;
+	int pipefd[2];
+	char buf[8];
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, arg, &b));
+	/* DEBUG_PID: the service's pid. */
+	CHECK_OK(ubinder_binder_transact(b, UBINDER_DEBUG_PID_TRANSACTION, NULL, 0, &reply));
+	CHECK_OK(ubinder_parcel_read_int32(reply, &pid));
+	ubinder_parcel_free(reply);
+	CHECK(pid > 0 && pid != getpid() && kill(pid, 0) == 0);
+	/* EXTENSION: none set */
+	CHECK_OK(ubinder_binder_transact(b, UBINDER_EXTENSION_TRANSACTION, NULL, 0, &reply));
+	CHECK_OK(ubinder_parcel_read_binder(reply, &ext));
+	CHECK(ext == NULL);
+	ubinder_parcel_free(reply);
+	/* SYSPROPS */
+	CHECK_OK(ubinder_binder_transact(b, UBINDER_SYSPROPS_TRANSACTION, NULL, 0, NULL));
+	/* DUMP: OK, nothing written, and the service closed its descriptor. */
+	CHECK(pipe(pipefd) == 0);
+	data = ubinder_parcel_new();
+	CHECK_OK(ubinder_parcel_write_fd(data, pipefd[1]));
+	CHECK_OK(ubinder_parcel_write_int32(data, 1));
+	CHECK_OK(ubinder_parcel_write_string16_utf8(data, "-a"));
+	close(pipefd[1]);
+	CHECK_OK(ubinder_binder_transact(b, UBINDER_DUMP_TRANSACTION, data, 0, NULL));
+	ubinder_parcel_free(data);
+	CHECK(read(pipefd[0], buf, sizeof(buf)) == 0); /* EOF: every writer closed */
+	close(pipefd[0]);
+	/* SHELL_COMMAND: the receiver learns INVALID_OPERATION. */
+	CHECK_OK(ubinder_binder_new(ctx, "com.android.internal.os.IResultReceiver", result_receiver,
+				    &result, NULL, &receiver));
+	data = ubinder_parcel_new();
+	for (int i = 0; i < 3; i++)
+		CHECK_OK(ubinder_parcel_write_fd(data, 2));
+	CHECK_OK(ubinder_parcel_write_int32(data, 0));
+	CHECK_OK(ubinder_parcel_write_binder(data, NULL));
+	CHECK_OK(ubinder_parcel_write_binder(data, receiver));
+	CHECK_OK(ubinder_binder_transact(b, UBINDER_SHELL_COMMAND_TRANSACTION, data, 0, NULL));
+	ubinder_parcel_free(data);
+	for (int i = 0; i < 500 && atomic_load(&result) == 0; i++)
+		usleep(10000);
+	CHECK(atomic_load(&result) == UBINDER_ERR_INVALID_OPERATION);
+	/* Other reserved codes still reach the handler. */
+	CHECK(ubinder_binder_transact(b, UBINDER_PACK_CHARS('_', 'X', 'Y', 'Z'), NULL, 0, NULL) !=
+	      0);
+	ubinder_binder_unref(receiver);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void default_transactions(void **state)
+{
+	struct service s;
+
+	(void)state;
+	assert_int_equal(service_start(&s, "test.defaults", false, 2), 0);
+	run_client(client_defaults, "test.defaults");
 	assert_int_equal(service_stop(&s), 0);
 	assert_daemon_quiet();
 }
@@ -746,6 +832,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(calls_and_identity),
 		cmocka_unit_test(open_errors),
+		cmocka_unit_test(default_transactions),
 		cmocka_unit_test(oneway_in_order),
 		cmocka_unit_test(callbacks_nested_and_oneway),
 		cmocka_unit_test(death_notification_pool),

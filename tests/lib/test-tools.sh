@@ -58,7 +58,7 @@ wait_for() {
 	return 1
 }
 
-echo "1..29"
+echo "1..49"
 expect "help" 0 "Usage: ubinderctl" "$ctl" --help
 expect "usage error" 2 "missing command" "$ctl"
 expect "unknown command" 2 "unknown command 'frobnicate'" "$ctl" --socket "$sock" frobnicate
@@ -99,6 +99,15 @@ expect "call unknown code" 1 "UNKNOWN_TRANSACTION" "$ctl" --socket "$sock" call 
 expect "call bad typed argument" 2 "bad value in 'i32:zz'" "$ctl" --socket "$sock" call kvstore 3 i32:zz
 expect "call without token is refused by the service" 1 "BAD_TYPE" \
 	"$ctl" --socket "$sock" call --no-token kvstore 3 i32:1 u64:2 bool:true d:1.5 s8:x bytes:0aff null
+expect "dump: the service writes to our stdout" 0 "^colour=blue$" "$ctl" --socket "$sock" dump kvstore -a
+for level in 28 29 30 31 33 34 35 36; do
+	expect "list --api-level $level" 0 "^kvstore$" "$ctl" --socket "$sock" --api-level "$level" list
+	expect "ping --api-level $level" 0 "kvstore: alive" "$ctl" --socket "$sock" -a "$level" ping kvstore
+done
+expect "bad --api-level" 2 "takes 28 to 36" "$ctl" --socket "$sock" --api-level 27 list
+expect "servicemanager: bad --api-level" 2 "takes 28 to 36" "$servicemanager" --api-level 40
+expect "servicemanager: bad declared file" 1 "expected 'package.IName/instance" \
+	bash -c "echo 'no-slash' > '$dir/declared' && '$servicemanager' --socket '$sock' --declared '$dir/declared'"
 expect "stats" 0 "^procs: 2$" "$ctl" --socket "$sock" stats
 expect "state and proc" 0 "proc $$|proc [0-9]+" "$ctl" --socket "$sock" proc "${pids[2]}"
 expect "transactions and shrink" 0 "released [0-9]+ pages" \

@@ -34,6 +34,7 @@ static const char usage[] =
 	"Services (through the service manager):\n"
 	"  list                       the registered services\n"
 	"  ping NAME                  ping a service; print its interface and round trip\n"
+	"  dump NAME [ARG]...         the service's dump (DUMP_TRANSACTION), to stdout\n"
 	"  call [CALL-OPTION]... NAME CODE [ARG]...\n"
 	"                             call a service and print the reply. CODE is a number\n"
 	"                             (decimal or 0x...) or PING, INTERFACE, DUMP. ARGs are\n"
@@ -57,6 +58,9 @@ static const char usage[] =
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (default binder); with --socket, its\n"
 	"                             socket is the one named NAME beside PATH\n"
+	"  -a, --api-level N          speak Android API level N's service manager protocol\n"
+	"                             (28 to 36; default 34: Android 11-14's, which\n"
+	"                             ubinder-servicemanager reads without options)\n"
 	"  -h, --help                 show this help and exit\n"
 	"  -V, --version              show the version and exit\n"
 	"\n"
@@ -64,6 +68,8 @@ static const char usage[] =
 
 /* The socket: as given, else $UBINDER_SOCKET, else the context's default. */
 static char resolved[PATH_MAX];
+/* --api-level: the service manager protocol to speak (0: the library's default). */
+static int api_level;
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -85,6 +91,11 @@ static ubinder_context *open_context(void)
 {
 	ubinder_context *ctx;
 	int err = ubinder_context_open(resolved, &ctx);
+
+	if (!err && ubinder_sm_set_api_level(ctx, api_level) != 0) {
+		ubinder_context_close(ctx);
+		usage_error("bad --api-level %d", api_level);
+	}
 
 	if (err == UBINDER_ERR_NO_DAEMON) {
 		fprintf(stderr, "ubinderctl: no ubinderd at %s (is the daemon running?)\n",
@@ -156,6 +167,31 @@ static int cmd_ping(const char *name)
 		printf("%s: alive, interface '%s', round trip %.0f us\n", name, iface,
 		       elapsed_us(&t0, &t1));
 	free(iface);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return err ? 1 : 0;
+}
+
+/* DUMP_TRANSACTION with our standard output, as dumpsys does: the service writes there. */
+static int cmd_dump(int argc, char **argv)
+{
+	ubinder_context *ctx = open_context();
+	ubinder_parcel *data = ubinder_parcel_new();
+	ubinder_binder *b = NULL;
+	int err = data ? ubinder_sm_check_service(ctx, argv[0], &b) : UBINDER_ERR_NO_MEMORY;
+
+	fflush(stdout);
+	if (!err)
+		err = ubinder_parcel_write_fd(data, STDOUT_FILENO);
+	if (!err)
+		err = ubinder_parcel_write_int32(data, argc - 1);
+	for (int i = 1; !err && i < argc; i++)
+		err = ubinder_parcel_write_string16_utf8(data, argv[i]);
+	if (!err)
+		err = ubinder_binder_transact(b, UBINDER_DUMP_TRANSACTION, data, 0, NULL);
+	if (err)
+		fail_service(argv[0], err);
+	ubinder_parcel_free(data);
 	ubinder_binder_unref(b);
 	ubinder_context_close(ctx);
 	return err ? 1 : 0;
@@ -618,12 +654,20 @@ static int64_t parse_number(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	static const struct option options[] = { TOOL_LONG_OPTIONS,
+						 { "api-level", required_argument, NULL, 'a' },
+						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
 	const char *cmd;
 	int opt, bad, nargs, status;
 
-	while ((opt = getopt_long(argc, argv, "+" TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+" TOOL_SHORT_OPTIONS "a:", options, NULL)) != -1) {
+		if (opt == 'a') {
+			api_level = (int)parse_number(optarg, "API level");
+			if (api_level < 28 || api_level > 36)
+				usage_error("--api-level takes 28 to 36, not '%s'", optarg);
+			continue;
+		}
 		if (!tool_common_option(opt, &args, "ubinderctl", usage, &status))
 			status = 2;
 		if (status >= 0)
@@ -658,6 +702,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "call"))
 		return cmd_call(argc - optind, argv + optind);
+	if (!strcmp(cmd, "dump")) {
+		ARGS(1, 64);
+		return cmd_dump(nargs, argv + optind + 1);
+	}
 	if (!strcmp(cmd, "state")) {
 		ARGS(0, 0);
 		return cmd_admin(UBW_ADMIN_STATE, 0);

@@ -48,13 +48,30 @@ typedef struct ubinder_context ubinder_context;
 #define UBINDER_PACK_CHARS(c1, c2, c3, c4)                                               \
 	((((uint32_t)(c1)) << 24) | (((uint32_t)(c2)) << 16) | (((uint32_t)(c3)) << 8) | \
 	 (uint32_t)(c4))
-#define UBINDER_FIRST_CALL_TRANSACTION 0x00000001u
-#define UBINDER_LAST_CALL_TRANSACTION  0x00ffffffu
-/* Answered by every local object with an empty reply. */
-#define UBINDER_PING_TRANSACTION       UBINDER_PACK_CHARS('_', 'P', 'N', 'G')
-/* Answered by every local object with its descriptor as a String16. */
-#define UBINDER_INTERFACE_TRANSACTION  UBINDER_PACK_CHARS('_', 'N', 'T', 'F')
-#define UBINDER_DUMP_TRANSACTION       UBINDER_PACK_CHARS('_', 'D', 'M', 'P')
+#define UBINDER_FIRST_CALL_TRANSACTION	  0x00000001u
+#define UBINDER_LAST_CALL_TRANSACTION	  0x00ffffffu
+/*
+ * The codes Android's default binder (libbinder's BBinder) answers. Every
+ * local object answers them as it does, without calling its handler:
+ *   PING          an empty reply
+ *   INTERFACE     the descriptor as a String16
+ *   DUMP          (fd, int32 argc, String16 args...): the dump handler's
+ *                 answer (ubinder_binder_set_dump_handler), else OK with
+ *                 nothing written; the descriptor is closed afterwards
+ *   SHELL_COMMAND (fd in, out, err, int32 argc, String16 args..., IBinder
+ *                 shell callback, IBinder result receiver): OK, and the
+ *                 receiver is sent INVALID_OPERATION (no shell commands)
+ *   SYSPROPS      OK (there are no system properties to reload)
+ *   EXTENSION     the extension object (ubinder_binder_set_extension) or null
+ *   DEBUG_PID     the process's pid as an int32
+ */
+#define UBINDER_PING_TRANSACTION	  UBINDER_PACK_CHARS('_', 'P', 'N', 'G')
+#define UBINDER_INTERFACE_TRANSACTION	  UBINDER_PACK_CHARS('_', 'N', 'T', 'F')
+#define UBINDER_DUMP_TRANSACTION	  UBINDER_PACK_CHARS('_', 'D', 'M', 'P')
+#define UBINDER_SHELL_COMMAND_TRANSACTION UBINDER_PACK_CHARS('_', 'C', 'M', 'D')
+#define UBINDER_SYSPROPS_TRANSACTION	  UBINDER_PACK_CHARS('_', 'S', 'P', 'R')
+#define UBINDER_EXTENSION_TRANSACTION	  UBINDER_PACK_CHARS('_', 'E', 'X', 'T')
+#define UBINDER_DEBUG_PID_TRANSACTION	  UBINDER_PACK_CHARS('_', 'P', 'I', 'D')
 
 /* Transaction flags. */
 #define UBINDER_FLAG_ONEWAY    0x01u /* do not wait for (or send) a reply */
@@ -155,13 +172,26 @@ typedef int (*ubinder_handler_fn)(ubinder_binder *self, const struct ubinder_cal
 
 /*
  * Creates a local object of @ctx. @descriptor (copied; may be NULL for "")
- * names its interface, for UBINDER_INTERFACE_TRANSACTION; PING and INTERFACE
- * transactions are answered without calling @handler. @destroy (may be NULL)
+ * names its interface, for UBINDER_INTERFACE_TRANSACTION; the default
+ * transactions (above) are answered without calling @handler. @destroy (may be NULL)
  * is called with @userdata once neither the caller nor any other process
  * holds the object any more. *out holds one reference.
  */
 int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_handler_fn handler,
 		       void *userdata, void (*destroy)(void *userdata), ubinder_binder **out);
+
+/*
+ * A local object's answer to UBINDER_DUMP_TRANSACTION: write the dump to @fd
+ * (-1 if the caller sent none) and return 0 or an error status. @args are
+ * the caller's arguments. Called with the object's userdata.
+ */
+typedef int (*ubinder_dump_fn)(ubinder_binder *self, int fd, const char *const *args, size_t nargs,
+			       void *userdata);
+/* Installs (or, with NULL, removes) @local's dump handler. */
+int ubinder_binder_set_dump_handler(ubinder_binder *local, ubinder_dump_fn fn);
+/* Sets the object UBINDER_EXTENSION_TRANSACTION answers for @local (NULL:
+ * none); @local holds a reference to it. */
+int ubinder_binder_set_extension(ubinder_binder *local, ubinder_binder *extension);
 
 /* Makes the calling process the context manager (handle 0) with @local as
  * its object. UBINDER_ERR_ALREADY_EXISTS if another process is, or

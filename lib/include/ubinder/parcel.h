@@ -108,14 +108,47 @@ int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd);
 /* --- Android interface headers ------------------------------------------- */
 
 /*
- * The interface token libbinder writes first in every AIDL call (Android 12
- * and later): int32 strict-mode policy, int32 work-source uid (-1), int32
- * 'SYST', then @descriptor as a String16.
+ * The generations of the interface token libbinder writes first in every
+ * AIDL call (Parcel::writeInterfaceToken), each followed by the descriptor
+ * as a String16:
+ *   UBINDER_HEADER_STRICT_MODE  int32 strict-mode policy (Android 9 and before)
+ *   UBINDER_HEADER_WORK_SOURCE  then int32 work-source uid, -1 (Android 10)
+ *   UBINDER_HEADER_SYST         then int32 'SYST' ('VNDR' on vndbinder)
+ *                               (Android 11 and later)
+ * The generation also fixes how binders travel: since Android 11 an int32
+ * stability level follows each flat_binder_object; before, nothing does.
  */
+enum ubinder_header_generation {
+	UBINDER_HEADER_STRICT_MODE = 1,
+	UBINDER_HEADER_WORK_SOURCE = 2,
+	UBINDER_HEADER_SYST = 3,
+};
+
+/* The current generation's token (UBINDER_HEADER_SYST). */
 int ubinder_parcel_write_interface_token(ubinder_parcel *p, const char *descriptor);
-/* Reads the token; UBINDER_ERR_BAD_TYPE if it is missing or names another
- * interface (the position then does not move). */
+/* The token of @generation; also sets the parcel's binder format to it
+ * (ubinder_parcel_set_stability_word). UBINDER_ERR_BAD_VALUE for an unknown
+ * generation. */
+int ubinder_parcel_write_interface_token_gen(ubinder_parcel *p, const char *descriptor,
+					     int generation);
+/* Reads a current-generation token; UBINDER_ERR_BAD_TYPE if it is missing,
+ * of another generation or names another interface (the position then does
+ * not move). */
 int ubinder_parcel_enforce_interface(ubinder_parcel *p, const char *descriptor);
+/*
+ * Reads a token of @generation, or of any generation if @generation is 0,
+ * and sets the parcel's binder format to the one found (*found, may be
+ * NULL). UBINDER_ERR_BAD_TYPE as above; *found is then
+ * UBINDER_HEADER_SYST if the third word is 'SYST' or 'VNDR', else 0.
+ */
+int ubinder_parcel_enforce_interface_gen(ubinder_parcel *p, const char *descriptor, int generation,
+					 int *found);
+/*
+ * Whether binders in @p are written and read with the stability word of
+ * Android 11 and later (the default) or without it (Android 10 and before,
+ * and HIDL).
+ */
+void ubinder_parcel_set_stability_word(ubinder_parcel *p, bool on);
 
 /* AIDL exception codes of a reply's status header. */
 enum ubinder_exception {

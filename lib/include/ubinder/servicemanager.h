@@ -3,9 +3,9 @@
  * The service manager client: named services in a context.
  *
  * The service manager (ubinder-servicemanager, or any context manager that
- * speaks Android's android.os.IServiceManager AIDL interface) is the object
- * at handle 0. docs/api.md lists the transactions. Names are 1 to 127
- * characters of [A-Za-z0-9._/-].
+ * speaks Android's service manager protocol) is the object at handle 0.
+ * docs/api.md lists the transactions. Names are 1 to 127 characters of
+ * [A-Za-z0-9._/-].
  */
 #pragma once
 
@@ -19,6 +19,22 @@ extern "C" {
 
 #define UBINDER_SM_DESCRIPTOR	       "android.os.IServiceManager"
 #define UBINDER_SM_CALLBACK_DESCRIPTOR "android.os.IServiceCallback"
+
+/*
+ * The Android API level whose service manager protocol the context's calls
+ * speak: its interface token, transaction codes and reply formats. 30 to 36
+ * are the AIDL IServiceManager of Android 11 to 16; 28 and 29 are the
+ * servicemanager of Android 9 and 10 (raw replies; no notifications, so
+ * waiting for a service asks again every 50 ms). Default (0):
+ * UBINDER_SM_API_LEVEL_DEFAULT, the codes Android 11 to 14 share, which
+ * ubinder-servicemanager reads without options. UBINDER_ERR_BAD_VALUE
+ * outside 28 to 36; a method the level does not have is
+ * UBINDER_ERR_INVALID_OPERATION.
+ */
+#define UBINDER_SM_API_LEVEL_DEFAULT 34
+int ubinder_sm_set_api_level(ubinder_context *ctx, int api_level);
+/* The level in use (UBINDER_SM_API_LEVEL_DEFAULT unless set). */
+int ubinder_sm_get_api_level(ubinder_context *ctx);
 
 /* The context manager's object (handle 0). UBINDER_ERR_DEAD_OBJECT when
  * there is none (no service manager is running). */
