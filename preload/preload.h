@@ -204,7 +204,10 @@ void handoff_forget_after_fork(void);
  * -ENODEV meaning "not a Binder device, pass it on". */
 #define EMU_PASS (-ENODEV)
 int emu_open(const char *path, int flags);
-int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg);
+/* @cmd is what the kernel reads of the request: its low 32 bits (callers
+ * that pass an int have it sign-extended to the unsigned long of glibc's
+ * prototype). */
+int emu_ioctl(struct bfile *b, int fd, unsigned int cmd, void *arg);
 void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off_t off);
 /* Called for every munmap while some region is mapped: forgets the regions
  * the range touches. */

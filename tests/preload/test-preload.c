@@ -341,6 +341,22 @@ static int scenario_mmap(void)
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, d, 0) == MAP_FAILED && errno == EBUSY);
 	CHECK(munmap(m, MAP_SIZE) == 0 && !readable(m));
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EBUSY);
+	/* The VFS's refusals of mapping flags, before the driver sees them. */
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, 0, fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_TYPE, fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, fd, 0) == MAP_FAILED &&
+	      errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0) ==
+		      MAP_FAILED &&
+	      errno == EOPNOTSUPP);
+	CHECK(mmap(NULL, SIZE_MAX, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == ENOMEM);
+	/* What libgbinder maps: private, no swap reserved, at a page offset. */
+	d = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	m = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, d, 4096);
+	CHECK(m != MAP_FAILED && readable(m) && munmap(m, MAP_SIZE) == 0 && close(d) == 0);
+	d = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	m = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_NORESERVE, d, 0);
+	CHECK(m != MAP_FAILED && munmap(m, MAP_SIZE) == 0 && close(d) == 0);
 	/* Opened write-only: no mapping at all (the VFS's EACCES). */
 	wr = open("/dev/binder", O_WRONLY);
 	CHECK(wr >= 0);
@@ -377,6 +393,29 @@ static int scenario_ioctl(void)
 	CHECK(xioctl(fd, BINDER_SET_MAX_THREADS, NULL) == -EINVAL);
 	CHECK(xioctl(fd, BINDER_GET_EXTENDED_ERROR, NULL) == -EFAULT);
 	CHECK(xioctl(fd, BINDER_SET_IDLE_TIMEOUT, &(int64_t){ 0 }) == -EINVAL);
+	/* The kernel reads the request's low 32 bits: an int request
+	 * (sign-extended) and a garbage upper half work as the plain one. */
+	struct binder_version v = { 0 };
+	CHECK(xioctl(fd, (unsigned long)(long)(int)BINDER_VERSION, &v) == 0 &&
+	      v.protocol_version == BINDER_CURRENT_PROTOCOL_VERSION);
+	v.protocol_version = 0;
+	CHECK(xioctl(fd, 0x5a5a5a5a00000000ul | BINDER_VERSION, &v) == 0 &&
+	      v.protocol_version == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(xioctl(fd, (unsigned long)(long)(int)BINDER_SET_MAX_THREADS, &(uint32_t){ 4 }) == 0);
+	uint32_t looper = BC_ENTER_LOOPER;
+	int other = open("/dev/binder", O_RDWR | O_CLOEXEC); /* its thread may loop */
+	b = (struct binder_write_read){ .write_size = 4, .write_buffer = (uintptr_t)&looper };
+	CHECK(xioctl(other, (unsigned long)(long)(int)BINDER_WRITE_READ, &b) == 0 &&
+	      b.write_consumed == 4 && close(other) == 0);
+	CHECK(xioctl(fd, 0xffffffff00000000ul | _IO('b', 99), NULL) == -EINVAL);
+	CHECK(xioctl(fd, 0xffffffff00000000ul | FIOCLEX, NULL) == 0 &&
+	      fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	/* Another descriptor's ioctl reaches the kernel as it was. */
+	int pipefd[2];
+	CHECK(pipe(pipefd) == 0 && write(pipefd[1], "ab", 2) == 2);
+	CHECK(xioctl(pipefd[0], 0xffffffff00000000ul | FIONREAD, &n) == 0 && n == 2);
+	CHECK(close(pipefd[0]) == 0 && close(pipefd[1]) == 0);
+	/* Then a fresh Binder thread, whose first read returns at once. */
 	CHECK(xioctl(fd, BINDER_THREAD_EXIT, NULL) == 0);
 	n = 1;
 	CHECK(xioctl(fd, FIONBIO, &n) == 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK));
