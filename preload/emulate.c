@@ -47,7 +47,7 @@ int emu_open(const char *path, int flags)
 
 	if (!device_lookup(path, sock, sizeof(sock)) || (flags & O_PATH))
 		return EMU_PASS;
-	if ((flags & O_DIRECTORY) == O_DIRECTORY)
+	if ((flags & O_DIRECTORY) == O_DIRECTORY || device_path_names_dir(path))
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;

@@ -35,17 +35,6 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
-#define EXPORT __attribute__((visibility("default")))
-
-static int ret_errno(int r)
-{
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
 /* --- open ------------------------------------------------------------------ */
 
 /* The emulated open, or EMU_PASS. */

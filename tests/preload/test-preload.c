@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -845,13 +846,118 @@ static int scenario_devices(void)
 	CHECK(xioctl(vnd, BINDER_SET_CONTEXT_MGR, NULL) == -EBUSY);
 	/* /dev/binder is not emulated here: the real file system has none. */
 	CHECK(other < 0 && other_errno == ENOENT);
+	/* Two paths of one context: one node, as hard links. */
+	struct stat a, b;
+	CHECK(stat("/dev/mybinder", &a) == 0 && stat("/dev/vndbinder", &b) == 0);
+	CHECK(S_ISCHR(a.st_mode) && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
+	CHECK(fstat(mine, &b) == 0 && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
+	CHECK(stat("/dev/binder", &a) < 0 && errno == ENOENT);
+	return 0;
+}
+
+/* glibc's entries for binaries built before 2.33 (no longer declared). */
+int __xstat(int ver, const char *path, struct stat *st);
+int __fxstat(int ver, int fd, struct stat *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+
+/* Whether @st is the emulated node of a Binder device. */
+static bool is_device_node(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && (st->st_mode & 07777) == 0666 && st->st_nlink == 1 &&
+	       st->st_uid == 0 && major(st->st_rdev) == 10 && st->st_size == 0;
+}
+
+static bool same_node(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_rdev == b->st_rdev &&
+	       a->st_mode == b->st_mode;
+}
+
+/* The kernel's own answer, past any interposition. */
+static int sys_stat(const char *path, struct stat *st, int flags)
+{
+	return syscall(SYS_newfstatat, AT_FDCWD, path, st, flags) < 0 ? -errno : 0;
+}
+
+/* access, stat and statx at the device paths and on the descriptors. */
+static int scenario_nodes(void)
+{
+	struct stat st, st2, ref, sys;
+	struct statx stx;
+	int fd, p[2];
+
+	/* access: the node exists, is readable and writable, not executable. */
+	CHECK(access("/dev/binder", F_OK) == 0 && access("/dev/binder", R_OK | W_OK) == 0);
+	CHECK(access("/dev/vndbinder", R_OK) == 0 && access("/dev/hwbinder", W_OK) == 0);
+	CHECK(access("/dev/binder", X_OK) < 0 && errno == EACCES);
+	CHECK(euidaccess("/dev/vndbinder", R_OK | W_OK) == 0 && eaccess("/dev/binder", F_OK) == 0);
+	CHECK(faccessat(AT_FDCWD, "/dev/vndbinder", R_OK | W_OK, AT_EACCESS) == 0);
+	CHECK(faccessat(-1, "//dev/./binder", R_OK, AT_SYMLINK_NOFOLLOW) == 0);
+	CHECK(access("/dev/binderfs/nothing", F_OK) < 0 && errno == ENOENT); /* no daemon context */
+	CHECK(access("/dev/binder/", F_OK) < 0 && errno == ENOTDIR);
+	/* What the kernel refuses before the lookup. */
+	CHECK(access("/dev/binder", 8) < 0 && errno == EINVAL);
+	CHECK(faccessat(AT_FDCWD, "/dev/binder", R_OK, 0x10000000) < 0 && errno == EINVAL);
+
+	/* stat and its relatives agree on one node per device. */
+	CHECK(stat("/dev/binder", &ref) == 0 && is_device_node(&ref));
+	CHECK(lstat("/dev/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(stat64("/dev/binder", (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(lstat64("/dev/binder", (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(fstatat(AT_FDCWD, "/dev/binder", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      same_node(&st, &ref));
+	CHECK(fstatat64(AT_FDCWD, "/dev/binder", (struct stat64 *)&st, 0) == 0 &&
+	      same_node(&st, &ref));
+	CHECK(__xstat(1, "/dev/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(__fxstatat(1, AT_FDCWD, "/dev/binder", &st, 0) == 0 && same_node(&st, &ref));
+	CHECK(__xstat(99, "/dev/binder", &st) < 0 && errno == EINVAL);
+	CHECK(stat("/dev/hwbinder", &st) == 0 && is_device_node(&st) && st.st_rdev != ref.st_rdev);
+	CHECK(stat("/dev/vndbinder", &st2) == 0 && is_device_node(&st2) &&
+	      st2.st_rdev != ref.st_rdev && st2.st_rdev != st.st_rdev);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX_BASIC_STATS, &stx) == 0);
+	CHECK((stx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS && S_ISCHR(stx.stx_mode) &&
+	      (stx.stx_mode & 07777) == 0666 && stx.stx_ino == ref.st_ino &&
+	      makedev(stx.stx_rdev_major, stx.stx_rdev_minor) == ref.st_rdev &&
+	      makedev(stx.stx_dev_major, stx.stx_dev_minor) == ref.st_dev);
+	CHECK(stat("/dev/binder/.", &st) < 0 && errno == ENOTDIR);
+	CHECK(stat("/dev/binderfs/nothing", &st) < 0 && errno == ENOENT);
+	CHECK(fstatat(AT_FDCWD, "/dev/binder", &st, 0x10000000) < 0 && errno == EINVAL);
+	CHECK(statx(AT_FDCWD, "/dev/binder", AT_STATX_SYNC_TYPE, STATX_BASIC_STATS, &stx) < 0 &&
+	      errno == EINVAL);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX__RESERVED, &stx) < 0 && errno == EINVAL);
+
+	/* An open descriptor is that node too. */
+	fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && same_node(&st, &ref));
+	CHECK(fstat64(fd, (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(__fxstat(1, fd, &st) == 0 && same_node(&st, &ref));
+	CHECK(fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 && same_node(&st, &ref));
+	CHECK(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 && S_ISCHR(stx.stx_mode) &&
+	      stx.stx_ino == ref.st_ino);
+	CHECK(faccessat(fd, "", R_OK | W_OK, AT_EMPTY_PATH) == 0);
+	CHECK(fstatat(fd, "x", &st, 0) < 0 && errno == ENOTDIR); /* not a directory */
+	CHECK(close(fd) == 0 && fstat(fd, &st) < 0 && errno == EBADF);
+
+	/* Anything else is the kernel's, unchanged. */
+	CHECK(stat("/dev/null", &st) == 0 && sys_stat("/dev/null", &sys, 0) == 0 &&
+	      same_node(&st, &sys) && st.st_mtim.tv_nsec == sys.st_mtim.tv_nsec);
+	CHECK(stat("/nonexistent/binder", &st) < 0 && errno == ENOENT);
+	CHECK(access("/dev/null", X_OK) < 0 && errno == EACCES && access("/", X_OK) == 0);
+	CHECK(pipe(p) == 0 && fstat(p[0], &st) == 0 && S_ISFIFO(st.st_mode));
+	CHECK(fstatat(p[1], "", &st, AT_EMPTY_PATH) == 0 && S_ISFIFO(st.st_mode));
+	CHECK(close(p[0]) == 0 && close(p[1]) == 0);
 	return 0;
 }
 
 /* No daemon: open fails like a missing device. */
 static int scenario_no_daemon(void)
 {
+	struct stat st;
+
 	CHECK(open("/dev/binder", O_RDWR) < 0 && errno == ENOENT);
+	/* Nor does the node exist: libbinder falls back as without the device. */
+	CHECK(access("/dev/vndbinder", F_OK) < 0 && errno == ENOENT);
+	CHECK(stat("/dev/binder", &st) < 0 && errno == ENOENT);
 	return 0;
 }
 
@@ -872,6 +978,7 @@ static const struct {
 	{ "stress", scenario_stress },
 	{ "devices", scenario_devices },
 	{ "no-daemon", scenario_no_daemon },
+	{ "nodes", scenario_nodes },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -974,6 +1081,7 @@ SCENARIO_TEST(test_cancel, "cancel")
 SCENARIO_TEST(test_exec, "exec")
 SCENARIO_TEST(test_threads, "threads")
 SCENARIO_TEST(test_stress, "stress")
+SCENARIO_TEST(test_nodes, "nodes")
 
 static void test_devices(void **state)
 {
@@ -1053,21 +1161,14 @@ static void test_ubinder_run_cli(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		WITH_DAEMON(test_open_close),
-		WITH_DAEMON(test_hidden_fds),
-		WITH_DAEMON(test_mmap),
-		WITH_DAEMON(test_ioctl),
-		WITH_DAEMON(test_poll),
-		WITH_DAEMON(test_thread_exit),
-		WITH_DAEMON(test_flush),
-		WITH_DAEMON(test_cancel),
-		WITH_DAEMON(test_exec),
-		WITH_DAEMON(test_threads),
-		WITH_DAEMON(test_stress),
-		WITH_DAEMON(test_devices),
-		WITH_DAEMON(test_no_daemon),
-		WITH_DAEMON(test_nothing_left),
-		cmocka_unit_test(test_ubinder_run_cli),
+		WITH_DAEMON(test_open_close),	WITH_DAEMON(test_hidden_fds),
+		WITH_DAEMON(test_mmap),		WITH_DAEMON(test_ioctl),
+		WITH_DAEMON(test_poll),		WITH_DAEMON(test_thread_exit),
+		WITH_DAEMON(test_flush),	WITH_DAEMON(test_cancel),
+		WITH_DAEMON(test_exec),		WITH_DAEMON(test_threads),
+		WITH_DAEMON(test_stress),	WITH_DAEMON(test_nodes),
+		WITH_DAEMON(test_devices),	WITH_DAEMON(test_no_daemon),
+		WITH_DAEMON(test_nothing_left), cmocka_unit_test(test_ubinder_run_cli),
 	};
 	ssize_t n;
 
