@@ -203,11 +203,10 @@ static int map_type_check(const struct bfile *b, int prot, int flags)
 }
 
 /* The VFS's checks of an mmap (sys_mmap, ksys_mmap_pgoff, do_mmap), in the
- * kernel's order. (Its EOVERFLOW, a page offset that wraps, cannot happen
- * with a 64-bit offset.) */
+ * kernel's order. */
 static int vfs_mmap_check(const struct bfile *b, size_t len, int prot, int flags, off_t off)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), alen;
 
 	if ((uint64_t)off & (page - 1))
 		return -EINVAL;
@@ -217,6 +216,9 @@ static int vfs_mmap_check(const struct bfile *b, size_t len, int prot, int flags
 		return -EINVAL;
 	if (len > SIZE_MAX - page + 1)
 		return -ENOMEM; /* the page-aligned length wraps to 0 */
+	alen = (len + page - 1) & ~(page - 1);
+	if ((uint64_t)off / page > (UINT64_MAX - alen) / page)
+		return -EOVERFLOW; /* file_mmap_ok: the last byte must fit an unsigned long */
 	return map_type_check(b, prot, flags);
 }
 

@@ -351,6 +351,8 @@ static int scenario_mmap(void)
 		      MAP_FAILED &&
 	      errno == EOPNOTSUPP);
 	CHECK(mmap(NULL, SIZE_MAX, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == ENOMEM);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, (off_t)-4096) == MAP_FAILED &&
+	      errno == EOVERFLOW);
 	/* What libgbinder maps: private, no swap reserved, at a page offset. */
 	d = open("/dev/binder", O_RDWR | O_CLOEXEC);
 	m = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, d, 4096);
