@@ -4,8 +4,9 @@
  * requests with bit 31 set (BINDER_WRITE_READ, BINDER_VERSION) arrive
  * sign-extended to glibc's unsigned long; the kernel reads only the low 32
  * bits. Then the rest of a libgbinder-style start: a private, unreserved
- * mapping, BINDER_SET_MAX_THREADS, poll; and the mapping flags the VFS
- * refuses before the driver sees them.
+ * mapping, BINDER_SET_MAX_THREADS, poll; the mapping flags the VFS refuses
+ * before the driver sees them; and a call between two such processes, every
+ * ioctl with an int request.
  */
 #include "conf.h"
 
@@ -41,6 +42,31 @@ static const char *try_map(int fd, size_t len, int flags, off_t off)
 	return "0";
 }
 
+static struct chan ch;
+
+/* M: the context manager, as a libgbinder service: it waits in poll() with
+ * libgbinder's events, then reads; answers code 1, stops at code 2. */
+static void serve(void *arg)
+{
+	(void)arg;
+	struct bdev m;
+	open_ctxmgr(&m);
+	put(&ch, 1, 1);
+	for (;;) {
+		struct pollfd pfd = { .fd = m.fd, .events = POLLIN | POLLERR | POLLHUP | POLLNVAL };
+		int n = poll(&pfd, 1, 10000);
+		say("poll -> %d revents=%#x", n, (unsigned)pfd.revents);
+		struct rw r;
+		const struct br *it = read_until(&m, "read", BR_TRANSACTION, &r);
+		uint32_t code = it->tr.code;
+		free_buffer(&m, it->tr.data.ptr.buffer);
+		if (code == 2)
+			break;
+		static const char answer[] = "answer";
+		reply_bytes(&m, answer, sizeof(answer), NULL);
+	}
+}
+
 int main(void)
 {
 	conf_start("P", 20);
@@ -59,7 +85,9 @@ int main(void)
 	r = int_ioctl(fd, (int)BINDER_VERSION, NULL);
 	say("BINDER_VERSION as int (NULL) -> %s", res(r));
 
-	void *map = mmap(NULL, CONF_MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	/* libgbinder's size: 1 MiB less two pages, as Android's ProcessState. */
+	size_t vmsize = (1024 * 1024) - 2 * (size_t)sysconf(_SC_PAGESIZE);
+	void *map = mmap(NULL, vmsize, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
 	say("mmap PROT_READ MAP_PRIVATE|MAP_NORESERVE -> %s",
 	    map == MAP_FAILED ? errname(errno) : "0");
 	uint32_t max = 15;
@@ -124,6 +152,29 @@ int main(void)
 	close(g);
 
 	close(fd);
+
+	say("-- a call, every ioctl with an int request");
+	conf_int_requests = true;
+	chan_init(&ch);
+	struct bdev c;
+	bd_open(&c, CONF_DEV, CONF_MAP_SIZE);
+	clear_stale_ctxmgr(&c);
+	pid_t m = spawn("M", serve, NULL);
+	get(&ch, 0);
+	struct wbuf w;
+	struct rw rr;
+	static const char request[] = "request";
+	w_reset(&w);
+	w_txn(&w, BC_TRANSACTION, 0, 1, 0, request, sizeof(request), NULL, 0);
+	run_show(&c, "call", &w, 256, &rr);
+	if (!find(&rr, BR_REPLY))
+		read_until(&c, "call, reply", BR_REPLY, &rr);
+	const struct binder_transaction_data *t = find_txn(&rr);
+	if (t)
+		free_buffer(&c, t->data.ptr.buffer);
+	send_empty_oneway(&c, 0, 2);
+	say("M exited %d", reap(m));
+	bd_close(&c);
 	say("done");
 	return 0;
 }
