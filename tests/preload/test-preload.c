@@ -854,6 +854,10 @@ static int scenario_devices(void)
 	CHECK(S_ISCHR(a.st_mode) && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
 	CHECK(fstat(mine, &b) == 0 && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
 	CHECK(stat("/dev/binder", &a) < 0 && errno == ENOENT);
+	/* A mapping to something that is not a socket: no device, for open too. */
+	CHECK(stat("/dev/fakebinder", &a) < 0 && errno == ENOENT);
+	CHECK(access("/dev/fakebinder", F_OK) < 0 && errno == ENOENT);
+	CHECK(open("/dev/fakebinder", O_RDWR) < 0 && errno == ENOENT);
 	return 0;
 }
 
@@ -921,6 +925,9 @@ static int scenario_nodes(void)
 	      (stx.stx_mode & 07777) == 0666 && stx.stx_ino == ref.st_ino &&
 	      makedev(stx.stx_rdev_major, stx.stx_rdev_minor) == ref.st_rdev &&
 	      makedev(stx.stx_dev_major, stx.stx_dev_minor) == ref.st_dev);
+	/* binderfs names of a context are links of its node; its control device is none. */
+	CHECK(stat("/dev/binderfs/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(stat("/dev/binderfs/binder-control", &st) < 0 && errno == ENOENT);
 	CHECK(stat("/dev/binder/.", &st) < 0 && errno == ENOTDIR);
 	CHECK(stat("/dev/binderfs/nothing", &st) < 0 && errno == ENOENT);
 	CHECK(fstatat(AT_FDCWD, "/dev/binder", &st, 0x10000000) < 0 && errno == EINVAL);
@@ -1087,8 +1094,10 @@ SCENARIO_TEST(test_nodes, "nodes")
 
 static void test_devices(void **state)
 {
-	static const char *const env[] = { "UBINDER_DEVICES=/dev/mybinder=vndbinder,/dev/binder=",
-					   NULL };
+	static const char *const env[] = {
+		"UBINDER_DEVICES=/dev/mybinder=vndbinder,/dev/binder=,/dev/fakebinder=/dev/null",
+		NULL
+	};
 
 	(void)state;
 	assert_int_equal(run_under_preload("devices", env, NULL, 0), 0);
