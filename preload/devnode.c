@@ -51,14 +51,10 @@ static unsigned context_minor(const char *sock)
  * if it cannot be seen. */
 static void node_of_socket(const char *sock, const struct stat *st, struct devnode *n)
 {
-	struct stat dev;
-
 	memset(n, 0, sizeof(*n));
 	snprintf(n->sock, sizeof(n->sock), "%s", sock);
 	n->rdev = makedev(MISC_MAJOR, context_minor(sock));
 	n->ino = fnv1a(sock) | 1;
-	if (real.fstatat(AT_FDCWD, "/dev", &dev, 0) == 0)
-		n->dev = dev.st_dev;
 	if (st) {
 		n->atime = st->st_atim;
 		n->mtime = st->st_mtim;
@@ -95,10 +91,22 @@ void devnode_of_bfile(const struct bfile *b, struct devnode *n)
 	node_of_socket(b->s.path, real.fstatat(AT_FDCWD, b->s.path, &st, 0) == 0 ? &st : NULL, n);
 }
 
-void devnode_stat(const struct devnode *n, struct stat *st)
+/*
+ * The node's fields go to the program's buffer. The kernel first fills it
+ * with /dev's: that gives st_dev, and a buffer the kernel cannot write
+ * fails with its EFAULT, as the device's stat would, instead of crashing
+ * here.
+ */
+int devnode_stat(const struct devnode *n, struct stat *st)
 {
+	dev_t dev = 0;
+
+	if (real.fstatat(AT_FDCWD, "/dev", st, 0) == 0)
+		dev = st->st_dev;
+	else if (errno == EFAULT)
+		return -EFAULT;
 	memset(st, 0, sizeof(*st));
-	st->st_dev = n->dev;
+	st->st_dev = dev;
 	st->st_ino = n->ino;
 	st->st_mode = S_IFCHR | 0666;
 	st->st_nlink = 1;
@@ -107,6 +115,7 @@ void devnode_stat(const struct devnode *n, struct stat *st)
 	st->st_atim = n->atime;
 	st->st_mtim = n->mtime;
 	st->st_ctim = n->ctime;
+	return 0;
 }
 
 static struct statx_timestamp stx_time(struct timespec t)
@@ -114,8 +123,16 @@ static struct statx_timestamp stx_time(struct timespec t)
 	return (struct statx_timestamp){ .tv_sec = t.tv_sec, .tv_nsec = (uint32_t)t.tv_nsec };
 }
 
-void devnode_statx(const struct devnode *n, struct statx *stx)
+int devnode_statx(const struct devnode *n, struct statx *stx)
 {
+	uint32_t dev_major = 0, dev_minor = 0;
+
+	if (real.statx && real.statx(AT_FDCWD, "/dev", 0, STATX_BASIC_STATS, stx) == 0) {
+		dev_major = stx->stx_dev_major;
+		dev_minor = stx->stx_dev_minor;
+	} else if (errno == EFAULT) {
+		return -EFAULT;
+	}
 	memset(stx, 0, sizeof(*stx));
 	/* What a device node of devtmpfs reports, whatever was asked. */
 	stx->stx_mask = STATX_BASIC_STATS;
@@ -128,8 +145,9 @@ void devnode_statx(const struct devnode *n, struct statx *stx)
 	stx->stx_ctime = stx_time(n->ctime);
 	stx->stx_rdev_major = major(n->rdev);
 	stx->stx_rdev_minor = minor(n->rdev);
-	stx->stx_dev_major = major(n->dev);
-	stx->stx_dev_minor = minor(n->dev);
+	stx->stx_dev_major = dev_major;
+	stx->stx_dev_minor = dev_minor;
+	return 0;
 }
 
 int devnode_access(const struct devnode *n, int mode, int flags)

@@ -75,10 +75,7 @@ static bool at_node(int dirfd, const char *path, int flags, struct devnode *n, i
 /* @st: a struct stat or struct stat64, one layout. */
 static int stat_result(int err, const struct devnode *n, void *st)
 {
-	if (err)
-		return ret_errno(err);
-	devnode_stat(n, st);
-	return 0;
+	return ret_errno(err ? err : devnode_stat(n, st));
 }
 
 /* --- access ---------------------------------------------------------------- */
@@ -211,10 +208,7 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct s
 
 	if (!(flags & ~STATX_FLAGS) && (flags & AT_STATX_SYNC_TYPE) != AT_STATX_SYNC_TYPE &&
 	    !(mask & STATX__RESERVED) && at_node(dirfd, path, flags, &n, &err)) {
-		if (err)
-			return ret_errno(err);
-		devnode_statx(&n, stx);
-		return 0;
+		return ret_errno(err ? err : devnode_statx(&n, stx));
 	}
 	return PASS(statx, dirfd, path, flags, mask, stx);
 }

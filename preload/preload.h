@@ -245,7 +245,6 @@ void handoff_forget_after_fork(void);
 /* What stat reports for an emulated device node. */
 struct devnode {
 	char sock[DEVICE_PATH_MAX]; /* the daemon socket that serves it */
-	dev_t dev;		    /* the file system of /dev */
 	ino_t ino;
 	dev_t rdev;
 	struct timespec atime, mtime, ctime;
@@ -256,8 +255,10 @@ struct devnode {
 int devnode_of_path(const char *path, struct devnode *n);
 /* The node an open Binder file was opened from. */
 void devnode_of_bfile(const struct bfile *b, struct devnode *n);
-void devnode_stat(const struct devnode *n, struct stat *st);
-void devnode_statx(const struct devnode *n, struct statx *stx);
+/* Fill the program's buffer (st_dev is that of /dev): 0, or -EFAULT where
+ * the kernel cannot write it. */
+int devnode_stat(const struct devnode *n, struct stat *st);
+int devnode_statx(const struct devnode *n, struct statx *stx);
 /* access() of the node with faccessat's @mode and @flags (validated): 0 or -EACCES. */
 int devnode_access(const struct devnode *n, int mode, int flags);
 

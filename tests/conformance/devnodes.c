@@ -161,6 +161,13 @@ int main(void)
 	    rc(statx(AT_FDCWD, "/dev/binder", AT_STATX_SYNC_TYPE, STATX_BASIC_STATS, &x)));
 	say("statx mask STATX__RESERVED -> %s",
 	    rc(statx(AT_FDCWD, "/dev/binder", 0, STATX__RESERVED, &x)));
+	say("stat into an unwritable buffer -> %s", rc(stat("/dev/binder", (struct stat *)8)));
+	say("statx into an unwritable buffer -> %s",
+	    rc(statx(AT_FDCWD, "/dev/binder", 0, STATX_BASIC_STATS, (struct statx *)8)));
+	fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	say("fstat of an open device into an unwritable buffer -> %s",
+	    rc(fstat(fd, (struct stat *)8)));
+	close(fd);
 	say("done");
 	return 0;
 }

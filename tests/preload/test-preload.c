@@ -934,6 +934,10 @@ static int scenario_nodes(void)
 	CHECK(statx(AT_FDCWD, "/dev/binder", AT_STATX_SYNC_TYPE, STATX_BASIC_STATS, &stx) < 0 &&
 	      errno == EINVAL);
 	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX__RESERVED, &stx) < 0 && errno == EINVAL);
+	/* A buffer the kernel cannot write: its EFAULT, no crash. */
+	CHECK(stat("/dev/binder", (struct stat *)8) < 0 && errno == EFAULT);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX_BASIC_STATS, (struct statx *)8) < 0 &&
+	      errno == EFAULT);
 
 	/* An open descriptor is that node too. */
 	fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
@@ -945,6 +949,7 @@ static int scenario_nodes(void)
 	      stx.stx_ino == ref.st_ino);
 	CHECK(faccessat(fd, "", R_OK | W_OK, AT_EMPTY_PATH) == 0);
 	CHECK(fstatat(fd, "x", &st, 0) < 0 && errno == ENOTDIR); /* not a directory */
+	CHECK(fstat(fd, (struct stat *)8) < 0 && errno == EFAULT);
 	CHECK(close(fd) == 0 && fstat(fd, &st) < 0 && errno == EBADF);
 
 	/* Anything else is the kernel's, unchanged. */
