@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The emulated device nodes: what stat and access report at a Binder device
- * path and on a Binder descriptor (docs/emulation.md, "Device nodes").
+ * path and on a Binder descriptor (docs/emulation.md, DEVICE NODES).
  *
  * A path names a node while the socket of the daemon that serves it exists:
  * then it is a character device, mode 0666, owned by root, on the file
