@@ -56,7 +56,8 @@ else
 	fi
 fi
 
-# 3. Every man page: installed where man finds it, groff, and rendering.
+# 3. Every man page: installed where man finds it, groff, rendering, and,
+# for a program, naming every long option its --help lists.
 man_ok=1
 ((${#pages[@]})) || { echo "# no man pages were built (is scdoc installed?)"; man_ok=0; }
 for page in "${pages[@]}"; do
@@ -75,6 +76,14 @@ for page in "${pages[@]}"; do
 			man_ok=0
 		fi
 	fi
+	program=$bindir/${page%.*}
+	[[ -x $program && -n $file ]] || continue
+	for option in $("$program" --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+		if ! grep -qF -- "$option" "$file"; then
+			echo "# $page: --help lists $option, the man page does not (docs/man/$page.scd)"
+			man_ok=0
+		fi
+	done
 done
 if ((man_ok)); then
 	result ok 3 "${#pages[@]} man pages installed and rendering"
