@@ -681,6 +681,10 @@ static int scenario_exec_child(int keep, int gone)
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, keep, 0) == MAP_FAILED &&
 	      errno == EINVAL);
 	CHECK(fcntl(gone, F_GETFD) < 0 && errno == EBADF);
+	/* Still the node it was opened from. */
+	struct stat a, b;
+	CHECK(fstat(keep, &a) == 0 && stat("/dev/binder", &b) == 0 && S_ISCHR(a.st_mode) &&
+	      a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
 	CHECK(dup2(keep, keep + 1) == keep + 1 && close(keep) == 0);
 	CHECK(version_of(keep + 1) == BINDER_CURRENT_PROTOCOL_VERSION);
 	return 0;
