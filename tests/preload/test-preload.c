@@ -839,6 +839,13 @@ static int scenario_stress(void)
 	return 0;
 }
 
+/* The device Android 11+ libbinder opens for @driver: it checks access()
+ * first and falls back to /dev/binder. */
+static const char *libbinder_driver(const char *driver)
+{
+	return access(driver, R_OK) == -1 ? "/dev/binder" : driver;
+}
+
 /* UBINDER_DEVICES maps a path to a context, or leaves it alone. */
 static int scenario_devices(void)
 {
@@ -862,6 +869,7 @@ static int scenario_devices(void)
 	CHECK(stat("/dev/fakebinder", &a) < 0 && errno == ENOENT);
 	CHECK(access("/dev/fakebinder", F_OK) < 0 && errno == ENOENT);
 	CHECK(open("/dev/fakebinder", O_RDWR) < 0 && errno == ENOENT);
+	CHECK(strcmp(libbinder_driver("/dev/fakebinder"), "/dev/binder") == 0);
 	return 0;
 }
 
@@ -905,6 +913,13 @@ static int scenario_nodes(void)
 	CHECK(faccessat(-1, "//dev/./binder", R_OK, AT_SYMLINK_NOFOLLOW) == 0);
 	CHECK(access("/dev/binderfs/nothing", F_OK) < 0 && errno == ENOENT); /* no daemon context */
 	CHECK(access("/dev/binder/", F_OK) < 0 && errno == ENOTDIR);
+	/* So libbinder stays on /dev/vndbinder, a context of its own. */
+	CHECK(strcmp(libbinder_driver("/dev/vndbinder"), "/dev/vndbinder") == 0);
+	fd = open(libbinder_driver("/dev/vndbinder"), O_RDWR | O_CLOEXEC);
+	int other = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && other >= 0 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 &&
+	      xioctl(other, BINDER_SET_CONTEXT_MGR, NULL) == 0);
+	CHECK(close(fd) == 0 && close(other) == 0);
 	/* What the kernel refuses before the lookup. */
 	CHECK(access("/dev/binder", 8) < 0 && errno == EINVAL);
 	CHECK(faccessat(AT_FDCWD, "/dev/binder", R_OK, 0x10000000) < 0 && errno == EINVAL);
