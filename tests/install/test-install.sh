@@ -4,13 +4,14 @@
 # `pkg-config ubinder` against the installed tree and run with the installed
 # ubinderd, ubinder-servicemanager and ubinderctl, and every man page
 # installed and rendering.
-# Usage: test-install.sh BUILD_DIR SOURCE_DIR CC SANITIZE [MAN_PAGE...]
+# Usage: test-install.sh MESON BUILD_DIR SOURCE_DIR CC SANITIZE BINDIR LIBDIR MANDIR [MAN_PAGE...]
+#   BINDIR, LIBDIR, MANDIR  where the build installs (absolute, before DESTDIR)
 #   MAN_PAGE  NAME.SECTION of each page the build generates (none: scdoc
 #             was missing, and the man page check fails saying so).
 set -uo pipefail
 
-build=$1 src=$2 cc=$3 sanitize=$4
-shift 4
+meson=$1 build=$2 src=$3 cc=$4 sanitize=$5 bin=$6 lib=$7 man=$8
+shift 8
 pages=("$@")
 dest=$(mktemp -d /tmp/ubinder-install.XXXXXX)
 trap 'rm -rf "$dest"' EXIT
@@ -21,7 +22,7 @@ result() { # result OK|FAIL N TEXT
 }
 
 # 1. The install itself.
-if meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >"$dest.log" 2>&1; then
+if "$meson" install -C "$build" --no-rebuild --quiet --destdir "$dest" >"$dest.log" 2>&1; then
 	result ok 1 "meson install --destdir"
 else
 	sed 's/^/# /' "$dest.log"
@@ -32,10 +33,10 @@ fi
 rm -f "$dest.log"
 
 # 2. The example, through pkg-config only (nothing of the build tree).
-pc=$(find "$dest" -name ubinder.pc -path '*/pkgconfig/*' | head -n 1)
-bindir=$(dirname "$(find "$dest" -name ubinderd -type f | head -n 1)")
-if [[ -z $pc || ! -x $bindir/ubinderd ]]; then
-	result fail 2 "no ubinder.pc or ubinderd in the installed tree"
+pc=$dest$lib/pkgconfig/ubinder.pc
+bindir=$dest$bin
+if [[ ! -f $pc || ! -x $bindir/ubinderd ]]; then
+	result fail 2 "no $lib/pkgconfig/ubinder.pc or $bin/ubinderd in the installed tree"
 else
 	export PKG_CONFIG_LIBDIR=$(dirname "$pc") PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$dest
 	libdir=$(pkg-config --libs-only-L ubinder)
@@ -61,9 +62,9 @@ fi
 man_ok=1
 ((${#pages[@]})) || { echo "# no man pages were built (is scdoc installed?)"; man_ok=0; }
 for page in "${pages[@]}"; do
-	file=$(find "$dest" -path "*/man/man${page##*.}/$page" -type f | head -n 1)
-	if [[ -z $file || ! -s $file ]]; then
-		echo "# $page: not installed"
+	file=$dest$man/man${page##*.}/$page
+	if [[ ! -s $file ]]; then
+		echo "# $page: not installed as $man/man${page##*.}/$page"
 		man_ok=0
 	elif ! grep -q '^\.TH ' "$file"; then
 		echo "# $page: no .TH line (not a man page)"
@@ -77,7 +78,7 @@ for page in "${pages[@]}"; do
 		fi
 	fi
 	program=$bindir/${page%.*}
-	[[ -x $program && -n $file ]] || continue
+	[[ -x $program && -s $file ]] || continue
 	for option in $("$program" --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 		if ! grep -qF -- "$option" "$file"; then
 			echo "# $page: --help lists $option, the man page does not (docs/man/$page.scd)"
