@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "wire/trust.h"
 
 /* The kernel's MISC_MAJOR (<linux/major.h>): Binder devices are misc devices. */
 #define MISC_MAJOR 10
@@ -150,12 +151,35 @@ int devnode_statx(const struct devnode *n, struct statx *stx)
 	return 0;
 }
 
+/* Whether the client side trusts the directory of @sock (as open's connect
+ * checks it first): owned by a trusted uid, writable by no one else. */
+static bool trusted_dir(const char *sock)
+{
+	const char *slash = strrchr(sock, '/');
+	char dir[DEVICE_PATH_MAX], why[256];
+	struct ubw_trust t;
+	int fd;
+
+	if (!slash)
+		return false; /* device_lookup gives absolute paths only */
+	snprintf(dir, sizeof(dir), "%.*s", slash == sock ? 1 : (int)(slash - sock), sock);
+	ubw_trust_client(&t);
+	fd = ubw_trust_open_dir(dir, &t, why, sizeof(why));
+	if (fd < 0)
+		return false;
+	real.close(fd);
+	return true;
+}
+
 int devnode_access(const struct devnode *n, int mode, int flags)
 {
 	if (mode & X_OK)
 		return -EACCES; /* no execute bit: refused even to root */
-	if ((mode & (R_OK | W_OK)) &&
+	if (!(mode & (R_OK | W_OK)))
+		return 0;
+	/* What open's connect needs: a trusted directory, a writable socket. */
+	if (!trusted_dir(n->sock) ||
 	    real.faccessat(AT_FDCWD, n->sock, W_OK, flags & AT_EACCESS) != 0)
-		return -EACCES; /* the daemon's socket refuses this user */
+		return -EACCES;
 	return 0;
 }

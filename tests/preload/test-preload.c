@@ -24,8 +24,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -1001,6 +1003,21 @@ static int scenario_nodes(void)
 	return 0;
 }
 
+/* A socket in a directory the client does not trust: the node exists, but
+ * neither access(R_OK|W_OK) nor open lets the program use it. */
+static int scenario_untrusted(void)
+{
+	struct stat st;
+
+	CHECK(stat("/dev/untrusted", &st) == 0 && S_ISCHR(st.st_mode));
+	CHECK(access("/dev/untrusted", F_OK) == 0);
+	CHECK(access("/dev/untrusted", R_OK) < 0 && errno == EACCES);
+	CHECK(faccessat(AT_FDCWD, "/dev/untrusted", W_OK, AT_EACCESS) < 0 && errno == EACCES);
+	CHECK(open("/dev/untrusted", O_RDWR | O_CLOEXEC) < 0 && errno == EACCES);
+	CHECK(access("/dev/binder", R_OK | W_OK) == 0); /* the trusted one still is */
+	return 0;
+}
+
 /* No daemon: open fails like a missing device. */
 static int scenario_no_daemon(void)
 {
@@ -1031,6 +1048,7 @@ static const struct {
 	{ "devices", scenario_devices },
 	{ "no-daemon", scenario_no_daemon },
 	{ "nodes", scenario_nodes },
+	{ "untrusted", scenario_untrusted },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1162,6 +1180,29 @@ static void test_no_daemon(void **state)
 	assert_null(strstr(line + 1, "ubinder-preload["));
 }
 
+static void test_untrusted(void **state)
+{
+	char dir[] = "/tmp/ubinder-untrusted.XXXXXX", sock_path[64], env_var[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *env[] = { env_var, NULL };
+	int sock;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0); /* writable by others: not trusted */
+	snprintf(sock_path, sizeof(sock_path), "%s/binder", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(sock >= 0);
+	assert_int_equal(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(sock, 4), 0);
+	snprintf(env_var, sizeof(env_var), "UBINDER_DEVICES=/dev/untrusted=%s", sock_path);
+	assert_int_equal(run_under_preload("untrusted", env, NULL, 0), 0);
+	close(sock);
+	unlink(sock_path);
+	rmdir(dir);
+}
+
 /* The daemon is left as clean as it started: every process and descriptor released. */
 static void test_nothing_left(void **state)
 {
@@ -1215,14 +1256,23 @@ static void test_ubinder_run_cli(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		WITH_DAEMON(test_open_close),	WITH_DAEMON(test_hidden_fds),
-		WITH_DAEMON(test_mmap),		WITH_DAEMON(test_ioctl),
-		WITH_DAEMON(test_poll),		WITH_DAEMON(test_thread_exit),
-		WITH_DAEMON(test_flush),	WITH_DAEMON(test_cancel),
-		WITH_DAEMON(test_exec),		WITH_DAEMON(test_threads),
-		WITH_DAEMON(test_stress),	WITH_DAEMON(test_nodes),
-		WITH_DAEMON(test_devices),	WITH_DAEMON(test_no_daemon),
-		WITH_DAEMON(test_nothing_left), cmocka_unit_test(test_ubinder_run_cli),
+		WITH_DAEMON(test_open_close),
+		WITH_DAEMON(test_hidden_fds),
+		WITH_DAEMON(test_mmap),
+		WITH_DAEMON(test_ioctl),
+		WITH_DAEMON(test_poll),
+		WITH_DAEMON(test_thread_exit),
+		WITH_DAEMON(test_flush),
+		WITH_DAEMON(test_cancel),
+		WITH_DAEMON(test_exec),
+		WITH_DAEMON(test_threads),
+		WITH_DAEMON(test_stress),
+		WITH_DAEMON(test_nodes),
+		WITH_DAEMON(test_devices),
+		WITH_DAEMON(test_untrusted),
+		WITH_DAEMON(test_no_daemon),
+		WITH_DAEMON(test_nothing_left),
+		cmocka_unit_test(test_ubinder_run_cli),
 	};
 	ssize_t n;
 
