@@ -147,3 +147,10 @@ bool device_lookup(const char *path, char *sock, size_t size)
 		ubt_default_socket(target, sock, size);
 	return true;
 }
+
+bool device_path_names_dir(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 1 && path[n - 1] == '/') || (n > 2 && path[n - 1] == '.' && path[n - 2] == '/');
+}

@@ -47,7 +47,7 @@ int emu_open(const char *path, int flags)
 
 	if (!device_lookup(path, sock, sizeof(sock)) || (flags & O_PATH))
 		return EMU_PASS;
-	if ((flags & O_DIRECTORY) == O_DIRECTORY)
+	if ((flags & O_DIRECTORY) == O_DIRECTORY || device_path_names_dir(path))
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
@@ -99,7 +99,7 @@ fail:
 /* --- ioctl ----------------------------------------------------------------- */
 
 /* The Binder ioctls the daemon implements. */
-static bool daemon_ioctl(unsigned long cmd)
+static bool daemon_ioctl(unsigned int cmd)
 {
 	switch (cmd) {
 	case BINDER_SET_MAX_THREADS:
@@ -128,7 +128,7 @@ static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
 				   fl >= 0 && (fl & O_NONBLOCK) ? UBT_NONBLOCK : 0);
 }
 
-int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
+int emu_ioctl(struct bfile *b, int fd, unsigned int cmd, void *arg)
 {
 	uint8_t zero[64] = { 0 };
 	struct pthr *p;
@@ -169,27 +169,81 @@ int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg)
 
 /* --- mmap ------------------------------------------------------------------ */
 
+#ifndef MAP_UNINITIALIZED
+#define MAP_UNINITIALIZED 0x4000000 /* <asm-generic/mman-common.h>; glibc lacks it */
+#endif
+
+/* The mapping flags a Binder file accepts with MAP_SHARED_VALIDATE: the
+ * kernel's LEGACY_MAP_MASK (the driver adds no mmap_supported_flags). */
+#define LEGACY_MAP_FLAGS                                                                         \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | \
+	 MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |         \
+	 MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB)
+
+/* do_mmap's checks of the mapping type against the open file's mode. */
+static int map_type_check(const struct bfile *b, int prot, int flags)
+{
+	bool readable = b->accmode == O_RDONLY || b->accmode == O_RDWR;
+	bool writable = b->accmode == O_WRONLY || b->accmode == O_RDWR;
+
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED_VALIDATE:
+		if (flags & ~(LEGACY_MAP_FLAGS | MAP_SHARED_VALIDATE))
+			return -EOPNOTSUPP;
+		/* fallthrough */
+	case MAP_SHARED:
+		if ((prot & PROT_WRITE) && !writable)
+			return -EACCES;
+		/* fallthrough */
+	case MAP_PRIVATE:
+		return readable ? 0 : -EACCES;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The VFS's checks of an mmap (sys_mmap, ksys_mmap_pgoff, do_mmap), in the
+ * kernel's order. */
+static int vfs_mmap_check(const struct bfile *b, size_t len, int prot, int flags, off_t off)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), alen;
+
+	if ((uint64_t)off & (page - 1))
+		return -EINVAL;
+	if (flags & MAP_HUGETLB)
+		return -EINVAL; /* not a hugetlbfs file */
+	if (len == 0)
+		return -EINVAL;
+	if (len > SIZE_MAX - page + 1)
+		return -ENOMEM; /* the page-aligned length wraps to 0 */
+	alen = (len + page - 1) & ~(page - 1);
+	if ((uint64_t)off / page > (UINT64_MAX - alen) / page)
+		return -EOVERFLOW; /* file_mmap_ok: the last byte must fit an unsigned long */
+	return map_type_check(b, prot, flags);
+}
+
+/* binder_mmap's own checks. */
+static int driver_mmap_check(const struct bfile *b, int prot)
+{
+	if (b->foreign == FOREIGN_FORK)
+		return -EINVAL; /* proc->tsk != current->group_leader */
+	if (prot & PROT_WRITE)
+		return -EPERM; /* FORBIDDEN_MMAP_FLAGS */
+	if (b->foreign == FOREIGN_EXEC)
+		return -EINVAL; /* vma->vm_mm != alloc->mm */
+	return 0;
+}
+
 void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off_t off)
 {
-	long page = sysconf(_SC_PAGESIZE);
 	struct pthr *p;
 	void *map;
 	int err;
 
-	/* The VFS's checks come first, then binder_mmap's, in the kernel's order. */
-	if (len == 0 || (off & (page - 1)))
-		err = -EINVAL;
-	else if (b->accmode == O_WRONLY || b->accmode == O_ACCMODE ||
-		 ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
-		  b->accmode == O_RDONLY))
-		err = -EACCES;
-	else if (b->foreign == FOREIGN_FORK)
-		err = -EINVAL; /* proc->tsk != current->group_leader */
-	else if (prot & PROT_WRITE)
-		err = -EPERM;
-	else if (b->foreign == FOREIGN_EXEC)
-		err = -EINVAL; /* vma->vm_mm != alloc->mm */
-	else
+	err = vfs_mmap_check(b, len, prot, flags, off);
+	if (!err)
+		err = driver_mmap_check(b, prot);
+	if (!err)
 		err = bfile_thread(b, &p);
 	if (!err) {
 		err = ubt_mmap(&p->t, addr, len, (flags & MAP_FIXED) != 0, &map);

@@ -35,17 +35,6 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
-#define EXPORT __attribute__((visibility("default")))
-
-static int ret_errno(int r)
-{
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
 /* --- open ------------------------------------------------------------------ */
 
 /* The emulated open, or EMU_PASS. */
@@ -55,24 +44,30 @@ static int try_open(const char *path, int flags)
 	return emu_open(path, flags);
 }
 
+/* Whether open's flags call for the mode argument (glibc's __OPEN_NEEDS_MODE). */
+static bool needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
 /*
  * The body of open/open64/openat/openat64: the mode argument exists only
  * with O_CREAT or O_TMPFILE. CALL is the libc call, with `mode` in scope.
  */
-#define OPEN_BODY(path, flags, CALL)                                         \
-	do {                                                                 \
-		int r_ = try_open(path, flags);                              \
-		mode_t mode = 0;                                             \
-		va_list ap;                                                  \
-                                                                             \
-		if (r_ != EMU_PASS)                                          \
-			return ret_errno(r_);                                \
-		if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) { \
-			va_start(ap, flags);                                 \
-			mode = (mode_t)va_arg(ap, int);                      \
-			va_end(ap);                                          \
-		}                                                            \
-		return CALL;                                                 \
+#define OPEN_BODY(path, flags, CALL)                    \
+	do {                                            \
+		int r_ = try_open(path, flags);         \
+		mode_t mode = 0;                        \
+		va_list ap;                             \
+                                                        \
+		if (r_ != EMU_PASS)                     \
+			return ret_errno(r_);           \
+		if (needs_mode(flags)) {                \
+			va_start(ap, flags);            \
+			mode = (mode_t)va_arg(ap, int); \
+			va_end(ap);                     \
+		}                                       \
+		return CALL;                            \
 	} while (0)
 
 EXPORT int open(const char *path, int flags, ...)
@@ -95,33 +90,35 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	OPEN_BODY(path, flags, real.openat64(dirfd, path, flags, mode));
 }
 
-/* The _FORTIFY_SOURCE variants (no mode argument). */
+/*
+ * The _FORTIFY_SOURCE variants (no mode argument). libc aborts a call whose
+ * flags need a mode; such a call goes to it untouched, device or not.
+ */
+#define OPEN_2_BODY(path, flags, CALL)                                                        \
+	do {                                                                                  \
+		int r_ = needs_mode(flags) ? (real_init(), EMU_PASS) : try_open(path, flags); \
+                                                                                              \
+		return r_ != EMU_PASS ? ret_errno(r_) : CALL;                                 \
+	} while (0)
+
 EXPORT int __open_2(const char *path, int flags)
 {
-	int r = try_open(path, flags);
-
-	return r != EMU_PASS ? ret_errno(r) : real.open_2(path, flags);
+	OPEN_2_BODY(path, flags, real.open_2(path, flags));
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
-	int r = try_open(path, flags);
-
-	return r != EMU_PASS ? ret_errno(r) : real.open64_2(path, flags);
+	OPEN_2_BODY(path, flags, real.open64_2(path, flags));
 }
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	int r = try_open(path, flags);
-
-	return r != EMU_PASS ? ret_errno(r) : real.openat_2(dirfd, path, flags);
+	OPEN_2_BODY(path, flags, real.openat_2(dirfd, path, flags));
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-	int r = try_open(path, flags);
-
-	return r != EMU_PASS ? ret_errno(r) : real.openat64_2(dirfd, path, flags);
+	OPEN_2_BODY(path, flags, real.openat64_2(dirfd, path, flags));
 }
 
 /* creat() of a character device opens it (O_TRUNC means nothing to it). */
@@ -503,7 +500,8 @@ EXPORT int ioctl(int fd, unsigned long cmd, ...)
 		return real.ioctl(fd, cmd, arg);
 	/* ioctl is no cancellation point; the socket calls underneath are. */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	r = emu_ioctl(b, fd, cmd, arg);
+	/* The kernel's ioctl takes an unsigned int: the upper half is ignored. */
+	r = emu_ioctl(b, fd, (unsigned int)cmd, arg);
 	pthread_setcancelstate(cancel, NULL);
 	bfile_put(b);
 	return ret_errno(r);

@@ -16,7 +16,9 @@
  *   bfile.c     open Binder files, per-thread connections, flush, fork
  *   handoff.c   Binder descriptors that survive exec
  *   emulate.c   open, ioctl and mmap semantics of the kernel driver
- *   intercept.c the exported libc entry points
+ *   devnode.c   what stat and access see at a device path or descriptor
+ *   intercept.c the exported libc entry points that open and use devices
+ *   intercept-stat.c  the exported access and stat family
  *
  * Locking: g_lock (bfile.c) guards the fd table's writers, every bfile's
  * thread list, nfds and region fields, and the handoff state. It is never
@@ -26,14 +28,29 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "transport/transport.h"
+
+/* The entry points the library exports (everything else is hidden). */
+#define EXPORT __attribute__((visibility("default")))
+
+/* A libc-style result: @r >= 0 as it is, -errno as -1 with errno set. */
+static inline int ret_errno(int r)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
 
 /* --- real.c: the libc functions we interpose, resolved with RTLD_NEXT ----- */
 
@@ -64,6 +81,28 @@ struct real_libc {
 	void *(*fopen64)(const char *, const char *);
 	void (*exit_)(int);
 	int (*fclose)(void *);
+	/* intercept-stat.c */
+	int (*access)(const char *, int);
+	int (*euidaccess)(const char *, int);
+	int (*eaccess)(const char *, int);
+	int (*faccessat)(int, const char *, int, int);
+	int (*stat)(const char *, struct stat *);
+	int (*stat64)(const char *, struct stat64 *);
+	int (*lstat)(const char *, struct stat *);
+	int (*lstat64)(const char *, struct stat64 *);
+	int (*fstat)(int, struct stat *);
+	int (*fstat64)(int, struct stat64 *);
+	int (*fstatat)(int, const char *, struct stat *, int);
+	int (*fstatat64)(int, const char *, struct stat64 *, int);
+	int (*statx)(int, const char *, int, unsigned, struct statx *);
+	int (*xstat)(int, const char *, struct stat *);
+	int (*xstat64)(int, const char *, struct stat64 *);
+	int (*lxstat)(int, const char *, struct stat *);
+	int (*lxstat64)(int, const char *, struct stat64 *);
+	int (*fxstat)(int, int, struct stat *);
+	int (*fxstat64)(int, int, struct stat64 *);
+	int (*fxstatat)(int, int, const char *, struct stat *, int);
+	int (*fxstatat64)(int, int, const char *, struct stat64 *, int);
 };
 
 extern struct real_libc real;
@@ -91,6 +130,9 @@ bool plog_enabled(void);
  * repeated slashes and "." components are ignored).
  */
 bool device_lookup(const char *path, char *sock, size_t size);
+/* Whether @path asks for a directory after its last name ("/dev/binder/",
+ * "/dev/binder/."), which a device path refuses with ENOTDIR. */
+bool device_path_names_dir(const char *path);
 
 /* --- fdtable.c ------------------------------------------------------------- */
 
@@ -198,13 +240,38 @@ void handoff_restore(void);
 /* In a forked child: the handoff memfd is the parent's; stop writing it. */
 void handoff_forget_after_fork(void);
 
+/* --- devnode.c ------------------------------------------------------------- */
+
+/* What stat reports for an emulated device node. */
+struct devnode {
+	char sock[DEVICE_PATH_MAX]; /* the daemon socket that serves it */
+	ino_t ino;
+	dev_t rdev;
+	struct timespec atime, mtime, ctime;
+};
+
+/* The node at @path: 0, -ENOENT while no daemon socket serves it, -ENOTDIR
+ * for "DEVICE/", or EMU_PASS if @path is no emulated device. */
+int devnode_of_path(const char *path, struct devnode *n);
+/* The node an open Binder file was opened from. */
+void devnode_of_bfile(const struct bfile *b, struct devnode *n);
+/* Fill the program's buffer (st_dev is that of /dev): 0, or -EFAULT where
+ * the kernel cannot write it. */
+int devnode_stat(const struct devnode *n, struct stat *st);
+int devnode_statx(const struct devnode *n, struct statx *stx);
+/* access() of the node with faccessat's @mode and @flags (validated): 0 or -EACCES. */
+int devnode_access(const struct devnode *n, int mode, int flags);
+
 /* --- emulate.c ------------------------------------------------------------- */
 
 /* open() of @path if it is an emulated device: >= 0 (fd), -errno, or
  * -ENODEV meaning "not a Binder device, pass it on". */
 #define EMU_PASS (-ENODEV)
 int emu_open(const char *path, int flags);
-int emu_ioctl(struct bfile *b, int fd, unsigned long cmd, void *arg);
+/* @cmd is what the kernel reads of the request: its low 32 bits (callers
+ * that pass an int have it sign-extended to the unsigned long of glibc's
+ * prototype). */
+int emu_ioctl(struct bfile *b, int fd, unsigned int cmd, void *arg);
 void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off_t off);
 /* Called for every munmap while some region is mapped: forgets the regions
  * the range touches. */

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
-	libcmocka-dev uthash-dev libbsd-dev gnuplot-nox file)
+	libcmocka-dev uthash-dev libbsd-dev gnuplot-nox file scdoc)
 if [[ ${1:-} == --vm ]]; then
 	packages+=(qemu-system-x86 busybox-static cpio)
 fi

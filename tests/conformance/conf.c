@@ -341,6 +341,16 @@ void kill_reap(pid_t pid)
 	wait_status(pid);
 }
 
+bool conf_int_requests;
+
+/* Every ioctl of the helpers: the request as is, or as an int. */
+static int conf_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (conf_int_requests)
+		return ioctl(fd, (int)req, arg); /* sign-extended to unsigned long */
+	return ioctl(fd, req, arg);
+}
+
 void bd_open(struct bdev *b, const char *path, size_t map_size)
 {
 	memset(b, 0, sizeof(*b));
@@ -349,14 +359,15 @@ void bd_open(struct bdev *b, const char *path, size_t map_size)
 	if (b->fd < 0)
 		fail("open %s: %s", path, errname(errno));
 	if (map_size) {
-		void *m = mmap(NULL, map_size, PROT_READ, MAP_PRIVATE, b->fd, 0);
+		int flags = MAP_PRIVATE | (conf_int_requests ? MAP_NORESERVE : 0);
+		void *m = mmap(NULL, map_size, PROT_READ, flags, b->fd, 0);
 		if (m == MAP_FAILED)
 			fail("mmap %s: %s", path, errname(errno));
 		b->map = m;
 		b->size = map_size;
 	}
 	struct binder_version v;
-	if (ioctl(b->fd, BINDER_VERSION, &v) < 0 ||
+	if (conf_ioctl(b->fd, BINDER_VERSION, &v) < 0 ||
 	    v.protocol_version != BINDER_CURRENT_PROTOCOL_VERSION)
 		fail("BINDER_VERSION: %s", errname(errno));
 }
@@ -372,7 +383,7 @@ void bd_close(struct bdev *b)
 
 int xioctl(int fd, unsigned long req, void *arg)
 {
-	int r = ioctl(fd, req, arg);
+	int r = conf_ioctl(fd, req, arg);
 	if (r < 0)
 		return -errno;
 	return r;
@@ -559,7 +570,7 @@ static int do_bwr(struct bdev *b, const struct wbuf *w, size_t rsize, struct rw 
 	}
 	x.read_size = rsize;
 	x.read_buffer = (uintptr_t)r->rbuf;
-	r->ret = ioctl(b->fd, BINDER_WRITE_READ, &x);
+	r->ret = conf_ioctl(b->fd, BINDER_WRITE_READ, &x);
 	r->err = r->ret < 0 ? errno : 0;
 	r->wc = x.write_consumed;
 	r->rc = x.read_consumed;

@@ -89,6 +89,10 @@ void bd_open(struct bdev *b, const char *path, size_t map_size);
 void bd_close(struct bdev *b);
 /* ioctl returning 0 or -errno. */
 int xioctl(int fd, unsigned long req, void *arg);
+/* When set, the helpers' ioctls (bd_open, xioctl, bwr, ...) pass the request
+ * as an int, sign-extended to glibc's unsigned long, as libgbinder does, and
+ * bd_open maps with MAP_PRIVATE | MAP_NORESERVE as it does. */
+extern bool conf_int_requests;
 /* BINDER_SET_CONTEXT_MGR, retried while the previous program's context
  * manager is still being released (EBUSY for up to 3 s). Fatal on failure. */
 void become_ctxmgr(struct bdev *b);

@@ -2,6 +2,8 @@
 # docs/api.md's complete example, compiled and run exactly as printed: the
 # ```c blocks that start with /* hello-service.c and /* hello-client.c.
 # Usage: test-doc-example.sh API_MD CC SANITIZE INCLUDE_DIR LIB_DIR UBINDERD SERVICEMANAGER UBINDERCTL
+# INCLUDE_DIR --pkg-config: compile and link with `pkg-config --cflags --libs
+# ubinder` instead (as the docs say), run with its -L folders (LIB_DIR unused).
 set -uo pipefail
 
 doc=$1 cc=$2 sanitize=$3 inc=$4 libdir=$5 ubinderd=$6 servicemanager=$7 ctl=$8
@@ -30,8 +32,14 @@ for name in hello-service hello-client; do
 	[[ -s $dir/$name.c ]] || fail "no $name.c block in $doc"
 	flags=(-std=gnu17 -Wall -Wextra -Werror -g -pthread)
 	[[ $sanitize != none ]] && flags+=("-fsanitize=$sanitize")
-	"$cc" "${flags[@]}" -I"$inc" -o "$dir/$name" "$dir/$name.c" -L"$libdir" -lubinder \
-		-Wl,-rpath,"$libdir" 2>"$dir/cc.log" || { cat "$dir/cc.log" | sed 's/^/# /'; fail "$name.c does not compile"; }
+	if [[ $inc == --pkg-config ]]; then
+		read -ra lib_flags <<<"$(pkg-config --cflags --libs ubinder)" || fail "pkg-config ubinder fails"
+		for l in $(pkg-config --libs-only-L ubinder); do lib_flags+=("-Wl,-rpath,${l#-L}"); done
+	else
+		lib_flags=(-I"$inc" -L"$libdir" -lubinder -Wl,-rpath,"$libdir")
+	fi
+	"$cc" "${flags[@]}" -o "$dir/$name" "$dir/$name.c" "${lib_flags[@]}" \
+		2>"$dir/cc.log" || { cat "$dir/cc.log" | sed 's/^/# /'; fail "$name.c does not compile"; }
 done
 
 export UBINDER_SOCKET=$dir/binder

@@ -24,7 +24,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -222,6 +225,10 @@ static void wait_sleeping(pid_t tid)
 	}
 }
 
+/* glibc's _FORTIFY_SOURCE entries of open, declared only inside its wrappers. */
+int __open_2(const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
 /* open, dup, close and the descriptor's own behaviour. */
 static int scenario_open_close(void)
 {
@@ -254,6 +261,21 @@ static int scenario_open_close(void)
 	CHECK(dup2(2, 100) == 100 &&
 	      xioctl(100, BINDER_VERSION, &(struct binder_version){ 0 }) < 0);
 	CHECK(close(100) == 0 && close(101) == 0 && close(fd2) == 0 && close(d) == 0);
+
+	/* The _FORTIFY_SOURCE entries open the device; with flags that need a
+	 * mode they abort, device or not, as libc's do. */
+	d = __open_2("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(d >= 0 && version_of(d) == BINDER_CURRENT_PROTOCOL_VERSION && close(d) == 0);
+	d = __openat64_2(AT_FDCWD, "/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	CHECK(d >= 0 && version_of(d) == BINDER_CURRENT_PROTOCOL_VERSION && close(d) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGABRT, SIG_DFL);
+		dup2(open("/dev/null", O_WRONLY), STDERR_FILENO); /* libc's message */
+		__open_2("/dev/binder", O_RDWR | O_CREAT);
+		_exit(0);
+	}
+	CHECK(wait_child(pid) == 128 + SIGABRT);
 
 	/* The flags of open(). */
 	CHECK(open("/dev/binder", O_RDWR | O_DIRECTORY) < 0 && errno == ENOTDIR);
@@ -341,6 +363,24 @@ static int scenario_mmap(void)
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, d, 0) == MAP_FAILED && errno == EBUSY);
 	CHECK(munmap(m, MAP_SIZE) == 0 && !readable(m));
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EBUSY);
+	/* The VFS's refusals of mapping flags, before the driver sees them. */
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, 0, fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_TYPE, fd, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, fd, 0) == MAP_FAILED &&
+	      errno == EINVAL);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0) ==
+		      MAP_FAILED &&
+	      errno == EOPNOTSUPP);
+	CHECK(mmap(NULL, SIZE_MAX, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == ENOMEM);
+	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, fd, (off_t)-4096) == MAP_FAILED &&
+	      errno == EOVERFLOW);
+	/* What libgbinder maps: private, no swap reserved, at a page offset. */
+	d = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	m = mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, d, 4096);
+	CHECK(m != MAP_FAILED && readable(m) && munmap(m, MAP_SIZE) == 0 && close(d) == 0);
+	d = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	m = mmap(NULL, MAP_SIZE, PROT_READ, MAP_SHARED_VALIDATE | MAP_NORESERVE, d, 0);
+	CHECK(m != MAP_FAILED && munmap(m, MAP_SIZE) == 0 && close(d) == 0);
 	/* Opened write-only: no mapping at all (the VFS's EACCES). */
 	wr = open("/dev/binder", O_WRONLY);
 	CHECK(wr >= 0);
@@ -377,6 +417,29 @@ static int scenario_ioctl(void)
 	CHECK(xioctl(fd, BINDER_SET_MAX_THREADS, NULL) == -EINVAL);
 	CHECK(xioctl(fd, BINDER_GET_EXTENDED_ERROR, NULL) == -EFAULT);
 	CHECK(xioctl(fd, BINDER_SET_IDLE_TIMEOUT, &(int64_t){ 0 }) == -EINVAL);
+	/* The kernel reads the request's low 32 bits: an int request
+	 * (sign-extended) and a garbage upper half work as the plain one. */
+	struct binder_version v = { 0 };
+	CHECK(xioctl(fd, (unsigned long)(long)(int)BINDER_VERSION, &v) == 0 &&
+	      v.protocol_version == BINDER_CURRENT_PROTOCOL_VERSION);
+	v.protocol_version = 0;
+	CHECK(xioctl(fd, 0x5a5a5a5a00000000ul | BINDER_VERSION, &v) == 0 &&
+	      v.protocol_version == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(xioctl(fd, (unsigned long)(long)(int)BINDER_SET_MAX_THREADS, &(uint32_t){ 4 }) == 0);
+	uint32_t looper = BC_ENTER_LOOPER;
+	int other = open("/dev/binder", O_RDWR | O_CLOEXEC); /* its thread may loop */
+	b = (struct binder_write_read){ .write_size = 4, .write_buffer = (uintptr_t)&looper };
+	CHECK(xioctl(other, (unsigned long)(long)(int)BINDER_WRITE_READ, &b) == 0 &&
+	      b.write_consumed == 4 && close(other) == 0);
+	CHECK(xioctl(fd, 0xffffffff00000000ul | _IO('b', 99), NULL) == -EINVAL);
+	CHECK(xioctl(fd, 0xffffffff00000000ul | FIOCLEX, NULL) == 0 &&
+	      fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	/* Another descriptor's ioctl reaches the kernel as it was. */
+	int pipefd[2];
+	CHECK(pipe(pipefd) == 0 && write(pipefd[1], "ab", 2) == 2);
+	CHECK(xioctl(pipefd[0], 0xffffffff00000000ul | FIONREAD, &n) == 0 && n == 2);
+	CHECK(close(pipefd[0]) == 0 && close(pipefd[1]) == 0);
+	/* Then a fresh Binder thread, whose first read returns at once. */
 	CHECK(xioctl(fd, BINDER_THREAD_EXIT, NULL) == 0);
 	n = 1;
 	CHECK(xioctl(fd, FIONBIO, &n) == 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK));
@@ -639,6 +702,10 @@ static int scenario_exec_child(int keep, int gone)
 	CHECK(mmap(NULL, MAP_SIZE, PROT_READ, MAP_PRIVATE, keep, 0) == MAP_FAILED &&
 	      errno == EINVAL);
 	CHECK(fcntl(gone, F_GETFD) < 0 && errno == EBADF);
+	/* Still the node it was opened from. */
+	struct stat a, b;
+	CHECK(fstat(keep, &a) == 0 && stat("/dev/binder", &b) == 0 && S_ISCHR(a.st_mode) &&
+	      a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
 	CHECK(dup2(keep, keep + 1) == keep + 1 && close(keep) == 0);
 	CHECK(version_of(keep + 1) == BINDER_CURRENT_PROTOCOL_VERSION);
 	return 0;
@@ -793,6 +860,13 @@ static int scenario_stress(void)
 	return 0;
 }
 
+/* The device Android 11+ libbinder opens for @driver: it checks access()
+ * first and falls back to /dev/binder. */
+static const char *libbinder_driver(const char *driver)
+{
+	return access(driver, R_OK) == -1 ? "/dev/binder" : driver;
+}
+
 /* UBINDER_DEVICES maps a path to a context, or leaves it alone. */
 static int scenario_devices(void)
 {
@@ -806,13 +880,153 @@ static int scenario_devices(void)
 	CHECK(xioctl(vnd, BINDER_SET_CONTEXT_MGR, NULL) == -EBUSY);
 	/* /dev/binder is not emulated here: the real file system has none. */
 	CHECK(other < 0 && other_errno == ENOENT);
+	/* Two paths of one context: one node, as hard links. */
+	struct stat a, b;
+	CHECK(stat("/dev/mybinder", &a) == 0 && stat("/dev/vndbinder", &b) == 0);
+	CHECK(S_ISCHR(a.st_mode) && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
+	CHECK(fstat(mine, &b) == 0 && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev);
+	CHECK(stat("/dev/binder", &a) < 0 && errno == ENOENT);
+	/* A mapping to something that is not a socket: no device, for open too. */
+	CHECK(stat("/dev/fakebinder", &a) < 0 && errno == ENOENT);
+	CHECK(access("/dev/fakebinder", F_OK) < 0 && errno == ENOENT);
+	CHECK(open("/dev/fakebinder", O_RDWR) < 0 && errno == ENOENT);
+	CHECK(strcmp(libbinder_driver("/dev/fakebinder"), "/dev/binder") == 0);
+	return 0;
+}
+
+/* glibc's entries for binaries built before 2.33 (no longer declared). */
+int __xstat(int ver, const char *path, struct stat *st);
+int __fxstat(int ver, int fd, struct stat *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+
+/* Whether @st is the emulated node of a Binder device. */
+static bool is_device_node(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && (st->st_mode & 07777) == 0666 && st->st_nlink == 1 &&
+	       st->st_uid == 0 && major(st->st_rdev) == 10 && st->st_size == 0;
+}
+
+static bool same_node(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_rdev == b->st_rdev &&
+	       a->st_mode == b->st_mode;
+}
+
+/* The kernel's own answer, past any interposition. */
+static int sys_stat(const char *path, struct stat *st, int flags)
+{
+	return syscall(SYS_newfstatat, AT_FDCWD, path, st, flags) < 0 ? -errno : 0;
+}
+
+/* access, stat and statx at the device paths and on the descriptors. */
+static int scenario_nodes(void)
+{
+	struct stat st, st2, ref, sys;
+	struct statx stx;
+	int fd, p[2];
+
+	/* access: the node exists, is readable and writable, not executable. */
+	CHECK(access("/dev/binder", F_OK) == 0 && access("/dev/binder", R_OK | W_OK) == 0);
+	CHECK(access("/dev/vndbinder", R_OK) == 0 && access("/dev/hwbinder", W_OK) == 0);
+	CHECK(access("/dev/binder", X_OK) < 0 && errno == EACCES);
+	CHECK(euidaccess("/dev/vndbinder", R_OK | W_OK) == 0 && eaccess("/dev/binder", F_OK) == 0);
+	CHECK(faccessat(AT_FDCWD, "/dev/vndbinder", R_OK | W_OK, AT_EACCESS) == 0);
+	CHECK(faccessat(-1, "//dev/./binder", R_OK, AT_SYMLINK_NOFOLLOW) == 0);
+	CHECK(access("/dev/binderfs/nothing", F_OK) < 0 && errno == ENOENT); /* no daemon context */
+	CHECK(access("/dev/binder/", F_OK) < 0 && errno == ENOTDIR);
+	/* So libbinder stays on /dev/vndbinder, a context of its own. */
+	CHECK(strcmp(libbinder_driver("/dev/vndbinder"), "/dev/vndbinder") == 0);
+	fd = open(libbinder_driver("/dev/vndbinder"), O_RDWR | O_CLOEXEC);
+	int other = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && other >= 0 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 &&
+	      xioctl(other, BINDER_SET_CONTEXT_MGR, NULL) == 0);
+	CHECK(close(fd) == 0 && close(other) == 0);
+	/* What the kernel refuses before the lookup. */
+	CHECK(access("/dev/binder", 8) < 0 && errno == EINVAL);
+	CHECK(faccessat(AT_FDCWD, "/dev/binder", R_OK, 0x10000000) < 0 && errno == EINVAL);
+
+	/* stat and its relatives agree on one node per device. */
+	CHECK(stat("/dev/binder", &ref) == 0 && is_device_node(&ref));
+	CHECK(lstat("/dev/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(stat64("/dev/binder", (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(lstat64("/dev/binder", (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(fstatat(AT_FDCWD, "/dev/binder", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      same_node(&st, &ref));
+	CHECK(fstatat64(AT_FDCWD, "/dev/binder", (struct stat64 *)&st, 0) == 0 &&
+	      same_node(&st, &ref));
+	CHECK(__xstat(1, "/dev/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(__fxstatat(1, AT_FDCWD, "/dev/binder", &st, 0) == 0 && same_node(&st, &ref));
+	CHECK(__xstat(99, "/dev/binder", &st) < 0 && errno == EINVAL);
+	CHECK(stat("/dev/hwbinder", &st) == 0 && is_device_node(&st) && st.st_rdev != ref.st_rdev);
+	CHECK(stat("/dev/vndbinder", &st2) == 0 && is_device_node(&st2) &&
+	      st2.st_rdev != ref.st_rdev && st2.st_rdev != st.st_rdev);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX_BASIC_STATS, &stx) == 0);
+	CHECK((stx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS && S_ISCHR(stx.stx_mode) &&
+	      (stx.stx_mode & 07777) == 0666 && stx.stx_ino == ref.st_ino &&
+	      makedev(stx.stx_rdev_major, stx.stx_rdev_minor) == ref.st_rdev &&
+	      makedev(stx.stx_dev_major, stx.stx_dev_minor) == ref.st_dev);
+	/* binderfs names of a context are links of its node; its control device is none. */
+	CHECK(stat("/dev/binderfs/binder", &st) == 0 && same_node(&st, &ref));
+	CHECK(stat("/dev/binderfs/binder-control", &st) < 0 && errno == ENOENT);
+	CHECK(stat("/dev/binder/.", &st) < 0 && errno == ENOTDIR);
+	CHECK(stat("/dev/binderfs/nothing", &st) < 0 && errno == ENOENT);
+	CHECK(fstatat(AT_FDCWD, "/dev/binder", &st, 0x10000000) < 0 && errno == EINVAL);
+	CHECK(statx(AT_FDCWD, "/dev/binder", AT_STATX_SYNC_TYPE, STATX_BASIC_STATS, &stx) < 0 &&
+	      errno == EINVAL);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX__RESERVED, &stx) < 0 && errno == EINVAL);
+	/* A buffer the kernel cannot write: its EFAULT, no crash. */
+	CHECK(stat("/dev/binder", (struct stat *)8) < 0 && errno == EFAULT);
+	CHECK(statx(AT_FDCWD, "/dev/binder", 0, STATX_BASIC_STATS, (struct statx *)8) < 0 &&
+	      errno == EFAULT);
+
+	/* An open descriptor is that node too. */
+	fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && same_node(&st, &ref));
+	CHECK(fstat64(fd, (struct stat64 *)&st) == 0 && same_node(&st, &ref));
+	CHECK(__fxstat(1, fd, &st) == 0 && same_node(&st, &ref));
+	CHECK(fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 && same_node(&st, &ref));
+	CHECK(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 && S_ISCHR(stx.stx_mode) &&
+	      stx.stx_ino == ref.st_ino);
+	CHECK(faccessat(fd, "", R_OK | W_OK, AT_EMPTY_PATH) == 0);
+	CHECK(fstatat(fd, "x", &st, 0) < 0 && errno == ENOTDIR); /* not a directory */
+	CHECK(fstat(fd, (struct stat *)8) < 0 && errno == EFAULT);
+	CHECK(close(fd) == 0 && fstat(fd, &st) < 0 && errno == EBADF);
+
+	/* Anything else is the kernel's, unchanged. */
+	CHECK(stat("/dev/null", &st) == 0 && sys_stat("/dev/null", &sys, 0) == 0 &&
+	      same_node(&st, &sys) && st.st_mtim.tv_nsec == sys.st_mtim.tv_nsec);
+	CHECK(stat("/nonexistent/binder", &st) < 0 && errno == ENOENT);
+	CHECK(access("/dev/null", X_OK) < 0 && errno == EACCES && access("/", X_OK) == 0);
+	CHECK(pipe(p) == 0 && fstat(p[0], &st) == 0 && S_ISFIFO(st.st_mode));
+	CHECK(fstatat(p[1], "", &st, AT_EMPTY_PATH) == 0 && S_ISFIFO(st.st_mode));
+	CHECK(close(p[0]) == 0 && close(p[1]) == 0);
+	return 0;
+}
+
+/* A socket in a directory the client does not trust: the node exists, but
+ * neither access(R_OK|W_OK) nor open lets the program use it. */
+static int scenario_untrusted(void)
+{
+	struct stat st;
+
+	CHECK(stat("/dev/untrusted", &st) == 0 && S_ISCHR(st.st_mode));
+	CHECK(access("/dev/untrusted", F_OK) == 0);
+	CHECK(access("/dev/untrusted", R_OK) < 0 && errno == EACCES);
+	CHECK(faccessat(AT_FDCWD, "/dev/untrusted", W_OK, AT_EACCESS) < 0 && errno == EACCES);
+	CHECK(open("/dev/untrusted", O_RDWR | O_CLOEXEC) < 0 && errno == EACCES);
+	CHECK(access("/dev/binder", R_OK | W_OK) == 0); /* the trusted one still is */
 	return 0;
 }
 
 /* No daemon: open fails like a missing device. */
 static int scenario_no_daemon(void)
 {
+	struct stat st;
+
 	CHECK(open("/dev/binder", O_RDWR) < 0 && errno == ENOENT);
+	/* Nor does the node exist: libbinder falls back as without the device. */
+	CHECK(access("/dev/vndbinder", F_OK) < 0 && errno == ENOENT);
+	CHECK(stat("/dev/binder", &st) < 0 && errno == ENOENT);
 	return 0;
 }
 
@@ -833,6 +1047,8 @@ static const struct {
 	{ "stress", scenario_stress },
 	{ "devices", scenario_devices },
 	{ "no-daemon", scenario_no_daemon },
+	{ "nodes", scenario_nodes },
+	{ "untrusted", scenario_untrusted },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -935,11 +1151,14 @@ SCENARIO_TEST(test_cancel, "cancel")
 SCENARIO_TEST(test_exec, "exec")
 SCENARIO_TEST(test_threads, "threads")
 SCENARIO_TEST(test_stress, "stress")
+SCENARIO_TEST(test_nodes, "nodes")
 
 static void test_devices(void **state)
 {
-	static const char *const env[] = { "UBINDER_DEVICES=/dev/mybinder=vndbinder,/dev/binder=",
-					   NULL };
+	static const char *const env[] = {
+		"UBINDER_DEVICES=/dev/mybinder=vndbinder,/dev/binder=,/dev/fakebinder=/dev/null",
+		NULL
+	};
 
 	(void)state;
 	assert_int_equal(run_under_preload("devices", env, NULL, 0), 0);
@@ -959,6 +1178,29 @@ static void test_no_daemon(void **state)
 	assert_non_null(line);
 	assert_non_null(strstr(line, "no ubinderd serves /nonexistent-ubinder/binder"));
 	assert_null(strstr(line + 1, "ubinder-preload["));
+}
+
+static void test_untrusted(void **state)
+{
+	char dir[] = "/tmp/ubinder-untrusted.XXXXXX", sock_path[64], env_var[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *env[] = { env_var, NULL };
+	int sock;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0); /* writable by others: not trusted */
+	snprintf(sock_path, sizeof(sock_path), "%s/binder", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(sock >= 0);
+	assert_int_equal(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(sock, 4), 0);
+	snprintf(env_var, sizeof(env_var), "UBINDER_DEVICES=/dev/untrusted=%s", sock_path);
+	assert_int_equal(run_under_preload("untrusted", env, NULL, 0), 0);
+	close(sock);
+	unlink(sock_path);
+	rmdir(dir);
 }
 
 /* The daemon is left as clean as it started: every process and descriptor released. */
@@ -1025,7 +1267,9 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_exec),
 		WITH_DAEMON(test_threads),
 		WITH_DAEMON(test_stress),
+		WITH_DAEMON(test_nodes),
 		WITH_DAEMON(test_devices),
+		WITH_DAEMON(test_untrusted),
 		WITH_DAEMON(test_no_daemon),
 		WITH_DAEMON(test_nothing_left),
 		cmocka_unit_test(test_ubinder_run_cli),
