@@ -204,7 +204,9 @@ int ubinder_hidl_read_embedded_string(ubinder_parcel *p, size_t parent, size_t o
 
 	if (!err)
 		err = ubinder_parcel_read_embedded_buffer(p, n + 1, parent, offset, NULL, &chars);
-	if (!err && (!chars || ((const char *)chars)[n] != '\0' || memchr(chars, 0, n)))
+	if (!err && !chars)
+		err = UBINDER_ERR_UNEXPECTED_NULL; /* libhwbinder's readEmbeddedBuffer */
+	if (!err && (((const char *)chars)[n] != '\0' || memchr(chars, 0, n)))
 		err = UBINDER_ERR_BAD_VALUE;
 	if (err) {
 		p->pos = start;
@@ -223,7 +225,7 @@ int ubinder_hidl_read_string(ubinder_parcel *p, const char **s, size_t *len)
 	int err = ubinder_parcel_read_buffer(p, UBINDER_HIDL_STRING_SIZE, &h, &hs);
 
 	if (!err && !hs)
-		err = UBINDER_ERR_BAD_VALUE;
+		err = UBINDER_ERR_UNEXPECTED_NULL;
 	if (!err)
 		err = ubinder_hidl_read_embedded_string(p, h, 0, s, len);
 	if (err)
@@ -451,7 +453,7 @@ static int read_native_handle(ubinder_parcel *p, bool embedded, size_t parent, s
 	int err = ubinder_parcel_read_uint64(p, &size);
 
 	if (err)
-		return err;
+		return UBINDER_ERR_BAD_VALUE; /* as libhwbinder */
 	if (size == 0) {
 		/* A null handle: the parent's pointer field must be null too. */
 		if (embedded) {
@@ -522,5 +524,8 @@ int ubinder_hidl_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 
 int ubinder_hidl_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 {
-	return parcel_read_flat_binder(p, binder, 0);
+	int err = parcel_read_flat_binder(p, binder, 0);
+
+	/* libhwbinder's unflatten_binder: no object there is BAD_TYPE. */
+	return err == UBINDER_ERR_NOT_ENOUGH_DATA ? UBINDER_ERR_BAD_TYPE : err;
 }

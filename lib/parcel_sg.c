@@ -214,8 +214,9 @@ static int read_ptr(struct ubinder_parcel *p, size_t len, bool has_parent, size_
 
 	if (p->bad)
 		return UBINDER_ERR_BAD_PARCEL;
+	/* A missing object is BAD_VALUE, as libhwbinder's readBuffer says. */
 	if (pos > p->size || p->size - pos < BBO_SIZE)
-		return UBINDER_ERR_NOT_ENOUGH_DATA;
+		return UBINDER_ERR_BAD_VALUE;
 	i = parcel_object_at(p, pos);
 	if (i >= 0) {
 		if (p->objs[i].type != BINDER_TYPE_PTR)
@@ -273,7 +274,7 @@ int ubinder_parcel_read_fd_array(ubinder_parcel *p, size_t parent, size_t parent
 	if (p->bad)
 		return UBINDER_ERR_BAD_PARCEL;
 	if (p->pos > p->size || p->size - p->pos < FDA_SIZE)
-		return UBINDER_ERR_NOT_ENOUGH_DATA;
+		return UBINDER_ERR_BAD_VALUE;
 	i = parcel_object_at(p, p->pos);
 	if (i < 0 || p->objs[i].type != BINDER_TYPE_FDA)
 		return UBINDER_ERR_BAD_VALUE;

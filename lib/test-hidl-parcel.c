@@ -362,6 +362,15 @@ static struct binder_buffer_object *bbo(struct delivered *d, size_t i)
 	return object_bytes(d, i);
 }
 
+/* Object @i's buffer address, wherever the object lies. */
+static uint64_t buffer_of(struct delivered *d, size_t i)
+{
+	struct binder_buffer_object b;
+
+	memcpy(&b, object_bytes(d, i), sizeof(b));
+	return b.buffer;
+}
+
 static void test_bad_parent_index(void **state)
 {
 	static const uint64_t bad[] = { 1, 2, 7, UINT64_MAX };
@@ -480,7 +489,7 @@ static void test_bad_fd_arrays(void **state)
 	struct delivered d;
 	int fd = STDIN_FILENO;
 	struct ubinder_hidl_native_handle one = { .fds = &fd, .nfds = 1 };
-	struct binder_fd_array_object *f;
+	struct binder_fd_array_object f;
 	size_t start;
 
 	(void)state;
@@ -490,15 +499,16 @@ static void test_bad_fd_arrays(void **state)
 		start = ubinder_parcel_get_position(src);
 		assert_int_equal(ubinder_hidl_write_native_handle(src, &one), 0);
 		deliver(src, &d);
-		f = object_bytes(&d, 1);
+		memcpy(&f, object_bytes(&d, 1), sizeof(f));
 		if (k == 0)
-			f->num_fds = 2;
+			f.num_fds = 2;
 		else if (k == 1)
-			f->parent = 1;
+			f.parent = 1;
 		else if (k == 2)
-			f->parent_offset = 8;
-		else if (k == 3) /* the handle's own count disagrees */
-			((int32_t *)(uintptr_t)bbo(&d, 0)->buffer)[1] = 2;
+			f.parent_offset = 8;
+		memcpy(object_bytes(&d, 1), &f, sizeof(f));
+		if (k == 3) /* the handle's own count disagrees */
+			memcpy((uint8_t *)(uintptr_t)buffer_of(&d, 0) + 4, &(int32_t){ 2 }, 4);
 		else /* the size word lies */
 			memcpy(d.region + start, &(uint64_t){ 20 }, 8);
 		assert_int_equal(ubinder_parcel_set_position(d.p, start), 0);

@@ -33,8 +33,10 @@
  * Reads check what libhwbinder checks: the object at the position is the
  * buffer expected, with the expected length, flags, parent and offset, and
  * the parent's pointer field holds the child's address; strings end with
- * their NUL. A mismatch is UBINDER_ERR_BAD_VALUE and the position does not
- * move.
+ * their NUL. A mismatch is UBINDER_ERR_BAD_VALUE (a null buffer where one
+ * is required, UBINDER_ERR_UNEXPECTED_NULL) and the position does not move.
+ * The driver refuses a parent at data offset 0: a HIDL call's token (a
+ * reply's status) always comes first.
  */
 #pragma once
 
@@ -231,6 +233,30 @@ int ubinder_hidl_notify_syspropschanged(ubinder_binder *b);
 int ubinder_hidl_set_hal_instrumentation(ubinder_binder *b);
 /* debug(fd, options): @fd may be -1 (a null handle). */
 int ubinder_hidl_debug(ubinder_binder *b, int fd, const char *const *options, size_t noptions);
+
+/* --- the HIDL service manager ---------------------------------------------------------
+ * android.hidl.manager@1.0::IServiceManager at handle 0 of a hwbinder context
+ * (ubinder-hwservicemanager, or Android's hwservicemanager). Instances are an
+ * interface name (fqName, "android.hardware.foo@1.0::IFoo") and a name. */
+
+/* Registers @service (a HIDL object) as @name under every interface of its
+ * chain. UBINDER_ERR_PERMISSION_DENIED when the manager says no. */
+int ubinder_hidl_sm_add(ubinder_context *ctx, const char *name, ubinder_binder *service);
+/* The service registered as @fqname/@name; UBINDER_ERR_NAME_NOT_FOUND if none. */
+int ubinder_hidl_sm_get(ubinder_context *ctx, const char *fqname, const char *name,
+			ubinder_binder **out);
+/* "fqName/name" of every registered instance (ubinder_hidl_free_strings). */
+int ubinder_hidl_sm_list(ubinder_context *ctx, char ***names, size_t *count);
+
+/* --- for service managers ------------------------------------------------------------- */
+
+/*
+ * The driver's counts of the node behind a remote object: strong references
+ * held by processes (this one's included) and the owner's weak ones. Only
+ * the context manager may ask (UBINDER_ERR_PERMISSION_DENIED otherwise); a
+ * local object is UBINDER_ERR_INVALID_OPERATION.
+ */
+int ubinder_binder_get_node_counts(ubinder_binder *b, uint32_t *strong, uint32_t *weak);
 
 #ifdef __cplusplus
 }
