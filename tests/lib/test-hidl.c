@@ -780,6 +780,140 @@ static void bad_input(void **state)
 	assert_int_equal(ubd_stat(&hd, "transaction: active"), 0);
 }
 
+/* --- more of 1.0: passthrough clients, replacement, a non-HIDL object, listeners' death --- */
+
+static int client_more(void *arg)
+{
+	ubinder_context *ctx = hw_open();
+	const struct ubinder_hidl_interface iface = { echo_chain, 1, NULL, echo_handler, NULL };
+	ubinder_binder *a = NULL, *b = NULL, *plain = NULL, *got = NULL;
+	ubinder_parcel *data, *reply = NULL;
+	const void *elems;
+	size_t n, eh;
+	bool found = false;
+
+	(void)arg;
+	CHECK(ctx);
+	/* registerPassthroughClient: the caller's pid in debugDump's clientPids. */
+	data = sm_request(HWSM_REGISTER_PASSTHROUGH_CLIENT);
+	CHECK_OK(ubinder_hidl_write_string(data, ECHO_FQNAME));
+	CHECK_OK(ubinder_hidl_write_string(data, "passthrough"));
+	CHECK_OK(sm_send(ctx, HWSM_REGISTER_PASSTHROUGH_CLIENT, data, &reply));
+	ubinder_parcel_free(reply);
+	data = sm_request(HWSM_DEBUG_DUMP);
+	CHECK_OK(sm_send(ctx, HWSM_DEBUG_DUMP, data, &reply));
+	CHECK_OK(ubinder_hidl_read_vec(reply, HWSM_DEBUG_INFO_SIZE, &elems, &n, &eh));
+	for (size_t i = 0; i < n; i++) {
+		const char *iface_name, *inst;
+		const void *pids;
+		size_t npids;
+		int32_t pid;
+
+		CHECK_OK(ubinder_hidl_read_embedded_string(reply, eh, i * 64, &iface_name, NULL));
+		CHECK_OK(ubinder_hidl_read_embedded_string(reply, eh, i * 64 + 16, &inst, NULL));
+		CHECK_OK(ubinder_hidl_read_embedded_vec(reply, 4, eh, i * 64 + 40, &pids, &npids,
+							NULL));
+		if (strcmp(inst, "passthrough") == 0) {
+			memcpy(&pid, pids, 4);
+			found = npids == 1 && pid == getpid();
+		}
+	}
+	ubinder_parcel_free(reply);
+	CHECK(found);
+	/* A second add of the name replaces the first; get finds the new one. */
+	CHECK_OK(ubinder_hidl_object_new(ctx, &iface, NULL, NULL, &a));
+	CHECK_OK(ubinder_hidl_object_new(ctx, &iface, NULL, NULL, &b));
+	CHECK_OK(ubinder_hidl_sm_add(ctx, "twice", a));
+	CHECK_OK(ubinder_hidl_sm_add(ctx, "twice", b));
+	CHECK_OK(ubinder_hidl_sm_get(ctx, ECHO_FQNAME, "twice", &got));
+	CHECK(got == b);
+	ubinder_binder_unref(got);
+	/* An object that is not a HIDL one has no interfaceChain: refused. */
+	CHECK_OK(ubinder_binder_new(ctx, "plain", NULL, NULL, NULL, &plain));
+	CHECK(ubinder_hidl_sm_add(ctx, "plain", plain) == UBINDER_ERR_PERMISSION_DENIED);
+	CHECK(!listed(ctx, UBINDER_HIDL_BASE_DESCRIPTOR "/plain"));
+	ubinder_binder_unref(plain);
+	ubinder_binder_unref(a);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+/* Registers a listener and dies with it. */
+static int listener_dies(void *arg)
+{
+	struct listener_args *a = arg;
+	const struct ubinder_hidl_interface iface = { (const char *const[]){
+							      HWSM_NOTIFICATION_DESCRIPTOR },
+						      1, NULL, notification_handler, NULL };
+	ubinder_context *ctx = hw_open();
+	ubinder_binder *cb = NULL;
+	bool ok = false;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_hidl_object_new(ctx, &iface, &a->n, NULL, &cb));
+	CHECK_OK(sm_bool(ctx, HWSM_REGISTER_FOR_NOTIFICATIONS, ECHO_FQNAME, "never", cb, NULL, 1,
+			 &ok));
+	CHECK(ok);
+	_exit(0); /* without closing anything: the manager learns of it by death */
+}
+
+static void more_of_1_0(void **state)
+{
+	struct listener_args l = { .package = false };
+	long refs, deaths;
+
+	(void)state;
+	assert_int_equal(reap(lspawn(client_more, NULL), 30000), 0);
+	/* A dead listener's registration goes: the manager keeps no reference to it
+	 * and no death notification for it. */
+	sync_init(&l.n.got);
+	refs = ubd_stat(&hd, "ref: active");
+	deaths = ubd_stat(&hd, "death: active");
+	assert_int_equal(reap(spawn(listener_dies, &l), 30000), 0);
+	for (int i = 0; i < 500 && (ubd_stat(&hd, "ref: active") != refs ||
+				    ubd_stat(&hd, "death: active") != deaths);
+	     i++)
+		poll(NULL, 0, 10);
+	assert_int_equal(ubd_stat(&hd, "ref: active"), refs);
+	assert_int_equal(ubd_stat(&hd, "death: active"), deaths);
+}
+
+/* --- the program's command line ------------------------------------------------------------ */
+
+static int run_quiet(const char *const *argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return reap(pid, 10000);
+}
+
+static void command_line(void **state)
+{
+	const char *bin = getenv("UBINDER_HWSERVICEMANAGER");
+	char nowhere[200];
+
+	(void)state;
+	snprintf(nowhere, sizeof(nowhere), "%s/nothing-here", hd.dir);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "--help", NULL }), 0);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "--version", NULL }), 0);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "--bogus", NULL }), 2);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "-d", "no-slash", NULL }), 2);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "-i", "5", NULL }), 2);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "extra", NULL }), 2);
+	/* No daemon there; a second manager of a managed context. */
+	assert_int_equal(run_quiet((const char *const[]){ bin, "-s", nowhere, NULL }), 1);
+	assert_int_equal(run_quiet((const char *const[]){ bin, "-s", hw_sock, NULL }), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -787,6 +921,8 @@ int main(void)
 		cmocka_unit_test(add_get_list_notify_death),
 		cmocka_unit_test(client_callbacks_and_try_unregister),
 		cmocka_unit_test(bad_input),
+		cmocka_unit_test(more_of_1_0),
+		cmocka_unit_test(command_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
