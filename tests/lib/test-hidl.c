@@ -493,6 +493,26 @@ static int client_uses_echo(void *arg)
 	CHECK(strcmp(s, "hello hidl") == 0);
 	ubinder_parcel_free(reply);
 	ubinder_parcel_free(data);
+	/* A large one: its buffers are copied out of our memory, not sent inline. */
+	{
+		size_t big_len = 300 * 1024;
+		char *big = malloc(big_len + 1);
+
+		CHECK(big);
+		for (size_t i = 0; i < big_len; i++)
+			big[i] = (char)('a' + i % 26);
+		big[big_len] = '\0';
+		data = ubinder_parcel_new();
+		CHECK_OK(ubinder_hidl_write_interface_token(data, ECHO_FQNAME));
+		CHECK_OK(ubinder_hidl_write_string(data, big));
+		CHECK_OK(ubinder_binder_transact(echo, ECHO_ECHO, data, 0, &reply));
+		CHECK_OK(ubinder_hidl_read_status(reply, NULL));
+		CHECK_OK(ubinder_hidl_read_string(reply, &s, &n));
+		CHECK(n == big_len && memcmp(s, big, big_len) == 0);
+		ubinder_parcel_free(reply);
+		ubinder_parcel_free(data);
+		free(big);
+	}
 	/* A native handle: the fd array reaches the service as its own descriptor. */
 	CHECK(pipe(fds) == 0);
 	CHECK(write(fds[1], "through fda", 11) == 11);
