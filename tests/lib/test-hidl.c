@@ -125,7 +125,7 @@ static int sm_send(ubinder_context *ctx, uint32_t code, ubinder_parcel *data,
 	return err;
 }
 
-/* A call with strings (NULL-terminated list) and optional binders, returning a bool. */
+/* A call with up to two strings and @nb interfaces (NULL ones too), returning a bool. */
 static int sm_bool(ubinder_context *ctx, uint32_t code, const char *s1, const char *s2,
 		   ubinder_binder *b1, ubinder_binder *b2, int nb, bool *ok)
 {
@@ -298,11 +298,16 @@ static int echo_service(void *arg)
 		CHECK(ok);
 	}
 	sync_post(&o->ready, 1);
-	/* 1: exit; 2: tryUnregister, reports 21 (true) or 20 (false). */
-	while ((cmd = sync_wait(&o->stop, 20000)) == 2) {
-		CHECK_OK(sm_bool(ctx, HWSM_TRY_UNREGISTER, ECHO2_FQNAME, o->name, self, NULL, 1,
-				 &ok));
-		sync_post(&o->events, ok ? 21 : 20);
+	/* 1: exit; 2: tryUnregister, reports 21 (true) or 20 (false);
+	 * 3: unregisterClientCallback, reports 31 or 30. */
+	while ((cmd = sync_wait(&o->stop, 20000)) == 2 || cmd == 3) {
+		if (cmd == 2)
+			CHECK_OK(sm_bool(ctx, HWSM_TRY_UNREGISTER, ECHO2_FQNAME, o->name, self,
+					 NULL, 1, &ok));
+		else
+			CHECK_OK(sm_bool(ctx, HWSM_UNREGISTER_CLIENT_CALLBACK, NULL, NULL, self, cb,
+					 2, &ok));
+		sync_post(&o->events, (cmd == 2 ? 20 : 30) + (ok ? 1 : 0));
 	}
 	ubinder_binder_unref(cb);
 	ubinder_binder_unref(self);
@@ -655,6 +660,18 @@ static int client_checks_lazy(void *arg)
 	return 0;
 }
 
+/* tryUnregister removed the service from every interface of its chain. */
+static int client_sees_lazy_gone(void *arg)
+{
+	ubinder_context *ctx = hw_open();
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK(!listed(ctx, ECHO2_FQNAME "/lazy") && !listed(ctx, ECHO_FQNAME "/lazy"));
+	ubinder_context_close(ctx);
+	return 0;
+}
+
 static void client_callbacks_and_try_unregister(void **state)
 {
 	struct echo_opts o;
@@ -674,8 +691,14 @@ static void client_callbacks_and_try_unregister(void **state)
 	sync_post(&release, 1);
 	assert_int_equal(reap(holder, 20000), 0);
 	assert_int_equal(sync_wait(&o.events, 10000), 10);
+	/* The callback goes once; then there is none to remove. */
+	sync_post(&o.stop, 3);
+	assert_int_equal(sync_wait(&o.events, 10000), 31);
+	sync_post(&o.stop, 3);
+	assert_int_equal(sync_wait(&o.events, 10000), 30);
 	sync_post(&o.stop, 2);
 	assert_int_equal(sync_wait(&o.events, 10000), 21);
+	assert_int_equal(reap(lspawn(client_sees_lazy_gone, NULL), 30000), 0);
 	sync_post(&o.stop, 1);
 	assert_int_equal(reap(svc, 20000), 0);
 	echo_forget(&o);
