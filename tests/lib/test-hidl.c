@@ -784,6 +784,21 @@ static int client_bad_input(void *arg)
 	CHECK_OK(sm_bool(ctx, HWSM_REGISTER_FOR_NOTIFICATIONS, ECHO_FQNAME, "evil", NULL, NULL, 1,
 			 &ok));
 	CHECK(!ok);
+	/* An interface name with the separator in it is refused; and it does not
+	 * reach the instance whose name has one ("a" + "b/c" is not "a/b" + "c"). */
+	CHECK_OK(sm_bool(ctx, HWSM_REGISTER_FOR_NOTIFICATIONS, ECHO_FQNAME "/sub", "inst", obj,
+			 NULL, 1, &ok));
+	CHECK(!ok);
+	CHECK_OK(ubinder_hidl_sm_add(ctx, "sub/inst", obj));
+	{
+		ubinder_binder *none = NULL;
+
+		CHECK(ubinder_hidl_sm_get(ctx, ECHO_FQNAME "/sub", "inst", &none) ==
+		      UBINDER_ERR_NAME_NOT_FOUND);
+		CHECK_OK(ubinder_hidl_sm_get(ctx, ECHO_FQNAME, "sub/inst", &none));
+		CHECK(none == obj);
+		ubinder_binder_unref(none);
+	}
 	/* A client callback or tryUnregister for what the caller did not register. */
 	CHECK_OK(sm_bool(ctx, HWSM_REGISTER_CLIENT_CALLBACK, HWSM_DESCRIPTOR_1_0, "default", sm,
 			 obj, 2, &ok));

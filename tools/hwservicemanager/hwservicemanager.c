@@ -132,6 +132,11 @@ static struct instance *inst_get(const char *fqname, const char *name, bool crea
 	if (!key)
 		return NULL;
 	HASH_FIND_STR(instances, key, e);
+	/* Keys join with '/': "a/b" + "c" is another instance than "a" + "b/c". */
+	if (e && (strcmp(e->fqname, fqname) != 0 || strcmp(e->name, name) != 0)) {
+		free(key);
+		return NULL;
+	}
 	if (e || !create || ninstances >= MAX_INSTANCES) {
 		free(key);
 		return e;
@@ -383,6 +388,12 @@ static bool name_ok(const char *s)
 	return s[0] && strlen(s) <= MAX_NAME;
 }
 
+/* An interface name: a name without '/', which separates it from the instance. */
+static bool fqname_ok(const char *s)
+{
+	return name_ok(s) && !strchr(s, '/');
+}
+
 /* add() and addWithChain(): @service under each interface of @chain as @name. */
 static bool do_add(const struct ubinder_call *call, const char *name, ubinder_binder *service,
 		   char **chain, size_t n)
@@ -392,7 +403,7 @@ static bool do_add(const struct ubinder_call *call, const char *name, ubinder_bi
 	if (!service || !name_ok(name) || n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (!name_ok(chain[i]) || strchr(chain[i], '/'))
+		if (!fqname_ok(chain[i]))
 			return false;
 		/* A living service of another user keeps its name. */
 		e = inst_get(chain[i], name, false);
@@ -435,7 +446,7 @@ static bool do_register(const char *fqname, const char *name, ubinder_binder *cb
 {
 	struct instance *e, *tmp;
 
-	if (!cb || !name_ok(fqname) || strlen(name) > MAX_NAME)
+	if (!cb || !fqname_ok(fqname) || strlen(name) > MAX_NAME)
 		return false;
 	if (!name[0]) {
 		struct package *pk = package_get(fqname, true);
@@ -499,7 +510,7 @@ static bool do_unregister(const char *fqname, const char *name, ubinder_binder *
 static void do_passthrough(const char *fqname, const char *name, pid_t pid)
 {
 	struct instance *e =
-		name_ok(fqname) && strlen(name) <= MAX_NAME ? inst_get(fqname, name, true) : NULL;
+		fqname_ok(fqname) && strlen(name) <= MAX_NAME ? inst_get(fqname, name, true) : NULL;
 
 	if (!e)
 		return;
