@@ -13,8 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "ubinder/hidl.h"
+#include "ubinder/ubinder.h"
 
 /* SHA-256 of IBase.hal, as hidl-gen records it (libhidl's current.txt). */
 static const uint8_t ibase_hash[32] = {

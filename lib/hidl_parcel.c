@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "parcel.h"
 #include "parcel_impl.h"
-#include "ubinder/hidl.h"
+#include "ubinder/ubinder.h"
 
 /* hidl_string and hidl_vec<T>: pointer, uint32 size, bool owns, padding. */
 struct hidl_pointer_struct {

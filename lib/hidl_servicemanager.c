@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "hwsm_protocol.h"
-#include "internal.h"
-#include "ubinder/hidl.h"
+#include "ubinder/ubinder.h"
 
 /* A 1.0 call: the token, then @a and @b as strings if given, then @binder if @with_binder. */
 static int sm_call(ubinder_context *ctx, uint32_t code, const char *a, const char *b,

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
-#include "ubinder/hidl.h"
+#include "context.h"
+#include "object.h"
+#include "thread.h"
+#include "ubinder/ubinder.h"
 
 int ubinder_binder_get_node_counts(ubinder_binder *b, uint32_t *strong, uint32_t *weak)
 {

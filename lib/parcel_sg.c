@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
+#include "parcel.h"
 #include "parcel_impl.h"
 
 #define BBO_SIZE sizeof(struct binder_buffer_object)

@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		b.buffer = (uintptr_t)region + b.buffer % (rsize + 1);
 		memcpy(region + offsets[i], &b, sizeof(b));
 	}
-	p = parcel_new_received(NULL, NULL, region, dsize, offsets, n, 0);
+	p = parcel_new_received(region, dsize, offsets, n, NULL);
 	if (p) {
 		parcel_set_sg_bounds(p, region, rsize);
 		for (unsigned int k = 0; k < 12; k++)
