@@ -18,6 +18,7 @@
 #include "ipc.h"
 #include "object.h"
 #include "parcel.h"
+#include "parcel_impl.h"
 #include "pool.h"
 #include "status.h"
 #include "thread.h"
@@ -99,7 +100,9 @@ static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
 	struct receiver r = { .rx = { .resolve = receiver_resolve,
 				      .release = receiver_release,
 				      .release_arg = ctx,
-				      .buffer = buffer },
+				      .buffer = buffer,
+				      .region = (uintptr_t)ctx->map,
+				      .region_size = ctx->map_size },
 			      .ts = ts };
 	struct ubinder_parcel *p;
 
@@ -342,39 +345,49 @@ static void drop_unsent(struct ubinder_thread *ts, size_t len)
 	ts->txn_at = SIZE_MAX;
 }
 
-static void queue_transaction(struct ubinder_thread *ts, uint32_t cmd, uint32_t handle,
-			      uint32_t code, const struct ubinder_parcel *data, uint32_t flags)
+/* Queues the transaction (the _SG command when @data has buffers); returns its length. */
+static size_t queue_transaction(struct ubinder_thread *ts, uint32_t cmd, uint32_t handle,
+				uint32_t code, const struct ubinder_parcel *data, uint32_t flags)
 {
-	struct binder_transaction_data tr = { 0 };
+	struct binder_transaction_data_sg sg = { 0 };
+	struct binder_transaction_data *tr = &sg.transaction_data;
 	const uint64_t *offsets = NULL;
 	const void *bytes = NULL;
-	size_t size = 0, nobj = 0;
+	size_t size = 0, nobj = 0, len = sizeof(*tr);
 
-	if (data)
+	if (data) {
 		parcel_raw(data, &bytes, &size, &offsets, &nobj);
-	tr.target.handle = handle;
-	tr.code = code;
-	tr.flags = flags;
-	tr.data_size = size;
-	tr.offsets_size = nobj * sizeof(binder_size_t);
-	tr.data.ptr.buffer = (uintptr_t)bytes;
-	tr.data.ptr.offsets = (uintptr_t)offsets;
-	out_cmd(ts, cmd, &tr, sizeof(tr));
-	ts->txn_at = ts->out_len - sizeof(cmd) - sizeof(tr);
+		sg.buffers_size = parcel_buffers_size(data);
+	}
+	if (sg.buffers_size) {
+		cmd = cmd == BC_REPLY ? BC_REPLY_SG : BC_TRANSACTION_SG;
+		len = sizeof(sg);
+	}
+	tr->target.handle = handle;
+	tr->code = code;
+	tr->flags = flags;
+	tr->data_size = size;
+	tr->offsets_size = nobj * sizeof(binder_size_t);
+	tr->data.ptr.buffer = (uintptr_t)bytes;
+	tr->data.ptr.offsets = (uintptr_t)offsets;
+	out_cmd(ts, cmd, &sg, len);
+	ts->txn_at = ts->out_len - sizeof(cmd) - len;
+	return sizeof(cmd) + len;
 }
 
 int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
 		 struct ubinder_parcel *data, uint32_t flags, struct ubinder_parcel **reply)
 {
 	bool oneway = flags & TF_ONE_WAY;
+	size_t len;
 	int err;
 
 	if (reply)
 		*reply = NULL;
-	queue_transaction(ts, BC_TRANSACTION, handle, code, data,
-			  (flags & (TF_ONE_WAY | TF_CLEAR_BUF)) | TF_ACCEPT_FDS);
+	len = queue_transaction(ts, BC_TRANSACTION, handle, code, data,
+				(flags & (TF_ONE_WAY | TF_CLEAR_BUF)) | TF_ACCEPT_FDS);
 	err = wait_for(ts, oneway ? WAIT_COMPLETE : WAIT_REPLY, oneway ? NULL : reply);
-	drop_unsent(ts, sizeof(uint32_t) + sizeof(struct binder_transaction_data));
+	drop_unsent(ts, len);
 	/*
 	 * Proxies created from the reply took their references in our write
 	 * buffer: send them now, before any thread can free the reply's buffer

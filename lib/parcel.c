@@ -20,36 +20,10 @@
 #include "object.h"
 #include "outbox.h"
 #include "parcel.h"
+#include "parcel_impl.h"
 #include "status.h"
 #include "utf.h"
 #include "wire/binder_object.h"
-
-#define PAD4(x)	   (((x) + 3) & ~(size_t)3)
-#define MAX_PARCEL ((size_t)INT32_MAX)
-
-struct pobj {
-	uint32_t type; /* 0: not a valid object (bad table) */
-	struct ubinder_binder *binder;
-	int fd;
-};
-
-struct ubinder_parcel {
-	uint8_t *data;
-	size_t size, cap, pos;
-	uint64_t *offsets;
-	struct pobj *objs;
-	size_t nobj, ocap;
-	struct outbox *outbox; /* written: data is in this outbox, or on the heap */
-	/* received: called once when the parcel is freed (parcel_receiver) */
-	void (*release)(void *arg, uint64_t buffer);
-	void *release_arg;
-	uint64_t buffer; /* received: the driver buffer, or 0 */
-	bool readonly;	 /* received from the driver, or a view */
-	bool view;	 /* shares another parcel's arrays */
-	bool owns_fds;
-	bool bad;
-	bool no_stability; /* binders travel without libbinder's stability word */
-};
 
 static size_t object_end(const struct ubinder_parcel *p, size_t i)
 {
@@ -104,6 +78,9 @@ void ubinder_parcel_free(ubinder_parcel *p)
 	if (!p)
 		return;
 	if (!p->view) {
+		/* Children before parents: an fd array's numbers are in its parent. */
+		for (size_t i = p->nobj; !p->readonly && i-- > 0;)
+			parcel_sg_release(p, i);
 		for (size_t i = 0; i < p->nobj; i++) {
 			ubinder_binder_unref(p->objs[i].binder);
 			if (p->owns_fds && p->objs[i].fd >= 0)
@@ -366,20 +343,14 @@ static int write_object(struct ubinder_parcel *p, const void *obj, size_t size, 
 	return 0;
 }
 
-int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
+int parcel_write_flat_binder(struct ubinder_parcel *p, struct ubinder_binder *binder,
+			     size_t room_after)
 {
 	struct flat_binder_object obj = { .hdr.type = BINDER_TYPE_BINDER };
-	size_t start = p->pos;
 	int err;
 
-	if (!binder) {
-		err = write_bytes(p, &obj, sizeof(obj));
-		if (!err && !p->no_stability)
-			err = ubinder_parcel_write_int32(p, 0);
-		if (err)
-			p->pos = start;
-		return err;
-	}
+	if (!binder)
+		return write_bytes(p, &obj, sizeof(obj));
 	if (binder->local) {
 		obj.hdr.type = BINDER_TYPE_BINDER;
 		obj.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS;
@@ -392,17 +363,27 @@ int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 	}
 	if (p->readonly)
 		return UBINDER_ERR_INVALID_OPERATION;
-	/* Room for the stability word first, so that a failure leaves nothing. */
-	err = grow_data(p, p->pos + sizeof(obj) + 4);
+	/* Room for what follows first, so that a failure there leaves nothing. */
+	err = grow_data(p, p->pos + sizeof(obj) + room_after);
 	if (err)
 		return err;
 	err = write_object(p, &obj, sizeof(obj),
 			   (struct pobj){ obj.hdr.type, ubinder_binder_ref(binder), -1 });
-	if (err) {
+	if (err)
 		ubinder_binder_unref(binder);
-		return err;
-	}
-	return p->no_stability ? 0 : ubinder_parcel_write_int32(p, UB_STABILITY_SYSTEM);
+	return err;
+}
+
+int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
+{
+	size_t start = p->pos;
+	int err = parcel_write_flat_binder(p, binder, p->no_stability ? 0 : 4);
+
+	if (!err && !p->no_stability)
+		err = ubinder_parcel_write_int32(p, binder ? UB_STABILITY_SYSTEM : 0);
+	if (err)
+		p->pos = start;
+	return err;
 }
 
 int ubinder_parcel_write_fd(ubinder_parcel *p, int fd)
@@ -605,17 +586,16 @@ static long object_at(const struct ubinder_parcel *p, size_t pos)
 	return i < p->nobj && p->offsets[i] == pos ? (long)i : -1;
 }
 
-int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
+int parcel_read_flat_binder(struct ubinder_parcel *p, struct ubinder_binder **binder, size_t after)
 {
 	struct flat_binder_object obj;
 	struct ubinder_binder *b = NULL;
 	long i;
 	int err;
-	size_t extra = p->no_stability ? 0 : 4;
 
 	if (p->bad)
 		return UBINDER_ERR_BAD_PARCEL;
-	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + extra)
+	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + after)
 		return UBINDER_ERR_NOT_ENOUGH_DATA;
 	i = object_at(p, p->pos);
 	if (i >= 0) {
@@ -635,13 +615,24 @@ int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 		if (obj.hdr.type != BINDER_TYPE_BINDER || obj.binder != 0)
 			return UBINDER_ERR_BAD_TYPE;
 	}
-	/* The stability level libbinder writes after the object. */
-	err = extra ? check_read(p, p->pos + sizeof(obj), extra) : 0;
+	/* What the caller reads after the object must be plain data. */
+	err = check_read(p, p->pos + sizeof(obj), after);
 	if (err)
 		return err;
 	*binder = b ? ubinder_binder_ref(b) : NULL;
-	p->pos += sizeof(obj) + extra;
+	p->pos += sizeof(obj);
 	return 0;
+}
+
+int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
+{
+	/* The stability level libbinder writes after the object. */
+	size_t stability = p->no_stability ? 0 : 4;
+	int err = parcel_read_flat_binder(p, binder, stability);
+
+	if (!err)
+		p->pos += stability;
+	return err;
 }
 
 int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd)
@@ -688,7 +679,7 @@ int ubinder_parcel_write_exception(ubinder_parcel *p, int32_t exception, const c
 
 #define EX_HAS_REPLY_HEADER (-128)
 
-static int exception_status(int32_t ex)
+int parcel_exception_status(int32_t ex)
 {
 	switch (ex) {
 	case UBINDER_EX_SECURITY:
@@ -752,7 +743,7 @@ int ubinder_parcel_read_exception(ubinder_parcel *p, int32_t *exception)
 		p->pos = start;
 		return err;
 	}
-	return exception_status(ex);
+	return parcel_exception_status(ex);
 }
 
 /* --- position and raw view ------------------------------------------------------ */
@@ -863,6 +854,8 @@ struct ubinder_parcel *parcel_new_received(const void *data, size_t size, const 
 		p->release_arg = rx->release_arg;
 		p->buffer = rx->buffer;
 		p->owns_fds = true;
+		p->sg_base = rx->region;
+		p->sg_len = rx->region_size;
 	}
 	if (noffsets) {
 		p->offsets = malloc(noffsets * sizeof(*p->offsets));
@@ -914,4 +907,26 @@ struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src)
 	p->readonly = true;
 	p->view = true;
 	return p;
+}
+
+/* --- for parcel_sg.c ------------------------------------------------------------ */
+
+int parcel_check_read(const struct ubinder_parcel *p, size_t pos, size_t n)
+{
+	return check_read(p, pos, n);
+}
+
+long parcel_object_at(const struct ubinder_parcel *p, size_t pos)
+{
+	return object_at(p, pos);
+}
+
+int parcel_write_plain(struct ubinder_parcel *p, const void *v, size_t size)
+{
+	return write_bytes(p, v, size);
+}
+
+int parcel_write_recorded(struct ubinder_parcel *p, const void *obj, size_t size, struct pobj po)
+{
+	return write_object(p, obj, size, po);
 }

@@ -34,6 +34,9 @@ struct parcel_receiver {
 	void (*release)(void *release_arg, uint64_t buffer);
 	void *release_arg;
 	uint64_t buffer; /* the driver buffer the parcel's data is in */
+	/* Where the driver delivers scatter-gather buffers (the receive region):
+	 * a PTR object's buffer outside it is never read. */
+	uint64_t region, region_size;
 };
 
 /*

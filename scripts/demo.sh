@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The README's first command: builds ubinder, then shows it working end to end.
 #
-#   1. ubinderd, with its default settings;
+#   1. ubinderd, serving the binder and hwbinder contexts;
 #   2. ubinder-servicemanager, the context manager;
 #   3. the example key-value service (examples/kvstore-service.c);
 #   4. the example client: synchronous calls, a oneway call, a callback object
 #      the service calls back, and a death notification when the service is
 #      killed;
-#   5. `ubinderctl stats`;
-#   6. a clean shutdown: no process and no socket is left behind.
+#   5. HIDL on hwbinder: ubinder-hwservicemanager, the example HIDL service
+#      (examples/hidl-echo.c) registered, listed and called;
+#   6. `ubinderctl stats`;
+#   7. a clean shutdown: no process and no socket is left behind.
 #
 # Everything runs in a private runtime directory (XDG_RUNTIME_DIR is set to a
 # new temporary directory), so the daemon's default socket lives there: the
@@ -55,10 +57,11 @@ fi
 build_dir=$(cd "$build_dir" && pwd)
 ubinderd=$build_dir/src/daemon/ubinderd
 servicemanager=$build_dir/tools/servicemanager/ubinder-servicemanager
+hwservicemanager=$build_dir/tools/hwservicemanager/ubinder-hwservicemanager
 ubinderctl=$build_dir/tools/ubinderctl/ubinderctl
 examples=$build_dir/examples
-for bin in "$ubinderd" "$servicemanager" "$ubinderctl" "$examples/kvstore-service" \
-	"$examples/kvstore-client"; do
+for bin in "$ubinderd" "$servicemanager" "$hwservicemanager" "$ubinderctl" \
+	"$examples/kvstore-service" "$examples/kvstore-client" "$examples/hidl-echo"; do
 	[[ -x $bin ]] || die "$bin is missing: build first"
 done
 
@@ -66,6 +69,7 @@ run_dir=$(mktemp -d "${TMPDIR:-/tmp}/ubinder-demo.XXXXXX")
 export XDG_RUNTIME_DIR=$run_dir
 unset UBINDER_SOCKET
 socket=$run_dir/ubinder/binder
+hwsocket=$run_dir/ubinder/hwbinder
 pids=()
 
 # Whatever happens, stop what we started (by pid) and remove the directory.
@@ -99,8 +103,8 @@ wait_for() {
 	die "timed out waiting for $what"
 }
 
-step "1. ubinderd (defaults: socket \$XDG_RUNTIME_DIR/ubinder/binder)"
-"$ubinderd" &
+step "1. ubinderd -c binder -c hwbinder (sockets \$XDG_RUNTIME_DIR/ubinder/binder, .../hwbinder)"
+"$ubinderd" -c binder -c hwbinder &
 daemon=$!
 pids+=("$daemon")
 wait_for "the daemon's socket" test -S "$socket"
@@ -156,16 +160,42 @@ done
 "$ubinderctl" list
 [[ -z $("$ubinderctl" list) ]] || die "the dead service is still listed"
 
-step "5. ubinderctl stats"
+step "5. HIDL on hwbinder: ubinder-hwservicemanager and the example HIDL service"
+"$hwservicemanager" --verbose &
+hwmanager=$!
+pids+=("$hwmanager")
+wait_for "the HIDL service manager" "$examples/hidl-echo" list
+echo "HIDL service manager running (pid $hwmanager), socket $hwsocket"
+"$examples/hidl-echo" serve &
+hidl_service=$!
+pids+=("$hidl_service")
+wait_for "the HIDL echo service" "$examples/hidl-echo" call "hello"
+echo "\$ hidl-echo list"
+"$examples/hidl-echo" list
+echo "\$ hidl-echo call \"hello, HIDL\""
+"$examples/hidl-echo" call "hello, HIDL"
+kill -TERM "$hidl_service"
+wait "$hidl_service" || die "the HIDL service did not stop cleanly"
+pids=("$daemon" "$manager" "$hwmanager")
+for _ in $(seq 100); do
+	"$examples/hidl-echo" list | grep -q IEcho || break
+	sleep 0.1
+done
+! "$examples/hidl-echo" list | grep -q IEcho || die "the stopped HIDL service is still listed"
+echo "the stopped service's instances are gone"
+
+step "6. ubinderctl stats"
 "$ubinderctl" stats
 
-step "6. shutdown"
+step "7. shutdown"
+kill -TERM "$hwmanager"
+wait "$hwmanager" || die "the HIDL service manager did not stop cleanly"
 kill -TERM "$manager"
 wait "$manager" || die "the service manager did not stop cleanly"
 kill -TERM "$daemon"
 wait "$daemon" || die "ubinderd did not stop cleanly"
 pids=()
-[[ ! -e $socket ]] || die "the socket $socket was left behind"
+[[ ! -e $socket && ! -e $hwsocket ]] || die "a socket was left behind"
 echo "all processes stopped (and reaped), socket removed"
 echo
 echo "demo: OK"

@@ -6,6 +6,7 @@
  *   parcel.h          parcels in Android's wire encoding
  *   binder.h          contexts, local and remote objects, threads
  *   servicemanager.h  named services
+ *   hidl.h            HIDL (hwbinder): scatter-gather parcels, IBase objects
  *
  * docs/api.md is the guide, with a complete service and client.
  */
@@ -15,6 +16,7 @@
 #include "ubinder/parcel.h"
 #include "ubinder/binder.h"
 #include "ubinder/servicemanager.h"
+#include "ubinder/hidl.h"
 
 #define UBINDER_VERSION_MAJOR 0
 #define UBINDER_VERSION_MINOR 1
