@@ -29,6 +29,7 @@ static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *
 	nsegs = ubw_decode_segments(hdr, body, segs, dec.nsegments);
 	if (nsegs < 0)
 		goto bad;
+	nsegs = (int)mem_segments_index(segs, (size_t)nsegs); /* lookups in O(log n) */
 	req.write = dec.write;
 	req.write_len = dec.write_len;
 	req.write_overrun = dec.write_overrun;

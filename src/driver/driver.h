@@ -95,6 +95,7 @@ struct bwr_request {
 	uint64_t read_consumed;
 	bool nonblock;
 	bool hold_complete; /* UBW_WR_HOLD_COMPLETE */
+	/* More than MEM_SEGMENTS_SCAN only as an index (mem_segments_index). */
 	const struct mem_segment *segments;
 	size_t nsegments;
 	/* Descriptors that came with the request (SCM_RIGHTS): the core takes

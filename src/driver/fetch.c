@@ -9,20 +9,6 @@
 #include "driver/fetch.h"
 #include "wire/binder_object.h"
 
-/* The segment holding all of [addr, addr + len), or NULL. */
-static const struct mem_segment *find_segment(const struct fetch_job *job, uint64_t addr,
-					      uint64_t len)
-{
-	for (size_t i = 0; i < job->nsegments; i++) {
-		const struct mem_segment *s = &job->segments[i];
-
-		if (addr >= s->addr && addr - s->addr <= s->length &&
-		    len <= s->length - (addr - s->addr))
-			return s;
-	}
-	return NULL;
-}
-
 /*
  * Copies sender memory [addr, addr + len) to @dst. Returns 0, -EFAULT, or
  * -EAGAIN when only process_vm_readv could provide it and it is not allowed
@@ -39,7 +25,7 @@ static int read_sender(struct fetch_job *job, bool allow_readv, uint64_t addr, v
 		return 0;
 	if (addr + len < addr)
 		return -EFAULT;
-	seg = find_segment(job, addr, len);
+	seg = mem_segments_find(job->segments, job->nsegments, addr, len);
 	if (seg) {
 		memcpy(dst, seg->bytes + (addr - seg->addr), len);
 		job->bytes += len;
