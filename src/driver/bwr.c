@@ -72,8 +72,8 @@ void bwr_discard(struct thread *thread)
 	free_owned(bwr);
 	/* A buffer whose descriptors never got their numbers is the client's all the same. */
 	if (bwr->phase == BWR_FIXUP && bwr->nslots)
-		range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc,
-				    bwr->slots[0].buffer->range);
+		buffer_space_deliver(&bwr->slots[0].buffer->proc->space,
+				     bwr->slots[0].buffer->range);
 	free(bwr->slots);
 	free(bwr->close_after_free);
 	memset(bwr, 0, sizeof(*bwr));
@@ -309,7 +309,7 @@ static int read_transaction(struct thread *thread, struct transaction *t, size_t
 	put_cmd_ptr(thread, pos, end, cmd, &tr, trsize);
 	/* With descriptors, the client may free it once their numbers are in. */
 	if (t->nfixups == 0)
-		range_alloc_deliver(&proc->alloc, buffer->range);
+		buffer_space_deliver(&proc->space, buffer->range);
 
 	if (cmd != BR_REPLY && !(t->flags & TF_ONE_WAY)) {
 		t->to_parent = thread->transaction_stack;
@@ -703,8 +703,8 @@ int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
 	}
 	if (count != bwr->nslots) {
 		/* A confused client: the descriptors are its problem, the buffer is its own. */
-		range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc,
-				    bwr->slots[0].buffer->range);
+		buffer_space_deliver(&bwr->slots[0].buffer->proc->space,
+				     bwr->slots[0].buffer->range);
 		free(bwr->slots);
 		bwr->slots = NULL;
 		bwr->nslots = 0;
@@ -721,7 +721,7 @@ int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
 		if (slot->close_on_free && numbers[i] >= 0)
 			txn_buffer_add_fda_fd(b, numbers[i]);
 	}
-	range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc, bwr->slots[0].buffer->range);
+	buffer_space_deliver(&bwr->slots[0].buffer->proc->space, bwr->slots[0].buffer->range);
 	free(bwr->slots);
 	bwr->slots = NULL;
 	bwr->nslots = 0;

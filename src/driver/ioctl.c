@@ -340,7 +340,7 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 	/* Only the process that opened the device maps it (a forked child: EINVAL). */
 	if (thread->peer.pid != proc->id.pid)
 		return -EINVAL;
-	if (proc->map != MAP_NONE)
+	if (buffer_space_was_created(&proc->space))
 		return -EBUSY;
 	if (size == 0)
 		return -EINVAL;
@@ -350,19 +350,11 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 	region_size &= ~(uint64_t)(page - 1);
 	if (region_size == 0)
 		return -EINVAL;
-	err = txn_region_create(proc, region_size);
-	if (err)
+	err = buffer_space_create(&proc->space, region_size, proc->context->name, proc->id.pid);
+	if (err < 0)
 		return err;
-	err = region_share_readonly(&proc->region);
-	if (err < 0) {
-		txn_buffer_release_all(proc);
-		range_alloc_deinit(&proc->alloc);
-		region_deinit(&proc->region);
-		return err;
-	}
 	*fd = err;
 	*mapped = region_size;
-	proc->map = MAP_PENDING;
 	return 0;
 }
 
@@ -403,28 +395,10 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd)
 
 int driver_mmap_done(struct thread *thread, uint64_t addr)
 {
-	struct proc *proc = thread->proc;
-
-	if (proc->map != MAP_PENDING)
-		return -EINVAL;
-	if (addr == 0) {
-		/* The client's mmap failed: as if it never happened. */
-		range_alloc_deinit(&proc->alloc);
-		region_deinit(&proc->region);
-		proc->map = MAP_NONE;
-		return 0;
-	}
-	proc->user_base = addr;
-	proc->map = MAP_READY;
-	return 0;
+	return buffer_space_mapped(&thread->proc->space, addr);
 }
 
 int driver_munmap(struct thread *thread, uint64_t addr)
 {
-	struct proc *proc = thread->proc;
-
-	if (proc->map != MAP_READY || addr != proc->user_base)
-		return -EINVAL;
-	proc->map = MAP_GONE;
-	return 0;
+	return buffer_space_unmapped(&thread->proc->space, addr);
 }

@@ -170,8 +170,7 @@ static void proc_free(struct proc *proc)
 	struct driver *drv = proc->driver;
 
 	txn_buffer_release_all(proc);
-	range_alloc_deinit(&proc->alloc);
-	region_deinit(&proc->region);
+	buffer_space_deinit(&proc->space);
 	if (proc->outbox)
 		munmap((void *)proc->outbox, proc->outbox_size);
 	TAILQ_REMOVE(&drv->procs, proc, driver_entry);
@@ -205,7 +204,7 @@ struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 	RB_INIT(&proc->nodes);
 	RB_INIT(&proc->refs_by_desc);
 	RB_INIT(&proc->refs_by_node);
-	proc->region.memfd = -1;
+	buffer_space_init(&proc->space, &drv->pool);
 	proc->tmp_ref = 1; /* dropped at release */
 	TAILQ_INSERT_TAIL(&ctx->procs, proc, context_entry);
 	TAILQ_INSERT_TAIL(&drv->procs, proc, driver_entry);

@@ -41,5 +41,5 @@ void proc_dec_tmpref(struct proc *proc);
 /* Whether transactions can be delivered into the process's region. */
 static inline bool proc_has_region(const struct proc *proc)
 {
-	return proc->map == MAP_READY;
+	return buffer_space_ready(&proc->space);
 }

@@ -528,10 +528,10 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	b->job.may_readv = proc->id.can_read_memory;
 	/* Memory of the sender the daemon maps itself (not a forked child's: it has none). */
 	if (thread->peer.pid == proc->id.pid) {
-		if (proc->map == MAP_READY)
-			b->job.sources[b->job.nsources++] =
-				(struct local_source){ proc->user_base, proc->region.size,
-						       proc->region.base };
+		struct local_source *own = &b->job.sources[b->job.nsources];
+
+		if (buffer_space_view(&proc->space, &own->user_base, &own->size, &own->mem))
+			b->job.nsources++;
 		if (proc->outbox)
 			b->job.sources[b->job.nsources++] =
 				(struct local_source){ proc->outbox_base, proc->outbox_size,

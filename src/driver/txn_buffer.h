@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Transaction buffers: a range of the receiving process's region, from the
- * allocator, with the daemon-side record of what the buffer holds (entities.h:
+ * Transaction buffers: a range of the receiving process's region, from its
+ * buffer space (buffer_space.h), with the daemon-side record of what the buffer holds (entities.h:
  * struct txn_buffer). The record, not the region, is the truth the daemon
  * acts on: the region is readable by its owner and never read back.
  */
@@ -21,13 +21,13 @@ int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_siz
 
 static inline uint8_t *txn_buffer_mem(const struct txn_buffer *b)
 {
-	return b->proc->region.base + b->range->offset;
+	return buffer_space_mem(&b->proc->space, b->range);
 }
 
 /* The buffer's address in the client's mapping. */
 static inline uint64_t txn_buffer_user_addr(const struct txn_buffer *b)
 {
-	return b->proc->user_base + b->range->offset;
+	return buffer_space_user_addr(&b->proc->space, b->range);
 }
 
 static inline size_t txn_buffer_size(const struct txn_buffer *b)
@@ -57,6 +57,3 @@ struct txn_buffer *txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr,
 
 /* Process teardown: frees every buffer's record and range, holding nothing. */
 void txn_buffer_release_all(struct proc *proc);
-
-/* Creates the region and allocator of @proc (mmap). */
-int txn_region_create(struct proc *proc, size_t size);
