@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "driver/bwr.h"
 #include "driver/fetch.h"
+#include "driver/freeze.h"
 #include "driver/node.h"
 #include "driver/objects.h"
 #include "driver/proc.h"
@@ -79,7 +80,7 @@ void transaction_free(struct transaction *t)
 		target_proc->outstanding_txns--;
 		if (t->buffer)
 			t->buffer->transaction = NULL;
-		bwr_frozen_check(target_proc);
+		freeze_check(target_proc);
 	}
 	for (size_t i = 0; i < t->nfixups; i++)
 		close(t->fixups[i].fd);
