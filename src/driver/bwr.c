@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "driver/bwr.h"
+#include "driver/command.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/thread.h"

@@ -23,6 +23,3 @@ void bwr_woken(struct thread *thread);
 
 /* Queues fd numbers the client must close before it returns (freed fd arrays). */
 void bwr_close_after_free(struct thread *thread, const int32_t *fds, size_t n);
-
-/* Runs the commands of the write buffer from the current position (command.c). */
-int command_run(struct thread *thread, bool *suspended);

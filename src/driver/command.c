@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
+#include "driver/command.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
