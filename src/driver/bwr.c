@@ -6,6 +6,8 @@
 
 #include "common/log.h"
 #include "driver/bwr.h"
+#include "driver/ignored.h"
+#include "driver/todo.h"
 #include "driver/command.h"
 #include "driver/node.h"
 #include "driver/proc.h"

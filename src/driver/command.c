@@ -11,6 +11,8 @@
 
 #include "common/log.h"
 #include "driver/command.h"
+#include "driver/ignored.h"
+#include "driver/todo.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"

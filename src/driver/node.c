@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "driver/node.h"
+#include "driver/todo.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
 
@@ -167,7 +168,6 @@ void node_release(struct node *node)
 	struct proc *proc = node->proc;
 	struct ref *ref;
 
-	proc_release_work(proc, &node->async_todo);
 	work_dequeue(&node->work);
 	if (LIST_EMPTY(&node->refs) && node->tmp_refs == 1) {
 		node_free(node);

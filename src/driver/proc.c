@@ -7,116 +7,12 @@
 
 #include "common/log.h"
 #include "driver/node.h"
+#include "driver/todo.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-
-const char *const ignored_kind_names[IGNORED_COUNT] = {
-	[IGNORED_FREE_BUFFER_UNKNOWN] = "free_buffer_unknown",
-	[IGNORED_FREE_BUFFER_NOT_DELIVERED] = "free_buffer_not_delivered",
-	[IGNORED_REFCOUNT_BAD_HANDLE] = "refcount_bad_handle",
-	[IGNORED_REFCOUNT_UNDERFLOW] = "refcount_underflow",
-	[IGNORED_DONE_UNKNOWN_NODE] = "done_unknown_node",
-	[IGNORED_DONE_COOKIE_MISMATCH] = "done_cookie_mismatch",
-	[IGNORED_DONE_NOT_PENDING] = "done_not_pending",
-	[IGNORED_DEATH_BAD_HANDLE] = "death_bad_handle",
-	[IGNORED_DEATH_ALREADY_SET] = "death_already_set",
-	[IGNORED_DEATH_NOT_ACTIVE] = "death_not_active",
-	[IGNORED_DEATH_COOKIE_MISMATCH] = "death_cookie_mismatch",
-	[IGNORED_DEAD_BINDER_DONE_UNKNOWN] = "dead_binder_done_unknown",
-	[IGNORED_LOOPER_MISUSE] = "looper_misuse",
-};
-
-/* Log lines per process about ignored commands before we go quiet. */
-#define IGNORED_LOG_BURST 20u
-
-void proc_note_ignored(struct proc *proc, int kind, const char *fmt, ...)
-{
-	char text[256];
-	va_list ap;
-
-	if (kind >= 0) {
-		proc->stats.ignored[kind]++;
-		proc->driver->stats.ignored[kind]++;
-	}
-	if (proc->stats.ignored_logged++ >= IGNORED_LOG_BURST)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	log_notice("%s: proc %d: %s%s", proc->context->name, proc->id.pid, text,
-		   proc->stats.ignored_logged == IGNORED_LOG_BURST
-			   ? " (further ignored commands of this process are not logged)"
-			   : "");
-}
-
-void proc_poll_dirty(struct proc *proc)
-{
-	/* Evaluated lazily: cheap enough to do right away. */
-	proc_poll_update(proc);
-}
-
-void proc_poll_update(struct proc *proc)
-{
-	bool readable;
-	struct thread *thread;
-
-	/* Readiness costs a scan of the threads: only for processes that poll. */
-	if (!proc->id.wants_poll)
-		return;
-	readable = !work_list_empty(&proc->todo);
-	if (!readable) {
-		/*
-		 * Own work of a looper thread that is not inside a read: a poller's.
-		 * (The kernel looks at the polling thread only; a non-looper's
-		 * queue never makes a poller readable.)
-		 */
-		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
-			if (thread->process_todo && thread->bwr.phase == BWR_IDLE &&
-			    (thread->looper & (LOOPER_ENTERED | LOOPER_REGISTERED))) {
-				readable = true;
-				break;
-			}
-		}
-	}
-	if (readable == proc->poll_readable || proc->is_dead)
-		return;
-	proc->poll_readable = readable;
-	if (proc->driver->ops->poll_changed)
-		proc->driver->ops->poll_changed(proc->session, readable);
-}
-
-void proc_enqueue_work(struct proc *proc, struct work *w)
-{
-	work_enqueue(&proc->todo, w);
-	proc_poll_dirty(proc);
-}
-
-struct thread *proc_select_thread(struct proc *proc)
-{
-	struct thread *thread = TAILQ_FIRST(&proc->waiting_threads);
-
-	if (thread) {
-		TAILQ_REMOVE(&proc->waiting_threads, thread, waiting_entry);
-		thread->on_waiting_list = false;
-	}
-	return thread;
-}
-
-void proc_wakeup_thread(struct proc *proc, struct thread *thread)
-{
-	if (thread)
-		thread_wakeup(thread);
-	else
-		proc_poll_dirty(proc);
-}
-
-void proc_wakeup(struct proc *proc)
-{
-	proc_wakeup_thread(proc, proc_select_thread(proc));
-}
 
 void proc_release_work(struct proc *proc, struct work_list *list)
 {
@@ -257,6 +153,7 @@ void driver_proc_release(struct proc *proc)
 
 	while ((node = RB_MIN(node_tree, &proc->nodes)) != NULL) {
 		node_inc_tmpref(node);
+		proc_release_work(proc, &node->async_todo);
 		node_release(node);
 	}
 	while ((ref = RB_MIN(ref_desc_tree, &proc->refs_by_desc)) != NULL)

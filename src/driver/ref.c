@@ -4,6 +4,8 @@
 
 #include "common/log.h"
 #include "driver/node.h"
+#include "driver/ignored.h"
+#include "driver/todo.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "driver/bwr.h"
+#include "driver/todo.h"
 #include "driver/fetch.h"
 #include "driver/freeze.h"
 #include "driver/node.h"

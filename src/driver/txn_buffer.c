@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "driver/bwr.h"
+#include "driver/todo.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
