@@ -13,48 +13,7 @@
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-
-void proc_release_work(struct proc *proc, struct work_list *list)
-{
-	struct driver *drv = proc->driver;
-	struct work *w;
-
-	while ((w = work_list_pop(list)) != NULL) {
-		switch (w->type) {
-		case WORK_TRANSACTION: {
-			struct transaction *t =
-				(struct transaction *)((char *)w -
-						       offsetof(struct transaction, work));
-
-			if (t->buffer && t->buffer->target_node && !(t->flags & TF_ONE_WAY)) {
-				transaction_send_failed_reply(t, BR_DEAD_REPLY);
-			} else {
-				log_debug("undelivered transaction %llu",
-					  (unsigned long long)t->debug_id);
-				transaction_free(t);
-			}
-			break;
-		}
-		case WORK_RETURN_ERROR:
-			break; /* embedded in its thread */
-		case WORK_TRANSACTION_COMPLETE:
-		case WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT:
-			free(w);
-			break;
-		case WORK_DEAD_BINDER_AND_CLEAR:
-		case WORK_CLEAR_DEATH_NOTIFICATION:
-			free(w);
-			drv->stats.deaths_deleted++;
-			break;
-		case WORK_NODE:
-			break; /* embedded in its node */
-		case WORK_DEAD_BINDER:
-			/* Owned by its ref, which releases it. */
-			break;
-		}
-	}
-	proc_poll_dirty(proc);
-}
+#include "driver/work_ops.h"
 
 void proc_inc_tmpref(struct proc *proc)
 {
@@ -153,14 +112,14 @@ void driver_proc_release(struct proc *proc)
 
 	while ((node = RB_MIN(node_tree, &proc->nodes)) != NULL) {
 		node_inc_tmpref(node);
-		proc_release_work(proc, &node->async_todo);
+		work_release_all(proc, &node->async_todo);
 		node_release(node);
 	}
 	while ((ref = RB_MIN(ref_desc_tree, &proc->refs_by_desc)) != NULL)
 		ref_cleanup_and_free(ref);
 
-	proc_release_work(proc, &proc->todo);
-	proc_release_work(proc, &proc->delivered_death);
+	work_release_all(proc, &proc->todo);
+	work_release_all(proc, &proc->delivered_death);
 	proc_dec_tmpref(proc);
 }
 

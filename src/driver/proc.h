@@ -5,12 +5,6 @@
 
 #include "driver/entities.h"
 
-/*
- * Drops every work item on @list as the kernel's binder_release_work does:
- * synchronous transactions get BR_DEAD_REPLY, the rest is freed.
- */
-void proc_release_work(struct proc *proc, struct work_list *list);
-
 void proc_inc_tmpref(struct proc *proc);
 /* Frees a released process once nothing holds it. */
 void proc_dec_tmpref(struct proc *proc);

@@ -7,6 +7,7 @@
 #include "driver/proc.h"
 #include "driver/thread.h"
 #include "driver/transaction.h"
+#include "driver/work_ops.h"
 
 struct thread *thread_new(struct proc *proc, pid_t tid, void *conn)
 {
@@ -107,7 +108,7 @@ void thread_release(struct thread *thread)
 	thread->transaction_stack = NULL;
 	if (send_reply)
 		transaction_send_failed_reply(send_reply, BR_DEAD_REPLY);
-	proc_release_work(proc, &thread->todo);
+	work_release_all(proc, &thread->todo);
 	proc_poll_dirty(proc);
 	thread_inc_tmpref(thread);
 	thread_dec_tmpref(thread);
