@@ -12,11 +12,11 @@
 #include "common/log.h"
 #include "driver/command.h"
 #include "driver/ignored.h"
-#include "driver/todo.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 

@@ -4,9 +4,9 @@
 
 #include "common/log.h"
 #include "driver/node.h"
-#include "driver/todo.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 
 static int node_cmp_ptr(const struct node *a, const struct node *b)
 {

@@ -7,10 +7,10 @@
 
 #include "common/log.h"
 #include "driver/node.h"
-#include "driver/todo.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 #include "driver/work_ops.h"

@@ -8,9 +8,3 @@
 void proc_inc_tmpref(struct proc *proc);
 /* Frees a released process once nothing holds it. */
 void proc_dec_tmpref(struct proc *proc);
-
-/* Whether transactions can be delivered into the process's region. */
-static inline bool proc_has_region(const struct proc *proc)
-{
-	return buffer_space_ready(&proc->space);
-}

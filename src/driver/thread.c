@@ -2,10 +2,10 @@
 #include <stdlib.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
-#include "driver/todo.h"
+#include "driver/bwr_state.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/work_ops.h"
 

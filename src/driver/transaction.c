@@ -5,8 +5,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
-#include "driver/todo.h"
+#include "driver/bwr_state.h"
 #include "driver/fetch.h"
 #include "driver/freeze.h"
 #include "driver/node.h"
@@ -14,6 +13,7 @@
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 

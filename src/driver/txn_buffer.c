@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
-#include "driver/todo.h"
+#include "driver/bwr_state.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/txn_buffer.h"
 
 int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
@@ -22,7 +22,7 @@ int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_siz
 
 	*out = NULL;
 	*spam_suspect = false;
-	if (!proc_has_region(proc) || proc->is_dead)
+	if (!buffer_space_ready(&proc->space) || proc->is_dead)
 		return -ESRCH;
 	b = calloc(1, sizeof(*b));
 	if (!b)
