@@ -109,8 +109,8 @@ static void free_buffer_command(struct thread *thread, uint64_t ptr)
 	struct txn_buffer *buffer;
 	int err;
 
-	buffer = txn_buffer_prepare_user_free(proc, ptr, &err);
-	if (!buffer) {
+	err = txn_buffer_prepare_user_free(proc, ptr, &buffer);
+	if (err) {
 		if (err == -EPERM)
 			proc_note_ignored(proc, IGNORED_FREE_BUFFER_NOT_DELIVERED,
 					  "BC_FREE_BUFFER u%016llx matched unreturned or currently "

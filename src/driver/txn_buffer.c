@@ -12,9 +12,9 @@
 #include "driver/todo.h"
 #include "driver/txn_buffer.h"
 
-int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
-		     uint64_t extra_size, bool is_async, pid_t sender_pid, struct txn_buffer **out,
-		     bool *spam_suspect)
+struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
+				     uint64_t extra_size, bool is_async, pid_t sender_pid,
+				     struct txn_buffer **out, bool *spam_suspect)
 {
 	struct range_buffer *rb;
 	struct txn_buffer *b;
@@ -23,22 +23,22 @@ int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_siz
 	*out = NULL;
 	*spam_suspect = false;
 	if (!buffer_space_ready(&proc->space) || proc->is_dead)
-		return -ESRCH;
+		return binder_error_of(BR_DEAD_REPLY, -ESRCH);
 	b = calloc(1, sizeof(*b));
 	if (!b)
-		return -ENOMEM;
+		return binder_failed(-ENOMEM);
 	err = buffer_space_reserve(&proc->space, data_size, offsets_size, extra_size, is_async,
 				   sender_pid, &rb, spam_suspect);
 	if (err) {
 		free(b);
-		return err;
+		return binder_error_of(err == -ESRCH ? BR_DEAD_REPLY : BR_FAILED_REPLY, err);
 	}
 	b->range = rb;
 	b->range->owner = b;
 	b->proc = proc;
 	b->async_transaction = is_async;
 	*out = b;
-	return 0;
+	return binder_ok();
 }
 
 int txn_buffer_add_fda_fd(struct txn_buffer *b, int32_t fd)
@@ -129,17 +129,17 @@ void txn_buffer_free(struct txn_buffer *b, struct thread *thread)
 	txn_buffer_destroy(b);
 }
 
-struct txn_buffer *txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr, int *error)
+int txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr, struct txn_buffer **out)
 {
 	struct range_buffer *rb;
 	int err;
 
+	*out = NULL;
 	err = buffer_space_lookup_user(&proc->space, ptr, &rb);
-	if (err) {
-		*error = err;
-		return NULL;
-	}
-	return rb->owner;
+	if (err)
+		return err;
+	*out = rb->owner;
+	return 0;
 }
 
 void txn_buffer_release_all(struct proc *proc)
