@@ -144,6 +144,13 @@ void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
 	}
 }
 
+/* One kind of object: how many live now, and how many were ever created. */
+static void dump_lifetime(FILE *out, const char *kind, uint64_t created, uint64_t deleted)
+{
+	fprintf(out, "%s: active %" PRIu64 " total %" PRIu64 "\n", kind, created - deleted,
+		created);
+}
+
 void driver_dump_stats(struct driver *drv, FILE *out)
 {
 	const struct driver_stats *s = &drv->stats;
@@ -175,18 +182,12 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 		if (s->br[i])
 			fprintf(out, "%s: %" PRIu64 "\n", br_names[i], s->br[i]);
 	}
-	fprintf(out, "proc: active %" PRIu64 " total %" PRIu64 "\n",
-		s->procs_created - s->procs_deleted, s->procs_created);
-	fprintf(out, "thread: active %" PRIu64 " total %" PRIu64 "\n",
-		s->threads_created - s->threads_deleted, s->threads_created);
-	fprintf(out, "node: active %" PRIu64 " total %" PRIu64 "\n",
-		s->nodes_created - s->nodes_deleted, s->nodes_created);
-	fprintf(out, "ref: active %" PRIu64 " total %" PRIu64 "\n",
-		s->refs_created - s->refs_deleted, s->refs_created);
-	fprintf(out, "death: active %" PRIu64 " total %" PRIu64 "\n",
-		s->deaths_created - s->deaths_deleted, s->deaths_created);
-	fprintf(out, "transaction: active %" PRIu64 " total %" PRIu64 "\n",
-		s->transactions_created - s->transactions_deleted, s->transactions_created);
+	dump_lifetime(out, "proc", s->procs_created, s->procs_deleted);
+	dump_lifetime(out, "thread", s->threads_created, s->threads_deleted);
+	dump_lifetime(out, "node", s->nodes_created, s->nodes_deleted);
+	dump_lifetime(out, "ref", s->refs_created, s->refs_deleted);
+	dump_lifetime(out, "death", s->deaths_created, s->deaths_deleted);
+	dump_lifetime(out, "transaction", s->transactions_created, s->transactions_deleted);
 	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);
 	fprintf(out, "copies inline: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_INLINE],
 		s->copy_bytes[COPY_INLINE]);
