@@ -6,111 +6,17 @@
 
 #include "common/log.h"
 #include "driver/bwr.h"
+#include "driver/bwr_state.h"
+#include "driver/command.h"
+#include "driver/ignored.h"
 #include "driver/node.h"
 #include "driver/proc.h"
+#include "driver/read_buf.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-
-static void count_br(struct thread *thread, uint32_t cmd)
-{
-	unsigned int nr = _IOC_NR(cmd);
-
-	if (nr < STATS_BR_COUNT) {
-		thread->proc->stats.br[nr]++;
-		thread->proc->driver->stats.br[nr]++;
-	}
-}
-
-void bwr_close_after_free(struct thread *thread, const int32_t *fds, size_t n)
-{
-	int32_t *grown =
-		realloc(thread->bwr.close_after_free, (thread->bwr.nclose + n) * sizeof(*grown));
-
-	if (!grown) {
-		log_warning("out of memory: %zu fd-array descriptors left open", n);
-		return;
-	}
-	memcpy(grown + thread->bwr.nclose, fds, n * sizeof(*fds));
-	thread->bwr.close_after_free = grown;
-	thread->bwr.nclose += n;
-}
-
-/* Closes descriptors the request brought that no transaction took. */
-static void close_request_fds(struct bwr_state *bwr)
-{
-	for (size_t i = 0; i < bwr->nfds; i++) {
-		if (bwr->fds[i] >= 0)
-			close(bwr->fds[i]);
-	}
-	free(bwr->fds);
-	free(bwr->sender_fds);
-	bwr->fds = NULL;
-	bwr->sender_fds = NULL;
-	bwr->nfds = 0;
-}
-
-/* Frees the copies made by bwr_make_owned(). */
-static void free_owned(struct bwr_state *bwr)
-{
-	if (!bwr->owned)
-		return;
-	free(bwr->owned);
-	free(bwr->owned_segments);
-	bwr->owned = NULL;
-	bwr->owned_segments = NULL;
-	bwr->segments = NULL;
-	bwr->nsegments = 0;
-	bwr->write = NULL;
-}
-
-void bwr_discard(struct thread *thread)
-{
-	struct bwr_state *bwr = &thread->bwr;
-
-	close_request_fds(bwr);
-	free_owned(bwr);
-	/* A buffer whose descriptors never got their numbers is the client's all the same. */
-	if (bwr->phase == BWR_FIXUP && bwr->nslots)
-		range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc,
-				    bwr->slots[0].buffer->range);
-	free(bwr->slots);
-	free(bwr->close_after_free);
-	memset(bwr, 0, sizeof(*bwr));
-}
-
-int bwr_make_owned(struct thread *thread)
-{
-	struct bwr_state *bwr = &thread->bwr;
-	size_t bytes = bwr->write_len + bwr->write_overrun;
-	struct mem_segment *segs = NULL;
-	uint8_t *owned, *p;
-
-	if (bwr->owned)
-		return 0;
-	for (size_t i = 0; i < bwr->nsegments; i++)
-		bytes += bwr->segments[i].length;
-	owned = malloc(bytes ? bytes : 1);
-	if (bwr->nsegments)
-		segs = malloc(bwr->nsegments * sizeof(*segs));
-	if (!owned || (bwr->nsegments && !segs)) {
-		free(owned);
-		free(segs);
-		return -ENOMEM;
-	}
-	memcpy(owned, bwr->write, bwr->write_len + bwr->write_overrun);
-	bwr->write = owned;
-	p = owned + bwr->write_len + bwr->write_overrun;
-	for (size_t i = 0; i < bwr->nsegments; i++) {
-		segs[i] = bwr->segments[i];
-		memcpy(p, segs[i].bytes, segs[i].length);
-		segs[i].bytes = p;
-		p += segs[i].length;
-	}
-	bwr->segments = bwr->owned_segments = segs;
-	bwr->owned = owned;
-	return 0;
-}
+#include "driver/work_ops.h"
 
 /* Sends the outcome and returns the thread to idle (or to waiting for fd numbers). */
 static void bwr_complete(struct thread *thread, int error)
@@ -134,8 +40,8 @@ static void bwr_complete(struct thread *thread, int error)
 	/* binder_ioctl's epilogue: the thread has returned to user space. */
 	thread->looper_need_return = false;
 	thread->looper &= ~LOOPER_WAITING;
-	close_request_fds(bwr);
-	free_owned(bwr);
+	bwr_close_request_fds(bwr);
+	bwr_free_owned(bwr);
 	bwr->segments = NULL;
 	bwr->nsegments = 0;
 	bwr->phase = drv->nout_fds ? BWR_FIXUP : BWR_IDLE;
@@ -157,168 +63,6 @@ static void bwr_complete(struct thread *thread, int error)
 	if (!work_list_empty(&proc->todo))
 		proc_wakeup(proc);
 	proc_poll_dirty(proc);
-}
-
-static int put_u32(struct thread *thread, size_t *pos, size_t end, uint32_t value)
-{
-	if (end - *pos < sizeof(value))
-		return -EFAULT;
-	memcpy(thread->proc->driver->read_buf + *pos, &value, sizeof(value));
-	*pos += sizeof(value);
-	return 0;
-}
-
-static int put_cmd_ptr(struct thread *thread, size_t *pos, size_t end, uint32_t cmd,
-		       const void *arg, size_t size)
-{
-	if (end - *pos < sizeof(cmd) + size)
-		return -EFAULT;
-	put_u32(thread, pos, end, cmd);
-	memcpy(thread->proc->driver->read_buf + *pos, arg, size);
-	*pos += size;
-	count_br(thread, cmd);
-	return 0;
-}
-
-/* BR_INCREFS/BR_ACQUIRE/BR_RELEASE/BR_DECREFS for a node's owner. */
-static int read_node_work(struct thread *thread, struct node *node, size_t *pos, size_t end)
-{
-	struct binder_ptr_cookie pc = { .ptr = node->ptr, .cookie = node->cookie };
-	bool strong = node->internal_strong_refs || node->local_strong_refs;
-	bool weak = !LIST_EMPTY(&node->refs) || node->local_weak_refs || node->tmp_refs || strong;
-	bool has_strong = node->has_strong_ref;
-	bool has_weak = node->has_weak_ref;
-	bool free_node = !weak && !strong;
-	int err = 0;
-
-	if (weak && !has_weak) {
-		node->has_weak_ref = true;
-		node->pending_weak_ref = true;
-		node->local_weak_refs++;
-	}
-	if (strong && !has_strong) {
-		node->has_strong_ref = true;
-		node->pending_strong_ref = true;
-		node->local_strong_refs++;
-	}
-	if (!strong && has_strong)
-		node->has_strong_ref = false;
-	if (!weak && has_weak)
-		node->has_weak_ref = false;
-
-	if (weak && !has_weak)
-		err = put_cmd_ptr(thread, pos, end, BR_INCREFS, &pc, sizeof(pc));
-	if (!err && strong && !has_strong)
-		err = put_cmd_ptr(thread, pos, end, BR_ACQUIRE, &pc, sizeof(pc));
-	if (!err && !strong && has_strong)
-		err = put_cmd_ptr(thread, pos, end, BR_RELEASE, &pc, sizeof(pc));
-	if (!err && !weak && has_weak)
-		err = put_cmd_ptr(thread, pos, end, BR_DECREFS, &pc, sizeof(pc));
-	/* Nothing refers to it any more: the owner has heard of it, now it goes. */
-	if (free_node)
-		node_free(node);
-	return err;
-}
-
-/* Hands a transaction's descriptors to the reply being built. */
-static int take_fd_fixups(struct thread *thread, struct transaction *t)
-{
-	struct driver *drv = thread->proc->driver;
-	struct bwr_state *bwr = &thread->bwr;
-	struct fd_slot *slots;
-
-	if (t->nfixups == 0)
-		return 0;
-	if (t->nfixups > drv->config.max_fds)
-		return -EMFILE;
-	slots = calloc(t->nfixups, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->nfixups; i++) {
-		drv->out_fds[drv->nout_fds++] = t->fixups[i].fd;
-		t->fixups[i].fd = -1;
-		slots[i].buffer = t->buffer;
-		slots[i].offset = t->fixups[i].offset;
-		slots[i].close_on_free = t->fixups[i].close_on_free;
-	}
-	free(bwr->slots);
-	bwr->slots = slots;
-	bwr->nslots = t->nfixups;
-	return 0;
-}
-
-/* The kernel's task_tgid_nr_ns(sender, reader's namespace): 0 if not visible. */
-static pid_t sender_pid_seen_by(const struct transaction *t, const struct proc *reader)
-{
-	const struct proc *sender;
-
-	if (!t->from)
-		return 0;
-	sender = t->from->proc;
-	return ns_view_pid(&sender->id.ns, sender->id.pid, &reader->id.ns);
-}
-
-/* Writes BR_TRANSACTION(_SEC_CTX)/BR_REPLY for @t. */
-static int read_transaction(struct thread *thread, struct transaction *t, size_t *pos, size_t end)
-{
-	struct proc *proc = thread->proc;
-	struct txn_buffer *buffer = t->buffer;
-	struct binder_transaction_data_secctx tr = { 0 };
-	struct binder_transaction_data *trd = &tr.transaction_data;
-	size_t trsize = sizeof(*trd);
-	uint32_t cmd;
-	int err;
-
-	if (buffer->target_node) {
-		trd->target.ptr = buffer->target_node->ptr;
-		trd->cookie = buffer->target_node->cookie;
-		cmd = BR_TRANSACTION;
-	} else {
-		cmd = BR_REPLY;
-	}
-	trd->code = t->code;
-	trd->flags = t->flags;
-	trd->sender_euid = ns_view_uid(&proc->id.ns, t->sender_euid);
-	trd->sender_pid = sender_pid_seen_by(t, proc);
-	err = take_fd_fixups(thread, t);
-	if (err) {
-		/* As binder_apply_fd_fixups failing: the reader never sees it. */
-		struct thread *from = t->from;
-
-		log_warning("proc %d: cannot pass %zu descriptors: %s", proc->id.pid, t->nfixups,
-			    strerror(-err));
-		txn_buffer_free(buffer, thread);
-		if (from) {
-			transaction_send_failed_reply(t, BR_FAILED_REPLY);
-		} else {
-			transaction_free(t);
-			if (cmd == BR_REPLY)
-				return put_u32(thread, pos, end, BR_FAILED_REPLY);
-		}
-		return 0;
-	}
-	trd->data_size = buffer->range->data_size;
-	trd->offsets_size = buffer->range->offsets_size;
-	trd->data.ptr.buffer = txn_buffer_user_addr(buffer);
-	trd->data.ptr.offsets = trd->data.ptr.buffer + ((trd->data_size + 7) & ~(uint64_t)7);
-	tr.secctx = t->security_ctx;
-	if (t->security_ctx) {
-		cmd = BR_TRANSACTION_SEC_CTX;
-		trsize = sizeof(tr);
-	}
-	put_cmd_ptr(thread, pos, end, cmd, &tr, trsize);
-	/* With descriptors, the client may free it once their numbers are in. */
-	if (t->nfixups == 0)
-		range_alloc_deliver(&proc->alloc, buffer->range);
-
-	if (cmd != BR_REPLY && !(t->flags & TF_ONE_WAY)) {
-		t->to_parent = thread->transaction_stack;
-		t->to_thread = thread;
-		thread->transaction_stack = t;
-	} else {
-		transaction_free(t);
-	}
-	return 0;
 }
 
 enum fill_outcome {
@@ -358,63 +102,8 @@ static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t en
 		    w->type != WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT)
 			*only_completions = false;
 
-		switch (w->type) {
-		case WORK_TRANSACTION: {
-			struct transaction *t =
-				(struct transaction *)((char *)w -
-						       offsetof(struct transaction, work));
-
-			read_transaction(thread, t, pos, end);
+		if (work_deliver(thread, w, pos, end) == DELIVER_END)
 			return FILL_DONE;
-		}
-		case WORK_RETURN_ERROR: {
-			struct error_work *e = (struct error_work *)w;
-			uint32_t cmd = e->cmd;
-
-			e->cmd = BR_OK;
-			put_u32(thread, pos, end, cmd);
-			count_br(thread, cmd);
-			break;
-		}
-		case WORK_TRANSACTION_COMPLETE:
-		case WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT: {
-			uint32_t cmd = BR_TRANSACTION_COMPLETE;
-
-			if (w->type == WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT &&
-			    proc->oneway_spam_detection_enabled)
-				cmd = BR_ONEWAY_SPAM_SUSPECT;
-			free(w);
-			put_u32(thread, pos, end, cmd);
-			count_br(thread, cmd);
-			break;
-		}
-		case WORK_NODE:
-			read_node_work(thread,
-				       (struct node *)((char *)w - offsetof(struct node, work)),
-				       pos, end);
-			break;
-		case WORK_DEAD_BINDER:
-		case WORK_DEAD_BINDER_AND_CLEAR:
-		case WORK_CLEAR_DEATH_NOTIFICATION: {
-			struct ref_death *death = (struct ref_death *)w;
-			uint32_t cmd = w->type == WORK_CLEAR_DEATH_NOTIFICATION
-					       ? BR_CLEAR_DEATH_NOTIFICATION_DONE
-					       : BR_DEAD_BINDER;
-			uint64_t cookie = death->cookie;
-
-			if (w->type == WORK_CLEAR_DEATH_NOTIFICATION) {
-				free(death);
-				proc->driver->stats.deaths_deleted++;
-			} else {
-				work_enqueue(&proc->delivered_death, w);
-			}
-			put_cmd_ptr(thread, pos, end, cmd, &cookie, sizeof(cookie));
-			/* A death notification can cause transactions: return now. */
-			if (cmd == BR_DEAD_BINDER)
-				return FILL_DONE;
-			break;
-		}
-		}
 	}
 }
 
@@ -456,9 +145,9 @@ static void end_read_interrupted(struct thread *thread)
 		size_t pos = 0;
 
 		if (bwr->read_consumed_in == 0)
-			put_u32(thread, &pos, max_read, BR_NOOP);
+			read_put_u32(thread, &pos, max_read, BR_NOOP);
 		for (uint8_t i = 0; i < bwr->nheld; i++)
-			put_u32(thread, &pos, max_read, bwr->held[i]);
+			read_put_u32(thread, &pos, max_read, bwr->held[i]);
 		bwr->nheld = 0;
 		bwr->read_len = pos;
 		bwr_complete(thread, 0);
@@ -516,11 +205,11 @@ static void read_step(struct thread *thread, bool woken)
 		end = avail < max_read ? (size_t)avail : max_read;
 		pos = 0;
 		if (bwr->read_consumed_in == 0 && end >= 4) {
-			put_u32(thread, &pos, end, BR_NOOP);
+			read_put_u32(thread, &pos, end, BR_NOOP);
 		}
 		held_start = pos;
 		for (uint8_t i = 0; i < bwr->nheld && end - pos >= 4; i++)
-			put_u32(thread, &pos, end, bwr->held[i]);
+			read_put_u32(thread, &pos, end, bwr->held[i]);
 		bwr->nheld = 0;
 		only_completions = true;
 		if (read_fill(thread, &pos, end, &only_completions) == FILL_RETRY) {
@@ -545,7 +234,7 @@ static void read_step(struct thread *thread, bool woken)
 		uint32_t spawn = BR_SPAWN_LOOPER;
 
 		proc->requested_threads++;
-		count_br(thread, BR_SPAWN_LOOPER);
+		read_count_br(thread, BR_SPAWN_LOOPER);
 		if (bwr->read_consumed_in == 0 && bwr->read_len >= 4)
 			memcpy(proc->driver->read_buf, &spawn, sizeof(spawn));
 		else
@@ -703,8 +392,8 @@ int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
 	}
 	if (count != bwr->nslots) {
 		/* A confused client: the descriptors are its problem, the buffer is its own. */
-		range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc,
-				    bwr->slots[0].buffer->range);
+		buffer_space_deliver(&bwr->slots[0].buffer->proc->space,
+				     bwr->slots[0].buffer->range);
 		free(bwr->slots);
 		bwr->slots = NULL;
 		bwr->nslots = 0;
@@ -721,7 +410,7 @@ int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
 		if (slot->close_on_free && numbers[i] >= 0)
 			txn_buffer_add_fda_fd(b, numbers[i]);
 	}
-	range_alloc_deliver(&bwr->slots[0].buffer->proc->alloc, bwr->slots[0].buffer->range);
+	buffer_space_deliver(&bwr->slots[0].buffer->proc->space, bwr->slots[0].buffer->range);
 	free(bwr->slots);
 	bwr->slots = NULL;
 	bwr->nslots = 0;

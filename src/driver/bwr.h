@@ -12,20 +12,5 @@
 /* Runs (or resumes) the write part, then the read part. */
 void bwr_run(struct thread *thread);
 
-/* Copies the request's transient data (commands, segments) into thread-owned memory. */
-int bwr_make_owned(struct thread *thread);
-
-/* Frees what the request owns and closes its descriptors. */
-void bwr_discard(struct thread *thread);
-
 /* Fills the read of a woken thread, or lets it wait again. */
 void bwr_woken(struct thread *thread);
-
-/* Queues fd numbers the client must close before it returns (freed fd arrays). */
-void bwr_close_after_free(struct thread *thread, const int32_t *fds, size_t n);
-
-/* A BINDER_FREEZE waits for @proc's transactions to drain: re-check it. */
-void bwr_frozen_check(struct proc *proc);
-
-/* Runs the commands of the write buffer from the current position (command.c). */
-int command_run(struct thread *thread, bool *suspended);

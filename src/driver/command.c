@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
+#include "driver/command.h"
+#include "driver/ignored.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 
@@ -107,8 +109,8 @@ static void free_buffer_command(struct thread *thread, uint64_t ptr)
 	struct txn_buffer *buffer;
 	int err;
 
-	buffer = txn_buffer_prepare_user_free(proc, ptr, &err);
-	if (!buffer) {
+	err = txn_buffer_prepare_user_free(proc, ptr, &buffer);
+	if (err) {
 		if (err == -EPERM)
 			proc_note_ignored(proc, IGNORED_FREE_BUFFER_NOT_DELIVERED,
 					  "BC_FREE_BUFFER u%016llx matched unreturned or currently "

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "driver/bwr.h"
@@ -11,14 +10,6 @@
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-
-uint64_t driver_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
 			  void *daemon)
@@ -34,7 +25,7 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	TAILQ_INIT(&drv->procs);
 	LIST_INIT(&drv->dead_nodes);
 	TAILQ_INIT(&drv->wake_list);
-	page_lru_init(&drv->lru);
+	buffer_pool_init(&drv->pool, config->max_lru_pages);
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)
@@ -56,7 +47,7 @@ struct driver *driver_free(struct driver *drv)
 		TAILQ_REMOVE(&drv->contexts, ctx, entry);
 		free(ctx);
 	}
-	page_lru_deinit(&drv->lru);
+	buffer_pool_deinit(&drv->pool);
 	free(drv->read_buf);
 	free(drv->out_fds);
 	free(drv);
@@ -145,12 +136,12 @@ void driver_flush(struct driver *drv)
 
 size_t driver_lru_pages(const struct driver *drv)
 {
-	return drv->lru.pages;
+	return buffer_pool_lru_pages(&drv->pool);
 }
 
 size_t driver_shrink(struct driver *drv, size_t pages)
 {
-	size_t released = page_lru_shrink(&drv->lru, pages);
+	size_t released = buffer_pool_shrink(&drv->pool, pages);
 	struct proc *proc;
 
 	if (pages != SIZE_MAX)
@@ -161,18 +152,8 @@ size_t driver_shrink(struct driver *drv, size_t pages)
 	 * allocate a page there (docs/conformance.md).
 	 */
 	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
-		struct page_range r;
-		size_t from = 0;
-
-		if (!proc->alloc.lru || proc->is_dead)
-			continue;
-		while (range_alloc_next_inactive(&proc->alloc, from, &r)) {
-			if (region_release(&proc->region, r.first, r.count) == 0) {
-				range_alloc_pages_released(&proc->alloc, r);
-				drv->stats.holes_punched++;
-			}
-			from = r.first + r.count;
-		}
+		if (!proc->is_dead)
+			buffer_space_punch_inactive(&proc->space);
 	}
 	return released;
 }

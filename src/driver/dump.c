@@ -87,11 +87,7 @@ static void dump_proc(FILE *out, struct proc *proc)
 
 	fprintf(out, "proc %d\ncontext %s\n", proc->id.pid, proc->context->name);
 	fprintf(out, "  comm %s euid %u copy %s map %s\n", proc->id.comm, (unsigned)proc->id.euid,
-		proc->id.can_read_memory ? "readv" : "push",
-		proc->map == MAP_READY	   ? "ready"
-		: proc->map == MAP_PENDING ? "pending"
-		: proc->map == MAP_GONE	   ? "unmapped"
-					   : "none");
+		proc->id.can_read_memory ? "readv" : "push", buffer_space_state_name(&proc->space));
 	TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 		int tr = 0;
 
@@ -108,16 +104,14 @@ static void dump_proc(FILE *out, struct proc *proc)
 			ref->debug_id, ref->desc, ref->node->proc ? "" : "dead ",
 			ref->node->debug_id, ref->strong, ref->weak, ref->death ? "yes" : "no");
 	}
-	if (proc->alloc.lru) {
-		for (const struct range_buffer *rb = range_alloc_first_buffer(&proc->alloc); rb;
-		     rb = range_alloc_next_buffer(&proc->alloc, rb)) {
-			fprintf(out, "  buffer: %zu size %zu:%zu:%zu %s%s\n", rb->offset,
-				rb->data_size, rb->offsets_size, rb->extra_size,
-				rb->state == RANGE_BUFFER_DELIVERED ? "delivered" : "active",
-				rb->async ? " async" : "");
-		}
-		range_alloc_get_stats(&proc->alloc, &as);
+	for (const struct range_buffer *rb = buffer_space_first(&proc->space); rb;
+	     rb = buffer_space_next(&proc->space, rb)) {
+		fprintf(out, "  buffer: %zu size %zu:%zu:%zu %s%s\n", rb->offset, rb->data_size,
+			rb->offsets_size, rb->extra_size,
+			rb->state == RANGE_BUFFER_DELIVERED ? "delivered" : "active",
+			rb->async ? " async" : "");
 	}
+	buffer_space_get_stats(&proc->space, &as);
 	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
 	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
 	fprintf(out, "  buffers: %zu\n", as.buffers);
@@ -150,9 +144,17 @@ void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
 	}
 }
 
+/* One kind of object: how many live now, and how many were ever created. */
+static void dump_lifetime(FILE *out, const char *kind, uint64_t created, uint64_t deleted)
+{
+	fprintf(out, "%s: active %" PRIu64 " total %" PRIu64 "\n", kind, created - deleted,
+		created);
+}
+
 void driver_dump_stats(struct driver *drv, FILE *out)
 {
 	const struct driver_stats *s = &drv->stats;
+	const struct buffer_pool_stats *ps = &drv->pool.stats;
 	const struct proc *proc;
 	size_t procs = 0, threads = 0, active = 0, lru = 0, free_pages = 0, buffers = 0;
 
@@ -163,17 +165,15 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 			continue;
 		procs++;
 		threads += proc->nthreads;
-		if (proc->alloc.lru) {
-			range_alloc_get_stats(&proc->alloc, &as);
-			active += as.pages_active;
-			lru += as.pages_lru;
-			free_pages += as.pages_free;
-			buffers += as.buffers;
-		}
+		buffer_space_get_stats(&proc->space, &as);
+		active += as.pages_active;
+		lru += as.pages_lru;
+		free_pages += as.pages_free;
+		buffers += as.buffers;
 	}
 	fprintf(out, "procs: %zu\nthreads: %zu\nbuffers: %zu\n", procs, threads, buffers);
 	fprintf(out, "pages: %zu:%zu:%zu\n", active, lru, free_pages);
-	fprintf(out, "lru pages: %zu\n", drv->lru.pages);
+	fprintf(out, "lru pages: %zu\n", buffer_pool_lru_pages(&drv->pool));
 	for (int i = 0; i < STATS_BC_COUNT; i++) {
 		if (s->bc[i])
 			fprintf(out, "%s: %" PRIu64 "\n", bc_names[i], s->bc[i]);
@@ -182,18 +182,12 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 		if (s->br[i])
 			fprintf(out, "%s: %" PRIu64 "\n", br_names[i], s->br[i]);
 	}
-	fprintf(out, "proc: active %" PRIu64 " total %" PRIu64 "\n",
-		s->procs_created - s->procs_deleted, s->procs_created);
-	fprintf(out, "thread: active %" PRIu64 " total %" PRIu64 "\n",
-		s->threads_created - s->threads_deleted, s->threads_created);
-	fprintf(out, "node: active %" PRIu64 " total %" PRIu64 "\n",
-		s->nodes_created - s->nodes_deleted, s->nodes_created);
-	fprintf(out, "ref: active %" PRIu64 " total %" PRIu64 "\n",
-		s->refs_created - s->refs_deleted, s->refs_created);
-	fprintf(out, "death: active %" PRIu64 " total %" PRIu64 "\n",
-		s->deaths_created - s->deaths_deleted, s->deaths_created);
-	fprintf(out, "transaction: active %" PRIu64 " total %" PRIu64 "\n",
-		s->transactions_created - s->transactions_deleted, s->transactions_created);
+	dump_lifetime(out, "proc", s->procs_created, s->procs_deleted);
+	dump_lifetime(out, "thread", s->threads_created, s->threads_deleted);
+	dump_lifetime(out, "node", s->nodes_created, s->nodes_deleted);
+	dump_lifetime(out, "ref", s->refs_created, s->refs_deleted);
+	dump_lifetime(out, "death", s->deaths_created, s->deaths_deleted);
+	dump_lifetime(out, "transaction", s->transactions_created, s->transactions_deleted);
 	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);
 	fprintf(out, "copies inline: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_INLINE],
 		s->copy_bytes[COPY_INLINE]);
@@ -202,11 +196,11 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "copies local: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_LOCAL],
 		s->copy_bytes[COPY_LOCAL]);
 	fprintf(out, "push-mode procs: %" PRIu64 "\n", s->push_mode_procs);
-	fprintf(out, "pages installed: %" PRIu64 "\n", s->pages_installed);
-	fprintf(out, "install failures: %" PRIu64 "\n", s->install_failures);
-	fprintf(out, "shrink on install failure: %" PRIu64 "\n", s->shrink_on_install_failure);
-	fprintf(out, "pages reclaimed: %" PRIu64 "\n", s->pages_reclaimed);
-	fprintf(out, "holes punched: %" PRIu64 "\n", s->holes_punched);
+	fprintf(out, "pages installed: %" PRIu64 "\n", ps->pages_installed);
+	fprintf(out, "install failures: %" PRIu64 "\n", ps->install_failures);
+	fprintf(out, "shrink on install failure: %" PRIu64 "\n", ps->shrink_on_install_failure);
+	fprintf(out, "pages reclaimed: %" PRIu64 "\n", ps->pages_reclaimed);
+	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);
 	for (int i = 0; i < IGNORED_COUNT; i++)
 		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);
 }

@@ -29,11 +29,10 @@
 #include <bsd/sys/tree.h>
 #include <linux/android/binder.h>
 
-#include "alloc/range_alloc.h"
+#include "driver/buffer_space.h"
 #include "driver/driver.h"
 #include "driver/stats.h"
 #include "driver/work.h"
-#include "region/region.h"
 
 struct transaction;
 struct txn_buffer;
@@ -202,13 +201,6 @@ TAILQ_HEAD(thread_list, thread);
 
 /* --- processes ----------------------------------------------------------- */
 
-enum map_state {
-	MAP_NONE = 0, /* never mapped: transactions to it get BR_DEAD_REPLY */
-	MAP_PENDING,  /* region created, client mapping it */
-	MAP_READY,
-	MAP_GONE, /* unmapped: no second map */
-};
-
 struct proc {
 	struct driver *driver;
 	struct context *context;
@@ -239,11 +231,8 @@ struct proc {
 	bool poll_readable; /* last state reported through ops->poll_changed */
 	int outstanding_txns;
 
-	enum map_state map;
-	struct region region;
-	struct range_alloc alloc;
-	uint64_t user_base; /* where the client mapped the region */
-	int fetches_into;   /* fetch jobs writing into this region */
+	struct buffer_space space; /* the region and its buffers */
+	int fetches_into;	   /* fetch jobs writing into this region */
 
 	/* The outbox (driver_outbox): the daemon's read-only mapping, or NULL. */
 	const uint8_t *outbox;
@@ -332,7 +321,7 @@ struct driver {
 	LIST_HEAD(, node) dead_nodes;
 	struct thread_list wake_list;
 	unsigned int pending_freezes; /* threads in BWR_IOCTL (BINDER_FREEZE waiting) */
-	struct page_lru lru;
+	struct buffer_pool pool;      /* pages shared by every process's buffer space */
 	uint64_t next_debug_id;
 	struct driver_stats stats;
 	uint8_t *read_buf; /* config.max_read_size bytes: one read is filled at a time */

@@ -6,6 +6,7 @@
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 
 static int node_cmp_ptr(const struct node *a, const struct node *b)
 {
@@ -167,7 +168,6 @@ void node_release(struct node *node)
 	struct proc *proc = node->proc;
 	struct ref *ref;
 
-	proc_release_work(proc, &node->async_todo);
 	work_dequeue(&node->work);
 	if (LIST_EMPTY(&node->refs) && node->tmp_refs == 1) {
 		node_free(node);

@@ -37,7 +37,8 @@ void node_dec_tmpref(struct node *node);
 /*
  * The owner died: notifies every ref holder that asked for death
  * notifications and moves the node to the driver's dead list, or frees it
- * if nothing refers to it. The caller holds a tmp ref on @node.
+ * if nothing refers to it. The caller holds a tmp ref on @node and has
+ * released the oneways queued on it (async_todo).
  */
 void node_release(struct node *node);
 

@@ -285,7 +285,7 @@ static int translate_fda(struct txn_translate *x, size_t i, union binder_object_
 	return 0;
 }
 
-int objects_translate(struct txn_translate *x)
+struct binder_error objects_translate(struct txn_translate *x)
 {
 	const struct fetch_job *job = x->job;
 	struct txn_buffer *buffer = x->t->buffer;
@@ -294,12 +294,12 @@ int objects_translate(struct txn_translate *x)
 	int err = 0;
 
 	if (job->nobjects == 0)
-		return 0;
+		return binder_ok();
 	xlat = malloc(job->nobjects * sizeof(*xlat));
 	buffer->held = calloc(job->nobjects, sizeof(*buffer->held));
 	if (!xlat || !buffer->held) {
 		free(xlat);
-		return -ENOMEM;
+		return binder_failed(-ENOMEM);
 	}
 	for (size_t i = 0; i < job->nobjects; i++) {
 		const struct fetched_object *o = &job->objects[i];
@@ -338,5 +338,5 @@ int objects_translate(struct txn_translate *x)
 		memcpy(txn_buffer_mem(buffer) + o->offset, &xlat[i], o->size);
 	}
 	free(xlat);
-	return err;
+	return err ? binder_failed(err) : binder_ok();
 }

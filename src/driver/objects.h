@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "driver/binder_error.h"
 #include "driver/entities.h"
 #include "driver/fetch.h"
 
@@ -25,8 +26,9 @@ struct txn_translate {
 
 /*
  * Translates objects[0..job->nobjects) in order, writing each into the
- * buffer. Returns 0, or the negative errno the kernel reports; the counts of
- * the objects translated before a failure are held by the buffer and
- * released by the caller's failure path.
+ * buffer. Every failure is BR_FAILED_REPLY with the errno the kernel
+ * reports (-EINVAL, -EPERM, -EBADF, -ENOMEM, ...); the counts of the objects
+ * translated before a failure are held by the buffer and released by the
+ * caller's failure path.
  */
-int objects_translate(struct txn_translate *x);
+struct binder_error objects_translate(struct txn_translate *x);

@@ -10,155 +10,10 @@
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
-
-const char *const ignored_kind_names[IGNORED_COUNT] = {
-	[IGNORED_FREE_BUFFER_UNKNOWN] = "free_buffer_unknown",
-	[IGNORED_FREE_BUFFER_NOT_DELIVERED] = "free_buffer_not_delivered",
-	[IGNORED_REFCOUNT_BAD_HANDLE] = "refcount_bad_handle",
-	[IGNORED_REFCOUNT_UNDERFLOW] = "refcount_underflow",
-	[IGNORED_DONE_UNKNOWN_NODE] = "done_unknown_node",
-	[IGNORED_DONE_COOKIE_MISMATCH] = "done_cookie_mismatch",
-	[IGNORED_DONE_NOT_PENDING] = "done_not_pending",
-	[IGNORED_DEATH_BAD_HANDLE] = "death_bad_handle",
-	[IGNORED_DEATH_ALREADY_SET] = "death_already_set",
-	[IGNORED_DEATH_NOT_ACTIVE] = "death_not_active",
-	[IGNORED_DEATH_COOKIE_MISMATCH] = "death_cookie_mismatch",
-	[IGNORED_DEAD_BINDER_DONE_UNKNOWN] = "dead_binder_done_unknown",
-	[IGNORED_LOOPER_MISUSE] = "looper_misuse",
-};
-
-/* Log lines per process about ignored commands before we go quiet. */
-#define IGNORED_LOG_BURST 20u
-
-void proc_note_ignored(struct proc *proc, int kind, const char *fmt, ...)
-{
-	char text[256];
-	va_list ap;
-
-	if (kind >= 0) {
-		proc->stats.ignored[kind]++;
-		proc->driver->stats.ignored[kind]++;
-	}
-	if (proc->stats.ignored_logged++ >= IGNORED_LOG_BURST)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	log_notice("%s: proc %d: %s%s", proc->context->name, proc->id.pid, text,
-		   proc->stats.ignored_logged == IGNORED_LOG_BURST
-			   ? " (further ignored commands of this process are not logged)"
-			   : "");
-}
-
-void proc_poll_dirty(struct proc *proc)
-{
-	/* Evaluated lazily: cheap enough to do right away. */
-	proc_poll_update(proc);
-}
-
-void proc_poll_update(struct proc *proc)
-{
-	bool readable;
-	struct thread *thread;
-
-	/* Readiness costs a scan of the threads: only for processes that poll. */
-	if (!proc->id.wants_poll)
-		return;
-	readable = !work_list_empty(&proc->todo);
-	if (!readable) {
-		/*
-		 * Own work of a looper thread that is not inside a read: a poller's.
-		 * (The kernel looks at the polling thread only; a non-looper's
-		 * queue never makes a poller readable.)
-		 */
-		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
-			if (thread->process_todo && thread->bwr.phase == BWR_IDLE &&
-			    (thread->looper & (LOOPER_ENTERED | LOOPER_REGISTERED))) {
-				readable = true;
-				break;
-			}
-		}
-	}
-	if (readable == proc->poll_readable || proc->is_dead)
-		return;
-	proc->poll_readable = readable;
-	if (proc->driver->ops->poll_changed)
-		proc->driver->ops->poll_changed(proc->session, readable);
-}
-
-void proc_enqueue_work(struct proc *proc, struct work *w)
-{
-	work_enqueue(&proc->todo, w);
-	proc_poll_dirty(proc);
-}
-
-struct thread *proc_select_thread(struct proc *proc)
-{
-	struct thread *thread = TAILQ_FIRST(&proc->waiting_threads);
-
-	if (thread) {
-		TAILQ_REMOVE(&proc->waiting_threads, thread, waiting_entry);
-		thread->on_waiting_list = false;
-	}
-	return thread;
-}
-
-void proc_wakeup_thread(struct proc *proc, struct thread *thread)
-{
-	if (thread)
-		thread_wakeup(thread);
-	else
-		proc_poll_dirty(proc);
-}
-
-void proc_wakeup(struct proc *proc)
-{
-	proc_wakeup_thread(proc, proc_select_thread(proc));
-}
-
-void proc_release_work(struct proc *proc, struct work_list *list)
-{
-	struct driver *drv = proc->driver;
-	struct work *w;
-
-	while ((w = work_list_pop(list)) != NULL) {
-		switch (w->type) {
-		case WORK_TRANSACTION: {
-			struct transaction *t =
-				(struct transaction *)((char *)w -
-						       offsetof(struct transaction, work));
-
-			if (t->buffer && t->buffer->target_node && !(t->flags & TF_ONE_WAY)) {
-				transaction_send_failed_reply(t, BR_DEAD_REPLY);
-			} else {
-				log_debug("undelivered transaction %llu",
-					  (unsigned long long)t->debug_id);
-				transaction_free(t);
-			}
-			break;
-		}
-		case WORK_RETURN_ERROR:
-			break; /* embedded in its thread */
-		case WORK_TRANSACTION_COMPLETE:
-		case WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT:
-			free(w);
-			break;
-		case WORK_DEAD_BINDER_AND_CLEAR:
-		case WORK_CLEAR_DEATH_NOTIFICATION:
-			free(w);
-			drv->stats.deaths_deleted++;
-			break;
-		case WORK_NODE:
-			break; /* embedded in its node */
-		case WORK_DEAD_BINDER:
-			/* Owned by its ref, which releases it. */
-			break;
-		}
-	}
-	proc_poll_dirty(proc);
-}
+#include "driver/work_ops.h"
 
 void proc_inc_tmpref(struct proc *proc)
 {
@@ -170,8 +25,7 @@ static void proc_free(struct proc *proc)
 	struct driver *drv = proc->driver;
 
 	txn_buffer_release_all(proc);
-	range_alloc_deinit(&proc->alloc);
-	region_deinit(&proc->region);
+	buffer_space_deinit(&proc->space);
 	if (proc->outbox)
 		munmap((void *)proc->outbox, proc->outbox_size);
 	TAILQ_REMOVE(&drv->procs, proc, driver_entry);
@@ -205,7 +59,7 @@ struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 	RB_INIT(&proc->nodes);
 	RB_INIT(&proc->refs_by_desc);
 	RB_INIT(&proc->refs_by_node);
-	proc->region.memfd = -1;
+	buffer_space_init(&proc->space, &drv->pool);
 	proc->tmp_ref = 1; /* dropped at release */
 	TAILQ_INSERT_TAIL(&ctx->procs, proc, context_entry);
 	TAILQ_INSERT_TAIL(&drv->procs, proc, driver_entry);
@@ -258,13 +112,14 @@ void driver_proc_release(struct proc *proc)
 
 	while ((node = RB_MIN(node_tree, &proc->nodes)) != NULL) {
 		node_inc_tmpref(node);
+		work_release_all(proc, &node->async_todo);
 		node_release(node);
 	}
 	while ((ref = RB_MIN(ref_desc_tree, &proc->refs_by_desc)) != NULL)
 		ref_cleanup_and_free(ref);
 
-	proc_release_work(proc, &proc->todo);
-	proc_release_work(proc, &proc->delivered_death);
+	work_release_all(proc, &proc->todo);
+	work_release_all(proc, &proc->delivered_death);
 	proc_dec_tmpref(proc);
 }
 

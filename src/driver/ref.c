@@ -3,10 +3,12 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "driver/ignored.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 
 static int ref_cmp_desc(const struct ref *a, const struct ref *b)
 {

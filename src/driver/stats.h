@@ -68,9 +68,5 @@ struct driver_stats {
 	uint64_t deaths_created, deaths_deleted;
 	uint64_t transactions_created, transactions_deleted;
 	uint64_t transactions_failed;
-	uint64_t pages_installed;
-	uint64_t install_failures;
-	uint64_t shrink_on_install_failure;
-	uint64_t pages_reclaimed;
-	uint64_t holes_punched; /* non-active ranges released by the hole sweep */
+	/* Page counters are the buffer pool's (buffer_space.h). */
 };

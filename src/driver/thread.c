@@ -2,10 +2,12 @@
 #include <stdlib.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
+#include "driver/bwr_state.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
+#include "driver/work_ops.h"
 
 struct thread *thread_new(struct proc *proc, pid_t tid, void *conn)
 {
@@ -28,50 +30,6 @@ struct thread *thread_new(struct proc *proc, pid_t tid, void *conn)
 	proc->nthreads++;
 	proc->driver->stats.threads_created++;
 	return thread;
-}
-
-void thread_enqueue_work(struct thread *thread, struct work *w)
-{
-	work_enqueue(&thread->todo, w);
-	thread->process_todo = true;
-	proc_poll_dirty(thread->proc);
-}
-
-void thread_enqueue_deferred_work(struct thread *thread, struct work *w)
-{
-	work_enqueue(&thread->todo, w);
-}
-
-void thread_set_return_error(struct thread *thread, uint32_t cmd)
-{
-	thread->return_error.cmd = cmd;
-	thread_enqueue_work(thread, &thread->return_error.work);
-}
-
-bool thread_available_for_proc_work(const struct thread *thread)
-{
-	/*
-	 * Not conditional on BC_ENTER_LOOPER/BC_REGISTER_LOOPER: since "binder:
-	 * fix hang of unregistered readers" (2024, in 6.1 stable) a thread that
-	 * never entered the looper takes process work too (kernel-facts.md 4).
-	 */
-	return !thread->transaction_stack && work_list_empty(&thread->todo);
-}
-
-bool thread_has_work(const struct thread *thread, bool do_proc_work)
-{
-	return thread->process_todo || thread->looper_need_return ||
-	       (do_proc_work && !work_list_empty(&thread->proc->todo));
-}
-
-void thread_wakeup(struct thread *thread)
-{
-	struct driver *drv = thread->proc->driver;
-
-	if (thread->bwr.phase != BWR_WAITING || thread->on_wake_list)
-		return;
-	TAILQ_INSERT_TAIL(&drv->wake_list, thread, wake_entry);
-	thread->on_wake_list = true;
 }
 
 struct thread *thread_find_recursion_target(struct thread *thread, struct proc *target_proc)
@@ -150,7 +108,7 @@ void thread_release(struct thread *thread)
 	thread->transaction_stack = NULL;
 	if (send_reply)
 		transaction_send_failed_reply(send_reply, BR_DEAD_REPLY);
-	proc_release_work(proc, &thread->todo);
+	work_release_all(proc, &thread->todo);
 	proc_poll_dirty(proc);
 	thread_inc_tmpref(thread);
 	thread_dec_tmpref(thread);

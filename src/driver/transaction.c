@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
+#include "driver/binder_error.h"
+#include "driver/bwr_state.h"
 #include "driver/fetch.h"
+#include "driver/freeze.h"
 #include "driver/node.h"
 #include "driver/objects.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 
@@ -45,8 +48,7 @@ struct txn_build {
 	uint64_t debug_id;
 	uint64_t secctx_size;
 	bool spam_suspect;
-	uint32_t return_error;
-	int return_error_param;
+	struct binder_error error; /* why it failed, once it has */
 	struct fetch_job job;
 };
 
@@ -79,7 +81,7 @@ void transaction_free(struct transaction *t)
 		target_proc->outstanding_txns--;
 		if (t->buffer)
 			t->buffer->transaction = NULL;
-		bwr_frozen_check(target_proc);
+		freeze_check(target_proc);
 	}
 	for (size_t i = 0; i < t->nfixups; i++)
 		close(t->fixups[i].fd);
@@ -129,20 +131,20 @@ void transaction_send_failed_reply(struct transaction *t, uint32_t error_code)
 
 /*
  * Takes what a transaction to @node needs (binder_get_node_refs_for_txn): a
- * local strong count, a tmp ref on the node and on its process. NULL with
- * BR_DEAD_REPLY in *error if its process is gone.
+ * local strong count, a tmp ref on the node and on its process, into *nodep
+ * and *procp. BR_DEAD_REPLY if its process is gone.
  */
-static struct node *node_refs_for_txn(struct node *node, struct proc **procp, uint32_t *error)
+static struct binder_error node_refs_for_txn(struct node *node, struct node **nodep,
+					     struct proc **procp)
 {
-	if (!node->proc) {
-		*error = BR_DEAD_REPLY;
-		return NULL;
-	}
+	if (!node->proc)
+		return binder_error_of(BR_DEAD_REPLY, -EINVAL);
 	node_inc(node, true, false, NULL);
 	node_inc_tmpref(node);
 	proc_inc_tmpref(node->proc);
 	*procp = node->proc;
-	return node;
+	*nodep = node;
+	return binder_ok();
 }
 
 /* Two queued oneways the newer may replace (TF_UPDATE_TXN to a frozen process). */
@@ -178,9 +180,10 @@ static struct transaction *find_outdated(struct transaction *t, struct work_list
 /*
  * Queues @t to its target (binder_proc_transaction): to @thread if given, else
  * to a waiting looper or the process, and oneways behind the one their node
- * is handling. Returns 0, or BR_DEAD_REPLY / BR_FROZEN_REPLY.
+ * is handling. Fails with BR_DEAD_REPLY or BR_FROZEN_REPLY.
  */
-static uint32_t proc_transaction(struct transaction *t, struct proc *proc, struct thread *thread)
+static struct binder_error proc_transaction(struct transaction *t, struct proc *proc,
+					    struct thread *thread)
 {
 	struct node *node = t->buffer->target_node;
 	bool oneway = t->flags & TF_ONE_WAY;
@@ -198,7 +201,7 @@ static uint32_t proc_transaction(struct transaction *t, struct proc *proc, struc
 		proc->async_recv |= oneway;
 	}
 	if ((proc->is_frozen && !oneway) || proc->is_dead || (thread && thread->is_dead))
-		return proc->is_frozen ? BR_FROZEN_REPLY : BR_DEAD_REPLY;
+		return binder_error_of(proc->is_frozen ? BR_FROZEN_REPLY : BR_DEAD_REPLY, 0);
 
 	if (!thread && !pending_async)
 		thread = proc_select_thread(proc);
@@ -229,7 +232,7 @@ static uint32_t proc_transaction(struct transaction *t, struct proc *proc, struc
 		outdated->to_proc = NULL;      /* not outstanding any more (taken back above) */
 		transaction_free(outdated);
 	}
-	return 0;
+	return binder_ok();
 }
 
 static void build_free(struct txn_build *b)
@@ -296,32 +299,29 @@ static void build_fail(struct txn_build *b, enum fail_stage stage)
 
 	if (thread->is_dead) {
 		if (b->in_reply_to)
-			transaction_send_failed_reply(b->in_reply_to, b->return_error);
+			transaction_send_failed_reply(b->in_reply_to, b->error.reply);
 		return;
 	}
 	if (b->in_reply_to) {
 		struct thread *from = b->in_reply_to->from;
 
 		if (from && from->ee.command == BR_OK)
-			set_extended_error(&from->ee, b->debug_id, b->return_error,
-					   b->return_error_param);
+			set_extended_error(&from->ee, b->debug_id, b->error.reply, b->error.param);
 		/* The replier sees its reply complete; the caller sees the error. */
 		thread_set_return_error(thread, BR_TRANSACTION_COMPLETE);
-		transaction_send_failed_reply(b->in_reply_to, b->return_error);
+		transaction_send_failed_reply(b->in_reply_to, b->error.reply);
 	} else {
-		set_extended_error(&thread->ee, b->debug_id, b->return_error,
-				   b->return_error_param);
-		thread_set_return_error(thread, b->return_error);
+		set_extended_error(&thread->ee, b->debug_id, b->error.reply, b->error.param);
+		thread_set_return_error(thread, b->error.reply);
 	}
 }
 
-static void fail_with(struct txn_build *b, enum fail_stage stage, uint32_t error, int param,
+static void fail_with(struct txn_build *b, enum fail_stage stage, struct binder_error error,
 		      const char *why)
 {
 	if (why)
 		user_error(b->thread, why);
-	b->return_error = error;
-	b->return_error_param = param;
+	b->error = error;
 	build_fail(b, stage);
 }
 
@@ -332,29 +332,30 @@ static bool resolve_target(struct txn_build *b)
 	struct proc *proc = b->proc;
 	const struct binder_transaction_data *tr = &b->tr;
 	bool oneway = tr->flags & TF_ONE_WAY;
+	struct binder_error err = binder_ok();
 
 	if (b->reply) {
 		struct transaction *in_reply_to = thread->transaction_stack;
 
 		if (!in_reply_to) {
-			fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EPROTO,
+			fail_with(b, FAIL_EARLY, binder_failed(-EPROTO),
 				  "got reply transaction with no transaction stack");
 			return false;
 		}
 		if (in_reply_to->to_thread != thread) {
-			fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EPROTO,
+			fail_with(b, FAIL_EARLY, binder_failed(-EPROTO),
 				  "got reply transaction with bad transaction stack");
 			return false;
 		}
 		thread->transaction_stack = in_reply_to->to_parent;
 		b->in_reply_to = in_reply_to;
 		if (!in_reply_to->from) {
-			fail_with(b, FAIL_EARLY, BR_DEAD_REPLY, 0, NULL);
+			fail_with(b, FAIL_EARLY, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 			return false;
 		}
 		if (in_reply_to->from->transaction_stack != in_reply_to) {
 			b->in_reply_to = NULL;
-			fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EPROTO,
+			fail_with(b, FAIL_EARLY, binder_failed(-EPROTO),
 				  "got reply transaction with bad target transaction stack");
 			return false;
 		}
@@ -365,50 +366,48 @@ static bool resolve_target(struct txn_build *b)
 		return true;
 	}
 
-	b->return_error = BR_OK;
 	if (tr->target.handle) {
 		struct ref *ref = ref_lookup(proc, tr->target.handle, true);
 
 		if (ref) {
-			b->target_node =
-				node_refs_for_txn(ref->node, &b->target_proc, &b->return_error);
+			err = node_refs_for_txn(ref->node, &b->target_node, &b->target_proc);
 		} else {
 			user_error(thread, "got transaction to invalid handle");
-			b->return_error = BR_FAILED_REPLY;
+			err = binder_failed(-EINVAL);
 		}
 	} else {
 		struct node *mgr = proc->context->mgr_node;
 
 		if (mgr)
-			b->target_node = node_refs_for_txn(mgr, &b->target_proc, &b->return_error);
+			err = node_refs_for_txn(mgr, &b->target_node, &b->target_proc);
 		else
-			b->return_error = BR_DEAD_REPLY;
+			err = binder_error_of(BR_DEAD_REPLY, -EINVAL);
 		if (b->target_node && b->target_proc->id.pid == proc->id.pid) {
-			fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EINVAL,
+			fail_with(b, FAIL_EARLY, binder_failed(-EINVAL),
 				  "got transaction to context manager from process owning it");
 			return false;
 		}
 	}
-	if (!b->target_node) {
-		fail_with(b, FAIL_EARLY, b->return_error, -EINVAL, NULL);
+	if (!binder_is_ok(err)) {
+		fail_with(b, FAIL_EARLY, err, NULL);
 		return false;
 	}
 	if (b->target_proc == proc) {
-		fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EINVAL, "transaction to itself");
+		fail_with(b, FAIL_EARLY, binder_failed(-EINVAL), "transaction to itself");
 		return false;
 	}
 	if (!oneway) {
 		struct work *w = work_list_first(&thread->todo);
 
 		if (w && w->type == WORK_TRANSACTION) {
-			fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EPROTO,
+			fail_with(b, FAIL_EARLY, binder_failed(-EPROTO),
 				  "new transaction not allowed when there is a transaction on "
 				  "thread todo");
 			return false;
 		}
 		if (thread->transaction_stack) {
 			if (thread->transaction_stack->to_thread != thread) {
-				fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -EPROTO,
+				fail_with(b, FAIL_EARLY, binder_failed(-EPROTO),
 					  "got new transaction with bad transaction stack");
 				return false;
 			}
@@ -442,7 +441,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	struct txn_build *b = calloc(1, sizeof(*b));
 	struct transaction *t;
 	bool oneway = tr->flags & TF_ONE_WAY;
-	int err;
+	struct binder_error err;
 
 	if (!b) {
 		thread_set_return_error(thread, BR_FAILED_REPLY);
@@ -469,7 +468,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		free(t);
 		free(b->tcomplete);
 		b->tcomplete = NULL;
-		fail_with(b, FAIL_EARLY, BR_FAILED_REPLY, -ENOMEM, NULL);
+		fail_with(b, FAIL_EARLY, binder_failed(-ENOMEM), NULL);
 		build_free(b);
 		return true;
 	}
@@ -495,7 +494,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		added = ALIGN8(b->secctx_size);
 		b->extra_buffers_size += added;
 		if (b->extra_buffers_size < added) {
-			fail_with(b, FAIL_NO_BUFFER, BR_FAILED_REPLY, -EINVAL, NULL);
+			fail_with(b, FAIL_NO_BUFFER, binder_failed(-EINVAL), NULL);
 			build_free(b);
 			return true;
 		}
@@ -504,15 +503,14 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	err = txn_buffer_alloc(b->target_proc, tr->data_size, tr->offsets_size,
 			       b->extra_buffers_size, !reply && oneway, proc->id.pid, &t->buffer,
 			       &b->spam_suspect);
-	if (err) {
+	if (!binder_is_ok(err)) {
 		log_notice("%s: proc %d: cannot allocate buffer in proc %d%s", proc->context->name,
 			   proc->id.pid, b->target_proc->id.pid,
-			   err == -ESRCH    ? ": no mapping, target dead or dying"
-			   : err == -ENOSPC ? ": no space left"
-			   : err == -ENOMEM ? ": memory allocation failed"
-					    : "");
-		fail_with(b, FAIL_NO_BUFFER, err == -ESRCH ? BR_DEAD_REPLY : BR_FAILED_REPLY, err,
-			  NULL);
+			   err.param == -ESRCH	  ? ": no mapping, target dead or dying"
+			   : err.param == -ENOSPC ? ": no space left"
+			   : err.param == -ENOMEM ? ": memory allocation failed"
+						  : "");
+		fail_with(b, FAIL_NO_BUFFER, err, NULL);
 		build_free(b);
 		return true;
 	}
@@ -528,10 +526,10 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	b->job.may_readv = proc->id.can_read_memory;
 	/* Memory of the sender the daemon maps itself (not a forked child's: it has none). */
 	if (thread->peer.pid == proc->id.pid) {
-		if (proc->map == MAP_READY)
-			b->job.sources[b->job.nsources++] =
-				(struct local_source){ proc->user_base, proc->region.size,
-						       proc->region.base };
+		struct local_source *own = &b->job.sources[b->job.nsources];
+
+		if (buffer_space_view(&proc->space, &own->user_base, &own->size, &own->mem))
+			b->job.nsources++;
 		if (proc->outbox)
 			b->job.sources[b->job.nsources++] =
 				(struct local_source){ proc->outbox_base, proc->outbox_size,
@@ -552,13 +550,13 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	if (b->job.result == -EAGAIN) {
 		/* The rest comes from process_vm_readv, on a worker. */
 		if (bwr_make_owned(thread)) {
-			fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, -ENOMEM, NULL);
+			fail_with(b, FAIL_BUFFER, binder_failed(-ENOMEM), NULL);
 			build_free(b);
 			return true;
 		}
 		b->job.segments = thread->bwr.segments;
 		if (drv->ops->fetch_start(drv->daemon, &b->job)) {
-			fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, -ENOMEM, NULL);
+			fail_with(b, FAIL_BUFFER, binder_failed(-ENOMEM), NULL);
 			build_free(b);
 			return true;
 		}
@@ -604,33 +602,33 @@ static void transaction_finish(struct txn_build *b)
 	struct thread *thread = b->thread;
 	struct transaction *t = b->t;
 	bool oneway = t->flags & TF_ONE_WAY;
-	uint32_t err;
-	int param;
+	struct binder_error err;
+	int walk_error;
 
 	count_copy(b);
 	if (b->job.result == -ESRCH || b->job.result == -ENOMEM) {
-		fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, b->job.result,
+		fail_with(b, FAIL_BUFFER, binder_failed(b->job.result),
 			  b->job.result == -ESRCH ? "sender exited during the copy" : NULL);
 		goto out;
 	}
 	if (b->job.offsets_error) {
-		fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, -EFAULT,
+		fail_with(b, FAIL_BUFFER, binder_failed(-EFAULT),
 			  "got transaction with invalid offsets ptr");
 		goto out;
 	}
 	if (b->tr.offsets_size % sizeof(binder_size_t)) {
-		fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, -EINVAL,
+		fail_with(b, FAIL_BUFFER, binder_failed(-EINVAL),
 			  "got transaction with invalid offsets size");
 		goto out;
 	}
 	if (b->extra_buffers_size % sizeof(uint64_t)) {
-		fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, -EINVAL,
+		fail_with(b, FAIL_BUFFER, binder_failed(-EINVAL),
 			  "got transaction with unaligned buffers size");
 		goto out;
 	}
 	if (thread->is_dead) {
 		/* Nobody to report to: undo quietly. */
-		fail_with(b, FAIL_BUFFER, BR_DEAD_REPLY, 0, NULL);
+		fail_with(b, FAIL_BUFFER, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 		goto out;
 	}
 
@@ -644,21 +642,21 @@ static void transaction_finish(struct txn_build *b)
 			.bwr = &thread->bwr,
 		};
 
-		param = objects_translate(&x);
+		err = objects_translate(&x);
 	}
-	if (!param && b->job.stop_error)
-		param = b->job.stop_error;
-	if (!param && b->job.tail_error)
-		param = b->job.tail_error;
-	if (!param && b->job.sg_error)
-		param = b->job.sg_error;
-	if (param) {
-		const char *why = param == -EFAULT ? "got transaction with invalid data ptr"
-				  : param == -EINVAL
+	/* Then where the fetch's walk stopped, in the kernel's order. */
+	walk_error = b->job.stop_error	 ? b->job.stop_error
+		     : b->job.tail_error ? b->job.tail_error
+					 : b->job.sg_error;
+	if (binder_is_ok(err) && walk_error)
+		err = binder_failed(walk_error);
+	if (!binder_is_ok(err)) {
+		const char *why = err.param == -EFAULT ? "got transaction with invalid data ptr"
+				  : err.param == -EINVAL
 					  ? "got transaction with invalid offset or object"
 					  : NULL;
 
-		fail_with(b, FAIL_BUFFER, BR_FAILED_REPLY, param, why);
+		fail_with(b, FAIL_BUFFER, err, why);
 		goto out;
 	}
 
@@ -671,7 +669,7 @@ static void transaction_finish(struct txn_build *b)
 
 		thread_enqueue_work(thread, b->tcomplete);
 		if (target_thread->is_dead) {
-			fail_with(b, FAIL_NOT_DELIVERED, BR_DEAD_REPLY, 0, NULL);
+			fail_with(b, FAIL_NOT_DELIVERED, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 			goto out;
 		}
 		transaction_pop(target_thread, b->in_reply_to);
@@ -687,16 +685,16 @@ static void transaction_finish(struct txn_build *b)
 		t->from_parent = thread->transaction_stack;
 		thread->transaction_stack = t;
 		err = proc_transaction(t, b->target_proc, b->target_thread);
-		if (err) {
+		if (!binder_is_ok(err)) {
 			transaction_pop(thread, t);
-			fail_with(b, FAIL_NOT_DELIVERED, err, 0, NULL);
+			fail_with(b, FAIL_NOT_DELIVERED, err, NULL);
 			goto out;
 		}
 	} else {
 		err = proc_transaction(t, b->target_proc, NULL);
 		thread_enqueue_work(thread, b->tcomplete);
-		if (err) {
-			fail_with(b, FAIL_NOT_DELIVERED, err, 0, NULL);
+		if (!binder_is_ok(err)) {
+			fail_with(b, FAIL_NOT_DELIVERED, err, NULL);
 			goto out;
 		}
 	}

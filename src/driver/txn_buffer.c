@@ -4,113 +4,41 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "driver/bwr.h"
+#include "driver/bwr_state.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
+#include "driver/todo.h"
 #include "driver/txn_buffer.h"
 
-/* LRU release hook: the pages leave memory and every mapping. */
-static int proc_release_pages(void *ctx, size_t first_page, size_t count)
+struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
+				     uint64_t extra_size, bool is_async, pid_t sender_pid,
+				     struct txn_buffer **out, bool *spam_suspect)
 {
-	struct proc *proc = ctx;
-	int err = region_release(&proc->region, first_page, count);
-
-	if (err == 0)
-		proc->driver->stats.pages_reclaimed += count;
-	return err;
-}
-
-int txn_region_create(struct proc *proc, size_t size)
-{
-	struct range_alloc_backend backend = { .release = proc_release_pages, .ctx = proc };
-	char name[48];
-	int err;
-
-	snprintf(name, sizeof(name), "ubinder:%s:%d", proc->context->name, proc->id.pid);
-	err = region_init(&proc->region, size, name);
-	if (err)
-		return err;
-	err = range_alloc_init(&proc->alloc, size, proc->region.geo, &proc->driver->lru, &backend);
-	if (err) {
-		region_deinit(&proc->region);
-		return err;
-	}
-	return 0;
-}
-
-/* Installs a reservation's pages; on failure shrinks the LRU and tries once more. */
-static int install_pages(struct proc *proc, struct page_range range)
-{
-	struct driver *drv = proc->driver;
-	size_t installed;
-	int err;
-
-	if (range.count == 0)
-		return 0;
-	err = region_install(&proc->region, range.first, range.count, &installed);
-	if (err) {
-		drv->stats.install_failures++;
-		drv->stats.shrink_on_install_failure++;
-		range_alloc_installed(&proc->alloc, range, installed);
-		page_lru_shrink(&drv->lru, range.count - installed);
-		range.first += installed;
-		range.count -= installed;
-		err = region_install(&proc->region, range.first, range.count, &installed);
-		if (err)
-			drv->stats.install_failures++;
-	}
-	range_alloc_installed(&proc->alloc, range, installed);
-	drv->stats.pages_installed += installed;
-	if (err)
-		log_warning("%s: proc %d: cannot install %zu pages: %s", proc->context->name,
-			    proc->id.pid, range.count, strerror(-err));
-	return err;
-}
-
-/* Keeps the installed-but-unused pages within the configured budget. */
-static void enforce_lru_budget(struct driver *drv)
-{
-	if (drv->config.max_lru_pages && drv->lru.pages > drv->config.max_lru_pages)
-		page_lru_shrink(&drv->lru, drv->lru.pages - drv->config.max_lru_pages);
-}
-
-int txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
-		     uint64_t extra_size, bool is_async, pid_t sender_pid, struct txn_buffer **out,
-		     bool *spam_suspect)
-{
-	struct range_reservation res;
+	struct range_buffer *rb;
 	struct txn_buffer *b;
 	int err;
 
 	*out = NULL;
 	*spam_suspect = false;
-	if (!proc_has_region(proc) || proc->is_dead)
-		return -ESRCH;
+	if (!buffer_space_ready(&proc->space) || proc->is_dead)
+		return binder_error_of(BR_DEAD_REPLY, -ESRCH);
 	b = calloc(1, sizeof(*b));
 	if (!b)
-		return -ENOMEM;
-	err = range_alloc_reserve(&proc->alloc, data_size, offsets_size, extra_size, is_async,
-				  sender_pid, &res);
+		return binder_failed(-ENOMEM);
+	err = buffer_space_reserve(&proc->space, data_size, offsets_size, extra_size, is_async,
+				   sender_pid, &rb, spam_suspect);
 	if (err) {
 		free(b);
-		return err;
+		return binder_error_of(err == -ESRCH ? BR_DEAD_REPLY : BR_FAILED_REPLY, err);
 	}
-	err = install_pages(proc, res.install);
-	if (err) {
-		range_alloc_release(&proc->alloc, res.buffer);
-		free(b);
-		return -ENOMEM;
-	}
-	enforce_lru_budget(proc->driver);
-	b->range = res.buffer;
+	b->range = rb;
 	b->range->owner = b;
 	b->proc = proc;
 	b->async_transaction = is_async;
-	*spam_suspect = res.spam_suspect;
 	*out = b;
-	return 0;
+	return binder_ok();
 }
 
 int txn_buffer_add_fda_fd(struct txn_buffer *b, int32_t fd)
@@ -165,7 +93,7 @@ void txn_buffer_release_objects(struct txn_buffer *b)
 
 static void txn_buffer_destroy(struct txn_buffer *b)
 {
-	range_alloc_release(&b->proc->alloc, b->range);
+	buffer_space_release(&b->proc->space, b->range);
 	free(b->held);
 	free(b->fda_fds);
 	free(b);
@@ -197,37 +125,28 @@ void txn_buffer_free(struct txn_buffer *b, struct thread *thread)
 		bwr_close_after_free(thread, b->fda_fds, b->nfda_fds);
 	}
 	if (b->clear_on_free)
-		region_clear(&proc->region, b->range->offset, b->range->size);
+		buffer_space_clear(&proc->space, b->range);
 	txn_buffer_destroy(b);
 }
 
-struct txn_buffer *txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr, int *error)
+int txn_buffer_prepare_user_free(struct proc *proc, uint64_t ptr, struct txn_buffer **out)
 {
 	struct range_buffer *rb;
-	uint64_t offset;
 	int err;
 
-	if (!proc_has_region(proc) || ptr < proc->user_base ||
-	    ptr - proc->user_base >= proc->region.size) {
-		*error = -ENOENT;
-		return NULL;
-	}
-	offset = ptr - proc->user_base;
-	err = range_alloc_prepare_user_free(&proc->alloc, offset, &rb);
-	if (err) {
-		*error = err;
-		return NULL;
-	}
-	return rb->owner;
+	*out = NULL;
+	err = buffer_space_lookup_user(&proc->space, ptr, &rb);
+	if (err)
+		return err;
+	*out = rb->owner;
+	return 0;
 }
 
 void txn_buffer_release_all(struct proc *proc)
 {
 	struct range_buffer *rb;
 
-	if (!proc->alloc.lru)
-		return;
-	while ((rb = range_alloc_first_buffer(&proc->alloc)) != NULL) {
+	while ((rb = buffer_space_first(&proc->space)) != NULL) {
 		struct txn_buffer *b = rb->owner;
 
 		if (b->transaction) {

@@ -577,7 +577,7 @@ static void check_allocators(struct harness *h)
 	for (int p = 0; p < NPROCS; p++) {
 		struct proc *proc = h->procs[p].proc;
 
-		if (proc && proc->alloc.lru && range_alloc_check(&proc->alloc, why, sizeof(why))) {
+		if (proc && buffer_space_check(&proc->space, why, sizeof(why))) {
 			fprintf(stderr, "allocator invariant broken: %s\n", why);
 			abort();
 		}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "driver/buffer_space.h"
+
+void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages)
+{
+	memset(pool, 0, sizeof(*pool));
+	page_lru_init(&pool->lru);
+	pool->max_lru_pages = max_lru_pages;
+}
+
+void buffer_pool_deinit(struct buffer_pool *pool)
+{
+	page_lru_deinit(&pool->lru);
+}
+
+size_t buffer_pool_lru_pages(const struct buffer_pool *pool)
+{
+	return pool->lru.pages;
+}
+
+size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages)
+{
+	return page_lru_shrink(&pool->lru, pages);
+}
+
+/* Keeps the installed-but-unused pages within the configured budget. */
+static void enforce_lru_budget(struct buffer_pool *pool)
+{
+	if (pool->max_lru_pages && pool->lru.pages > pool->max_lru_pages)
+		page_lru_shrink(&pool->lru, pool->lru.pages - pool->max_lru_pages);
+}
+
+void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool)
+{
+	memset(s, 0, sizeof(*s));
+	s->pool = pool;
+	s->region.memfd = -1;
+}
+
+/* LRU release hook: the pages leave memory and every mapping. */
+static int release_pages(void *ctx, size_t first_page, size_t count)
+{
+	struct buffer_space *s = ctx;
+	int err = region_release(&s->region, first_page, count);
+
+	if (err == 0)
+		s->pool->stats.pages_reclaimed += count;
+	return err;
+}
+
+static void free_region(struct buffer_space *s)
+{
+	range_alloc_deinit(&s->alloc);
+	region_deinit(&s->region);
+}
+
+int buffer_space_create(struct buffer_space *s, size_t size, const char *context, pid_t pid)
+{
+	struct range_alloc_backend backend = { .release = release_pages, .ctx = s };
+	char name[48];
+	int err, fd;
+
+	snprintf(name, sizeof(name), "ubinder:%s:%d", context, pid);
+	snprintf(s->log_name, sizeof(s->log_name), "%s: proc %d", context, pid);
+	err = region_init(&s->region, size, name);
+	if (err)
+		return err;
+	err = range_alloc_init(&s->alloc, size, s->region.geo, &s->pool->lru, &backend);
+	if (err) {
+		region_deinit(&s->region);
+		return err;
+	}
+	fd = region_share_readonly(&s->region);
+	if (fd < 0) {
+		free_region(s);
+		return fd;
+	}
+	s->map = MAP_PENDING;
+	return fd;
+}
+
+int buffer_space_mapped(struct buffer_space *s, uint64_t addr)
+{
+	if (s->map != MAP_PENDING)
+		return -EINVAL;
+	if (addr == 0) {
+		/* The client's mmap failed: as if it never happened. */
+		free_region(s);
+		s->map = MAP_NONE;
+		return 0;
+	}
+	s->user_base = addr;
+	s->map = MAP_READY;
+	return 0;
+}
+
+int buffer_space_unmapped(struct buffer_space *s, uint64_t addr)
+{
+	if (s->map != MAP_READY || addr != s->user_base)
+		return -EINVAL;
+	s->map = MAP_GONE;
+	return 0;
+}
+
+void buffer_space_deinit(struct buffer_space *s)
+{
+	free_region(s);
+}
+
+const char *buffer_space_state_name(const struct buffer_space *s)
+{
+	switch (s->map) {
+	case MAP_READY:
+		return "ready";
+	case MAP_PENDING:
+		return "pending";
+	case MAP_GONE:
+		return "unmapped";
+	case MAP_NONE:
+		break;
+	}
+	return "none";
+}
+
+/* Installs a reservation's pages; on failure shrinks the LRU and tries once more. */
+static int install_pages(struct buffer_space *s, struct page_range range)
+{
+	struct buffer_pool_stats *st = &s->pool->stats;
+	size_t installed;
+	int err;
+
+	if (range.count == 0)
+		return 0;
+	err = region_install(&s->region, range.first, range.count, &installed);
+	if (err) {
+		st->install_failures++;
+		st->shrink_on_install_failure++;
+		range_alloc_installed(&s->alloc, range, installed);
+		page_lru_shrink(&s->pool->lru, range.count - installed);
+		range.first += installed;
+		range.count -= installed;
+		err = region_install(&s->region, range.first, range.count, &installed);
+		if (err)
+			st->install_failures++;
+	}
+	range_alloc_installed(&s->alloc, range, installed);
+	st->pages_installed += installed;
+	if (err)
+		log_warning("%s: cannot install %zu pages: %s", s->log_name, range.count,
+			    strerror(-err));
+	return err;
+}
+
+int buffer_space_reserve(struct buffer_space *s, uint64_t data_size, uint64_t offsets_size,
+			 uint64_t extra_size, bool is_async, pid_t sender_pid,
+			 struct range_buffer **out, bool *spam_suspect)
+{
+	struct range_reservation res;
+	int err;
+
+	*out = NULL;
+	*spam_suspect = false;
+	if (!buffer_space_ready(s))
+		return -ESRCH;
+	err = range_alloc_reserve(&s->alloc, data_size, offsets_size, extra_size, is_async,
+				  sender_pid, &res);
+	if (err)
+		return err;
+	err = install_pages(s, res.install);
+	if (err) {
+		range_alloc_release(&s->alloc, res.buffer);
+		return -ENOMEM;
+	}
+	enforce_lru_budget(s->pool);
+	*spam_suspect = res.spam_suspect;
+	*out = res.buffer;
+	return 0;
+}
+
+int buffer_space_deliver(struct buffer_space *s, struct range_buffer *rb)
+{
+	return range_alloc_deliver(&s->alloc, rb);
+}
+
+void buffer_space_release(struct buffer_space *s, struct range_buffer *rb)
+{
+	range_alloc_release(&s->alloc, rb);
+}
+
+int buffer_space_clear(struct buffer_space *s, const struct range_buffer *rb)
+{
+	return region_clear(&s->region, rb->offset, rb->size);
+}
+
+int buffer_space_lookup_user(struct buffer_space *s, uint64_t ptr, struct range_buffer **out)
+{
+	*out = NULL;
+	if (!buffer_space_ready(s) || ptr < s->user_base || ptr - s->user_base >= s->region.size)
+		return -ENOENT;
+	return range_alloc_prepare_user_free(&s->alloc, ptr - s->user_base, out);
+}
+
+bool buffer_space_view(const struct buffer_space *s, uint64_t *user_base, uint64_t *size,
+		       const uint8_t **mem)
+{
+	if (!buffer_space_ready(s))
+		return false;
+	*user_base = s->user_base;
+	*size = s->region.size;
+	*mem = s->region.base;
+	return true;
+}
+
+struct range_buffer *buffer_space_first(const struct buffer_space *s)
+{
+	return buffer_space_exists(s) ? range_alloc_first_buffer(&s->alloc) : NULL;
+}
+
+struct range_buffer *buffer_space_next(const struct buffer_space *s, const struct range_buffer *rb)
+{
+	return range_alloc_next_buffer(&s->alloc, rb);
+}
+
+void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	if (buffer_space_exists(s))
+		range_alloc_get_stats(&s->alloc, stats);
+}
+
+size_t buffer_space_punch_inactive(struct buffer_space *s)
+{
+	struct page_range r;
+	size_t from = 0, punched = 0;
+
+	if (!buffer_space_exists(s))
+		return 0;
+	while (range_alloc_next_inactive(&s->alloc, from, &r)) {
+		if (region_release(&s->region, r.first, r.count) == 0) {
+			range_alloc_pages_released(&s->alloc, r);
+			punched++;
+		}
+		from = r.first + r.count;
+	}
+	s->pool->stats.holes_punched += punched;
+	return punched;
+}
+
+int buffer_space_check(const struct buffer_space *s, char *why, size_t why_len)
+{
+	return buffer_space_exists(s) ? range_alloc_check(&s->alloc, why, why_len) : 0;
+}

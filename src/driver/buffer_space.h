@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Buffer memory: the only module that touches a process's receive region
+ * (src/region) and its range allocator (src/alloc). Everything else in the
+ * driver reserves, looks up, delivers and releases buffers through this
+ * interface, as the kernel's binder_alloc keeps buffer memory behind one.
+ *
+ *   buffer_pool   one per driver: the LRU of installed pages no buffer uses
+ *                 (shared by every region), its budget, and reclaim counters.
+ *   buffer_space  one per process: the region, its allocator, and the
+ *                 mapping's state and address in the client.
+ *
+ * Mapping states: NONE (never mapped) -> PENDING (region created, the client
+ * is mapping it) -> READY (buffers can be reserved) -> GONE (unmapped, no
+ * second map). PENDING goes back to NONE when the client's mmap failed.
+ * Only READY spaces take new buffers; buffers that exist outlive GONE until
+ * they are released.
+ *
+ * Functions return 0 or a negative errno unless said otherwise. Single
+ * threaded (the event loop), except that copy workers write into a
+ * reserved buffer's memory (buffer_space_mem) while it is reserved.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "alloc/page_lru.h"
+#include "alloc/range_alloc.h"
+#include "region/region.h"
+
+struct buffer_pool_stats {
+	uint64_t pages_installed;
+	uint64_t install_failures;
+	uint64_t shrink_on_install_failure;
+	uint64_t pages_reclaimed;
+	uint64_t holes_punched; /* non-active ranges released by the hole sweep */
+};
+
+struct buffer_pool {
+	struct page_lru lru;
+	size_t max_lru_pages; /* shrink above this many lru pages; 0: no budget */
+	struct buffer_pool_stats stats;
+};
+
+enum map_state {
+	MAP_NONE = 0, /* never mapped: transactions to it get BR_DEAD_REPLY */
+	MAP_PENDING,  /* region created, client mapping it */
+	MAP_READY,
+	MAP_GONE, /* unmapped: no second map */
+};
+
+struct buffer_space {
+	struct buffer_pool *pool;
+	enum map_state map;
+	struct region region;
+	struct range_alloc alloc; /* initialised while region.memfd >= 0 */
+	uint64_t user_base;	  /* where the client mapped the region (READY, GONE) */
+	char log_name[48];	  /* "CONTEXT: proc PID", for log lines */
+};
+
+void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages);
+void buffer_pool_deinit(struct buffer_pool *pool);
+/* Installed pages no buffer uses, in all regions. */
+size_t buffer_pool_lru_pages(const struct buffer_pool *pool);
+/* Releases up to @pages lru pages, oldest first; returns how many. */
+size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages);
+
+/* An unmapped space (MAP_NONE) drawing on @pool. */
+void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool);
+
+/*
+ * mmap: creates a region of @size bytes (a whole number of pages) and its
+ * allocator, and returns an O_RDONLY descriptor of it for the client (the
+ * caller closes it). NONE -> PENDING. @context and @pid name the memfd and
+ * the log lines. Errors of region_init, region_share_readonly and
+ * range_alloc_init; on error the space stays NONE.
+ */
+int buffer_space_create(struct buffer_space *s, size_t size, const char *context, pid_t pid);
+/* The client mapped the region at @addr (PENDING -> READY), or its mmap
+ * failed (@addr == 0: PENDING -> NONE, the region is freed). -EINVAL if
+ * not PENDING. */
+int buffer_space_mapped(struct buffer_space *s, uint64_t addr);
+/* The client unmapped the region at @addr: READY -> GONE. -EINVAL if not
+ * READY or another address. */
+int buffer_space_unmapped(struct buffer_space *s, uint64_t addr);
+/* Frees the region and the allocator, and every buffer record in it (release
+ * the owners' data first: buffer_space_first). Safe on any space. */
+void buffer_space_deinit(struct buffer_space *s);
+
+/* Whether the space ever got a region (not NONE): a second mmap is refused. */
+static inline bool buffer_space_was_created(const struct buffer_space *s)
+{
+	return s->map != MAP_NONE;
+}
+/* Whether new buffers can be reserved (MAP_READY). */
+static inline bool buffer_space_ready(const struct buffer_space *s)
+{
+	return s->map == MAP_READY;
+}
+/* Whether a region exists (PENDING, READY or GONE): buffers may exist. */
+static inline bool buffer_space_exists(const struct buffer_space *s)
+{
+	return s->alloc.lru != NULL;
+}
+/* "none", "pending", "ready" or "unmapped". */
+const char *buffer_space_state_name(const struct buffer_space *s);
+
+/*
+ * Reserves a buffer and installs its pages, shrinking the LRU and retrying
+ * once if that fails; then keeps the LRU within the pool's budget. Errors as
+ * the kernel's binder_alloc_new_buf: -ESRCH the space is not READY, -ENOSPC,
+ * -ENOMEM (metadata, or pages could not be installed), -EINVAL (size
+ * overflow). *spam_suspect: report BR_ONEWAY_SPAM_SUSPECT to the sender.
+ */
+int buffer_space_reserve(struct buffer_space *s, uint64_t data_size, uint64_t offsets_size,
+			 uint64_t extra_size, bool is_async, pid_t sender_pid,
+			 struct range_buffer **out, bool *spam_suspect);
+/* RESERVED -> DELIVERED: the buffer went to its reader. */
+int buffer_space_deliver(struct buffer_space *s, struct range_buffer *rb);
+/* Gives a buffer back, in any state; @rb is invalid afterwards. */
+void buffer_space_release(struct buffer_space *s, struct range_buffer *rb);
+/* Zeroes a buffer's bytes (TF_CLEAR_BUF). */
+int buffer_space_clear(struct buffer_space *s, const struct range_buffer *rb);
+
+/*
+ * BC_FREE_BUFFER: the delivered buffer at client address @ptr, now FREEING,
+ * into *out. Errors: -ENOENT no buffer there (or not READY), -EPERM not
+ * delivered or already being freed.
+ */
+int buffer_space_lookup_user(struct buffer_space *s, uint64_t ptr, struct range_buffer **out);
+
+/* The buffer's bytes in the daemon's read-write mapping. */
+static inline uint8_t *buffer_space_mem(const struct buffer_space *s, const struct range_buffer *rb)
+{
+	return s->region.base + rb->offset;
+}
+/* The buffer's address in the client's mapping. */
+static inline uint64_t buffer_space_user_addr(const struct buffer_space *s,
+					      const struct range_buffer *rb)
+{
+	return s->user_base + rb->offset;
+}
+
+/*
+ * The whole READY region as the client sees it, [*user_base, *user_base +
+ * *size), at *mem in the daemon: a forwarded buffer is copied from there.
+ * Returns false when not READY.
+ */
+bool buffer_space_view(const struct buffer_space *s, uint64_t *user_base, uint64_t *size,
+		       const uint8_t **mem);
+
+/* Live buffers in address order: first, then next until NULL. */
+struct range_buffer *buffer_space_first(const struct buffer_space *s);
+struct range_buffer *buffer_space_next(const struct buffer_space *s, const struct range_buffer *rb);
+
+/* Page and buffer counts (all zero when no region exists). */
+void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats);
+
+/* Punches holes over every non-active range (shrink all); returns how many. */
+size_t buffer_space_punch_inactive(struct buffer_space *s);
+
+/* The allocator's invariants (tests and fuzzing): 0 or -EUCLEAN with @why. */
+int buffer_space_check(const struct buffer_space *s, char *why, size_t why_len);

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* Buffer memory: mapping states, reserve and its failures, lookup, reclaim. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-util.h"
+#include "driver/buffer_space.h"
+#include "region/page.h"
+
+#define NPAGES 4
+#define BASE   0x7f0000000000ull
+
+struct fixture {
+	struct buffer_pool pool;
+	struct buffer_space space;
+	size_t page;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	f.page = PAGE_SIZE;
+	buffer_pool_init(&f.pool, 0);
+	buffer_space_init(&f.space, &f.pool);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	buffer_space_deinit(&f->space);
+	buffer_pool_deinit(&f->pool);
+	return 0;
+}
+
+/* Creates the region and maps it at BASE: a READY space. */
+static void map_ready(struct fixture *f)
+{
+	int fd = buffer_space_create(&f->space, NPAGES * f->page, "test", 42);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), 0);
+	assert_true(buffer_space_ready(&f->space));
+}
+
+static struct range_buffer *reserve(struct fixture *f, size_t data_size, int expect)
+{
+	struct range_buffer *rb = NULL;
+	bool spam = true;
+
+	assert_int_equal(buffer_space_reserve(&f->space, data_size, 8, 0, false, 42, &rb, &spam),
+			 expect);
+	assert_false(spam);
+	if (expect)
+		assert_null(rb);
+	else
+		assert_non_null(rb);
+	return rb;
+}
+
+static void mapping_states(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	assert_string_equal(buffer_space_state_name(&f->space), "none");
+	assert_false(buffer_space_exists(&f->space));
+	assert_false(buffer_space_was_created(&f->space));
+	reserve(f, 16, -ESRCH);
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), -EINVAL);
+
+	fd = buffer_space_create(&f->space, NPAGES * f->page, "test", 42);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_string_equal(buffer_space_state_name(&f->space), "pending");
+	assert_true(buffer_space_exists(&f->space));
+	assert_true(buffer_space_was_created(&f->space));
+	reserve(f, 16, -ESRCH); /* not mapped by the client yet */
+	assert_int_equal(buffer_space_unmapped(&f->space, BASE), -EINVAL);
+
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), 0);
+	assert_string_equal(buffer_space_state_name(&f->space), "ready");
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), -EINVAL);
+	assert_int_equal(buffer_space_unmapped(&f->space, BASE + f->page), -EINVAL);
+
+	assert_int_equal(buffer_space_unmapped(&f->space, BASE), 0);
+	assert_string_equal(buffer_space_state_name(&f->space), "unmapped");
+	reserve(f, 16, -ESRCH);
+	assert_true(buffer_space_exists(&f->space));
+}
+
+static void failed_client_mmap_is_undone(void **state)
+{
+	struct fixture *f = *state;
+	int fd = buffer_space_create(&f->space, NPAGES * f->page, "test", 42);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_mapped(&f->space, 0), 0);
+	assert_string_equal(buffer_space_state_name(&f->space), "none");
+	assert_false(buffer_space_exists(&f->space));
+	assert_false(buffer_space_was_created(&f->space));
+	map_ready(f); /* a second mmap is allowed again */
+}
+
+static void reserve_deliver_lookup_release(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *rb, *found;
+	struct range_alloc_stats st;
+	uint64_t user, size;
+	const uint8_t *mem;
+	char why[128];
+
+	map_ready(f);
+	rb = reserve(f, 100, 0);
+	user = buffer_space_user_addr(&f->space, rb);
+	assert_true(user >= BASE && user < BASE + NPAGES * f->page);
+	memset(buffer_space_mem(&f->space, rb), 0xab, 100);
+
+	/* Not delivered yet: the reader cannot free it. */
+	assert_int_equal(buffer_space_lookup_user(&f->space, user, &found), -EPERM);
+	assert_int_equal(buffer_space_deliver(&f->space, rb), 0);
+	assert_int_equal(buffer_space_deliver(&f->space, rb), -EPERM);
+	assert_int_equal(buffer_space_lookup_user(&f->space, BASE - 1, &found), -ENOENT);
+	assert_int_equal(buffer_space_lookup_user(&f->space, BASE + NPAGES * f->page, &found),
+			 -ENOENT);
+	assert_int_equal(buffer_space_lookup_user(&f->space, user + 8, &found), -ENOENT);
+	assert_int_equal(buffer_space_lookup_user(&f->space, user, &found), 0);
+	assert_ptr_equal(found, rb);
+	/* Being freed: a second BC_FREE_BUFFER for it is refused. */
+	assert_int_equal(buffer_space_lookup_user(&f->space, user, &found), -EPERM);
+
+	assert_true(buffer_space_view(&f->space, &user, &size, &mem));
+	assert_int_equal(user, BASE);
+	assert_int_equal(size, NPAGES * f->page);
+	assert_int_equal(mem[rb->offset], 0xab);
+
+	buffer_space_get_stats(&f->space, &st);
+	assert_int_equal(st.buffers, 1);
+	assert_int_equal(st.pages_active, 1);
+	assert_ptr_equal(buffer_space_first(&f->space), rb);
+	assert_null(buffer_space_next(&f->space, rb));
+
+	buffer_space_release(&f->space, rb);
+	buffer_space_get_stats(&f->space, &st);
+	assert_int_equal(st.buffers, 0);
+	assert_int_equal(st.pages_lru, 1);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), 1);
+	assert_int_equal(f->pool.stats.pages_installed, 1);
+	assert_int_equal(buffer_space_check(&f->space, why, sizeof(why)), 0);
+}
+
+static void clear_zeroes_the_buffer(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *rb;
+	const uint8_t *mem;
+
+	map_ready(f);
+	rb = reserve(f, 64, 0);
+	memset(buffer_space_mem(&f->space, rb), 0xff, rb->size);
+	assert_int_equal(buffer_space_clear(&f->space, rb), 0);
+	mem = buffer_space_mem(&f->space, rb);
+	for (size_t i = 0; i < rb->size; i++)
+		assert_int_equal(mem[i], 0);
+	buffer_space_release(&f->space, rb);
+}
+
+static void too_large_and_overflowing_sizes(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *rb;
+	bool spam;
+
+	map_ready(f);
+	reserve(f, NPAGES * f->page, -ENOSPC);
+	assert_int_equal(
+		buffer_space_reserve(&f->space, UINT64_MAX - 3, 8, 0, false, 42, &rb, &spam),
+		-EINVAL);
+}
+
+static void install_failure_shrinks_and_retries_once(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *rb;
+
+	map_ready(f);
+	/* One failed install: the retry after the shrink succeeds. */
+	region_inject_install_fault(1, 0, ENOMEM);
+	rb = reserve(f, 16, 0);
+	assert_int_equal(f->pool.stats.install_failures, 1);
+	assert_int_equal(f->pool.stats.shrink_on_install_failure, 1);
+	buffer_space_release(&f->space, rb);
+	/* Both attempts fail: -ENOMEM, nothing reserved. */
+	region_inject_install_faults(1, 2, 0, ENOMEM);
+	reserve(f, f->page + 16, -ENOMEM);
+	assert_int_equal(f->pool.stats.install_failures, 3);
+	region_inject_install_fault(0, 0, 0);
+	assert_null(buffer_space_first(&f->space));
+}
+
+static void lru_budget_shrink_and_punch(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *rb;
+
+	map_ready(f);
+	rb = reserve(f, 3 * f->page - 64, 0);
+	buffer_space_release(&f->space, rb);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), 3);
+
+	/* A budget of one lru page is enforced at the next reserve. */
+	f->pool.max_lru_pages = 1;
+	rb = reserve(f, 16, 0);
+	assert_true(buffer_pool_lru_pages(&f->pool) <= 1);
+	assert_true(f->pool.stats.pages_reclaimed >= 1);
+	buffer_space_release(&f->space, rb);
+
+	assert_true(buffer_pool_shrink(&f->pool, SIZE_MAX) >= 1);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), 0);
+	/* Every non-active range is punched: the whole region is one. */
+	assert_int_equal(buffer_space_punch_inactive(&f->space), 1);
+	assert_int_equal(f->pool.stats.holes_punched, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(mapping_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_client_mmap_is_undone, setup, teardown),
+		cmocka_unit_test_setup_teardown(reserve_deliver_lookup_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(clear_zeroes_the_buffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(too_large_and_overflowing_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(install_failure_shrinks_and_retries_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(lru_budget_shrink_and_punch, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
