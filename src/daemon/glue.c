@@ -254,19 +254,20 @@ const struct driver_ops glue_driver_ops = {
 	.poll_changed = session_poll_changed,
 };
 
-static void session_open(void *env, struct conn *conn, const void *msg)
+static void session_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
 {
 	struct glue *g = env;
 
+	(void)rx; /* a session connection never makes the daemon read memory */
 	session_hello(g->sessions, conn, msg);
 }
 
 static void session_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
-			   struct conn_fds *fds)
+			   struct conn_rx *rx)
 {
 	(void)env;
 	(void)len;
-	(void)fds;
+	(void)rx;
 	/* The device was closed: threads waiting in a read return (binder_flush). */
 	if (((const struct ubw_header *)msg)->type == UBW_FLUSH && conn->session &&
 	    conn->session->proc)
@@ -282,11 +283,31 @@ static void session_closed(void *env, struct conn *conn)
 	session_conn_closed(g->sessions, conn);
 }
 
-static void thread_open(void *env, struct conn *conn, const void *msg)
+/*
+ * Whether the packet comes from the process that opened the connection.
+ * A thread's requests make the daemon read the sender's memory from that
+ * process, so a connection that was inherited (fork) or passed (SCM_RIGHTS)
+ * is not usable by its new holder: it gets its own thread connection
+ * instead. Its packets close the connection (that Binder thread exits).
+ */
+static bool from_opener(struct conn *conn, const struct conn_rx *rx)
+{
+	if (rx->has_sender && rx->sender.pid != 0 && rx->sender.pid == conn->cred.pid)
+		return true;
+	log_limited(LOG_LEVEL_NOTICE,
+		    "pid %d: a thread request from pid %d, not the connection's opener: "
+		    "disconnecting",
+		    conn->cred.pid, rx->has_sender ? rx->sender.pid : 0);
+	conn_defer_close(conn);
+	return false;
+}
+
+static void thread_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
 {
 	struct glue *g = env;
 
-	session_attach(g->sessions, conn, msg);
+	if (from_opener(conn, rx))
+		session_attach(g->sessions, conn, msg);
 }
 
 /* UBW_MMAP_DONE and UBW_MUNMAP. */
@@ -309,18 +330,20 @@ static void fd_fixup(struct conn *conn, const struct ubw_fd_fixup *f)
 }
 
 static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
-			  struct conn_fds *fds)
+			  struct conn_rx *rx)
 {
 	const struct ubw_header *h = (const void *)msg;
 
 	if (!conn->thread)
 		return conn_protocol_error(conn, "request on an unattached connection");
+	if (!from_opener(conn, rx))
+		return;
 	switch (h->type) {
 	case UBW_WRITE_READ:
 		if (len < sizeof(struct ubw_write_read))
 			return conn_protocol_error(conn, "short UBW_WRITE_READ");
-		fds->taken = true;
-		write_read_packet(env, conn, (const void *)msg, len, fds->fds, fds->n);
+		rx->taken = true;
+		write_read_packet(env, conn, (const void *)msg, len, rx->fds, rx->n);
 		return;
 	case UBW_WRITE_READ_MORE:
 		write_read_more(env, conn, msg + sizeof(struct ubw_write_read_more),
