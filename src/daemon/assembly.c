@@ -42,7 +42,7 @@ static void sweep(struct loop_timer *t)
 	}
 }
 
-int assemblies_init(struct assemblies *as, struct loop *loop, struct quotas *quotas,
+int assemblies_init(struct assemblies *as, struct loop *loop, struct uid_quotas *quotas,
 		    const struct assembly_limits *limits)
 {
 	memset(as, 0, sizeof(*as));
@@ -66,10 +66,10 @@ static bool take_budget(struct assemblies *as, struct conn *conn, uint64_t bytes
 	if (s && ((as->limits.proc_bytes && s->partial_bytes + bytes > as->limits.proc_bytes) ||
 		  (as->limits.proc_fds && s->partial_fds + fds > as->limits.proc_fds)))
 		return false;
-	if (!quota_take(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes))
+	if (!uid_quota_take(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes))
 		return false;
-	if (!quota_take(as->quotas, uid, QUOTA_PARTIAL_FDS, fds)) {
-		quota_give(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes);
+	if (!uid_quota_take(as->quotas, uid, QUOTA_PARTIAL_FDS, fds)) {
+		uid_quota_give(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes);
 		return false;
 	}
 	if (s) {
@@ -85,8 +85,8 @@ static void give_budget(struct assemblies *as, struct assembly *a)
 {
 	struct session *s = a->conn->session;
 
-	quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_BYTES, a->charged_bytes);
-	quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_FDS, a->charged_fds);
+	uid_quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_BYTES, a->charged_bytes);
+	uid_quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_FDS, a->charged_fds);
 	if (s) {
 		s->partial_bytes -= a->charged_bytes;
 		s->partial_fds -= a->charged_fds;

@@ -47,14 +47,14 @@ struct assembly_limits {
 
 struct assemblies {
 	struct assembly_limits limits;
-	struct quotas *quotas; /* the per-uid budgets */
+	struct uid_quotas *quotas; /* the per-uid budgets */
 	struct loop_timer timer;
 	TAILQ_HEAD(, assembly) list; /* oldest first: deadlines in order */
 	uint64_t bytes, fds;	     /* held now, by all */
 	uint64_t refused, timeouts;
 };
 
-int assemblies_init(struct assemblies *as, struct loop *loop, struct quotas *quotas,
+int assemblies_init(struct assemblies *as, struct loop *loop, struct uid_quotas *quotas,
 		    const struct assembly_limits *limits);
 void assemblies_deinit(struct assemblies *as);
 

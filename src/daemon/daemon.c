@@ -56,7 +56,7 @@ static void dump_stats(void *daemon, FILE *out)
 
 	copier_dump_stats(&d->copier, out);
 	conn_hub_dump_stats(&d->hub, out);
-	quotas_dump_stats(&d->quotas, out);
+	uid_quotas_dump_stats(&d->quotas, "", out);
 	assemblies_dump_stats(&d->assemblies, out);
 }
 
@@ -150,7 +150,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->uid = geteuid();
 	d->loop.epfd = -1;
 	d->hub.reserve_fd = d->hub.resume.src.fd = -1;
-	quotas_init(&d->quotas);
+	daemon_quotas_init(&d->quotas);
 	d->quotas.limit[QUOTA_SESSIONS] = cfg->max_sessions_per_uid;
 	d->quotas.limit[QUOTA_THREADS] = cfg->max_threads_per_uid;
 	d->quotas.limit[QUOTA_PARTIAL_BYTES] = cfg->max_partial_per_uid;
@@ -269,5 +269,5 @@ void daemon_deinit(struct daemon *d)
 		close(d->signal_src.fd);
 	loop_timer_deinit(&d->driver_timer);
 	loop_deinit(&d->loop);
-	quotas_deinit(&d->quotas);
+	uid_quotas_deinit(&d->quotas);
 }
