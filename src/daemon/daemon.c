@@ -198,6 +198,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_lru_pages = cfg->max_lru_pages;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
+	dc.max_nodes_per_uid = cfg->max_nodes_per_uid;
+	dc.max_refs_per_uid = cfg->max_refs_per_uid;
+	dc.max_deaths_per_uid = cfg->max_deaths_per_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");

@@ -8,6 +8,7 @@
 #include "driver/bwr.h"
 #include "driver/node.h"
 #include "driver/proc.h"
+#include "driver/ref.h"
 #include "driver/thread.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
@@ -403,8 +404,7 @@ static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t en
 			uint64_t cookie = death->cookie;
 
 			if (w->type == WORK_CLEAR_DEATH_NOTIFICATION) {
-				free(death);
-				proc->driver->stats.deaths_deleted++;
+				ref_death_free(proc->driver, death);
 			} else {
 				work_enqueue(&proc->delivered_death, w);
 			}

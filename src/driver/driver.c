@@ -21,6 +21,12 @@ uint64_t driver_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static const char *const quota_names[DRIVER_QUOTAS] = {
+	[DRIVER_QUOTA_NODES] = "nodes",
+	[DRIVER_QUOTA_REFS] = "refs",
+	[DRIVER_QUOTA_DEATHS] = "death notifications",
+};
+
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
 			  void *daemon)
 {
@@ -29,6 +35,10 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	if (!drv)
 		return NULL;
 	drv->config = *config;
+	uid_quotas_init(&drv->quotas, DRIVER_QUOTAS, quota_names);
+	drv->quotas.limit[DRIVER_QUOTA_NODES] = config->max_nodes_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_REFS] = config->max_refs_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_DEATHS] = config->max_deaths_per_uid;
 	drv->ops = ops;
 	drv->daemon = daemon;
 	TAILQ_INIT(&drv->contexts);
@@ -58,6 +68,7 @@ struct driver *driver_free(struct driver *drv)
 		free(ctx);
 	}
 	page_lru_deinit(&drv->lru);
+	uid_quotas_deinit(&drv->quotas);
 	free(drv->read_buf);
 	free(drv->out_fds);
 	free(drv);

@@ -32,6 +32,11 @@ struct driver_config {
 	size_t max_lru_pages;	  /* shrink above this many lru pages; 0: no budget */
 	unsigned int max_threads; /* thread connections per process */
 	unsigned int max_inline;  /* payload bytes a client pushes inline */
+	/* Per-uid quotas (0: none): beyond them, creating one fails as an
+	 * allocation failure does in the kernel. */
+	unsigned int max_nodes_per_uid;
+	unsigned int max_refs_per_uid;
+	unsigned int max_deaths_per_uid;
 };
 
 /*

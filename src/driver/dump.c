@@ -192,6 +192,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 		s->refs_created - s->refs_deleted, s->refs_created);
 	fprintf(out, "death: active %" PRIu64 " total %" PRIu64 "\n",
 		s->deaths_created - s->deaths_deleted, s->deaths_created);
+	uid_quotas_dump_stats(&drv->quotas, "driver ", out);
 	fprintf(out, "transaction: active %" PRIu64 " total %" PRIu64 "\n",
 		s->transactions_created - s->transactions_deleted, s->transactions_created);
 	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);

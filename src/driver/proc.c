@@ -147,8 +147,7 @@ void proc_release_work(struct proc *proc, struct work_list *list)
 			break;
 		case WORK_DEAD_BINDER_AND_CLEAR:
 		case WORK_CLEAR_DEATH_NOTIFICATION:
-			free(w);
-			drv->stats.deaths_deleted++;
+			ref_death_free(drv, (struct ref_death *)w);
 			break;
 		case WORK_NODE:
 			break; /* embedded in its node */
