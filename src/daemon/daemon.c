@@ -58,6 +58,7 @@ static void dump_stats(void *daemon, FILE *out)
 	conn_hub_dump_stats(&d->hub, out);
 	uid_quotas_dump_stats(&d->quotas, "", out);
 	assemblies_dump_stats(&d->assemblies, out);
+	glue_dump_stats(&d->glue, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
