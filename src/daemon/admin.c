@@ -28,13 +28,14 @@ static void send_text(struct conn *conn, int error, const char *text, size_t len
 	} while (off < len);
 }
 
-static void admin_open(void *env, struct conn *conn, const void *msg)
+static void admin_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
 {
 	const struct admin *a = env;
 	const struct ubw_admin_hello *hello = msg;
 	struct ubw_header h = { UBW_ADMIN | UBW_REPLY, 0 };
 	struct iovec iov = { &h, sizeof(h) };
 
+	(void)rx;
 	if (hello->magic != UBW_MAGIC || hello->version != UBW_PROTOCOL_VERSION)
 		h.error = -EPROTO;
 	else if (conn->cred.uid != 0 && conn->cred.uid != a->uid)
@@ -61,7 +62,7 @@ static int admin_fault(const char *arg, FILE *out)
 }
 
 static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_t size,
-			 struct conn_fds *fds)
+			 struct conn_rx *rx)
 {
 	const struct ubw_admin_request *req = (const void *)msg;
 	struct admin *a = env;
@@ -71,7 +72,7 @@ static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_
 	FILE *out;
 	int err = 0;
 
-	(void)fds;
+	(void)rx;
 	if (req->hdr.type != UBW_ADMIN_REQUEST || size < sizeof(*req) ||
 	    req->arg_size != size - sizeof(*req) || req->arg_size >= sizeof(arg)) {
 		conn_protocol_error(conn, "bad admin request");

@@ -42,7 +42,7 @@ static void sweep(struct loop_timer *t)
 	}
 }
 
-int assemblies_init(struct assemblies *as, struct loop *loop, struct quotas *quotas,
+int assemblies_init(struct assemblies *as, struct loop *loop, struct uid_quotas *quotas,
 		    const struct assembly_limits *limits)
 {
 	memset(as, 0, sizeof(*as));
@@ -66,10 +66,10 @@ static bool take_budget(struct assemblies *as, struct conn *conn, uint64_t bytes
 	if (s && ((as->limits.proc_bytes && s->partial_bytes + bytes > as->limits.proc_bytes) ||
 		  (as->limits.proc_fds && s->partial_fds + fds > as->limits.proc_fds)))
 		return false;
-	if (!quota_take(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes))
+	if (!uid_quota_take(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes))
 		return false;
-	if (!quota_take(as->quotas, uid, QUOTA_PARTIAL_FDS, fds)) {
-		quota_give(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes);
+	if (!uid_quota_take(as->quotas, uid, QUOTA_PARTIAL_FDS, fds)) {
+		uid_quota_give(as->quotas, uid, QUOTA_PARTIAL_BYTES, bytes);
 		return false;
 	}
 	if (s) {
@@ -85,8 +85,8 @@ static void give_budget(struct assemblies *as, struct assembly *a)
 {
 	struct session *s = a->conn->session;
 
-	quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_BYTES, a->charged_bytes);
-	quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_FDS, a->charged_fds);
+	uid_quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_BYTES, a->charged_bytes);
+	uid_quota_give(as->quotas, a->conn->cred.uid, QUOTA_PARTIAL_FDS, a->charged_fds);
 	if (s) {
 		s->partial_bytes -= a->charged_bytes;
 		s->partial_fds -= a->charged_fds;
@@ -97,7 +97,8 @@ static void give_budget(struct assemblies *as, struct assembly *a)
 }
 
 int assembly_start(struct assemblies *as, struct conn *conn, const struct ubw_write_read *hdr,
-		   const uint8_t *body, size_t have, const int *fds, size_t nfds)
+		   const uint8_t *body, size_t have, const int *fds, size_t nfds, pid_t sender,
+		   int refuse)
 {
 	struct assembly *a = calloc(1, sizeof(*a));
 
@@ -108,8 +109,10 @@ int assembly_start(struct assemblies *as, struct conn *conn, const struct ubw_wr
 	a->hdr = *hdr;
 	a->have = have;
 	a->conn = conn;
+	a->sender = sender;
+	a->error = refuse ? refuse : -ENOMEM;
 	a->deadline_ms = now_ms() + as->limits.timeout_ms;
-	if (take_budget(as, conn, hdr->body_size, nfds)) {
+	if (!refuse && take_budget(as, conn, hdr->body_size, nfds)) {
 		a->charged_bytes = hdr->body_size;
 		a->charged_fds = nfds;
 		a->body = malloc(hdr->body_size);
@@ -129,12 +132,15 @@ int assembly_start(struct assemblies *as, struct conn *conn, const struct ubw_wr
 			memcpy(a->fds, fds, nfds * sizeof(int));
 		a->nfds = nfds;
 	} else {
-		as->refused++;
 		a->nfds = 0;
 		close_fds(fds, nfds);
-		log_limited(LOG_LEVEL_NOTICE,
-			    "pid %d: a multi-packet request over its budget: it fails with ENOMEM",
-			    conn->cred.pid);
+		if (!refuse) {
+			as->refused++;
+			log_limited(LOG_LEVEL_NOTICE,
+				    "pid %d: a multi-packet request over its budget: it fails "
+				    "with ENOMEM",
+				    conn->cred.pid);
+		}
 	}
 	TAILQ_INSERT_TAIL(&as->list, a, entry);
 	conn->assembly = a;

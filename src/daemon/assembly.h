@@ -29,7 +29,9 @@
 
 struct assembly {
 	struct ubw_write_read hdr;
-	uint8_t *body; /* NULL when over budget: packets are dropped */
+	uint8_t *body; /* NULL when refused: packets are dropped, then @error is the reply */
+	int error;     /* -ENOMEM over a budget, or the caller's refusal */
+	pid_t sender;  /* every packet of it must come from this process */
 	size_t have;
 	int *fds;
 	size_t nfds;
@@ -47,24 +49,26 @@ struct assembly_limits {
 
 struct assemblies {
 	struct assembly_limits limits;
-	struct quotas *quotas; /* the per-uid budgets */
+	struct uid_quotas *quotas; /* the per-uid budgets */
 	struct loop_timer timer;
 	TAILQ_HEAD(, assembly) list; /* oldest first: deadlines in order */
 	uint64_t bytes, fds;	     /* held now, by all */
 	uint64_t refused, timeouts;
 };
 
-int assemblies_init(struct assemblies *as, struct loop *loop, struct quotas *quotas,
+int assemblies_init(struct assemblies *as, struct loop *loop, struct uid_quotas *quotas,
 		    const struct assembly_limits *limits);
 void assemblies_deinit(struct assemblies *as);
 
 /*
- * The first packet of @conn's request, @have of its body_size bytes at
- * @body, with descriptors (taken). Makes conn->assembly; over a budget, one
- * that drops its packets.
+ * The first packet of @conn's request from @sender, @have of its body_size
+ * bytes at @body, with descriptors (taken). Makes conn->assembly; with
+ * @refuse (a negative errno), or over a budget, one that drops its packets
+ * and whose reply is that error.
  */
 int assembly_start(struct assemblies *as, struct conn *conn, const struct ubw_write_read *hdr,
-		   const uint8_t *body, size_t have, const int *fds, size_t nfds);
+		   const uint8_t *body, size_t have, const int *fds, size_t nfds, pid_t sender,
+		   int refuse);
 
 /*
  * A UBW_WRITE_READ_MORE of conn->assembly. Returns the assembly once it is

@@ -36,6 +36,9 @@ static const char usage[] =
 	"                          (default 4096; 0: no limit)\n"
 	"      --max-threads-per-uid N   thread connections of one uid at once\n"
 	"                          (default 65536; 0: no limit)\n"
+	"      --max-nodes-per-uid N, --max-refs-per-uid N, --max-deaths-per-uid N\n"
+	"                          Binder nodes, references and death notifications\n"
+	"                          of one uid at once (default 262144 each; 0: no limit)\n"
 	"      --max-partial-per-proc SIZE  bytes of unfinished multi-packet requests\n"
 	"                          of one process (default 64M; 0: no limit)\n"
 	"      --max-partial-per-uid SIZE   the same for one uid (default 256M)\n"
@@ -119,6 +122,9 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "copy-timeout", required_argument, NULL, 'O' },
 		{ "max-sessions-per-uid", required_argument, NULL, 'S' },
 		{ "max-threads-per-uid", required_argument, NULL, 'U' },
+		{ "max-nodes-per-uid", required_argument, NULL, 'N' },
+		{ "max-refs-per-uid", required_argument, NULL, 'R' },
+		{ "max-deaths-per-uid", required_argument, NULL, 'X' },
 		{ "max-partial-per-proc", required_argument, NULL, 'P' },
 		{ "max-partial-per-uid", required_argument, NULL, 'Q' },
 		{ "partial-timeout", required_argument, NULL, 'D' },
@@ -140,6 +146,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->copy_timeout_ms = 5000;
 	cfg->max_sessions_per_uid = 4096;
 	cfg->max_threads_per_uid = 65536;
+	cfg->max_nodes_per_uid = cfg->max_refs_per_uid = cfg->max_deaths_per_uid = 262144;
 	cfg->max_partial_per_proc = 64u << 20;
 	cfg->max_partial_per_uid = 256u << 20;
 	cfg->partial_timeout_ms = 10000;
@@ -231,6 +238,19 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				return -1;
 			}
 			break;
+		case 'N':
+		case 'R':
+		case 'X': {
+			unsigned int *limit = opt == 'N'   ? &cfg->max_nodes_per_uid
+					      : opt == 'R' ? &cfg->max_refs_per_uid
+							   : &cfg->max_deaths_per_uid;
+
+			if (parse_uint(optarg, limit)) {
+				fprintf(stderr, "ubinderd: bad quota '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'P':
 		case 'Q':
 			if (parse_size(optarg, opt == 'P' ? &cfg->max_partial_per_proc

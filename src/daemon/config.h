@@ -22,6 +22,9 @@ struct daemon_config {
 	/* Per-uid quotas (0: none). */
 	unsigned int max_sessions_per_uid;
 	unsigned int max_threads_per_uid;
+	unsigned int max_nodes_per_uid;
+	unsigned int max_refs_per_uid;
+	unsigned int max_deaths_per_uid;
 	/* Unfinished multi-packet requests: budgets and deadline. */
 	size_t max_partial_per_proc;
 	size_t max_partial_per_uid;

@@ -127,6 +127,7 @@ static void conn_accept(struct conn_listener *l)
 		}
 		/* A whole reply must always fit: replies are never split. */
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+
 		if (loop_watch(hub->loop, &conn->src, EPOLLIN) < 0) {
 			close(fd);
 			free(conn);
@@ -144,6 +145,16 @@ static void listener_handle(struct loop_source *src, uint32_t events)
 
 int conn_listen(struct conn_listener *l, struct conn_hub *hub, int fd)
 {
+	int one = 1;
+
+	/*
+	 * Who sent each packet. Set on the listener, so that connections have it
+	 * from their first packet on, whenever they are accepted.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_error("SO_PASSCRED on %s: %s", l->path, strerror(errno));
+		return -errno;
+	}
 	l->src.fd = fd;
 	l->src.handle = listener_handle;
 	l->hub = hub;
@@ -314,7 +325,7 @@ void conn_protocol_error(struct conn *conn, const char *what)
 }
 
 /* The first message: it chooses the connection's role. */
-static void open_role(struct conn *conn, const uint8_t *msg, size_t len)
+static void open_role(struct conn *conn, const uint8_t *msg, size_t len, const struct conn_rx *rx)
 {
 	const struct ubw_header *h = (const void *)msg;
 
@@ -330,37 +341,36 @@ static void open_role(struct conn *conn, const uint8_t *msg, size_t len)
 			return;
 		}
 		conn->role = role;
-		role->open(role->env, conn, msg);
+		role->open(role->env, conn, msg, rx);
 		return;
 	}
 	conn_protocol_error(conn, "first message is not HELLO, ATTACH or ADMIN");
 }
 
-static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, const int *fds, size_t nfds)
+static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx)
 {
-	struct conn_fds rx_fds = { .fds = fds, .n = nfds };
-
 	if (len < sizeof(struct ubw_header))
 		conn_protocol_error(conn, "short packet");
 	else if (!conn->role)
-		open_role(conn, msg, len);
+		open_role(conn, msg, len, rx);
 	else
-		conn->role->packet(conn->role->env, conn, msg, len, &rx_fds);
-	if (!rx_fds.taken)
-		close_fds(fds, nfds);
+		conn->role->packet(conn->role->env, conn, msg, len, rx);
+	if (!rx->taken)
+		close_fds(rx->fds, rx->n);
 }
 
 /* Receives and dispatches one packet. Returns false when there was none. */
 static bool receive_one(struct conn *conn)
 {
-	uint8_t *rx = conn->hub->rx;
+	uint8_t *buf = conn->hub->rx;
 	int fds[UBW_MAX_FDS];
+	struct conn_rx rx = { .fds = fds };
 	size_t nfds = 0;
 	int flags = 0;
 	ssize_t n;
 
-	n = ubw_recv_packet(conn->src.fd, rx, UBW_MAX_MESSAGE, fds, UBW_MAX_FDS, &nfds,
-			    MSG_DONTWAIT, &flags);
+	n = ubw_recv_packet_from(conn->src.fd, buf, UBW_MAX_MESSAGE, fds, UBW_MAX_FDS, &nfds,
+				 MSG_DONTWAIT, &flags, &rx.sender, &rx.has_sender);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return false;
@@ -377,7 +387,8 @@ static bool receive_one(struct conn *conn)
 		conn_protocol_error(conn, "packet too large");
 		return false;
 	}
-	dispatch(conn, rx, (size_t)n, fds, nfds);
+	rx.n = nfds;
+	dispatch(conn, buf, (size_t)n, &rx);
 	return true;
 }
 

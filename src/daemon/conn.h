@@ -8,7 +8,7 @@
  * A connection's first message chooses its role from the hub's table (a
  * session, a thread, the admin channel); every later packet goes to that
  * role's handler. conn knows the framing of the wire (packets, descriptors,
- * credentials), never what a message means.
+ * credentials of each packet's sender), never what a message means.
  *
  * Owns: struct conn's socket, its send queue and its lifetime.
  * May call: loop, wire/packet, common/log.
@@ -26,11 +26,17 @@
 
 struct conn;
 
-/* A received packet's descriptors: a handler that keeps them sets taken. */
-struct conn_fds {
+/*
+ * What came with a received packet: its descriptors (a handler that keeps
+ * them sets taken) and who sent it (SCM_CREDENTIALS: the sending process,
+ * which is not the connecting one when the socket was inherited or passed).
+ */
+struct conn_rx {
 	const int *fds;
 	size_t n;
 	bool taken;
+	bool has_sender;
+	struct ucred sender;
 };
 
 /* What one kind of connection does with its packets. */
@@ -42,9 +48,9 @@ struct conn_role {
 	 * its answer, so reading on would almost always cost a failing recvmsg). */
 	bool one_at_a_time;
 	void *env; /* the role module's state, passed to each handler */
-	void (*open)(void *env, struct conn *conn, const void *msg);
+	void (*open)(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx);
 	void (*packet)(void *env, struct conn *conn, const uint8_t *msg, size_t len,
-		       struct conn_fds *fds);
+		       struct conn_rx *fds);
 	/* The connection is closing (may be NULL). */
 	void (*closed)(void *env, struct conn *conn);
 };

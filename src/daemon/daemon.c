@@ -59,8 +59,9 @@ static void dump_stats(void *daemon, FILE *out)
 
 	copier_dump_stats(&d->copier, out);
 	conn_hub_dump_stats(&d->hub, out);
-	quotas_dump_stats(&d->quotas, out);
+	uid_quotas_dump_stats(&d->quotas, "", out);
 	assemblies_dump_stats(&d->assemblies, out);
+	glue_dump_stats(&d->glue, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
@@ -103,7 +104,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->uid = geteuid();
 	d->loop.epfd = -1;
 	d->hub.reserve_fd = d->hub.resume.src.fd = -1;
-	quotas_init(&d->quotas);
+	daemon_quotas_init(&d->quotas);
 	d->quotas.limit[QUOTA_SESSIONS] = cfg->max_sessions_per_uid;
 	d->quotas.limit[QUOTA_THREADS] = cfg->max_threads_per_uid;
 	d->quotas.limit[QUOTA_PARTIAL_BYTES] = cfg->max_partial_per_uid;
@@ -155,6 +156,9 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_read_size = UBW_MAX_READ_SIZE;
 	dc.max_fds = UBW_MAX_FDS;
 	dc.max_outbox = UBW_MAX_OUTBOX;
+	dc.max_nodes_per_uid = cfg->max_nodes_per_uid;
+	dc.max_refs_per_uid = cfg->max_refs_per_uid;
+	dc.max_deaths_per_uid = cfg->max_deaths_per_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");
@@ -239,5 +243,5 @@ void daemon_deinit(struct daemon *d)
 		close(d->signal_src.fd);
 	loop_timer_deinit(&d->driver_timer);
 	loop_deinit(&d->loop);
-	quotas_deinit(&d->quotas);
+	uid_quotas_deinit(&d->quotas);
 }

@@ -35,7 +35,7 @@ struct daemon {
 	struct loop loop;
 	struct conn_hub hub;
 	const struct conn_role *roles[3];
-	struct quotas quotas;
+	struct uid_quotas quotas;
 	struct sessions sessions;
 	struct assemblies assemblies;
 	struct glue glue;

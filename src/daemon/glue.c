@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,9 +69,9 @@ static void write_read_fail(struct conn *conn, const struct ubw_write_read *hdr,
 	conn_send(conn, &iov, 1, NULL, 0);
 }
 
-/* A UBW_WRITE_READ packet; takes ownership of @fds. */
+/* A UBW_WRITE_READ packet from @sender; takes ownership of @fds. Refused with @refuse. */
 static void write_read_packet(struct glue *g, struct conn *conn, const struct ubw_write_read *hdr,
-			      size_t len, const int *fds, size_t nfds)
+			      size_t len, const int *fds, size_t nfds, pid_t sender, int refuse)
 {
 	const uint8_t *body = (const uint8_t *)(hdr + 1);
 	size_t have = len - sizeof(*hdr);
@@ -82,10 +83,15 @@ static void write_read_packet(struct glue *g, struct conn *conn, const struct ub
 		return;
 	}
 	if (have == hdr->body_size) {
-		write_read_dispatch(conn, hdr, body, fds, nfds);
+		if (refuse) {
+			close_fds(fds, nfds);
+			write_read_fail(conn, hdr, refuse);
+		} else {
+			write_read_dispatch(conn, hdr, body, fds, nfds);
+		}
 		return;
 	}
-	if (assembly_start(g->assemblies, conn, hdr, body, have, fds, nfds) < 0)
+	if (assembly_start(g->assemblies, conn, hdr, body, have, fds, nfds, sender, refuse) < 0)
 		conn_protocol_error(conn, "out of memory for a large request");
 }
 
@@ -96,7 +102,7 @@ static void write_read_more(struct glue *g, struct conn *conn, const uint8_t *bo
 	if (!a)
 		return;
 	if (!a->body) {
-		write_read_fail(conn, &a->hdr, -ENOMEM);
+		write_read_fail(conn, &a->hdr, a->error);
 	} else {
 		write_read_dispatch(conn, &a->hdr, a->body, a->fds, a->nfds);
 		a->nfds = 0; /* the driver's now */
@@ -255,19 +261,20 @@ const struct driver_ops glue_driver_ops = {
 	.poll_changed = session_poll_changed,
 };
 
-static void session_open(void *env, struct conn *conn, const void *msg)
+static void session_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
 {
 	struct glue *g = env;
 
+	(void)rx; /* a session connection never makes the daemon read memory */
 	session_hello(g->sessions, conn, msg);
 }
 
 static void session_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
-			   struct conn_fds *fds)
+			   struct conn_rx *rx)
 {
 	(void)env;
 	(void)len;
-	(void)fds;
+	(void)rx;
 	/* The device was closed: threads waiting in a read return (binder_flush). */
 	if (((const struct ubw_header *)msg)->type == UBW_FLUSH && conn->session &&
 	    conn->session->proc)
@@ -283,10 +290,47 @@ static void session_closed(void *env, struct conn *conn)
 	session_conn_closed(g->sessions, conn);
 }
 
-static void thread_open(void *env, struct conn *conn, const void *msg)
+/*
+ * Who sent a packet on a thread connection: the process that opened the
+ * connection, or another that holds it now (inherited through fork, or
+ * passed with SCM_RIGHTS). A thread's requests make the daemon read the
+ * sender's memory from the opener, so another process's requests are
+ * answered with -EPERM and never run; it attaches a thread connection of
+ * its own instead. 0 when the kernel said nothing (then refused as well).
+ */
+static pid_t packet_sender(const struct conn_rx *rx)
+{
+	return rx->has_sender ? rx->sender.pid : 0;
+}
+
+static bool from_opener(const struct conn *conn, pid_t sender)
+{
+	return sender != 0 && sender == conn->cred.pid;
+}
+
+static void note_foreign(struct glue *g, const struct conn *conn, pid_t sender)
+{
+	g->foreign_refused++;
+	log_limited(LOG_LEVEL_NOTICE,
+		    "pid %d: a thread request from pid %d, not the connection's opener: "
+		    "refused (EPERM)",
+		    conn->cred.pid, sender);
+}
+
+static void thread_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
 {
 	struct glue *g = env;
+	pid_t sender = packet_sender(rx);
 
+	if (!from_opener(conn, sender)) {
+		struct ubw_attach_reply r = { .hdr = { UBW_ATTACH | UBW_REPLY, -EPERM } };
+		struct iovec iov = { &r, sizeof(r) };
+
+		note_foreign(g, conn, sender);
+		conn_send(conn, &iov, 1, NULL, 0);
+		conn_defer_close(conn);
+		return;
+	}
 	session_attach(g->sessions, conn, msg);
 }
 
@@ -309,19 +353,62 @@ static void fd_fixup(struct conn *conn, const struct ubw_fd_fixup *f)
 	conn_send(conn, &iov, 1, NULL, 0);
 }
 
+/* The answer a request gets without being run: @error in its reply's format. */
+static void refuse_request(struct conn *conn, const struct ubw_header *h, int error)
+{
+	switch (h->type) {
+	case UBW_INTERRUPT:
+		return; /* no reply of its own */
+	case UBW_IOCTL:
+		ioctl_done(conn, error, NULL, 0);
+		return;
+	case UBW_MMAP:
+	case UBW_OUTBOX: {
+		struct ubw_mmap_reply reply = { .hdr = { .type = h->type | UBW_REPLY,
+							 .error = error } };
+
+		send_mmap_reply(conn, &reply, -1);
+		return;
+	}
+	case UBW_FD_FIXUP: {
+		struct ubw_fd_fixup_reply r = { .hdr = { UBW_FD_FIXUP | UBW_REPLY, error } };
+		struct iovec iov = { &r, sizeof(r) };
+
+		conn_send(conn, &iov, 1, NULL, 0);
+		return;
+	}
+	default:
+		conn_reply_header(conn, h->type, error);
+		return;
+	}
+}
+
 static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size_t len,
-			  struct conn_fds *fds)
+			  struct conn_rx *rx)
 {
 	const struct ubw_header *h = (const void *)msg;
+	pid_t sender = packet_sender(rx);
+	int refuse = 0;
 
 	if (!conn->thread)
 		return conn_protocol_error(conn, "request on an unattached connection");
+	if (h->type == UBW_WRITE_READ_MORE) {
+		/* Continues a request of the same sender, refused or not. */
+		if (conn->assembly && conn->assembly->sender != sender)
+			return conn_protocol_error(conn, "interleaved multi-packet requests");
+	} else if (!from_opener(conn, sender)) {
+		note_foreign(env, conn, sender);
+		if (h->type != UBW_WRITE_READ)
+			return refuse_request(conn, h, -EPERM);
+		refuse = -EPERM;
+	}
 	switch (h->type) {
 	case UBW_WRITE_READ:
 		if (len < sizeof(struct ubw_write_read))
 			return conn_protocol_error(conn, "short UBW_WRITE_READ");
-		fds->taken = true;
-		write_read_packet(env, conn, (const void *)msg, len, fds->fds, fds->n);
+		rx->taken = true;
+		write_read_packet(env, conn, (const void *)msg, len, rx->fds, rx->n, sender,
+				  refuse);
 		return;
 	case UBW_WRITE_READ_MORE:
 		write_read_more(env, conn, msg + sizeof(struct ubw_write_read_more),
@@ -373,6 +460,11 @@ static void thread_closed(void *env, struct conn *conn)
 
 	assembly_free(g->assemblies, conn->assembly);
 	session_conn_closed(g->sessions, conn);
+}
+
+void glue_dump_stats(const struct glue *g, FILE *out)
+{
+	fprintf(out, "requests refused (not the opener): %" PRIu64 "\n", g->foreign_refused);
 }
 
 void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,

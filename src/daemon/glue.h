@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "daemon/assembly.h"
 #include "daemon/conn.h"
@@ -26,12 +27,16 @@ struct glue {
 	struct driver *drv;
 	struct copier *copier;
 	struct assemblies *assemblies;
+	uint64_t foreign_refused;      /* requests from a process other than the opener */
 	struct conn_role session_role; /* opened by UBW_HELLO */
 	struct conn_role thread_role;  /* opened by UBW_ATTACH */
 };
 
 /* The driver's callbacks; the driver's opaque daemon pointer is the struct glue. */
 extern const struct driver_ops glue_driver_ops;
+
+/* Lines for the stats dump. */
+void glue_dump_stats(const struct glue *g, FILE *out);
 
 void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
 	       struct driver *drv, struct copier *copier);

@@ -1,20 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-uid quotas: what the processes of one uid may hold in the daemon at
- * once (sessions, thread connections, bytes and descriptors of unfinished
- * multi-packet requests), so that one user's clients cannot take the
- * daemon's memory or descriptors from everyone else. The uid is the
- * kernel's (SO_PEERCRED at connect), never a peer's word.
- *
- * Owns: the per-uid usage table and the refusal counters.
- * May call: common/log.
+ * The daemon's per-uid quotas (common/uid_quota.h): what the processes of
+ * one uid may hold in the daemon at once, so that one user's clients cannot
+ * take the daemon's memory or descriptors from everyone else. The uid is
+ * the kernel's (SO_PEERCRED at connect), never a peer's word.
  */
 #pragma once
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <sys/types.h>
+#include "common/uid_quota.h"
 
 enum quota_kind {
 	QUOTA_SESSIONS,
@@ -24,23 +17,14 @@ enum quota_kind {
 	QUOTA_KINDS,
 };
 
-struct uid_usage;
+static inline void daemon_quotas_init(struct uid_quotas *q)
+{
+	static const char *const names[QUOTA_KINDS] = {
+		[QUOTA_SESSIONS] = "sessions",
+		[QUOTA_THREADS] = "threads",
+		[QUOTA_PARTIAL_BYTES] = "partial request bytes",
+		[QUOTA_PARTIAL_FDS] = "partial request fds",
+	};
 
-struct quotas {
-	uint64_t limit[QUOTA_KINDS]; /* per uid; 0: no limit */
-	uint64_t refused[QUOTA_KINDS];
-	struct uid_usage *by_uid; /* uthash */
-};
-
-void quotas_init(struct quotas *q);
-void quotas_deinit(struct quotas *q);
-
-/* Takes @n of @kind for @uid. False (and counted) when it would exceed the limit. */
-bool quota_take(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n);
-/* Gives back what quota_take took. */
-void quota_give(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n);
-/* What @uid holds of @kind now. */
-uint64_t quota_used(const struct quotas *q, uid_t uid, enum quota_kind kind);
-
-/* Lines for the stats dump: refusals per kind, uids holding anything. */
-void quotas_dump_stats(const struct quotas *q, FILE *out);
+	uid_quotas_init(q, QUOTA_KINDS, names);
+}

@@ -23,7 +23,7 @@
 static void reply_hello(struct session *s);
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct quotas *quotas, const struct daemon_config *cfg)
+		   struct uid_quotas *quotas, const struct daemon_config *cfg)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->loop = loop;
@@ -143,14 +143,14 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 		refuse_hello(conn, -EPROTO);
 		return;
 	}
-	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1)) {
+	if (!uid_quota_take(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1)) {
 		refuse_hello(conn, -EMFILE);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || getrandom(s->token, sizeof(s->token), 0) != sizeof(s->token)) {
 		free(s);
-		quota_give(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1);
+		uid_quota_give(ss->quotas, conn->cred.uid, QUOTA_SESSIONS, 1);
 		log_warning("pid %d: cannot open a session", conn->cred.pid);
 		conn_defer_close(conn);
 		return;
@@ -288,7 +288,7 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 		log_info("pid %d: forked child of %d attaches to its Binder process",
 			 conn->cred.pid, s->id.pid);
 	}
-	if (!quota_take(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1)) {
+	if (!uid_quota_take(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1)) {
 		r.hdr.error = -EAGAIN;
 		goto out;
 	}
@@ -362,7 +362,7 @@ void session_release(struct session *s)
 	if (s->poll_drain >= 0)
 		close(s->poll_drain);
 	s->poll_fd = s->poll_drain = -1;
-	quota_give(ss->quotas, s->id.euid, QUOTA_SESSIONS, 1);
+	uid_quota_give(ss->quotas, s->id.euid, QUOTA_SESSIONS, 1);
 	LIST_REMOVE(s, entry);
 	loop_bury(ss->loop, s);
 }
@@ -372,7 +372,7 @@ void session_conn_closed(struct sessions *ss, struct conn *conn)
 	struct session *s = conn->session;
 
 	if (conn->thread_quota) {
-		quota_give(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1);
+		uid_quota_give(ss->quotas, conn->cred.uid, QUOTA_THREADS, 1);
 		conn->thread_quota = false;
 	}
 	if (!s)

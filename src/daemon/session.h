@@ -53,13 +53,13 @@ struct session {
 struct sessions {
 	struct loop *loop;
 	struct driver *drv;
-	struct quotas *quotas;
+	struct uid_quotas *quotas;
 	const struct daemon_config *cfg;
 	LIST_HEAD(, session) list;
 };
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
-		   struct quotas *quotas, const struct daemon_config *cfg);
+		   struct uid_quotas *quotas, const struct daemon_config *cfg);
 /* Releases every session. */
 void sessions_deinit(struct sessions *ss);
 

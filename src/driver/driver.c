@@ -11,6 +11,12 @@
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
 
+static const char *const quota_names[DRIVER_QUOTAS] = {
+	[DRIVER_QUOTA_NODES] = "nodes",
+	[DRIVER_QUOTA_REFS] = "refs",
+	[DRIVER_QUOTA_DEATHS] = "death notifications",
+};
+
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
 			  void *daemon)
 {
@@ -19,6 +25,10 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	if (!drv)
 		return NULL;
 	drv->config = *config;
+	uid_quotas_init(&drv->quotas, DRIVER_QUOTAS, quota_names);
+	drv->quotas.limit[DRIVER_QUOTA_NODES] = config->max_nodes_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_REFS] = config->max_refs_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_DEATHS] = config->max_deaths_per_uid;
 	drv->ops = ops;
 	drv->daemon = daemon;
 	TAILQ_INIT(&drv->contexts);
@@ -48,6 +58,7 @@ struct driver *driver_free(struct driver *drv)
 		free(ctx);
 	}
 	buffer_pool_deinit(&drv->pool);
+	uid_quotas_deinit(&drv->quotas);
 	free(drv->read_buf);
 	free(drv->out_fds);
 	free(drv);

@@ -41,6 +41,11 @@ struct driver_config {
 	size_t max_read_size; /* bytes one read fills (the reply's room) */
 	unsigned int max_fds; /* descriptors one reply carries */
 	uint64_t max_outbox;  /* largest outbox a process may create */
+	/* Per-uid quotas (0: none): beyond them, creating one fails as an
+	 * allocation failure does in the kernel. */
+	unsigned int max_nodes_per_uid;
+	unsigned int max_refs_per_uid;
+	unsigned int max_deaths_per_uid;
 };
 
 /*

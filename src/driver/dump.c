@@ -187,6 +187,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	dump_lifetime(out, "node", s->nodes_created, s->nodes_deleted);
 	dump_lifetime(out, "ref", s->refs_created, s->refs_deleted);
 	dump_lifetime(out, "death", s->deaths_created, s->deaths_deleted);
+	uid_quotas_dump_stats(&drv->quotas, "driver ", out);
 	dump_lifetime(out, "transaction", s->transactions_created, s->transactions_deleted);
 	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);
 	fprintf(out, "copies inline: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_INLINE],

@@ -30,6 +30,7 @@
 #include <linux/android/binder.h>
 
 #include "driver/buffer_space.h"
+#include "common/uid_quota.h"
 #include "driver/driver.h"
 #include "driver/stats.h"
 #include "driver/work.h"
@@ -56,6 +57,7 @@ struct fetch_job;
  */
 struct node {
 	uint64_t debug_id;
+	uid_t quota_uid; /* charged to (driver quotas) */
 	struct driver *driver;
 	struct proc *proc;	     /* owner; NULL once the owner died */
 	RB_ENTRY(node) by_ptr;	     /* in proc->nodes while proc != NULL */
@@ -86,12 +88,14 @@ RB_HEAD(node_tree, node);
 struct ref_death {
 	struct work work; /* DEAD_BINDER, DEAD_BINDER_AND_CLEAR or CLEAR_DEATH_NOTIFICATION */
 	uint64_t cookie;
+	uid_t quota_uid; /* charged to (driver quotas) */
 };
 
 /* A process's handle (desc) on another process's node. strong/weak are the
  * counts the holder took; while either is non-zero the ref exists. */
 struct ref {
 	uint64_t debug_id;
+	uid_t quota_uid; /* charged to (driver quotas) */
 	struct proc *proc;
 	struct node *node;
 	uint32_t desc;
@@ -312,8 +316,17 @@ struct context {
 	TAILQ_HEAD(, proc) procs;
 };
 
+/* The kinds of the driver's per-uid quotas (driver_config). */
+enum driver_quota {
+	DRIVER_QUOTA_NODES,
+	DRIVER_QUOTA_REFS,
+	DRIVER_QUOTA_DEATHS,
+	DRIVER_QUOTAS,
+};
+
 struct driver {
 	struct driver_config config;
+	struct uid_quotas quotas; /* by the owner's euid at open */
 	const struct driver_ops *ops;
 	void *daemon;
 	TAILQ_HEAD(, context) contexts;

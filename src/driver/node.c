@@ -24,10 +24,16 @@ struct node *node_lookup(struct proc *proc, uint64_t ptr)
 
 struct node *node_new(struct proc *proc, const struct flat_binder_object *fp)
 {
-	struct node *node = calloc(1, sizeof(*node));
+	struct node *node;
 
-	if (!node)
+	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_NODES, 1))
 		return NULL;
+	node = calloc(1, sizeof(*node));
+	if (!node) {
+		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_NODES, 1);
+		return NULL;
+	}
+	node->quota_uid = proc->id.euid;
 	node->debug_id = driver_next_id(proc->driver);
 	node->driver = proc->driver;
 	node->proc = proc;
@@ -92,6 +98,7 @@ void node_free(struct node *node)
 	else
 		LIST_REMOVE(node, dead_entry);
 	node->driver->stats.nodes_deleted++;
+	uid_quota_give(&node->driver->quotas, node->quota_uid, DRIVER_QUOTA_NODES, 1);
 	free(node);
 }
 

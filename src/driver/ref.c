@@ -60,10 +60,16 @@ static uint32_t ref_free_desc(struct proc *proc, struct node *node)
 
 static struct ref *ref_new(struct proc *proc, struct node *node)
 {
-	struct ref *ref = calloc(1, sizeof(*ref));
+	struct ref *ref;
 
-	if (!ref)
+	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_REFS, 1))
 		return NULL;
+	ref = calloc(1, sizeof(*ref));
+	if (!ref) {
+		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_REFS, 1);
+		return NULL;
+	}
+	ref->quota_uid = proc->id.euid;
 	ref->debug_id = driver_next_id(proc->driver);
 	ref->proc = proc;
 	ref->node = node;
@@ -119,15 +125,21 @@ static void ref_cleanup(struct ref *ref)
 		work_dequeue(&ref->death->work);
 }
 
+void ref_death_free(struct driver *drv, struct ref_death *death)
+{
+	drv->stats.deaths_deleted++;
+	uid_quota_give(&drv->quotas, death->quota_uid, DRIVER_QUOTA_DEATHS, 1);
+	free(death);
+}
+
 static void ref_free(struct ref *ref)
 {
 	struct driver *drv = ref->proc->driver;
 
-	if (ref->death) {
-		free(ref->death);
-		drv->stats.deaths_deleted++;
-	}
+	if (ref->death)
+		ref_death_free(drv, ref->death);
 	drv->stats.refs_deleted++;
+	uid_quota_give(&drv->quotas, ref->quota_uid, DRIVER_QUOTA_REFS, 1);
 	free(ref);
 }
 
@@ -252,11 +264,18 @@ void ref_request_death(struct thread *thread, uint32_t desc, uint64_t cookie)
 				  "BC_REQUEST_DEATH_NOTIFICATION death notification already set");
 		return;
 	}
-	death = calloc(1, sizeof(*death));
-	if (!death) {
+	/* Over the uid's quota, as when the allocation fails: BR_ERROR. */
+	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_DEATHS, 1)) {
 		thread_set_return_error(thread, BR_ERROR);
 		return;
 	}
+	death = calloc(1, sizeof(*death));
+	if (!death) {
+		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_DEATHS, 1);
+		thread_set_return_error(thread, BR_ERROR);
+		return;
+	}
+	death->quota_uid = proc->id.euid;
 	proc->driver->stats.deaths_created++;
 	death->cookie = cookie;
 	ref->death = death;

@@ -33,6 +33,8 @@ int ref_dec_for_handle(struct proc *proc, uint32_t desc, bool strong);
 
 /* Drops every count and frees @ref: the holder died. */
 void ref_cleanup_and_free(struct ref *ref);
+/* Frees a death notification, giving back its quota. */
+void ref_death_free(struct driver *drv, struct ref_death *death);
 
 /* Death notifications: BC_REQUEST_/BC_CLEAR_DEATH_NOTIFICATION, BC_DEAD_BINDER_DONE. */
 void ref_request_death(struct thread *thread, uint32_t desc, uint64_t cookie);

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "driver/node.h"
 #include "driver/read_buf.h"
+#include "driver/ref.h"
 #include "driver/todo.h"
 #include "driver/transaction.h"
 #include "driver/txn_buffer.h"
@@ -213,8 +214,7 @@ static enum deliver_outcome deliver_death(struct thread *thread, struct work *w,
 	uint64_t cookie = death->cookie;
 
 	if (w->type == WORK_CLEAR_DEATH_NOTIFICATION) {
-		free(death);
-		proc->driver->stats.deaths_deleted++;
+		ref_death_free(proc->driver, death);
 	} else {
 		work_enqueue(&proc->delivered_death, w);
 	}
@@ -251,8 +251,7 @@ static void release_complete(struct proc *proc, struct work *w)
 
 static void release_death(struct proc *proc, struct work *w)
 {
-	free(w);
-	proc->driver->stats.deaths_deleted++;
+	ref_death_free(proc->driver, (struct ref_death *)w);
 }
 
 static const struct work_ops work_ops[] = {

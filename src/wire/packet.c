@@ -31,11 +31,12 @@ ssize_t ubw_send_packet(int sock, const struct iovec *iov, int iovcnt, const int
 	return sendmsg(sock, &msg, flags);
 }
 
-ssize_t ubw_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *nfds,
-			int flags, int *msg_flags)
+ssize_t ubw_recv_packet_from(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+			     size_t *nfds, int flags, int *msg_flags, struct ucred *sender,
+			     bool *has_sender)
 {
 	union {
-		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(UBW_MAX_FDS * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { buf, size };
@@ -49,13 +50,25 @@ ssize_t ubw_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_f
 	ssize_t n;
 
 	*nfds = 0;
+	if (has_sender)
+		*has_sender = false;
 	n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return n;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
 		size_t k;
 
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+		if (cmsg->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cmsg->cmsg_type == SCM_CREDENTIALS &&
+		    cmsg->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			if (sender && has_sender) {
+				memcpy(sender, CMSG_DATA(cmsg), sizeof(*sender));
+				*has_sender = true;
+			}
+			continue;
+		}
+		if (cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
 		k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < k; i++) {
@@ -71,4 +84,11 @@ ssize_t ubw_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_f
 	if (msg_flags)
 		*msg_flags = msg.msg_flags;
 	return n;
+}
+
+ssize_t ubw_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *nfds,
+			int flags, int *msg_flags)
+{
+	return ubw_recv_packet_from(sock, buf, size, fds, max_fds, nfds, flags, msg_flags, NULL,
+				    NULL);
 }

@@ -5,7 +5,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -21,3 +23,12 @@ ssize_t ubw_send_packet(int sock, const struct iovec *iov, int iovcnt, const int
  */
 ssize_t ubw_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *nfds,
 			int flags, int *msg_flags);
+
+/*
+ * ubw_recv_packet on a socket with SO_PASSCRED: also the sender's
+ * credentials (SCM_CREDENTIALS, which the kernel fills in or checks), with
+ * *has_sender false when the packet carried none.
+ */
+ssize_t ubw_recv_packet_from(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+			     size_t *nfds, int flags, int *msg_flags, struct ucred *sender,
+			     bool *has_sender);

@@ -79,6 +79,14 @@ static long rss_kib(pid_t pid)
 	return kib;
 }
 
+/* Starts a daemon with @args that another uid may use too; returns its settled fd count. */
+static int start_daemon(struct ubd *d, const char *const *args)
+{
+	assert_int_equal(ubd_start(d, args), 0);
+	chmod(d->dir, 0711); /* the bystander is another uid */
+	return ubd_settled_fds(d);
+}
+
 struct bystander {
 	const char *sock;
 	uid_t uid;
@@ -130,9 +138,7 @@ static void session_and_thread_quotas(void **state)
 	int fds_before;
 
 	(void)state;
-	assert_int_equal(ubd_start(&d, args), 0);
-	chmod(d.dir, 0711); /* the bystander is another uid */
-	fds_before = ubd_settled_fds(&d);
+	fds_before = start_daemon(&d, args);
 	echo_start(&m, d.sock); /* one session and one thread of our uid */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(ubt_session_open(&s[i], d.sock, false, true, &ubt_libc), 0);
@@ -181,9 +187,7 @@ static void descriptor_limit_does_not_spin(void **state)
 	char byte;
 
 	(void)state;
-	assert_int_equal(ubd_start(&d, NULL), 0);
-	chmod(d.dir, 0711);
-	fds_before = ubd_settled_fds(&d);
+	fds_before = start_daemon(&d, NULL);
 	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, NULL, &rl), 0);
 	rl.rlim_cur = (rlim_t)fds_before + 8;
 	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
@@ -293,9 +297,7 @@ static void unfinished_requests_are_bounded(void **state)
 	struct ubd d;
 
 	(void)state;
-	assert_int_equal(ubd_start(&d, args), 0);
-	chmod(d.dir, 0711);
-	fds_before = ubd_settled_fds(&d);
+	fds_before = start_daemon(&d, args);
 	rss_before = rss_kib(d.pid);
 	echo_start(&m, d.sock);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -472,9 +474,7 @@ static void stalled_copies_delay_only_their_process(void **state)
 	int fds_before;
 
 	(void)state;
-	assert_int_equal(ubd_start(&d, args), 0);
-	chmod(d.dir, 0711);
-	fds_before = ubd_settled_fds(&d);
+	fds_before = start_daemon(&d, args);
 	echo_start(&m, d.sock);
 	for (int i = 0; i < STALLERS; i++) {
 		st[i].sock = d.sock;
@@ -509,6 +509,76 @@ static void stalled_copies_delay_only_their_process(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/* Whether the read part of one write-read of @w on @c returns @code. */
+static bool bwr_returns(struct rc *c, const struct cmdbuf *w, uint32_t code)
+{
+	uint8_t rbuf[256]; /* the driver fills a read only with room for a transaction */
+	uint64_t rcons = 0;
+
+	if (rc_bwr(c, w->buf, w->len, rbuf, sizeof(rbuf), NULL, &rcons) != 0)
+		return false;
+	for (uint64_t at = 0; at + 4 <= rcons; at += 4) {
+		uint32_t v;
+
+		memcpy(&v, rbuf + at, 4);
+		if (v == code)
+			return true;
+		if (v != BR_NOOP)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The driver's per-uid quotas: a reference beyond the uid's quota is not
+ * made (as when its allocation fails: the command is ignored), a death
+ * notification beyond it fails with BR_ERROR; both are counted, and all is
+ * given back when the processes go.
+ */
+static void driver_object_quotas(void **state)
+{
+	const char *const args[] = { "--max-refs-per-uid", "3", "--max-deaths-per-uid", "2", NULL };
+	struct echo_manager m;
+	struct rc c[4];
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	fds_before = start_daemon(&d, args);
+	echo_start(&m, d.sock);
+	for (int i = 0; i < 4; i++) {
+		struct cmdbuf w = { .len = 0 };
+
+		assert_int_equal(rc_open(&c[i], d.sock, 1 << 20), 0);
+		cb_u32(&w, BC_INCREFS);
+		cb_u32(&w, 0);
+		assert_int_equal(rc_bwr(&c[i], w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	}
+	assert_int_equal(ubd_stat(&d, "ref: active"), 3);
+	assert_int_equal(ubd_stat(&d, "driver quota refused refs"), 1);
+	for (int i = 0; i < 3; i++) {
+		struct cmdbuf w = { .len = 0 };
+
+		cb_u32(&w, BC_REQUEST_DEATH_NOTIFICATION);
+		cb_u32(&w, 0);
+		cb_u64(&w, (uint64_t)i + 1);
+		if (i < 2)
+			assert_int_equal(rc_bwr(&c[i], w.buf, w.len, NULL, 0, NULL, NULL), 0);
+		else
+			assert_true(bwr_returns(&c[i], &w, BR_ERROR));
+	}
+	assert_int_equal(ubd_stat(&d, "death: active"), 2);
+	assert_int_equal(ubd_stat(&d, "driver quota refused death notifications"), 1);
+	assert_bystander_served(&d);
+	for (int i = 0; i < 4; i++)
+		rc_close(&c[i]);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stat(&d, "death: active"), 0);
+	assert_int_equal(ubd_stat(&d, "driver quota uids"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +586,7 @@ int main(void)
 		cmocka_unit_test(descriptor_limit_does_not_spin),
 		cmocka_unit_test(unfinished_requests_are_bounded),
 		cmocka_unit_test(stalled_copies_delay_only_their_process),
+		cmocka_unit_test(driver_object_quotas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,27 +5,22 @@
 #include <uthash.h>
 
 #include "common/log.h"
-#include "daemon/quota.h"
+#include "common/uid_quota.h"
 
 struct uid_usage {
 	uid_t uid;
-	uint64_t used[QUOTA_KINDS];
+	uint64_t used[UID_QUOTA_KINDS_MAX];
 	UT_hash_handle hh;
 };
 
-static const char *const kind_names[QUOTA_KINDS] = {
-	[QUOTA_SESSIONS] = "sessions",
-	[QUOTA_THREADS] = "threads",
-	[QUOTA_PARTIAL_BYTES] = "partial request bytes",
-	[QUOTA_PARTIAL_FDS] = "partial request fds",
-};
-
-void quotas_init(struct quotas *q)
+void uid_quotas_init(struct uid_quotas *q, size_t nkinds, const char *const *names)
 {
 	memset(q, 0, sizeof(*q));
+	q->nkinds = nkinds < UID_QUOTA_KINDS_MAX ? nkinds : UID_QUOTA_KINDS_MAX;
+	q->names = names;
 }
 
-void quotas_deinit(struct quotas *q)
+void uid_quotas_deinit(struct uid_quotas *q)
 {
 	struct uid_usage *u, *tmp;
 
@@ -35,7 +30,7 @@ void quotas_deinit(struct quotas *q)
 	}
 }
 
-static struct uid_usage *find(const struct quotas *q, uid_t uid)
+static struct uid_usage *find(const struct uid_quotas *q, uid_t uid)
 {
 	struct uid_usage *u;
 
@@ -43,15 +38,18 @@ static struct uid_usage *find(const struct quotas *q, uid_t uid)
 	return u;
 }
 
-bool quota_take(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n)
+bool uid_quota_take(struct uid_quotas *q, uid_t uid, size_t kind, uint64_t n)
 {
 	struct uid_usage *u = find(q, uid);
-	uint64_t used = u ? u->used[kind] : 0;
+	uint64_t used;
 
+	if (kind >= q->nkinds)
+		return false;
+	used = u ? u->used[kind] : 0;
 	if (q->limit[kind] && (n > q->limit[kind] || used > q->limit[kind] - n)) {
 		q->refused[kind]++;
 		log_limited(LOG_LEVEL_NOTICE, "uid %u: over its quota of %" PRIu64 " %s",
-			    (unsigned)uid, q->limit[kind], kind_names[kind]);
+			    (unsigned)uid, q->limit[kind], q->names[kind]);
 		return false;
 	}
 	if (n == 0)
@@ -69,14 +67,14 @@ bool quota_take(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n)
 	return true;
 }
 
-void quota_give(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n)
+void uid_quota_give(struct uid_quotas *q, uid_t uid, size_t kind, uint64_t n)
 {
 	struct uid_usage *u = find(q, uid);
 
-	if (!u || n == 0)
+	if (!u || n == 0 || kind >= q->nkinds)
 		return;
 	u->used[kind] = u->used[kind] > n ? u->used[kind] - n : 0;
-	for (int k = 0; k < QUOTA_KINDS; k++) {
+	for (size_t k = 0; k < q->nkinds; k++) {
 		if (u->used[k])
 			return;
 	}
@@ -84,16 +82,17 @@ void quota_give(struct quotas *q, uid_t uid, enum quota_kind kind, uint64_t n)
 	free(u);
 }
 
-uint64_t quota_used(const struct quotas *q, uid_t uid, enum quota_kind kind)
+uint64_t uid_quota_used(const struct uid_quotas *q, uid_t uid, size_t kind)
 {
 	const struct uid_usage *u = find(q, uid);
 
 	return u ? u->used[kind] : 0;
 }
 
-void quotas_dump_stats(const struct quotas *q, FILE *out)
+void uid_quotas_dump_stats(const struct uid_quotas *q, const char *prefix, FILE *out)
 {
-	for (int k = 0; k < QUOTA_KINDS; k++)
-		fprintf(out, "quota refused %s: %" PRIu64 "\n", kind_names[k], q->refused[k]);
-	fprintf(out, "quota uids: %u\n", HASH_COUNT(q->by_uid));
+	for (size_t k = 0; k < q->nkinds; k++)
+		fprintf(out, "%squota refused %s: %" PRIu64 "\n", prefix, q->names[k],
+			q->refused[k]);
+	fprintf(out, "%squota uids: %u\n", prefix, HASH_COUNT(q->by_uid));
 }
