@@ -14,11 +14,20 @@
 
 #include "context.h"
 #include "deferred_free.h"
+#include "ipc.h"
 #include "object.h"
 #include "outbox.h"
 #include "pool.h"
 #include "status.h"
 #include "thread.h"
+
+/* What the thread layer calls above it, wired here at the top. */
+static const struct thread_upcalls upcalls = {
+	.before_write = deferred_free_drain,
+	.process_input = ipc_process_input,
+	.free_reply = ipc_free_reply,
+	.spawn_looper = pool_spawn,
+};
 
 /* --- context lifetime ---------------------------------------------------------- */
 
@@ -90,6 +99,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	LIST_INIT(&ctx->threads);
 	ctx->next_id = 1;
 	ctx->max_threads = UB_DEFAULT_MAX_THREADS;
+	ctx->upcalls = &upcalls;
 	err = pthread_key_create(&ctx->key, thread_at_exit);
 	if (err) {
 		pthread_mutex_destroy(&ctx->lock);

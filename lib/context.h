@@ -24,8 +24,11 @@
 
 /* Region mapped by default (the daemon may cap it). */
 #define UB_REGION_SIZE (1u << 20)
+struct thread_upcalls;
+
 struct ubinder_context {
 	pthread_mutex_t lock;
+	const struct thread_upcalls *upcalls; /* what each thread state gets */
 	atomic_int refs; /* the open handle, each object, each received parcel */
 	atomic_bool closed;
 	atomic_bool stop;

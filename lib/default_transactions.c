@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "context.h"
+#include "default_transactions.h"
+#include "object.h"
 
 /* IResultReceiver (com.android.internal.os): oneway send(int32 code, Bundle). */
 #define RESULT_RECEIVER_DESCRIPTOR "com.android.internal.os.IResultReceiver"

@@ -57,6 +57,8 @@ void deferred_free_drain(struct ubinder_thread *ts)
 	const size_t each = sizeof(uint32_t) + sizeof(uint64_t);
 	size_t n, room;
 
+	if (!atomic_load(&ctx->deferred_hint))
+		return;
 	pthread_mutex_lock(&ctx->lock);
 	n = ctx->ndeferred;
 	(void)out_grow(ts, n * each); /* else as many as fit */

@@ -23,5 +23,5 @@ void deferred_free_closing(struct ubinder_context *ctx);
 void deferred_free_join(struct ubinder_context *ctx);
 /* Frees a driver buffer from the calling thread: batched (see ctx->deferred). */
 void deferred_free_buffer(struct ubinder_thread *ts, uint64_t buffer);
-/* Moves the context's deferred frees into this thread's write buffer. */
+/* Moves the context's deferred frees, if any, into this thread's write buffer. */
 void deferred_free_drain(struct ubinder_thread *ts);

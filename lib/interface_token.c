@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "parcel.h"
 
 /* The strict-mode "gather" bit: (0x40 << 16) up to Android 9, (1 << 31) since 10. */
 #define STRICT_MODE_GATHER_OLD 0x00400000u

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libubinder internals, every module's header: for the files that use most
- * of them. Not installed. Each header says what its module owns; context.h
- * states the locking.
+ * libubinder internals, every module's header: for the library's tests and
+ * fuzz targets, which reach into most of them. Not installed. The library's
+ * own files include the headers of the modules they use; each header says
+ * what its module owns, and context.h states the locking.
  */
 #pragma once
 

@@ -19,7 +19,6 @@
 #include "object.h"
 #include "parcel.h"
 #include "parcel_impl.h"
-#include "pool.h"
 #include "status.h"
 #include "thread.h"
 
@@ -192,7 +191,7 @@ static void execute(struct ubinder_thread *ts, uint32_t cmd, const union br_payl
 		ub_log("BR_ERROR %d", u->value);
 		break;
 	case BR_SPAWN_LOOPER:
-		pool_spawn(ts->ctx);
+		ts->upcalls->spawn_looper(ts->ctx);
 		break;
 	case BR_INCREFS:
 	case BR_ACQUIRE:
@@ -408,6 +407,12 @@ int ipc_transact(struct ubinder_thread *ts, uint32_t handle, uint32_t code,
  * reply's completion back until more work comes (one round trip per call
  * served instead of two).
  */
+void ipc_free_reply(struct held_reply *h)
+{
+	ubinder_parcel_free(h->parcel);
+	free(h);
+}
+
 static void queue_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
 			uint32_t flags)
 {

@@ -23,7 +23,13 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
-#include "internal.h"
+#include "context.h"
+#include "default_transactions.h"
+#include "ipc.h"
+#include "object.h"
+#include "parcel.h"
+#include "status.h"
+#include "thread.h"
 
 static bool local_unused(const struct ubinder_binder *b)
 {

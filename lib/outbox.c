@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "outbox.h"
-#include "status.h"
 #include "thread.h"
 
 struct outbox {

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "context.h"
+#include "ipc.h"
+#include "object.h"
+#include "thread.h"
 #include "sm_protocol.h"
 
 int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)

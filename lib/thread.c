@@ -10,7 +10,9 @@
  *
  * The command stream: commands are queued in the thread's write buffer and
  * written with its next BINDER_WRITE_READ, which also carries the context's
- * deferred frees; what is read is processed by ipc.c.
+ * deferred frees; what is read is processed by ipc.c. Both, and the freeing
+ * of held replies, are reached through ts->upcalls: this layer calls
+ * nothing above it but through them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,6 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
-#include "deferred_free.h"
-#include "ipc.h"
 #include "status.h"
 #include "thread.h"
 
@@ -36,9 +36,8 @@ bool thread_reply_done(struct ubinder_thread *ts)
 	if (!ts->held)
 		ts->held_tail = &ts->held;
 	ts->nest++; /* what freeing it queues goes with the next command */
-	ubinder_parcel_free(h->parcel);
+	ts->upcalls->free_reply(h);
 	ts->nest--;
-	free(h);
 	return true;
 }
 
@@ -97,6 +96,7 @@ int thread_get(struct ubinder_context *ctx, struct ubinder_thread **out)
 	if (!ts)
 		return UBINDER_ERR_NO_MEMORY;
 	ts->ctx = ctx;
+	ts->upcalls = ctx->upcalls;
 	ts->txn_at = SIZE_MAX;
 	ts->held_tail = &ts->held;
 	ts->out_cap = UB_OUT_MIN;
@@ -247,8 +247,7 @@ int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags)
 
 	if (ts->broken)
 		return atomic_load(&ctx->closed) ? UBINDER_ERR_CLOSED : UBINDER_ERR_DISCONNECTED;
-	if (atomic_load(&ctx->deferred_hint))
-		deferred_free_drain(ts);
+	ts->upcalls->before_write(ts);
 	if (!need_read && ts->out_len == 0)
 		return 0;
 	bwr.write_buffer = (uintptr_t)ts->out;
@@ -316,7 +315,7 @@ int thread_flush(struct ubinder_thread *ts)
 		if (err && err != UBINDER_ERR_WOULD_BLOCK)
 			return err;
 		if (ts->nest == 0 && ts->in_pos < ts->in_len)
-			ipc_process_input(ts);
+			ts->upcalls->process_input(ts);
 		if (ts->out_len == before && ts->nest > 0)
 			break;
 	}

@@ -19,8 +19,28 @@
 /* Initial write buffer: any single command fits. */
 #define UB_OUT_MIN 512u
 
+struct held_reply;
+struct ubinder_context;
+
+/*
+ * What the thread layer calls above it (the protocol, the deferred frees,
+ * the pool), wired by context.c: static, so still valid for an orphaned
+ * state that outlives its context.
+ */
+struct thread_upcalls {
+	/* Before each write: takes the context's deferred frees along. */
+	void (*before_write)(struct ubinder_thread *ts);
+	/* Processes every BR_* return in the read buffer. */
+	int (*process_input)(struct ubinder_thread *ts);
+	/* Frees a held reply, its parcel included: its outcome came, or never will. */
+	void (*free_reply)(struct held_reply *h);
+	/* BR_SPAWN_LOOPER: the pool may grow. */
+	void (*spawn_looper)(struct ubinder_context *ctx);
+};
+
 struct ubinder_thread {
 	struct ubinder_context *ctx;
+	const struct thread_upcalls *upcalls; /* the context's */
 	struct ubt_thread conn;
 	bool broken;		   /* the connection failed: every call fails */
 	bool orphaned;		   /* its context closed while the thread lived */
