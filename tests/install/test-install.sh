@@ -58,7 +58,8 @@ else
 fi
 
 # 3. Every man page: installed where man finds it, groff, rendering, and,
-# for a program, naming every long option its --help lists.
+# for a program, naming every long option its --help lists; and no program
+# installed without one.
 man_ok=1
 ((${#pages[@]})) || { echo "# no man pages were built (is scdoc installed?)"; man_ok=0; }
 for page in "${pages[@]}"; do
@@ -85,6 +86,14 @@ for page in "${pages[@]}"; do
 			man_ok=0
 		fi
 	done
+done
+# Every installed program has a page of its own (docs/man/meson.build).
+for program in "$dest$bin"/*; do
+	name=${program##*/}
+	if [[ -x $program ]] && ! compgen -G "$dest$man/man[18]/$name.[18]" >/dev/null; then
+		echo "# $bin/$name is installed without a man page (add $name.1 or .8 to docs/man/meson.build)"
+		man_ok=0
+	fi
 done
 if ((man_ok)); then
 	result ok 3 "${#pages[@]} man pages installed and rendering"

@@ -45,7 +45,8 @@ done
 export UBINDER_SOCKET=$dir/binder
 "$ubinderd" --socket "$UBINDER_SOCKET" &
 pids+=($!)
-for _ in $(seq 100); do [[ -S $UBINDER_SOCKET ]] && break; sleep 0.1; done
+# Until the daemon answers: its socket exists a moment before it listens.
+for _ in $(seq 100); do "$ctl" stats >/dev/null 2>&1 && break; sleep 0.1; done
 "$servicemanager" &
 pids+=($!)
 for _ in $(seq 100); do "$ctl" list >/dev/null 2>&1 && break; sleep 0.1; done
