@@ -972,6 +972,64 @@ static void command_line(void **state)
 	assert_int_equal(run_quiet((const char *const[]){ bin, "-s", hw_sock, NULL }), 1);
 }
 
+/* --- ubinderctl on a hwbinder context ------------------------------------------------------- */
+
+/* Runs @argv with stdout and stderr into @out (NUL-terminated); returns its status. */
+static int run_capture(const char *const *argv, char *out, size_t size)
+{
+	int fds[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len + 1 < size && (n = read(fds[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(fds[0]);
+	status = reap(pid, 10000);
+	return status;
+}
+
+static void ubinderctl_speaks_hidl(void **state)
+{
+	const char *ctl = getenv("UBINDERCTL");
+	struct echo_opts o;
+	char out[4096];
+	pid_t svc;
+
+	(void)state;
+	assert_non_null(ctl);
+	svc = echo_start(&o, "ctl", false);
+	assert_int_equal(run_capture((const char *const[]){ ctl, "-s", hw_sock, "list", NULL }, out,
+				     sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, ECHO_FQNAME "/ctl\n"));
+	assert_non_null(strstr(out, HWSM_DESCRIPTOR_1_0 "/default\n"));
+	assert_int_equal(run_capture((const char *const[]){ ctl, "-s", hw_sock, "ping",
+							    ECHO_FQNAME "/ctl", NULL },
+				     out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "alive, interface '" ECHO_FQNAME "'"));
+	assert_int_equal(run_capture((const char *const[]){ ctl, "-s", hw_sock, "ping",
+							    ECHO_FQNAME "/nothing", NULL },
+				     out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "no service named"));
+	sync_post(&o.stop, 1);
+	assert_int_equal(reap(svc, 20000), 0);
+	echo_forget(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -981,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(more_of_1_0),
 		cmocka_unit_test(command_line),
+		cmocka_unit_test(ubinderctl_speaks_hidl),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,8 +32,10 @@ static const char usage[] =
 	"Talks to Binder services through ubinderd and inspects the daemon.\n"
 	"\n"
 	"Services (through the service manager):\n"
-	"  list                       the registered services\n"
+	"  list                       the registered services (on a hwbinder context,\n"
+	"                             the HIDL manager's fqName/instance names)\n"
 	"  ping NAME                  ping a service; print its interface and round trip\n"
+	"                             (HIDL: NAME is fqName/instance; IBase's ping)\n"
 	"  dump NAME [ARG]...         the service's dump (DUMP_TRANSACTION), to stdout\n"
 	"  call [CALL-OPTION]... NAME CODE [ARG]...\n"
 	"                             call a service and print the reply. CODE is a number\n"
@@ -121,11 +123,45 @@ static void fail_service(const char *name, int err)
 			ubinder_status_name(err));
 }
 
+/* Whether handle 0 is a HIDL service manager (a hwbinder context's): it
+ * answers IBase's interfaceDescriptor; an AIDL one does not know the code. */
+static bool hidl_manager(ubinder_context *ctx)
+{
+	static const char prefix[] = "android.hidl.manager@";
+	ubinder_binder *sm = NULL;
+	char *desc = NULL;
+	bool hidl = ubinder_sm_get(ctx, &sm) == 0 &&
+		    ubinder_hidl_interface_descriptor(sm, &desc) == 0 &&
+		    strncmp(desc, prefix, sizeof(prefix) - 1) == 0;
+
+	free(desc);
+	ubinder_binder_unref(sm);
+	return hidl;
+}
+
+/* A HIDL service by "fqName/instance". */
+static int hidl_get(ubinder_context *ctx, const char *name, ubinder_binder **out)
+{
+	const char *slash = strrchr(name, '/');
+	char *fqname;
+	int err;
+
+	if (!slash || slash == name || !slash[1])
+		return UBINDER_ERR_NAME_NOT_FOUND;
+	fqname = strndup(name, (size_t)(slash - name));
+	if (!fqname)
+		return UBINDER_ERR_NO_MEMORY;
+	err = ubinder_hidl_sm_get(ctx, fqname, slash + 1, out);
+	free(fqname);
+	return err;
+}
+
 static int cmd_list(void)
 {
 	ubinder_context *ctx = open_context();
 	char **names;
-	int err = ubinder_sm_list_services(ctx, &names, NULL);
+	int err = hidl_manager(ctx) ? ubinder_hidl_sm_list(ctx, &names, NULL)
+				    : ubinder_sm_list_services(ctx, &names, NULL);
 
 	if (err) {
 		fail_service("list", err);
@@ -149,7 +185,8 @@ static int cmd_ping(const char *name)
 	struct timespec t0, t1;
 	ubinder_binder *b;
 	char *iface = NULL;
-	int err = ubinder_sm_check_service(ctx, name, &b);
+	bool hidl = hidl_manager(ctx);
+	int err = hidl ? hidl_get(ctx, name, &b) : ubinder_sm_check_service(ctx, name, &b);
 
 	if (err) {
 		fail_service(name, err);
@@ -157,10 +194,11 @@ static int cmd_ping(const char *name)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = ubinder_binder_ping(b);
+	err = hidl ? ubinder_hidl_ping(b) : ubinder_binder_ping(b);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!err)
-		err = ubinder_binder_get_interface(b, &iface);
+		err = hidl ? ubinder_hidl_interface_descriptor(b, &iface)
+			   : ubinder_binder_get_interface(b, &iface);
 	if (err)
 		fail_service(name, err);
 	else
