@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <linux/android/binder.h>
 
 #include "context.h"
 #include "deferred_free.h"
+#include "fork.h"
 #include "object.h"
 #include "outbox.h"
 #include "pool.h"
@@ -84,6 +86,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return UBINDER_ERR_NO_MEMORY;
+	fork_stamp(ctx);
 	pthread_mutex_init(&ctx->lock, NULL);
 	deferred_free_init(ctx);
 	atomic_init(&ctx->refs, 1);
@@ -124,6 +127,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 		ubinder_context_close(ctx);
 		return err;
 	}
+	fork_track(ctx);
 	*out = ctx;
 	return 0;
 }
@@ -137,6 +141,12 @@ void ubinder_context_close(ubinder_context *ctx)
 {
 	if (!ctx)
 		return;
+	if (ctx_forked(ctx)) {
+		/* The parent's: its threads are not ours to join, its memory is a copy. */
+		atomic_store(&ctx->closed, true);
+		return;
+	}
+	fork_untrack(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	atomic_store(&ctx->closed, true);
 	deferred_free_closing(ctx);
@@ -158,6 +168,8 @@ void ubinder_context_close(ubinder_context *ctx)
 
 int ubinder_context_get_fd(ubinder_context *ctx)
 {
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	return ctx->session.poll_fd;
 }
 

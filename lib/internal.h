@@ -9,6 +9,7 @@
 #include "context.h"
 #include "default_transactions.h"
 #include "deferred_free.h"
+#include "fork.h"
 #include "ipc.h"
 #include "object.h"
 #include "outbox.h"

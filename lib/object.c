@@ -60,6 +60,8 @@ int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_han
 	if (!ctx || !out)
 		return UBINDER_ERR_BAD_VALUE;
 	*out = NULL;
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	if (atomic_load(&ctx->closed))
 		return UBINDER_ERR_CLOSED;
 	b = calloc(1, sizeof(*b));
@@ -356,6 +358,8 @@ int ubinder_binder_transact(ubinder_binder *b, uint32_t code, ubinder_parcel *da
 	if (!b)
 		return UBINDER_ERR_BAD_VALUE;
 	ctx = b->ctx;
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	if (atomic_load(&ctx->closed))
 		return UBINDER_ERR_CLOSED;
 	if (data && !parcel_objects_in_context(data, ctx))

@@ -25,6 +25,13 @@
  * A thread waiting in ubinder_binder_transact() also serves calls made back
  * to it (nested transactions), as Binder requires.
  *
+ * A context belongs to the process that opened it: in a child made with
+ * fork(), every call on an inherited context or its objects fails with
+ * UBINDER_ERR_INVALID_OPERATION (the first prints one line to stderr) and
+ * sends nothing; the child opens a context of its own instead. Dropping
+ * inherited objects and parcels is allowed; closing an inherited context
+ * only marks it closed.
+ *
  * Functions are thread-safe unless stated. Callbacks (handlers, death
  * callbacks) run on the thread that received the work, with no library lock
  * held: they may call any function except ubinder_context_close().
