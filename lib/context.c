@@ -195,6 +195,8 @@ int ubinder_context_become_manager(ubinder_context *ctx, ubinder_binder *local)
 		return err;
 	obj.binder = local->id;
 	obj.cookie = local->id;
+	if (local->requesting_sid)
+		obj.flags |= FLAT_BINDER_FLAG_TXN_SECURITY_CTX;
 	err = ubt_ioctl(&ts->conn, &ctx->session, BINDER_SET_CONTEXT_MGR_EXT, &obj);
 	if (err == -EBUSY)
 		return UBINDER_ERR_ALREADY_EXISTS;

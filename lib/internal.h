@@ -15,6 +15,7 @@
 #include "outbox.h"
 #include "parcel.h"
 #include "pool.h"
+#include "secctx.h"
 #include "status.h"
 #include "thread.h"
 #include "utf.h"

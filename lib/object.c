@@ -174,6 +174,18 @@ void ubinder_binder_unref(ubinder_binder *b)
 	ctx_unref(ctx);
 }
 
+int ubinder_binder_set_requesting_sid(ubinder_binder *b, bool on)
+{
+	if (!b)
+		return UBINDER_ERR_BAD_VALUE;
+	if (!b->local)
+		return UBINDER_ERR_INVALID_OPERATION;
+	pthread_mutex_lock(&b->ctx->lock);
+	b->requesting_sid = on;
+	pthread_mutex_unlock(&b->ctx->lock);
+	return 0;
+}
+
 bool ubinder_binder_is_local(const ubinder_binder *b)
 {
 	return b && b->local;
@@ -319,6 +331,8 @@ static int transact_local(struct ubinder_binder *b, uint32_t code, struct ubinde
 		.flags = flags,
 		.sender_pid = (flags & UBINDER_FLAG_ONEWAY) ? 0 : getpid(),
 		.sender_euid = geteuid(),
+		/* No driver in between: nobody to vouch for a label. */
+		.sender_sid = NULL,
 	};
 	struct ubinder_parcel *view, *out = NULL;
 	int err;

@@ -383,6 +383,8 @@ int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 	if (binder->local) {
 		obj.hdr.type = BINDER_TYPE_BINDER;
 		obj.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS;
+		if (binder->requesting_sid)
+			obj.flags |= FLAT_BINDER_FLAG_TXN_SECURITY_CTX;
 		obj.binder = binder->id;
 		obj.cookie = binder->id;
 	} else {
