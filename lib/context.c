@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <linux/android/binder.h>
 
 #include "context.h"
 #include "deferred_free.h"
 #include "ipc.h"
+#include "fork.h"
 #include "object.h"
 #include "outbox.h"
 #include "pool.h"
@@ -93,6 +95,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return UBINDER_ERR_NO_MEMORY;
+	fork_stamp(ctx);
 	pthread_mutex_init(&ctx->lock, NULL);
 	deferred_free_init(ctx);
 	atomic_init(&ctx->refs, 1);
@@ -134,6 +137,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 		ubinder_context_close(ctx);
 		return err;
 	}
+	fork_track(ctx);
 	*out = ctx;
 	return 0;
 }
@@ -147,6 +151,12 @@ void ubinder_context_close(ubinder_context *ctx)
 {
 	if (!ctx)
 		return;
+	if (ctx_forked(ctx)) {
+		/* The parent's: its threads are not ours to join, its memory is a copy. */
+		atomic_store(&ctx->closed, true);
+		return;
+	}
+	fork_untrack(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	atomic_store(&ctx->closed, true);
 	deferred_free_closing(ctx);
@@ -168,6 +178,8 @@ void ubinder_context_close(ubinder_context *ctx)
 
 int ubinder_context_get_fd(ubinder_context *ctx)
 {
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	return ctx->session.poll_fd;
 }
 
@@ -193,6 +205,8 @@ int ubinder_context_become_manager(ubinder_context *ctx, ubinder_binder *local)
 		return err;
 	obj.binder = local->id;
 	obj.cookie = local->id;
+	if (local->requesting_sid)
+		obj.flags |= FLAT_BINDER_FLAG_TXN_SECURITY_CTX;
 	err = ubt_ioctl(&ts->conn, &ctx->session, BINDER_SET_CONTEXT_MGR_EXT, &obj);
 	if (err == -EBUSY)
 		return UBINDER_ERR_ALREADY_EXISTS;

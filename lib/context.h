@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "transport/transport.h"
 #include "ubinder/ubinder.h"
@@ -61,6 +62,11 @@ struct ubinder_context {
 	bool pool_started;
 	unsigned int pool_threads; /* started by BR_SPAWN_LOOPER */
 	struct pool_thread *pool;
+	/* fork.c: the process that opened it, and its fork generation then */
+	pid_t owner_pid;
+	unsigned int fork_generation;
+	atomic_bool fork_warned;
+	struct tracked *fork_tracked;
 };
 
 void ctx_ref(struct ubinder_context *ctx);

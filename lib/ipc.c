@@ -19,6 +19,8 @@
 #include "object.h"
 #include "parcel.h"
 #include "parcel_impl.h"
+#include "pool.h"
+#include "secctx.h"
 #include "status.h"
 #include "thread.h"
 
@@ -131,15 +133,19 @@ static struct ubinder_parcel *receive_buffer(struct ubinder_thread *ts,
 static void queue_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
 			uint32_t flags);
 
-static void serve(struct ubinder_thread *ts, const struct binder_transaction_data *tr)
+/* @secctx: the sender's security context's address (BR_TRANSACTION_SEC_CTX), or 0. */
+static void serve(struct ubinder_thread *ts, const struct binder_transaction_data *tr,
+		  uint64_t secctx)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	bool oneway = tr->flags & TF_ONE_WAY;
+	char *sid = secctx_copy(ctx, tr, secctx);
 	struct ubinder_call call = {
 		.code = tr->code,
 		.flags = tr->flags,
 		.sender_pid = tr->sender_pid,
 		.sender_euid = tr->sender_euid,
+		.sender_sid = sid,
 	};
 	struct ubinder_parcel *data, *reply = NULL;
 	struct ubinder_binder *target;
@@ -168,6 +174,7 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 			queue_reply(ts, NULL, status, tr->flags & TF_CLEAR_BUF);
 	}
 	ubinder_binder_unref(target);
+	free(sid);
 }
 
 /* --- returns ---------------------------------------------------------------------- */
@@ -206,10 +213,10 @@ static void execute(struct ubinder_thread *ts, uint32_t cmd, const union br_payl
 		object_clear_death_done(ts, u->cookie);
 		break;
 	case BR_TRANSACTION:
-		serve(ts, &u->tr);
+		serve(ts, &u->tr, 0);
 		break;
 	case BR_TRANSACTION_SEC_CTX:
-		serve(ts, &u->trs.transaction_data);
+		serve(ts, &u->trs.transaction_data, u->trs.secctx);
 		break;
 	case BR_REPLY: {
 		/* A reply nobody waits for: give the buffer back. */

@@ -25,6 +25,7 @@
 
 #include "context.h"
 #include "default_transactions.h"
+#include "fork.h"
 #include "ipc.h"
 #include "object.h"
 #include "parcel.h"
@@ -66,6 +67,8 @@ int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_han
 	if (!ctx || !out)
 		return UBINDER_ERR_BAD_VALUE;
 	*out = NULL;
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	if (atomic_load(&ctx->closed))
 		return UBINDER_ERR_CLOSED;
 	b = calloc(1, sizeof(*b));
@@ -176,6 +179,18 @@ void ubinder_binder_unref(ubinder_binder *b)
 	send_release(ctx, &r);
 	free(b);
 	ctx_unref(ctx);
+}
+
+int ubinder_binder_set_requesting_sid(ubinder_binder *b, bool on)
+{
+	if (!b)
+		return UBINDER_ERR_BAD_VALUE;
+	if (!b->local)
+		return UBINDER_ERR_INVALID_OPERATION;
+	pthread_mutex_lock(&b->ctx->lock);
+	b->requesting_sid = on;
+	pthread_mutex_unlock(&b->ctx->lock);
+	return 0;
 }
 
 bool ubinder_binder_is_local(const ubinder_binder *b)
@@ -323,6 +338,8 @@ static int transact_local(struct ubinder_binder *b, uint32_t code, struct ubinde
 		.flags = flags,
 		.sender_pid = (flags & UBINDER_FLAG_ONEWAY) ? 0 : getpid(),
 		.sender_euid = geteuid(),
+		/* No driver in between: nobody to vouch for a label. */
+		.sender_sid = NULL,
 	};
 	struct ubinder_parcel *view, *out = NULL;
 	int err;
@@ -362,6 +379,8 @@ int ubinder_binder_transact(ubinder_binder *b, uint32_t code, ubinder_parcel *da
 	if (!b)
 		return UBINDER_ERR_BAD_VALUE;
 	ctx = b->ctx;
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	if (atomic_load(&ctx->closed))
 		return UBINDER_ERR_CLOSED;
 	if (data && !parcel_objects_in_context(data, ctx))

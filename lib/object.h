@@ -49,7 +49,8 @@ struct ubinder_binder {
 	struct ubinder_binder *extension; /* EXTENSION_TRANSACTION (a reference), or NULL */
 	int driver_strong;		  /* BR_ACQUIRE minus BR_RELEASE */
 	int driver_weak;		  /* BR_INCREFS minus BR_DECREFS */
-	bool pinned; /* the context manager's object: the driver never lets go */
+	bool pinned;	     /* the context manager's object: the driver never lets go */
+	bool requesting_sid; /* sent with FLAT_BINDER_FLAG_TXN_SECURITY_CTX */
 
 	/* remote */
 	uint32_t handle;

@@ -145,3 +145,39 @@ void outbox_free(struct outbox *o, void *p, size_t size)
 	pthread_mutex_unlock(&o->lock);
 	outbox_unref(o);
 }
+
+void *outbox_base(const struct outbox *o)
+{
+	return o->base;
+}
+
+size_t outbox_size(const struct outbox *o)
+{
+	return o->npages * o->page;
+}
+
+void outbox_fork_prepare(struct outbox *o)
+{
+	if (o) {
+		pthread_mutex_lock(&o->lock);
+		return;
+	}
+	pthread_mutex_lock(&current_lock);
+}
+
+void outbox_fork_parent(struct outbox *o)
+{
+	pthread_mutex_unlock(o ? &o->lock : &current_lock);
+}
+
+void outbox_fork_child(struct outbox *o)
+{
+	if (o) {
+		pthread_mutex_unlock(&o->lock);
+		return;
+	}
+	/* The parent's outboxes are private copies now: parcels go on the heap
+	 * until the child opens a context of its own. */
+	current = NULL;
+	pthread_mutex_unlock(&current_lock);
+}

@@ -25,3 +25,11 @@ void outbox_retire(struct outbox *o);
 void *outbox_alloc(size_t size, size_t *got, struct outbox **owner);
 /* Gives back what outbox_alloc() returned (@size = its *got) and the reference. */
 void outbox_free(struct outbox *o, void *p, size_t size);
+/* Its shared mapping (fork.c). */
+void *outbox_base(const struct outbox *o);
+size_t outbox_size(const struct outbox *o);
+/* fork(): holds the current outbox's lock and @o's (NULL: none) across it;
+ * in the child, no outbox is current any more. */
+void outbox_fork_prepare(struct outbox *o);
+void outbox_fork_parent(struct outbox *o);
+void outbox_fork_child(struct outbox *o);

@@ -354,6 +354,8 @@ int parcel_write_flat_binder(struct ubinder_parcel *p, struct ubinder_binder *bi
 	if (binder->local) {
 		obj.hdr.type = BINDER_TYPE_BINDER;
 		obj.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS;
+		if (binder->requesting_sid)
+			obj.flags |= FLAT_BINDER_FLAG_TXN_SECURITY_CTX;
 		obj.binder = binder->id;
 		obj.cookie = binder->id;
 	} else {

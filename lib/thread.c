@@ -20,6 +20,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "fork.h"
 #include "status.h"
 #include "thread.h"
 
@@ -64,6 +65,8 @@ void thread_at_exit(void *arg)
 	struct ubinder_thread *ts = arg;
 	struct ubinder_context *ctx = ts->ctx;
 
+	if (ctx_forked(ctx))
+		return; /* the parent's thread state, copied: nothing of it is ours to send */
 	pthread_mutex_lock(&registry_lock);
 	if (ts->orphaned) {
 		orphan_free(ts);
@@ -83,9 +86,13 @@ void thread_at_exit(void *arg)
 
 int thread_get(struct ubinder_context *ctx, struct ubinder_thread **out)
 {
-	struct ubinder_thread *ts = pthread_getspecific(ctx->key);
+	struct ubinder_thread *ts;
 	int err;
 
+	/* Before the key: a forked child's copy would find the parent's connection. */
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
+	ts = pthread_getspecific(ctx->key);
 	if (ts) {
 		*out = ts;
 		return ts->broken ? UBINDER_ERR_DISCONNECTED : 0;
@@ -245,6 +252,8 @@ int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags)
 	bool need_read = read && ts->in_pos >= ts->in_len;
 	int err;
 
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
 	if (ts->broken)
 		return atomic_load(&ctx->closed) ? UBINDER_ERR_CLOSED : UBINDER_ERR_DISCONNECTED;
 	ts->upcalls->before_write(ts);

@@ -25,6 +25,13 @@
  * A thread waiting in ubinder_binder_transact() also serves calls made back
  * to it (nested transactions), as Binder requires.
  *
+ * A context belongs to the process that opened it: in a child made with
+ * fork(), every call on an inherited context or its objects fails with
+ * UBINDER_ERR_INVALID_OPERATION (the first prints one line to stderr) and
+ * sends nothing; the child opens a context of its own instead. Dropping
+ * inherited objects and parcels is allowed; closing an inherited context
+ * only marks it closed.
+ *
  * Functions are thread-safe unless stated. Callbacks (handlers, death
  * callbacks) run on the thread that received the work, with no library lock
  * held: they may call any function except ubinder_context_close().
@@ -158,6 +165,14 @@ struct ubinder_call {
 	uint32_t flags;	  /* UBINDER_FLAG_ONEWAY, ... as the sender set them */
 	pid_t sender_pid; /* the caller's pid; 0 for oneway calls */
 	uid_t sender_euid;
+	/*
+	 * The caller's security context, for an object that asked for it
+	 * (ubinder_binder_set_requesting_sid): its SO_PEERSEC label as ubinderd
+	 * saw it at open, or "ubinder:unlabeled" without a security module.
+	 * NULL otherwise, and for calls within the process. Valid during the
+	 * handler only.
+	 */
+	const char *sender_sid;
 };
 
 /*
@@ -192,6 +207,15 @@ int ubinder_binder_set_dump_handler(ubinder_binder *local, ubinder_dump_fn fn);
 /* Sets the object UBINDER_EXTENSION_TRANSACTION answers for @local (NULL:
  * none); @local holds a reference to it. */
 int ubinder_binder_set_extension(ubinder_binder *local, ubinder_binder *extension);
+
+/*
+ * Whether calls to @local carry the caller's security context
+ * (ubinder_call.sender_sid), as libbinder's setRequestingSid: the driver
+ * takes it from the object's first sending (FLAT_BINDER_FLAG_TXN_SECURITY_CTX),
+ * so set it before the object is first written to a parcel or made the
+ * context manager. UBINDER_ERR_INVALID_OPERATION for a remote object.
+ */
+int ubinder_binder_set_requesting_sid(ubinder_binder *local, bool on);
 
 /* Makes the calling process the context manager (handle 0) with @local as
  * its object. UBINDER_ERR_ALREADY_EXISTS if another process is, or
