@@ -312,19 +312,20 @@ unsigned int copier_deinit(struct copier *c)
 			usleep(1000);
 		}
 	}
-	if (left) {
-		log_warning("copier: %u workers still blocked on a peer's memory", left);
-		return left; /* they still use the lock and the eventfd */
-	}
 	free(c->threads);
-	loop_timer_deinit(&c->sweep);
-	if (c->src.fd >= 0) {
-		loop_unwatch(c->loop, &c->src);
-		close(c->src.fd);
-	}
+	c->threads = NULL;
 	HASH_ITER(hh, c->owners, o, tmp) {
 		HASH_DEL(c->owners, o);
 		free(o);
+	}
+	loop_timer_deinit(&c->sweep);
+	if (left) {
+		log_warning("copier: %u workers still blocked on a peer's memory", left);
+		return left; /* they still use the lock, the queues and the eventfd */
+	}
+	if (c->src.fd >= 0) {
+		loop_unwatch(c->loop, &c->src);
+		close(c->src.fd);
 	}
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
