@@ -16,18 +16,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "hwsm_protocol.h"
+#include "manager_loop.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 #include "ubinder-config.h"
@@ -92,22 +88,6 @@ static struct instance *instances;
 static struct package *packages;
 static struct declared *manifest;
 static size_t ninstances, ncallbacks;
-static int verbose;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!verbose)
-		return;
-	va_start(ap, fmt);
-	fprintf(stderr, "ubinder-hwservicemanager: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 static char *join(const char *fqname, const char *name)
 {
@@ -274,7 +254,7 @@ static bool remove_service(ubinder_binder *service, const char *name)
 
 	HASH_ITER(hh, instances, e, tmp) {
 		if (e->service == service && (!name || strcmp(e->name, name) == 0)) {
-			say("'%s' unregistered", e->key);
+			manager_say("'%s' unregistered", e->key);
 			service_clear(e);
 			inst_drop_if_empty(e);
 			found = true;
@@ -292,7 +272,7 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 	(void)userdata;
 	HASH_ITER(hh, instances, e, tmp) {
 		if (e->service == binder) {
-			say("service '%s' died", e->key);
+			manager_say("service '%s' died", e->key);
 			service_clear(e);
 		}
 		cb_remove(&e->listeners, binder);
@@ -325,7 +305,7 @@ static void notify_registration(ubinder_binder *cb, const char *fqname, const ch
 		err = ubinder_binder_transact(cb, HWSM_ON_REGISTRATION, p, UBINDER_FLAG_ONEWAY,
 					      NULL);
 	if (err)
-		say("onRegistration(%s/%s): %s", fqname, name, ubinder_strerror(err));
+		manager_say("onRegistration(%s/%s): %s", fqname, name, ubinder_strerror(err));
 	ubinder_parcel_free(p);
 }
 
@@ -343,7 +323,7 @@ static void notify_clients(ubinder_binder *cb, ubinder_binder *service, bool has
 	if (!err)
 		err = ubinder_binder_transact(cb, HWSM_ON_CLIENTS, p, UBINDER_FLAG_ONEWAY, NULL);
 	if (err)
-		say("onClients: %s", ubinder_strerror(err));
+		manager_say("onClients: %s", ubinder_strerror(err));
 	ubinder_parcel_free(p);
 }
 
@@ -364,7 +344,7 @@ static long check_clients(struct instance *e)
 	e->guarantee_client = false;
 	if (has != e->has_clients) {
 		e->has_clients = has;
-		say("'%s' has %s", e->key, has ? "clients" : "no clients");
+		manager_say("'%s' has %s", e->key, has ? "clients" : "no clients");
 		for (struct cb_node *n = e->client_cbs; n; n = n->next)
 			notify_clients(n->binder, e->service, has);
 	}
@@ -432,7 +412,7 @@ static bool do_add(const struct ubinder_call *call, const char *name, ubinder_bi
 		}
 		e->pid = call->sender_pid ? call->sender_pid : getpid();
 		e->owner = call->sender_euid;
-		say("'%s' registered (pid %d)", e->key, (int)e->pid);
+		manager_say("'%s' registered (pid %d)", e->key, (int)e->pid);
 		for (struct cb_node *l = e->listeners; l; l = l->next)
 			notify_registration(l->binder, e->fqname, e->name, false);
 		pk = package_get(e->fqname, false);
@@ -875,6 +855,18 @@ static int add_declared(const char *arg)
 	return 0;
 }
 
+static int new_self(ubinder_context *ctx, ubinder_binder **self)
+{
+	static const struct ubinder_hidl_interface iface = {
+		.chain = manager_chain,
+		.nchain = 4,
+		.hashes = manager_hashes,
+		.handler = handler,
+	};
+
+	return ubinder_hidl_object_new(ctx, &iface, NULL, NULL, self);
+}
+
 static void free_all(void)
 {
 	struct instance *e, *tmp;
@@ -922,27 +914,17 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct ubinder_hidl_interface iface = {
-		.chain = manager_chain,
-		.nchain = 4,
-		.hashes = manager_hashes,
-		.handler = handler,
-	};
 	const struct ubinder_call self_call = { .sender_pid = getpid(), .sender_euid = geteuid() };
 	struct tool_args args = { NULL, NULL };
 	long interval = DEFAULT_INTERVAL;
-	struct itimerspec its = { 0 };
+	struct manager m = { .prog = "ubinder-hwservicemanager", .tick = check_all_clients };
 	const char *path;
 	char buf[PATH_MAX];
-	ubinder_context *ctx;
-	ubinder_binder *self;
-	struct pollfd pfd[3];
-	sigset_t sigs;
-	int opt, bad, err, status = 0;
+	int opt, bad, status = 0;
 
 	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "d:i:v", options, NULL)) != -1) {
 		if (opt == 'v') {
-			verbose = 1;
+			manager_verbose = true;
 			continue;
 		}
 		if (opt == 'd' || opt == 'i') {
@@ -975,71 +957,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	pfd[1].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	pfd[2].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	pfd[1].events = pfd[2].events = POLLIN;
-	if (pfd[1].fd < 0 || pfd[2].fd < 0) {
-		perror("ubinder-hwservicemanager: signalfd/timerfd");
-		return 1;
-	}
-	its.it_interval.tv_sec = interval / 1000;
-	its.it_interval.tv_nsec = (interval % 1000) * 1000000;
-	its.it_value = its.it_interval;
-	timerfd_settime(pfd[2].fd, 0, &its, NULL);
-	err = ubinder_context_open(path, &ctx);
-	if (err) {
-		fprintf(stderr, "ubinder-hwservicemanager: cannot open the context at %s: %s\n",
-			path ? path : "the default socket", ubinder_strerror(err));
-		return 1;
-	}
-	err = ubinder_hidl_object_new(ctx, &iface, NULL, NULL, &self);
-	if (!err)
-		err = ubinder_context_become_manager(ctx, self);
-	if (err) {
-		fprintf(stderr, "ubinder-hwservicemanager: cannot become the context manager: %s\n",
-			err == UBINDER_ERR_ALREADY_EXISTS ? "another one is running"
-							  : ubinder_strerror(err));
-		ubinder_binder_unref(self);
-		ubinder_context_close(ctx);
+	m.tick_ms = interval;
+	if (manager_start(&m, path, new_self)) {
+		free_all();
 		return 1;
 	}
 	/* Android's registers itself as the default instance of its interfaces. */
-	do_add(&self_call, "default", self, (char **)manager_chain, 4);
-	say("ready");
-	pfd[0].fd = ubinder_context_get_fd(ctx);
-	pfd[0].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("ubinder-hwservicemanager: poll");
-			status = 1;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[2].revents) {
-			uint64_t ticks;
-
-			if (read(pfd[2].fd, &ticks, sizeof(ticks)) > 0)
-				check_all_clients();
-		}
-		err = ubinder_context_process(ctx);
-		if (err) {
-			fprintf(stderr, "ubinder-hwservicemanager: %s\n", ubinder_strerror(err));
-			status = 1;
-			break;
-		}
-	}
-	say("stopping");
+	do_add(&self_call, "default", m.self, (char **)manager_chain, 4);
+	manager_say("ready");
+	status = manager_run(&m);
 	free_all();
-	ubinder_binder_unref(self);
-	ubinder_context_close(ctx);
-	close(pfd[1].fd);
-	close(pfd[2].fd);
+	manager_stop(&m);
 	return status;
 }

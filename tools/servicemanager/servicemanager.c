@@ -10,20 +10,16 @@
  * service and notification callback is linked to death, so a dead
  * process's names and callbacks disappear.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "declared.h"
+#include "manager_loop.h"
 #include "sm_protocol.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
@@ -55,22 +51,6 @@ struct entry {
 
 static struct entry *entries;
 static size_t nservices, ncallbacks;
-static int verbose;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!verbose)
-		return;
-	va_start(ap, fmt);
-	fprintf(stderr, "ubinder-servicemanager: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 static struct entry *entry_get(const char *name, bool create)
 {
@@ -143,7 +123,7 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 	(void)userdata;
 	HASH_ITER(hh, entries, e, tmp) {
 		if (e->service == binder) {
-			say("service '%s' died", e->name);
+			manager_say("service '%s' died", e->name);
 			service_remove(e);
 		}
 		callbacks_drop(e, &e->callbacks, binder);
@@ -168,7 +148,7 @@ static void notify(ubinder_binder *callback, const char *name, ubinder_binder *s
 		err = ubinder_binder_transact(callback, SM_CALLBACK_ON_REGISTRATION, data,
 					      UBINDER_FLAG_ONEWAY, NULL);
 	if (err)
-		say("notify '%s': %s", name, ubinder_strerror(err));
+		manager_say("notify '%s': %s", name, ubinder_strerror(err));
 	ubinder_parcel_free(data);
 }
 
@@ -240,7 +220,7 @@ static int reply_ok(const struct req *r)
 
 static int reply_exception(const struct req *r, int32_t ex, const char *msg)
 {
-	say("%s", msg);
+	manager_say("%s", msg);
 	if (r->legacy)
 		return UBINDER_ERR_PERMISSION_DENIED;
 	return ubinder_parcel_write_exception(r->reply, ex, msg);
@@ -378,8 +358,8 @@ static int do_add(const struct req *r)
 	e->owner_pid = call->sender_pid;
 	e->dump_priority = priority;
 	nservices++;
-	say("added '%s' (pid %d, euid %u)", name, (int)call->sender_pid,
-	    (unsigned)call->sender_euid);
+	manager_say("added '%s' (pid %d, euid %u)", name, (int)call->sender_pid,
+		    (unsigned)call->sender_euid);
 	err = r->legacy ? ubinder_parcel_write_int32(r->reply, 0) : reply_ok(r);
 	for (struct callback *cb = e->callbacks; cb; cb = cb->next)
 		notify(cb->binder, name, e->service);
@@ -497,7 +477,7 @@ static int do_register(const struct req *r)
 			err = reply_exception(r, UBINDER_EX_ILLEGAL_STATE, "callback is dead");
 		goto out;
 	}
-	say("notification for '%s' registered", name);
+	manager_say("notification for '%s' registered", name);
 	if (e->service)
 		notify(e->callbacks->binder, name, e->service);
 	err = reply_ok(r);
@@ -591,7 +571,7 @@ static int do_try_unregister(const struct req *r)
 	} else if (e->owner_euid != r->call->sender_euid && r->call->sender_euid != 0) {
 		err = reply_exception(r, UBINDER_EX_SECURITY, "not the service's owner");
 	} else {
-		say("'%s' unregistered", name);
+		manager_say("'%s' unregistered", name);
 		service_remove(e);
 		entry_drop_if_empty(e);
 		err = reply_ok(r);
@@ -843,7 +823,7 @@ static int handler(ubinder_binder *self, const struct ubinder_call *call, ubinde
 		 * (BAD_TYPE); Android 10's manager answers -1 to both. */
 		bool aidl = api_level ? api_level >= SM_API_LEVEL_AIDL : gen == UBINDER_HEADER_SYST;
 
-		say("code %u: bad interface token", (unsigned)call->code);
+		manager_say("code %u: bad interface token", (unsigned)call->code);
 		if (aidl && sm_method_of(r.map, call->code) == SM_NONE)
 			return UBINDER_ERR_UNKNOWN_TRANSACTION;
 		return aidl ? UBINDER_ERR_BAD_TYPE : UBINDER_ERR_PERMISSION_DENIED;
@@ -880,6 +860,11 @@ static const char usage[] =
 	"\n"
 	"SIGTERM and SIGINT stop it. docs/tools.md describes the protocol.\n";
 
+static int new_self(ubinder_context *ctx, ubinder_binder **self)
+{
+	return ubinder_binder_new(ctx, UBINDER_SM_DESCRIPTOR, handler, NULL, NULL, self);
+}
+
 static void free_entries(void)
 {
 	struct entry *e, *tmp;
@@ -905,15 +890,12 @@ int main(int argc, char **argv)
 	struct tool_args args = { NULL, NULL };
 	const char *path, *declared_path = NULL;
 	char buf[PATH_MAX];
-	ubinder_context *ctx;
-	ubinder_binder *self;
-	struct pollfd pfd[2];
-	sigset_t sigs;
-	int opt, bad, err, status = 0;
+	struct manager m = { .prog = "ubinder-servicemanager" };
+	int opt, bad, status = 0;
 
 	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "va:d:", options, NULL)) != -1) {
 		if (opt == 'v') {
-			verbose = 1;
+			manager_verbose = true;
 			continue;
 		}
 		if (opt == 'a') {
@@ -955,67 +937,18 @@ int main(int argc, char **argv)
 		if (!declared)
 			return 1;
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	pfd[1].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	pfd[1].events = POLLIN;
-	if (pfd[1].fd < 0) {
-		perror("ubinder-servicemanager: signalfd");
+	if (manager_start(&m, path, new_self)) {
 		declared_free(declared);
-		return 1;
-	}
-	err = ubinder_context_open(path, &ctx);
-	if (err) {
-		fprintf(stderr, "ubinder-servicemanager: cannot open the context at %s: %s\n",
-			path ? path : "the default socket", ubinder_strerror(err));
-		declared_free(declared);
-		close(pfd[1].fd);
-		return 1;
-	}
-	err = ubinder_binder_new(ctx, UBINDER_SM_DESCRIPTOR, handler, NULL, NULL, &self);
-	if (!err)
-		err = ubinder_context_become_manager(ctx, self);
-	if (err) {
-		fprintf(stderr, "ubinder-servicemanager: cannot become the context manager: %s\n",
-			err == UBINDER_ERR_ALREADY_EXISTS ? "another one is running"
-							  : ubinder_strerror(err));
-		ubinder_binder_unref(self);
-		ubinder_context_close(ctx);
-		declared_free(declared);
-		close(pfd[1].fd);
 		return 1;
 	}
 	if (api_level)
-		say("ready: Android %s (API level %d) only", sm_map_for(api_level)->android,
-		    api_level);
+		manager_say("ready: Android %s (API level %d) only", sm_map_for(api_level)->android,
+			    api_level);
 	else
-		say("ready: every generation");
-	pfd[0].fd = ubinder_context_get_fd(ctx);
-	pfd[0].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("ubinder-servicemanager: poll");
-			status = 1;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		err = ubinder_context_process(ctx);
-		if (err) {
-			fprintf(stderr, "ubinder-servicemanager: %s\n", ubinder_strerror(err));
-			status = 1;
-			break;
-		}
-	}
-	say("stopping");
+		manager_say("ready: every generation");
+	status = manager_run(&m);
 	free_entries();
 	declared_free(declared);
-	ubinder_binder_unref(self);
-	ubinder_context_close(ctx);
-	close(pfd[1].fd);
+	manager_stop(&m);
 	return status;
 }
