@@ -17,64 +17,61 @@ struct ubt_sys real_sys;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static int log_on = -1;
 
-/* Where each function goes, and the one standing in where libc lacks it. */
+/*
+ * Where each function goes, and the one standing in where libc lacks it:
+ * the large-file twin of a function (NAME64) falls back to NAME, which is
+ * the same function on 64-bit targets.
+ */
 #define SLOT(field, name, fallback)                  \
 	{                                            \
 		(void **)&real.field, name, fallback \
 	}
+#define PLAIN(f)	SLOT(f, #f, NULL)
+#define WITH64(f)	PLAIN(f), SLOT(f##64, #f "64", #f)
+/* glibc's own name, as the stat functions had before glibc 2.33 */
+#define GLIBC_WITH64(f) SLOT(f, "__" #f, NULL), SLOT(f##64, "__" #f "64", "__" #f)
 static const struct {
 	void **slot;
 	const char *name;
 	const char *fallback;
 } functions[] = {
-	SLOT(open, "open", NULL),
-	SLOT(open64, "open64", "open"),
-	SLOT(openat, "openat", NULL),
-	SLOT(openat64, "openat64", "openat"),
+	WITH64(open),
+	WITH64(openat),
 	SLOT(open_2, "__open_2", NULL),
 	SLOT(open64_2, "__open64_2", "__open_2"),
 	SLOT(openat_2, "__openat_2", NULL),
 	SLOT(openat64_2, "__openat64_2", "__openat_2"),
-	SLOT(creat, "creat", NULL),
-	SLOT(creat64, "creat64", "creat"),
-	SLOT(close, "close", NULL),
-	SLOT(close_range, "close_range", NULL),
-	SLOT(closefrom, "closefrom", NULL),
-	SLOT(dup, "dup", NULL),
-	SLOT(dup2, "dup2", NULL),
-	SLOT(dup3, "dup3", NULL),
-	SLOT(fcntl, "fcntl", NULL),
-	SLOT(fcntl64, "fcntl64", "fcntl"),
-	SLOT(ioctl, "ioctl", NULL),
-	SLOT(mmap, "mmap", NULL),
-	SLOT(mmap64, "mmap64", "mmap"),
-	SLOT(munmap, "munmap", NULL),
-	SLOT(fopen, "fopen", NULL),
-	SLOT(fopen64, "fopen64", "fopen"),
-	SLOT(fclose, "fclose", NULL),
+	WITH64(creat),
+	PLAIN(close),
+	PLAIN(close_range),
+	PLAIN(closefrom),
+	PLAIN(dup),
+	PLAIN(dup2),
+	PLAIN(dup3),
+	WITH64(fcntl),
+	PLAIN(ioctl),
+	WITH64(mmap),
+	PLAIN(munmap),
+	WITH64(fopen),
+	PLAIN(fclose),
 	SLOT(exit_, "_exit", NULL),
-	SLOT(access, "access", NULL),
-	SLOT(euidaccess, "euidaccess", NULL),
+	PLAIN(access),
+	PLAIN(euidaccess),
 	SLOT(eaccess, "eaccess", "euidaccess"),
-	SLOT(faccessat, "faccessat", NULL),
-	SLOT(stat, "stat", NULL),
-	SLOT(stat64, "stat64", "stat"),
-	SLOT(lstat, "lstat", NULL),
-	SLOT(lstat64, "lstat64", "lstat"),
-	SLOT(fstat, "fstat", NULL),
-	SLOT(fstat64, "fstat64", "fstat"),
-	SLOT(fstatat, "fstatat", NULL),
-	SLOT(fstatat64, "fstatat64", "fstatat"),
-	SLOT(statx, "statx", NULL),
-	SLOT(xstat, "__xstat", NULL),
-	SLOT(xstat64, "__xstat64", "__xstat"),
-	SLOT(lxstat, "__lxstat", NULL),
-	SLOT(lxstat64, "__lxstat64", "__lxstat"),
-	SLOT(fxstat, "__fxstat", NULL),
-	SLOT(fxstat64, "__fxstat64", "__fxstat"),
-	SLOT(fxstatat, "__fxstatat", NULL),
-	SLOT(fxstatat64, "__fxstatat64", "__fxstatat"),
+	PLAIN(faccessat),
+	WITH64(stat),
+	WITH64(lstat),
+	WITH64(fstat),
+	WITH64(fstatat),
+	PLAIN(statx),
+	GLIBC_WITH64(xstat),
+	GLIBC_WITH64(lxstat),
+	GLIBC_WITH64(fxstat),
+	GLIBC_WITH64(fxstatat),
 };
+#undef GLIBC_WITH64
+#undef WITH64
+#undef PLAIN
 #undef SLOT
 
 static void resolve(void)
