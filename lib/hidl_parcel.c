@@ -163,24 +163,29 @@ static int write_pointer_struct(ubinder_parcel *p, size_t *handle)
 	return ubinder_parcel_write_buffer(p, &hs, sizeof(hs), handle);
 }
 
-int ubinder_hidl_write_embedded_string(ubinder_parcel *p, const char *s, size_t parent,
-				       size_t offset)
+/*
+ * The data of a hidl_string or hidl_vec (@bytes at @data, @count characters
+ * or elements) embedded at @offset of buffer @parent, with the struct's size
+ * field set: both or neither.
+ */
+static int write_embedded_data(ubinder_parcel *p, const void *data, size_t bytes, size_t count,
+			       size_t parent, size_t offset, size_t *handle)
 {
-	const char *str = s ? s : "";
-	size_t len = strlen(str);
 	struct parcel_mark m;
 	int err;
 
 	parcel_mark(p, &m);
-	err = set_size_field(p, parent, offset, len);
+	err = set_size_field(p, parent, offset, count);
 	if (!err)
-		err = ubinder_parcel_write_embedded_buffer(p, str, len + 1, parent, offset, NULL);
+		err = ubinder_parcel_write_embedded_buffer(p, data, bytes, parent, offset, handle);
 	if (err)
 		parcel_rewind(p, &m);
 	return err;
 }
 
-int ubinder_hidl_write_string(ubinder_parcel *p, const char *s)
+/* A top-level hidl_string or hidl_vec: its struct, then its data embedded at offset 0. */
+static int write_top_level(ubinder_parcel *p, const void *data, size_t bytes, size_t count,
+			   size_t *handle)
 {
 	struct parcel_mark m;
 	size_t h;
@@ -189,10 +194,27 @@ int ubinder_hidl_write_string(ubinder_parcel *p, const char *s)
 	parcel_mark(p, &m);
 	err = write_pointer_struct(p, &h);
 	if (!err)
-		err = ubinder_hidl_write_embedded_string(p, s, h, 0);
+		err = write_embedded_data(p, data, bytes, count, h, 0, handle);
 	if (err)
 		parcel_rewind(p, &m);
 	return err;
+}
+
+int ubinder_hidl_write_embedded_string(ubinder_parcel *p, const char *s, size_t parent,
+				       size_t offset)
+{
+	const char *str = s ? s : "";
+	size_t len = strlen(str);
+
+	return write_embedded_data(p, str, len + 1, len, parent, offset, NULL);
+}
+
+int ubinder_hidl_write_string(ubinder_parcel *p, const char *s)
+{
+	const char *str = s ? s : "";
+	size_t len = strlen(str);
+
+	return write_top_level(p, str, len + 1, len, NULL);
 }
 
 int ubinder_hidl_read_embedded_string(ubinder_parcel *p, size_t parent, size_t offset,
@@ -233,40 +255,28 @@ int ubinder_hidl_read_string(ubinder_parcel *p, const char **s, size_t *len)
 	return err;
 }
 
+/* A vector's elements fit a parcel. */
+static bool vec_fits(const void *elems, size_t count, size_t elem_size)
+{
+	return !count || (elems && elem_size && count <= MAX_PARCEL / elem_size);
+}
+
 int ubinder_hidl_write_embedded_vec(ubinder_parcel *p, const void *elems, size_t count,
 				    size_t elem_size, size_t parent, size_t offset,
 				    size_t *elems_handle)
 {
-	struct parcel_mark m;
-	int err;
-
-	if (count && (!elems || !elem_size || count > MAX_PARCEL / elem_size))
+	if (!vec_fits(elems, count, elem_size))
 		return UBINDER_ERR_BAD_VALUE;
-	parcel_mark(p, &m);
-	err = set_size_field(p, parent, offset, count);
-	if (!err)
-		err = ubinder_parcel_write_embedded_buffer(
-			p, count ? elems : NULL, count * elem_size, parent, offset, elems_handle);
-	if (err)
-		parcel_rewind(p, &m);
-	return err;
+	return write_embedded_data(p, count ? elems : NULL, count * elem_size, count, parent,
+				   offset, elems_handle);
 }
 
 int ubinder_hidl_write_vec(ubinder_parcel *p, const void *elems, size_t count, size_t elem_size,
 			   size_t *elems_handle)
 {
-	struct parcel_mark m;
-	size_t h;
-	int err;
-
-	parcel_mark(p, &m);
-	err = write_pointer_struct(p, &h);
-	if (!err)
-		err = ubinder_hidl_write_embedded_vec(p, elems, count, elem_size, h, 0,
-						      elems_handle);
-	if (err)
-		parcel_rewind(p, &m);
-	return err;
+	if (!vec_fits(elems, count, elem_size))
+		return UBINDER_ERR_BAD_VALUE;
+	return write_top_level(p, count ? elems : NULL, count * elem_size, count, elems_handle);
 }
 
 int ubinder_hidl_read_embedded_vec(ubinder_parcel *p, size_t elem_size, size_t parent,
