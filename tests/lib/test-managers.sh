@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The skeleton both context managers share (tools/common/manager_loop):
+# ubinder-servicemanager and ubinder-hwservicemanager each report a missing
+# daemon and a running manager in one line, log "ready" and "stopping" with
+# --verbose, and exit 0 on SIGTERM and SIGINT. TAP output.
+# Usage: test-managers.sh UBINDERD SERVICEMANAGER HWSERVICEMANAGER
+set -uo pipefail
+
+ubinderd=$1
+dir=$(mktemp -d /tmp/ubinder-managers.XXXXXX)
+daemon=
+n=0 failed=0
+
+cleanup() {
+	if [[ -n $daemon ]]; then
+		kill -TERM "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() { # ok DESCRIPTION STATUS
+	n=$((n + 1))
+	if (($2 == 0)); then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		failed=$((failed + 1))
+	fi
+}
+
+# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and stderr match.
+expect() {
+	local what=$1 status=$2 pattern=$3 out rc
+	shift 3
+	out=$(timeout 10 "$@" 2>&1 >/dev/null)
+	rc=$?
+	if ((rc != status)) || ! grep -qE -- "$pattern" <<<"$out"; then
+		printf '# %s: exit %d (want %d), stderr:\n%s\n' "$what" "$rc" "$status" "$out" | sed '2,$s/^/#   /'
+		ok "$what" 1
+	else
+		ok "$what" 0
+	fi
+}
+
+wait_for() {
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stops PROG SOCKET SIGNAL: a verbose manager serves, then SIGNAL stops it with status 0.
+stops() {
+	local prog=$1 sock=$2 sig=$3 name pid rc log=$dir/log
+	name=$(basename "$prog")
+	"$prog" --socket "$sock" --verbose 2>"$log" &
+	pid=$!
+	wait_for grep -q "^$name: ready" "$log"
+	ok "$name: ready" $?
+	expect "$name: a second one is refused" 1 "^$name: cannot become the context manager: another one is running$" \
+		"$prog" --socket "$sock"
+	kill "-$sig" "$pid"
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	((rc == 0)) && grep -q "^$name: stopping$" "$log"
+	ok "$name: SIG$sig stops it with status 0 (exit $rc)" $?
+}
+
+echo "1..8"
+shift
+for prog in "$@"; do
+	name=$(basename "$prog")
+	expect "$name: no daemon" 1 "^$name: cannot open the context at $dir/none: " \
+		"$prog" --socket "$dir/none"
+done
+
+"$ubinderd" --socket "$dir/binder" --context binder --context hwbinder 2>"$dir/daemon.log" &
+daemon=$!
+wait_for test -S "$dir/hwbinder"
+stops "$1" "$dir/binder" TERM
+stops "$2" "$dir/hwbinder" INT
+exit $((failed > 0))
