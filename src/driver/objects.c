@@ -194,6 +194,28 @@ static bool validate_fixup(const struct txn_translate *x, const union binder_obj
 	return fixup_offset >= last_min;
 }
 
+/*
+ * The parent of a fix-up at @parent_offset into objects[@parent] by object
+ * @i: a PTR object before @i, fixed up in order. NULL after reporting why.
+ */
+static const struct binder_buffer_object *fixup_parent(struct txn_translate *x,
+						       const union binder_object_bytes *xlat,
+						       uint64_t parent, uint64_t parent_offset,
+						       size_t i)
+{
+	const struct binder_buffer_object *bbo = validate_ptr(x->job, xlat, parent, i);
+
+	if (!bbo) {
+		user_error(x, "invalid parent offset or type");
+		return NULL;
+	}
+	if (!validate_fixup(x, xlat, parent, parent_offset)) {
+		user_error(x, "out-of-order buffer fixup");
+		return NULL;
+	}
+	return bbo;
+}
+
 static int translate_ptr(struct txn_translate *x, size_t i, union binder_object_bytes *xlat,
 			 uint64_t *sg_cursor)
 {
@@ -211,15 +233,9 @@ static int translate_ptr(struct txn_translate *x, size_t i, union binder_object_
 	*sg_cursor += (bp->length + 7) & ~(uint64_t)7;
 
 	if (bp->flags & BINDER_BUFFER_FLAG_HAS_PARENT) {
-		parent = validate_ptr(job, xlat, bp->parent, i);
-		if (!parent) {
-			user_error(x, "invalid parent offset or type");
+		parent = fixup_parent(x, xlat, bp->parent, bp->parent_offset, i);
+		if (!parent)
 			return -EINVAL;
-		}
-		if (!validate_fixup(x, xlat, bp->parent, bp->parent_offset)) {
-			user_error(x, "out-of-order buffer fixup");
-			return -EINVAL;
-		}
 		if (parent->length < sizeof(binder_uintptr_t) ||
 		    bp->parent_offset > parent->length - sizeof(binder_uintptr_t)) {
 			user_error(x, "invalid parent offset");
@@ -245,15 +261,9 @@ static int translate_fda(struct txn_translate *x, size_t i, union binder_object_
 	uint64_t fda_offset;
 	int err;
 
-	parent = validate_ptr(job, xlat, fda->parent, i);
-	if (!parent) {
-		user_error(x, "invalid parent offset or type");
+	parent = fixup_parent(x, xlat, fda->parent, fda->parent_offset, i);
+	if (!parent)
 		return -EINVAL;
-	}
-	if (!validate_fixup(x, xlat, fda->parent, fda->parent_offset)) {
-		user_error(x, "out-of-order buffer fixup");
-		return -EINVAL;
-	}
 	sender_parent = &job->objects[fda->parent].obj.bbo;
 	if (fda->num_fds) {
 		if (fda->num_fds >= SIZE_MAX / sizeof(uint32_t)) {
