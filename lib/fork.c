@@ -159,6 +159,13 @@ void fork_untrack(struct ubinder_context *ctx)
 	free(t);
 }
 
+int ctx_usable(struct ubinder_context *ctx)
+{
+	if (ctx_forked(ctx))
+		return UBINDER_ERR_INVALID_OPERATION;
+	return atomic_load(&ctx->closed) ? UBINDER_ERR_CLOSED : 0;
+}
+
 bool ctx_forked(struct ubinder_context *ctx)
 {
 	if (ctx->fork_generation == atomic_load(&fork_generation))

@@ -20,3 +20,6 @@ void fork_track(struct ubinder_context *ctx);
 void fork_untrack(struct ubinder_context *ctx);
 /* Whether @ctx was inherited through fork(); says so once per context. */
 bool ctx_forked(struct ubinder_context *ctx);
+/* 0, or why no call can be made on @ctx: UBINDER_ERR_INVALID_OPERATION
+ * (inherited through fork()) or UBINDER_ERR_CLOSED. */
+int ctx_usable(struct ubinder_context *ctx);

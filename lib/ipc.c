@@ -69,12 +69,23 @@ static struct ubinder_binder *receiver_resolve(const struct parcel_receiver *rx,
 	struct ubinder_context *ctx = r->ts->ctx;
 	struct ubinder_binder *b = NULL;
 
-	if (obj->hdr.type == BINDER_TYPE_BINDER) {
-		b = object_find_local(ctx, obj->binder);
+	bool weak = obj->hdr.type == BINDER_TYPE_WEAK_BINDER ||
+		    obj->hdr.type == BINDER_TYPE_WEAK_HANDLE;
+
+	if (obj->hdr.type == BINDER_TYPE_BINDER || obj->hdr.type == BINDER_TYPE_WEAK_BINDER) {
+		b = object_find_local(ctx, obj->binder, weak);
+		/* Ours only if the cookie matches too, as the driver checks it. */
+		if (b && b->id != obj->cookie) {
+			if (weak)
+				ubinder_weak_unref(weak_of(b));
+			else
+				ubinder_binder_unref(b);
+			b = NULL;
+		}
 		if (!b)
 			ub_log("received unknown local object %llx",
 			       (unsigned long long)obj->binder);
-	} else if (object_get_proxy(ctx, r->ts, obj->handle, &b)) {
+	} else if (object_get_proxy(ctx, r->ts, obj->handle, weak, &b)) {
 		b = NULL;
 	}
 	return b;
@@ -152,7 +163,7 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 	int status = 0;
 
 	data = receive_buffer(ts, tr, &status);
-	target = object_find_local(ctx, tr->target.ptr);
+	target = object_find_local(ctx, tr->target.ptr, false);
 	if (!target && !status) {
 		ub_log("transaction for unknown object %llx", (unsigned long long)tr->target.ptr);
 		status = UBINDER_ERR_DEAD_OBJECT;

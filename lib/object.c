@@ -34,7 +34,8 @@
 
 static bool local_unused(const struct ubinder_binder *b)
 {
-	return b->refs == 0 && b->driver_strong == 0 && b->driver_weak == 0 && !b->pinned;
+	return b->refs == 0 && b->weak_refs == 0 && b->driver_strong == 0 && b->driver_weak == 0 &&
+	       !b->pinned;
 }
 
 static void local_free(struct ubinder_binder *b)
@@ -63,14 +64,14 @@ int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_han
 		       void *userdata, void (*destroy)(void *userdata), ubinder_binder **out)
 {
 	struct ubinder_binder *b;
+	int err;
 
 	if (!ctx || !out)
 		return UBINDER_ERR_BAD_VALUE;
 	*out = NULL;
-	if (ctx_forked(ctx))
-		return UBINDER_ERR_INVALID_OPERATION;
-	if (atomic_load(&ctx->closed))
-		return UBINDER_ERR_CLOSED;
+	err = ctx_usable(ctx);
+	if (err)
+		return err;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return UBINDER_ERR_NO_MEMORY;
@@ -105,9 +106,10 @@ ubinder_binder *ubinder_binder_ref(ubinder_binder *b)
 	return b;
 }
 
-/* What a proxy's last reference must tell the driver. */
+/* What a proxy's last reference (of a kind) must tell the driver. */
 struct proxy_release {
-	bool release;	       /* BC_RELEASE + BC_DECREFS */
+	bool release;	       /* BC_RELEASE */
+	bool decrefs;	       /* BC_DECREFS */
 	uint64_t clear_cookie; /* BC_CLEAR_DEATH_NOTIFICATION first, if nonzero */
 	uint32_t handle;
 };
@@ -116,18 +118,27 @@ static void send_release(struct ubinder_context *ctx, const struct proxy_release
 {
 	struct ubinder_thread *ts;
 
-	if ((!r->release && !r->clear_cookie) || thread_get(ctx, &ts))
+	if ((!r->release && !r->decrefs && !r->clear_cookie) || thread_get(ctx, &ts))
 		return;
 	if (r->clear_cookie) {
 		struct binder_handle_cookie hc = { .handle = r->handle, .cookie = r->clear_cookie };
 
 		out_cmd(ts, BC_CLEAR_DEATH_NOTIFICATION, &hc, sizeof(hc));
 	}
-	if (r->release) {
+	if (r->release)
 		out_cmd(ts, BC_RELEASE, &r->handle, sizeof(r->handle));
+	if (r->decrefs)
 		out_cmd(ts, BC_DECREFS, &r->handle, sizeof(r->handle));
-	}
 	thread_flush_if_idle(ts);
+}
+
+/* A proxy with no reference of either kind left leaves the table; under the lock. */
+static void proxy_untable(struct ubinder_context *ctx, struct ubinder_binder *b)
+{
+	if (b->in_table) {
+		HASH_DELETE(hh, ctx->proxies, b);
+		b->in_table = false;
+	}
 }
 
 void ubinder_binder_unref(ubinder_binder *b)
@@ -135,6 +146,7 @@ void ubinder_binder_unref(ubinder_binder *b)
 	struct ubinder_context *ctx;
 	struct proxy_release r = { 0 };
 	struct death_link *links;
+	bool keep;
 
 	if (!b)
 		return;
@@ -156,12 +168,16 @@ void ubinder_binder_unref(ubinder_binder *b)
 			local_free(b);
 		return;
 	}
-	if (b->in_table) {
-		HASH_DELETE(hh, ctx->proxies, b);
-		b->in_table = false;
-	}
+	/* Weak references keep the proxy, and its BC_INCREFS, but not its strong count. */
+	keep = b->weak_refs > 0;
+	if (!keep)
+		proxy_untable(ctx, b);
 	r.handle = b->handle;
 	r.release = b->acquired && !atomic_load(&ctx->closed);
+	r.decrefs = !keep && b->weak_held && !atomic_load(&ctx->closed);
+	b->acquired = false;
+	if (!keep)
+		b->weak_held = false;
 	if (b->death) {
 		struct death_reg *reg = b->death;
 
@@ -177,6 +193,8 @@ void ubinder_binder_unref(ubinder_binder *b)
 	pthread_mutex_unlock(&ctx->lock);
 	links_free(links);
 	send_release(ctx, &r);
+	if (keep)
+		return;
 	free(b);
 	ctx_unref(ctx);
 }
@@ -191,6 +209,110 @@ int ubinder_binder_set_requesting_sid(ubinder_binder *b, bool on)
 	b->requesting_sid = on;
 	pthread_mutex_unlock(&b->ctx->lock);
 	return 0;
+}
+
+/* --- weak references ------------------------------------------------------------------ */
+
+int ubinder_binder_get_weak(ubinder_binder *b, ubinder_weak **out)
+{
+	if (!out)
+		return UBINDER_ERR_BAD_VALUE;
+	*out = NULL;
+	if (!b)
+		return UBINDER_ERR_BAD_VALUE;
+	pthread_mutex_lock(&b->ctx->lock);
+	b->weak_refs++;
+	pthread_mutex_unlock(&b->ctx->lock);
+	*out = weak_of(b);
+	return 0;
+}
+
+ubinder_weak *ubinder_weak_ref(ubinder_weak *w)
+{
+	struct ubinder_binder *b = binder_of(w);
+
+	if (b) {
+		pthread_mutex_lock(&b->ctx->lock);
+		b->weak_refs++;
+		pthread_mutex_unlock(&b->ctx->lock);
+	}
+	return w;
+}
+
+void ubinder_weak_unref(ubinder_weak *w)
+{
+	struct ubinder_binder *b = binder_of(w);
+	struct ubinder_context *ctx;
+	struct proxy_release r = { 0 };
+	bool unused;
+
+	if (!b)
+		return;
+	ctx = b->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	unused = --b->weak_refs == 0 && b->refs == 0;
+	if (unused && b->local) {
+		unused = local_unused(b);
+		if (unused && b->in_table) {
+			HASH_DELETE(hh, ctx->locals, b);
+			b->in_table = false;
+		}
+	} else if (unused) {
+		proxy_untable(ctx, b);
+		r.handle = b->handle;
+		r.decrefs = b->weak_held && !atomic_load(&ctx->closed);
+		b->weak_held = false;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (!unused)
+		return;
+	if (b->local) {
+		local_free(b);
+		return;
+	}
+	send_release(ctx, &r);
+	free(b);
+	ctx_unref(ctx);
+}
+
+int ubinder_weak_promote(ubinder_weak *w, ubinder_binder **out)
+{
+	struct ubinder_binder *b = binder_of(w);
+	struct ubinder_context *ctx;
+	int err = 0;
+
+	if (!out)
+		return UBINDER_ERR_BAD_VALUE;
+	*out = NULL;
+	if (!b)
+		return UBINDER_ERR_BAD_VALUE;
+	ctx = b->ctx;
+	err = ctx_usable(ctx);
+	if (err)
+		return err;
+	pthread_mutex_lock(&ctx->lock);
+	if (b->local) {
+		/* As libbinder's BBinder: alive while something holds it strongly. */
+		if (b->refs > 0 || b->driver_strong > 0 || b->pinned)
+			b->refs++;
+		else
+			err = UBINDER_ERR_DEAD_OBJECT;
+	} else if (b->dead) {
+		err = UBINDER_ERR_DEAD_OBJECT;
+	} else if (b->refs > 0) {
+		b->refs++;
+	} else {
+		/*
+		 * The driver gives no strong count on a ref held weakly only
+		 * (BC_ACQUIRE looks the ref up as strong, and fails); libbinder's
+		 * attemptIncStrongHandle says INVALID_OPERATION.
+		 */
+		err = UBINDER_ERR_INVALID_OPERATION;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (!err)
+		*out = b;
+	return err;
 }
 
 bool ubinder_binder_is_local(const ubinder_binder *b)
@@ -227,47 +349,61 @@ uint32_t ubinder_binder_get_handle(const ubinder_binder *b)
 
 /* --- lookups from the driver's side ----------------------------------------------- */
 
-struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t id)
+struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t id, bool weak)
 {
 	struct ubinder_binder *b;
 
 	pthread_mutex_lock(&ctx->lock);
 	HASH_FIND(hh, ctx->locals, &id, sizeof(id), b);
-	if (b)
+	if (b && weak)
+		b->weak_refs++;
+	else if (b)
 		b->refs++;
 	pthread_mutex_unlock(&ctx->lock);
 	return b;
 }
 
+/*
+ * The driver counts a new reference needs, taken while the buffer that
+ * delivered the handle still holds it (so the driver accepts a BC_ACQUIRE
+ * on a ref that had none).
+ */
 int object_get_proxy(struct ubinder_context *ctx, struct ubinder_thread *ts, uint32_t handle,
-		     struct ubinder_binder **out)
+		     bool weak, struct ubinder_binder **out)
 {
 	struct ubinder_binder *b;
+	bool incref = false, acquire = false;
 
 	pthread_mutex_lock(&ctx->lock);
 	HASH_FIND(hh, ctx->proxies, &handle, sizeof(handle), b);
-	if (b) {
-		b->refs++;
-		pthread_mutex_unlock(&ctx->lock);
-		*out = b;
-		return 0;
-	}
-	b = calloc(1, sizeof(*b));
 	if (!b) {
-		pthread_mutex_unlock(&ctx->lock);
-		return UBINDER_ERR_NO_MEMORY;
+		b = calloc(1, sizeof(*b));
+		if (!b) {
+			pthread_mutex_unlock(&ctx->lock);
+			return UBINDER_ERR_NO_MEMORY;
+		}
+		b->ctx = ctx;
+		b->handle = handle;
+		HASH_ADD(hh, ctx->proxies, handle, sizeof(b->handle), b);
+		b->in_table = true;
+		ctx_ref(ctx);
 	}
-	b->ctx = ctx;
-	b->handle = handle;
-	b->refs = 1;
-	b->acquired = true;
-	HASH_ADD(hh, ctx->proxies, handle, sizeof(b->handle), b);
-	b->in_table = true;
-	ctx_ref(ctx);
+	if (!b->weak_held)
+		incref = b->weak_held = true;
+	if (weak) {
+		b->weak_refs++;
+	} else {
+		b->refs++;
+		if (!b->acquired)
+			acquire = b->acquired = true;
+	}
 	pthread_mutex_unlock(&ctx->lock);
-	out_cmd(ts, BC_INCREFS, &handle, sizeof(handle));
-	out_cmd(ts, BC_ACQUIRE, &handle, sizeof(handle));
-	ts->acquires_queued = true;
+	if (incref)
+		out_cmd(ts, BC_INCREFS, &handle, sizeof(handle));
+	if (acquire)
+		out_cmd(ts, BC_ACQUIRE, &handle, sizeof(handle));
+	if (incref || acquire)
+		ts->acquires_queued = true;
 	*out = b;
 	return 0;
 }
@@ -379,10 +515,9 @@ int ubinder_binder_transact(ubinder_binder *b, uint32_t code, ubinder_parcel *da
 	if (!b)
 		return UBINDER_ERR_BAD_VALUE;
 	ctx = b->ctx;
-	if (ctx_forked(ctx))
-		return UBINDER_ERR_INVALID_OPERATION;
-	if (atomic_load(&ctx->closed))
-		return UBINDER_ERR_CLOSED;
+	err = ctx_usable(ctx);
+	if (err)
+		return err;
 	if (data && !parcel_objects_in_context(data, ctx))
 		return UBINDER_ERR_WRONG_CONTEXT;
 	if (b->local)
@@ -587,6 +722,7 @@ void object_context_closed(struct ubinder_context *ctx)
 	}
 	HASH_ITER(hh, ctx->proxies, b, tmp) {
 		b->acquired = false;
+		b->weak_held = false;
 	}
 	HASH_ITER(hh, ctx->locals, b, tmp) {
 		b->driver_strong = 0;

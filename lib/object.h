@@ -35,7 +35,8 @@ struct death_reg {
 struct ubinder_binder {
 	struct ubinder_context *ctx; /* holds a context reference */
 	bool local;
-	int refs; /* the caller's references, parcels' included */
+	int refs;      /* the caller's strong references, parcels' included */
+	int weak_refs; /* the caller's weak references (ubinder_weak), parcels' included */
 	bool in_table;
 	UT_hash_handle hh; /* ctx->locals by id, or ctx->proxies by handle */
 
@@ -54,18 +55,29 @@ struct ubinder_binder {
 
 	/* remote */
 	uint32_t handle;
-	bool acquired; /* BC_INCREFS + BC_ACQUIRE sent: release them when done */
+	bool acquired;	/* BC_ACQUIRE sent: BC_RELEASE when the last strong reference goes */
+	bool weak_held; /* BC_INCREFS sent: BC_DECREFS when the last reference of any kind goes */
 	bool dead;
 	struct death_reg *death; /* registered notification, or NULL */
 	struct death_link *links;
 };
 
-/* A new reference to the local object with this id, or NULL. */
-struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t id);
-/* A new reference to the proxy for @handle, created (and its driver counts
- * taken, through @ts) if needed. */
+/* A new reference (strong, or weak with @weak) to the local object with
+ * this id, or NULL. */
+struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t id, bool weak);
+/* A new reference (strong, or weak with @weak) to the proxy for @handle,
+ * created if needed; the driver counts it needs are queued through @ts. */
 int object_get_proxy(struct ubinder_context *ctx, struct ubinder_thread *ts, uint32_t handle,
-		     struct ubinder_binder **out);
+		     bool weak, struct ubinder_binder **out);
+/* A weak reference is a struct ubinder_binder counted in weak_refs. */
+static inline struct ubinder_weak *weak_of(struct ubinder_binder *b)
+{
+	return (struct ubinder_weak *)b;
+}
+static inline struct ubinder_binder *binder_of(const struct ubinder_weak *w)
+{
+	return (struct ubinder_binder *)w;
+}
 /* Calls a local object's handler, or answers PING/INTERFACE. */
 int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 		    struct ubinder_parcel *data, struct ubinder_parcel *reply);

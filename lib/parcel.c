@@ -73,6 +73,11 @@ ubinder_parcel *ubinder_parcel_new(void)
 	return calloc(1, sizeof(struct ubinder_parcel));
 }
 
+static bool is_weak_type(uint32_t type)
+{
+	return type == BINDER_TYPE_WEAK_BINDER || type == BINDER_TYPE_WEAK_HANDLE;
+}
+
 void ubinder_parcel_free(ubinder_parcel *p)
 {
 	if (!p)
@@ -82,7 +87,10 @@ void ubinder_parcel_free(ubinder_parcel *p)
 		for (size_t i = p->nobj; !p->readonly && i-- > 0;)
 			parcel_sg_release(p, i);
 		for (size_t i = 0; i < p->nobj; i++) {
-			ubinder_binder_unref(p->objs[i].binder);
+			if (is_weak_type(p->objs[i].type))
+				ubinder_weak_unref(weak_of(p->objs[i].binder));
+			else
+				ubinder_binder_unref(p->objs[i].binder);
 			if (p->owns_fds && p->objs[i].fd >= 0)
 				close(p->objs[i].fd);
 		}
@@ -388,6 +396,34 @@ int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder)
 	return err;
 }
 
+/* As libbinder's writeWeakBinder: the object alone, never a stability word. */
+int ubinder_parcel_write_weak_binder(ubinder_parcel *p, ubinder_weak *w)
+{
+	struct ubinder_binder *binder = binder_of(w);
+	struct flat_binder_object obj = { .flags = FLAT_BINDER_FLAG_ACCEPTS_FDS };
+	int err;
+
+	if (!binder)
+		return ubinder_parcel_write_binder(p, NULL);
+	if (binder->local) {
+		obj.hdr.type = BINDER_TYPE_WEAK_BINDER;
+		if (binder->requesting_sid)
+			obj.flags |= FLAT_BINDER_FLAG_TXN_SECURITY_CTX;
+		obj.binder = binder->id;
+		obj.cookie = binder->id;
+	} else {
+		obj.hdr.type = BINDER_TYPE_WEAK_HANDLE;
+		obj.handle = binder->handle;
+	}
+	if (p->readonly)
+		return UBINDER_ERR_INVALID_OPERATION;
+	err = write_object(p, &obj, sizeof(obj),
+			   (struct pobj){ obj.hdr.type, binder_of(ubinder_weak_ref(w)), -1 });
+	if (err)
+		ubinder_weak_unref(w);
+	return err;
+}
+
 int ubinder_parcel_write_fd(ubinder_parcel *p, int fd)
 {
 	struct binder_fd_object obj = { .hdr.type = BINDER_TYPE_FD };
@@ -597,9 +633,13 @@ int parcel_read_flat_binder(struct ubinder_parcel *p, struct ubinder_binder **bi
 
 	if (p->bad)
 		return UBINDER_ERR_BAD_PARCEL;
+	i = object_at(p, p->pos);
+	/* Another kind of object (a weak binder: libbinder's BAD_TYPE) before any size. */
+	if (i >= 0 && p->objs[i].type != BINDER_TYPE_BINDER &&
+	    p->objs[i].type != BINDER_TYPE_HANDLE)
+		return UBINDER_ERR_BAD_TYPE;
 	if (p->pos > p->size || p->size - p->pos < sizeof(obj) + after)
 		return UBINDER_ERR_NOT_ENOUGH_DATA;
-	i = object_at(p, p->pos);
 	if (i >= 0) {
 		uint32_t type = p->objs[i].type;
 
@@ -635,6 +675,49 @@ int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder)
 	if (!err)
 		p->pos += stability;
 	return err;
+}
+
+/*
+ * As libbinder's readWeakBinder: a weak binder, or a strong one (then with
+ * the stability word the parcel's format has), or null.
+ */
+int ubinder_parcel_read_weak_binder(ubinder_parcel *p, ubinder_weak **weak)
+{
+	struct ubinder_binder *b;
+	uint32_t type;
+	long i;
+	int err;
+
+	if (!weak)
+		return UBINDER_ERR_BAD_VALUE;
+	if (p->bad)
+		return UBINDER_ERR_BAD_PARCEL;
+	i = object_at(p, p->pos);
+	type = i >= 0 ? p->objs[i].type : 0;
+	if (!is_weak_type(type)) {
+		err = ubinder_parcel_read_binder(p, &b);
+		if (err)
+			return err;
+		*weak = b ? weak_of(b) : NULL;
+		if (b) {
+			ubinder_weak_ref(*weak);
+			ubinder_binder_unref(b);
+		}
+		return 0;
+	}
+	if (p->size - p->pos < sizeof(struct flat_binder_object))
+		return UBINDER_ERR_NOT_ENOUGH_DATA;
+	b = p->objs[i].binder;
+	if (!b) {
+		struct flat_binder_object obj;
+
+		memcpy(&obj, p->data + p->pos, sizeof(obj));
+		if (type != BINDER_TYPE_WEAK_BINDER || obj.binder != 0)
+			return UBINDER_ERR_NO_INIT; /* not resolvable here (no context, unknown) */
+	}
+	*weak = b ? ubinder_weak_ref(weak_of(b)) : NULL;
+	p->pos += sizeof(struct flat_binder_object);
+	return 0;
 }
 
 int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd)
@@ -836,7 +919,9 @@ static void receive_object(struct ubinder_parcel *p, const struct parcel_receive
 		p->objs[i].fd = (int)obj.handle;
 		return;
 	}
-	if (rx && ((type == BINDER_TYPE_BINDER && obj.binder) || type == BINDER_TYPE_HANDLE))
+	if (rx &&
+	    (((type == BINDER_TYPE_BINDER || type == BINDER_TYPE_WEAK_BINDER) && obj.binder) ||
+	     type == BINDER_TYPE_HANDLE || type == BINDER_TYPE_WEAK_HANDLE))
 		p->objs[i].binder = rx->resolve(rx, &obj);
 }
 

@@ -26,8 +26,9 @@ struct flat_binder_object;
 /* Who receives a parcel from the driver: resolves its objects, and gets its
  * buffer back when the parcel is freed. */
 struct parcel_receiver {
-	/* A new reference to the binder @obj names (a BINDER_TYPE_BINDER, or a
-	 * BINDER_TYPE_HANDLE), or NULL. Called while the parcel is made. */
+	/* A new reference to the binder @obj names (a BINDER_TYPE_BINDER or
+	 * BINDER_TYPE_HANDLE: strong; their WEAK_ kinds: weak), or NULL. Called
+	 * while the parcel is made. */
 	struct ubinder_binder *(*resolve)(const struct parcel_receiver *rx,
 					  const struct flat_binder_object *obj);
 	/* Called once, when the parcel is freed, with @release_arg and @buffer. */

@@ -26,8 +26,10 @@ int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)
 		return err;
 	pthread_mutex_lock(&ctx->lock);
 	HASH_FIND(hh, ctx->proxies, &handle, sizeof(handle), b);
-	if (b)
+	if (b && b->refs > 0)
 		b->refs++;
+	else
+		b = NULL; /* none, or weak only: object_get_proxy() acquires it */
 	pthread_mutex_unlock(&ctx->lock);
 	if (b) {
 		*out = b;
@@ -40,7 +42,7 @@ int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)
 	err = ipc_transact(ts, 0, UBINDER_PING_TRANSACTION, NULL, 0, NULL);
 	if (err)
 		return err;
-	err = object_get_proxy(ctx, ts, 0, out);
+	err = object_get_proxy(ctx, ts, 0, false, out);
 	if (!err && ts->nest == 0)
 		(void)thread_flush(ts);
 	return err;

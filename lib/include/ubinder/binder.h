@@ -256,6 +256,31 @@ int ubinder_binder_ping(ubinder_binder *binder);
 /* UBINDER_INTERFACE_TRANSACTION: the descriptor as a new UTF-8 string (free() it). */
 int ubinder_binder_get_interface(ubinder_binder *binder, char **descriptor);
 
+/* --- weak references ------------------------------------------------------------------ */
+
+/*
+ * A weak reference names an object without keeping it alive, as libbinder's
+ * wp<IBinder>. For a remote object it holds the driver's weak count on the
+ * handle only (BC_INCREFS); strong references hold both. A weak reference
+ * comes from ubinder_binder_get_weak() or ubinder_parcel_read_weak_binder().
+ */
+int ubinder_binder_get_weak(ubinder_binder *binder, ubinder_weak **out);
+ubinder_weak *ubinder_weak_ref(ubinder_weak *weak);
+/* Drops a weak reference (NULL is allowed). */
+void ubinder_weak_unref(ubinder_weak *weak);
+/*
+ * A new strong reference to the object, as libbinder's promote(). A local
+ * object: while something (here or, through the driver, another process)
+ * holds it strongly, else UBINDER_ERR_DEAD_OBJECT. A remote one: while this
+ * process holds it strongly (a strong reference of the caller's, or of a
+ * parcel); UBINDER_ERR_DEAD_OBJECT once its process is known dead (a death
+ * notification); else UBINDER_ERR_INVALID_OPERATION, without asking the
+ * driver: the driver gives no strong count on a ref held weakly only (as
+ * libbinder's attemptIncStrongHandle). Receiving the object strongly again
+ * (from a parcel, the service manager) makes it promotable again.
+ */
+int ubinder_weak_promote(ubinder_weak *weak, ubinder_binder **out);
+
 /* --- death notifications ------------------------------------------------------------ */
 
 typedef void (*ubinder_death_fn)(ubinder_binder *binder, void *userdata);

@@ -38,6 +38,7 @@ extern "C" {
 
 typedef struct ubinder_parcel ubinder_parcel;
 typedef struct ubinder_binder ubinder_binder;
+typedef struct ubinder_weak ubinder_weak;
 
 /* A new, empty parcel; NULL when out of memory. */
 ubinder_parcel *ubinder_parcel_new(void);
@@ -73,6 +74,11 @@ int ubinder_parcel_write_string16_utf8(ubinder_parcel *p, const char *s);
 /* A strong reference to @binder (local or remote; NULL writes a null
  * binder). The parcel holds a reference to @binder until it is freed. */
 int ubinder_parcel_write_binder(ubinder_parcel *p, ubinder_binder *binder);
+/* A weak reference (libbinder's writeWeakBinder): a BINDER_TYPE_WEAK_BINDER
+ * for a local object, a BINDER_TYPE_WEAK_HANDLE for a remote one, with no
+ * stability word; NULL writes a null binder. The receiver holds it weakly
+ * (ubinder_weak_promote). The parcel holds a weak reference until freed. */
+int ubinder_parcel_write_weak_binder(ubinder_parcel *p, ubinder_weak *weak);
 /* A file descriptor: the parcel keeps a duplicate of @fd (closed when the
  * parcel is freed); the receiver gets its own descriptor for the same file.
  * A bad @fd is UBINDER_ERR_BAD_VALUE. */
@@ -101,6 +107,11 @@ int ubinder_parcel_read_string16_utf8(ubinder_parcel *p, char **s);
 /* A new reference to the binder (ubinder_binder_unref() it); NULL for a null
  * binder. A remote one is a proxy, a local one is the object itself. */
 int ubinder_parcel_read_binder(ubinder_parcel *p, ubinder_binder **binder);
+/* A new weak reference (ubinder_weak_unref() it) to the binder there: a weak
+ * one, or a strong one (as ubinder_parcel_read_binder reads it); NULL for a
+ * null binder. ubinder_parcel_read_binder() refuses weak ones
+ * (UBINDER_ERR_BAD_TYPE), as libbinder's readStrongBinder does. */
+int ubinder_parcel_read_weak_binder(ubinder_parcel *p, ubinder_weak **weak);
 /* The descriptor, owned by the parcel (closed when it is freed): dup() it to
  * keep it. */
 int ubinder_parcel_read_fd(ubinder_parcel *p, int *fd);
