@@ -8,32 +8,60 @@
 #                   by the daemon from a shared send buffer);
 #   ioctl           an unmodified kernel-API program (open/mmap/ioctl,
 #                   bench-ioctl) under ubinder-run, the /dev/binder emulation.
+# Beside them, in the same run: a D-Bus method call through dbus-daemon with
+# sd-bus (bench-dbus; skipped with the reason when dbus-daemon or
+# libsystemd-dev is missing: scripts/deps.sh --bench), and the floor of a
+# brokered call (hop-floor from the shared tools, built into the build dir):
+# bare 2- and 4-hop chains over AF_UNIX, futexes and eventfds.
 # For reference, when the binder VM is available, the kernel's own Binder
 # driver against AF_UNIX inside one VM boot with one vCPU (software emulation:
 # only the ratio means something).
 # Writes bench/results/ipc.md and bench/results/ipc.png (gnuplot).
 #
 # usage: bench/ipc.sh [BUILD_DIR] [ITERATIONS]     (default: build, 2000)
+# Environment: PAYLOADS (default "128 4096 65536 1048576"), SCENARIOS
+# (default "same-core unpinned"), OUT (default bench/results/ipc.md),
+# SHARED_TOOLS (where binder-vm and hop-floor.c are, default ../shared/tools),
+# NO_VM=1 skips the kernel-driver reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 iterations=${2:-2000}
 vm_iterations=500
-payloads=(0 128 4096 65536 1048576)
+read -r -a payloads <<< "${PAYLOADS:-128 4096 65536 1048576}"
+read -r -a scenarios <<< "${SCENARIOS:-same-core unpinned}"
+out=${OUT:-bench/results/ipc.md}
+tools=${SHARED_TOOLS:-../shared/tools}
 bench=$build/bench/ipc/bench-ipc
 ioctl_bench=$build/bench/ipc/bench-ioctl
 run_preloaded=$build/preload/ubinder-run
 daemon=$build/src/daemon/ubinderd
-vm=${BINDER_VM:-../shared/tools/binder-vm}
+dbus_bench=$build/bench/ipc/bench-dbus
+hop_floor=$build/bench/hop-floor
+vm=${BINDER_VM:-$tools/binder-vm}
 for f in "$bench" "$ioctl_bench" "$run_preloaded" "$daemon"; do
 	[[ -x $f ]] || { echo "build first: meson setup $build && ninja -C $build ($f missing)" >&2; exit 2; }
 done
 
 dir=$(mktemp -d)
 pid=
-trap '[[ -n $pid ]] && kill $pid 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+bus_pid=
+trap '[[ -n $pid ]] && kill $pid 2>/dev/null; [[ -n $bus_pid ]] && kill $bus_pid 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 results=$dir/results.txt
 : > "$results"
+
+dbus_note=
+if ! command -v dbus-daemon >/dev/null; then
+	dbus_note="dbus-daemon is not installed (scripts/deps.sh --bench)"
+elif [[ ! -x $dbus_bench ]]; then
+	dbus_note="bench-dbus was not built: libsystemd-dev is missing (scripts/deps.sh --bench, then reconfigure)"
+fi
+floor_note=
+if [[ ! -r $tools/hop-floor.c ]]; then
+	floor_note="$tools/hop-floor.c not found (set SHARED_TOOLS)"
+elif ! cc -O2 -o "$hop_floor" "$tools/hop-floor.c" 2>"$dir/hop-floor.log"; then
+	floor_note="hop-floor.c did not build: $(head -1 "$dir/hop-floor.log")"
+fi
 
 unix_mode() { if (($1 > 65536)); then echo unix-stream; else echo unix-seqpacket; fi; }
 
@@ -51,13 +79,34 @@ run() { # scenario prefix...
 	done
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	pid=
+	if [[ -z $dbus_note ]]; then
+		# The session configuration; its fd-limit warning needs root to avoid.
+		"$@" dbus-daemon --session --nofork --address="unix:path=$dir/bus" 2>/dev/null &
+		bus_pid=$!
+		sleep 0.3
+		for p in "${payloads[@]}"; do
+			echo "$scenario $("$@" "$dbus_bench" "unix:path=$dir/bus" "$p" "$iterations")" >> "$results"
+		done
+		kill "$bus_pid"; wait "$bus_pid" 2>/dev/null || true
+		bus_pid=
+	fi
+	if [[ -z $floor_note ]]; then
+		# "NAME median X us p99 Y us" per design, 128-byte messages.
+		"$@" "$hop_floor" "$iterations" |
+			awk -v s="$scenario" '{printf "%s floor-%s 128 %.0f %.0f\n", s, $1, $3 * 1000, $6 * 1000}' >> "$results"
+	fi
 }
-run same-core taskset -c 0
-run unpinned env
+for scenario in "${scenarios[@]}"; do
+	case $scenario in
+	same-core) run same-core taskset -c 0 ;;
+	unpinned) run unpinned env ;;
+	*) echo "unknown scenario $scenario" >&2; exit 2 ;;
+	esac
+done
 
 # The kernel driver: one boot, one vCPU (as same-core), every payload.
 vm_note="not run (binder VM or static builds unavailable)"
-if [[ -x $vm && -x $build/bench/ipc/bench-ioctl-static && -x $build/bench/ipc/bench-ipc-static ]] &&
+if [[ -z ${NO_VM:-} && -x $vm && -x $build/bench/ipc/bench-ioctl-static && -x $build/bench/ipc/bench-ipc-static ]] &&
 	"$vm" prepare >/dev/null 2>&1; then
 	{
 		echo '#!/bin/sh'
@@ -85,9 +134,10 @@ cell() {
 	read -r median p99 <<< "${line:-0 0}"
 	text=$(awk -v m="$median" -v q="$p99" 'BEGIN { if (m > 0) printf "%.1f / %.1f", m/1000, q/1000; else printf "-" }')
 }
+dbus_text=$dbus_note
+[[ -n $dbus_text ]] || dbus_text="dbus-daemon $(dbus-daemon --version | awk 'NR==1 {print $NF}'), its session configuration"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a/b; else printf "-" }'; }
 
-out=bench/results/ipc.md
 {
 	echo "# IPC round-trip latency: ubinder vs AF_UNIX"
 	echo
@@ -100,29 +150,63 @@ out=bench/results/ipc.md
 	echo
 	echo "- ubinder: raw Binder commands through lib/transport and ubinderd."
 	echo "- native: the same with replies held for the next read and the outbox (docs/protocol.md)."
-	echo "- ioctl: bench-ioctl, a program written only against the kernel API, under ubinder-run."
+	echo "- ioctl: bench-ioctl, a program written only against the kernel API, under ubinder-run;"
+	echo "  ioctl/native is its median over native's."
+	echo "- D-Bus: bench-dbus, a method call echoing the payload through dbus-daemon with"
+	echo "  sd-bus on both sides: $dbus_text."
 	echo
 	echo "- machine: $(nproc) vCPU ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); shared and noisy"
+	echo "- load: other work ran on the machine during the run; compare the ratios within"
+	echo "  this run, not absolute figures across runs."
 	echo "- date: $(date -u +%Y-%m-%d)"
-	echo "- command: \`bench/ipc.sh $build $iterations\`"
+	echo "- command: \`PAYLOADS=\"${payloads[*]}\" SCENARIOS=\"${scenarios[*]}\" bench/ipc.sh $build $iterations\`"
 	echo
-	for scenario in same-core unpinned; do
+	for scenario in "${scenarios[@]}"; do
 		echo "## $scenario"
 		echo
-		echo "| payload | AF_UNIX | ubinder | ratio | native | ratio | ioctl | ratio |"
-		echo "|---|---|---|---|---|---|---|---|"
+		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		for p in "${payloads[@]}"; do
 			cell $scenario unix "$p"
 			row="| $p B | $text |"
 			base=$median
-			for mode in ubinder ubinder-native ioctl; do
+			for mode in dbus ubinder ubinder-native ioctl; do
 				cell $scenario $mode "$p"
 				row+=" $text | $(ratio "$median" "$base") |"
+				[[ $mode == ubinder-native ]] && native=$median
 			done
-			echo "$row"
+			echo "$row $(ratio "$median" "$native") |"
 		done
 		echo
 	done
+	echo "## floor of a brokered call"
+	echo
+	if [[ -n $floor_note ]]; then
+		echo "Not run: $floor_note."
+	else
+		echo "hop-floor (the shared tools' hop-floor.c, built by this script): 128-byte"
+		echo "messages through bare chains with no processing, $iterations round trips after"
+		echo "500 warm-up ones; ratio = median / the 2-hop AF_UNIX ping-pong (unix2) of the"
+		echo "same scenario, and / bench-ipc's AF_UNIX at 128 B above."
+		echo
+		echo "| scenario | design | median / p99 µs | vs unix2 | vs AF_UNIX 128 B |"
+		echo "|---|---|---|---|---|"
+		for scenario in "${scenarios[@]}"; do
+			cell $scenario floor-unix2 128
+			floor_base=$median
+			cell $scenario unix 128
+			unix_base=$median
+			for design in unix2 unix4 futex2 futex4 efd4; do
+				cell $scenario floor-$design 128
+				echo "| $scenario | $design | $text | $(ratio "$median" "$floor_base") | $(ratio "$median" "$unix_base") |"
+			done
+		done
+		echo
+		echo "unix2: AF_UNIX SEQPACKET ping-pong (2 hops); unix4: client → broker → server"
+		echo "→ broker → client over AF_UNIX SEQPACKET; futex2/futex4: the same over futex"
+		echo "words in shared memory; efd4: the 4-hop chain over eventfds."
+	fi
+	echo
 	echo "## reference: the kernel's Binder driver"
 	echo
 	echo "bench-ioctl (the same program as the ioctl column) against the real driver, and"
@@ -159,6 +243,15 @@ out=bench/results/ipc.md
   BINDER_WRITE_READ, docs/emulation.md), and the replier's second
   BINDER_WRITE_READ for the BR_TRANSACTION_COMPLETE of its reply, which the
   kernel API implies (with the kernel driver too) and native clients avoid.
+  The checks are most of the gap: with them turned off (an experiment, not a
+  mode), the same-core 128 B and 4 KiB ioctl medians fell from about 60 µs to
+  about 37 µs in one run, against 28-32 µs for native. The rest is the
+  replier's BC_REPLY ioctl: it already returns its BR_TRANSACTION_COMPLETE in
+  the same ioctl (one daemon round trip, as the kernel returns it in one
+  system call); answering it without that round trip means answering before
+  the daemon has checked the reply, which the kernel could still fail
+  (BR_FAILED_REPLY when the caller's buffer space is full, BR_DEAD_REPLY when
+  the caller died).
 - Large payloads: native clients build the payload in the outbox and repliers
   forward from their region, so the daemon copies once with memcpy from a
   mapping it holds; the plain transport copies with process_vm_readv on a copy
@@ -173,9 +266,9 @@ same run: bench/results/ipc-lib.md (`bench/lib/ipc-lib.sh`).
 TEXT
 } > "$out"
 
-if command -v gnuplot >/dev/null; then
+if [[ $out == bench/results/ipc.md ]] && command -v gnuplot >/dev/null; then
 	# Same-core ratios to AF_UNIX against the payload.
-	for mode in ubinder ubinder-native ioctl; do
+	for mode in dbus ubinder ubinder-native ioctl; do
 		awk -v m=$mode '$1=="same-core" && $2 ~ /^unix/ {u[$3]=$4}
 			$1=="same-core" && $2==m {r[$3]=$4}
 			END {for (p in r) if (u[p]) print (p + 0 ? p : 1), r[p]/u[p]}' "$results" | sort -n > "$dir/$mode.dat"
@@ -192,7 +285,8 @@ set xlabel "payload (bytes; 0 plotted at 1)"
 set ylabel "ratio to AF_UNIX"
 set key right top
 set grid
-plot "$dir/ubinder.dat" w lp t "ubinder (transport)", \
+plot "$dir/dbus.dat" w lp t "dbus-daemon + sd-bus", \
+     "$dir/ubinder.dat" w lp t "ubinder (transport)", \
      "$dir/ubinder-native.dat" w lp t "ubinder native", \
      "$dir/ioctl.dat" w lp t "kernel API under ubinder-run", \
      "$dir/kernel.dat" w lp t "kernel Binder driver (VM, reference)", \

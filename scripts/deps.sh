@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ubinder needs to build and test, if any is missing.
-# Usage: scripts/deps.sh [--vm]   (--vm adds what the kernel-driver VM needs)
+# Usage: scripts/deps.sh [--vm] [--bench]
+#   --vm     adds what the kernel-driver VM needs
+#   --bench  adds what bench/ipc.sh compares against (dbus-daemon, sd-bus)
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
 	libcmocka-dev uthash-dev libbsd-dev gnuplot-nox file scdoc)
-if [[ ${1:-} == --vm ]]; then
-	packages+=(qemu-system-x86 busybox-static cpio)
-fi
+for arg in "$@"; do
+	case $arg in
+	--vm) packages+=(qemu-system-x86 busybox-static cpio) ;;
+	--bench) packages+=(dbus-daemon libsystemd-dev) ;;
+	*) echo "usage: scripts/deps.sh [--vm] [--bench]" >&2; exit 2 ;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
