@@ -165,7 +165,8 @@ static void read_step(struct thread *thread, bool woken)
 	struct proc *proc = thread->proc;
 	struct bwr_state *bwr = &thread->bwr;
 	const size_t max_read = proc->driver->config.max_read_size;
-	size_t end, pos, held_start;
+	size_t end, pos, held_start, taken;
+	uint8_t put;
 	bool only_completions;
 	uint64_t avail;
 
@@ -208,19 +209,36 @@ static void read_step(struct thread *thread, bool woken)
 			read_put_u32(thread, &pos, end, BR_NOOP);
 		}
 		held_start = pos;
-		for (uint8_t i = 0; i < bwr->nheld && end - pos >= 4; i++)
-			read_put_u32(thread, &pos, end, bwr->held[i]);
-		bwr->nheld = 0;
+		put = 0;
+		while (put < bwr->nheld && end - pos >= 4)
+			read_put_u32(thread, &pos, end, bwr->held[put++]);
+		/* Completions that found no room stay held, in order. */
+		memmove(bwr->held, bwr->held + put, (bwr->nheld - put) * sizeof(bwr->held[0]));
+		bwr->nheld -= put;
+		taken = pos;
 		only_completions = true;
 		if (read_fill(thread, &pos, end, &only_completions) == FILL_RETRY) {
 			thread->looper |= LOOPER_WAITING;
 			continue;
 		}
+		/*
+		 * UBW_WR_HOLD_COMPLETE: keep completions for a read with real work,
+		 * but only when this round took work off a list: with no room left
+		 * for the next item nothing is taken, and waiting again would spin.
+		 */
 		if (bwr->hold_complete && only_completions && !thread->looper_need_return &&
-		    (pos - held_start) / 4 <= sizeof(bwr->held) / sizeof(bwr->held[0])) {
-			/* UBW_WR_HOLD_COMPLETE: keep them for a read with real work. */
+		    pos > taken &&
+		    (pos - held_start) / 4 + bwr->nheld <=
+			    sizeof(bwr->held) / sizeof(bwr->held[0])) {
+			uint32_t kept[sizeof(bwr->held) / sizeof(bwr->held[0])];
+			size_t nkept = 0;
+
 			for (size_t at = held_start; at < pos; at += 4)
-				memcpy(&bwr->held[bwr->nheld++], proc->driver->read_buf + at, 4);
+				memcpy(&kept[nkept++], proc->driver->read_buf + at, 4);
+			memcpy(kept + nkept, bwr->held, bwr->nheld * sizeof(bwr->held[0]));
+			nkept += bwr->nheld;
+			memcpy(bwr->held, kept, nkept * sizeof(bwr->held[0]));
+			bwr->nheld = (uint8_t)nkept;
 			thread->looper |= LOOPER_WAITING;
 			continue;
 		}
