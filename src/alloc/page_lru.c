@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
+#include <stdint.h>
 
 #include "alloc/page_lru.h"
 
@@ -10,6 +11,7 @@ void page_lru_init(struct page_lru *lru)
 	lru->head.owner = NULL;
 	lru->pages = 0;
 	lru->released = 0;
+	lru->clock = 0;
 }
 
 void page_lru_deinit(struct page_lru *lru)
@@ -24,6 +26,7 @@ void page_lru_add(struct page_lru *lru, struct page_lru_owner *owner, size_t ind
 
 	assert(!n->next);
 	n->owner = owner;
+	n->stamp = lru->clock;
 	n->prev = lru->head.prev;
 	n->next = &lru->head;
 	lru->head.prev->next = n;
@@ -45,11 +48,13 @@ void page_lru_del(struct page_lru *lru, struct page_lru_owner *owner, size_t ind
 	unlink_node(lru, &owner->nodes[index]);
 }
 
-size_t page_lru_shrink(struct page_lru *lru, size_t max_pages)
+/* Releases up to @max_pages pages stamped before @before, oldest first. */
+static size_t shrink(struct page_lru *lru, size_t max_pages, uint64_t before)
 {
 	size_t released = 0;
 
-	while (released < max_pages && lru->head.next != &lru->head) {
+	while (released < max_pages && lru->head.next != &lru->head &&
+	       lru->head.next->stamp < before) {
 		struct lru_node *first = lru->head.next;
 		struct page_lru_owner *owner = first->owner;
 		struct lru_node *last = first;
@@ -57,7 +62,8 @@ size_t page_lru_shrink(struct page_lru *lru, size_t max_pages)
 
 		/* Extend the batch while the list continues with the owner's next page. */
 		while (count < max_pages - released && last->next != &lru->head &&
-		       last->next == last + 1 && last->next->owner == owner) {
+		       last->next == last + 1 && last->next->owner == owner &&
+		       last->next->stamp < before) {
 			last = last->next;
 			count++;
 		}
@@ -69,4 +75,14 @@ size_t page_lru_shrink(struct page_lru *lru, size_t max_pages)
 		lru->released += count;
 	}
 	return released;
+}
+
+size_t page_lru_shrink(struct page_lru *lru, size_t max_pages)
+{
+	return shrink(lru, max_pages, UINT64_MAX);
+}
+
+size_t page_lru_shrink_older(struct page_lru *lru, uint64_t stamp)
+{
+	return shrink(lru, SIZE_MAX, stamp);
 }

@@ -28,6 +28,7 @@ struct lru_node {
 	struct lru_node *prev;
 	struct lru_node *next;
 	struct page_lru_owner *owner; /* valid while on the list */
+	uint64_t stamp;		      /* the list's clock when the page became lru */
 };
 
 struct page_lru_owner {
@@ -47,6 +48,11 @@ struct page_lru {
 	struct lru_node head; /* sentinel: head.next is the oldest page */
 	size_t pages;	      /* pages on the list, all owners */
 	uint64_t released;    /* pages released by page_lru_shrink() since init */
+	/*
+	 * Stamped on pages as they are added. The user advances it (any unit,
+	 * never backwards, below UINT64_MAX), so the list stays ordered by stamp.
+	 */
+	uint64_t clock;
 };
 
 /* An empty list. */
@@ -77,3 +83,12 @@ static inline int page_lru_contains(const struct page_lru_owner *owner, size_t i
  * number of pages released (SIZE_MAX as @max_pages: everything).
  */
 size_t page_lru_shrink(struct page_lru *lru, size_t max_pages);
+
+/* As page_lru_shrink(), but releases only pages stamped before @stamp. */
+size_t page_lru_shrink_older(struct page_lru *lru, uint64_t stamp);
+
+/* The oldest page's stamp, or UINT64_MAX when the list is empty. */
+static inline uint64_t page_lru_oldest_stamp(const struct page_lru *lru)
+{
+	return lru->pages ? lru->head.next->stamp : UINT64_MAX;
+}

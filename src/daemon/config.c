@@ -26,6 +26,11 @@ static const char usage[] =
 	"  -m, --max-region SIZE   largest receive region per process (default 4M, the\n"
 	"                          kernel driver's cap; suffixes K, M, G)\n"
 	"      --max-lru-pages N   release unused installed pages above N (default: no limit)\n"
+	"      --max-installed-pages N  most installed pages (in use or unused) of all\n"
+	"                          regions together; beyond it unused pages are released,\n"
+	"                          then the call fails with BR_FAILED_REPLY (default: no cap)\n"
+	"      --lru-decay SECONDS release unused installed pages after SECONDS without\n"
+	"                          use (default 60; 0: never)\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
 	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
@@ -116,6 +121,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "context", required_argument, NULL, 'c' },
 		{ "max-region", required_argument, NULL, 'm' },
 		{ "max-lru-pages", required_argument, NULL, 'L' },
+		{ "max-installed-pages", required_argument, NULL, 'I' },
+		{ "lru-decay", required_argument, NULL, 'Z' },
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
 		{ "copies-per-proc", required_argument, NULL, 'C' },
@@ -150,6 +157,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->max_partial_per_proc = 64u << 20;
 	cfg->max_partial_per_uid = 256u << 20;
 	cfg->partial_timeout_ms = 10000;
+	cfg->lru_decay_s = 60;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:c:m:l:hV", options, NULL)) != -1) {
@@ -193,6 +201,20 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case 'L':
 			if (parse_size(optarg, &cfg->max_lru_pages)) {
 				fprintf(stderr, "ubinderd: bad --max-lru-pages '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'I':
+			if (parse_size(optarg, &cfg->max_installed_pages)) {
+				fprintf(stderr, "ubinderd: bad --max-installed-pages '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'Z':
+			if (parse_uint(optarg, &cfg->lru_decay_s) || cfg->lru_decay_s > 86400) {
+				fprintf(stderr, "ubinderd: bad --lru-decay '%s' (0 to 86400)\n",
+					optarg);
 				return -1;
 			}
 			break;

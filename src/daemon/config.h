@@ -12,8 +12,10 @@ struct daemon_config {
 	char socket_path[108];			   /* --socket: first context's socket, or "" */
 	const char *contexts[DAEMON_MAX_CONTEXTS]; /* names; default: "binder" */
 	size_t ncontexts;
-	size_t max_region;    /* bytes; default 4 MiB, as the kernel caps it */
-	size_t max_lru_pages; /* 0: no budget */
+	size_t max_region;	    /* bytes; default 4 MiB, as the kernel caps it */
+	size_t max_lru_pages;	    /* 0: no budget */
+	size_t max_installed_pages; /* all regions; 0: no cap */
+	unsigned int lru_decay_s;   /* 0: no decay */
 	unsigned int max_threads;
 	unsigned int max_inline;
 	unsigned int copy_workers;    /* most copy worker threads */

@@ -70,6 +70,8 @@ static void update_timer(void *daemon)
 	struct daemon *d = daemon;
 
 	loop_timer_set(&d->driver_timer, driver_has_timers(d->drv) ? TIMER_PERIOD_MS : 0);
+	if (d->pressure)
+		pressure_update(d->pressure);
 }
 
 static void raise_nofile_limit(void)
@@ -150,6 +152,8 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 
 	dc.max_region_size = cfg->max_region;
 	dc.max_lru_pages = cfg->max_lru_pages;
+	dc.max_installed_pages = cfg->max_installed_pages;
+	dc.lru_decay_ms = cfg->lru_decay_s * 1000;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
 	dc.freeze_any_uid = cfg->freeze_any_uid;
@@ -186,7 +190,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	d->pressure = calloc(1, sizeof(*d->pressure));
 	if (d->pressure)
-		pressure_init(d->pressure, &d->loop, d->drv);
+		pressure_init(d->pressure, &d->loop, d->drv, cfg->lru_decay_s * 1000);
 	for (size_t i = 0; i < cfg->ncontexts; i++) {
 		struct conn_listener *l = &d->listeners[i];
 		char path[108];

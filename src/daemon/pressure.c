@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +51,7 @@ static void relieve(struct pressure *p)
 
 	if (lru == 0)
 		return;
-	released = driver_shrink(drv, lru / 2 ? lru / 2 : 1);
+	released = driver_relieve_pressure(drv, lru / 2 ? lru / 2 : 1);
 	log_info("memory pressure: released %zu of %zu unused pages", released, lru);
 }
 
@@ -90,7 +91,36 @@ static void on_poll(struct loop_source *src, uint32_t events)
 		relieve(p);
 }
 
-void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv)
+static void on_decay(struct loop_timer *t)
+{
+	struct pressure *p = (struct pressure *)((char *)t - offsetof(struct pressure, decay));
+	size_t released = driver_decay(p->drv, driver_now_ms());
+
+	if (released)
+		log_debug("decay: released %zu unused pages", released);
+	pressure_update(p);
+}
+
+void pressure_update(struct pressure *p)
+{
+	bool due = p->decay_period_ms && driver_next_decay(p->drv) != UINT64_MAX;
+
+	loop_timer_set(&p->decay, due ? p->decay_period_ms : 0);
+}
+
+/* The decay timer, disarmed; decay stays off when it cannot be created. */
+static void decay_init(struct pressure *p, unsigned int decay_ms)
+{
+	if (!decay_ms)
+		return;
+	if (loop_timer_init(p->loop, &p->decay, on_decay) < 0) {
+		log_warning("lru decay off: cannot create a timer: %s", strerror(errno));
+		return;
+	}
+	p->decay_period_ms = decay_ms / 4 > 250 ? decay_ms / 4 : 250;
+}
+
+void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv, unsigned int decay_ms)
 {
 	struct itimerspec its = { .it_interval = { POLL_SECONDS, 0 },
 				  .it_value = { POLL_SECONDS, 0 } };
@@ -100,6 +130,8 @@ void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv)
 	p->loop = loop;
 	p->drv = drv;
 	p->src.fd = -1;
+	p->decay.src.fd = -1;
+	decay_init(p, decay_ms);
 	find_pressure_file(p->path, sizeof(p->path));
 	fd = open(p->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && write(fd, trigger, strlen(trigger) + 1) > 0) {
@@ -129,6 +161,7 @@ void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv)
 
 void pressure_deinit(struct pressure *p)
 {
+	loop_timer_deinit(&p->decay);
 	if (p->src.fd >= 0) {
 		loop_unwatch(p->loop, &p->src);
 		close(p->src.fd);

@@ -2,15 +2,34 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "driver/buffer_space.h"
+
+const char *const reclaim_cause_names[RECLAIM_CAUSES] = {
+	[RECLAIM_PRESSURE] = "pressure",
+	[RECLAIM_BUDGET] = "budget",
+	[RECLAIM_DECAY] = "decay",
+	[RECLAIM_ADMIN] = "admin",
+	[RECLAIM_INSTALL_FAILURE] = "install failure",
+};
+
+/* Coarse is enough: decay works in seconds, and this runs on every release. */
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages)
 {
 	memset(pool, 0, sizeof(*pool));
 	page_lru_init(&pool->lru);
 	pool->max_lru_pages = max_lru_pages;
+	pool->now_ms = monotonic_ms;
 }
 
 void buffer_pool_deinit(struct buffer_pool *pool)
@@ -23,16 +42,49 @@ size_t buffer_pool_lru_pages(const struct buffer_pool *pool)
 	return pool->lru.pages;
 }
 
-size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages)
+size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages, enum reclaim_cause cause)
 {
+	pool->cause = cause;
 	return page_lru_shrink(&pool->lru, pages);
+}
+
+size_t buffer_pool_decay(struct buffer_pool *pool, uint64_t now_ms)
+{
+	if (!pool->decay_ms || now_ms < pool->decay_ms)
+		return 0;
+	pool->cause = RECLAIM_DECAY;
+	/* Stamped at or before now - decay_ms: unused for decay_ms or longer. */
+	return page_lru_shrink_older(&pool->lru, now_ms - pool->decay_ms + 1);
+}
+
+uint64_t buffer_pool_next_decay(const struct buffer_pool *pool)
+{
+	uint64_t oldest = page_lru_oldest_stamp(&pool->lru);
+
+	if (!pool->decay_ms || oldest == UINT64_MAX)
+		return UINT64_MAX;
+	return oldest + pool->decay_ms;
 }
 
 /* Keeps the installed-but-unused pages within the configured budget. */
 static void enforce_lru_budget(struct buffer_pool *pool)
 {
 	if (pool->max_lru_pages && pool->lru.pages > pool->max_lru_pages)
-		page_lru_shrink(&pool->lru, pool->lru.pages - pool->max_lru_pages);
+		buffer_pool_shrink(pool, pool->lru.pages - pool->max_lru_pages, RECLAIM_BUDGET);
+}
+
+/* Whether @count more pages fit under max_installed_pages, after taking lru
+ * pages back if needed. */
+static bool make_room(struct buffer_pool *pool, size_t count)
+{
+	size_t max = pool->max_installed_pages;
+
+	if (!max || pool->installed_pages + count <= max)
+		return true;
+	if (count > max)
+		return false;
+	buffer_pool_shrink(pool, pool->installed_pages + count - max, RECLAIM_BUDGET);
+	return pool->installed_pages + count <= max;
 }
 
 void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool)
@@ -48,13 +100,29 @@ static int release_pages(void *ctx, size_t first_page, size_t count)
 	struct buffer_space *s = ctx;
 	int err = region_release(&s->region, first_page, count);
 
-	if (err == 0)
-		s->pool->stats.pages_reclaimed += count;
+	if (err == 0) {
+		struct buffer_pool *pool = s->pool;
+
+		pool->stats.pages_reclaimed += count;
+		pool->stats.reclaimed[pool->cause] += count;
+		s->reclaimed[pool->cause] += count;
+		pool->installed_pages -= count;
+	}
 	return err;
+}
+
+/* The space's installed pages, active or lru (0 without a region). */
+static size_t installed_pages(const struct buffer_space *s)
+{
+	struct range_alloc_stats st;
+
+	buffer_space_get_stats(s, &st);
+	return st.pages_active + st.pages_lru;
 }
 
 static void free_region(struct buffer_space *s)
 {
+	s->pool->installed_pages -= installed_pages(s);
 	range_alloc_deinit(&s->alloc);
 	region_deinit(&s->region);
 }
@@ -136,12 +204,21 @@ static int install_pages(struct buffer_space *s, struct page_range range)
 
 	if (range.count == 0)
 		return 0;
+	if (!make_room(s->pool, range.count)) {
+		st->budget_failures++;
+		range_alloc_installed(&s->alloc, range, 0);
+		log_warning("%s: %zu more pages would exceed the cap of %zu installed pages",
+			    s->log_name, range.count, s->pool->max_installed_pages);
+		return -ENOMEM;
+	}
 	err = region_install(&s->region, range.first, range.count, &installed);
 	if (err) {
 		st->install_failures++;
 		st->shrink_on_install_failure++;
 		range_alloc_installed(&s->alloc, range, installed);
-		page_lru_shrink(&s->pool->lru, range.count - installed);
+		st->pages_installed += installed;
+		s->pool->installed_pages += installed;
+		buffer_pool_shrink(s->pool, range.count - installed, RECLAIM_INSTALL_FAILURE);
 		range.first += installed;
 		range.count -= installed;
 		err = region_install(&s->region, range.first, range.count, &installed);
@@ -150,6 +227,7 @@ static int install_pages(struct buffer_space *s, struct page_range range)
 	}
 	range_alloc_installed(&s->alloc, range, installed);
 	st->pages_installed += installed;
+	s->pool->installed_pages += installed;
 	if (err)
 		log_warning("%s: cannot install %zu pages: %s", s->log_name, range.count,
 			    strerror(-err));
@@ -167,6 +245,7 @@ int buffer_space_reserve(struct buffer_space *s, uint64_t data_size, uint64_t of
 	*spam_suspect = false;
 	if (!buffer_space_ready(s))
 		return -ESRCH;
+	s->pool->lru.clock = s->pool->now_ms();
 	err = range_alloc_reserve(&s->alloc, data_size, offsets_size, extra_size, is_async,
 				  sender_pid, &res);
 	if (err)
@@ -189,6 +268,7 @@ int buffer_space_deliver(struct buffer_space *s, struct range_buffer *rb)
 
 void buffer_space_release(struct buffer_space *s, struct range_buffer *rb)
 {
+	s->pool->lru.clock = s->pool->now_ms();
 	range_alloc_release(&s->alloc, rb);
 }
 
@@ -236,10 +316,12 @@ void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_sta
 size_t buffer_space_punch_inactive(struct buffer_space *s)
 {
 	struct page_range r;
+	struct range_alloc_stats before, after;
 	size_t from = 0, punched = 0;
 
 	if (!buffer_space_exists(s))
 		return 0;
+	buffer_space_get_stats(s, &before);
 	while (range_alloc_next_inactive(&s->alloc, from, &r)) {
 		if (region_release(&s->region, r.first, r.count) == 0) {
 			range_alloc_pages_released(&s->alloc, r);
@@ -247,6 +329,12 @@ size_t buffer_space_punch_inactive(struct buffer_space *s)
 		}
 		from = r.first + r.count;
 	}
+	buffer_space_get_stats(s, &after);
+	/* Only the lru pages among them were installed: free ones were holes. */
+	s->pool->installed_pages -= before.pages_lru - after.pages_lru;
+	s->pool->stats.pages_reclaimed += before.pages_lru - after.pages_lru;
+	s->pool->stats.reclaimed[RECLAIM_ADMIN] += before.pages_lru - after.pages_lru;
+	s->reclaimed[RECLAIM_ADMIN] += before.pages_lru - after.pages_lru;
 	s->pool->stats.holes_punched += punched;
 	return punched;
 }

@@ -31,19 +31,53 @@
 #include "alloc/range_alloc.h"
 #include "region/region.h"
 
+/* Why lru pages were given back (counted per pool and per space). */
+enum reclaim_cause {
+	RECLAIM_PRESSURE,	 /* the PSI trigger */
+	RECLAIM_BUDGET,		 /* --max-lru-pages or --max-installed-pages */
+	RECLAIM_DECAY,		 /* unused longer than the decay time */
+	RECLAIM_ADMIN,		 /* ubinderctl shrink */
+	RECLAIM_INSTALL_FAILURE, /* an install failed: make room and retry */
+	RECLAIM_CAUSES
+};
+
+/* "pressure", "budget", "decay", "admin", "install failure". */
+extern const char *const reclaim_cause_names[RECLAIM_CAUSES];
+
 struct buffer_pool_stats {
-	uint64_t pages_installed;
+	uint64_t pages_installed; /* ever */
 	uint64_t install_failures;
 	uint64_t shrink_on_install_failure;
-	uint64_t pages_reclaimed;
+	uint64_t budget_failures; /* reservations refused at --max-installed-pages */
+	uint64_t pages_reclaimed; /* all causes */
+	uint64_t reclaimed[RECLAIM_CAUSES];
 	uint64_t holes_punched; /* non-active ranges released by the hole sweep */
 };
 
 struct buffer_pool {
-	struct page_lru lru;
-	size_t max_lru_pages; /* shrink above this many lru pages; 0: no budget */
+	struct page_lru lru;	    /* its clock: milliseconds of pool->now_ms */
+	size_t max_lru_pages;	    /* shrink above this many lru pages; 0: no budget */
+	size_t max_installed_pages; /* active + lru pages, all regions; 0: no cap */
+	size_t installed_pages;	    /* active + lru pages now, all regions */
+	uint64_t decay_ms;	    /* release lru pages unused this long; 0: never */
+	uint64_t (*now_ms)(void);   /* monotonic clock (tests replace it) */
+	enum reclaim_cause cause;   /* of the shrink running now */
 	struct buffer_pool_stats stats;
 };
+
+void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages);
+void buffer_pool_deinit(struct buffer_pool *pool);
+/* Installed pages no buffer uses, in all regions. */
+size_t buffer_pool_lru_pages(const struct buffer_pool *pool);
+/* Releases up to @pages lru pages, oldest first, for @cause; returns how many. */
+size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages, enum reclaim_cause cause);
+/*
+ * Releases the lru pages unused for decay_ms or longer at @now_ms (a
+ * pool->now_ms reading); returns how many. Nothing when decay is off.
+ */
+size_t buffer_pool_decay(struct buffer_pool *pool, uint64_t now_ms);
+/* When the oldest lru page decays (pool->now_ms time); UINT64_MAX: never. */
+uint64_t buffer_pool_next_decay(const struct buffer_pool *pool);
 
 enum map_state {
 	MAP_NONE = 0, /* never mapped: transactions to it get BR_DEAD_REPLY */
@@ -56,17 +90,11 @@ struct buffer_space {
 	struct buffer_pool *pool;
 	enum map_state map;
 	struct region region;
-	struct range_alloc alloc; /* initialised while region.memfd >= 0 */
-	uint64_t user_base;	  /* where the client mapped the region (READY, GONE) */
-	char log_name[48];	  /* "CONTEXT: proc PID", for log lines */
+	struct range_alloc alloc;	    /* initialised while region.memfd >= 0 */
+	uint64_t user_base;		    /* where the client mapped the region (READY, GONE) */
+	char log_name[48];		    /* "CONTEXT: proc PID", for log lines */
+	uint64_t reclaimed[RECLAIM_CAUSES]; /* this space's pages, by cause */
 };
-
-void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages);
-void buffer_pool_deinit(struct buffer_pool *pool);
-/* Installed pages no buffer uses, in all regions. */
-size_t buffer_pool_lru_pages(const struct buffer_pool *pool);
-/* Releases up to @pages lru pages, oldest first; returns how many. */
-size_t buffer_pool_shrink(struct buffer_pool *pool, size_t pages);
 
 /* An unmapped space (MAP_NONE) drawing on @pool. */
 void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool);
@@ -110,7 +138,9 @@ const char *buffer_space_state_name(const struct buffer_space *s);
 
 /*
  * Reserves a buffer and installs its pages, shrinking the LRU and retrying
- * once if that fails; then keeps the LRU within the pool's budget. Errors as
+ * once if that fails; then keeps the LRU within the pool's budget. Pages
+ * beyond max_installed_pages are first taken from the LRU; if that is not
+ * enough, the reservation fails with -ENOMEM. Errors as
  * the kernel's binder_alloc_new_buf: -ESRCH the space is not READY, -ENOSPC,
  * -ENOMEM (metadata, or pages could not be installed), -EINVAL (size
  * overflow). *spam_suspect: report BR_ONEWAY_SPAM_SUSPECT to the sender.
@@ -159,7 +189,8 @@ struct range_buffer *buffer_space_next(const struct buffer_space *s, const struc
 /* Page and buffer counts (all zero when no region exists). */
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats);
 
-/* Punches holes over every non-active range (shrink all); returns how many. */
+/* Punches holes over every non-active range (shrink all, counted as
+ * RECLAIM_ADMIN); returns how many ranges. */
 size_t buffer_space_punch_inactive(struct buffer_space *s);
 
 /* The allocator's invariants (tests and fuzzing): 0 or -EUCLEAN with @why. */

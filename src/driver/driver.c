@@ -36,6 +36,9 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	LIST_INIT(&drv->dead_nodes);
 	TAILQ_INIT(&drv->wake_list);
 	buffer_pool_init(&drv->pool, config->max_lru_pages);
+	drv->pool.max_installed_pages = config->max_installed_pages;
+	drv->pool.decay_ms = config->lru_decay_ms;
+	drv->pool.now_ms = driver_now_ms;
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)
@@ -150,9 +153,24 @@ size_t driver_lru_pages(const struct driver *drv)
 	return buffer_pool_lru_pages(&drv->pool);
 }
 
+size_t driver_relieve_pressure(struct driver *drv, size_t pages)
+{
+	return buffer_pool_shrink(&drv->pool, pages, RECLAIM_PRESSURE);
+}
+
+size_t driver_decay(struct driver *drv, uint64_t now_ms)
+{
+	return buffer_pool_decay(&drv->pool, now_ms);
+}
+
+uint64_t driver_next_decay(const struct driver *drv)
+{
+	return buffer_pool_next_decay(&drv->pool);
+}
+
 size_t driver_shrink(struct driver *drv, size_t pages)
 {
-	size_t released = buffer_pool_shrink(&drv->pool, pages);
+	size_t released = buffer_pool_shrink(&drv->pool, pages, RECLAIM_ADMIN);
 	struct proc *proc;
 
 	if (pages != SIZE_MAX)

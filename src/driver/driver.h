@@ -30,10 +30,12 @@ struct thread;
 struct fetch_job;
 
 struct driver_config {
-	size_t max_region_size;	  /* cap of a process's region; kernel: 4 MiB */
-	size_t max_lru_pages;	  /* shrink above this many lru pages; 0: no budget */
-	unsigned int max_threads; /* thread connections per process */
-	unsigned int max_inline;  /* payload bytes a client pushes inline */
+	size_t max_region_size;	    /* cap of a process's region; kernel: 4 MiB */
+	size_t max_lru_pages;	    /* shrink above this many lru pages; 0: no budget */
+	size_t max_installed_pages; /* active + lru pages of all regions; 0: no cap */
+	unsigned int lru_decay_ms;  /* release lru pages unused this long; 0: never */
+	unsigned int max_threads;   /* thread connections per process */
+	unsigned int max_inline;    /* payload bytes a client pushes inline */
 	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves
 	 * it to SELinux). Otherwise only root and the target's own euid. */
 	bool freeze_any_uid;
@@ -249,8 +251,15 @@ uint64_t driver_now_ms(void);
 
 /* --- administration ------------------------------------------------------ */
 
-/* Releases up to @pages lru pages (SIZE_MAX: all); returns how many. */
+/* Releases up to @pages lru pages (SIZE_MAX: all, and punches every
+ * non-active range) for the administrator; returns how many. */
 size_t driver_shrink(struct driver *drv, size_t pages);
+/* The same under memory pressure (no hole sweep). */
+size_t driver_relieve_pressure(struct driver *drv, size_t pages);
+/* Releases the lru pages unused for lru_decay_ms at @now_ms (driver_now_ms). */
+size_t driver_decay(struct driver *drv, uint64_t now_ms);
+/* When the next lru page decays (driver_now_ms time); UINT64_MAX: none. */
+uint64_t driver_next_decay(const struct driver *drv);
 /* Installed pages no buffer uses, in all regions. */
 size_t driver_lru_pages(const struct driver *drv);
 

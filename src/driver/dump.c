@@ -78,6 +78,15 @@ static void dump_node(FILE *out, const struct node *node)
 	fprintf(out, "\n");
 }
 
+/* "reclaimed: pressure N budget N decay N admin N install failure N" */
+static void dump_reclaimed(FILE *out, const char *indent, const uint64_t *by_cause)
+{
+	fprintf(out, "%sreclaimed:", indent);
+	for (int i = 0; i < RECLAIM_CAUSES; i++)
+		fprintf(out, " %s %" PRIu64, reclaim_cause_names[i], by_cause[i]);
+	fprintf(out, "\n");
+}
+
 static void dump_proc(FILE *out, struct proc *proc)
 {
 	const struct thread *thread;
@@ -114,6 +123,7 @@ static void dump_proc(FILE *out, struct proc *proc)
 	buffer_space_get_stats(&proc->space, &as);
 	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
 	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
+	dump_reclaimed(out, "  ", proc->space.reclaimed);
 	fprintf(out, "  buffers: %zu\n", as.buffers);
 	fprintf(out, "  free async space: %zu\n", as.free_async_space);
 	fprintf(out, "  requested threads: %u+%u/%u\n", proc->requested_threads,
@@ -174,6 +184,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "procs: %zu\nthreads: %zu\nbuffers: %zu\n", procs, threads, buffers);
 	fprintf(out, "pages: %zu:%zu:%zu\n", active, lru, free_pages);
 	fprintf(out, "lru pages: %zu\n", buffer_pool_lru_pages(&drv->pool));
+	fprintf(out, "installed pages: %zu max %zu\n", drv->pool.installed_pages,
+		drv->pool.max_installed_pages);
+	fprintf(out, "lru decay: %" PRIu64 " ms\n", drv->pool.decay_ms);
 	for (int i = 0; i < STATS_BC_COUNT; i++) {
 		if (s->bc[i])
 			fprintf(out, "%s: %" PRIu64 "\n", bc_names[i], s->bc[i]);
@@ -200,7 +213,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "pages installed: %" PRIu64 "\n", ps->pages_installed);
 	fprintf(out, "install failures: %" PRIu64 "\n", ps->install_failures);
 	fprintf(out, "shrink on install failure: %" PRIu64 "\n", ps->shrink_on_install_failure);
+	fprintf(out, "install budget failures: %" PRIu64 "\n", ps->budget_failures);
 	fprintf(out, "pages reclaimed: %" PRIu64 "\n", ps->pages_reclaimed);
+	dump_reclaimed(out, "", ps->reclaimed);
 	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);
 	for (int i = 0; i < IGNORED_COUNT; i++)
 		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);

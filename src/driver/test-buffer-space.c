@@ -223,11 +223,98 @@ static void lru_budget_shrink_and_punch(void **state)
 	assert_true(f->pool.stats.pages_reclaimed >= 1);
 	buffer_space_release(&f->space, rb);
 
-	assert_true(buffer_pool_shrink(&f->pool, SIZE_MAX) >= 1);
+	assert_true(buffer_pool_shrink(&f->pool, SIZE_MAX, RECLAIM_ADMIN) >= 1);
 	assert_int_equal(buffer_pool_lru_pages(&f->pool), 0);
 	/* Every non-active range is punched: the whole region is one. */
 	assert_int_equal(buffer_space_punch_inactive(&f->space), 1);
 	assert_int_equal(f->pool.stats.holes_punched, 1);
+}
+
+/* The region's resident pages, measured from the memfd (st_blocks). */
+static size_t resident(struct fixture *f)
+{
+	size_t pages = SIZE_MAX;
+
+	assert_int_equal(region_resident_pages(&f->space.region, &pages), 0);
+	return pages;
+}
+
+static void installed_cap_reclaims_lru_then_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *a, *b, *c;
+
+	map_ready(f);
+	f->pool.max_installed_pages = 2;
+	a = reserve(f, f->page - 8, 0); /* page 0 */
+	b = reserve(f, f->page - 8, 0); /* page 1 */
+	assert_int_equal(f->pool.installed_pages, 2);
+	/* Nothing on the LRU to give back: the cap refuses a third page. */
+	reserve(f, f->page - 8, -ENOMEM);
+	assert_int_equal(f->pool.stats.budget_failures, 1);
+	assert_int_equal(f->pool.installed_pages, 2);
+	assert_int_equal(resident(f), 2);
+
+	/* Page 0 goes to the LRU; two new pages need one of it back. */
+	buffer_space_release(&f->space, a);
+	f->pool.max_installed_pages = 3;
+	c = reserve(f, 2 * f->page - 8, 0); /* pages 2 and 3 */
+	assert_int_equal(f->pool.stats.reclaimed[RECLAIM_BUDGET], 1);
+	assert_int_equal(f->space.reclaimed[RECLAIM_BUDGET], 1);
+	assert_int_equal(f->pool.installed_pages, 3);
+	assert_int_equal(resident(f), 3);
+	buffer_space_release(&f->space, b);
+	buffer_space_release(&f->space, c);
+	assert_int_equal(f->pool.installed_pages, 3);
+	assert_int_equal(buffer_pool_shrink(&f->pool, SIZE_MAX, RECLAIM_ADMIN), 3);
+	assert_int_equal(f->pool.stats.reclaimed[RECLAIM_ADMIN], 3);
+	assert_int_equal(f->pool.installed_pages, 0);
+	assert_int_equal(resident(f), 0);
+}
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void decay_releases_pages_unused_long_enough(void **state)
+{
+	struct fixture *f = *state;
+	struct range_buffer *a, *b;
+
+	map_ready(f);
+	f->pool.now_ms = fake_clock;
+	f->pool.decay_ms = 1000;
+	fake_now = 0;
+	a = reserve(f, f->page - 8, 0);
+	b = reserve(f, f->page - 8, 0);
+	assert_int_equal(buffer_pool_next_decay(&f->pool), UINT64_MAX);
+	fake_now = 100;
+	buffer_space_release(&f->space, a);
+	fake_now = 600;
+	buffer_space_release(&f->space, b);
+	assert_int_equal(buffer_pool_next_decay(&f->pool), 1100);
+
+	assert_int_equal(buffer_pool_decay(&f->pool, 1099), 0);
+	assert_int_equal(buffer_pool_decay(&f->pool, 1100), 1);
+	assert_int_equal(resident(f), 1);
+	assert_int_equal(buffer_pool_next_decay(&f->pool), 1600);
+	assert_int_equal(buffer_pool_decay(&f->pool, 5000), 1);
+	assert_int_equal(buffer_pool_next_decay(&f->pool), UINT64_MAX);
+	assert_int_equal(f->pool.stats.reclaimed[RECLAIM_DECAY], 2);
+	assert_int_equal(f->space.reclaimed[RECLAIM_DECAY], 2);
+	assert_int_equal(f->pool.installed_pages, 0);
+	assert_int_equal(resident(f), 0);
+
+	/* Decay off: nothing decays, however old. */
+	a = reserve(f, 16, 0);
+	buffer_space_release(&f->space, a);
+	f->pool.decay_ms = 0;
+	assert_int_equal(buffer_pool_next_decay(&f->pool), UINT64_MAX);
+	assert_int_equal(buffer_pool_decay(&f->pool, UINT64_MAX / 2), 0);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), 1);
 }
 
 int main(void)
@@ -241,6 +328,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(install_failure_shrinks_and_retries_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(lru_budget_shrink_and_punch, setup, teardown),
+		cmocka_unit_test_setup_teardown(installed_cap_reclaims_lru_then_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(decay_releases_pages_unused_long_enough, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
