@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Options shared by ubinderctl and ubinder-servicemanager: --socket, --context, --help, --version. */
+/* Options every tool shares: --socket, --context, --help, --version. */
 #pragma once
 
 #include <getopt.h>
