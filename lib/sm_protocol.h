@@ -119,6 +119,7 @@ static inline uint32_t sm_code_of(const struct sm_map *m, enum sm_method method)
 #define SM_CALLBACK_ON_REGISTRATION   1
 /* IClientCallback: oneway onClients(IBinder registered, boolean hasClients). */
 #define SM_CLIENT_CALLBACK_DESCRIPTOR "android.os.IClientCallback"
+#define SM_CLIENT_CALLBACK_ON_CLIENTS 1
 
 /* Dump priorities (addService's last argument, listServices' filter). */
 #define SM_DUMP_FLAG_PRIORITY_DEFAULT (1 << 3)

@@ -74,12 +74,14 @@ stops() {
 	ok "$name: SIG$sig stops it with status 0 (exit $rc)" $?
 }
 
-echo "1..8"
+echo "1..10"
 shift
 for prog in "$@"; do
 	name=$(basename "$prog")
 	expect "$name: no daemon" 1 "^$name: cannot open the context at $dir/none: " \
 		"$prog" --socket "$dir/none"
+	expect "$name: a bad --client-interval" 2 "^$name: .*--client-interval.*'5'" \
+		"$prog" --socket "$dir/none" --client-interval 5
 done
 
 "$ubinderd" --socket "$dir/binder" --context binder --context hwbinder 2>"$dir/daemon.log" &

@@ -680,12 +680,124 @@ static void library_every_level(void **state)
 	}
 }
 
+/* --- registerClientCallback: onClients when a service gains and loses clients ---------- */
+
+struct clients_args {
+	struct sync ready, events, got, release, done;
+};
+
+/* IClientCallback.onClients(service, hasClients): posts 2 (true) or 1 (false). */
+static int on_clients(ubinder_binder *self, const struct ubinder_call *call, ubinder_parcel *data,
+		      ubinder_parcel *reply, void *userdata)
+{
+	struct clients_args *a = userdata;
+	ubinder_binder *b = NULL;
+	bool has = false;
+
+	(void)self;
+	(void)reply;
+	if (call->code != 1 ||
+	    ubinder_parcel_enforce_interface(data, "android.os.IClientCallback") ||
+	    ubinder_parcel_read_binder(data, &b) || !b || ubinder_parcel_read_bool(data, &has))
+		sync_post(&a->events, 9);
+	else
+		sync_post(&a->events, has ? 2 : 1);
+	ubinder_binder_unref(b);
+	return 0;
+}
+
+/* Registers "cc.svc" and a client callback for it (Android 14's code 12), then waits. */
+static int clients_service(void *arg)
+{
+	const struct gen g = { "android14", 3, "", 1, 2, 3, 4, 5 };
+	struct clients_args *a = arg;
+	ubinder_context *ctx = client_open(true);
+	ubinder_binder *svc = NULL, *cb = NULL;
+	ubinder_parcel *p, *reply = NULL;
+
+	CHECK(ctx);
+	CHECK_OK(ubinder_binder_new(ctx, "org.ubinder.test.Clients", NULL, NULL, NULL, &svc));
+	CHECK_OK(ubinder_binder_new(ctx, "android.os.IClientCallback", on_clients, a, NULL, &cb));
+	CHECK(raw_add(&g, ctx, "cc.svc", svc) == 0);
+	/* Another process's object is refused. */
+	p = raw_request(3, SM);
+	ubinder_parcel_write_string16_utf8(p, "cc.svc");
+	ubinder_parcel_write_binder(p, cb);
+	ubinder_parcel_write_binder(p, cb);
+	CHECK(sm_transact(ctx, 12, p, &reply) == 0 && read_ok(&g, reply) != 0);
+	ubinder_parcel_free(reply);
+	p = raw_request(3, SM);
+	ubinder_parcel_write_string16_utf8(p, "cc.svc");
+	ubinder_parcel_write_binder(p, svc);
+	ubinder_parcel_write_binder(p, cb);
+	CHECK(sm_transact(ctx, 12, p, &reply) == 0 && read_ok(&g, reply) == 0);
+	ubinder_parcel_free(reply);
+	sync_post(&a->ready, 1);
+	CHECK(sync_wait(&a->done, 20000) == 1);
+	ubinder_binder_unref(cb);
+	ubinder_binder_unref(svc);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+/* Gets "cc.svc" and holds it until told to let go. */
+static int clients_getter(void *arg)
+{
+	const struct gen g = { "android14", 3, "", 1, 2, 3, 4, 5 };
+	struct clients_args *a = arg;
+	ubinder_context *ctx = client_open(true);
+	ubinder_binder *b = NULL;
+
+	CHECK(ctx);
+	CHECK(raw_lookup(&g, ctx, 1, "cc.svc", &b) == 0 && b);
+	sync_post(&a->got, 1);
+	CHECK(sync_wait(&a->release, 20000) == 1);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void client_callbacks(void **state)
+{
+	struct clients_args a;
+	struct lib_env e;
+	pid_t svc, getter;
+	uint32_t first, second;
+	int rc_getter, rc_svc;
+
+	(void)state;
+	sync_init(&a.ready);
+	sync_init(&a.events);
+	sync_init(&a.got);
+	sync_init(&a.release);
+	sync_init(&a.done);
+	env_up(&e, "--client-interval=50");
+	svc = lspawn(clients_service, &a);
+	assert_int_equal(sync_wait(&a.ready, 10000), 1);
+	getter = lspawn(clients_getter, &a);
+	assert_int_equal(sync_wait(&a.got, 10000), 1);
+	first = sync_wait(&a.events, 5000);
+	/* The getter lets go: the service loses its only client. */
+	sync_post(&a.release, 1);
+	rc_getter = reap(getter, 10000);
+	second = sync_wait(&a.events, 5000);
+	sync_post(&a.done, 1);
+	rc_svc = reap(svc, 10000);
+	assert_int_equal(first, 2);
+	assert_int_equal(second, 1);
+	assert_int_equal(rc_getter, 0);
+	assert_int_equal(rc_svc, 0);
+	assert_true(manager_alone(&e));
+	assert_int_equal(env_stop(&e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_generation),    cmocka_unit_test(bad_input),
 		cmocka_unit_test(api_level_is_strict), cmocka_unit_test(declared_and_debug),
 		cmocka_unit_test(service_union),       cmocka_unit_test(library_every_level),
+		cmocka_unit_test(client_callbacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

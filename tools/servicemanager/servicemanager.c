@@ -46,6 +46,10 @@ struct entry {
 	int32_t dump_priority;
 	struct callback *callbacks;
 	struct callback *client_callbacks;
+	/* What the client callbacks were last told, and whether a get since the
+	 * last check counts as a client (as Android's guaranteeClient). */
+	bool has_clients;
+	bool guarantee_client;
 	UT_hash_handle hh;
 };
 
@@ -91,6 +95,8 @@ static void service_remove(struct entry *e)
 	(void)ubinder_binder_unlink_to_death(e->service, binder_died, e);
 	ubinder_binder_unref(e->service);
 	e->service = NULL;
+	e->has_clients = false;
+	e->guarantee_client = false;
 	nservices--;
 }
 
@@ -150,6 +156,62 @@ static void notify(ubinder_binder *callback, const char *name, ubinder_binder *s
 	if (err)
 		manager_say("notify '%s': %s", name, ubinder_strerror(err));
 	ubinder_parcel_free(data);
+}
+
+/* IClientCallback.onClients(service, has_clients), oneway. */
+static void notify_clients(ubinder_binder *callback, ubinder_binder *service, bool has_clients)
+{
+	ubinder_parcel *data = ubinder_parcel_new();
+	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
+
+	if (!err)
+		err = ubinder_parcel_write_interface_token(data, SM_CLIENT_CALLBACK_DESCRIPTOR);
+	if (!err)
+		err = ubinder_parcel_write_binder(data, service);
+	if (!err)
+		err = ubinder_parcel_write_bool(data, has_clients);
+	if (!err)
+		err = ubinder_binder_transact(callback, SM_CLIENT_CALLBACK_ON_CLIENTS, data,
+					      UBINDER_FLAG_ONEWAY, NULL);
+	if (err)
+		manager_say("onClients: %s", ubinder_strerror(err));
+	ubinder_parcel_free(data);
+}
+
+/*
+ * Whether @e's service has clients: processes other than the manager that
+ * hold it strongly (the driver's count, BINDER_GET_NODE_INFO_FOR_REF, which
+ * the context manager may ask), or a get since the last check. Its client
+ * callbacks hear of every change.
+ */
+static void check_clients(struct entry *e)
+{
+	uint32_t strong;
+	bool has;
+
+	if (!e->service || ubinder_binder_is_local(e->service) ||
+	    ubinder_binder_get_node_counts(e->service, &strong, NULL))
+		return;
+	/* The service's own process holds no ref to its node; we hold one. */
+	has = strong > 1 || e->guarantee_client;
+	e->guarantee_client = false;
+	if (has == e->has_clients)
+		return;
+	e->has_clients = has;
+	manager_say("'%s' has %s", e->name, has ? "clients" : "no clients");
+	for (struct callback *cb = e->client_callbacks; cb; cb = cb->next)
+		notify_clients(cb->binder, e->service, has);
+}
+
+/* The manager's timer (--client-interval). */
+static void check_all_clients(void)
+{
+	struct entry *e, *tmp;
+
+	HASH_ITER(hh, entries, e, tmp) {
+		if (e->client_callbacks)
+			check_clients(e);
+	}
 }
 
 /* --- requests ------------------------------------------------------------------------ */
@@ -241,6 +303,8 @@ static ubinder_binder *lookup(const char *name)
 {
 	struct entry *e = sm_name_valid(name) ? entry_get(name, false) : NULL;
 
+	if (e && e->service)
+		e->guarantee_client = true;
 	return e ? e->service : NULL;
 }
 
@@ -514,9 +578,9 @@ out:
 }
 
 /*
- * registerClientCallback: accepted for a service the caller registered (the
- * same binder). Client counts are not tracked here, so onClients() is never
- * called; the callback is dropped when its process dies or the service goes.
+ * registerClientCallback: for a service the caller registered (the same
+ * binder). check_clients() tells it when the service gains or loses its
+ * clients; the callback is dropped when its process dies or the service goes.
  */
 static int do_register_client_callback(const struct req *r)
 {
@@ -539,9 +603,12 @@ static int do_register_client_callback(const struct req *r)
 		err = reply_exception(r, UBINDER_EX_SECURITY, "not the service's owner");
 	else if (ncallbacks >= MAX_CALLBACKS)
 		err = reply_exception(r, UBINDER_EX_ILLEGAL_STATE, "too many callbacks");
-	else if ((err = add_callback(e, &e->client_callbacks, &cb)) == 0)
+	else if ((err = add_callback(e, &e->client_callbacks, &cb)) == 0) {
 		err = reply_ok(r);
-	else if (err == UBINDER_ERR_DEAD_OBJECT)
+		/* As Android's: a new callback hears at once of clients already there. */
+		if (e->has_clients)
+			notify_clients(e->client_callbacks->binder, e->service, true);
+	} else if (err == UBINDER_ERR_DEAD_OBJECT)
 		err = reply_exception(r, UBINDER_EX_ILLEGAL_STATE, "callback is dead");
 out:
 	ubinder_binder_unref(service);
@@ -854,6 +921,8 @@ static const char usage[] =
 	"                        every token, codes told apart by the request's shape\n"
 	"  -d, --declared FILE   declared instances (isDeclared, getDeclaredInstances), one\n"
 	"                        'package.IName/instance [apex=APEX]' a line; default: none\n"
+	"  -i, --client-interval MS  how often services with client callbacks are\n"
+	"                        checked for clients (default 5000)\n"
 	"  -v, --verbose         log registrations and deaths to stderr\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
@@ -885,15 +954,18 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "api-level", required_argument, NULL, 'a' },
 		{ "declared", required_argument, NULL, 'd' },
+		{ "client-interval", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_args args = { NULL, NULL };
 	const char *path, *declared_path = NULL;
 	char buf[PATH_MAX];
-	struct manager m = { .prog = "ubinder-servicemanager" };
+	struct manager m = { .prog = "ubinder-servicemanager",
+			     .tick_ms = 5000,
+			     .tick = check_all_clients };
 	int opt, bad, status = 0;
 
-	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "va:d:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "va:d:i:", options, NULL)) != -1) {
 		if (opt == 'v') {
 			manager_verbose = true;
 			continue;
@@ -915,6 +987,20 @@ int main(int argc, char **argv)
 		}
 		if (opt == 'd') {
 			declared_path = optarg;
+			continue;
+		}
+		if (opt == 'i') {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end || v < 10 || v > 3600000) {
+				fprintf(stderr,
+					"ubinder-servicemanager: --client-interval takes 10 to "
+					"3600000 ms, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			m.tick_ms = v;
 			continue;
 		}
 		if (!tool_common_option(opt, &args, "ubinder-servicemanager", usage, &status))
