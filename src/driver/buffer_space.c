@@ -313,6 +313,15 @@ void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_sta
 		range_alloc_get_stats(&s->alloc, stats);
 }
 
+size_t buffer_space_resident_pages(const struct buffer_space *s)
+{
+	size_t pages = 0;
+
+	if (buffer_space_exists(s) && region_resident_pages(&s->region, &pages) < 0)
+		return 0;
+	return pages;
+}
+
 size_t buffer_space_punch_inactive(struct buffer_space *s)
 {
 	struct page_range r;

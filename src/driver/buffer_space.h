@@ -189,6 +189,10 @@ struct range_buffer *buffer_space_next(const struct buffer_space *s, const struc
 /* Page and buffer counts (all zero when no region exists). */
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats);
 
+/* The region's pages with memory behind them, measured from the memfd
+ * (st_blocks), independently of the allocator's counters; 0 without one. */
+size_t buffer_space_resident_pages(const struct buffer_space *s);
+
 /* Punches holes over every non-active range (shrink all, counted as
  * RECLAIM_ADMIN); returns how many ranges. */
 size_t buffer_space_punch_inactive(struct buffer_space *s);

@@ -123,6 +123,7 @@ static void dump_proc(FILE *out, struct proc *proc)
 	buffer_space_get_stats(&proc->space, &as);
 	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
 	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
+	fprintf(out, "  resident pages: %zu\n", buffer_space_resident_pages(&proc->space));
 	dump_reclaimed(out, "  ", proc->space.reclaimed);
 	fprintf(out, "  buffers: %zu\n", as.buffers);
 	fprintf(out, "  free async space: %zu\n", as.free_async_space);
@@ -167,6 +168,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	const struct buffer_pool_stats *ps = &drv->pool.stats;
 	const struct proc *proc;
 	size_t procs = 0, threads = 0, active = 0, lru = 0, free_pages = 0, buffers = 0;
+	size_t resident = 0;
 
 	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		struct range_alloc_stats as;
@@ -180,10 +182,12 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 		lru += as.pages_lru;
 		free_pages += as.pages_free;
 		buffers += as.buffers;
+		resident += buffer_space_resident_pages(&proc->space);
 	}
 	fprintf(out, "procs: %zu\nthreads: %zu\nbuffers: %zu\n", procs, threads, buffers);
 	fprintf(out, "pages: %zu:%zu:%zu\n", active, lru, free_pages);
 	fprintf(out, "lru pages: %zu\n", buffer_pool_lru_pages(&drv->pool));
+	fprintf(out, "resident pages: %zu\n", resident);
 	fprintf(out, "installed pages: %zu max %zu\n", drv->pool.installed_pages,
 		drv->pool.max_installed_pages);
 	fprintf(out, "lru decay: %" PRIu64 " ms\n", drv->pool.decay_ms);
