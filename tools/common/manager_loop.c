@@ -144,3 +144,24 @@ void manager_stop(struct manager *m)
 	m->ctx = NULL;
 	m->sigfd = m->timerfd = -1;
 }
+
+bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee, long *strong)
+{
+	uint32_t count;
+	bool now;
+
+	if (strong)
+		*strong = -1;
+	if (!service || ubinder_binder_is_local(service) ||
+	    ubinder_binder_get_node_counts(service, &count, NULL))
+		return false;
+	if (strong)
+		*strong = count;
+	/* The service's own process holds no ref on its node; the manager holds one. */
+	now = count > 1 || *guarantee;
+	*guarantee = false;
+	if (now == *has)
+		return false;
+	*has = now;
+	return true;
+}

@@ -49,5 +49,15 @@ int manager_start(struct manager *m, const char *path, manager_new_self *new_sel
  */
 int manager_run(struct manager *m);
 
+/*
+ * Client callbacks (AIDL's registerClientCallback, HIDL 1.2's): whether a
+ * registered @service has clients, i.e. processes other than the manager
+ * holding it strongly (the driver's count, which the context manager may
+ * ask) or a get since the last check (*@guarantee, then cleared). Updates
+ * *@has and returns whether it changed; *@strong (may be NULL) gets the
+ * count, -1 when it cannot be had (nothing changes then).
+ */
+bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee, long *strong);
+
 /* Releases the manager's object, the context and the descriptors. */
 void manager_stop(struct manager *m);

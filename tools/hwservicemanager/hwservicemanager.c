@@ -334,19 +334,12 @@ static void notify_clients(ubinder_binder *cb, ubinder_binder *service, bool has
  */
 static long check_clients(struct instance *e)
 {
-	uint32_t strong;
-	bool has;
+	long strong;
 
-	if (!e->service || ubinder_binder_is_local(e->service) ||
-	    ubinder_binder_get_node_counts(e->service, &strong, NULL))
-		return -1;
-	has = strong > 1 || e->guarantee_client;
-	e->guarantee_client = false;
-	if (has != e->has_clients) {
-		e->has_clients = has;
-		manager_say("'%s' has %s", e->key, has ? "clients" : "no clients");
+	if (manager_clients_changed(e->service, &e->has_clients, &e->guarantee_client, &strong)) {
+		manager_say("'%s' has %s", e->key, e->has_clients ? "clients" : "no clients");
 		for (struct cb_node *n = e->client_cbs; n; n = n->next)
-			notify_clients(n->binder, e->service, has);
+			notify_clients(n->binder, e->service, e->has_clients);
 	}
 	return strong;
 }

@@ -178,29 +178,14 @@ static void notify_clients(ubinder_binder *callback, ubinder_binder *service, bo
 	ubinder_parcel_free(data);
 }
 
-/*
- * Whether @e's service has clients: processes other than the manager that
- * hold it strongly (the driver's count, BINDER_GET_NODE_INFO_FOR_REF, which
- * the context manager may ask), or a get since the last check. Its client
- * callbacks hear of every change.
- */
+/* Tells @e's client callbacks when its service gains or loses its clients. */
 static void check_clients(struct entry *e)
 {
-	uint32_t strong;
-	bool has;
-
-	if (!e->service || ubinder_binder_is_local(e->service) ||
-	    ubinder_binder_get_node_counts(e->service, &strong, NULL))
+	if (!manager_clients_changed(e->service, &e->has_clients, &e->guarantee_client, NULL))
 		return;
-	/* The service's own process holds no ref to its node; we hold one. */
-	has = strong > 1 || e->guarantee_client;
-	e->guarantee_client = false;
-	if (has == e->has_clients)
-		return;
-	e->has_clients = has;
-	manager_say("'%s' has %s", e->name, has ? "clients" : "no clients");
+	manager_say("'%s' has %s", e->name, e->has_clients ? "clients" : "no clients");
 	for (struct callback *cb = e->client_callbacks; cb; cb = cb->next)
-		notify_clients(cb->binder, e->service, has);
+		notify_clients(cb->binder, e->service, e->has_clients);
 }
 
 /* The manager's timer (--client-interval). */
