@@ -165,3 +165,13 @@ bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee
 	*has = now;
 	return true;
 }
+
+void manager_send_oneway(ubinder_binder *callback, uint32_t code, ubinder_parcel *data, int err,
+			 const char *what)
+{
+	if (!err)
+		err = ubinder_binder_transact(callback, code, data, UBINDER_FLAG_ONEWAY, NULL);
+	if (err)
+		manager_say("%s: %s", what, ubinder_strerror(err));
+	ubinder_parcel_free(data);
+}

@@ -59,5 +59,13 @@ int manager_run(struct manager *m);
  */
 bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee, long *strong);
 
+/*
+ * Sends @data to @callback as the oneway call @code and frees it. @err is the
+ * outcome of building @data: when non-zero nothing is sent. A failure is
+ * logged (manager_say) with @what.
+ */
+void manager_send_oneway(ubinder_binder *callback, uint32_t code, ubinder_parcel *data, int err,
+			 const char *what);
+
 /* Releases the manager's object, the context and the descriptors. */
 void manager_stop(struct manager *m);

@@ -301,12 +301,7 @@ static void notify_registration(ubinder_binder *cb, const char *fqname, const ch
 		err = ubinder_hidl_write_string(p, name);
 	if (!err)
 		err = ubinder_parcel_write_bool(p, preexisting);
-	if (!err)
-		err = ubinder_binder_transact(cb, HWSM_ON_REGISTRATION, p, UBINDER_FLAG_ONEWAY,
-					      NULL);
-	if (err)
-		manager_say("onRegistration(%s/%s): %s", fqname, name, ubinder_strerror(err));
-	ubinder_parcel_free(p);
+	manager_send_oneway(cb, HWSM_ON_REGISTRATION, p, err, "onRegistration");
 }
 
 static void notify_clients(ubinder_binder *cb, ubinder_binder *service, bool has_clients)
@@ -320,11 +315,7 @@ static void notify_clients(ubinder_binder *cb, ubinder_binder *service, bool has
 		err = ubinder_hidl_write_binder(p, service);
 	if (!err)
 		err = ubinder_parcel_write_bool(p, has_clients);
-	if (!err)
-		err = ubinder_binder_transact(cb, HWSM_ON_CLIENTS, p, UBINDER_FLAG_ONEWAY, NULL);
-	if (err)
-		manager_say("onClients: %s", ubinder_strerror(err));
-	ubinder_parcel_free(p);
+	manager_send_oneway(cb, HWSM_ON_CLIENTS, p, err, "onClients");
 }
 
 /*

@@ -150,12 +150,7 @@ static void notify(ubinder_binder *callback, const char *name, ubinder_binder *s
 		err = ubinder_parcel_write_string16_utf8(data, name);
 	if (!err)
 		err = ubinder_parcel_write_binder(data, service);
-	if (!err)
-		err = ubinder_binder_transact(callback, SM_CALLBACK_ON_REGISTRATION, data,
-					      UBINDER_FLAG_ONEWAY, NULL);
-	if (err)
-		manager_say("notify '%s': %s", name, ubinder_strerror(err));
-	ubinder_parcel_free(data);
+	manager_send_oneway(callback, SM_CALLBACK_ON_REGISTRATION, data, err, "onRegistration");
 }
 
 /* IClientCallback.onClients(service, has_clients), oneway. */
@@ -170,12 +165,7 @@ static void notify_clients(ubinder_binder *callback, ubinder_binder *service, bo
 		err = ubinder_parcel_write_binder(data, service);
 	if (!err)
 		err = ubinder_parcel_write_bool(data, has_clients);
-	if (!err)
-		err = ubinder_binder_transact(callback, SM_CLIENT_CALLBACK_ON_CLIENTS, data,
-					      UBINDER_FLAG_ONEWAY, NULL);
-	if (err)
-		manager_say("onClients: %s", ubinder_strerror(err));
-	ubinder_parcel_free(data);
+	manager_send_oneway(callback, SM_CLIENT_CALLBACK_ON_CLIENTS, data, err, "onClients");
 }
 
 /* Tells @e's client callbacks when its service gains or loses its clients. */
