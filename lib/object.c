@@ -60,6 +60,15 @@ static void links_free(struct death_link *link)
 	}
 }
 
+/* @b may be used: it exists and its context (*@ctx) is this process's. */
+static int binder_usable(struct ubinder_binder *b, struct ubinder_context **ctx)
+{
+	if (!b)
+		return UBINDER_ERR_BAD_VALUE;
+	*ctx = b->ctx;
+	return ctx_usable(*ctx);
+}
+
 int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_handler_fn handler,
 		       void *userdata, void (*destroy)(void *userdata), ubinder_binder **out)
 {
@@ -284,10 +293,7 @@ int ubinder_weak_promote(ubinder_weak *w, ubinder_binder **out)
 	if (!out)
 		return UBINDER_ERR_BAD_VALUE;
 	*out = NULL;
-	if (!b)
-		return UBINDER_ERR_BAD_VALUE;
-	ctx = b->ctx;
-	err = ctx_usable(ctx);
+	err = binder_usable(b, &ctx);
 	if (err)
 		return err;
 	pthread_mutex_lock(&ctx->lock);
@@ -512,10 +518,7 @@ int ubinder_binder_transact(ubinder_binder *b, uint32_t code, ubinder_parcel *da
 
 	if (reply)
 		*reply = NULL;
-	if (!b)
-		return UBINDER_ERR_BAD_VALUE;
-	ctx = b->ctx;
-	err = ctx_usable(ctx);
+	err = binder_usable(b, &ctx);
 	if (err)
 		return err;
 	if (data && !parcel_objects_in_context(data, ctx))
