@@ -32,6 +32,10 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/android/binder.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 
 #include "harness.h"
 #include "test-util.h"
@@ -1125,6 +1129,51 @@ static int scenario_signals(void)
 	return 0;
 }
 
+/* From now on, a process_vm_readv or process_vm_writev kills the process
+ * (on x86-64; elsewhere the filter lets everything through). */
+static int forbid_self_vm(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_writev, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The emulation reads and writes the program's memory without a system call:
+ * a transaction (its payload read, its answer written) and a bad pointer's
+ * EFAULT under a filter that kills the process at the first
+ * process_vm_readv/writev. */
+static int scenario_no_self_vm(void)
+{
+	void *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *map;
+	int fd = open_mapped("/dev/binder", &map);
+
+	CHECK(fd >= 0 && hole != MAP_FAILED);
+	CHECK(forbid_self_vm() == 0);
+	CHECK(version_of(fd) == BINDER_CURRENT_PROTOCOL_VERSION);
+	/* No context manager: the call fails as the kernel fails it. */
+	CHECK(send_txn(fd, 7, 0) == 0);
+	CHECK(read_until_item(fd, NULL) == BR_DEAD_REPLY);
+	CHECK(xioctl(fd, BINDER_WRITE_READ, hole) == -EFAULT);
+	CHECK(bwr(fd, hole, 4, NULL, 0, NULL) == -EFAULT);
+	CHECK(bwr(fd, NULL, 0, hole, 64, NULL) == -EFAULT);
+	CHECK(bwr(fd, NULL, 0, map, 64, NULL) == -EFAULT); /* the read-only region */
+	CHECK(close(fd) == 0);
+	return 0;
+}
+
 static int scenario_no_daemon(void)
 {
 	struct stat st;
@@ -1156,6 +1205,7 @@ static const struct {
 	{ "nodes", scenario_nodes },
 	{ "untrusted", scenario_untrusted },
 	{ "signals", scenario_signals },
+	{ "no-self-vm", scenario_no_self_vm },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1260,6 +1310,7 @@ SCENARIO_TEST(test_threads, "threads")
 SCENARIO_TEST(test_stress, "stress")
 SCENARIO_TEST(test_nodes, "nodes")
 SCENARIO_TEST(test_signals, "signals")
+SCENARIO_TEST(test_no_self_vm, "no-self-vm")
 
 static void test_devices(void **state)
 {
@@ -1383,6 +1434,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ubinder_run_cli),
 		/* The emulation's SIGSEGV and SIGBUS handler. */
 		WITH_DAEMON(test_signals),
+		WITH_DAEMON(test_no_self_vm),
 	};
 	ssize_t n;
 
