@@ -310,8 +310,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
   the kernel, a third of them the switch back after a sendmsg whose receiver
   preempted it and a tenth the receiver's wake-up; its busiest function of
   its own (proc_poll_update) 1.9 %. The per-call cost is the socket hops and
-  their context switches, which the throughput ratio shows falling only where
-  AF_UNIX's own switches grow (64 threads).
+  their context switches. The sweep moves with the machine's other load: at
+  16 client threads, same core, the ratio was 0.35x to 0.68x in four runs of
+  the same build on one day, the AF_UNIX figure moving most.
 - Large payloads: native clients build the payload in the outbox and repliers
   forward from their region, so the daemon copies once with memcpy from a
   mapping it holds; the plain transport copies with process_vm_readv on a copy
