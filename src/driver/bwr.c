@@ -45,6 +45,7 @@ static void bwr_complete(struct thread *thread, int error)
 	bwr->segments = NULL;
 	bwr->nsegments = 0;
 	bwr->phase = drv->nout_fds ? BWR_FIXUP : BWR_IDLE;
+	bwr->running = false;
 
 	drv->ops->write_read_done(thread->conn, &r);
 
@@ -310,6 +311,7 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 		return;
 	}
 	memset(bwr, 0, sizeof(*bwr));
+	bwr->running = true;
 	bwr->write = req->write;
 	bwr->write_len = req->write_size > req->write_consumed ? req->write_len : 0;
 	/* As the kernel, commands run up to write_size; bytes we were not given fault. */

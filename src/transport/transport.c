@@ -108,6 +108,8 @@ static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t
 		memcpy(dst, (const void *)(uintptr_t)src, len);
 		return 0;
 	}
+	if (s->sys->user_copy)
+		return s->sys->user_copy(dst, (const void *)(uintptr_t)src, len);
 	n = process_vm_readv(self(), &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
@@ -131,6 +133,8 @@ static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src,
 		memcpy((void *)(uintptr_t)dst, src, len);
 		return 0;
 	}
+	if (s->sys->user_copy)
+		return s->sys->user_copy((void *)(uintptr_t)dst, src, len);
 	n = process_vm_writev(self(), &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
@@ -152,7 +156,7 @@ static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, si
 	struct iovec local[4], remote[4];
 	size_t total = 0, done = 0;
 
-	if (n <= 4 && !s->trusted && !self_vm_unavailable) {
+	if (n <= 4 && !s->trusted && !self_vm_unavailable && !s->sys->user_copy) {
 		for (size_t i = 0; i < n; i++) {
 			local[i] = (struct iovec){ (void *)pc[i].src, pc[i].len };
 			remote[i] = (struct iovec){ (void *)(uintptr_t)pc[i].dst, pc[i].len };
@@ -660,7 +664,7 @@ static size_t read_request(const struct ubt_session *s, uint8_t *dst, uint64_t a
 			   bool probe, uint64_t read_buffer, uint32_t *word, bool *word_ok)
 {
 	*word_ok = false;
-	if (probe && len && !s->trusted && !self_vm_unavailable) {
+	if (probe && len && !s->trusted && !self_vm_unavailable && !s->sys->user_copy) {
 		struct iovec local[2] = { { dst, len }, { word, sizeof(*word) } };
 		struct iovec remote[2] = { { (void *)(uintptr_t)addr, len },
 					   { (void *)(uintptr_t)read_buffer, sizeof(*word) } };

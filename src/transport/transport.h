@@ -19,8 +19,9 @@
  * errno, which is what the corresponding ioctl or mmap would fail with.
  *
  * Untrusted mode (the emulation): every pointer the caller passes is read and
- * written with process_vm_readv/writev on ourselves, so a bad pointer gives
- * -EFAULT as the kernel would, never a crash. Trusted mode (libubinder, whose
+ * written so that a bad pointer gives -EFAULT as the kernel would, never a
+ * crash: with the user's fault-catching copy (struct ubt_sys.user_copy), else
+ * with process_vm_readv/writev on ourselves. Trusted mode (libubinder, whose
  * pointers are its own) reads them directly.
  */
 #pragma once
@@ -45,6 +46,14 @@ struct ubt_sys {
 	int (*fcntl)(int fd, int cmd, ...);
 	void *(*mmap)(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 	int (*munmap)(void *addr, size_t length);
+	/*
+	 * Untrusted mode's copy between the caller's memory and ours, as the
+	 * kernel's copy_from_user/copy_to_user: 0, or -EFAULT when a byte of
+	 * either range cannot be accessed (the bytes before it may have been
+	 * copied). No system call in the common case. NULL: process_vm_readv
+	 * and process_vm_writev on ourselves, one system call per access.
+	 */
+	int (*user_copy)(void *dst, const void *src, size_t n);
 };
 
 /* The C library's. */
