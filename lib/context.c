@@ -31,6 +31,15 @@ static const struct thread_upcalls upcalls = {
 	.spawn_looper = pool_spawn,
 };
 
+/* What ipc hands up to the objects, wired here too. */
+static const struct ipc_object_upcalls object_upcalls = {
+	.resolve = object_resolve,
+	.find_target = object_find_target,
+	.dispatch = object_dispatch,
+	.unref = ubinder_binder_unref,
+	.returned = object_return,
+};
+
 /* --- context lifetime ---------------------------------------------------------- */
 
 void ctx_ref(struct ubinder_context *ctx)
@@ -103,6 +112,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	ctx->next_id = 1;
 	ctx->max_threads = UB_DEFAULT_MAX_THREADS;
 	ctx->upcalls = &upcalls;
+	ctx->objects = &object_upcalls;
 	err = pthread_key_create(&ctx->key, thread_at_exit);
 	if (err) {
 		pthread_mutex_destroy(&ctx->lock);

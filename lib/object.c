@@ -369,6 +369,37 @@ struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t i
 	return b;
 }
 
+struct ubinder_binder *object_find_target(struct ubinder_context *ctx, uint64_t id)
+{
+	return object_find_local(ctx, id, false);
+}
+
+struct ubinder_binder *object_resolve(struct ubinder_context *ctx, struct ubinder_thread *ts,
+				      const struct flat_binder_object *obj)
+{
+	struct ubinder_binder *b = NULL;
+	bool weak = obj->hdr.type == BINDER_TYPE_WEAK_BINDER ||
+		    obj->hdr.type == BINDER_TYPE_WEAK_HANDLE;
+
+	if (obj->hdr.type == BINDER_TYPE_BINDER || obj->hdr.type == BINDER_TYPE_WEAK_BINDER) {
+		b = object_find_local(ctx, obj->binder, weak);
+		/* Ours only if the cookie matches too, as the driver checks it. */
+		if (b && b->id != obj->cookie) {
+			if (weak)
+				ubinder_weak_unref(weak_of(b));
+			else
+				ubinder_binder_unref(b);
+			b = NULL;
+		}
+		if (!b)
+			ub_log("received unknown local object %llx",
+			       (unsigned long long)obj->binder);
+	} else if (object_get_proxy(ctx, ts, obj->handle, weak, &b)) {
+		b = NULL;
+	}
+	return b;
+}
+
 /*
  * The driver counts a new reference needs, taken while the buffer that
  * delivered the handle still holds it (so the driver accepts a BC_ACQUIRE
@@ -426,7 +457,8 @@ int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 	return obj->handler(obj, call, data, reply, obj->userdata);
 }
 
-void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie)
+static void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr,
+				uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct binder_ptr_cookie pc = { .ptr = ptr, .cookie = cookie };
@@ -654,7 +686,7 @@ int ubinder_binder_unlink_to_death(ubinder_binder *b, ubinder_death_fn fn, void 
 	return 0;
 }
 
-void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
+static void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct ubinder_binder *b = NULL;
@@ -695,7 +727,7 @@ void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
 	ubinder_binder_unref(b);
 }
 
-void object_clear_death_done(struct ubinder_thread *ts, uint64_t cookie)
+static void object_clear_death_done(struct ubinder_thread *ts, uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct death_reg *reg;
@@ -743,5 +775,20 @@ void object_context_closed(struct ubinder_context *ctx)
 		b = unused;
 		unused = b->hh.next;
 		local_free(b);
+	}
+}
+
+void object_return(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie)
+{
+	switch (cmd) {
+	case BR_DEAD_BINDER:
+		object_dead_binder(ts, cookie);
+		break;
+	case BR_CLEAR_DEATH_NOTIFICATION_DONE:
+		object_clear_death_done(ts, cookie);
+		break;
+	default:
+		object_driver_count(ts, cmd, ptr, cookie);
+		break;
 	}
 }
