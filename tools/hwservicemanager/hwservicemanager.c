@@ -23,7 +23,7 @@
 #include <uthash.h>
 
 #include "callback_list.h"
-#include "hwsm_protocol.h"
+#include "managers/hwsm_protocol.h"
 #include "manager_loop.h"
 #include "manager_options.h"
 #include "socket-arg.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ubinder-servicemanager: the context manager (handle 0) of a Binder
- * context, speaking Android's android.os.IServiceManager (lib/sm_protocol.h,
+ * context, speaking Android's android.os.IServiceManager (src/managers/sm_protocol.h,
  * docs/tools.md).
  *
  * One thread, one event loop (the context's poll descriptor and a signalfd):
@@ -22,7 +22,7 @@
 #include "declared.h"
 #include "manager_loop.h"
 #include "manager_options.h"
-#include "sm_protocol.h"
+#include "managers/sm_protocol.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 #include "ubinder-config.h"
