@@ -90,7 +90,8 @@ static void resolve(void)
 				     .close = real.close,
 				     .fcntl = real.fcntl,
 				     .mmap = real.mmap,
-				     .munmap = real.munmap };
+				     .munmap = real.munmap,
+				     .fstat = real.fstat };
 	log_on = debug && *debug && strcmp(debug, "0") != 0;
 }
 
