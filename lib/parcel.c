@@ -23,7 +23,7 @@
 #include "parcel_impl.h"
 #include "status.h"
 #include "utf.h"
-#include "wire/binder_object.h"
+#include "common/binder_object.h"
 
 static size_t object_end(const struct ubinder_parcel *p, size_t i)
 {
