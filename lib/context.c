@@ -14,6 +14,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "deferred_free.h"
 #include "ipc.h"
 #include "fork.h"
@@ -39,31 +40,6 @@ static const struct ipc_object_upcalls object_upcalls = {
 	.unref = ubinder_binder_unref,
 	.returned = object_return,
 };
-
-/* --- context lifetime ---------------------------------------------------------- */
-
-void ctx_ref(struct ubinder_context *ctx)
-{
-	atomic_fetch_add(&ctx->refs, 1);
-}
-
-void ctx_unref(struct ubinder_context *ctx)
-{
-	if (atomic_fetch_sub(&ctx->refs, 1) != 1)
-		return;
-	if (ctx->map)
-		munmap(ctx->map, ctx->map_size);
-	deferred_free_deinit(ctx);
-	pthread_mutex_destroy(&ctx->lock);
-	free(ctx);
-}
-
-bool region_contains(const struct ubinder_context *ctx, uint64_t ptr, uint64_t len)
-{
-	uint64_t base = (uint64_t)(uintptr_t)ctx->map;
-
-	return ctx->map && ptr >= base && len <= ctx->map_size && ptr - base <= ctx->map_size - len;
-}
 
 /* --- contexts ---------------------------------------------------------------------- */
 

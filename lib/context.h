@@ -70,8 +70,3 @@ struct ubinder_context {
 	atomic_bool fork_warned;
 	struct tracked *fork_tracked;
 };
-
-void ctx_ref(struct ubinder_context *ctx);
-void ctx_unref(struct ubinder_context *ctx);
-/* Whether @ptr..@ptr+@len lies inside the mapped region. */
-bool region_contains(const struct ubinder_context *ctx, uint64_t ptr, uint64_t len);

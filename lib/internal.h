@@ -8,6 +8,7 @@
 #pragma once
 
 #include "context.h"
+#include "context_ref.h"
 #include "default_transactions.h"
 #include "deferred_free.h"
 #include "fork.h"

@@ -14,6 +14,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "deferred_free.h"
 #include "ipc.h"
 #include "parcel.h"

@@ -24,6 +24,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "default_transactions.h"
 #include "fork.h"
 #include "ipc.h"
