@@ -14,6 +14,7 @@
 #include "fork.h"
 #include "ipc.h"
 #include "object.h"
+#include "object_ref.h"
 #include "outbox.h"
 #include "parcel.h"
 #include "pool.h"

@@ -77,15 +77,6 @@ struct ubinder_binder *object_resolve(struct ubinder_context *ctx, struct ubinde
 				      const struct flat_binder_object *obj);
 /* A new strong reference to the local object a transaction is for, or NULL. */
 struct ubinder_binder *object_find_target(struct ubinder_context *ctx, uint64_t id);
-/* A weak reference is a struct ubinder_binder counted in weak_refs. */
-static inline struct ubinder_weak *weak_of(struct ubinder_binder *b)
-{
-	return (struct ubinder_weak *)b;
-}
-static inline struct ubinder_binder *binder_of(const struct ubinder_weak *w)
-{
-	return (struct ubinder_binder *)w;
-}
 /* Calls a local object's handler, or answers PING/INTERFACE. */
 int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 		    struct ubinder_parcel *data, struct ubinder_parcel *reply);

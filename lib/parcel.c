@@ -18,6 +18,7 @@
 #include <linux/android/binder.h>
 
 #include "object.h"
+#include "object_ref.h"
 #include "outbox.h"
 #include "parcel.h"
 #include "parcel_impl.h"
