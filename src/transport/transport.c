@@ -22,12 +22,7 @@
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 
 const struct ubt_sys ubt_libc = {
-	.open = open,
-	.close = close,
-	.fcntl = fcntl,
-	.mmap = mmap,
-	.munmap = munmap,
-	.fstat = fstat,
+	.open = open, .close = close, .fcntl = fcntl, .mmap = mmap, .munmap = munmap, .fstat = fstat
 };
 
 void ubt_default_socket(const char *context, char *buf, size_t size)
