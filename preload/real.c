@@ -95,6 +95,7 @@ static void resolve(void)
 				     .fcntl = real.fcntl,
 				     .mmap = real.mmap,
 				     .munmap = real.munmap,
+				     .fstat = real.fstat,
 				     .user_copy = guarded_memcpy };
 	log_on = debug && *debug && strcmp(debug, "0") != 0;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ubinder-config.h"
+#include "common/program_options.h"
 
 #define LIBRARY_NAME "libubinder-preload.so"
 
@@ -79,19 +79,19 @@ static int env_append(const char *name, const char *item, char sep, bool front)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		PROGRAM_LONG_OPTIONS,
 		{ "socket-dir", required_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "library", required_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char lib[PATH_MAX];
 	const char *library = getenv("UBINDER_PRELOAD_LIBRARY");
-	int opt;
+	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "+s:d:L:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:d:L:v" PROGRAM_SHORT_OPTIONS, options, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 's':
 			if (optarg[0] != '/') {
@@ -116,15 +116,9 @@ int main(int argc, char **argv)
 		case 'v':
 			setenv("UBINDER_PRELOAD_DEBUG", "1", 1);
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("ubinder-run %s\n", UBINDER_VERSION);
-			return 0;
 		default:
-			fprintf(stderr, "Try 'ubinder-run --help' for more information.\n");
-			return 2;
+			status = program_standard_option(opt, "ubinder-run", usage, NULL);
+			return status < 0 ? 2 : status;
 		}
 	}
 	if (optind >= argc) {

@@ -22,11 +22,7 @@
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 
 const struct ubt_sys ubt_libc = {
-	.open = open,
-	.close = close,
-	.fcntl = fcntl,
-	.mmap = mmap,
-	.munmap = munmap,
+	.open = open, .close = close, .fcntl = fcntl, .mmap = mmap, .munmap = munmap, .fstat = fstat
 };
 
 void ubt_default_socket(const char *context, char *buf, size_t size)
@@ -218,11 +214,12 @@ static ssize_t recv_packet(const struct ubt_sys *sys, int sock, void *buf, size_
 	return n;
 }
 
-static int connect_to(const char *path)
+static int connect_to(const struct ubt_sys *sys, const char *path)
 {
+	const struct ubw_trust_sys trust_sys = { sys->open, sys->close, sys->fstat };
 	struct timeval tv = { .tv_sec = 86400 };
 	int sndbuf = 1 << 20;
-	int fd = ubw_connect_trusted(path);
+	int fd = ubw_connect_trusted(&trust_sys, path);
 
 	if (fd < 0)
 		return fd;
@@ -270,7 +267,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	s->poll_fd = -1;
 	s->trusted = trusted;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	err = connect_to(path);
+	err = connect_to(sys, path);
 	if (err < 0)
 		return err;
 	s->sock = err;
@@ -360,7 +357,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 
 	memset(t, 0, sizeof(*t));
 	t->sys = s->sys;
-	t->sock = connect_to(s->path);
+	t->sock = connect_to(s->sys, s->path);
 	if (t->sock < 0) {
 		err = t->sock;
 		t->sock = -1;

@@ -9,10 +9,9 @@
  * segments, retries), the other ioctls and the mappings of the region and
  * the outbox. It may call src/wire (the message formats, packet I/O, the
  * trusted connect) and the C library, the calls on descriptors and mappings
- * through the table its user passes (struct ubt_sys); it knows nothing of
- * its users nor of the daemon's internals. (src/wire/trust.c opens and
- * closes with libc's functions: the socket directory and new sockets, never
- * a descriptor of the emulation's.)
+ * through the table its user passes (struct ubt_sys), the checks of the
+ * socket's directory (src/wire/trust.c) included; it knows nothing of its
+ * users nor of the daemon's internals.
  *
  * A session is the open device (one Binder process); each client thread
  * talks through its own struct ubt_thread. Functions return 0 or a negative
@@ -29,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <linux/android/binder.h>
 
@@ -46,6 +46,7 @@ struct ubt_sys {
 	int (*fcntl)(int fd, int cmd, ...);
 	void *(*mmap)(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 	int (*munmap)(void *addr, size_t length);
+	int (*fstat)(int fd, struct stat *st); /* the socket directory's check (wire/trust.h) */
 	/*
 	 * Untrusted mode's copy between the caller's memory and ours, as the
 	 * kernel's copy_from_user/copy_to_user: 0, or -EFAULT when a byte of
