@@ -56,6 +56,7 @@ enum {
 struct box {
 	char dir[HIERARCHIES][300];
 	char home[HIERARCHIES][300]; /* this process's cgroup before */
+	int limited;		     /* the hierarchy of its memory limit: V1 or V2 */
 };
 
 /* The boxes a test made and has not removed yet: its teardown removes them
@@ -147,6 +148,59 @@ static const char *box_make(struct box *b, const bool want[HIERARCHIES], size_t 
 	return NULL;
 }
 
+/* Whether the space-separated @list holds @word. */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * A box with a memory limit of @limit bytes: a v1 memory cgroup, else a v2
+ * cgroup where the memory controller is enabled for this process's
+ * children. Returns NULL, or why neither can be made.
+ */
+static const char *box_make_limited(struct box *b, size_t limit)
+{
+	const bool v1[HIERARCHIES] = { [V1] = true }, v2[HIERARCHIES] = { [V2] = true };
+	char home[300], text[32], path[400], line[256] = "";
+	const char *why = box_make(b, v1, limit);
+	bool enabled;
+	FILE *f;
+
+	b->limited = V1;
+	if (!why || memcg_find_dir(false, home, sizeof(home)) >= 0)
+		return why;
+	/* No v1 memory hierarchy: the unified one, if it offers the controller. */
+	if (memcg_find_dir(true, home, sizeof(home)) < 0)
+		return "neither a v1 memory hierarchy nor a v2 one is mounted";
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", home);
+	f = fopen(path, "re");
+	enabled = f && fgets(line, sizeof(line), f) && has_word(line, "memory");
+	if (f)
+		fclose(f);
+	if (!enabled)
+		return "no v1 memory hierarchy, and the v2 memory controller is not enabled "
+		       "for this process's children";
+	why = box_make(b, v2, 0);
+	b->limited = V2;
+	snprintf(text, sizeof(text), "%zu", limit);
+	if (!why && write_file(b->dir[V2], "memory.max", text) < 0)
+		why = "cannot set a v2 memory limit";
+	return why;
+}
+
+/* What the box's memory cgroup is charged now, in bytes. */
+static long long box_usage(const struct box *b)
+{
+	return b->limited == V1 ? read_number(b->dir[V1], "memory.usage_in_bytes", NULL)
+				: read_number(b->dir[V2], "memory.current", NULL);
+}
+
 /* Moves @pid (0: this process) into the box's cgroups, or (@home) back out. */
 static void box_move(const struct box *b, pid_t pid, bool home)
 {
@@ -190,10 +244,11 @@ static void box_remove(struct box *b)
 	}
 }
 
-/* OOM kills the kernel did in the box's v1 memory cgroup. */
+/* OOM kills the kernel did in the box's memory cgroup. */
 static long long box_oom_kills(const struct box *b)
 {
-	return read_number(b->dir[V1], "memory.oom_control", "oom_kill");
+	return b->limited == V1 ? read_number(b->dir[V1], "memory.oom_control", "oom_kill")
+				: read_number(b->dir[V2], "memory.events", "oom_kill");
 }
 
 /*
@@ -482,7 +537,7 @@ static int hog_main(void *arg)
 /* Starts a hog leaving @free bytes below the box's limit; returns its pid. */
 static pid_t hog_start(struct hog *h, const struct box *b, size_t limit, size_t free)
 {
-	long long usage = read_number(b->dir[V1], "memory.usage_in_bytes", NULL);
+	long long usage = box_usage(b);
 	pid_t pid;
 
 	assert_true(usage > 0 && (size_t)usage + free < limit);
@@ -498,7 +553,6 @@ static void burst_over_the_limit(void **state)
 {
 	static const char *const args[] = { "--lru-decay", "0",	       "-c", "binder",
 					    "-c",	   "hwbinder", NULL };
-	const bool want[HIERARCHIES] = { [V1] = true };
 	const size_t limit = 32 * MIB;
 	struct binder_extended_error ee = { 0 };
 	struct echo_manager m, other;
@@ -510,12 +564,13 @@ static void burst_over_the_limit(void **state)
 	struct ubd d;
 
 	(void)state;
-	why = box_make(&b, want, limit);
+	why = box_make_limited(&b, limit);
 	if (why) {
 		printf("# skipped: %s\n", why);
 		box_remove(&b);
 		skip();
 	}
+	printf("# a %zu MiB limit in cgroup v%d\n", limit / MIB, b.limited + 1);
 	start_in_box(&d, &m, &b, args);
 	snprintf(other_sock, sizeof(other_sock), "%s/hwbinder", d.dir);
 	box_move(&b, 0, false);
