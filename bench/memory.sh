@@ -33,6 +33,16 @@ wait "$pid" || true
 pid=
 
 awk '$1 != "fd"' "$dir/raw.txt" > "$dir/steps.dat"
+
+# The shrinker under real pressure, from the cgroup test's own measurements
+# (it needs root and a cgroup hierarchy; its lines say why when skipped).
+cgroup_test=$build/tests/integration/test-cgroup
+if [[ -x $cgroup_test ]]; then
+	UBINDERD=$daemon "$cgroup_test" 2>/dev/null | grep -E '^# (pressure|skipped|reclaimed|a [0-9]+ MiB)' |
+		sed 's/^# //' > "$dir/drain.txt" || true
+else
+	echo "$cgroup_test is not built" > "$dir/drain.txt"
+fi
 read -r base_rss base_fds < <(awk 'NR == 1 { print $2, $3 }' "$dir/steps.dat")
 read -r last_n last_rss last_fds < <(tail -1 "$dir/steps.dat")
 per_kib=$(awk -v a="$base_rss" -v b="$last_rss" -v n="$last_n" 'BEGIN { printf "%.1f", (b - a) / n }')
@@ -84,6 +94,16 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "LRU nodes (32 bytes a page, 8 KiB for the 1 MiB region) wait for its first"
 	echo "reservation; allocated with the region, as before, they made an idle"
 	echo "client cost 17.6 KiB (same bench, 1000 clients)."
+	echo
+	echo "## Draining the LRU under real pressure"
+	echo
+	echo "From \`$cgroup_test\` (tests/integration/test-cgroup.c), same run: a"
+	echo "page-cache thrasher in a limited memory cgroup; the first line is the v1"
+	echo "reclaim notification, the second a PSI trigger on a v2 cgroup (the"
+	echo "kernel's own notification to the LRU empty, polled from the stats), the"
+	echo "last the burst past a 32 MiB limit."
+	echo
+	sed 's/^/    /' "$dir/drain.txt"
 	echo
 	echo "![daemon RSS against idle clients](memory.png)"
 } > "$out"
