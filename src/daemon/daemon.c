@@ -62,6 +62,8 @@ static void dump_stats(void *daemon, FILE *out)
 	uid_quotas_dump_stats(&d->quotas, "", out);
 	assemblies_dump_stats(&d->assemblies, out);
 	glue_dump_stats(&d->glue, out);
+	if (d->pressure)
+		pressure_dump_stats(d->pressure, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */

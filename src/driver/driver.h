@@ -262,6 +262,10 @@ size_t driver_decay(struct driver *drv, uint64_t now_ms);
 uint64_t driver_next_decay(const struct driver *drv);
 /* Installed pages no buffer uses, in all regions. */
 size_t driver_lru_pages(const struct driver *drv);
+/* Installs first ask @headroom how many more pages the memory cgroup can
+ * take (see buffer_pool.headroom); NULL removes the check. */
+void driver_set_memory_headroom(struct driver *drv, size_t (*headroom)(void *ctx, size_t wanted),
+				void *ctx);
 
 /* Text dumps in the spirit of the kernel's binder debugfs files. */
 void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid);
