@@ -21,6 +21,9 @@
 #endif
 
 static void reply_hello(struct session *s);
+static void session_poll_changed(struct endpoint *ep, bool readable);
+
+static const struct endpoint_ops session_endpoint_ops = { .poll_changed = session_poll_changed };
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
 		   struct uid_quotas *quotas, const struct daemon_config *cfg)
@@ -155,6 +158,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 		conn_defer_close(conn);
 		return;
 	}
+	s->endpoint.ops = &session_endpoint_ops;
 	s->sessions = ss;
 	s->conn = conn;
 	s->listener = conn->listener;
@@ -190,7 +194,7 @@ static void reply_hello(struct session *s)
 		session_release(s);
 		return;
 	}
-	s->proc = driver_proc_open(ss->drv, s->listener->served, &s->id, s);
+	s->proc = driver_proc_open(ss->drv, s->listener->served, &s->id, &s->endpoint);
 	if (!s->proc) {
 		r.hdr.error = -ENOMEM;
 		conn_send(s->conn, &iov, 1, NULL, 0);
@@ -254,7 +258,7 @@ struct thread *session_new_thread(struct conn *conn, int *err)
 		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
 	};
 
-	return driver_thread_attach(s->proc, conn->tid, &peer, conn, err);
+	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, err);
 }
 
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach)
@@ -308,12 +312,12 @@ out:
 		conn_defer_close(conn);
 }
 
-void session_poll_changed(void *session, bool readable)
+static void session_poll_changed(struct endpoint *ep, bool readable)
 {
-	struct session *s = session;
+	struct session *s = (struct session *)((char *)ep - offsetof(struct session, endpoint));
 	char byte = 1, buf[16];
 
-	if (!s || s->poll_fd < 0 || s->poll_set == readable)
+	if (s->poll_fd < 0 || s->poll_set == readable)
 		return;
 	s->poll_set = readable;
 	if (readable) {

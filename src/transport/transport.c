@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "transport/transport.h"
+#include "wire/binder_ioctl.h"
 #include "wire/encode.h"
 #include "wire/packet.h"
 #include "wire/trust.h"
@@ -991,29 +992,6 @@ int ubt_flush(const struct ubt_session *s)
 
 /* --- other ioctls ----------------------------------------------------------- */
 
-/*
- * The errno a bad argument pointer gives, per ioctl (kernel-facts.md 1): the
- * driver reports copy failures of some arguments as EINVAL.
- */
-static int arg_fault_errno(unsigned long cmd)
-{
-	switch (cmd) {
-	case BINDER_SET_MAX_THREADS:
-	case BINDER_VERSION:
-	case BINDER_SET_CONTEXT_MGR_EXT:
-		return -EINVAL;
-	default:
-		return -EFAULT;
-	}
-}
-
-/* Whether the driver reads the ioctl's argument at all. */
-static bool reads_arg(unsigned long cmd)
-{
-	return cmd != BINDER_SET_CONTEXT_MGR && cmd != BINDER_THREAD_EXIT &&
-	       cmd != BINDER_VERSION && (_IOC_DIR(cmd) & _IOC_WRITE);
-}
-
 int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long cmd, void *arg)
 {
 	struct {
@@ -1030,8 +1008,9 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 	req.io.hdr.type = UBW_IOCTL;
 	req.io.cmd = (uint32_t)cmd;
 	req.io.size = (uint32_t)size;
-	if (reads_arg(cmd) && size && mem_read(s, req.arg, (uintptr_t)arg, size))
-		return arg_fault_errno(cmd);
+	if (binder_ioctl_reads_arg((uint32_t)cmd) && size &&
+	    mem_read(s, req.arg, (uintptr_t)arg, size))
+		return binder_ioctl_fault_errno((uint32_t)cmd);
 	err = send_packet(t->sock, &iov, 1, NULL, 0);
 	if (err)
 		return err;
@@ -1042,7 +1021,7 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 		return -EPROTO;
 	if (reply.io.hdr.error == 0 && (_IOC_DIR(cmd) & _IOC_READ) && reply.io.size == size &&
 	    mem_write(s, (uintptr_t)arg, reply.arg, size))
-		return arg_fault_errno(cmd);
+		return binder_ioctl_fault_errno((uint32_t)cmd);
 	return reply.io.hdr.error;
 }
 
