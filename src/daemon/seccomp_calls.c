@@ -27,6 +27,16 @@
 /* Bytes past a truncated command the kernel may read (the largest command's arguments). */
 #define MAX_OVERRUN 72u
 
+/*
+ * A transaction's data and offsets up to this size are read with the write
+ * buffer, on the same worker, and reach the driver as inline segments (its
+ * fetch then needs no worker of its own); larger ones, and scatter-gather
+ * buffers, the driver's fetch reads from the target itself.
+ */
+#define INLINE_PAYLOAD	4096u
+#define INLINE_SEGMENTS 8u
+_Static_assert(INLINE_SEGMENTS <= MEM_SEGMENTS_SCAN, "a scan, not an index");
+
 enum call_kind {
 	CALL_OPEN,
 	CALL_IOCTL,
@@ -50,6 +60,8 @@ struct call_state {
 	struct binder_write_read bwr;
 	uint8_t *write; /* the unconsumed write buffer, then the overrun */
 	size_t write_len, overrun;
+	struct mem_segment segs[INLINE_SEGMENTS];
+	size_t nsegs;
 	uint64_t read_consumed_in;
 	bool read_unwritable;
 	/* the write-back: pieces of target memory, and what goes there */
@@ -78,6 +90,8 @@ void sc_calls_free_state(struct sc_call *call)
 		return;
 	free(st->write);
 	free(st->read);
+	for (size_t i = 0; i < st->nsegs; i++)
+		free((void *)st->segs[i].bytes);
 	free(st);
 	call->state = NULL;
 }
@@ -135,6 +149,44 @@ static int read_path(pid_t pid, char *dst, uint64_t addr)
 	return 0;
 }
 
+static void add_segment(pid_t pid, struct call_state *st, uint64_t addr, uint64_t len)
+{
+	uint8_t *bytes;
+
+	if (!len || len > INLINE_PAYLOAD || st->nsegs == INLINE_SEGMENTS)
+		return;
+	bytes = malloc(len);
+	if (!bytes)
+		return;
+	if (mem_read(pid, bytes, addr, len)) {
+		free(bytes); /* the driver's fetch meets the fault where the kernel would */
+		return;
+	}
+	st->segs[st->nsegs++] = (struct mem_segment){ addr, len, bytes };
+}
+
+/* The data and offsets of the small transactions the write buffer sends. */
+static void read_payloads(pid_t pid, struct call_state *st)
+{
+	size_t pos = 0;
+
+	while (st->write_len - pos >= sizeof(uint32_t)) {
+		struct binder_transaction_data tr;
+		uint32_t cmd;
+
+		memcpy(&cmd, st->write + pos, sizeof(cmd));
+		if (st->write_len - pos - sizeof(cmd) < _IOC_SIZE(cmd))
+			return;
+		if (cmd == BC_TRANSACTION || cmd == BC_REPLY || cmd == BC_TRANSACTION_SG ||
+		    cmd == BC_REPLY_SG) {
+			memcpy(&tr, st->write + pos + sizeof(cmd), sizeof(tr));
+			add_segment(pid, st, tr.data.ptr.buffer, tr.data_size);
+			add_segment(pid, st, tr.data.ptr.offsets, tr.offsets_size);
+		}
+		pos += sizeof(cmd) + _IOC_SIZE(cmd);
+	}
+}
+
 static void read_write_read(struct sc_call *call, struct call_state *st)
 {
 	pid_t pid = call->who.tid;
@@ -168,6 +220,7 @@ static void read_write_read(struct sc_call *call, struct call_state *st)
 		if (st->write_len == len && !binder_stream_complete(st->write, len))
 			st->overrun = read_prefix(pid, st->write + len,
 						  bwr->write_buffer + bwr->write_size, MAX_OVERRUN);
+		read_payloads(pid, st);
 	}
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
 	if (bwr->read_size > 0 && bwr->read_consumed == 0)
@@ -679,6 +732,8 @@ static void serve_write_read(struct sc_call *call)
 	req.write_consumed = st->bwr.write_consumed;
 	req.read_size = st->read_unwritable ? 0 : st->bwr.read_size;
 	req.read_consumed = st->bwr.read_consumed;
+	req.segments = st->segs;
+	req.nsegments = st->nsegs; /* at most MEM_SEGMENTS_SCAN: no index needed */
 	req.nonblock = fl >= 0 && (fl & O_NONBLOCK);
 	call->thread->call = call;
 	call->parked = true;
