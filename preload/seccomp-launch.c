@@ -44,7 +44,7 @@ static void forward_signal(int sig)
 
 #ifdef FILTER_ARCH
 /*
- * Traps open, openat, openat2, close, exit_group, ioctl with a Binder or terminal request number
+ * Traps open, openat, openat2, close, exit_group, execve, execveat, ioctl with a Binder or terminal request number
  * (type 'b' or 'T' in the low 32 bits, as the kernel reads the request) and mmap without
  * MAP_ANONYMOUS; allows everything else; kills the process for a system
  * call of another ABI.
@@ -61,14 +61,16 @@ static int install_filter(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
 #ifdef SYS_open
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 13, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 15, 0),
 #else
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 13, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 15, 0),
 #endif
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 12, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 11, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 10, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 9, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 14, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 13, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 12, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 11, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, 10, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execveat, 9, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 5, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),

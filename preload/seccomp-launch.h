@@ -5,8 +5,8 @@
  * Binder system calls served by ubinderd, with no library in the program.
  *
  * It forks; the child sets NO_NEW_PRIVS and PR_SET_PDEATHSIG, installs a
- * filter that traps opens, Binder ioctls and file-backed mmaps (and kills
- * foreign system call ABIs, which would bypass it), and passes the filter's
+ * filter that traps opens, Binder ioctls, file-backed mmaps, closes, exits
+ * and execs (and kills foreign system call ABIs, which would bypass it), and passes the filter's
  * listener to the launcher, which hands it to the daemon (UBW_SECCOMP); then
  * the child execs the program. The launcher stays as the program's
  * supervisor: it forwards terminating signals, returns the program's exit

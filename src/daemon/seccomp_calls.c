@@ -817,6 +817,7 @@ static void restore_descriptor(struct sc_file *f)
 		driver_mmap_done(t->thread, addr);
 	if (addr)
 		f->mapped = true;
+	f->map_addr = addr;
 	close(f->region_fd);
 	f->region_fd = -1;
 	f->map_tid = 0;
@@ -876,8 +877,8 @@ static void serve_mmap(struct sc_call *call)
 	else if (f->access == O_WRONLY ||
 		 (type != MAP_PRIVATE && (prot & PROT_WRITE) && f->access == O_RDONLY))
 		err = -EACCES;
-	else if (!f->opener || f->opener->tgid != call->who.tgid)
-		err = -EINVAL; /* a forked child cannot map its parent's Binder file */
+	else if (!f->opener || f->opener->tgid != call->who.tgid || f->execed)
+		err = -EINVAL; /* a forked child's, or an exec'd image's, is not the opener's mm */
 	else if (prot & PROT_WRITE)
 		err = -EPERM;
 	else if (f->mapped || f->region_fd >= 0)
@@ -913,6 +914,64 @@ static void serve_mmap(struct sc_call *call)
 	f->map_tid = call->who.tid;
 	f->map_fdnum = fd;
 	sc_call_continue(call);
+}
+
+/* --- exec ---------------------------------------------------------------- */
+
+/* An exec is asked for: what tells, later, whether it happened. */
+static void note_exec(struct sc_call *call)
+{
+	struct sc_task *task;
+
+	if (LIST_EMPTY(&call->sup->files) || need_who(call) < 0)
+		return;
+	task = sc_task_find(call->sup, call->who.tgid);
+	if (!task)
+		return; /* it used no Binder file */
+	task->auxv_len = sc_task_auxv(task->tgid, task->auxv, sizeof(task->auxv));
+	task->exec_tid = task->auxv_len ? call->who.tid : 0;
+}
+
+/*
+ * The exec'd image's region is gone, as the kernel's vma close ends it:
+ * calls to the process fail (BR_DEAD_REPLY), a new mmap is EINVAL.
+ */
+static void task_execed(struct sc_supervisor *sup, struct sc_task *task)
+{
+	struct sc_file *f;
+
+	LIST_FOREACH(f, &sup->files, entry) {
+		struct sc_thread *t = LIST_FIRST(&f->threads);
+
+		if (f->opener != task)
+			continue;
+		f->execed = true;
+		if (f->mapped && f->map_addr && t && t->thread)
+			driver_munmap(t->thread, f->map_addr);
+		f->map_addr = 0;
+	}
+}
+
+/* A call of a process that asked for an exec: did it happen (its auxv changed)? */
+static void check_exec(struct sc_call *call)
+{
+	struct sc_supervisor *sup = call->sup;
+	struct sc_task *task;
+	uint8_t auxv[sizeof(task->auxv)];
+	size_t len;
+
+	LIST_FOREACH(task, &sup->tasks, entry) {
+		if (task->exec_tid)
+			break;
+	}
+	if (!task || need_who(call) < 0 || call->who.tgid != task->tgid)
+		return;
+	len = sc_task_auxv(task->tgid, auxv, sizeof(auxv));
+	if (len != task->auxv_len || memcmp(auxv, task->auxv, len) != 0)
+		task_execed(sup, task);
+	else if (call->who.tid != task->exec_tid)
+		return; /* another thread, while the exec is under way */
+	task->exec_tid = 0;
 }
 
 /* --- dispatch ------------------------------------------------------------- */
@@ -999,6 +1058,11 @@ void sc_calls_serve(struct sc_call *call)
 		sc_files_flush_held(call->sup, call->who.tid);
 		sc_call_continue(call);
 		return;
+	case SYS_execve:
+	case SYS_execveat:
+		note_exec(call);
+		sc_call_continue(call);
+		return;
 	case SYS_ioctl:
 		break;
 	default:
@@ -1060,6 +1124,7 @@ void sc_calls_start(struct sc_call *call)
 	struct sc_file *f;
 
 	call->who.tid = (pid_t)call->notif.pid; /* the rest when needed (need_who) */
+	check_exec(call);
 	LIST_FOREACH(f, &sup->files, entry) {
 		if (f->region_fd >= 0 && f->map_tid == call->who.tid) {
 			restore_in_call(call, f);

@@ -12,7 +12,9 @@
  *   until the driver completes it;
  * - mmap of a Binder descriptor: the region's descriptor is put at the
  *   descriptor's number for the kernel to map (the call continues), and the
- *   Binder descriptor is put back at that thread's next trapped call.
+ *   Binder descriptor is put back at that thread's next trapped call;
+ * - close, exit_group: flushes; execve: noted, and at the process's next
+ *   call its region is gone if the exec happened.
  * Every read and write of target memory runs on a copy worker, so a target
  * whose memory blocks delays only itself; answers that follow a write are
  * sent from the worker.

@@ -2,8 +2,8 @@
 /*
  * Seccomp supervision, the third way into the daemon (beside libubinder and
  * the preload emulation): `ubinder-run --seccomp` runs a program under a
- * seccomp filter that traps its opens of Binder devices, its Binder ioctls
- * and its file-backed mmaps, and hands the filter's listener to the daemon
+ * seccomp filter that traps its opens of Binder devices, its Binder ioctls,
+ * its file-backed mmaps, closes, exits and execs, and hands the filter's listener to the daemon
  * (UBW_SECCOMP). The daemon serves those system calls itself, as the kernel
  * driver would, from the target's memory: no code runs in the target.
  *

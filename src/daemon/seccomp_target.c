@@ -64,7 +64,7 @@ static void task_pidfd_handle(struct loop_source *src, uint32_t events)
 	sc_task_exited(task);
 }
 
-struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid)
+struct sc_task *sc_task_find(struct sc_supervisor *sup, pid_t tgid)
 {
 	struct sc_task *task;
 
@@ -72,6 +72,30 @@ struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid)
 		if (task->tgid == tgid)
 			return task;
 	}
+	return NULL;
+}
+
+size_t sc_task_auxv(pid_t pid, uint8_t *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size);
+	close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid)
+{
+	struct sc_task *task = sc_task_find(sup, tgid);
+
+	if (task)
+		return task;
 	task = calloc(1, sizeof(*task));
 	if (!task)
 		return NULL;

@@ -35,6 +35,10 @@ struct sc_task {
 	pid_t tgid;
 	struct loop_source pidfd_src; /* readable when it exits */
 	bool gone;		      /* released (its event may still come in this batch) */
+	/* An exec was asked for by exec_tid: /proc/PID/auxv then, to tell whether it happened. */
+	pid_t exec_tid;
+	uint8_t auxv[512];
+	size_t auxv_len;
 	LIST_ENTRY(sc_task) entry;
 };
 
@@ -60,10 +64,12 @@ struct sc_file {
 	int access; /* O_RDONLY, O_WRONLY or O_RDWR of the open */
 	/* The region while a mapping of it is in flight (see seccomp_calls.c). */
 	int region_fd;
-	pid_t map_tid;	/* whose next system call restores the descriptor */
-	int map_fdnum;	/* the descriptor number the region stands in for */
-	bool mapped;	/* a mapping was made once (a second one is EBUSY) */
-	bool uid_quota; /* holds one of its uid's session quota */
+	pid_t map_tid;	   /* whose next system call restores the descriptor */
+	int map_fdnum;	   /* the descriptor number the region stands in for */
+	bool mapped;	   /* a mapping was made once (a second one is EBUSY) */
+	uint64_t map_addr; /* where, in the opener */
+	bool execed;	   /* its opener exec'd since the open: no mapping any more */
+	bool uid_quota;	   /* holds one of its uid's session quota */
 	LIST_HEAD(, sc_thread) threads;
 	LIST_ENTRY(sc_file) entry;
 };
@@ -85,6 +91,12 @@ struct sc_who {
 	uid_t euid;
 	gid_t egid;
 };
+
+/* The task of @tgid, if the supervision knows it. */
+struct sc_task *sc_task_find(struct sc_supervisor *sup, pid_t tgid);
+
+/* /proc/PID/auxv into @buf: its length (0 if unreadable). It differs after each exec. */
+size_t sc_task_auxv(pid_t pid, uint8_t *buf, size_t size);
 
 /* Reads /proc/TID/status: 0, or -ESRCH when the thread is gone. */
 int sc_who_read(pid_t tid, struct sc_who *who);
