@@ -6,7 +6,7 @@
 #
 # With --seccomp, through the seccomp path instead (ubinder-run --seccomp):
 # the statically linked NAME-static programs (NAME where the build has no
-# static ones), results in BUILD_DIR/conformance/seccomp, expected
+# static ones; meson runs it only in builds that have them), results in BUILD_DIR/conformance/seccomp, expected
 # transcripts and KNOWN-FAILURES in tests/conformance/expected-seccomp (then
 # expected-ubinder: the daemon's own differences show through both paths),
 # the summary in BUILD_DIR/conformance/seccomp-summary.
