@@ -221,6 +221,41 @@ static void nothing_leaks(void **state)
 	assert_int_equal(ubd_wait_fds(&D, baseline_fds), baseline_fds);
 }
 
+/*
+ * Conformance programs that fork, exec, dup, close, die with threads blocked
+ * and kill their children, each a context manager of its own daemon: once
+ * they are gone, nothing of theirs is left in the daemon.
+ */
+static void forks_execs_and_deaths_leak_nothing(void **state)
+{
+	static const char *const names[] = { "fork-exec", "threads", "death", "dead" };
+	const char *dir = env("CONFORMANCE_DIR");
+	struct ubd e = { 0 };
+	char out[16384], prog[512];
+	int base;
+
+	(void)state;
+	if (!dir) {
+		printf("# no CONFORMANCE_DIR\n");
+		skip();
+	}
+	assert_int_equal(ubd_start(&e, NULL), 0);
+	base = ubd_settled_fds(&e);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(prog, sizeof(prog), "%s/%s%s", dir, names[i],
+			 env("CONFORMANCE_SUFFIX") ?: "");
+		assert_int_equal(run_seccomp(&e, out, sizeof(out), 60000, prog, NULL), 0);
+		assert_non_null(strstr(out, "done"));
+	}
+	for (int i = 0; i < 200 && ubd_stat(&e, "seccomp supervisions") != 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(ubd_stat(&e, "seccomp supervisions"), 0);
+	assert_int_equal(ubd_stat(&e, "seccomp binder files"), 0);
+	assert_int_equal(ubd_wait_idle(&e), 0);
+	assert_int_equal(ubd_wait_fds(&e, base), base);
+	assert_int_equal(ubd_stop(&e), 0);
+}
+
 /* The daemon dies: the program under the filter dies with it (no ENOSYS limbo). */
 static void daemon_death_kills_the_target(void **state)
 {
@@ -279,6 +314,7 @@ int main(void)
 		cmocka_unit_test(bad_listeners_are_refused),
 		cmocka_unit_test(nothing_leaks),
 		cmocka_unit_test(daemon_death_kills_the_target),
+		cmocka_unit_test(forks_execs_and_deaths_leak_nothing),
 	};
 
 	if (!env("UBINDER_RUN") || !env("SERVICEMANAGER") || !env("PING_GLIBC")) {
