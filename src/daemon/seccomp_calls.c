@@ -108,6 +108,17 @@ static struct call_state *state_new(struct sc_call *call, enum call_kind kind)
 	return st;
 }
 
+/* open(2) exists on x86_64, not on the newer ABIs (openat only). */
+static bool is_plain_open(int nr)
+{
+#ifdef SYS_open
+	return nr == SYS_open;
+#else
+	(void)nr;
+	return false;
+#endif
+}
+
 /* --- target memory (on a copy worker) --------------------------------------- */
 
 static int mem_read(pid_t pid, void *dst, uint64_t src, size_t len)
@@ -236,7 +247,7 @@ static void reads_run(struct copier_task *task)
 
 	switch (st->kind) {
 	case CALL_OPEN:
-		if (n->data.nr == SYS_open)
+		if (is_plain_open(n->data.nr))
 			st->error = read_path(call->who.tid, st->path, n->data.args[0]);
 		else
 			st->error = read_path(call->who.tid, st->path, n->data.args[1]);
@@ -416,7 +427,7 @@ static bool absolute_path(const struct sc_call *call, const char *path, char *ab
 {
 	char link[64], base[PATH_MAX];
 	ssize_t n;
-	int dirfd = call->notif.data.nr == SYS_open ? AT_FDCWD : (int)call->notif.data.args[0];
+	int dirfd = is_plain_open(call->notif.data.nr) ? AT_FDCWD : (int)call->notif.data.args[0];
 
 	if (path[0] == '/')
 		return (size_t)snprintf(abs, size, "%s", path) < size;
@@ -468,7 +479,7 @@ static void serve_open(struct sc_call *call)
 		sc_call_continue(call); /* the kernel says what it says about that path */
 		return;
 	}
-	if (n->data.nr == SYS_open)
+	if (is_plain_open(n->data.nr))
 		flags = (int)n->data.args[1];
 	else if (n->data.nr == SYS_openat)
 		flags = (int)n->data.args[2];
@@ -1033,7 +1044,9 @@ void sc_calls_serve(struct sc_call *call)
 		return;
 	}
 	switch (n->data.nr) {
+#ifdef SYS_open
 	case SYS_open:
+#endif
 	case SYS_openat:
 	case SYS_openat2:
 		if (!state_new(call, CALL_OPEN)) {
