@@ -35,6 +35,10 @@
  */
 #define INLINE_PAYLOAD	4096u
 #define INLINE_SEGMENTS 8u
+
+/* Reads taken back for descriptors the target cannot receive, before the
+ * empty read is returned (each is another transaction dropped). */
+#define MAX_READS_AGAIN 4
 _Static_assert(INLINE_SEGMENTS <= MEM_SEGMENTS_SCAN, "a scan, not an index");
 
 enum call_kind {
@@ -73,6 +77,7 @@ struct call_state {
 	bool send;	    /* answer after the write-back (not when interrupted) */
 	bool final_pending; /* the outcome waits for the publication to be written */
 	bool lost;	    /* a read's work never reached the target (interrupted) */
+	unsigned int reads_again;
 	/* What a blocked read publishes first (as the kernel's struct holds it then). */
 	struct binder_write_read published;
 	uint32_t published_noop;
@@ -80,6 +85,7 @@ struct call_state {
 	int32_t fds[UBW_MAX_FDS];
 	size_t nfds;
 	struct loop_deferred fixup;
+	struct loop_deferred answer; /* the write-back, once the event's driver work is done */
 };
 
 void sc_calls_free_state(struct sc_call *call)
@@ -381,9 +387,15 @@ static void writes_done(struct copier_task *task)
 	sc_call_finish(call);
 }
 
+/* A call has one task: never submitted while a worker still has it. */
 static void submit(struct sc_call *call, void (*run)(struct copier_task *),
 		   void (*done)(struct copier_task *))
 {
+	if (call->in_copier) {
+		log_error("seccomp: a call's task submitted twice (bug); answered EIO");
+		sc_call_send(call, 0, -EIO);
+		return;
+	}
 	memset(&call->task, 0, sizeof(call->task));
 	call->task.run = run;
 	call->task.done = done;
@@ -525,6 +537,23 @@ static void serve_open(struct sc_call *call)
 	sc_call_drop(call); /* answered by the ADDFD */
 }
 
+/* Answers after the write-back, once the event's driver work is done. */
+static void answer_run(struct loop_deferred *item)
+{
+	struct call_state *st =
+		(struct call_state *)((char *)item - offsetof(struct call_state, answer));
+	struct sc_call *call = st->call;
+
+	if (!sc_call_resumed(call))
+		return;
+	st->send = !call->interrupted;
+	if (call->in_copier) {
+		st->final_pending = true; /* after the publication */
+		return;
+	}
+	submit(call, writes_run, writes_done);
+}
+
 /* --- ioctl ---------------------------------------------------------------- */
 
 /* The driver completed the parked call of the thread behind @ep (NULL: none). */
@@ -611,12 +640,10 @@ static void write_back(struct sc_call *call)
 	st->local[n] = (struct iovec){ bwr, sizeof(*bwr) };
 	st->remote[n++] = (struct iovec){ (void *)(uintptr_t)st->bwr_addr, sizeof(*bwr) };
 	st->npieces = n;
-	st->send = !call->interrupted;
-	if (call->in_copier) {
-		st->final_pending = true; /* after the publication */
-		return;
-	}
-	submit(call, writes_run, writes_done);
+	st->answer.run = answer_run;
+	/* After the driver's flush of this event: the readiness the target polls
+	 * next is settled before it is answered. */
+	sc_call_defer(call, &st->answer);
 }
 
 static void publish_done(struct copier_task *task)
@@ -640,7 +667,8 @@ static void publish_if_waiting(struct sc_call *call)
 	uint64_t consumed;
 	bool noop;
 
-	if (!call->parked || !call->thread ||
+	/* A publication still under way (a read taken back and run again) said it. */
+	if (!call->parked || !call->thread || call->in_copier ||
 	    !driver_thread_waiting(call->thread->thread, &consumed, &noop))
 		return;
 	st->published = st->bwr;
@@ -651,6 +679,24 @@ static void publish_if_waiting(struct sc_call *call)
 }
 
 /* The descriptors of the read are in the target: the driver learns their numbers. */
+
+/* The same BINDER_WRITE_READ once more, its write part done: only the read. */
+static void read_again(struct sc_call *call)
+{
+	struct call_state *st = call->state;
+
+	free(st->read);
+	st->read = NULL;
+	st->read_len = 0;
+	st->nfds = 0;
+	st->write_len = st->overrun = 0; /* bwr.write_consumed is the driver's now */
+	st->error = 0;
+	for (size_t i = 0; i < st->nsegs; i++)
+		free((void *)st->segs[i].bytes);
+	st->nsegs = 0;
+	serve_write_read(call);
+}
+
 static void fixup_run(struct loop_deferred *item)
 {
 	struct call_state *st =
@@ -658,6 +704,8 @@ static void fixup_run(struct loop_deferred *item)
 	struct sc_call *call = st->call;
 	uint32_t replacement = 0;
 
+	if (!sc_call_resumed(call))
+		return;
 	if (!call->thread) {
 		sc_call_drop(call);
 		return;
@@ -670,6 +718,13 @@ static void fixup_run(struct loop_deferred *item)
 			item_at += sizeof(replacement);
 		}
 		st->read_len = item_at;
+		if (st->read_consumed_in + st->read_len == sizeof(uint32_t) && !st->spawn &&
+		    st->reads_again++ < MAX_READS_AGAIN) {
+			/* Only the read's first BR_NOOP is left: the read goes on, as the
+			 * kernel's does when it takes the transaction back. */
+			read_again(call);
+			return;
+		}
 	}
 	write_back(call);
 }
@@ -717,7 +772,7 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 			st->fds[i] = -1;
 	}
 	st->fixup.run = fixup_run;
-	loop_defer(call->sup->all->loop, &st->fixup);
+	sc_call_defer(call, &st->fixup);
 }
 
 static void serve_write_read(struct sc_call *call)
@@ -1151,7 +1206,8 @@ void sc_calls_start(struct sc_call *call)
 			earlier->successor = call;
 			/* The same call again: the kernel restarted it after a signal (SA_RESTART). */
 			call->restarted_read =
-				earlier->parked && earlier->notif.data.nr == SYS_ioctl &&
+				(earlier->parked || earlier->interrupted) &&
+				earlier->notif.data.nr == SYS_ioctl &&
 				(uint32_t)earlier->notif.data.args[1] == BINDER_WRITE_READ &&
 				!memcmp(&earlier->notif.data, &call->notif.data,
 					sizeof(call->notif.data));

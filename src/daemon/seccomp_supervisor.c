@@ -43,10 +43,8 @@ static void supervisor_bury(struct sc_supervisor *sup)
 
 static void call_free(struct sc_call *call)
 {
-	struct sc_supervisor *sup = call->sup;
-
-	if (call->in_copier) {
-		call->dead = true; /* freed by sc_call_returned() */
+	if (call->in_copier || call->deferred) {
+		call->dead = true; /* freed when it is back (call_back) */
 		call->successor = NULL;
 		return;
 	}
@@ -55,21 +53,41 @@ static void call_free(struct sc_call *call)
 	if (call->thread && call->thread->call == call)
 		call->thread->call = NULL;
 	free(call);
-	(void)sup;
 }
 
-bool sc_call_returned(struct sc_call *call)
+/* @call is back from a worker or a deferred step: false if it was freed meanwhile. */
+static bool call_back(struct sc_call *call)
 {
 	struct sc_supervisor *sup = call->sup;
 
-	call->in_copier = false;
 	sup->inflight--;
 	if (!call->dead)
 		return true;
+	if (call->in_copier || call->deferred)
+		return false; /* still away on the other: freed when that is back */
 	call_free(call);
 	if (sup->ended && sup->inflight == 0)
 		supervisor_bury(sup);
 	return false;
+}
+
+bool sc_call_returned(struct sc_call *call)
+{
+	call->in_copier = false;
+	return call_back(call);
+}
+
+void sc_call_defer(struct sc_call *call, struct loop_deferred *item)
+{
+	call->deferred = true;
+	call->sup->inflight++;
+	loop_defer(call->sup->all->loop, item);
+}
+
+bool sc_call_resumed(struct sc_call *call)
+{
+	call->deferred = false;
+	return call_back(call);
 }
 
 void sc_call_submit(struct sc_call *call)

@@ -73,6 +73,7 @@ struct sc_call {
 	struct sc_file *file;
 	struct sc_thread *thread;
 	bool in_copier;		   /* a copy worker has it: freed when it comes back */
+	bool deferred;		   /* a step of it waits for the loop's deferred work */
 	bool dead;		   /* to be freed when it comes back */
 	bool parked;		   /* waiting in the driver */
 	bool interrupted;	   /* the target's wait ended (a signal): no answer */
@@ -104,6 +105,10 @@ void sc_call_finish(struct sc_call *call);
 void sc_call_submit(struct sc_call *call);
 /* First thing in the task's done() and expired(): false if @call was freed meanwhile. */
 bool sc_call_returned(struct sc_call *call);
+/* Runs @item (a step of @call) after the current event's driver work. */
+void sc_call_defer(struct sc_call *call, struct loop_deferred *item);
+/* First thing in such a step: false if @call was freed meanwhile. */
+bool sc_call_resumed(struct sc_call *call);
 
 /* The context a device name (the basename) names, among those served; NULL if none. */
 struct context *supervisors_context(const struct supervisors *ss, const char *name);
