@@ -7,7 +7,10 @@
 #                   next read (UBW_WR_HOLD_COMPLETE) and the outbox (one copy
 #                   by the daemon from a shared send buffer);
 #   ioctl           an unmodified kernel-API program (open/mmap/ioctl,
-#                   bench-ioctl) under ubinder-run, the /dev/binder emulation.
+#                   bench-ioctl) under ubinder-run, the /dev/binder emulation;
+#   seccomp         the same program, statically linked where the build has
+#                   it, under ubinder-run --seccomp (the daemon serves its
+#                   trapped system calls).
 # Beside them, in the same run: a D-Bus method call through dbus-daemon with
 # sd-bus (bench-dbus; skipped with the reason when dbus-daemon or
 # libsystemd-dev is missing: scripts/deps.sh --bench), and the floor of a
@@ -41,6 +44,8 @@ out=${OUT:-bench/results/ipc.md}
 tools=${SHARED_TOOLS:-../shared/tools}
 bench=$build/bench/ipc/bench-ipc
 ioctl_bench=$build/bench/ipc/bench-ioctl
+seccomp_bench=$build/bench/ipc/bench-ioctl-static
+[[ -x $seccomp_bench ]] || seccomp_bench=$ioctl_bench
 run_preloaded=$build/preload/ubinder-run
 daemon=$build/src/daemon/ubinderd
 dbus_bench=$build/bench/ipc/bench-dbus
@@ -90,6 +95,8 @@ run() { # scenario prefix...
 			echo "$scenario $("$@" "$bench" "$mode" "$p" "$iterations" "$dir/binder")" >> "$results"
 		done
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$iterations")" >> "$results"
+		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$iterations" |
+			sed 's/^ioctl /seccomp /')" >> "$results"
 	done
 	for t in "${tput_threads[@]}"; do
 		local cpu0 cpu1 rate
@@ -176,6 +183,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	echo "- native: the same with replies held for the next read and the outbox (docs/protocol.md)."
 	echo "- ioctl: bench-ioctl, a program written only against the kernel API, under ubinder-run;"
 	echo "  ioctl/native is its median over native's."
+	echo "- seccomp: the same program (statically linked) under ubinder-run --seccomp: no library,"
+	echo "  the daemon serves its trapped system calls (docs/emulation.md, SECCOMP)."
 	echo "- D-Bus: bench-dbus, a method call echoing the payload through dbus-daemon with"
 	echo "  sd-bus on both sides: $dbus_text."
 	echo
@@ -188,8 +197,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	for scenario in "${scenarios[@]}"; do
 		echo "## $scenario"
 		echo
-		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native | seccomp | ratio |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for p in "${payloads[@]}"; do
 			cell $scenario unix "$p"
 			row="| $p B | $text |"
@@ -199,7 +208,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 				row+=" $text | $(ratio "$median" "$base") |"
 				[[ $mode == ubinder-native ]] && native=$median
 			done
-			echo "$row $(ratio "$median" "$native") |"
+			row+=" $(ratio "$median" "$native") |"
+			cell $scenario seccomp "$p"
+			echo "$row $text | $(ratio "$median" "$base") |"
 		done
 		echo
 	done

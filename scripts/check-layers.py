@@ -9,9 +9,8 @@ Between folders: every `#include "FOLDER/NAME.h"` of a production file
 layer) names a folder its folder may use, and, where only some headers of a
 folder are its interface to another, one of those headers.
 
-Inside a folder: the module graph (scripts/module-graph.py) of src/daemon has
-no cycle, and those of src/driver and lib have exactly the cycles the
-architecture names. Prints one line per breach and exits 1 if there is any.
+Inside a folder: the module graphs (scripts/module-graph.py) of src/daemon,
+src/driver and lib have exactly the cycles the architecture names. Prints one line per breach and exits 1 if there is any.
 """
 import os
 import re
@@ -34,14 +33,14 @@ ALLOWED = {
     "src/daemon": {"common": None, "wire": None, "driver": {"driver.h", "fetch.h"},
                    "region": {"region.h"}},
     "lib": {"common": None, "transport": None, "managers": None},
-    "preload": {"common": None, "transport": None, "wire": {"trust.h"}},
+    "preload": {"common": None, "transport": None, "wire": None},
     "tools": {"common": None, "wire": None, "managers": None, "alloc": None,
               "region": None},
 }
 
 # The cycles each folder's module graph may have (sets of modules).
 CYCLES = {
-    "src/daemon": ([], []),
+    "src/daemon": ([], [{"seccomp_calls", "seccomp_supervisor"}]),
     "src/driver": (["--public", "driver.h"], [{"proc", "thread", "transaction", "work_ops"}]),
     "lib": ([], [{"parcel", "parcel_sg"}, {"default_transactions", "object"}]),
 }

@@ -295,6 +295,17 @@ void bwr_run(struct thread *thread)
 	bwr_complete(thread, 0);
 }
 
+bool driver_thread_waiting(const struct thread *thread, uint64_t *write_consumed, bool *noop)
+{
+	const struct bwr_state *bwr = &thread->bwr;
+
+	if (bwr->phase != BWR_WAITING)
+		return false;
+	*write_consumed = bwr->write_base_consumed + bwr->write_pos;
+	*noop = bwr->read_consumed_in == 0 && bwr->read_size >= sizeof(uint32_t);
+	return true;
+}
+
 void driver_write_read(struct thread *thread, const struct bwr_request *req)
 {
 	struct bwr_state *bwr = &thread->bwr;
