@@ -245,7 +245,7 @@ int seccomp_launch(char **argv)
 		snprintf(path, sizeof(path), "%s/binder", dir);
 	else
 		ubt_default_socket("binder", path, sizeof(path));
-	sock = ubw_connect_trusted(path);
+	sock = ubw_connect_trusted(&ubw_trust_libc, path);
 	if (sock < 0) {
 		fprintf(stderr, "ubinder-run: %s: %s\n", path, strerror(-sock));
 		return 126;
