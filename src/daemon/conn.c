@@ -33,16 +33,23 @@ static int open_reserve(void)
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-/* Out of descriptors: accepts one pending connection with the reserve and closes it. */
-static bool refuse_one(struct conn_listener *l)
+/*
+ * Out of descriptors: frees the reserve to accept and close one queued
+ * connection, so that its client sees the refusal instead of hanging.
+ * Returns 1 when one was refused (try the next), 0 when the queue is empty
+ * (accept reports EMFILE before it looks at the queue), or -1 with errno set
+ * when the listener must pause.
+ */
+static int refuse_one(struct conn_listener *l)
 {
 	struct conn_hub *hub = l->hub;
-	int fd;
+	int fd, err;
 
 	if (hub->reserve_fd < 0)
-		return false;
+		return -1;
 	close(hub->reserve_fd);
 	fd = accept4(l->src.fd, NULL, NULL, SOCK_CLOEXEC);
+	err = errno;
 	if (fd >= 0) {
 		close(fd);
 		hub->refused_nofile++;
@@ -50,7 +57,12 @@ static bool refuse_one(struct conn_listener *l)
 			    l->path);
 	}
 	hub->reserve_fd = open_reserve();
-	return fd >= 0;
+	errno = err;
+	if (fd >= 0)
+		return 1;
+	if (err == ECONNABORTED)
+		return 1;
+	return err == EAGAIN ? 0 : -1;
 }
 
 static void pause_listener(struct conn_listener *l)
@@ -99,8 +111,14 @@ static void conn_accept(struct conn_listener *l)
 				return;
 			if (errno == ECONNABORTED)
 				continue;
-			if ((errno == EMFILE || errno == ENFILE) && refuse_one(l))
-				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				int refused = refuse_one(l);
+
+				if (refused > 0)
+					continue;
+				if (refused == 0)
+					return;
+			}
 			log_limited(LOG_LEVEL_WARNING, "accept on %s: %s: pausing for %u ms",
 				    l->path, strerror(errno), hub->pause_ms);
 			pause_listener(l);
