@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rpc_export.h"
+#include "rpc_stream.h"
 #include "rpc_wire.h"
 
 /* The root object's address: created by the server, counter 1. */
@@ -34,32 +35,6 @@ struct session {
 	uint8_t id[RPC_SESSION_ID_SIZE];
 };
 
-/* Reads or writes all @n bytes; -1 on an error or end of stream. */
-static int transfer_full(int fd, uint8_t *p, size_t n, bool writing)
-{
-	while (n) {
-		ssize_t r = writing ? write(fd, p, n) : read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-	return transfer_full(fd, buf, n, false);
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	return transfer_full(fd, (uint8_t *)(uintptr_t)buf, n, true);
-}
-
 static void refuse(const struct session *s, const char *why)
 {
 	fprintf(stderr, "ubinder-rpc: %s: closing a session: %s\n", s->name, why);
@@ -75,7 +50,7 @@ static int send_reply(struct session *s, int32_t status, const void *data, size_
 	n = rpc_encode_reply_head(head, status, (uint32_t)size, 0);
 	if (n < 0)
 		return send_reply(s, STATUS_BAD_VALUE, NULL, 0);
-	if (write_full(s->fd, head, (size_t)n) || write_full(s->fd, data, size))
+	if (rpc_write_full(s->fd, head, (size_t)n) || rpc_write_full(s->fd, data, size))
 		return -1;
 	return 0;
 }
@@ -87,7 +62,7 @@ static int session_handshake(struct session *s)
 	struct rpc_connection_header h;
 	int err;
 
-	if (read_full(s->fd, buf, sizeof(buf)))
+	if (rpc_read_full(s->fd, buf, sizeof(buf)))
 		return -1;
 	err = rpc_decode_connection_header(buf, sizeof(buf), &h);
 	if (err) {
@@ -102,8 +77,8 @@ static int session_handshake(struct session *s)
 		return -1;
 	}
 	rpc_encode_new_session_response(resp, RPC_WIRE_VERSION);
-	if (write_full(s->fd, resp, sizeof(resp)) ||
-	    read_full(s->fd, buf, RPC_CONNECTION_INIT_SIZE))
+	if (rpc_write_full(s->fd, resp, sizeof(resp)) ||
+	    rpc_read_full(s->fd, buf, RPC_CONNECTION_INIT_SIZE))
 		return -1;
 	if (!rpc_is_connection_init(buf, RPC_CONNECTION_INIT_SIZE)) {
 		refuse(s, "no connection init");
@@ -249,7 +224,7 @@ void rpc_export_session(int fd, ubinder_binder *root, const char *name)
 
 	if (session_handshake(&s))
 		goto out;
-	while (read_full(fd, head, sizeof(head)) == 0) {
+	while (rpc_read_full(fd, head, sizeof(head)) == 0) {
 		struct rpc_wire_header h;
 		uint8_t *body;
 		int err = rpc_decode_wire_header(head, sizeof(head), &h);
@@ -262,7 +237,7 @@ void rpc_export_session(int fd, ubinder_binder *root, const char *name)
 		if (!body)
 			break;
 		/* a peer that stops mid-frame just ends its session */
-		err = read_full(fd, body, h.body_size) ? -1 : serve_frame(&s, &h, body);
+		err = rpc_read_full(fd, body, h.body_size) ? -1 : serve_frame(&s, &h, body);
 		free(body);
 		if (err)
 			break;

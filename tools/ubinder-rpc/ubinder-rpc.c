@@ -5,7 +5,6 @@
  * libubinder client of its ubinderd. docs/rpc.md is the manual.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -13,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "rpc_export.h"
+#include "rpc_import.h"
+#include "rpc_stream.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 
@@ -25,12 +25,16 @@
 
 static const char usage[] =
 	"Usage: ubinder-rpc [OPTION]... export --listen ADDRESS --service NAME\n"
-	"Serves the ubinder service NAME to Android RPC Binder clients (RpcSession,\n"
-	"protocol version 1) as the root object of their sessions.\n"
+	"       ubinder-rpc [OPTION]... import --connect ADDRESS --as NAME\n"
+	"Bridges ubinder and Android RPC Binder (RpcSession, protocol version 1).\n"
+	"export serves the local service NAME as the root object of RPC sessions;\n"
+	"import registers the root object of the RPC server at ADDRESS as the local\n"
+	"service NAME. ADDRESS is unix:PATH or tcp:HOST:PORT.\n"
 	"\n"
-	"  --listen ADDRESS           unix:PATH (a new socket) or tcp:HOST:PORT; both\n"
-	"                             must be given, nothing is served by default\n"
-	"  --service NAME             the service to export (the root object)\n"
+	"  --listen ADDRESS           where to serve (export); nothing is served by default\n"
+	"  --service NAME             the local service to export\n"
+	"  --connect ADDRESS          the RPC server to import from\n"
+	"  --as NAME                  the name to register the imported object under\n"
 	"  -s, --socket PATH          the context's socket (default: $UBINDER_SOCKET, else\n"
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (binder, hwbinder, vndbinder, ...)\n"
@@ -38,10 +42,9 @@ static const char usage[] =
 	"  -V, --version              the version\n"
 	"\n"
 	"Parcels that carry binders or descriptors are refused (BAD_VALUE).\n"
-	"Callers appear to the service with the bridge's pid and uid.\n";
+	"Callers appear to the far side with the bridge's pid and uid.\n";
 
-struct export
-{
+struct exporter {
 	ubinder_binder *root;
 	const char *name;
 	int sessions; /* under lock */
@@ -50,14 +53,14 @@ struct export
 };
 
 struct session_arg {
-	struct export *e;
+	struct exporter *e;
 	int fd;
 };
 
 static void *session_thread(void *p)
 {
 	struct session_arg *a = p;
-	struct export *e = a->e;
+	struct exporter *e = a->e;
 
 	rpc_export_session(a->fd, e->root, e->name);
 	free(a);
@@ -68,73 +71,7 @@ static void *session_thread(void *p)
 	return NULL;
 }
 
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ubinder-rpc: socket path too long: %s\n", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
-		fprintf(stderr, "ubinder-rpc: cannot listen on %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int listen_tcp(const char *hostport)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct addrinfo *ai;
-	const char *colon = strrchr(hostport, ':');
-	char host[256];
-	int fd = -1, one = 1, err;
-
-	if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof(host) ||
-	    !colon[1]) {
-		fprintf(stderr, "ubinder-rpc: bad TCP address '%s' (want tcp:HOST:PORT)\n",
-			hostport);
-		return -1;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
-	err = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (err) {
-		fprintf(stderr, "ubinder-rpc: %s: %s\n", hostport, gai_strerror(err));
-		return -1;
-	}
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
-		fprintf(stderr, "ubinder-rpc: cannot listen on %s: %s\n", hostport,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-static bool valid_address(const char *address)
-{
-	return (!strncmp(address, "unix:", 5) && address[5]) || !strncmp(address, "tcp:", 4);
-}
-
-static int open_listener(const char *address)
-{
-	return !strncmp(address, "unix:", 5) ? listen_unix(address + 5) : listen_tcp(address + 4);
-}
-
-static int serve(int lfd, struct export *e)
+static int serve(int lfd, struct exporter *e)
 {
 	for (;;) {
 		struct session_arg *a;
@@ -175,26 +112,100 @@ static int usage_error(const char *msg)
 	return 2;
 }
 
+/* The exported service died: its sessions end with the process, so that
+ * their peers (an importing bridge, and through it its callers) see it. */
+static void service_died(ubinder_binder *binder, void *userdata)
+{
+	(void)binder;
+	fprintf(stderr, "ubinder-rpc: service '%s' died; closing its sessions\n",
+		(const char *)userdata);
+	exit(1);
+}
+
+static int run_export(ubinder_context *ctx, const char *listen_at, const char *service)
+{
+	struct exporter e = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			      .freed = PTHREAD_COND_INITIALIZER };
+	int err, lfd, status;
+
+	err = ubinder_sm_check_service(ctx, service, &e.root);
+	if (err || !e.root) {
+		fprintf(stderr, "ubinder-rpc: no service named '%s'\n", service);
+		return 1;
+	}
+	e.name = service;
+	err = ubinder_context_start_thread_pool(ctx);
+	if (!err)
+		err = ubinder_binder_link_to_death(e.root, service_died, (void *)service);
+	if (err) {
+		fprintf(stderr, "ubinder-rpc: cannot watch '%s': %s\n", service,
+			ubinder_strerror(err));
+		ubinder_binder_unref(e.root);
+		return 1;
+	}
+	lfd = rpc_stream_open(listen_at, true);
+	if (lfd < 0) {
+		ubinder_binder_unref(e.root);
+		return 1;
+	}
+	status = serve(lfd, &e);
+	close(lfd);
+	ubinder_binder_unref(e.root);
+	return status;
+}
+
+static int run_import(ubinder_context *ctx, const char *connect_to, const char *name)
+{
+	struct rpc_import *im;
+	ubinder_binder *local;
+	int fd, err;
+
+	fd = rpc_stream_open(connect_to, false);
+	if (fd < 0)
+		return 1;
+	im = rpc_import_open(fd, connect_to);
+	if (!im)
+		return 1;
+	err = rpc_import_binder(im, ctx, &local);
+	if (!err)
+		err = ubinder_context_start_thread_pool(ctx);
+	if (!err)
+		err = ubinder_sm_add_service(ctx, name, local);
+	if (err) {
+		fprintf(stderr, "ubinder-rpc: cannot register '%s': %s\n", name,
+			ubinder_strerror(err));
+		return 1;
+	}
+	fprintf(stderr, "ubinder-rpc: %s registered as '%s'\n", connect_to, name);
+	for (;;)
+		pause(); /* until the session ends, which ends the process */
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = { TOOL_LONG_OPTIONS,
 						 { "listen", required_argument, NULL, 'L' },
 						 { "service", required_argument, NULL, 'S' },
+						 { "connect", required_argument, NULL, 'C' },
+						 { "as", required_argument, NULL, 'A' },
 						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
-	const char *listen_at = NULL, *service = NULL, *socket_path;
-	struct export e = { .lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER };
+	const char *listen_at = NULL, *service = NULL, *connect_to = NULL, *as = NULL;
+	const char *socket_path, *cmd, *address;
 	char resolved[108];
 	ubinder_context *ctx;
-	int opt, status, bad, lfd, err;
+	int opt, status, bad, err;
+	bool exporting;
 
 	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
-		if (opt == 'L') {
-			listen_at = optarg;
-			continue;
-		}
-		if (opt == 'S') {
-			service = optarg;
+		const char **slot = opt == 'L'	 ? &listen_at
+				    : opt == 'S' ? &service
+				    : opt == 'C' ? &connect_to
+				    : opt == 'A' ? &as
+						 : NULL;
+
+		if (slot) {
+			*slot = optarg;
 			continue;
 		}
 		if (!tool_common_option(opt, &args, "ubinder-rpc", usage, &status))
@@ -204,15 +215,20 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("missing command");
-	if (strcmp(argv[optind], "export") || optind + 1 != argc)
-		return usage_error("the only command is 'export'");
-	if (!listen_at || !service)
-		return usage_error("export needs --listen and --service");
-	if (!valid_address(listen_at)) {
+	cmd = argv[optind];
+	if ((strcmp(cmd, "export") && strcmp(cmd, "import")) || optind + 1 != argc)
+		return usage_error("the commands are 'export' and 'import'");
+	exporting = !strcmp(cmd, "export");
+	if (exporting ? !listen_at || !service || connect_to || as
+		      : !connect_to || !as || listen_at || service)
+		return usage_error(exporting ? "export takes --listen and --service"
+					     : "import takes --connect and --as");
+	address = exporting ? listen_at : connect_to;
+	if (!rpc_address_valid(address)) {
 		fprintf(stderr,
 			"ubinder-rpc: bad address '%s' (want unix:PATH or tcp:HOST:PORT)\n"
 			"Try 'ubinder-rpc --help'.\n",
-			listen_at);
+			address);
 		return 2;
 	}
 	socket_path = tool_socket_path("ubinder-rpc", args.socket, args.context, resolved,
@@ -227,22 +243,7 @@ int main(int argc, char **argv)
 			ubinder_strerror(err));
 		return 1;
 	}
-	err = ubinder_sm_check_service(ctx, service, &e.root);
-	if (err || !e.root) {
-		fprintf(stderr, "ubinder-rpc: no service named '%s'\n", service);
-		ubinder_context_close(ctx);
-		return 1;
-	}
-	e.name = service;
-	lfd = open_listener(listen_at);
-	if (lfd < 0) {
-		ubinder_binder_unref(e.root);
-		ubinder_context_close(ctx);
-		return 1;
-	}
-	status = serve(lfd, &e);
-	close(lfd);
-	ubinder_binder_unref(e.root);
+	status = exporting ? run_export(ctx, listen_at, service) : run_import(ctx, connect_to, as);
 	ubinder_context_close(ctx);
 	return status;
 }
