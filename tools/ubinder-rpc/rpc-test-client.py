@@ -3,7 +3,7 @@
 # speaks it; docs/rpc.md has the layouts), for tests only: it calls the
 # kvstore service exported by ubinder-rpc, or plays a hostile peer.
 # Usage: rpc-test-client.py ADDRESS kvstore|garbage|lying-size|mid-frame|
-#        lying-parcel|bad-address|wrong-dec-strong
+#        stall|lying-parcel|bad-address|wrong-dec-strong
 #   ADDRESS  unix:PATH or tcp:HOST:PORT
 # Prints one line per result; exits 0 when the scenario behaved as expected.
 import socket
@@ -142,6 +142,9 @@ def hostile(address, kind):
     s = sess.s
     if kind == "lying-size":
         s.sendall(struct.pack("<II8x", TRANSACT, 0xfffffff0))
+    elif kind == "stall":
+        s.sendall(struct.pack("<II8x", TRANSACT, 100)[:8])
+        s.settimeout(30)  # the bridge gives up first
     elif kind == "mid-frame":
         s.sendall(struct.pack("<II8x", TRANSACT, 100) + b"x" * 10)
         s.shutdown(socket.SHUT_WR)

@@ -7,10 +7,12 @@
  * included, are served in the order they arrive.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "rpc_export.h"
@@ -26,6 +28,11 @@
 #define STATUS_OK		   0
 #define STATUS_BAD_VALUE	   (-EINVAL)
 #define STATUS_UNKNOWN_TRANSACTION (-EBADMSG)
+
+/* How long a peer may take to finish a frame it started, or to take our
+ * reply: past it the session ends, so a stalled peer holds no thread. An
+ * idle session (between frames) may last forever. */
+#define FRAME_TIMEOUT_S 5
 
 struct session {
 	int fd;
@@ -217,14 +224,27 @@ static int serve_frame(struct session *s, const struct rpc_wire_header *h, const
 	return -1;
 }
 
+/* Waits, without a time limit, for the first byte of the next frame. */
+static bool next_frame_arrives(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	while ((n = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
+		;
+	return n == 1;
+}
+
 void rpc_export_session(int fd, ubinder_binder *root, const char *name)
 {
 	struct session s = { .fd = fd, .name = name, .root = root };
+	struct timeval limit = { .tv_sec = FRAME_TIMEOUT_S };
 	uint8_t head[RPC_WIRE_HEADER_SIZE];
 
-	if (session_handshake(&s))
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)) || session_handshake(&s))
 		goto out;
-	while (rpc_read_full(fd, head, sizeof(head)) == 0) {
+	while (next_frame_arrives(fd) && rpc_read_full(fd, head, sizeof(head)) == 0) {
 		struct rpc_wire_header h;
 		uint8_t *body;
 		int err = rpc_decode_wire_header(head, sizeof(head), &h);

@@ -67,7 +67,7 @@ wait_for() {
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..38"
+echo "1..39"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -116,7 +116,7 @@ expect "kvstore over a Unix socket" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
 expect "kvstore over TCP loopback" 0 "$calls" "$client" "tcp:127.0.0.1:$port" kvstore
 expect "oneway calls arrived in order" 0 "first.*second.*first.*second" cat "$dir/kvstore.log"
 
-for k in garbage lying-size mid-frame lying-parcel bad-address wrong-dec-strong; do
+for k in garbage lying-size mid-frame stall lying-parcel bad-address wrong-dec-strong; do
 	expect "hostile peer ($k): session closed" 0 "$k closed" "$client" "unix:$dir/rpc" "$k"
 done
 expect "hostile peers logged" 0 "closing a session" cat "$dir/rpc.log"
