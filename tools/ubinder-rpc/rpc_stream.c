@@ -86,6 +86,21 @@ int rpc_stream_open(const char *address, bool listening)
 						 : open_tcp(address, listening);
 }
 
+void rpc_stream_bound_address(int fd, const char *address, char *buf, size_t size)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (!strncmp(address, UNIX_PREFIX, 5) || getsockname(fd, (struct sockaddr *)&sa, &len) ||
+	    getnameinfo((struct sockaddr *)&sa, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, size, "%s", address);
+		return;
+	}
+	snprintf(buf, size, strchr(host, ':') ? "tcp:[%s]:%s" : "tcp:%s:%s", host, port);
+}
+
 static int transfer_full(int fd, uint8_t *p, size_t n, bool writing)
 {
 	while (n) {

@@ -17,6 +17,13 @@ bool rpc_address_valid(const char *address);
  */
 int rpc_stream_open(const char *address, bool listening);
 
+/*
+ * The address @fd (from rpc_stream_open) is bound to, in @address's form,
+ * into @buf: for TCP with the port the kernel chose when @address asked
+ * for port 0.
+ */
+void rpc_stream_bound_address(int fd, const char *address, char *buf, size_t size);
+
 /* Reads / writes all @n bytes; -1 on an error or the end of the stream. */
 int rpc_read_full(int fd, void *buf, size_t n);
 int rpc_write_full(int fd, const void *buf, size_t n);

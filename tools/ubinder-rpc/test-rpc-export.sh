@@ -102,13 +102,14 @@ refs_before=$(active ref "$sock")
 "$rpc" --socket "$sock" export --listen "unix:$dir/rpc" --service kvstore 2>"$dir/rpc.log" &
 export_unix=$!
 pids+=($export_unix)
-port=$((20000 + RANDOM % 20000))
-"$rpc" --socket "$sock" export --listen "tcp:127.0.0.1:$port" --service kvstore \
+"$rpc" --socket "$sock" export --listen "tcp:127.0.0.1:0" --service kvstore \
 	2>"$dir/rpc-tcp.log" &
 export_tcp=$!
 pids+=($export_tcp)
 wait_for test -S "$dir/rpc"
-wait_for bash -c "echo >/dev/tcp/127.0.0.1/$port"
+# port 0: the kernel chooses, the bridge says which
+wait_for grep -q "serving 'kvstore' on tcp:127.0.0.1:[1-9]" "$dir/rpc-tcp.log"
+port=$(sed -n "s/.*serving 'kvstore' on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/rpc-tcp.log")
 
 # put, get, oneway notes (in order), count, the refusals
 calls="version 1.put 0 0.get 0 0 blue.count 0 \(0, 1\).unknown code -74.wrong token -2147483647.no token -22.watch -61"

@@ -126,6 +126,7 @@ static int run_export(ubinder_context *ctx, const char *listen_at, const char *s
 {
 	struct exporter e = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			      .freed = PTHREAD_COND_INITIALIZER };
+	char bound[300];
 	int err, lfd, status;
 
 	err = ubinder_sm_check_service(ctx, service, &e.root);
@@ -148,6 +149,8 @@ static int run_export(ubinder_context *ctx, const char *listen_at, const char *s
 		ubinder_binder_unref(e.root);
 		return 1;
 	}
+	rpc_stream_bound_address(lfd, listen_at, bound, sizeof(bound));
+	fprintf(stderr, "ubinder-rpc: serving '%s' on %s\n", service, bound);
 	status = serve(lfd, &e);
 	close(lfd);
 	ubinder_binder_unref(e.root);
