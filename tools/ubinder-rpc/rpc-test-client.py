@@ -2,13 +2,14 @@
 # A minimal RPC Binder client (protocol version 1, as libbinder's RpcSession
 # speaks it; docs/rpc.md has the layouts), for tests only: it calls the
 # kvstore service exported by ubinder-rpc, or plays a hostile peer.
-# Usage: rpc-test-client.py ADDRESS kvstore|garbage|lying-size|mid-frame|
+# Usage: rpc-test-client.py ADDRESS kvstore|no-delay|garbage|lying-size|mid-frame|
 #        stall|lying-parcel|bad-address|wrong-dec-strong
 #   ADDRESS  unix:PATH or tcp:HOST:PORT
 # Prints one line per result; exits 0 when the scenario behaved as expected.
 import socket
 import struct
 import sys
+import time
 
 TRANSACT, REPLY, DEC_STRONG = 0, 1, 2
 ONEWAY = 1
@@ -124,6 +125,20 @@ def kvstore(address):
     return 0
 
 
+def no_delay(address):
+    """50 calls well under a second: no 40 ms Nagle / delayed-ACK stall."""
+    sess = Session(address)
+    root = sess.root()
+    token = string16(DESCRIPTOR)
+    start = time.monotonic()
+    for _ in range(50):
+        status, _ = sess.transact(root, 3, token)
+        assert status == 0
+    elapsed = time.monotonic() - start
+    print("50 calls in %.3f s" % elapsed)
+    return 0 if elapsed < 1.5 else 1
+
+
 def closed(s):
     try:
         return s.recv(1) == b""
@@ -163,6 +178,8 @@ def main():
     address, kind = sys.argv[1], sys.argv[2]
     if kind == "kvstore":
         return kvstore(address)
+    if kind == "no-delay":
+        return no_delay(address)
     rc = hostile(address, kind)
     print(kind, "closed" if rc == 0 else "not closed")
     return rc

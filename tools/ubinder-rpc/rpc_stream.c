@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +86,14 @@ int rpc_stream_open(const char *address, bool listening)
 {
 	return !strncmp(address, UNIX_PREFIX, 5) ? open_unix(address, listening)
 						 : open_tcp(address, listening);
+}
+
+void rpc_stream_no_delay(int fd)
+{
+	int one = 1;
+
+	/* fails with EOPNOTSUPP on a Unix socket, which needs nothing */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void rpc_stream_bound_address(int fd, const char *address, char *buf, size_t size)

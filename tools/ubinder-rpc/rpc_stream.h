@@ -17,6 +17,10 @@ bool rpc_address_valid(const char *address);
  */
 int rpc_stream_open(const char *address, bool listening);
 
+/* Sends small frames at once on TCP (no Nagle delay: a reply's head and
+ * data are separate writes); nothing on a Unix socket. */
+void rpc_stream_no_delay(int fd);
+
 /*
  * The address @fd (from rpc_stream_open) is bound to, in @address's form,
  * into @buf: for TCP with the port the kernel chose when @address asked

@@ -67,7 +67,7 @@ wait_for() {
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..39"
+echo "1..40"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -115,6 +115,8 @@ port=$(sed -n "s/.*serving 'kvstore' on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/rp
 calls="version 1.put 0 0.get 0 0 blue.count 0 \(0, 1\).unknown code -74.wrong token -2147483647.no token -22.watch -61"
 expect "kvstore over a Unix socket" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
 expect "kvstore over TCP loopback" 0 "$calls" "$client" "tcp:127.0.0.1:$port" kvstore
+expect "TCP: replies are not held back (Nagle)" 0 "50 calls in" \
+	"$client" "tcp:127.0.0.1:$port" no-delay
 expect "oneway calls arrived in order" 0 "first.*second.*first.*second" cat "$dir/kvstore.log"
 
 for k in garbage lying-size mid-frame stall lying-parcel bad-address wrong-dec-strong; do

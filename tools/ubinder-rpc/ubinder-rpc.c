@@ -84,6 +84,7 @@ static int serve(int lfd, struct exporter *e)
 			fprintf(stderr, "ubinder-rpc: accept: %s\n", strerror(errno));
 			return 1;
 		}
+		rpc_stream_no_delay(fd);
 		pthread_mutex_lock(&e->lock);
 		while (e->sessions >= MAX_SESSIONS)
 			pthread_cond_wait(&e->freed, &e->lock);
