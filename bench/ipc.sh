@@ -7,7 +7,10 @@
 #                   next read (UBW_WR_HOLD_COMPLETE) and the outbox (one copy
 #                   by the daemon from a shared send buffer);
 #   ioctl           an unmodified kernel-API program (open/mmap/ioctl,
-#                   bench-ioctl) under ubinder-run, the /dev/binder emulation.
+#                   bench-ioctl) under ubinder-run, the /dev/binder emulation;
+#   seccomp         the same program, statically linked where the build has
+#                   it, under ubinder-run --seccomp (the daemon serves its
+#                   trapped system calls).
 # Beside them, in the same run: a D-Bus method call through dbus-daemon with
 # sd-bus (bench-dbus; skipped with the reason when dbus-daemon or
 # libsystemd-dev is missing: scripts/deps.sh --bench), and the floor of a
@@ -22,7 +25,14 @@
 # Environment: PAYLOADS (default "128 4096 65536 1048576"), SCENARIOS
 # (default "same-core unpinned"), OUT (default bench/results/ipc.md),
 # SHARED_TOOLS (where binder-vm and hop-floor.c are, default ../shared/tools),
-# NO_VM=1 skips the kernel-driver reference.
+# NO_VM=1 skips the kernel-driver reference, THREADS (default "1 4 16 64")
+# the client threads of the throughput sweep and TPUT_SECONDS (default 2) its
+# length per figure (THREADS= skips it).
+# Throughput sweep: 128-byte calls per second summed over THREADS client
+# threads of one process through libubinder (the native path:
+# bench/lib/bench-ipc-lib.c) against AF_UNIX SEQPACKET ping-pong with as many
+# server threads, and the daemon's CPU time (utime + stime from
+# /proc/PID/stat) per call over the ubinder figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -34,10 +44,16 @@ out=${OUT:-bench/results/ipc.md}
 tools=${SHARED_TOOLS:-../shared/tools}
 bench=$build/bench/ipc/bench-ipc
 ioctl_bench=$build/bench/ipc/bench-ioctl
+seccomp_bench=$build/bench/ipc/bench-ioctl-static
+[[ -x $seccomp_bench ]] || seccomp_bench=$ioctl_bench
 run_preloaded=$build/preload/ubinder-run
 daemon=$build/src/daemon/ubinderd
 dbus_bench=$build/bench/ipc/bench-dbus
 hop_floor=$build/bench/hop-floor
+lib_bench=$build/bench/lib/ubinder-bench-ipc-lib
+read -r -a tput_threads <<< "${THREADS-1 4 16 64}"
+tput_seconds=${TPUT_SECONDS:-2}
+[[ -x $lib_bench ]] || tput_threads=()
 vm=${BINDER_VM:-$tools/binder-vm}
 for f in "$bench" "$ioctl_bench" "$run_preloaded" "$daemon"; do
 	[[ -x $f ]] || { echo "build first: meson setup $build && ninja -C $build ($f missing)" >&2; exit 2; }
@@ -63,6 +79,9 @@ elif ! cc -O2 -o "$hop_floor" "$tools/hop-floor.c" 2>"$dir/hop-floor.log"; then
 	floor_note="hop-floor.c did not build: $(head -1 "$dir/hop-floor.log")"
 fi
 
+# utime + stime of process $1, in clock ticks.
+daemon_cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
 unix_mode() { if (($1 > 65536)); then echo unix-stream; else echo unix-seqpacket; fi; }
 
 run() { # scenario prefix...
@@ -76,6 +95,18 @@ run() { # scenario prefix...
 			echo "$scenario $("$@" "$bench" "$mode" "$p" "$iterations" "$dir/binder")" >> "$results"
 		done
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$iterations")" >> "$results"
+		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$iterations" |
+			sed 's/^ioctl /seccomp /')" >> "$results"
+	done
+	for t in "${tput_threads[@]}"; do
+		local cpu0 cpu1 rate
+		cpu0=$(daemon_cpu_ticks "$pid")
+		rate=$("$@" "$lib_bench" throughput ubinder "$dir/binder" 128 "$t" "$tput_seconds")
+		cpu1=$(daemon_cpu_ticks "$pid")
+		# "SCENARIO tput-ubinder THREADS CALLS_PER_S DAEMON_NS_PER_CALL"
+		echo "$scenario tput-ubinder $t $rate $(awk -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" \
+			-v r="$rate" -v s="$tput_seconds" 'BEGIN { printf "%.0f", c * 1e9 / hz / (r * s) }')" >> "$results"
+		echo "$scenario tput-unix $t $("$@" "$lib_bench" throughput unix 128 "$t" "$tput_seconds") 0" >> "$results"
 	done
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	pid=
@@ -152,6 +183,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	echo "- native: the same with replies held for the next read and the outbox (docs/protocol.md)."
 	echo "- ioctl: bench-ioctl, a program written only against the kernel API, under ubinder-run;"
 	echo "  ioctl/native is its median over native's."
+	echo "- seccomp: the same program (statically linked) under ubinder-run --seccomp: no library,"
+	echo "  the daemon serves its trapped system calls (docs/emulation.md, SECCOMP)."
 	echo "- D-Bus: bench-dbus, a method call echoing the payload through dbus-daemon with"
 	echo "  sd-bus on both sides: $dbus_text."
 	echo
@@ -164,8 +197,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	for scenario in "${scenarios[@]}"; do
 		echo "## $scenario"
 		echo
-		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native | seccomp | ratio |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for p in "${payloads[@]}"; do
 			cell $scenario unix "$p"
 			row="| $p B | $text |"
@@ -175,7 +208,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 				row+=" $text | $(ratio "$median" "$base") |"
 				[[ $mode == ubinder-native ]] && native=$median
 			done
-			echo "$row $(ratio "$median" "$native") |"
+			row+=" $(ratio "$median" "$native") |"
+			cell $scenario seccomp "$p"
+			echo "$row $text | $(ratio "$median" "$base") |"
 		done
 		echo
 	done
@@ -207,6 +242,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 		echo "words in shared memory; efd4: the 4-hop chain over eventfds."
 	fi
 	echo
+	if ((${#tput_threads[@]})); then
+		echo "## throughput"
+		echo
+		echo "128-byte calls per second summed over the client threads of one process, each"
+		echo "calling for $tput_seconds s after 200 warm-up calls: libubinder (the native path,"
+		echo "bench/lib/bench-ipc-lib.c: a proxy's transact to the context manager, served by"
+		echo "its thread pool of up to 16 threads) against AF_UNIX SEQPACKET ping-pong with"
+		echo "one server thread per client thread; ratio = ubinder / AF_UNIX (higher is"
+		echo "better). Daemon CPU: ubinderd's utime + stime over the ubinder figure, per call."
+		echo
+		echo "| scenario | client threads | AF_UNIX calls/s | ubinder calls/s | ratio | daemon CPU µs/call |"
+		echo "|---|---|---|---|---|---|"
+		for scenario in "${scenarios[@]}"; do
+			for t in "${tput_threads[@]}"; do
+				cell $scenario tput-unix "$t"
+				x=$median
+				cell $scenario tput-ubinder "$t"
+				u=$median
+				cpu=$(awk -v s="$scenario" -v t="$t" '$1==s && $2=="tput-ubinder" && $3==t {printf "%.1f", $5/1000; exit}' "$results")
+				echo "| $scenario | $t | $x | $u | $(ratio "$u" "$x") | ${cpu:--} |"
+			done
+		done
+		echo
+	fi
 	echo "## reference: the kernel's Binder driver"
 	echo
 	echo "bench-ioctl (the same program as the ioctl column) against the real driver, and"
@@ -238,20 +297,33 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
   four calls but not the socket work or the switches: a few percent. The
   remaining lever, shared-memory command rings with futex wake-ups, changes
   the client protocol and still needs the four switches of a broker.
-- The emulation (ioctl column) adds the checks the kernel makes on user
-  pointers, done with process_vm_readv/writev on the program itself (five per
-  BINDER_WRITE_READ, docs/emulation.md), and the replier's second
-  BINDER_WRITE_READ for the BR_TRANSACTION_COMPLETE of its reply, which the
-  kernel API implies (with the kernel driver too) and native clients avoid.
-  The checks are most of the gap: with them turned off (an experiment, not a
-  mode), the same-core 128 B and 4 KiB ioctl medians fell from about 60 µs to
-  about 37 µs in one run, against 28-32 µs for native. The rest is the
-  replier's BC_REPLY ioctl: it already returns its BR_TRANSACTION_COMPLETE in
-  the same ioctl (one daemon round trip, as the kernel returns it in one
-  system call); answering it without that round trip means answering before
-  the daemon has checked the reply, which the kernel could still fail
-  (BR_FAILED_REPLY when the caller's buffer space is full, BR_DEAD_REPLY when
-  the caller died).
+- The emulation (ioctl column) checks the program's pointers as the kernel's
+  copy_from_user does with a memcpy that catches its own fault (no system
+  call: docs/emulation.md, SIGNALS); with process_vm_readv/writev on itself,
+  five per BINDER_WRITE_READ, the same-core 128 B median was 70-75 µs against
+  37-39 µs after, in runs minutes apart on the same machine. What is left over
+  native is the replier's second BINDER_WRITE_READ: the kernel API returns
+  the BR_TRANSACTION_COMPLETE of a BC_REPLY from the ioctl that carries it,
+  and the replier then reads for its next transaction in another ioctl, one
+  more daemon round trip (a send, a daemon wake-up, a switch back) per call,
+  which native repliers save by holding the completion for their next read.
+  Answering the completion locally would answer before the daemon has checked
+  the reply, which the kernel could still fail (BR_FAILED_REPLY when the
+  caller's buffer space is full, BR_DEAD_REPLY when the caller died), and a
+  read posted ahead on the replier's behalf would make it a waiting thread
+  that the kernel would not have, for work meant for the process; both change
+  what a conformance program sees. Shared-memory rings, where the daemon
+  places the completion beside the reply's outcome and the emulation reads it
+  without a round trip, are the way to that (docs/architecture.md).
+- Throughput: the daemon's own code is a small part of its CPU time per call.
+  A cpu-clock profile of ubinderd at 16 client threads, same core (perf record
+  -e cpu-clock -g; this VM has no hardware counters): 87 % of its samples in
+  the kernel, a third of them the switch back after a sendmsg whose receiver
+  preempted it and a tenth the receiver's wake-up; its busiest function of
+  its own (proc_poll_update) 1.9 %. The per-call cost is the socket hops and
+  their context switches. The sweep moves with the machine's other load: at
+  16 client threads, same core, the ratio was 0.35x to 0.68x in four runs of
+  the same build on one day, the AF_UNIX figure moving most.
 - Large payloads: native clients build the payload in the outbox and repliers
   forward from their region, so the daemon copies once with memcpy from a
   mapping it holds; the plain transport copies with process_vm_readv on a copy
@@ -292,5 +364,24 @@ plot "$dir/dbus.dat" w lp t "dbus-daemon + sd-bus", \
      "$dir/kernel.dat" w lp t "kernel Binder driver (VM, reference)", \
      1 w l dt 2 lc rgb "gray" t "AF_UNIX"
 PLOT
+	if ((${#tput_threads[@]})); then
+		for m in ubinder unix; do
+			awk -v m=tput-$m '$1=="same-core" && $2==m {print $3, $4}' "$results" | sort -n > "$dir/tput-$m.dat"
+		done
+		gnuplot <<PLOT
+set terminal pngcairo size 900,500 noenhanced
+set output "bench/results/ipc-throughput.png"
+set title "Throughput, same core: 128-byte calls per second (higher is better)"
+set logscale x 2
+set xrange [0.8:80]
+set xlabel "client threads"
+set ylabel "calls/s"
+set yrange [0:*]
+set key right top
+set grid
+plot "$dir/tput-unix.dat" w lp t "AF_UNIX SEQPACKET ping-pong", \
+     "$dir/tput-ubinder.dat" w lp t "ubinder native (libubinder)"
+PLOT
+	fi
 fi
 cat "$out"

@@ -14,6 +14,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "deferred_free.h"
 #include "ipc.h"
 #include "fork.h"
@@ -31,30 +32,14 @@ static const struct thread_upcalls upcalls = {
 	.spawn_looper = pool_spawn,
 };
 
-/* --- context lifetime ---------------------------------------------------------- */
-
-void ctx_ref(struct ubinder_context *ctx)
-{
-	atomic_fetch_add(&ctx->refs, 1);
-}
-
-void ctx_unref(struct ubinder_context *ctx)
-{
-	if (atomic_fetch_sub(&ctx->refs, 1) != 1)
-		return;
-	if (ctx->map)
-		munmap(ctx->map, ctx->map_size);
-	deferred_free_deinit(ctx);
-	pthread_mutex_destroy(&ctx->lock);
-	free(ctx);
-}
-
-bool region_contains(const struct ubinder_context *ctx, uint64_t ptr, uint64_t len)
-{
-	uint64_t base = (uint64_t)(uintptr_t)ctx->map;
-
-	return ctx->map && ptr >= base && len <= ctx->map_size && ptr - base <= ctx->map_size - len;
-}
+/* What ipc hands up to the objects, wired here too. */
+static const struct ipc_object_upcalls object_upcalls = {
+	.resolve = object_resolve,
+	.find_target = object_find_target,
+	.dispatch = object_dispatch,
+	.unref = ubinder_binder_unref,
+	.returned = object_return,
+};
 
 /* --- contexts ---------------------------------------------------------------------- */
 
@@ -103,6 +88,7 @@ int ubinder_context_open(const char *socket, ubinder_context **out)
 	ctx->next_id = 1;
 	ctx->max_threads = UB_DEFAULT_MAX_THREADS;
 	ctx->upcalls = &upcalls;
+	ctx->objects = &object_upcalls;
 	err = pthread_key_create(&ctx->key, thread_at_exit);
 	if (err) {
 		pthread_mutex_destroy(&ctx->lock);

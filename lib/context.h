@@ -26,10 +26,12 @@
 /* Region mapped by default (the daemon may cap it). */
 #define UB_REGION_SIZE (1u << 20)
 struct thread_upcalls;
+struct ipc_object_upcalls;
 
 struct ubinder_context {
 	pthread_mutex_t lock;
-	const struct thread_upcalls *upcalls; /* what each thread state gets */
+	const struct thread_upcalls *upcalls;	  /* what each thread state gets */
+	const struct ipc_object_upcalls *objects; /* what ipc hands to object.c */
 	atomic_int refs; /* the open handle, each object, each received parcel */
 	atomic_bool closed;
 	atomic_bool stop;
@@ -68,8 +70,3 @@ struct ubinder_context {
 	atomic_bool fork_warned;
 	struct tracked *fork_tracked;
 };
-
-void ctx_ref(struct ubinder_context *ctx);
-void ctx_unref(struct ubinder_context *ctx);
-/* Whether @ptr..@ptr+@len lies inside the mapped region. */
-bool region_contains(const struct ubinder_context *ctx, uint64_t ptr, uint64_t len);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hwsm_protocol.h"
+#include "managers/hwsm_protocol.h"
 #include "ubinder/ubinder.h"
 
 /* A 1.0 call: the token, then @a and @b as strings if given, then @binder if @with_binder. */

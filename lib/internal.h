@@ -8,11 +8,13 @@
 #pragma once
 
 #include "context.h"
+#include "context_ref.h"
 #include "default_transactions.h"
 #include "deferred_free.h"
 #include "fork.h"
 #include "ipc.h"
 #include "object.h"
+#include "object_ref.h"
 #include "outbox.h"
 #include "parcel.h"
 #include "pool.h"

@@ -14,9 +14,9 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "deferred_free.h"
 #include "ipc.h"
-#include "object.h"
 #include "parcel.h"
 #include "parcel_impl.h"
 #include "pool.h"
@@ -66,29 +66,8 @@ static struct ubinder_binder *receiver_resolve(const struct parcel_receiver *rx,
 					       const struct flat_binder_object *obj)
 {
 	const struct receiver *r = (const struct receiver *)rx;
-	struct ubinder_context *ctx = r->ts->ctx;
-	struct ubinder_binder *b = NULL;
 
-	bool weak = obj->hdr.type == BINDER_TYPE_WEAK_BINDER ||
-		    obj->hdr.type == BINDER_TYPE_WEAK_HANDLE;
-
-	if (obj->hdr.type == BINDER_TYPE_BINDER || obj->hdr.type == BINDER_TYPE_WEAK_BINDER) {
-		b = object_find_local(ctx, obj->binder, weak);
-		/* Ours only if the cookie matches too, as the driver checks it. */
-		if (b && b->id != obj->cookie) {
-			if (weak)
-				ubinder_weak_unref(weak_of(b));
-			else
-				ubinder_binder_unref(b);
-			b = NULL;
-		}
-		if (!b)
-			ub_log("received unknown local object %llx",
-			       (unsigned long long)obj->binder);
-	} else if (object_get_proxy(ctx, r->ts, obj->handle, weak, &b)) {
-		b = NULL;
-	}
-	return b;
+	return r->ts->ctx->objects->resolve(r->ts->ctx, r->ts, obj);
 }
 
 /* The parcel is freed: its buffer goes back to the driver (queued; sent with
@@ -163,7 +142,7 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 	int status = 0;
 
 	data = receive_buffer(ts, tr, &status);
-	target = object_find_local(ctx, tr->target.ptr, false);
+	target = ctx->objects->find_target(ctx, tr->target.ptr);
 	if (!target && !status) {
 		ub_log("transaction for unknown object %llx", (unsigned long long)tr->target.ptr);
 		status = UBINDER_ERR_DEAD_OBJECT;
@@ -174,7 +153,7 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 			status = UBINDER_ERR_NO_MEMORY;
 	}
 	if (!status)
-		status = object_dispatch(target, &call, data, reply);
+		status = ctx->objects->dispatch(target, &call, data, reply);
 	/* The request's buffer goes back before the reply, in the same write. */
 	ubinder_parcel_free(data);
 	if (!oneway && !status) {
@@ -184,7 +163,8 @@ static void serve(struct ubinder_thread *ts, const struct binder_transaction_dat
 		if (!oneway)
 			queue_reply(ts, NULL, status, tr->flags & TF_CLEAR_BUF);
 	}
-	ubinder_binder_unref(target);
+	if (target)
+		ctx->objects->unref(target);
 	free(sid);
 }
 
@@ -215,13 +195,11 @@ static void execute(struct ubinder_thread *ts, uint32_t cmd, const union br_payl
 	case BR_ACQUIRE:
 	case BR_RELEASE:
 	case BR_DECREFS:
-		object_driver_count(ts, cmd, u->pc.ptr, u->pc.cookie);
+		ts->ctx->objects->returned(ts, cmd, u->pc.ptr, u->pc.cookie);
 		break;
 	case BR_DEAD_BINDER:
-		object_dead_binder(ts, u->cookie);
-		break;
 	case BR_CLEAR_DEATH_NOTIFICATION_DONE:
-		object_clear_death_done(ts, u->cookie);
+		ts->ctx->objects->returned(ts, cmd, 0, u->cookie);
 		break;
 	case BR_TRANSACTION:
 		serve(ts, &u->tr, 0);

@@ -24,41 +24,15 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "default_transactions.h"
 #include "fork.h"
 #include "ipc.h"
 #include "object.h"
+#include "object_ref.h"
 #include "parcel.h"
 #include "status.h"
 #include "thread.h"
-
-static bool local_unused(const struct ubinder_binder *b)
-{
-	return b->refs == 0 && b->weak_refs == 0 && b->driver_strong == 0 && b->driver_weak == 0 &&
-	       !b->pinned;
-}
-
-static void local_free(struct ubinder_binder *b)
-{
-	struct ubinder_context *ctx = b->ctx;
-
-	if (b->destroy)
-		b->destroy(b->userdata);
-	ubinder_binder_unref(b->extension);
-	free(b->descriptor);
-	free(b);
-	ctx_unref(ctx);
-}
-
-static void links_free(struct death_link *link)
-{
-	while (link) {
-		struct death_link *next = link->next;
-
-		free(link);
-		link = next;
-	}
-}
 
 /* @b may be used: it exists and its context (*@ctx) is this process's. */
 static int binder_usable(struct ubinder_binder *b, struct ubinder_context **ctx)
@@ -105,109 +79,6 @@ int ubinder_binder_new(ubinder_context *ctx, const char *descriptor, ubinder_han
 	return 0;
 }
 
-ubinder_binder *ubinder_binder_ref(ubinder_binder *b)
-{
-	if (b) {
-		pthread_mutex_lock(&b->ctx->lock);
-		b->refs++;
-		pthread_mutex_unlock(&b->ctx->lock);
-	}
-	return b;
-}
-
-/* What a proxy's last reference (of a kind) must tell the driver. */
-struct proxy_release {
-	bool release;	       /* BC_RELEASE */
-	bool decrefs;	       /* BC_DECREFS */
-	uint64_t clear_cookie; /* BC_CLEAR_DEATH_NOTIFICATION first, if nonzero */
-	uint32_t handle;
-};
-
-static void send_release(struct ubinder_context *ctx, const struct proxy_release *r)
-{
-	struct ubinder_thread *ts;
-
-	if ((!r->release && !r->decrefs && !r->clear_cookie) || thread_get(ctx, &ts))
-		return;
-	if (r->clear_cookie) {
-		struct binder_handle_cookie hc = { .handle = r->handle, .cookie = r->clear_cookie };
-
-		out_cmd(ts, BC_CLEAR_DEATH_NOTIFICATION, &hc, sizeof(hc));
-	}
-	if (r->release)
-		out_cmd(ts, BC_RELEASE, &r->handle, sizeof(r->handle));
-	if (r->decrefs)
-		out_cmd(ts, BC_DECREFS, &r->handle, sizeof(r->handle));
-	thread_flush_if_idle(ts);
-}
-
-/* A proxy with no reference of either kind left leaves the table; under the lock. */
-static void proxy_untable(struct ubinder_context *ctx, struct ubinder_binder *b)
-{
-	if (b->in_table) {
-		HASH_DELETE(hh, ctx->proxies, b);
-		b->in_table = false;
-	}
-}
-
-void ubinder_binder_unref(ubinder_binder *b)
-{
-	struct ubinder_context *ctx;
-	struct proxy_release r = { 0 };
-	struct death_link *links;
-	bool keep;
-
-	if (!b)
-		return;
-	ctx = b->ctx;
-	pthread_mutex_lock(&ctx->lock);
-	if (--b->refs > 0) {
-		pthread_mutex_unlock(&ctx->lock);
-		return;
-	}
-	if (b->local) {
-		bool unused = local_unused(b);
-
-		if (unused && b->in_table) {
-			HASH_DELETE(hh, ctx->locals, b);
-			b->in_table = false;
-		}
-		pthread_mutex_unlock(&ctx->lock);
-		if (unused)
-			local_free(b);
-		return;
-	}
-	/* Weak references keep the proxy, and its BC_INCREFS, but not its strong count. */
-	keep = b->weak_refs > 0;
-	if (!keep)
-		proxy_untable(ctx, b);
-	r.handle = b->handle;
-	r.release = b->acquired && !atomic_load(&ctx->closed);
-	r.decrefs = !keep && b->weak_held && !atomic_load(&ctx->closed);
-	b->acquired = false;
-	if (!keep)
-		b->weak_held = false;
-	if (b->death) {
-		struct death_reg *reg = b->death;
-
-		reg->proxy = NULL;
-		if (!reg->clearing && r.release) {
-			reg->clearing = true;
-			r.clear_cookie = reg->cookie;
-		}
-		b->death = NULL;
-	}
-	links = b->links;
-	b->links = NULL;
-	pthread_mutex_unlock(&ctx->lock);
-	links_free(links);
-	send_release(ctx, &r);
-	if (keep)
-		return;
-	free(b);
-	ctx_unref(ctx);
-}
-
 int ubinder_binder_set_requesting_sid(ubinder_binder *b, bool on)
 {
 	if (!b)
@@ -221,68 +92,6 @@ int ubinder_binder_set_requesting_sid(ubinder_binder *b, bool on)
 }
 
 /* --- weak references ------------------------------------------------------------------ */
-
-int ubinder_binder_get_weak(ubinder_binder *b, ubinder_weak **out)
-{
-	if (!out)
-		return UBINDER_ERR_BAD_VALUE;
-	*out = NULL;
-	if (!b)
-		return UBINDER_ERR_BAD_VALUE;
-	pthread_mutex_lock(&b->ctx->lock);
-	b->weak_refs++;
-	pthread_mutex_unlock(&b->ctx->lock);
-	*out = weak_of(b);
-	return 0;
-}
-
-ubinder_weak *ubinder_weak_ref(ubinder_weak *w)
-{
-	struct ubinder_binder *b = binder_of(w);
-
-	if (b) {
-		pthread_mutex_lock(&b->ctx->lock);
-		b->weak_refs++;
-		pthread_mutex_unlock(&b->ctx->lock);
-	}
-	return w;
-}
-
-void ubinder_weak_unref(ubinder_weak *w)
-{
-	struct ubinder_binder *b = binder_of(w);
-	struct ubinder_context *ctx;
-	struct proxy_release r = { 0 };
-	bool unused;
-
-	if (!b)
-		return;
-	ctx = b->ctx;
-	pthread_mutex_lock(&ctx->lock);
-	unused = --b->weak_refs == 0 && b->refs == 0;
-	if (unused && b->local) {
-		unused = local_unused(b);
-		if (unused && b->in_table) {
-			HASH_DELETE(hh, ctx->locals, b);
-			b->in_table = false;
-		}
-	} else if (unused) {
-		proxy_untable(ctx, b);
-		r.handle = b->handle;
-		r.decrefs = b->weak_held && !atomic_load(&ctx->closed);
-		b->weak_held = false;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	if (!unused)
-		return;
-	if (b->local) {
-		local_free(b);
-		return;
-	}
-	send_release(ctx, &r);
-	free(b);
-	ctx_unref(ctx);
-}
 
 int ubinder_weak_promote(ubinder_weak *w, ubinder_binder **out)
 {
@@ -369,6 +178,37 @@ struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t i
 	return b;
 }
 
+struct ubinder_binder *object_find_target(struct ubinder_context *ctx, uint64_t id)
+{
+	return object_find_local(ctx, id, false);
+}
+
+struct ubinder_binder *object_resolve(struct ubinder_context *ctx, struct ubinder_thread *ts,
+				      const struct flat_binder_object *obj)
+{
+	struct ubinder_binder *b = NULL;
+	bool weak = obj->hdr.type == BINDER_TYPE_WEAK_BINDER ||
+		    obj->hdr.type == BINDER_TYPE_WEAK_HANDLE;
+
+	if (obj->hdr.type == BINDER_TYPE_BINDER || obj->hdr.type == BINDER_TYPE_WEAK_BINDER) {
+		b = object_find_local(ctx, obj->binder, weak);
+		/* Ours only if the cookie matches too, as the driver checks it. */
+		if (b && b->id != obj->cookie) {
+			if (weak)
+				ubinder_weak_unref(weak_of(b));
+			else
+				ubinder_binder_unref(b);
+			b = NULL;
+		}
+		if (!b)
+			ub_log("received unknown local object %llx",
+			       (unsigned long long)obj->binder);
+	} else if (object_get_proxy(ctx, ts, obj->handle, weak, &b)) {
+		b = NULL;
+	}
+	return b;
+}
+
 /*
  * The driver counts a new reference needs, taken while the buffer that
  * delivered the handle still holds it (so the driver accepts a BC_ACQUIRE
@@ -426,7 +266,8 @@ int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 	return obj->handler(obj, call, data, reply, obj->userdata);
 }
 
-void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie)
+static void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr,
+				uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct binder_ptr_cookie pc = { .ptr = ptr, .cookie = cookie };
@@ -452,7 +293,7 @@ void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, 
 				b->driver_weak--;
 			break;
 		}
-		unused = local_unused(b);
+		unused = object_local_unused(b);
 		if (unused) {
 			HASH_DELETE(hh, ctx->locals, b);
 			b->in_table = false;
@@ -467,7 +308,7 @@ void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, 
 	else if (cmd == BR_ACQUIRE)
 		out_cmd(ts, BC_ACQUIRE_DONE, &pc, sizeof(pc));
 	if (unused)
-		local_free(b);
+		object_local_free(b);
 }
 
 /* --- transactions ------------------------------------------------------------------- */
@@ -650,11 +491,11 @@ int ubinder_binder_unlink_to_death(ubinder_binder *b, ubinder_death_fn fn, void 
 	if (!found)
 		return UBINDER_ERR_NAME_NOT_FOUND;
 	free(found);
-	send_release(ctx, &r);
+	object_send_release(ctx, &r);
 	return 0;
 }
 
-void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
+static void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct ubinder_binder *b = NULL;
@@ -691,11 +532,11 @@ void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie)
 	out_cmd(ts, BC_DEAD_BINDER_DONE, &cookie, sizeof(cookie));
 	for (struct death_link *l = links; l; l = l->next)
 		l->fn(b, l->userdata);
-	links_free(links);
+	object_links_free(links);
 	ubinder_binder_unref(b);
 }
 
-void object_clear_death_done(struct ubinder_thread *ts, uint64_t cookie)
+static void object_clear_death_done(struct ubinder_thread *ts, uint64_t cookie)
 {
 	struct ubinder_context *ctx = ts->ctx;
 	struct death_reg *reg;
@@ -731,7 +572,7 @@ void object_context_closed(struct ubinder_context *ctx)
 		b->driver_strong = 0;
 		b->driver_weak = 0;
 		b->pinned = false;
-		if (local_unused(b)) {
+		if (object_local_unused(b)) {
 			HASH_DELETE(hh, ctx->locals, b);
 			b->in_table = false;
 			b->hh.next = unused; /* reused as a free list: no longer hashed */
@@ -742,6 +583,21 @@ void object_context_closed(struct ubinder_context *ctx)
 	while (unused) {
 		b = unused;
 		unused = b->hh.next;
-		local_free(b);
+		object_local_free(b);
+	}
+}
+
+void object_return(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie)
+{
+	switch (cmd) {
+	case BR_DEAD_BINDER:
+		object_dead_binder(ts, cookie);
+		break;
+	case BR_CLEAR_DEATH_NOTIFICATION_DONE:
+		object_clear_death_done(ts, cookie);
+		break;
+	default:
+		object_driver_count(ts, cmd, ptr, cookie);
+		break;
 	}
 }

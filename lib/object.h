@@ -12,6 +12,7 @@
 
 #include "ubinder/ubinder.h"
 
+struct flat_binder_object;
 struct ubinder_thread;
 
 struct death_link {
@@ -69,22 +70,22 @@ struct ubinder_binder *object_find_local(struct ubinder_context *ctx, uint64_t i
  * created if needed; the driver counts it needs are queued through @ts. */
 int object_get_proxy(struct ubinder_context *ctx, struct ubinder_thread *ts, uint32_t handle,
 		     bool weak, struct ubinder_binder **out);
-/* A weak reference is a struct ubinder_binder counted in weak_refs. */
-static inline struct ubinder_weak *weak_of(struct ubinder_binder *b)
-{
-	return (struct ubinder_weak *)b;
-}
-static inline struct ubinder_binder *binder_of(const struct ubinder_weak *w)
-{
-	return (struct ubinder_binder *)w;
-}
+/* A new reference (strong, or weak for a weak object) to what a received
+ * object names: a local object if its ptr and cookie are ours (logged and
+ * NULL if not), or the proxy for its handle; NULL on failure. */
+struct ubinder_binder *object_resolve(struct ubinder_context *ctx, struct ubinder_thread *ts,
+				      const struct flat_binder_object *obj);
+/* A new strong reference to the local object a transaction is for, or NULL. */
+struct ubinder_binder *object_find_target(struct ubinder_context *ctx, uint64_t id);
 /* Calls a local object's handler, or answers PING/INTERFACE. */
 int object_dispatch(struct ubinder_binder *obj, const struct ubinder_call *call,
 		    struct ubinder_parcel *data, struct ubinder_parcel *reply);
-/* BR_INCREFS/BR_ACQUIRE/BR_RELEASE/BR_DECREFS for node @id. */
-void object_driver_count(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie);
-/* BR_DEAD_BINDER / BR_CLEAR_DEATH_NOTIFICATION_DONE. */
-void object_dead_binder(struct ubinder_thread *ts, uint64_t cookie);
-void object_clear_death_done(struct ubinder_thread *ts, uint64_t cookie);
+/*
+ * A BR_* return about objects: the driver's counts of node @ptr/@cookie
+ * (BR_INCREFS, BR_ACQUIRE, BR_RELEASE, BR_DECREFS), or the death
+ * notification @cookie (BR_DEAD_BINDER, BR_CLEAR_DEATH_NOTIFICATION_DONE;
+ * @ptr is unused).
+ */
+void object_return(struct ubinder_thread *ts, uint32_t cmd, uint64_t ptr, uint64_t cookie);
 /* The context closed: let go of what the driver held. */
 void object_context_closed(struct ubinder_context *ctx);

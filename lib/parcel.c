@@ -18,12 +18,13 @@
 #include <linux/android/binder.h>
 
 #include "object.h"
+#include "object_ref.h"
 #include "outbox.h"
 #include "parcel.h"
 #include "parcel_impl.h"
 #include "status.h"
 #include "utf.h"
-#include "wire/binder_object.h"
+#include "common/binder_object.h"
 
 static size_t object_end(const struct ubinder_parcel *p, size_t i)
 {

@@ -11,6 +11,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "ipc.h"
 #include "pool.h"
 #include "status.h"

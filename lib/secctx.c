@@ -12,6 +12,7 @@
 #include <linux/android/binder.h>
 
 #include "context.h"
+#include "context_ref.h"
 #include "secctx.h"
 #include "status.h"
 

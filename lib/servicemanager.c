@@ -9,7 +9,7 @@
 #include "ipc.h"
 #include "object.h"
 #include "thread.h"
-#include "sm_protocol.h"
+#include "managers/sm_protocol.h"
 
 int ubinder_sm_get(ubinder_context *ctx, ubinder_binder **out)
 {

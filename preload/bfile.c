@@ -43,8 +43,11 @@ static pthread_key_t exit_key;
 
 struct bfile *bfile_new(const struct ubt_session *s, int accmode, enum foreign foreign)
 {
-	struct bfile *b = calloc(1, sizeof(*b));
+	struct bfile *b;
 
+	/* Its ioctls copy the program's memory as the kernel does. */
+	fault_init();
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->id = atomic_fetch_add(&next_id, 1);

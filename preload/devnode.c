@@ -155,6 +155,8 @@ int devnode_statx(const struct devnode *n, struct statx *stx)
  * checks it first): owned by a trusted uid, writable by no one else. */
 static bool trusted_dir(const char *sock)
 {
+	/* The functions under our wrappers, as the transport's connect uses. */
+	const struct ubw_trust_sys sys = { real.open, real.close, real.fstat };
 	const char *slash = strrchr(sock, '/');
 	char dir[DEVICE_PATH_MAX], why[256];
 	struct ubw_trust t;
@@ -164,7 +166,7 @@ static bool trusted_dir(const char *sock)
 		return false; /* device_lookup gives absolute paths only */
 	snprintf(dir, sizeof(dir), "%.*s", slash == sock ? 1 : (int)(slash - sock), sock);
 	ubw_trust_client(&t);
-	fd = ubw_trust_open_dir(dir, &t, why, sizeof(why));
+	fd = ubw_trust_open_dir(&sys, dir, &t, why, sizeof(why));
 	if (fd < 0)
 		return false;
 	real.close(fd);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "wire/binder_ioctl.h"
 
 /* --- open ------------------------------------------------------------------ */
 
@@ -98,27 +99,6 @@ fail:
 
 /* --- ioctl ----------------------------------------------------------------- */
 
-/* The Binder ioctls the daemon implements. */
-static bool daemon_ioctl(unsigned int cmd)
-{
-	switch (cmd) {
-	case BINDER_SET_MAX_THREADS:
-	case BINDER_SET_CONTEXT_MGR:
-	case BINDER_THREAD_EXIT:
-	case BINDER_VERSION:
-	case BINDER_GET_NODE_DEBUG_INFO:
-	case BINDER_GET_NODE_INFO_FOR_REF:
-	case BINDER_SET_CONTEXT_MGR_EXT:
-	case BINDER_FREEZE:
-	case BINDER_GET_FROZEN_INFO:
-	case BINDER_ENABLE_ONEWAY_SPAM_DETECTION:
-	case BINDER_GET_EXTENDED_ERROR:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
 {
 	/* O_NONBLOCK lives on our descriptor's open file, shared by its dups. */
@@ -156,7 +136,7 @@ int emu_ioctl(struct bfile *b, int fd, unsigned int cmd, void *arg)
 		return err;
 	if (cmd == BINDER_WRITE_READ)
 		err = write_read(b, p, fd, arg);
-	else if (daemon_ioctl(cmd))
+	else if (binder_ioctl_known(cmd))
 		err = ubt_ioctl(&p->t, &b->s, cmd, arg);
 	else if (_IOC_SIZE(cmd) <= sizeof(zero))
 		/* Unknown: the driver never looks at the argument; let the daemon

@@ -19,6 +19,8 @@
  *   devnode.c   what stat and access see at a device path or descriptor
  *   intercept.c the exported libc entry points that open and use devices
  *   intercept-stat.c  the exported access and stat family
+ *   fault.c     SIGSEGV and SIGBUS: faults of the program's memory as EFAULT
+ *   intercept-signal.c  the exported sigaction and signal family
  *
  * Locking: g_lock (bfile.c) guards the fd table's writers, every bfile's
  * thread list, nfds and region fields, and the handoff state. It is never
@@ -34,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -103,6 +106,10 @@ struct real_libc {
 	int (*fxstat64)(int, int, struct stat64 *);
 	int (*fxstatat)(int, int, const char *, struct stat *, int);
 	int (*fxstatat64)(int, int, const char *, struct stat64 *, int);
+	/* intercept-signal.c */
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	void (*(*signal)(int, void (*)(int)))(int);
+	void (*(*sysv_signal)(int, void (*)(int)))(int);
 };
 
 extern struct real_libc real;
@@ -162,6 +169,20 @@ void fdt_for_range(unsigned first, unsigned last, void (*fn)(int fd, uintptr_t e
 int fdt_hide(int fd, bool locked);
 /* Forgets a hidden descriptor and closes it. Takes g_lock unless @locked. */
 void fdt_close_hidden(int fd, bool locked);
+
+/* --- fault.c -------------------------------------------------------------- */
+
+/*
+ * Catches SIGSEGV and SIGBUS from now on (once per process), so that the
+ * transport's copies of the program's memory fail with EFAULT where the
+ * kernel's would; before the first Binder file exists.
+ */
+void fault_init(void);
+/* Whether @sig is one of those. */
+bool fault_signal(int sig);
+/* sigaction() as the program sees it: for those two signals, once caught,
+ * the program's disposition, delivered by our handler. */
+int fault_sigaction(int sig, const struct sigaction *act, struct sigaction *oldact);
 
 /* --- bfile.c --------------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/guarded_copy.h"
 #include "preload.h"
 
 struct real_libc real;
@@ -68,6 +69,9 @@ static const struct {
 	GLIBC_WITH64(lxstat),
 	GLIBC_WITH64(fxstat),
 	GLIBC_WITH64(fxstatat),
+	PLAIN(sigaction),
+	PLAIN(signal),
+	PLAIN(sysv_signal),
 };
 #undef GLIBC_WITH64
 #undef WITH64
@@ -90,7 +94,9 @@ static void resolve(void)
 				     .close = real.close,
 				     .fcntl = real.fcntl,
 				     .mmap = real.mmap,
-				     .munmap = real.munmap };
+				     .munmap = real.munmap,
+				     .fstat = real.fstat,
+				     .user_copy = guarded_memcpy };
 	log_on = debug && *debug && strcmp(debug, "0") != 0;
 }
 

@@ -9,9 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ubinder-config.h"
+#include "common/program_options.h"
+#include "seccomp-launch.h"
 
 #define LIBRARY_NAME "libubinder-preload.so"
+
+enum {
+	OPT_SECCOMP = 256
+}; /* long options only */
 
 static const char usage[] =
 	"Usage: ubinder-run [OPTION]... PROGRAM [ARGUMENT]...\n"
@@ -29,13 +34,16 @@ static const char usage[] =
 	"                         emulated); repeatable (adds to UBINDER_DEVICES)\n"
 	"  -L, --library PATH     the preload library to use (default: the one beside\n"
 	"                         this program, else the installed one)\n"
+	"      --seccomp          serve PROGRAM's Binder system calls from the daemon\n"
+	"                         under a seccomp filter instead (any program: static,\n"
+	"                         Go, musl; the daemon of DIR/binder or the default)\n"
 	"  -v, --debug            log the emulation's decisions on stderr\n"
 	"                         (sets UBINDER_PRELOAD_DEBUG=1)\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show the version and exit\n"
 	"\n"
 	"Exit status: PROGRAM's, or 126 if it cannot be run, 127 if it is not found,\n"
-	"2 for a usage error. Statically linked programs cannot be emulated.\n";
+	"2 for a usage error. Statically linked programs need --seccomp.\n";
 
 /* The library beside our own executable (a build tree), if there is one. */
 static bool beside_us(char *buf, size_t size)
@@ -79,19 +87,21 @@ static int env_append(const char *name, const char *item, char sep, bool front)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		PROGRAM_LONG_OPTIONS,
 		{ "socket-dir", required_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "library", required_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "seccomp", no_argument, NULL, OPT_SECCOMP },
 		{ NULL, 0, NULL, 0 },
 	};
 	char lib[PATH_MAX];
 	const char *library = getenv("UBINDER_PRELOAD_LIBRARY");
-	int opt;
+	bool seccomp = false;
+	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "+s:d:L:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:d:L:v" PROGRAM_SHORT_OPTIONS, options, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 's':
 			if (optarg[0] != '/') {
@@ -116,21 +126,20 @@ int main(int argc, char **argv)
 		case 'v':
 			setenv("UBINDER_PRELOAD_DEBUG", "1", 1);
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("ubinder-run %s\n", UBINDER_VERSION);
-			return 0;
+		case OPT_SECCOMP:
+			seccomp = true;
+			break;
 		default:
-			fprintf(stderr, "Try 'ubinder-run --help' for more information.\n");
-			return 2;
+			status = program_standard_option(opt, "ubinder-run", usage, NULL);
+			return status < 0 ? 2 : status;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "ubinder-run: no program given\nTry 'ubinder-run --help'.\n");
 		return 2;
 	}
+	if (seccomp)
+		return seccomp_launch(argv + optind);
 	if (!library || !*library)
 		library = beside_us(lib, sizeof(lib)) ? lib : UBINDER_PRELOAD_INSTALLED;
 	if (access(library, R_OK) != 0) {

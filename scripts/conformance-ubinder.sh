@@ -2,7 +2,14 @@
 # The conformance suite against ubinderd, through the /dev/binder emulation
 # (docs/emulation.md).
 #
-#   scripts/conformance-ubinder.sh BUILD_DIR [NAME...]
+#   scripts/conformance-ubinder.sh [--seccomp] BUILD_DIR [NAME...]
+#
+# With --seccomp, through the seccomp path instead (ubinder-run --seccomp):
+# the statically linked NAME-static programs (NAME where the build has no
+# static ones; meson runs it only in builds that have them), results in BUILD_DIR/conformance/seccomp, expected
+# transcripts and KNOWN-FAILURES in tests/conformance/expected-seccomp (then
+# expected-ubinder: the daemon's own differences show through both paths),
+# the summary in BUILD_DIR/conformance/seccomp-summary.
 #
 # Starts a private ubinderd (BUILD_DIR/src/daemon/ubinderd, contexts binder,
 # hwbinder and vndbinder, sockets in a temporary folder), then runs each
@@ -34,12 +41,14 @@ set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 strict=0
+seccomp=0
 build=
 only=()
 for arg; do
 	case $arg in
 	--strict) strict=1 ;;
-	-h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--seccomp) seccomp=1 ;;
+	-h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "conformance-ubinder: unknown option $arg" >&2; exit 2 ;;
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
@@ -48,9 +57,13 @@ done
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance-ubinder: no build folder $build" >&2; exit 2; }
 
 out=$build/conformance
-res=$out/ubinder
+mode=ubinder
+((seccomp)) && mode=seccomp
+res=$out/$mode
 mkdir -p "$out"
-summary() { echo "$1 $2" > "$out/ubinder-summary"; }
+summary() { echo "$1 $2" > "$out/$mode-summary"; }
+# Transcripts that differ from the kernel's on purpose (docs/conformance.md).
+differs=$src/tests/conformance/expected-$mode
 skip() {
 	echo "conformance-ubinder: SKIPPED ($*)"
 	summary 0 0
@@ -63,7 +76,7 @@ run=$build/preload/ubinder-run
 bindir=$build/tests/conformance
 [[ -x $daemon ]] || skip "no $daemon"
 [[ -x $run ]] || skip "no $run"
-[[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+((seccomp)) || [[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
 per_program=${UBINDER_CONF_TIMEOUT:-90}
 budget=${UBINDER_CONF_BUDGET:-540}
 
@@ -80,11 +93,11 @@ fi
 
 # Known failures: "NAME reason..." lines.
 declare -A known=()
-if [[ -f $src/tests/conformance/expected-ubinder/KNOWN-FAILURES ]]; then
+if [[ -f $differs/KNOWN-FAILURES ]]; then
 	while read -r n reason; do
 		[[ -z $n || $n == \#* ]] && continue
 		known[$n]=$reason
-	done < "$src/tests/conformance/expected-ubinder/KNOWN-FAILURES"
+	done < "$differs/KNOWN-FAILURES"
 fi
 
 rm -rf "$res"
@@ -140,8 +153,14 @@ start_daemon || { summary 0 ${#names[@]}; exit 1; }
 t0=$SECONDS
 for n in "${names[@]}"; do
 	got=$res/$n.txt
-	if [[ ! -x $bindir/$n ]]; then
-		printf 'missing dynamic build %s\n' "$bindir/$n" > "$got"
+	prog=$bindir/$n
+	launch=("$run" -s "$tmp")
+	if ((seccomp)); then
+		[[ -x $bindir/$n-static ]] && prog=$bindir/$n-static
+		launch+=(--seccomp)
+	fi
+	if [[ ! -x $prog ]]; then
+		printf 'missing build %s\n' "$prog" > "$got"
 		continue
 	fi
 	left=$((budget - (SECONDS - t0)))
@@ -158,7 +177,7 @@ for n in "${names[@]}"; do
 	limit=$((per_program < left ? per_program : left))
 	# A fresh working folder; timeout kills the program's whole process group.
 	mkdir -p "$tmp/work-$n"
-	(cd "$tmp/work-$n" && exec timeout -k 5 "$limit" "$run" -s "$tmp" "$bindir/$n") \
+	(cd "$tmp/work-$n" && exec timeout -k 5 "$limit" "${launch[@]}" "$prog") \
 		> "$got" 2>&1 < /dev/null &
 	prog_pid=$!
 	wait "$prog_pid"
@@ -171,7 +190,9 @@ failed=0
 unexpected=0
 skipped=0
 for n in "${names[@]}"; do
-	exp=$src/tests/conformance/expected-ubinder/$n.txt
+	exp=$differs/$n.txt
+	# The daemon's own differences show through either path.
+	[[ -f $exp ]] || exp=$src/tests/conformance/expected-ubinder/$n.txt
 	[[ -f $exp ]] || exp=$src/tests/conformance/expected/$n.txt
 	got=$res/$n.txt
 	rel=${exp#"$src"/tests/conformance/}
@@ -184,11 +205,11 @@ for n in "${names[@]}"; do
 		why="no transcript"
 	elif [[ ! -f $exp ]]; then
 		why="no expected transcript tests/conformance/expected/$n.txt"
-	elif diff -u --label "$rel" --label "ubinder/$n.txt" "$exp" "$got" > "$res/$n.diff"; then
+	elif diff -u --label "$rel" --label "$mode/$n.txt" "$exp" "$got" > "$res/$n.diff"; then
 		rm -f "$res/$n.diff"
 		verdict=PASS
 	else
-		why="transcript differs (ubinder/$n.diff)"
+		why="transcript differs ($mode/$n.diff)"
 	fi
 	if [[ $verdict == PASS ]]; then
 		passed=$((passed + 1))
@@ -208,5 +229,5 @@ for n in "${names[@]}"; do
 	fi
 done
 summary "$passed" "$failed"
-echo "conformance (ubinder): $passed passed, $failed failed ($((failed - unexpected)) known), $skipped skipped, $((SECONDS - t0)) s"
+echo "conformance ($mode): $passed passed, $failed failed ($((failed - unexpected)) known), $skipped skipped, $((SECONDS - t0)) s"
 ((unexpected == 0))

@@ -124,13 +124,12 @@ int range_alloc_init(struct range_alloc *a, size_t region_size, struct page_geom
 	words = bits_words(a->pages);
 	a->active = calloc(words, sizeof(uint64_t));
 	a->installed = calloc(words, sizeof(uint64_t));
-	/* Large and mostly untouched: calloc maps it lazily. */
-	a->lru_owner.nodes = calloc(a->pages, sizeof(struct lru_node));
+	/* The LRU nodes (32 bytes a page, most of an idle region's cost) wait
+	 * for the first reservation: see ensure_lru_nodes(). */
 	a->lru_owner.release = release_lru_pages;
 	/* The first chunk has room for the sentinel and the first extents. */
-	if (!a->active || !a->installed || !a->lru_owner.nodes ||
-	    free_index_init(&a->free, region_size) || ensure_spare_record(a) ||
-	    offset_map_reserve(&a->by_offset, 1)) {
+	if (!a->active || !a->installed || free_index_init(&a->free, region_size) ||
+	    ensure_spare_record(a) || offset_map_reserve(&a->by_offset, 1)) {
 		range_alloc_deinit(a);
 		return -ENOMEM;
 	}
@@ -350,6 +349,19 @@ static bool charge_async(struct range_alloc *a, struct range_pid_usage *usage, s
 	return true;
 }
 
+/*
+ * The LRU nodes, allocated by the first reservation: a region that never
+ * receives (an idle client's) costs no node. No page is installed, so none
+ * is on the LRU, before them.
+ */
+static inline int ensure_lru_nodes(struct range_alloc *a)
+{
+	if (__builtin_expect(a->lru_owner.nodes != NULL, 1))
+		return 0;
+	a->lru_owner.nodes = calloc(a->pages, sizeof(struct lru_node));
+	return a->lru_owner.nodes ? 0 : -ENOMEM;
+}
+
 int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_size,
 			size_t extra_size, bool is_async, int32_t pid,
 			struct range_reservation *out)
@@ -369,7 +381,7 @@ int range_alloc_reserve(struct range_alloc *a, size_t data_size, size_t offsets_
 	if (!f)
 		return -ENOSPC;
 	/* Everything that can fail comes before the first change. */
-	if (ensure_spare_record(a) || offset_map_reserve(&a->by_offset, 1) ||
+	if (ensure_lru_nodes(a) || ensure_spare_record(a) || offset_map_reserve(&a->by_offset, 1) ||
 	    (is_async && !(usage = prepare_pid_usage(a, pid))))
 		return -ENOMEM;
 

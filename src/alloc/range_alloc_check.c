@@ -215,7 +215,10 @@ static int check_pages(const struct range_alloc *a, char *why, size_t len, const
 			n_active++;
 			high = p + 1;
 		}
-		if (!!page_lru_contains(&a->lru_owner, p) != (installed && !is_active))
+		if (installed && !a->lru_owner.nodes)
+			return fail(why, len, "page %zu: installed before any reservation", p);
+		if (a->lru_owner.nodes &&
+		    !!page_lru_contains(&a->lru_owner, p) != (installed && !is_active))
 			return fail(why, len, "page %zu: on the LRU %d, installed %d, active %d", p,
 				    page_lru_contains(&a->lru_owner, p), installed, is_active);
 		if (installed && !is_active) {

@@ -483,6 +483,22 @@ static void high_watermark(void **state)
 	fixture_free(f);
 }
 
+/* An idle region (no reservation yet) holds no LRU nodes; the first reservation makes them. */
+static void lru_nodes_wait_for_the_first_reservation(void **state)
+{
+	struct fixture *f = fixture_new(256 * 4096, GEO_4K);
+	struct range_buffer *a;
+
+	(void)state;
+	assert_null(f->a.lru_owner.nodes);
+	assert_alloc_consistent(&f->a);
+	assert_non_null(a = reserve_installed(&f->a, 5 * 4096, false));
+	assert_non_null(f->a.lru_owner.nodes);
+	range_alloc_release(&f->a, a);
+	assert_int_equal(f->lru.pages, 5);
+	fixture_free(f);
+}
+
 static void shared_lru_reclaims_oldest_first_in_batches(void **state)
 {
 	struct page_lru lru;
@@ -693,6 +709,7 @@ int main(void)
 		cmocka_unit_test(install_range_skips_lru_pages_and_spans_holes),
 		cmocka_unit_test(partial_install_then_abort_leaves_installed_pages_lru),
 		cmocka_unit_test(high_watermark),
+		cmocka_unit_test(lru_nodes_wait_for_the_first_reservation),
 		cmocka_unit_test(shared_lru_reclaims_oldest_first_in_batches),
 		cmocka_unit_test(deinit_with_live_buffers_leaks_nothing),
 		cmocka_unit_test(inactive_ranges_and_punched_holes),

@@ -2,19 +2,42 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/guarded_copy.h"
 
-/* The recovery point of the copy in progress on this thread, or NULL. */
-static __thread sigjmp_buf *volatile guard;
+/* A copy in progress: where to resume, and the addresses it touches. */
+struct guard {
+	sigjmp_buf resume;
+	uintptr_t dst, src;
+	size_t n;
+};
+
+/* The innermost guarded copy of this thread, or NULL. */
+static __thread struct guard *volatile current;
+
+static bool inside(uintptr_t addr, uintptr_t base, size_t n)
+{
+	return addr - base < n;
+}
+
+void guarded_copy_recover(int sig, const siginfo_t *info)
+{
+	struct guard *g = current;
+	uintptr_t addr = (uintptr_t)info->si_addr;
+
+	if (!g || (sig != SIGBUS && sig != SIGSEGV) || info->si_code <= 0)
+		return; /* not a fault (SI_USER, SI_QUEUE, SI_TKILL...) */
+	if (inside(addr, g->dst, g->n) || inside(addr, g->src, g->n))
+		siglongjmp(g->resume, 1);
+}
 
 static void on_sigbus(int sig, siginfo_t *info, void *context)
 {
-	(void)info;
 	(void)context;
-	if (guard)
-		siglongjmp(*guard, 1);
+	guarded_copy_recover(sig, info);
 	/* Not ours: die of it, as without a handler. */
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -33,14 +56,21 @@ int guarded_copy_init(void)
 
 int guarded_memcpy(void *dst, const void *src, size_t n)
 {
-	sigjmp_buf jb;
+	struct guard g = { .dst = (uintptr_t)dst, .src = (uintptr_t)src, .n = n };
+	struct guard *outer = current;
 
-	if (sigsetjmp(jb, 0)) {
-		guard = NULL;
+	/* No signal mask to save: the handlers run with SA_NODEFER, so the mask
+	 * is the same after a recovery as before the copy, and sigsetjmp costs
+	 * no system call. */
+	if (sigsetjmp(g.resume, 0)) {
+		current = outer;
 		return -EFAULT;
 	}
-	guard = &jb;
+	current = &g;
+	/* The copy stays between the two stores: the handler looks at them. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	memcpy(dst, src, n);
-	guard = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	current = outer;
 	return 0;
 }

@@ -28,7 +28,7 @@ static void send_text(struct conn *conn, int error, const char *text, size_t len
 	} while (off < len);
 }
 
-static void admin_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
+static void admin_open(void *env, struct conn *conn, const void *msg, struct conn_rx *rx)
 {
 	const struct admin *a = env;
 	const struct ubw_admin_hello *hello = msg;

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/program_options.h"
 #include "daemon/config.h"
-#include "ubinder-config.h"
 
 static const char usage[] =
 	"Usage: ubinderd [OPTION]...\n"
@@ -138,8 +138,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "freeze-policy", required_argument, NULL, 'F' },
 		{ "dumpable", no_argument, NULL, 'Y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		PROGRAM_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -160,7 +159,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->lru_decay_s = 60;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:c:m:l:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:c:m:l:" PROGRAM_SHORT_OPTIONS, options, NULL)) !=
+	       -1) {
 		size_t size;
 
 		switch (opt) {
@@ -308,15 +308,12 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case 'Y':
 			cfg->dumpable = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		case 'V':
-			printf("ubinderd %s (Binder protocol %d)\n", UBINDER_VERSION, 8);
-			return 1;
 		default:
-			fprintf(stderr, "Try 'ubinderd --help' for more information.\n");
-			return -1;
+			/* 1: exit at once with success, -1: a usage error */
+			return program_standard_option(opt, "ubinderd", usage,
+						       " (Binder protocol 8)") == 0
+				       ? 1
+				       : -1;
 		}
 	}
 	if (optind < argc) {

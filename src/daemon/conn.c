@@ -325,7 +325,7 @@ void conn_protocol_error(struct conn *conn, const char *what)
 }
 
 /* The first message: it chooses the connection's role. */
-static void open_role(struct conn *conn, const uint8_t *msg, size_t len, const struct conn_rx *rx)
+static void open_role(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx)
 {
 	const struct ubw_header *h = (const void *)msg;
 

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <bsd/sys/queue.h>
 
+#include "daemon/endpoint.h"
 #include "daemon/loop.h"
 
 struct conn;
@@ -48,7 +49,7 @@ struct conn_role {
 	 * its answer, so reading on would almost always cost a failing recvmsg). */
 	bool one_at_a_time;
 	void *env; /* the role module's state, passed to each handler */
-	void (*open)(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx);
+	void (*open)(void *env, struct conn *conn, const void *msg, struct conn_rx *rx);
 	void (*packet)(void *env, struct conn *conn, const uint8_t *msg, size_t len,
 		       struct conn_rx *fds);
 	/* The connection is closing (may be NULL). */
@@ -106,6 +107,7 @@ struct conn {
 	size_t out_nfds;
 
 	/* State of the session and thread roles (session.c, glue.c). */
+	struct endpoint endpoint; /* what the driver knows the thread by */
 	struct session *session;
 	LIST_ENTRY(conn) session_entry; /* thread connections of a session */
 	struct thread *thread;
@@ -113,6 +115,7 @@ struct conn {
 	int peer_pidfd;	   /* thread connections from a forked child: its pidfd, else -1 */
 	bool thread_quota; /* holds one of its uid's thread quota */
 	struct assembly *assembly;
+	void *role_state; /* other roles' per-connection state */
 };
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,

@@ -62,6 +62,9 @@ static void dump_stats(void *daemon, FILE *out)
 	uid_quotas_dump_stats(&d->quotas, "", out);
 	assemblies_dump_stats(&d->assemblies, out);
 	glue_dump_stats(&d->glue, out);
+	if (d->pressure)
+		pressure_dump_stats(d->pressure, out);
+	supervisors_dump_stats(&d->supervisors, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
@@ -125,6 +128,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->roles[0] = &d->glue.session_role;
 	d->roles[1] = &d->glue.thread_role;
 	d->roles[2] = &d->admin.role;
+	d->roles[3] = &d->supervisors.role;
 	if (loop_init(&d->loop) < 0 || conn_hub_init(&d->hub, &d->loop, d->roles,
 						     sizeof(d->roles) / sizeof(d->roles[0])) < 0) {
 		fprintf(stderr, "ubinderd: out of resources\n");
@@ -178,6 +182,11 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
+	if (supervisors_init(&d->supervisors, &d->loop, d->drv, &d->copier, &d->quotas, &d->hub,
+			     sessions_max_body(&d->sessions)) < 0) {
+		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
+		return -1;
+	}
 	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
@@ -220,8 +229,10 @@ int daemon_run(struct daemon *d)
 
 void daemon_deinit(struct daemon *d)
 {
-	if (d->drv)
+	if (d->drv) {
+		supervisors_deinit(&d->supervisors);
 		sessions_deinit(&d->sessions);
+	}
 	if (d->hub.loop)
 		conn_hub_deinit(&d->hub);
 	assemblies_deinit(&d->assemblies);

@@ -4,6 +4,7 @@
  * and wires them together, opens the context sockets, and runs the loop.
  *
  *   daemon ─▶ admin, glue ─▶ session ─▶ conn, copier ─▶ loop
+ *   daemon ─▶ seccomp_supervisor ─▶ seccomp_calls ─▶ seccomp_target ─▶ loop
  *   (pressure ─▶ loop; everything that speaks to the core ─▶ driver)
  *
  * One thread runs the loop and owns everything here and in the driver; copy
@@ -26,6 +27,7 @@
 #include "daemon/glue.h"
 #include "daemon/loop.h"
 #include "daemon/quota.h"
+#include "daemon/seccomp_supervisor.h"
 #include "daemon/session.h"
 
 struct pressure;
@@ -34,11 +36,12 @@ struct daemon {
 	struct daemon_config cfg;
 	struct loop loop;
 	struct conn_hub hub;
-	const struct conn_role *roles[3];
+	const struct conn_role *roles[4];
 	struct uid_quotas quotas;
 	struct sessions sessions;
 	struct assemblies assemblies;
 	struct glue glue;
+	struct supervisors supervisors;
 	struct admin admin;
 	struct pressure *pressure;
 	struct driver *drv;

@@ -110,10 +110,15 @@ static void write_read_more(struct glue *g, struct conn *conn, const uint8_t *bo
 	assembly_free(g->assemblies, a);
 }
 
-static void write_read_done(void *conn_ptr, const struct bwr_result *r)
+static struct conn *endpoint_conn(struct endpoint *ep)
+{
+	return (struct conn *)((char *)ep - offsetof(struct conn, endpoint));
+}
+
+static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 {
 	static const uint8_t zeros[UBW_ALIGN];
-	struct conn *conn = conn_ptr;
+	struct conn *conn = endpoint_conn(ep);
 	struct ubw_write_read_reply reply = {
 		.hdr = { .type = UBW_WRITE_READ | UBW_REPLY, .error = r->error },
 		.write_consumed = r->write_consumed,
@@ -124,8 +129,6 @@ static void write_read_done(void *conn_ptr, const struct bwr_result *r)
 	struct iovec iov[4];
 	int n = 0;
 
-	if (!conn)
-		return;
 	if (r->nfds)
 		reply.flags |= UBW_WRR_FDS;
 	if (r->spawn_looper_at_start)
@@ -142,14 +145,11 @@ static void write_read_done(void *conn_ptr, const struct bwr_result *r)
 	conn_send(conn, iov, n, r->fds, r->nfds);
 }
 
-static void ioctl_done(void *conn_ptr, int error, const void *arg, size_t size)
+static void conn_ioctl_done(struct conn *conn, int error, const void *arg, size_t size)
 {
-	struct conn *conn = conn_ptr;
 	struct ubw_ioctl reply = { .hdr = { .type = UBW_IOCTL | UBW_REPLY, .error = error } };
 	struct iovec iov[2] = { { &reply, sizeof(reply) }, { (void *)arg, size } };
 
-	if (!conn)
-		return;
 	reply.size = (uint32_t)size;
 	conn_send(conn, iov, size ? 2 : 1, NULL, 0);
 }
@@ -162,7 +162,7 @@ static void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 		driver_thread_detach(conn->thread);
 		/* The same client thread may come back: the kernel makes it a new thread. */
 		conn->thread = session_new_thread(conn, &err);
-		ioctl_done(conn, 0, io + 1, io->size);
+		conn_ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
 			conn_defer_close(conn);
 		return;
@@ -254,14 +254,25 @@ static int fetch_start(void *glue, struct fetch_job *job)
 	return 0;
 }
 
-const struct driver_ops glue_driver_ops = {
+static void ioctl_done(struct endpoint *ep, int error, const void *arg, size_t size)
+{
+	conn_ioctl_done(endpoint_conn(ep), error, arg, size);
+}
+
+/* How a thread connection answers the driver. */
+static const struct endpoint_ops thread_endpoint_ops = {
 	.write_read_done = write_read_done,
 	.ioctl_done = ioctl_done,
-	.fetch_start = fetch_start,
-	.poll_changed = session_poll_changed,
 };
 
-static void session_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
+const struct driver_ops glue_driver_ops = {
+	.write_read_done = endpoint_write_read_done,
+	.ioctl_done = endpoint_ioctl_done,
+	.fetch_start = fetch_start,
+	.poll_changed = endpoint_poll_changed,
+};
+
+static void session_open(void *env, struct conn *conn, const void *msg, struct conn_rx *rx)
 {
 	struct glue *g = env;
 
@@ -317,7 +328,7 @@ static void note_foreign(struct glue *g, const struct conn *conn, pid_t sender)
 		    conn->cred.pid, sender);
 }
 
-static void thread_open(void *env, struct conn *conn, const void *msg, const struct conn_rx *rx)
+static void thread_open(void *env, struct conn *conn, const void *msg, struct conn_rx *rx)
 {
 	struct glue *g = env;
 	pid_t sender = packet_sender(rx);
@@ -331,6 +342,7 @@ static void thread_open(void *env, struct conn *conn, const void *msg, const str
 		conn_defer_close(conn);
 		return;
 	}
+	conn->endpoint.ops = &thread_endpoint_ops;
 	session_attach(g->sessions, conn, msg);
 }
 
@@ -360,7 +372,7 @@ static void refuse_request(struct conn *conn, const struct ubw_header *h, int er
 	case UBW_INTERRUPT:
 		return; /* no reply of its own */
 	case UBW_IOCTL:
-		ioctl_done(conn, error, NULL, 0);
+		conn_ioctl_done(conn, error, NULL, 0);
 		return;
 	case UBW_MMAP:
 	case UBW_OUTBOX: {

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
+#include "daemon/proc_info.h"
 #include "daemon/session.h"
 
 #ifndef SO_PEERPIDFD
@@ -21,6 +22,9 @@
 #endif
 
 static void reply_hello(struct session *s);
+static void session_poll_changed(struct endpoint *ep, bool readable);
+
+static const struct endpoint_ops session_endpoint_ops = { .poll_changed = session_poll_changed };
 
 void sessions_init(struct sessions *ss, struct loop *loop, struct driver *drv,
 		   struct uid_quotas *quotas, const struct daemon_config *cfg)
@@ -61,25 +65,6 @@ static int open_pidfd(struct conn *conn)
 	return fd;
 }
 
-static void read_comm(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static void read_seclabel(int sock, char *buf, size_t size)
 {
 	socklen_t len = (socklen_t)size - 1;
@@ -88,27 +73,6 @@ static void read_seclabel(int sock, char *buf, size_t size)
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERSEC, buf, &len) < 0)
 		return;
 	buf[len] = '\0';
-}
-
-/*
- * Whether process_vm_readv on the client will be allowed, found without
- * touching its memory (which could block on a page it never serves): both
- * opening /proc/PID/mem and process_vm_readv need ptrace access in attach
- * mode (mm_access), so the open answers for the read. The pidfd, polled
- * after the open, makes sure the pid still named the client.
- */
-static bool can_read_memory(pid_t pid, int pidfd)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return pidfd < 0 || poll(&p, 1, 0) == 0;
 }
 
 static void pidfd_handle(struct loop_source *src, uint32_t events)
@@ -155,6 +119,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 		conn_defer_close(conn);
 		return;
 	}
+	s->endpoint.ops = &session_endpoint_ops;
 	s->sessions = ss;
 	s->conn = conn;
 	s->listener = conn->listener;
@@ -168,7 +133,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	s->pidfd_src.fd = open_pidfd(conn);
 	s->pidfd_src.handle = pidfd_handle;
 	s->id.pidfd = s->pidfd_src.fd;
-	read_comm(s->id.pid, s->id.comm, sizeof(s->id.comm));
+	proc_info_comm(s->id.pid, s->id.comm, sizeof(s->id.comm));
 	ns_view_read(s->id.pid, &s->id.ns);
 	read_seclabel(conn->src.fd, s->id.seclabel, sizeof(s->id.seclabel));
 	conn->session = s;
@@ -176,7 +141,7 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
 	if (s->pidfd_src.fd >= 0)
 		loop_watch(ss->loop, &s->pidfd_src, EPOLLIN);
 
-	s->id.can_read_memory = can_read_memory(s->id.pid, s->id.pidfd);
+	s->id.can_read_memory = proc_info_memory_readable(s->id.pid, s->id.pidfd);
 	reply_hello(s);
 }
 
@@ -190,7 +155,7 @@ static void reply_hello(struct session *s)
 		session_release(s);
 		return;
 	}
-	s->proc = driver_proc_open(ss->drv, s->listener->served, &s->id, s);
+	s->proc = driver_proc_open(ss->drv, s->listener->served, &s->id, &s->endpoint);
 	if (!s->proc) {
 		r.hdr.error = -ENOMEM;
 		conn_send(s->conn, &iov, 1, NULL, 0);
@@ -254,7 +219,7 @@ struct thread *session_new_thread(struct conn *conn, int *err)
 		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
 	};
 
-	return driver_thread_attach(s->proc, conn->tid, &peer, conn, err);
+	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, err);
 }
 
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach)
@@ -308,12 +273,12 @@ out:
 		conn_defer_close(conn);
 }
 
-void session_poll_changed(void *session, bool readable)
+static void session_poll_changed(struct endpoint *ep, bool readable)
 {
-	struct session *s = session;
+	struct session *s = (struct session *)((char *)ep - offsetof(struct session, endpoint));
 	char byte = 1, buf[16];
 
-	if (!s || s->poll_fd < 0 || s->poll_set == readable)
+	if (s->poll_fd < 0 || s->poll_set == readable)
 		return;
 	s->poll_set = readable;
 	if (readable) {

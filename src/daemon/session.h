@@ -24,6 +24,7 @@
 #include "wire/wire.h"
 
 struct session {
+	struct endpoint endpoint; /* what the driver knows the process by */
 	struct sessions *sessions;
 	struct conn *conn; /* the session connection; NULL once closed */
 	struct proc *proc; /* NULL only if the driver refused it */
@@ -79,5 +80,3 @@ struct thread *session_new_thread(struct conn *conn, int *err);
 /* @conn (a session's or a thread's connection) is closing. */
 void session_conn_closed(struct sessions *ss, struct conn *conn);
 void session_release(struct session *s);
-/* driver_ops.poll_changed. */
-void session_poll_changed(void *session, bool readable);

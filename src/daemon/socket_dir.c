@@ -22,7 +22,7 @@ int socket_dir_open(const char *dir)
 		fprintf(stderr, "ubinderd: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	fd = ubw_trust_open_dir(dir, &own, why, sizeof(why));
+	fd = ubw_trust_open_dir(&ubw_trust_libc, dir, &own, why, sizeof(why));
 	if (fd == -EACCES)
 		fprintf(stderr, "ubinderd: refusing to serve in %s: %s\n", dir, why);
 	else if (fd < 0)

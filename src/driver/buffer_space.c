@@ -13,6 +13,7 @@ const char *const reclaim_cause_names[RECLAIM_CAUSES] = {
 	[RECLAIM_DECAY] = "decay",
 	[RECLAIM_ADMIN] = "admin",
 	[RECLAIM_INSTALL_FAILURE] = "install failure",
+	[RECLAIM_LIMIT] = "cgroup limit",
 };
 
 /* Coarse is enough: decay works in seconds, and this runs on every release. */
@@ -85,6 +86,25 @@ static bool make_room(struct buffer_pool *pool, size_t count)
 		return false;
 	buffer_pool_shrink(pool, pool->installed_pages + count - max, RECLAIM_BUDGET);
 	return pool->installed_pages + count <= max;
+}
+
+/*
+ * Whether @count more pages fit in the memory cgroup: lru pages are given
+ * back first (each one uncharges a page), since the kernel cannot reclaim
+ * them and would OOM-kill instead.
+ */
+static bool make_cgroup_room(struct buffer_pool *pool, size_t count)
+{
+	size_t room;
+
+	if (!pool->headroom)
+		return true;
+	room = pool->headroom(pool->headroom_ctx, count);
+	if (room >= count)
+		return true;
+	if (!buffer_pool_shrink(pool, count - room, RECLAIM_LIMIT))
+		return false;
+	return pool->headroom(pool->headroom_ctx, count) >= count;
 }
 
 void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool)
@@ -209,6 +229,13 @@ static int install_pages(struct buffer_space *s, struct page_range range)
 		range_alloc_installed(&s->alloc, range, 0);
 		log_warning("%s: %zu more pages would exceed the cap of %zu installed pages",
 			    s->log_name, range.count, s->pool->max_installed_pages);
+		return -ENOMEM;
+	}
+	if (!make_cgroup_room(s->pool, range.count)) {
+		st->limit_failures++;
+		range_alloc_installed(&s->alloc, range, 0);
+		log_warning("%s: %zu more pages would pass the memory cgroup's limit", s->log_name,
+			    range.count);
 		return -ENOMEM;
 	}
 	err = region_install(&s->region, range.first, range.count, &installed);

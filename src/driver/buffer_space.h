@@ -38,10 +38,11 @@ enum reclaim_cause {
 	RECLAIM_DECAY,		 /* unused longer than the decay time */
 	RECLAIM_ADMIN,		 /* ubinderctl shrink */
 	RECLAIM_INSTALL_FAILURE, /* an install failed: make room and retry */
+	RECLAIM_LIMIT,		 /* an install would pass the memory cgroup's limit */
 	RECLAIM_CAUSES
 };
 
-/* "pressure", "budget", "decay", "admin", "install failure". */
+/* "pressure", "budget", "decay", "admin", "install failure", "cgroup limit". */
 extern const char *const reclaim_cause_names[RECLAIM_CAUSES];
 
 struct buffer_pool_stats {
@@ -49,6 +50,7 @@ struct buffer_pool_stats {
 	uint64_t install_failures;
 	uint64_t shrink_on_install_failure;
 	uint64_t budget_failures; /* reservations refused at --max-installed-pages */
+	uint64_t limit_failures;  /* reservations refused at the memory cgroup's limit */
 	uint64_t pages_reclaimed; /* all causes */
 	uint64_t reclaimed[RECLAIM_CAUSES];
 	uint64_t holes_punched; /* non-active ranges released by the hole sweep */
@@ -63,6 +65,10 @@ struct buffer_pool {
 	uint64_t (*now_ms)(void);   /* monotonic clock (tests replace it) */
 	enum reclaim_cause cause;   /* of the shrink running now */
 	struct buffer_pool_stats stats;
+	/* Pages the memory cgroup can still be charged (it may read memory.stat
+	 * when fewer than @wanted are free); NULL: no limit to respect. */
+	size_t (*headroom)(void *ctx, size_t wanted);
+	void *headroom_ctx;
 };
 
 void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages);
@@ -139,8 +145,9 @@ const char *buffer_space_state_name(const struct buffer_space *s);
 /*
  * Reserves a buffer and installs its pages, shrinking the LRU and retrying
  * once if that fails; then keeps the LRU within the pool's budget. Pages
- * beyond max_installed_pages are first taken from the LRU; if that is not
- * enough, the reservation fails with -ENOMEM. Errors as
+ * beyond max_installed_pages, or beyond the memory cgroup's headroom, are
+ * first taken from the LRU; if that is not enough, the reservation fails
+ * with -ENOMEM. Errors as
  * the kernel's binder_alloc_new_buf: -ESRCH the space is not READY, -ENOSPC,
  * -ENOMEM (metadata, or pages could not be installed), -EINVAL (size
  * overflow). *spam_suspect: report BR_ONEWAY_SPAM_SUSPECT to the sender.

@@ -45,6 +45,7 @@ static void bwr_complete(struct thread *thread, int error)
 	bwr->segments = NULL;
 	bwr->nsegments = 0;
 	bwr->phase = drv->nout_fds ? BWR_FIXUP : BWR_IDLE;
+	bwr->running = false;
 
 	drv->ops->write_read_done(thread->conn, &r);
 
@@ -294,6 +295,17 @@ void bwr_run(struct thread *thread)
 	bwr_complete(thread, 0);
 }
 
+bool driver_thread_waiting(const struct thread *thread, uint64_t *write_consumed, bool *noop)
+{
+	const struct bwr_state *bwr = &thread->bwr;
+
+	if (bwr->phase != BWR_WAITING)
+		return false;
+	*write_consumed = bwr->write_base_consumed + bwr->write_pos;
+	*noop = bwr->read_consumed_in == 0 && bwr->read_size >= sizeof(uint32_t);
+	return true;
+}
+
 void driver_write_read(struct thread *thread, const struct bwr_request *req)
 {
 	struct bwr_state *bwr = &thread->bwr;
@@ -310,6 +322,7 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 		return;
 	}
 	memset(bwr, 0, sizeof(*bwr));
+	bwr->running = true;
 	bwr->write = req->write;
 	bwr->write_len = req->write_size > req->write_consumed ? req->write_len : 0;
 	/* As the kernel, commands run up to write_size; bytes we were not given fault. */

@@ -153,6 +153,13 @@ size_t driver_lru_pages(const struct driver *drv)
 	return buffer_pool_lru_pages(&drv->pool);
 }
 
+void driver_set_memory_headroom(struct driver *drv, size_t (*headroom)(void *ctx, size_t wanted),
+				void *ctx)
+{
+	drv->pool.headroom = headroom;
+	drv->pool.headroom_ctx = ctx;
+}
+
 size_t driver_relieve_pressure(struct driver *drv, size_t pages)
 {
 	return buffer_pool_shrink(&drv->pool, pages, RECLAIM_PRESSURE);

@@ -181,6 +181,9 @@ struct context *proc_context(const struct proc *proc);
 struct thread_peer {
 	pid_t pid;
 	int pidfd; /* owned by the caller, outlives the thread; -1 if none */
+	/* Descriptors its transactions name are taken from it with pidfd_getfd
+	 * (a seccomp-supervised thread, whose requests bring none along). */
+	bool fds_by_pidfd;
 };
 
 /*
@@ -200,6 +203,13 @@ void driver_write_read(struct thread *thread, const struct bwr_request *request)
 
 /* A signal interrupted the client's wait: end a blocked read with -EINTR. */
 void driver_interrupt(struct thread *thread);
+
+/*
+ * Whether the thread's BINDER_WRITE_READ waits in its read, with what the
+ * kernel has left in the caller's struct by then: the write part's
+ * write_consumed, and whether BR_NOOP was stored at the read buffer's start.
+ */
+bool driver_thread_waiting(const struct thread *thread, uint64_t *write_consumed, bool *noop);
 
 /*
  * The numbers the descriptors of the last reply got in the client. A number
@@ -262,6 +272,10 @@ size_t driver_decay(struct driver *drv, uint64_t now_ms);
 uint64_t driver_next_decay(const struct driver *drv);
 /* Installed pages no buffer uses, in all regions. */
 size_t driver_lru_pages(const struct driver *drv);
+/* Installs first ask @headroom how many more pages the memory cgroup can
+ * take (see buffer_pool.headroom); NULL removes the check. */
+void driver_set_memory_headroom(struct driver *drv, size_t (*headroom)(void *ctx, size_t wanted),
+				void *ctx);
 
 /* Text dumps in the spirit of the kernel's binder debugfs files. */
 void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid);

@@ -78,7 +78,7 @@ static void dump_node(FILE *out, const struct node *node)
 	fprintf(out, "\n");
 }
 
-/* "reclaimed: pressure N budget N decay N admin N install failure N" */
+/* "reclaimed: pressure N budget N decay N admin N install failure N cgroup limit N" */
 static void dump_reclaimed(FILE *out, const char *indent, const uint64_t *by_cause)
 {
 	fprintf(out, "%sreclaimed:", indent);
@@ -218,6 +218,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "install failures: %" PRIu64 "\n", ps->install_failures);
 	fprintf(out, "shrink on install failure: %" PRIu64 "\n", ps->shrink_on_install_failure);
 	fprintf(out, "install budget failures: %" PRIu64 "\n", ps->budget_failures);
+	fprintf(out, "install limit failures: %" PRIu64 "\n", ps->limit_failures);
 	fprintf(out, "pages reclaimed: %" PRIu64 "\n", ps->pages_reclaimed);
 	dump_reclaimed(out, "", ps->reclaimed);
 	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);

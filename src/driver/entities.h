@@ -141,6 +141,10 @@ enum bwr_phase {
  */
 struct bwr_state {
 	enum bwr_phase phase;
+	/* From the request's arrival to its answer, whatever the phase (which
+	 * stays BWR_IDLE while a request runs without suspending): the thread
+	 * is inside the ioctl, not a poller. */
+	bool running;
 	const uint8_t *write; /* write buffer from write_base_consumed on */
 	size_t write_end;     /* write_size - write_consumed: commands run while write_pos < it */
 	size_t write_len;

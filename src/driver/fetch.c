@@ -7,7 +7,7 @@
 
 #include "common/guarded_copy.h"
 #include "driver/fetch.h"
-#include "wire/binder_object.h"
+#include "common/binder_object.h"
 
 /*
  * Copies sender memory [addr, addr + len) to @dst. Returns 0, -EFAULT, or

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -97,8 +98,13 @@ static int translate_handle(struct txn_translate *x, struct flat_binder_object *
 }
 
 /* The daemon's copy of sender descriptor @fd, duplicated for one fix-up. */
-static int sender_file(const struct bwr_state *bwr, uint32_t fd)
+static int sender_file(const struct thread *sender, const struct bwr_state *bwr, uint32_t fd)
 {
+	if (sender->peer.fds_by_pidfd) {
+		int copy = (int)syscall(SYS_pidfd_getfd, sender->peer.pidfd, (int)fd, 0);
+
+		return copy >= 0 ? copy : errno == EBADF ? -EBADF : -ENOMEM;
+	}
 	for (size_t i = 0; i < bwr->nfds; i++) {
 		if ((uint32_t)bwr->sender_fds[i] == fd && bwr->fds[i] >= 0) {
 			int copy = fcntl(bwr->fds[i], F_DUPFD_CLOEXEC, 0);
@@ -138,7 +144,7 @@ static int translate_fd(struct txn_translate *x, uint32_t fd, uint64_t fd_offset
 		user_error(x, "fd given to a target that does not accept fds");
 		return -EPERM;
 	}
-	file = sender_file(x->bwr, fd);
+	file = sender_file(x->thread, x->bwr, fd);
 	if (file < 0) {
 		user_error(x, "invalid fd");
 		return file;

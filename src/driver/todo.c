@@ -24,12 +24,16 @@ void proc_poll_update(struct proc *proc)
 	readable = !work_list_empty(&proc->todo);
 	if (!readable) {
 		/*
-		 * Own work of a looper thread that is not inside a read: a poller's.
+		 * Own work of a looper thread that is not inside an ioctl: a
+		 * poller's. (A thread whose request runs sees that work before it
+		 * returns; readiness meanwhile would outlive it, since the answer
+		 * goes out before readiness is evaluated again.)
 		 * (The kernel looks at the polling thread only; a non-looper's
 		 * queue never makes a poller readable.)
 		 */
 		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 			if (thread->process_todo && thread->bwr.phase == BWR_IDLE &&
+			    !thread->bwr.running &&
 			    (thread->looper & (LOOPER_ENTERED | LOOPER_REGISTERED))) {
 				readable = true;
 				break;

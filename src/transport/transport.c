@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "transport/transport.h"
+#include "wire/binder_ioctl.h"
+#include "wire/binder_stream.h"
 #include "wire/encode.h"
 #include "wire/packet.h"
 #include "wire/trust.h"
@@ -22,11 +24,7 @@
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
 
 const struct ubt_sys ubt_libc = {
-	.open = open,
-	.close = close,
-	.fcntl = fcntl,
-	.mmap = mmap,
-	.munmap = munmap,
+	.open = open, .close = close, .fcntl = fcntl, .mmap = mmap, .munmap = munmap, .fstat = fstat
 };
 
 void ubt_default_socket(const char *context, char *buf, size_t size)
@@ -108,6 +106,8 @@ static int mem_read(const struct ubt_session *s, void *dst, uint64_t src, size_t
 		memcpy(dst, (const void *)(uintptr_t)src, len);
 		return 0;
 	}
+	if (s->sys->user_copy)
+		return s->sys->user_copy(dst, (const void *)(uintptr_t)src, len);
 	n = process_vm_readv(self(), &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
@@ -131,6 +131,8 @@ static int mem_write(const struct ubt_session *s, uint64_t dst, const void *src,
 		memcpy((void *)(uintptr_t)dst, src, len);
 		return 0;
 	}
+	if (s->sys->user_copy)
+		return s->sys->user_copy((void *)(uintptr_t)dst, src, len);
 	n = process_vm_writev(self(), &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
@@ -152,7 +154,7 @@ static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, si
 	struct iovec local[4], remote[4];
 	size_t total = 0, done = 0;
 
-	if (n <= 4 && !s->trusted && !self_vm_unavailable) {
+	if (n <= 4 && !s->trusted && !self_vm_unavailable && !s->sys->user_copy) {
 		for (size_t i = 0; i < n; i++) {
 			local[i] = (struct iovec){ (void *)pc[i].src, pc[i].len };
 			remote[i] = (struct iovec){ (void *)(uintptr_t)pc[i].dst, pc[i].len };
@@ -214,11 +216,12 @@ static ssize_t recv_packet(const struct ubt_sys *sys, int sock, void *buf, size_
 	return n;
 }
 
-static int connect_to(const char *path)
+static int connect_to(const struct ubt_sys *sys, const char *path)
 {
+	const struct ubw_trust_sys trust_sys = { sys->open, sys->close, sys->fstat };
 	struct timeval tv = { .tv_sec = 86400 };
 	int sndbuf = 1 << 20;
-	int fd = ubw_connect_trusted(path);
+	int fd = ubw_connect_trusted(&trust_sys, path);
 
 	if (fd < 0)
 		return fd;
@@ -266,7 +269,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	s->poll_fd = -1;
 	s->trusted = trusted;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	err = connect_to(path);
+	err = connect_to(sys, path);
 	if (err < 0)
 		return err;
 	s->sock = err;
@@ -356,7 +359,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 
 	memset(t, 0, sizeof(*t));
 	t->sys = s->sys;
-	t->sock = connect_to(s->path);
+	t->sock = connect_to(s->sys, s->path);
 	if (t->sock < 0) {
 		err = t->sock;
 		t->sock = -1;
@@ -538,26 +541,15 @@ static void collect_commands(const struct ubt_session *s, struct ubt_body *b, co
 	}
 }
 
+static int session_mem_read(void *s, void *dst, uint64_t src, size_t len)
+{
+	return mem_read(s, dst, src, len);
+}
+
 /* Copies as much of [addr, addr + len) as is readable; returns the bytes copied. */
 static size_t read_prefix(const struct ubt_session *s, uint8_t *dst, uint64_t addr, size_t len)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	size_t done = 0;
-
-	if (mem_read(s, dst, addr, len) == 0)
-		return len;
-	/* Page by page: the kernel would process the readable commands first. */
-	while (done < len) {
-		uint64_t page_end = ((addr + done) | (page - 1)) + 1;
-		size_t n = page_end - (addr + done);
-
-		if (n > len - done)
-			n = len - done;
-		if (mem_read(s, dst + done, addr + done, n))
-			break;
-		done += n;
-	}
-	return done;
+	return binder_read_prefix(session_mem_read, (void *)s, dst, addr, len);
 }
 
 static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const struct ubt_body *b)
@@ -615,42 +607,6 @@ static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds, uint32_t 
 	return reply.hdr.error;
 }
 
-/* Where the last item of a read starts (the BR_TRANSACTION or BR_REPLY). */
-static size_t last_item(const uint8_t *p, size_t len)
-{
-	size_t pos = 0, last = 0;
-
-	while (len - pos >= sizeof(uint32_t)) {
-		uint32_t cmd;
-
-		memcpy(&cmd, p + pos, sizeof(cmd));
-		last = pos;
-		pos += sizeof(cmd) + _IOC_SIZE(cmd);
-		if (pos > len)
-			break;
-	}
-	return last;
-}
-
-/*
- * Whether the command stream ends with a whole command. If not, the kernel
- * reads the last command's arguments past write_size (kernel-facts.md 2).
- */
-static bool commands_complete(const uint8_t *w, size_t len)
-{
-	size_t pos = 0;
-
-	while (pos < len) {
-		uint32_t cmd;
-
-		if (len - pos < sizeof(cmd))
-			return false;
-		memcpy(&cmd, w + pos, sizeof(cmd));
-		pos += sizeof(cmd) + _IOC_SIZE(cmd);
-	}
-	return pos == len;
-}
-
 /*
  * Reads the write buffer into @dst (returns the bytes copied) and, when
  * @probe, the read buffer's first word into *word (*word_ok), in one system
@@ -660,7 +616,7 @@ static size_t read_request(const struct ubt_session *s, uint8_t *dst, uint64_t a
 			   bool probe, uint64_t read_buffer, uint32_t *word, bool *word_ok)
 {
 	*word_ok = false;
-	if (probe && len && !s->trusted && !self_vm_unavailable) {
+	if (probe && len && !s->trusted && !self_vm_unavailable && !s->sys->user_copy) {
 		struct iovec local[2] = { { dst, len }, { word, sizeof(*word) } };
 		struct iovec remote[2] = { { (void *)(uintptr_t)addr, len },
 					   { (void *)(uintptr_t)read_buffer, sizeof(*word) } };
@@ -762,7 +718,7 @@ static int encode_request(struct ubt_thread *t, const struct ubt_session *s,
 	 * and only for them are reads past a buffer safe (-EFAULT, no crash).
 	 */
 	if (copied == write_len && write_len && !s->trusted && !self_vm_unavailable &&
-	    !commands_complete(t->tx, copied))
+	    !binder_stream_complete(t->tx, copied))
 		r->hdr.write_overrun = (uint32_t)read_prefix(
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
 	collect_commands(s, b, t->tx, copied);
@@ -865,7 +821,7 @@ static int take_fds(struct ubt_thread *t, const struct binder_write_read *bwr,
 		r->rfds[r->rnfds++] = -1;
 	fixup_err = fd_fixup(t, r->rfds, r->rnfds, &replacement);
 	if (fixup_err == -EBADF) {
-		size_t item = last_item(p, r->read_len);
+		size_t item = binder_stream_last_item(p, r->read_len);
 
 		if (replacement) {
 			memcpy(p + item, &replacement, sizeof(replacement));
@@ -991,29 +947,6 @@ int ubt_flush(const struct ubt_session *s)
 
 /* --- other ioctls ----------------------------------------------------------- */
 
-/*
- * The errno a bad argument pointer gives, per ioctl (kernel-facts.md 1): the
- * driver reports copy failures of some arguments as EINVAL.
- */
-static int arg_fault_errno(unsigned long cmd)
-{
-	switch (cmd) {
-	case BINDER_SET_MAX_THREADS:
-	case BINDER_VERSION:
-	case BINDER_SET_CONTEXT_MGR_EXT:
-		return -EINVAL;
-	default:
-		return -EFAULT;
-	}
-}
-
-/* Whether the driver reads the ioctl's argument at all. */
-static bool reads_arg(unsigned long cmd)
-{
-	return cmd != BINDER_SET_CONTEXT_MGR && cmd != BINDER_THREAD_EXIT &&
-	       cmd != BINDER_VERSION && (_IOC_DIR(cmd) & _IOC_WRITE);
-}
-
 int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long cmd, void *arg)
 {
 	struct {
@@ -1030,8 +963,9 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 	req.io.hdr.type = UBW_IOCTL;
 	req.io.cmd = (uint32_t)cmd;
 	req.io.size = (uint32_t)size;
-	if (reads_arg(cmd) && size && mem_read(s, req.arg, (uintptr_t)arg, size))
-		return arg_fault_errno(cmd);
+	if (binder_ioctl_reads_arg((uint32_t)cmd) && size &&
+	    mem_read(s, req.arg, (uintptr_t)arg, size))
+		return binder_ioctl_fault_errno((uint32_t)cmd);
 	err = send_packet(t->sock, &iov, 1, NULL, 0);
 	if (err)
 		return err;
@@ -1042,7 +976,7 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 		return -EPROTO;
 	if (reply.io.hdr.error == 0 && (_IOC_DIR(cmd) & _IOC_READ) && reply.io.size == size &&
 	    mem_write(s, (uintptr_t)arg, reply.arg, size))
-		return arg_fault_errno(cmd);
+		return binder_ioctl_fault_errno((uint32_t)cmd);
 	return reply.io.hdr.error;
 }
 

@@ -9,18 +9,18 @@
  * segments, retries), the other ioctls and the mappings of the region and
  * the outbox. It may call src/wire (the message formats, packet I/O, the
  * trusted connect) and the C library, the calls on descriptors and mappings
- * through the table its user passes (struct ubt_sys); it knows nothing of
- * its users nor of the daemon's internals. (src/wire/trust.c opens and
- * closes with libc's functions: the socket directory and new sockets, never
- * a descriptor of the emulation's.)
+ * through the table its user passes (struct ubt_sys), the checks of the
+ * socket's directory (src/wire/trust.c) included; it knows nothing of its
+ * users nor of the daemon's internals.
  *
  * A session is the open device (one Binder process); each client thread
  * talks through its own struct ubt_thread. Functions return 0 or a negative
  * errno, which is what the corresponding ioctl or mmap would fail with.
  *
  * Untrusted mode (the emulation): every pointer the caller passes is read and
- * written with process_vm_readv/writev on ourselves, so a bad pointer gives
- * -EFAULT as the kernel would, never a crash. Trusted mode (libubinder, whose
+ * written so that a bad pointer gives -EFAULT as the kernel would, never a
+ * crash: with the user's fault-catching copy (struct ubt_sys.user_copy), else
+ * with process_vm_readv/writev on ourselves. Trusted mode (libubinder, whose
  * pointers are its own) reads them directly.
  */
 #pragma once
@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <linux/android/binder.h>
 
@@ -45,6 +46,15 @@ struct ubt_sys {
 	int (*fcntl)(int fd, int cmd, ...);
 	void *(*mmap)(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 	int (*munmap)(void *addr, size_t length);
+	int (*fstat)(int fd, struct stat *st); /* the socket directory's check (wire/trust.h) */
+	/*
+	 * Untrusted mode's copy between the caller's memory and ours, as the
+	 * kernel's copy_from_user/copy_to_user: 0, or -EFAULT when a byte of
+	 * either range cannot be accessed (the bytes before it may have been
+	 * copied). No system call in the common case. NULL: process_vm_readv
+	 * and process_vm_writev on ourselves, one system call per access.
+	 */
+	int (*user_copy)(void *dst, const void *src, size_t n);
 };
 
 /* The C library's. */

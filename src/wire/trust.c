@@ -11,6 +11,12 @@
 
 #include "wire/trust.h"
 
+const struct ubw_trust_sys ubw_trust_libc = {
+	.open = open,
+	.close = close,
+	.fstat = fstat,
+};
+
 static int trusted_uid(const struct ubw_trust *t, uid_t uid)
 {
 	for (size_t i = 0; i < sizeof(t->uids) / sizeof(t->uids[0]); i++) {
@@ -37,20 +43,17 @@ void ubw_trust_client(struct ubw_trust *t)
 	}
 }
 
-int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, size_t size)
+int ubw_trust_open_dir(const struct ubw_trust_sys *sys, const char *dir, const struct ubw_trust *t,
+		       char *why, size_t size)
 {
-	/* O_PATH: a directory we may search but not list is still checked. */
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_PATH: a directory we may search but not list is still checked;
+	 * O_NOFOLLOW without O_DIRECTORY: a symlink is opened itself, and told. */
+	int fd = sys->open(dir, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0) {
 		int err = errno;
-		struct stat lst;
 
-		if (err == ENOTDIR && lstat(dir, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-			snprintf(why, size, "the directory %s is a symlink", dir);
-			return -EACCES;
-		}
 		if (err == ENOTDIR) {
 			snprintf(why, size, "%s is not a directory", dir);
 			return -EACCES;
@@ -58,13 +61,17 @@ int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, si
 		snprintf(why, size, "cannot open the directory %s: %s", dir, strerror(err));
 		return -err;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (sys->fstat(fd, &st) < 0) {
 		int err = -errno;
 
-		close(fd);
+		sys->close(fd);
 		return err;
 	}
-	if (!trusted_uid(t, st.st_uid))
+	if (S_ISLNK(st.st_mode))
+		snprintf(why, size, "the directory %s is a symlink", dir);
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, size, "%s is not a directory", dir);
+	else if (!trusted_uid(t, st.st_uid))
 		snprintf(why, size,
 			 "the directory %s is owned by uid %u, not by a trusted uid (ours, root, "
 			 "$UBINDER_DAEMON_UID)",
@@ -75,7 +82,7 @@ int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, si
 			 (unsigned)(st.st_mode & 07777));
 	else
 		return fd;
-	close(fd);
+	sys->close(fd);
 	return -EACCES;
 }
 
@@ -111,7 +118,7 @@ static void directory_of(const char *path, char *buf, size_t size)
 		snprintf(buf, size, "%.*s", (int)(slash - path), path);
 }
 
-int ubw_connect_trusted(const char *path)
+int ubw_connect_trusted(const struct ubw_trust_sys *sys, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], why[256];
@@ -123,23 +130,23 @@ int ubw_connect_trusted(const char *path)
 	strcpy(sa.sun_path, path);
 	ubw_trust_client(&t);
 	directory_of(path, dir, sizeof(dir));
-	err = ubw_trust_open_dir(dir, &t, why, sizeof(why));
+	err = ubw_trust_open_dir(sys, dir, &t, why, sizeof(why));
 	if (err < 0 && err != -EACCES)
 		return err;
 	if (err >= 0) {
-		close(err);
+		sys->close(err);
 		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			err = -errno;
-			close(fd);
+			sys->close(fd);
 			return err;
 		}
 		err = ubw_trust_check_peer(fd, &t, why, sizeof(why));
 		if (err == 0)
 			return fd;
-		close(fd);
+		sys->close(fd);
 	}
 	fprintf(stderr, "ubinder: refusing %s: %s\n", path, why);
 	return err;

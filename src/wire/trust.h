@@ -13,7 +13,23 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+/*
+ * The calls the checks make on paths and descriptors: libc's
+ * (ubw_trust_libc), or, for a user that interposes them (the emulation),
+ * the functions underneath. Sockets are made with libc's socket(),
+ * connect() and getsockopt(), which no user interposes (closed through
+ * the table).
+ */
+struct ubw_trust_sys {
+	int (*open)(const char *path, int flags, ...);
+	int (*close)(int fd);
+	int (*fstat)(int fd, struct stat *st);
+};
+
+extern const struct ubw_trust_sys ubw_trust_libc;
 
 /* The uids one side trusts; unused slots hold (uid_t)-1. */
 struct ubw_trust {
@@ -29,7 +45,8 @@ void ubw_trust_client(struct ubw_trust *t);
  * may write it. Returns the descriptor (O_CLOEXEC), or -errno: as open(2)
  * failed, or -EACCES with @why (@size bytes) naming the problem.
  */
-int ubw_trust_open_dir(const char *dir, const struct ubw_trust *t, char *why, size_t size);
+int ubw_trust_open_dir(const struct ubw_trust_sys *sys, const char *dir, const struct ubw_trust *t,
+		       char *why, size_t size);
 
 /* 0, or -EPERM with @why naming the problem: the listener behind @sock runs as an untrusted uid. */
 int ubw_trust_check_peer(int sock, const struct ubw_trust *t, char *why, size_t size);
@@ -40,4 +57,4 @@ int ubw_trust_check_peer(int sock, const struct ubw_trust *t, char *why, size_t 
  * socket or -errno; a refusal (-EACCES, -EPERM) also prints one line
  * "ubinder: refusing PATH: WHY" on stderr.
  */
-int ubw_connect_trusted(const char *path);
+int ubw_connect_trusted(const struct ubw_trust_sys *sys, const char *path);

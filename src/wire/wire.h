@@ -10,7 +10,9 @@
  *   UBW_HELLO   the session ("the open file"): opens a Binder process and
  *               stays open as long as the client holds the device open;
  *   UBW_ATTACH  a Binder thread of that process (one per client thread);
- *   UBW_ADMIN   introspection and administration (ubinderctl).
+ *   UBW_ADMIN   introspection and administration (ubinderctl);
+ *   UBW_SECCOMP a seccomp listener: the daemon serves the Binder system calls
+ *               of the processes under it (ubinder-run --seccomp).
  *
  * Every request is answered by exactly one reply of the same type with
  * UBW_REPLY set, except UBW_INTERRUPT (it completes the pending
@@ -59,6 +61,7 @@ enum ubw_type {
 	UBW_ADMIN_REQUEST = 12,
 	UBW_FLUSH = 13,
 	UBW_OUTBOX = 14,
+	UBW_SECCOMP = 15,
 };
 
 /* Every message starts with this. */
@@ -342,3 +345,24 @@ struct ubw_admin_reply {
 	uint32_t text_size;
 };
 #define UBW_ADMIN_LAST 0x1u
+
+/* --- seccomp supervision --------------------------------------------------- */
+
+/*
+ * Launcher -> daemon, first and only message of a supervision connection,
+ * with one descriptor (SCM_RIGHTS): the listener of a seccomp filter
+ * (SECCOMP_FILTER_FLAG_NEW_LISTENER) whose processes trap their opens of
+ * Binder devices, their Binder ioctls and their file-backed mmaps. The daemon
+ * serves those system calls itself, from the processes' memory. The reply is
+ * a header (error 0, or -EINVAL for a descriptor that is no listener); the
+ * daemon then keeps the connection open while it serves the listener, and
+ * closes it when the last process under the filter is gone: a launcher that
+ * sees it close first knows the daemon died.
+ */
+struct ubw_seccomp {
+	struct ubw_header hdr;
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags; /* 0 */
+	uint32_t reserved;
+};

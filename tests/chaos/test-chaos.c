@@ -75,6 +75,8 @@ static int bystander_service(void *arg)
 	ubinder_context *ctx = NULL;
 	ubinder_binder *service = NULL;
 
+	/* libubinder says why, should a bystander call ever fail (silent otherwise). */
+	setenv("UBINDER_DEBUG", "1", 1);
 	alarm((unsigned)chaos_seconds() + 120);
 	/* The manager may not serve yet: a context that found it dead is opened again. */
 	for (int tries = 0;; tries++) {
@@ -116,6 +118,8 @@ static int bystander_client(void *arg)
 	ubinder_binder *service = NULL;
 	int32_t calls = 0, worst_us = 0;
 
+	/* libubinder says why, should a bystander call ever fail (silent otherwise). */
+	setenv("UBINDER_DEBUG", "1", 1);
 	alarm((unsigned)chaos_seconds() + 120);
 	ctx = client_open(false);
 	CHECK(ctx);
@@ -164,6 +168,7 @@ struct chaos {
 	struct ubd d;
 	const char *bin[3];
 	struct target t[2 + CLIENT_SLOTS];
+	pid_t bystander_service, bystander_client; /* 0: not running */
 	unsigned int seed;
 	long kills[3], stops, restarts, client_ok, client_failed;
 	bool verbose;
@@ -354,9 +359,42 @@ static long wait_idle(const struct ubd *d)
 
 /* --- the test ------------------------------------------------------------------------- */
 
+static struct chaos chaos;
+
+/* SIGKILLs and reaps a bystander process, if it runs. */
+static void kill_bystander(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	waitpid(*pid, NULL, 0);
+	*pid = 0;
+}
+
+/*
+ * Whatever the test's outcome: every process it started is killed and
+ * reaped, the daemon last (meson waits for every holder of its pipes).
+ */
+static int chaos_teardown(void **state)
+{
+	struct chaos *c = &chaos;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c->t) / sizeof(c->t[0]); i++)
+		kill_target(&c->t[i]);
+	kill_bystander(&c->bystander_client);
+	kill_bystander(&c->bystander_service);
+	if (c->d.pid > 0) {
+		kill(c->d.pid, SIGKILL);
+		waitpid(c->d.pid, NULL, 0);
+		c->d.pid = 0;
+		ubd_stop(&c->d); /* removes its directory */
+	}
+	return 0;
+}
+
 static void chaos_returns_to_baseline(void **state)
 {
-	static struct chaos chaos;
 	struct chaos *c = &chaos;
 	/* How much the daemon's RSS may grow (sanitizers keep freed memory for a while). */
 	long rss_slack_kb = env_number("UBINDER_CHAOS_RSS_SLACK_MB", 16) * 1024L;
@@ -364,7 +402,6 @@ static void chaos_returns_to_baseline(void **state)
 	struct baseline before, after;
 	const char *seed_text = getenv("UBINDER_CHAOS_SEED");
 	int seconds = chaos_seconds(), status;
-	pid_t bsvc;
 	int32_t calls = -1, worst_us = -1;
 	long end;
 
@@ -395,9 +432,9 @@ static void chaos_returns_to_baseline(void **state)
 	sync_init(&b.ready);
 	sync_init(&b.stop);
 	assert_int_equal(pipe2(b.result, O_CLOEXEC), 0);
-	bsvc = lspawn(bystander_service, &b);
+	c->bystander_service = lspawn(bystander_service, &b);
 	assert_int_equal(sync_wait(&b.ready, 20000), 1);
-	b.pid = lspawn(bystander_client, &b);
+	c->bystander_client = b.pid = lspawn(bystander_client, &b);
 	assert_int_equal(sync_wait(&b.ready, 20000), 1);
 	c->restarts = 0;
 	supervise(c);
@@ -408,8 +445,12 @@ static void chaos_returns_to_baseline(void **state)
 		poll(NULL, 0, 20 + rand() % 80);
 		chaos_step(c);
 		supervise(c);
-		assert_int_equal(waitpid(c->d.pid, &status, WNOHANG), 0); /* the daemon lives */
-		assert_int_equal(waitpid(b.pid, &status, WNOHANG), 0);	  /* and serves */
+		/* The daemon lives, and the bystander is served. */
+		if (waitpid(c->d.pid, &status, WNOHANG) == c->d.pid)
+			c->d.pid = 0;
+		if (waitpid(b.pid, &status, WNOHANG) == b.pid)
+			c->bystander_client = 0;
+		assert_true(c->d.pid > 0 && c->bystander_client > 0);
 	}
 
 	/* Everything stops; the bystander reports. */
@@ -417,8 +458,12 @@ static void chaos_returns_to_baseline(void **state)
 		kill_target(&c->t[i]);
 	sync_post(&b.stop, 1);
 	sync_post(&b.stop, 1);
-	assert_int_equal(reap(b.pid, 20000), 0);
-	assert_int_equal(reap(bsvc, 20000), 0);
+	status = reap(b.pid, 20000);
+	c->bystander_client = 0;
+	assert_int_equal(status, 0);
+	status = reap(c->bystander_service, 20000);
+	c->bystander_service = 0;
+	assert_int_equal(status, 0);
 	assert_int_equal(read(b.result[0], &calls, sizeof(calls)), sizeof(calls));
 	assert_int_equal(read(b.result[0], &worst_us, sizeof(worst_us)), sizeof(worst_us));
 
@@ -468,7 +513,7 @@ static void chaos_returns_to_baseline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(chaos_returns_to_baseline),
+		cmocka_unit_test_teardown(chaos_returns_to_baseline, chaos_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

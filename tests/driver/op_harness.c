@@ -20,7 +20,7 @@
 #include "driver/entities.h"
 #include "driver/fetch.h"
 #include "op_harness.h"
-#include "wire/binder_object.h"
+#include "common/binder_object.h"
 #include "wire/wire.h"
 
 #define NPROCS		 3

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hwsm_protocol.h"
+#include "managers/hwsm_protocol.h"
 #include "lib-test.h"
 #include "test-util.h"
 

@@ -32,6 +32,10 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/android/binder.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 
 #include "harness.h"
 #include "test-util.h"
@@ -1019,6 +1023,157 @@ static int scenario_untrusted(void)
 }
 
 /* No daemon: open fails like a missing device. */
+/* A handler of the program's that counts the faults it gets and resumes
+ * after them; with SA_SIGINFO, it also records the faulting address. */
+static sigjmp_buf counted_jmp;
+static volatile sig_atomic_t counted;
+static void *volatile counted_addr;
+static void count_fault(int sig)
+{
+	counted++;
+	siglongjmp(counted_jmp, sig);
+}
+static void count_fault_info(int sig, siginfo_t *info, void *context)
+{
+	(void)context;
+	counted_addr = info->si_addr;
+	count_fault(sig);
+}
+
+/* Touches @addr; the signal that resumed us, or 0. */
+static int touch(void *addr)
+{
+	int sig = sigsetjmp(counted_jmp, 1);
+
+	if (sig == 0)
+		(void)*(volatile uint8_t *)addr;
+	return sig;
+}
+
+/* How child process @fn ends: its exit status, or 128 + the signal that killed it. */
+static int in_child(void (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	return pid < 0 ? -1 : wait_child(pid);
+}
+
+static void fault_with_default(void *addr)
+{
+	signal(SIGSEGV, SIG_DFL);
+	(void)*(volatile uint8_t *)addr;
+}
+static void fault_with_ignore(void *addr)
+{
+	signal(SIGSEGV, SIG_IGN);
+	(void)*(volatile uint8_t *)addr;
+}
+static void sent_with_ignore(void *arg)
+{
+	(void)arg;
+	signal(SIGSEGV, SIG_IGN);
+	kill(getpid(), SIGSEGV);
+}
+
+/*
+ * The emulation catches SIGSEGV and SIGBUS so that a bad pointer gives
+ * EFAULT with no system call: the program still sees and gets its own
+ * dispositions, and its faults still end as the kernel ends them.
+ */
+static int scenario_signals(void)
+{
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+	struct sigaction sa = { 0 }, old;
+	void *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t looper = BC_ENTER_LOOPER;
+
+	CHECK(fd >= 0 && hole != MAP_FAILED);
+	/* The program's disposition, not ours. */
+	CHECK(sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == SIG_DFL);
+	CHECK(sigaction(SIGBUS, NULL, &old) == 0 && old.sa_handler == SIG_DFL);
+	CHECK(signal(SIGSEGV, count_fault) == SIG_DFL);
+	CHECK(sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == count_fault &&
+	      (old.sa_flags & SA_RESTART) && sigismember(&old.sa_mask, SIGSEGV));
+	/* A bad pointer is the ioctl's EFAULT, never the program's fault. */
+	CHECK(xioctl(fd, BINDER_WRITE_READ, hole) == -EFAULT);
+	CHECK(bwr(fd, hole, 4, NULL, 0, NULL) == -EFAULT);
+	CHECK(bwr(fd, &looper, 4, hole, 64, NULL) == -EFAULT);
+	CHECK(xioctl(fd, BINDER_GET_EXTENDED_ERROR, (char *)hole + 8) == -EFAULT);
+	CHECK(counted == 0);
+	/* The program's own faults are its handler's. */
+	CHECK(touch(hole) == SIGSEGV && counted == 1);
+	sa.sa_sigaction = count_fault_info;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	CHECK(sigaction(SIGSEGV, &sa, &old) == 0 && old.sa_handler == count_fault);
+	CHECK(touch((char *)hole + 40) == SIGSEGV && counted == 2 &&
+	      counted_addr == (char *)hole + 40);
+	CHECK(sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == SIG_DFL); /* reset */
+	CHECK(sysv_signal(SIGBUS, count_fault) == SIG_DFL);
+	CHECK(sigaction(SIGBUS, NULL, &old) == 0 && old.sa_handler == count_fault &&
+	      (old.sa_flags & SA_RESETHAND) && (old.sa_flags & SA_NODEFER));
+	CHECK(signal(SIGBUS, SIG_DFL) == count_fault);
+	/* As the kernel's sigaction, a bad pointer is EFAULT. */
+	CHECK(sigaction(SIGSEGV, hole, NULL) < 0 && errno == EFAULT);
+	CHECK(sigaction(SIGSEGV, NULL, hole) < 0 && errno == EFAULT);
+	/* A fault with the default action, or ignored, kills; an ignored sent one does not. */
+	CHECK(in_child(fault_with_default, hole) == 128 + SIGSEGV);
+	CHECK(in_child(fault_with_ignore, hole) == 128 + SIGSEGV);
+	CHECK(in_child(sent_with_ignore, NULL) == 0);
+	/* Still served after all that. */
+	CHECK(version_of(fd) == BINDER_CURRENT_PROTOCOL_VERSION);
+	CHECK(close(fd) == 0 && munmap(hole, 4096) == 0);
+	return 0;
+}
+
+/* From now on, a process_vm_readv or process_vm_writev kills the process
+ * (on x86-64; elsewhere the filter lets everything through). */
+static int forbid_self_vm(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_writev, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The emulation reads and writes the program's memory without a system call:
+ * a transaction (its payload read, its answer written) and a bad pointer's
+ * EFAULT under a filter that kills the process at the first
+ * process_vm_readv/writev. */
+static int scenario_no_self_vm(void)
+{
+	void *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *map;
+	int fd = open_mapped("/dev/binder", &map);
+
+	CHECK(fd >= 0 && hole != MAP_FAILED);
+	CHECK(forbid_self_vm() == 0);
+	CHECK(version_of(fd) == BINDER_CURRENT_PROTOCOL_VERSION);
+	/* No context manager: the call fails as the kernel fails it. */
+	CHECK(send_txn(fd, 7, 0) == 0);
+	CHECK(read_until_item(fd, NULL) == BR_DEAD_REPLY);
+	CHECK(xioctl(fd, BINDER_WRITE_READ, hole) == -EFAULT);
+	CHECK(bwr(fd, hole, 4, NULL, 0, NULL) == -EFAULT);
+	CHECK(bwr(fd, NULL, 0, hole, 64, NULL) == -EFAULT);
+	CHECK(bwr(fd, NULL, 0, map, 64, NULL) == -EFAULT); /* the read-only region */
+	CHECK(close(fd) == 0);
+	return 0;
+}
+
 static int scenario_no_daemon(void)
 {
 	struct stat st;
@@ -1049,6 +1204,8 @@ static const struct {
 	{ "no-daemon", scenario_no_daemon },
 	{ "nodes", scenario_nodes },
 	{ "untrusted", scenario_untrusted },
+	{ "signals", scenario_signals },
+	{ "no-self-vm", scenario_no_self_vm },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1152,6 +1309,8 @@ SCENARIO_TEST(test_exec, "exec")
 SCENARIO_TEST(test_threads, "threads")
 SCENARIO_TEST(test_stress, "stress")
 SCENARIO_TEST(test_nodes, "nodes")
+SCENARIO_TEST(test_signals, "signals")
+SCENARIO_TEST(test_no_self_vm, "no-self-vm")
 
 static void test_devices(void **state)
 {
@@ -1273,6 +1432,9 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_no_daemon),
 		WITH_DAEMON(test_nothing_left),
 		cmocka_unit_test(test_ubinder_run_cli),
+		/* The emulation's SIGSEGV and SIGBUS handler. */
+		WITH_DAEMON(test_signals),
+		WITH_DAEMON(test_no_self_vm),
 	};
 	ssize_t n;
 

@@ -134,6 +134,7 @@ static struct {
 	size_t nmapped;
 	uintptr_t unmapped[MAX_CALLS];
 	size_t nunmapped;
+	size_t nfstat; /* the socket directory's checks */
 } calls;
 
 static void record(uintptr_t *list, size_t *n, uintptr_t v)
@@ -180,6 +181,12 @@ static int recording_close(int fd)
 	return close(fd);
 }
 
+static int recording_fstat(int fd, struct stat *st)
+{
+	calls.nfstat++;
+	return fstat(fd, st);
+}
+
 static int recording_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -213,6 +220,7 @@ static const struct ubt_sys recording = {
 	.fcntl = recording_fcntl,
 	.mmap = recording_mmap,
 	.munmap = recording_munmap,
+	.fstat = recording_fstat,
 };
 
 /* Each kind of call the transport makes on descriptors and mappings goes
@@ -233,6 +241,8 @@ static void system_calls_through_the_table(void **state)
 	memset(&calls, 0, sizeof(calls));
 	assert_int_equal(ubt_session_open(&s, daemon_under_test.sock, true, true, &recording), 0);
 	assert_int_equal(ubt_thread_open(&t, &s), 0);
+	/* The socket's directory is checked before each connection. */
+	assert_int_equal(calls.nfstat, 2);
 
 	/* The region: a reservation, then the daemon's memfd over it, closed. */
 	closed_before = calls.nclosed;

@@ -15,52 +15,51 @@
 
 #include "alloc/range_alloc.h"
 #include "alloc/u64_map.h"
+#include "common/program_options.h"
 #include "region/page.h"
 
 #define MAX_TOKENS 8
 
-static void usage(FILE *out)
-{
-	fputs("Usage: ubinder-alloc-trace [--page-size BYTES] < TRACE\n"
-	      "\n"
-	      "Replays a trace against ubinder's range allocator and prints one line per\n"
-	      "command (the stats dump excepted). Commands, one per line, words separated\n"
-	      "by blanks; sizes and ids are decimal:\n"
-	      "  region <bytes>                 first line: the region size, a whole number\n"
-	      "                                 of pages -> ok\n"
-	      "  alloc <id> <data> <offsets> <extra> sync|async [<pid>]\n"
-	      "                                 reserve and deliver a buffer (pid 0 if left\n"
-	      "                                 out) -> ok <id> <offset>[ spam] | err <id> "
-	      "<ERRNAME>\n"
-	      "  reserve <id> <data> <offsets> <extra> sync|async [<pid>]\n"
-	      "                                 the same, but the buffer is only reserved\n"
-	      "  deliver <id>                   reserved -> delivered: ok | err <id> <ERRNAME>\n"
-	      "  free <id>                      user free (delivered buffers only)\n"
-	      "                                 -> ok | err <id> <ERRNAME>\n"
-	      "  release <id>                   daemon-side free of a reserved or delivered\n"
-	      "                                 buffer -> ok | err <id> <ERRNAME>\n"
-	      "  shrink <n>|all                 reclaim up to n lru pages, oldest first\n"
-	      "                                 -> shrunk <count>\n"
-	      "  pages                          -> pages <active> <lru> <free>\n"
-	      "  pagemap                        -> pagemap <one character a page: A active,\n"
-	      "                                 L lru, . free>\n"
-	      "  stats                          the stats dump (buffer lines in address order,\n"
-	      "                                 then pages, pages high watermark, buffers,\n"
-	      "                                 free async space, lru), ending with 'end'\n"
-	      "\n"
-	      "ERRNAME is the errno name: EINVAL (size arithmetic overflow only), ENOSPC (no\n"
-	      "free extent large enough, or oneway space exhausted), EPERM (wrong buffer\n"
-	      "state), ENOENT (unknown id), EEXIST (id already live), ENOMEM. Pages asked\n"
-	      "for are always installed in full; releases always succeed. A malformed or\n"
-	      "misplaced line (blank lines included, and any command before 'region' or a\n"
-	      "second 'region') prints 'err parse <line number>' and the replay goes on.\n"
-	      "\n"
-	      "Options:\n"
-	      "  --page-size BYTES  page size to model (a power of two, 4096 to 1048576);\n"
-	      "                     default: the machine's\n"
-	      "  -h, --help         this text\n",
-	      out);
-}
+static const char usage[] =
+	"Usage: ubinder-alloc-trace [--page-size BYTES] < TRACE\n"
+	"\n"
+	"Replays a trace against ubinder's range allocator and prints one line per\n"
+	"command (the stats dump excepted). Commands, one per line, words separated\n"
+	"by blanks; sizes and ids are decimal:\n"
+	"  region <bytes>                 first line: the region size, a whole number\n"
+	"                                 of pages -> ok\n"
+	"  alloc <id> <data> <offsets> <extra> sync|async [<pid>]\n"
+	"                                 reserve and deliver a buffer (pid 0 if left\n"
+	"                                 out) -> ok <id> <offset>[ spam] | err <id> "
+	"<ERRNAME>\n"
+	"  reserve <id> <data> <offsets> <extra> sync|async [<pid>]\n"
+	"                                 the same, but the buffer is only reserved\n"
+	"  deliver <id>                   reserved -> delivered: ok | err <id> <ERRNAME>\n"
+	"  free <id>                      user free (delivered buffers only)\n"
+	"                                 -> ok | err <id> <ERRNAME>\n"
+	"  release <id>                   daemon-side free of a reserved or delivered\n"
+	"                                 buffer -> ok | err <id> <ERRNAME>\n"
+	"  shrink <n>|all                 reclaim up to n lru pages, oldest first\n"
+	"                                 -> shrunk <count>\n"
+	"  pages                          -> pages <active> <lru> <free>\n"
+	"  pagemap                        -> pagemap <one character a page: A active,\n"
+	"                                 L lru, . free>\n"
+	"  stats                          the stats dump (buffer lines in address order,\n"
+	"                                 then pages, pages high watermark, buffers,\n"
+	"                                 free async space, lru), ending with 'end'\n"
+	"\n"
+	"ERRNAME is the errno name: EINVAL (size arithmetic overflow only), ENOSPC (no\n"
+	"free extent large enough, or oneway space exhausted), EPERM (wrong buffer\n"
+	"state), ENOENT (unknown id), EEXIST (id already live), ENOMEM. Pages asked\n"
+	"for are always installed in full; releases always succeed. A malformed or\n"
+	"misplaced line (blank lines included, and any command before 'region' or a\n"
+	"second 'region') prints 'err parse <line number>' and the replay goes on.\n"
+	"\n"
+	"Options:\n"
+	"  --page-size BYTES  page size to model (a power of two, 4096 to 1048576);\n"
+	"                     default: the machine's\n"
+	"  -h, --help         show this help and exit\n"
+	"  -V, --version      show the version and exit\n";
 
 struct trace_buffer {
 	char *id; /* as written in the trace */
@@ -368,15 +367,15 @@ static int replay(struct trace *t)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		PROGRAM_LONG_OPTIONS,
 		{ "page-size", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct trace t = { .geo = { 0 } };
 	uint64_t page_size = 0;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PROGRAM_SHORT_OPTIONS, options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_u64(optarg, &page_size) || page_size < 4096 ||
@@ -386,16 +385,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			r = program_standard_option(c, "ubinder-alloc-trace", usage, NULL);
+			return r < 0 ? 2 : r;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		fprintf(stderr, "ubinder-alloc-trace: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
 	t.geo = page_geometry_of_machine();

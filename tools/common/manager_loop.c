@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,12 +167,56 @@ bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee
 	return true;
 }
 
-void manager_send_oneway(ubinder_binder *callback, uint32_t code, ubinder_parcel *data, int err,
-			 const char *what)
+/* Sends @data (built with outcome @err) and frees it; logs a failure with @what. */
+static void send_oneway(ubinder_binder *callback, uint32_t code, ubinder_parcel *data, int err,
+			const char *what)
 {
 	if (!err)
 		err = ubinder_binder_transact(callback, code, data, UBINDER_FLAG_ONEWAY, NULL);
 	if (err)
 		manager_say("%s: %s", what, ubinder_strerror(err));
 	ubinder_parcel_free(data);
+}
+
+const struct manager_dialect manager_aidl = {
+	.write_interface_token = ubinder_parcel_write_interface_token,
+	.write_string = ubinder_parcel_write_string16_utf8,
+	.write_binder = ubinder_parcel_write_binder,
+};
+
+const struct manager_dialect manager_hidl = {
+	.write_interface_token = ubinder_hidl_write_interface_token,
+	.write_string = ubinder_hidl_write_string,
+	.write_binder = ubinder_hidl_write_binder,
+};
+
+/* Writes one argument of manager_call_oneway(). */
+static int write_argument(const struct manager_dialect *dialect, ubinder_parcel *p, char type,
+			  va_list *args)
+{
+	switch (type) {
+	case 's':
+		return dialect->write_string(p, va_arg(*args, const char *));
+	case 'o':
+		return dialect->write_binder(p, va_arg(*args, ubinder_binder *));
+	case 'b':
+		return ubinder_parcel_write_bool(p, va_arg(*args, int) != 0);
+	default:
+		return UBINDER_ERR_BAD_VALUE;
+	}
+}
+
+void manager_call_oneway(const struct manager_dialect *dialect, ubinder_binder *callback,
+			 const char *descriptor, uint32_t code, const char *what,
+			 const char *signature, ...)
+{
+	ubinder_parcel *p = ubinder_parcel_new();
+	int err = p ? dialect->write_interface_token(p, descriptor) : UBINDER_ERR_NO_MEMORY;
+	va_list args;
+
+	va_start(args, signature);
+	for (const char *t = signature; !err && *t; t++)
+		err = write_argument(dialect, p, *t, &args);
+	va_end(args);
+	send_oneway(callback, code, p, err, what);
 }

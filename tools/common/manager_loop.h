@@ -60,12 +60,26 @@ int manager_run(struct manager *m);
 bool manager_clients_changed(ubinder_binder *service, bool *has, bool *guarantee, long *strong);
 
 /*
- * Sends @data to @callback as the oneway call @code and frees it. @err is the
- * outcome of building @data: when non-zero nothing is sent. A failure is
- * logged (manager_say) with @what.
+ * How a manager's protocol writes an interface token, a string and a binder
+ * object: AIDL's for the service manager, HIDL's for the HIDL service manager.
  */
-void manager_send_oneway(ubinder_binder *callback, uint32_t code, ubinder_parcel *data, int err,
-			 const char *what);
+struct manager_dialect {
+	int (*write_interface_token)(ubinder_parcel *p, const char *descriptor);
+	int (*write_string)(ubinder_parcel *p, const char *s);
+	int (*write_binder)(ubinder_parcel *p, ubinder_binder *binder);
+};
+extern const struct manager_dialect manager_aidl, manager_hidl;
+
+/*
+ * Calls @callback's oneway method @code of interface @descriptor (a failure
+ * to build or send it is logged with @what). The arguments follow
+ * @signature, one letter each, written as @dialect writes them:
+ * 's' a string (const char *), 'o' a binder (ubinder_binder *), 'b' a bool
+ * (passed as int).
+ */
+void manager_call_oneway(const struct manager_dialect *dialect, ubinder_binder *callback,
+			 const char *descriptor, uint32_t code, const char *what,
+			 const char *signature, ...);
 
 /* Releases the manager's object, the context and the descriptors. */
 void manager_stop(struct manager *m);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "socket-arg.h"
-#include "ubinder-config.h"
 #include "ubinder/ubinder.h"
 
 bool tool_common_option(int opt, struct tool_args *a, const char *prog, const char *usage,
@@ -17,20 +16,9 @@ bool tool_common_option(int opt, struct tool_args *a, const char *prog, const ch
 	case 'c':
 		a->context = optarg;
 		return true;
-	case 'h':
-		fputs(usage, stdout);
-		*exit_status = 0;
-		return true;
-	case 'V':
-		printf("%s %s\n", prog, UBINDER_VERSION);
-		*exit_status = 0;
-		return true;
-	case '?':
-		fprintf(stderr, "Try '%s --help'.\n", prog);
-		*exit_status = 2;
-		return true;
 	default:
-		return false;
+		*exit_status = program_standard_option(opt, prog, usage, NULL);
+		return *exit_status >= 0;
 	}
 }
 

@@ -6,18 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/program_options.h"
+
 struct tool_args {
 	const char *socket;
 	const char *context;
 };
 
-#define TOOL_SHORT_OPTIONS "s:c:hV"
+#define TOOL_SHORT_OPTIONS "s:c:" PROGRAM_SHORT_OPTIONS
 #define TOOL_LONG_OPTIONS                                                                        \
 	{ "socket", required_argument, NULL, 's' }, { "context", required_argument, NULL, 'c' }, \
-		{ "help", no_argument, NULL, 'h' },                                              \
-	{                                                                                        \
-		"version", no_argument, NULL, 'V'                                                \
-	}
+		PROGRAM_LONG_OPTIONS
 
 /*
  * Takes one getopt_long() result if it is a common option (returns false for

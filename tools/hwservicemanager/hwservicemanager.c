@@ -22,17 +22,18 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#include "hwsm_protocol.h"
+#include "callback_list.h"
+#include "managers/hwsm_protocol.h"
 #include "manager_loop.h"
+#include "manager_options.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 #include "ubinder-config.h"
 
-#define MAX_INSTANCES	 16384
-#define MAX_CALLBACKS	 16384
-#define MAX_NAME	 1024 /* bytes of an fqName or instance name */
-#define MAX_PASSTHROUGH	 64   /* client pids kept per instance */
-#define DEFAULT_INTERVAL 5000 /* ms between client checks, as Android's */
+#define MAX_INSTANCES	16384
+#define MAX_CALLBACKS	16384
+#define MAX_NAME	1024 /* bytes of an fqName or instance name */
+#define MAX_PASSTHROUGH 64   /* client pids kept per instance */
 
 static const char *const manager_chain[] = { HWSM_DESCRIPTOR_1_2, HWSM_DESCRIPTOR_1_1,
 					     HWSM_DESCRIPTOR_1_0, UBINDER_HIDL_BASE_DESCRIPTOR };
@@ -52,19 +53,14 @@ static const uint8_t manager_hashes[4][32] = {
 	  0x69, 0x57, 0x13, 0x93, 0x24, 0xb8, 0x3b, 0x18, 0xca, 0x4c },
 };
 
-struct cb_node {
-	ubinder_binder *binder;
-	struct cb_node *next;
-};
-
 struct instance {
 	char *key; /* "fqName/name" */
 	char *fqname, *name;
 	ubinder_binder *service; /* NULL while only listeners or passthrough clients wait */
 	pid_t pid;		 /* of the registering process, HWSM_NO_PID */
 	uid_t owner;
-	struct cb_node *listeners;
-	struct cb_node *client_cbs;
+	struct callback_node *listeners;
+	struct callback_node *client_cbs;
 	bool has_clients, guarantee_client;
 	pid_t passthrough[MAX_PASSTHROUGH];
 	size_t npassthrough;
@@ -74,7 +70,7 @@ struct instance {
 /* Listeners of every instance of an interface. */
 struct package {
 	char *fqname;
-	struct cb_node *listeners;
+	struct callback_node *listeners;
 	UT_hash_handle hh;
 };
 
@@ -87,7 +83,7 @@ struct declared {
 static struct instance *instances;
 static struct package *packages;
 static struct declared *manifest;
-static size_t ninstances, ncallbacks;
+static size_t ninstances;
 
 static char *join(const char *fqname, const char *name)
 {
@@ -181,6 +177,13 @@ static void package_drop_if_empty(struct package *pk)
 
 static void binder_died(ubinder_binder *binder, void *userdata);
 
+/* Every listener and client callback (the manager's own object needs no death link). */
+static struct callback_registry all_callbacks = {
+	.died = binder_died,
+	.max = MAX_CALLBACKS,
+	.local_unlinked = true,
+};
+
 /* Links @b to death (a local object, ourselves, needs none). */
 static bool link_death(ubinder_binder *b)
 {
@@ -194,45 +197,6 @@ static void unlink_death(ubinder_binder *b)
 		(void)ubinder_binder_unlink_to_death(b, binder_died, NULL);
 }
 
-static bool cb_add(struct cb_node **list, ubinder_binder *b)
-{
-	struct cb_node *n;
-
-	if (ncallbacks >= MAX_CALLBACKS || !(n = calloc(1, sizeof(*n))))
-		return false;
-	if (!link_death(b)) {
-		free(n);
-		return false;
-	}
-	n->binder = ubinder_binder_ref(b);
-	n->next = *list;
-	*list = n;
-	ncallbacks++;
-	return true;
-}
-
-/* Removes every node of @list holding @b (NULL: all); returns whether any was. */
-static bool cb_remove(struct cb_node **list, ubinder_binder *b)
-{
-	bool found = false;
-
-	for (struct cb_node **pp = list; *pp;) {
-		struct cb_node *n = *pp;
-
-		if (b && n->binder != b) {
-			pp = &n->next;
-			continue;
-		}
-		*pp = n->next;
-		unlink_death(n->binder);
-		ubinder_binder_unref(n->binder);
-		free(n);
-		ncallbacks--;
-		found = true;
-	}
-	return found;
-}
-
 /* The instance's service goes (death, replacement, unregistration). */
 static void service_clear(struct instance *e)
 {
@@ -243,7 +207,7 @@ static void service_clear(struct instance *e)
 	e->service = NULL;
 	e->pid = HWSM_NO_PID;
 	e->has_clients = e->guarantee_client = false;
-	cb_remove(&e->client_cbs, NULL);
+	callback_drop(&all_callbacks, &e->client_cbs, NULL);
 }
 
 /* Removes @service from every instance (of @name only, unless NULL). */
@@ -275,12 +239,12 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 			manager_say("service '%s' died", e->key);
 			service_clear(e);
 		}
-		cb_remove(&e->listeners, binder);
-		cb_remove(&e->client_cbs, binder);
+		callback_drop(&all_callbacks, &e->listeners, binder);
+		callback_drop(&all_callbacks, &e->client_cbs, binder);
 		inst_drop_if_empty(e);
 	}
 	HASH_ITER(hh, packages, pk, ptmp) {
-		cb_remove(&pk->listeners, binder);
+		callback_drop(&all_callbacks, &pk->listeners, binder);
 		package_drop_if_empty(pk);
 	}
 }
@@ -290,32 +254,14 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 static void notify_registration(ubinder_binder *cb, const char *fqname, const char *name,
 				bool preexisting)
 {
-	ubinder_parcel *p = ubinder_parcel_new();
-	int err = p ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err)
-		err = ubinder_hidl_write_interface_token(p, HWSM_NOTIFICATION_DESCRIPTOR);
-	if (!err)
-		err = ubinder_hidl_write_string(p, fqname);
-	if (!err)
-		err = ubinder_hidl_write_string(p, name);
-	if (!err)
-		err = ubinder_parcel_write_bool(p, preexisting);
-	manager_send_oneway(cb, HWSM_ON_REGISTRATION, p, err, "onRegistration");
+	manager_call_oneway(&manager_hidl, cb, HWSM_NOTIFICATION_DESCRIPTOR, HWSM_ON_REGISTRATION,
+			    "onRegistration", "ssb", fqname, name, preexisting);
 }
 
 static void notify_clients(ubinder_binder *cb, ubinder_binder *service, bool has_clients)
 {
-	ubinder_parcel *p = ubinder_parcel_new();
-	int err = p ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err)
-		err = ubinder_hidl_write_interface_token(p, HWSM_CLIENT_CALLBACK_DESCRIPTOR);
-	if (!err)
-		err = ubinder_hidl_write_binder(p, service);
-	if (!err)
-		err = ubinder_parcel_write_bool(p, has_clients);
-	manager_send_oneway(cb, HWSM_ON_CLIENTS, p, err, "onClients");
+	manager_call_oneway(&manager_hidl, cb, HWSM_CLIENT_CALLBACK_DESCRIPTOR, HWSM_ON_CLIENTS,
+			    "onClients", "ob", service, has_clients);
 }
 
 /*
@@ -329,7 +275,7 @@ static long check_clients(struct instance *e)
 
 	if (manager_clients_changed(e->service, &e->has_clients, &e->guarantee_client, &strong)) {
 		manager_say("'%s' has %s", e->key, e->has_clients ? "clients" : "no clients");
-		for (struct cb_node *n = e->client_cbs; n; n = n->next)
+		for (struct callback_node *n = e->client_cbs; n; n = n->next)
 			notify_clients(n->binder, e->service, e->has_clients);
 	}
 	return strong;
@@ -397,10 +343,10 @@ static bool do_add(const struct ubinder_call *call, const char *name, ubinder_bi
 		e->pid = call->sender_pid ? call->sender_pid : getpid();
 		e->owner = call->sender_euid;
 		manager_say("'%s' registered (pid %d)", e->key, (int)e->pid);
-		for (struct cb_node *l = e->listeners; l; l = l->next)
+		for (struct callback_node *l = e->listeners; l; l = l->next)
 			notify_registration(l->binder, e->fqname, e->name, false);
 		pk = package_get(e->fqname, false);
-		for (struct cb_node *l = pk ? pk->listeners : NULL; l; l = l->next)
+		for (struct callback_node *l = pk ? pk->listeners : NULL; l; l = l->next)
 			notify_registration(l->binder, e->fqname, e->name, false);
 	}
 	return true;
@@ -421,7 +367,7 @@ static bool do_register(const char *fqname, const char *name, ubinder_binder *cb
 			if (e->service && strcmp(e->fqname, fqname) == 0)
 				notify_registration(cb, e->fqname, e->name, true);
 		}
-		if (!cb_add(&pk->listeners, cb)) {
+		if (callback_add(&all_callbacks, &pk->listeners, cb) != 0) {
 			package_drop_if_empty(pk);
 			return false;
 		}
@@ -432,7 +378,7 @@ static bool do_register(const char *fqname, const char *name, ubinder_binder *cb
 		return false;
 	if (e->service)
 		notify_registration(cb, e->fqname, e->name, true);
-	if (!cb_add(&e->listeners, cb)) {
+	if (callback_add(&all_callbacks, &e->listeners, cb) != 0) {
 		inst_drop_if_empty(e);
 		return false;
 	}
@@ -451,13 +397,13 @@ static bool do_unregister(const char *fqname, const char *name, ubinder_binder *
 	if (!name[0] || !fqname[0]) {
 		HASH_ITER(hh, packages, pk, ptmp) {
 			if (!fqname[0] || strcmp(pk->fqname, fqname) == 0) {
-				found |= cb_remove(&pk->listeners, cb);
+				found |= callback_drop(&all_callbacks, &pk->listeners, cb) != 0;
 				package_drop_if_empty(pk);
 			}
 		}
 		HASH_ITER(hh, instances, e, tmp) {
 			if (!fqname[0] || strcmp(e->fqname, fqname) == 0) {
-				found |= cb_remove(&e->listeners, cb);
+				found |= callback_drop(&all_callbacks, &e->listeners, cb) != 0;
 				inst_drop_if_empty(e);
 			}
 		}
@@ -466,7 +412,7 @@ static bool do_unregister(const char *fqname, const char *name, ubinder_binder *
 	e = inst_get(fqname, name, false);
 	if (!e)
 		return false;
-	found = cb_remove(&e->listeners, cb);
+	found = callback_drop(&all_callbacks, &e->listeners, cb) != 0;
 	inst_drop_if_empty(e);
 	return found;
 }
@@ -505,7 +451,7 @@ static bool do_register_client_cb(const struct ubinder_call *call, const char *f
 	if (!server || !cb)
 		return false;
 	e = own_registration(call, fqname, name, server);
-	if (!e || !cb_add(&e->client_cbs, cb))
+	if (!e || callback_add(&all_callbacks, &e->client_cbs, cb) != 0)
 		return false;
 	if (e->has_clients)
 		notify_clients(cb, e->service, true);
@@ -521,7 +467,7 @@ static bool do_unregister_client_cb(ubinder_binder *server, ubinder_binder *cb)
 		return false;
 	HASH_ITER(hh, instances, e, tmp) {
 		if (!server || e->service == server)
-			found |= cb_remove(&e->client_cbs, cb);
+			found |= callback_drop(&all_callbacks, &e->client_cbs, cb) != 0;
 	}
 	return found;
 }
@@ -806,14 +752,7 @@ static const char usage[] =
 	"                             socket is the one named NAME beside PATH\n"
 	"  -d, --declare FQNAME/NAME  an instance of the manifest: getTransport says\n"
 	"                             hwbinder for it, listManifestByInterface lists it\n"
-	"                             (repeatable)\n"
-	"  -i, --client-interval MS   how often services with client callbacks are\n"
-	"                             checked for clients (default 5000)\n"
-	"  -v, --verbose              log registrations and deaths to stderr\n"
-	"  -h, --help                 show this help and exit\n"
-	"  -V, --version              show the version and exit\n"
-	"\n"
-	"SIGTERM and SIGINT stop it. docs/tools.md describes the protocol.\n";
+	"                             (repeatable)\n" MANAGER_USAGE_END;
 
 static int add_declared(const char *arg)
 {
@@ -859,12 +798,12 @@ static void free_all(void)
 
 	HASH_ITER(hh, instances, e, tmp) {
 		service_clear(e);
-		cb_remove(&e->listeners, NULL);
+		callback_drop(&all_callbacks, &e->listeners, NULL);
 		e->npassthrough = 0;
 		inst_drop_if_empty(e);
 	}
 	HASH_ITER(hh, packages, pk, ptmp) {
-		cb_remove(&pk->listeners, NULL);
+		callback_drop(&all_callbacks, &pk->listeners, NULL);
 		package_drop_if_empty(pk);
 	}
 	HASH_ITER(hh, manifest, d, dtmp) {
@@ -874,51 +813,34 @@ static void free_all(void)
 	}
 }
 
-static int parse_interval(const char *arg, long *ms)
-{
-	char *end;
-
-	errno = 0;
-	*ms = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || *ms < 10 || *ms > 3600000) {
-		fprintf(stderr,
-			"ubinder-hwservicemanager: bad --client-interval '%s' (10..3600000)\n",
-			arg);
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		TOOL_LONG_OPTIONS,
+		MANAGER_LONG_OPTIONS,
 		{ "declare", required_argument, NULL, 'd' },
-		{ "client-interval", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct ubinder_call self_call = { .sender_pid = getpid(), .sender_euid = geteuid() };
 	struct tool_args args = { NULL, NULL };
-	long interval = DEFAULT_INTERVAL;
-	struct manager m = { .prog = "ubinder-hwservicemanager", .tick = check_all_clients };
+	struct manager m = { .prog = "ubinder-hwservicemanager",
+			     .tick_ms = MANAGER_DEFAULT_INTERVAL,
+			     .tick = check_all_clients };
 	const char *path;
 	char buf[PATH_MAX];
 	int opt, bad, status = 0;
 
-	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "d:i:v", options, NULL)) != -1) {
-		if (opt == 'v') {
-			manager_verbose = true;
-			continue;
-		}
-		if (opt == 'd' || opt == 'i') {
-			if (opt == 'd' ? add_declared(optarg) : parse_interval(optarg, &interval)) {
+	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS MANAGER_SHORT_OPTIONS "d:",
+				  options, NULL)) != -1) {
+		if (opt == 'd') {
+			if (add_declared(optarg)) {
 				free_all();
 				return 2;
 			}
 			continue;
 		}
-		if (!tool_common_option(opt, &args, "ubinder-hwservicemanager", usage, &status))
+		if (!manager_option(opt, &m, &status) &&
+		    !tool_common_option(opt, &args, "ubinder-hwservicemanager", usage, &status))
 			status = 2;
 		if (status >= 0) {
 			free_all();
@@ -941,7 +863,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	m.tick_ms = interval;
 	if (manager_start(&m, path, new_self)) {
 		free_all();
 		return 1;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "declared.h"
-#include "sm_protocol.h"
+#include "managers/sm_protocol.h"
 #include "ubinder/status.h"
 
 #define DECLARED_MAX 4096

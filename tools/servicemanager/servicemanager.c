@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ubinder-servicemanager: the context manager (handle 0) of a Binder
- * context, speaking Android's android.os.IServiceManager (lib/sm_protocol.h,
+ * context, speaking Android's android.os.IServiceManager (src/managers/sm_protocol.h,
  * docs/tools.md).
  *
  * One thread, one event loop (the context's poll descriptor and a signalfd):
@@ -18,20 +18,17 @@
 #include <unistd.h>
 #include <uthash.h>
 
+#include "callback_list.h"
 #include "declared.h"
 #include "manager_loop.h"
-#include "sm_protocol.h"
+#include "manager_options.h"
+#include "managers/sm_protocol.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 #include "ubinder-config.h"
 
 #define MAX_SERVICES  16384
 #define MAX_CALLBACKS 16384
-
-struct callback {
-	ubinder_binder *binder;
-	struct callback *next;
-};
 
 /*
  * A name: its service (NULL while only callbacks wait for it), the
@@ -44,8 +41,8 @@ struct entry {
 	uid_t owner_euid;
 	pid_t owner_pid;
 	int32_t dump_priority;
-	struct callback *callbacks;
-	struct callback *client_callbacks;
+	struct callback_node *callbacks;
+	struct callback_node *client_callbacks;
 	/* What the client callbacks were last told, and whether a get since the
 	 * last check counts as a client (as Android's guaranteeClient). */
 	bool has_clients;
@@ -54,7 +51,15 @@ struct entry {
 };
 
 static struct entry *entries;
-static size_t nservices, ncallbacks;
+static size_t nservices;
+
+static void binder_died(ubinder_binder *binder, void *userdata);
+
+/* Every registration notification and client callback. */
+static struct callback_registry all_callbacks = {
+	.died = binder_died,
+	.max = MAX_CALLBACKS,
+};
 
 static struct entry *entry_get(const char *name, bool create)
 {
@@ -84,41 +89,15 @@ static void entry_drop_if_empty(struct entry *e)
 	free(e);
 }
 
-static void binder_died(ubinder_binder *binder, void *userdata);
-
-static void callback_remove(struct entry *e, struct callback **pp);
-
 static void service_remove(struct entry *e)
 {
-	while (e->client_callbacks)
-		callback_remove(e, &e->client_callbacks);
+	callback_drop(&all_callbacks, &e->client_callbacks, NULL);
 	(void)ubinder_binder_unlink_to_death(e->service, binder_died, e);
 	ubinder_binder_unref(e->service);
 	e->service = NULL;
 	e->has_clients = false;
 	e->guarantee_client = false;
 	nservices--;
-}
-
-static void callback_remove(struct entry *e, struct callback **pp)
-{
-	struct callback *cb = *pp;
-
-	*pp = cb->next;
-	(void)ubinder_binder_unlink_to_death(cb->binder, binder_died, e);
-	ubinder_binder_unref(cb->binder);
-	free(cb);
-	ncallbacks--;
-}
-
-static void callbacks_drop(struct entry *e, struct callback **list, ubinder_binder *binder)
-{
-	for (struct callback **pp = list; *pp;) {
-		if ((*pp)->binder == binder)
-			callback_remove(e, pp);
-		else
-			pp = &(*pp)->next;
-	}
 }
 
 /* A service or callback process died: forget everything of @binder. */
@@ -132,8 +111,8 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 			manager_say("service '%s' died", e->name);
 			service_remove(e);
 		}
-		callbacks_drop(e, &e->callbacks, binder);
-		callbacks_drop(e, &e->client_callbacks, binder);
+		callback_drop(&all_callbacks, &e->callbacks, binder);
+		callback_drop(&all_callbacks, &e->client_callbacks, binder);
 		entry_drop_if_empty(e);
 	}
 }
@@ -141,31 +120,15 @@ static void binder_died(ubinder_binder *binder, void *userdata)
 /* Oneway IServiceCallback.onRegistration(name, service). */
 static void notify(ubinder_binder *callback, const char *name, ubinder_binder *service)
 {
-	ubinder_parcel *data = ubinder_parcel_new();
-	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err)
-		err = ubinder_parcel_write_interface_token(data, UBINDER_SM_CALLBACK_DESCRIPTOR);
-	if (!err)
-		err = ubinder_parcel_write_string16_utf8(data, name);
-	if (!err)
-		err = ubinder_parcel_write_binder(data, service);
-	manager_send_oneway(callback, SM_CALLBACK_ON_REGISTRATION, data, err, "onRegistration");
+	manager_call_oneway(&manager_aidl, callback, UBINDER_SM_CALLBACK_DESCRIPTOR,
+			    SM_CALLBACK_ON_REGISTRATION, "onRegistration", "so", name, service);
 }
 
 /* IClientCallback.onClients(service, has_clients), oneway. */
 static void notify_clients(ubinder_binder *callback, ubinder_binder *service, bool has_clients)
 {
-	ubinder_parcel *data = ubinder_parcel_new();
-	int err = data ? 0 : UBINDER_ERR_NO_MEMORY;
-
-	if (!err)
-		err = ubinder_parcel_write_interface_token(data, SM_CLIENT_CALLBACK_DESCRIPTOR);
-	if (!err)
-		err = ubinder_parcel_write_binder(data, service);
-	if (!err)
-		err = ubinder_parcel_write_bool(data, has_clients);
-	manager_send_oneway(callback, SM_CLIENT_CALLBACK_ON_CLIENTS, data, err, "onClients");
+	manager_call_oneway(&manager_aidl, callback, SM_CLIENT_CALLBACK_DESCRIPTOR,
+			    SM_CLIENT_CALLBACK_ON_CLIENTS, "onClients", "ob", service, has_clients);
 }
 
 /* Tells @e's client callbacks when its service gains or loses its clients. */
@@ -174,7 +137,7 @@ static void check_clients(struct entry *e)
 	if (!manager_clients_changed(e->service, &e->has_clients, &e->guarantee_client, NULL))
 		return;
 	manager_say("'%s' has %s", e->name, e->has_clients ? "clients" : "no clients");
-	for (struct callback *cb = e->client_callbacks; cb; cb = cb->next)
+	for (struct callback_node *cb = e->client_callbacks; cb; cb = cb->next)
 		notify_clients(cb->binder, e->service, e->has_clients);
 }
 
@@ -400,7 +363,7 @@ static int do_add(const struct req *r)
 	manager_say("added '%s' (pid %d, euid %u)", name, (int)call->sender_pid,
 		    (unsigned)call->sender_euid);
 	err = r->legacy ? ubinder_parcel_write_int32(r->reply, 0) : reply_ok(r);
-	for (struct callback *cb = e->callbacks; cb; cb = cb->next)
+	for (struct callback_node *cb = e->callbacks; cb; cb = cb->next)
 		notify(cb->binder, name, e->service);
 out:
 	ubinder_binder_unref(binder);
@@ -472,24 +435,6 @@ static int read_name_binder(const struct req *r, char **name, ubinder_binder **b
 	return err;
 }
 
-static int add_callback(struct entry *e, struct callback **list, ubinder_binder **binder)
-{
-	struct callback *cb = calloc(1, sizeof(*cb));
-
-	if (!cb)
-		return UBINDER_ERR_NO_MEMORY;
-	if (ubinder_binder_link_to_death(*binder, binder_died, e)) {
-		free(cb);
-		return UBINDER_ERR_DEAD_OBJECT;
-	}
-	cb->binder = *binder;
-	*binder = NULL;
-	cb->next = *list;
-	*list = cb;
-	ncallbacks++;
-	return 0;
-}
-
 static int do_register(const struct req *r)
 {
 	ubinder_binder *binder = NULL;
@@ -503,12 +448,12 @@ static int do_register(const struct req *r)
 		err = reply_exception(r, UBINDER_EX_NULL_POINTER, "null callback");
 		goto out;
 	}
-	if (ncallbacks >= MAX_CALLBACKS) {
+	if (all_callbacks.count >= all_callbacks.max) {
 		err = reply_exception(r, UBINDER_EX_ILLEGAL_STATE, "too many callbacks");
 		goto out;
 	}
 	e = entry_get(name, true);
-	err = e ? add_callback(e, &e->callbacks, &binder) : UBINDER_ERR_NO_MEMORY;
+	err = e ? callback_add(&all_callbacks, &e->callbacks, binder) : UBINDER_ERR_NO_MEMORY;
 	if (err) {
 		if (e)
 			entry_drop_if_empty(e);
@@ -529,7 +474,7 @@ out:
 static int do_unregister(const struct req *r)
 {
 	ubinder_binder *binder = NULL;
-	struct callback **pp = NULL;
+	struct callback_node **pp = NULL;
 	struct entry *e;
 	char *name = NULL;
 	int err = read_name_binder(r, &name, &binder);
@@ -540,7 +485,7 @@ static int do_unregister(const struct req *r)
 	for (pp = e ? &e->callbacks : NULL; pp && *pp && (*pp)->binder != binder;)
 		pp = &(*pp)->next;
 	if (pp && *pp) {
-		callback_remove(e, pp);
+		callback_remove_at(&all_callbacks, pp);
 		entry_drop_if_empty(e);
 		err = reply_ok(r);
 	} else {
@@ -576,9 +521,9 @@ static int do_register_client_callback(const struct req *r)
 				      "not the service registered under that name");
 	else if (e->owner_euid != r->call->sender_euid && r->call->sender_euid != 0)
 		err = reply_exception(r, UBINDER_EX_SECURITY, "not the service's owner");
-	else if (ncallbacks >= MAX_CALLBACKS)
+	else if (all_callbacks.count >= all_callbacks.max)
 		err = reply_exception(r, UBINDER_EX_ILLEGAL_STATE, "too many callbacks");
-	else if ((err = add_callback(e, &e->client_callbacks, &cb)) == 0) {
+	else if ((err = callback_add(&all_callbacks, &e->client_callbacks, cb)) == 0) {
 		err = reply_ok(r);
 		/* As Android's: a new callback hears at once of clients already there. */
 		if (e->has_clients)
@@ -887,22 +832,17 @@ static const char usage[] =
 	"and keeps the names of services (android.os.IServiceManager), speaking every\n"
 	"Android generation's protocol at once.\n"
 	"\n"
-	"  -s, --socket PATH     the context's socket (default: $UBINDER_SOCKET, else the\n"
-	"                        default socket of the context)\n"
-	"  -c, --context NAME    the context (default binder); with --socket, its socket is\n"
-	"                        the one named NAME beside PATH\n"
-	"  -a, --api-level N     answer exactly as Android API level N's manager (28 to 36):\n"
-	"                        its interface token only, its transaction codes; default:\n"
-	"                        every token, codes told apart by the request's shape\n"
-	"  -d, --declared FILE   declared instances (isDeclared, getDeclaredInstances), one\n"
-	"                        'package.IName/instance [apex=APEX]' a line; default: none\n"
-	"  -i, --client-interval MS  how often services with client callbacks are\n"
-	"                        checked for clients (default 5000)\n"
-	"  -v, --verbose         log registrations and deaths to stderr\n"
-	"  -h, --help            show this help and exit\n"
-	"  -V, --version         show the version and exit\n"
-	"\n"
-	"SIGTERM and SIGINT stop it. docs/tools.md describes the protocol.\n";
+	"  -s, --socket PATH          the context's socket (default: $UBINDER_SOCKET,\n"
+	"                             else the default socket of the context)\n"
+	"  -c, --context NAME         the context (default binder); with --socket, its\n"
+	"                             socket is the one named NAME beside PATH\n"
+	"  -a, --api-level N          answer exactly as Android API level N's manager\n"
+	"                             (28 to 36): its interface token only, its\n"
+	"                             transaction codes; default: every token, codes\n"
+	"                             told apart by the request's shape\n"
+	"  -d, --declared FILE        declared instances (isDeclared,\n"
+	"                             getDeclaredInstances), one 'package.IName/instance\n"
+	"                             [apex=APEX]' a line; default: none\n" MANAGER_USAGE_END;
 
 static int new_self(ubinder_context *ctx, ubinder_binder **self)
 {
@@ -916,8 +856,7 @@ static void free_entries(void)
 	HASH_ITER(hh, entries, e, tmp) {
 		if (e->service)
 			service_remove(e);
-		while (e->callbacks)
-			callback_remove(e, &e->callbacks);
+		callback_drop(&all_callbacks, &e->callbacks, NULL);
 		entry_drop_if_empty(e);
 	}
 }
@@ -926,25 +865,21 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		TOOL_LONG_OPTIONS,
-		{ "verbose", no_argument, NULL, 'v' },
+		MANAGER_LONG_OPTIONS,
 		{ "api-level", required_argument, NULL, 'a' },
 		{ "declared", required_argument, NULL, 'd' },
-		{ "client-interval", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_args args = { NULL, NULL };
 	const char *path, *declared_path = NULL;
 	char buf[PATH_MAX];
 	struct manager m = { .prog = "ubinder-servicemanager",
-			     .tick_ms = 5000,
+			     .tick_ms = MANAGER_DEFAULT_INTERVAL,
 			     .tick = check_all_clients };
 	int opt, bad, status = 0;
 
-	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS "va:d:i:", options, NULL)) != -1) {
-		if (opt == 'v') {
-			manager_verbose = true;
-			continue;
-		}
+	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS MANAGER_SHORT_OPTIONS "a:d:",
+				  options, NULL)) != -1) {
 		if (opt == 'a') {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -964,21 +899,8 @@ int main(int argc, char **argv)
 			declared_path = optarg;
 			continue;
 		}
-		if (opt == 'i') {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (*optarg == '\0' || *end || v < 10 || v > 3600000) {
-				fprintf(stderr,
-					"ubinder-servicemanager: --client-interval takes 10 to "
-					"3600000 ms, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			m.tick_ms = v;
-			continue;
-		}
-		if (!tool_common_option(opt, &args, "ubinder-servicemanager", usage, &status))
+		if (!manager_option(opt, &m, &status) &&
+		    !tool_common_option(opt, &args, "ubinder-servicemanager", usage, &status))
 			status = 2;
 		if (status >= 0)
 			return status;

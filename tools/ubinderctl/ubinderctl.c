@@ -608,7 +608,8 @@ static int admin_connect(void)
 {
 	struct ubw_admin_hello hello = { { UBW_ADMIN, 0 }, UBW_MAGIC, UBW_PROTOCOL_VERSION };
 	struct ubw_header reply;
-	int fd = ubw_connect_trusted(resolved); /* a refusal is explained on stderr */
+	int fd = ubw_connect_trusted(&ubw_trust_libc,
+				     resolved); /* a refusal is explained on stderr */
 
 	if (fd == -ENAMETOOLONG) {
 		fprintf(stderr, "ubinderctl: socket path too long\n");

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A polling process's readiness around its own requests: work that a thread
+ * queues for itself while its BINDER_WRITE_READ runs (the completion of its
+ * BC_REPLY) and reads in that same call never makes the process readable,
+ * neither while the request runs nor when its answer goes out. (Readiness
+ * set meanwhile would be cleared only after the answer, so a poll right
+ * after the ioctl would return at once, as the kernel's does not.)
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/android/binder.h>
+
+#include "common/mem_segment.h"
+#include "driver/driver.h"
+#include "test-util.h"
+#include "wire/wire.h"
+
+#define REGION_SIZE (64 * 1024)
+#define DATA_ADDR   0x7f0000001000ull
+
+/* One process with one thread; conn and session pointers point here. */
+struct fake_proc {
+	struct proc *proc;
+	struct thread *thread;
+	bool readable;		 /* what poll_changed last said */
+	bool readable_at_answer; /* ... when the last answer went out */
+	int answers;
+	uint32_t last_item; /* the last return code of the last read */
+	uint64_t buffer;    /* the last BR_TRANSACTION's buffer */
+};
+
+static void write_read_done(void *conn, const struct bwr_result *r)
+{
+	struct fake_proc *fp = conn;
+	size_t pos = 0;
+
+	fp->answers++;
+	fp->readable_at_answer = fp->readable;
+	while (r->read && pos + 4 <= r->read_len) {
+		uint32_t cmd;
+
+		memcpy(&cmd, r->read + pos, 4);
+		pos += 4;
+		if (cmd == BR_TRANSACTION) {
+			struct binder_transaction_data tr;
+
+			memcpy(&tr, r->read + pos, sizeof(tr));
+			fp->buffer = tr.data.ptr.buffer;
+		}
+		fp->last_item = cmd;
+		pos += _IOC_SIZE(cmd);
+	}
+}
+
+static void ioctl_done(void *conn, int error, const void *arg, size_t size)
+{
+	(void)conn;
+	(void)error;
+	(void)arg;
+	(void)size;
+}
+
+static int fetch_start(void *daemon, struct fetch_job *job)
+{
+	(void)daemon;
+	(void)job;
+	return -ENOMEM; /* every payload here comes inline */
+}
+
+static void poll_changed(void *session, bool readable)
+{
+	((struct fake_proc *)session)->readable = readable;
+}
+
+static const struct driver_ops ops = {
+	.write_read_done = write_read_done,
+	.ioctl_done = ioctl_done,
+	.fetch_start = fetch_start,
+	.poll_changed = poll_changed,
+};
+
+static void open_proc(struct driver *drv, struct context *ctx, struct fake_proc *fp, int i,
+		      bool polls)
+{
+	struct proc_identity id = {
+		.pid = 200000 + i, .euid = 1000, .pidfd = -1, .wants_poll = polls
+	};
+	struct thread_peer peer = { id.pid, -1 };
+	uint64_t mapped;
+	int err, fd;
+
+	fp->proc = driver_proc_open(drv, ctx, &id, fp);
+	assert_non_null(fp->proc);
+	fp->thread = driver_thread_attach(fp->proc, id.pid, &peer, fp, &err);
+	assert_non_null(fp->thread);
+	assert_int_equal(
+		driver_mmap(fp->thread, 0x100000000ull * (i + 1), REGION_SIZE, &fd, &mapped), 0);
+	close(fd);
+	assert_int_equal(driver_mmap_done(fp->thread, 0x100000000ull * (i + 1)), 0);
+}
+
+/* One BINDER_WRITE_READ of @w (@wlen bytes), reading up to @rsize. */
+static void bwr(struct fake_proc *fp, const void *w, size_t wlen, uint64_t rsize,
+		const struct mem_segment *segs, size_t nsegs)
+{
+	struct bwr_request req = { .write = w,
+				   .write_len = wlen,
+				   .write_size = wlen,
+				   .read_size = rsize,
+				   .segments = segs,
+				   .nsegments = nsegs };
+
+	driver_write_read(fp->thread, &req);
+}
+
+struct txn_cmd {
+	uint32_t cmd;
+	struct binder_transaction_data tr;
+} __attribute__((packed));
+
+static void reply_completion_keeps_poller_idle(void **state)
+{
+	struct driver_config cfg = { .max_region_size = REGION_SIZE,
+				     .max_threads = 4,
+				     .max_read_size = UBW_MAX_READ_SIZE,
+				     .max_fds = UBW_MAX_FDS,
+				     .max_outbox = UBW_MAX_OUTBOX };
+	static const uint8_t payload[8] = "payload";
+	const struct mem_segment seg = { DATA_ADDR, sizeof(payload), payload };
+	struct fake_proc m = { 0 }, c = { 0 };
+	struct driver *drv = driver_new(&cfg, &ops, NULL);
+	struct context *ctx = driver_add_context(drv, "binder");
+	uint32_t looper = BC_ENTER_LOOPER;
+	struct txn_cmd call = { .cmd = BC_TRANSACTION };
+	struct {
+		uint32_t free_cmd;
+		binder_uintptr_t buffer;
+		struct txn_cmd reply;
+	} __attribute__((packed)) answer = { .free_cmd = BC_FREE_BUFFER };
+
+	(void)state;
+	open_proc(drv, ctx, &m, 0, true);
+	open_proc(drv, ctx, &c, 1, false);
+	driver_ioctl(m.thread, BINDER_SET_CONTEXT_MGR, &(int32_t){ 0 }, sizeof(int32_t));
+	bwr(&m, &looper, sizeof(looper), 0, NULL, 0);
+
+	/* The client's call waits for its reply; the manager becomes readable. */
+	call.tr.code = 1;
+	call.tr.data_size = sizeof(payload);
+	call.tr.data.ptr.buffer = DATA_ADDR;
+	bwr(&c, &call, sizeof(call), 256, &seg, 1);
+	assert_true(m.readable);
+	bwr(&m, NULL, 0, 256, NULL, 0);
+	assert_int_equal(m.last_item, BR_TRANSACTION);
+	assert_false(m.readable);
+
+	/* The reply's completion is read in the same call: never readable. */
+	answer.buffer = m.buffer;
+	answer.reply.cmd = BC_REPLY;
+	answer.reply.tr.data_size = sizeof(payload);
+	answer.reply.tr.data.ptr.buffer = DATA_ADDR;
+	m.answers = 0;
+	bwr(&m, &answer, sizeof(answer), 256, &seg, 1);
+	assert_int_equal(m.answers, 1);
+	assert_int_equal(m.last_item, BR_TRANSACTION_COMPLETE);
+	assert_false(m.readable_at_answer);
+	assert_false(m.readable);
+	bwr(&c, NULL, 0, 256, NULL, 0);
+	assert_int_equal(c.last_item, BR_REPLY);
+
+	/* Written without a read, the completion waits: readable, as the kernel's. */
+	call.tr.code = 2;
+	bwr(&c, &call, sizeof(call), 256, &seg, 1);
+	bwr(&m, NULL, 0, 256, NULL, 0);
+	answer.buffer = m.buffer;
+	bwr(&m, &answer, sizeof(answer), 0, &seg, 1);
+	assert_true(m.readable);
+	bwr(&m, NULL, 0, 256, NULL, 0);
+	assert_int_equal(m.last_item, BR_TRANSACTION_COMPLETE);
+	assert_false(m.readable);
+	bwr(&c, NULL, 0, 256, NULL, 0);
+	assert_int_equal(c.last_item, BR_REPLY);
+
+	driver_proc_release(c.proc);
+	driver_proc_release(m.proc);
+	driver_free(drv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reply_completion_keeps_poller_idle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
