@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The byte streams RPC sessions run on: addresses (unix:PATH,
+ * tcp:HOST:PORT), listening or connecting, and whole reads and writes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether @address has one of the forms rpc_stream_open takes. */
+bool rpc_address_valid(const char *address);
+/*
+ * A listening socket on @address (@listening), or a stream connected to it.
+ * Returns the descriptor (close-on-exec), or -1 after printing one line
+ * naming the address and the reason.
+ */
+int rpc_stream_open(const char *address, bool listening);
+
+/* Sends small frames at once on TCP (no Nagle delay: a reply's head and
+ * data are separate writes); nothing on a Unix socket. */
+void rpc_stream_no_delay(int fd);
+
+/*
+ * The address @fd (from rpc_stream_open) is bound to, in @address's form,
+ * into @buf: for TCP with the port the kernel chose when @address asked
+ * for port 0.
+ */
+void rpc_stream_bound_address(int fd, const char *address, char *buf, size_t size);
+
+/* Reads / writes all @n bytes; -1 on an error or the end of the stream. */
+int rpc_read_full(int fd, void *buf, size_t n);
+int rpc_write_full(int fd, const void *buf, size_t n);
