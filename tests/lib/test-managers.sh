@@ -9,7 +9,7 @@ set -uo pipefail
 ubinderd=$1
 dir=$(mktemp -d /tmp/ubinder-managers.XXXXXX)
 daemon=
-n=0 failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 cleanup() {
 	if [[ -n $daemon ]]; then
@@ -19,16 +19,6 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-ok() { # ok DESCRIPTION STATUS
-	n=$((n + 1))
-	if (($2 == 0)); then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		failed=$((failed + 1))
-	fi
-}
 
 # expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and stderr match.
 expect() {

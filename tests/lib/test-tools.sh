@@ -9,32 +9,13 @@ ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4
 dir=$(mktemp -d /tmp/ubinder-tools.XXXXXX)
 sock=$dir/binder
 pids=()
-n=0 failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${pids[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	stop_pids "${pids[@]}"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-ok() { # ok DESCRIPTION STATUS
-	n=$((n + 1))
-	if (($2 == 0)); then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		failed=$((failed + 1))
-	fi
-}
 
 # expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and output (stdout+stderr) match.
 expect() {
