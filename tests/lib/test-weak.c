@@ -240,6 +240,10 @@ static int weak_client(void *arg)
 	CHECK(!atomic_load(&own_destroyed));
 	CHECK(ubinder_weak_promote(own_weak, &b) == UBINDER_ERR_DEAD_OBJECT);
 	ubinder_weak_unref(own_weak);
+	/* The node is gone in the daemon once it queued BR_DECREFS; our looper
+	 * may not have taken it yet, and the object goes only when it has. */
+	for (long deadline = now_ms() + 5000; !atomic_load(&own_destroyed) && now_ms() < deadline;)
+		poll(NULL, 0, 5);
 	CHECK(atomic_load(&own_destroyed));
 
 	/* The service dies: promotion is DEAD_OBJECT once the death is known. */
