@@ -35,6 +35,26 @@ static _Noreturn void session_lost(const struct rpc_import *im, const char *why)
 	exit(1);
 }
 
+/*
+ * A DEC_STRONG from the server. libbinder's server sends one after every
+ * call to one of its objects, acknowledging the reference the call carried;
+ * the import never sends binders, so it owns no count the server could
+ * lower, and it checks the frame and lets it go (as libbinder's own client
+ * does for an address it never sent).
+ */
+static void skip_dec_strong(struct rpc_import *im, const struct rpc_wire_header *h)
+{
+	uint8_t body[RPC_DEC_STRONG_SIZE];
+	struct rpc_dec_strong d;
+
+	if (h->body_size != sizeof(body))
+		session_lost(im, rpc_wire_strerror(RPC_WIRE_BAD_SIZE));
+	if (rpc_read_full(im->fd, body, sizeof(body)))
+		session_lost(im, "closed mid-frame");
+	if (rpc_decode_dec_strong(body, sizeof(body), &d))
+		session_lost(im, "bad DEC_STRONG");
+}
+
 /* Sends a transaction and, unless oneway, reads its reply (*body, malloc'd). */
 static void transact(struct rpc_import *im, uint64_t address, uint32_t code, uint32_t flags,
 		     const void *data, size_t size, struct rpc_reply *reply, uint8_t **body)
@@ -54,13 +74,18 @@ static void transact(struct rpc_import *im, uint64_t address, uint32_t code, uin
 		session_lost(im, n < 0 ? rpc_wire_strerror(n) : "write failed");
 	if (flags & RPC_FLAG_ONEWAY)
 		return;
-	if (rpc_read_full(im->fd, head, RPC_WIRE_HEADER_SIZE))
-		session_lost(im, "closed by the server");
-	err = rpc_decode_wire_header(head, RPC_WIRE_HEADER_SIZE, &h);
-	if (!err && h.command != RPC_COMMAND_REPLY)
+	for (;;) {
+		if (rpc_read_full(im->fd, head, RPC_WIRE_HEADER_SIZE))
+			session_lost(im, "closed by the server");
+		err = rpc_decode_wire_header(head, RPC_WIRE_HEADER_SIZE, &h);
+		if (err)
+			session_lost(im, rpc_wire_strerror(err));
+		if (h.command != RPC_COMMAND_DEC_STRONG)
+			break;
+		skip_dec_strong(im, &h);
+	}
+	if (h.command != RPC_COMMAND_REPLY)
 		session_lost(im, "calls from the server are not supported");
-	if (err)
-		session_lost(im, rpc_wire_strerror(err));
 	*body = malloc(h.body_size ? h.body_size : 1);
 	if (!*body || rpc_read_full(im->fd, *body, h.body_size))
 		session_lost(im, "closed mid-frame");
