@@ -28,3 +28,28 @@ stop_pids() {
 		wait "$pid" 2>/dev/null
 	done
 }
+
+# wait_for COMMAND...: up to 10 s for COMMAND to succeed (quietly).
+wait_for() {
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# expect_output DESCRIPTION EXIT-STATUS PATTERN COMMAND...: COMMAND, bounded by
+# 60 s, exits with EXIT-STATUS and its output (stdout and stderr, read as one
+# text so PATTERN may span lines) matches the extended regex PATTERN.
+expect_output() {
+	local what=$1 status=$2 pattern=$3 out rc
+	shift 3
+	out=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	if ((rc != status)) || ! grep -qzE -- "$pattern" <<<"$out"; then
+		printf '# %s: exit %d (want %d), output:\n%s\n' "$what" "$rc" "$status" "$out" | sed '2,$s/^/#   /'
+		ok "$what" 1
+	else
+		ok "$what" 0
+	fi
+}

@@ -11,26 +11,6 @@ pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 trap 'stop_pids "${pids[@]}"; rm -rf "$dir"' EXIT
 
-# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and output (stdout+stderr) match.
-expect() {
-	local what=$1 status=$2 pattern=$3 out rc
-	shift 3
-	out=$(timeout 60 "$@" 2>&1)
-	rc=$?
-	if ((rc != status)) || ! grep -qzE -- "$pattern" <<<"$out"; then
-		printf '# %s: exit %d (want %d), output:\n%s\n' "$what" "$rc" "$status" "$out" | sed '2,$s/^/#   /'
-		ok "$what" 1
-	else
-		ok "$what" 0
-	fi
-}
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 active() { "$ctl" --socket "$sock" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
 "$ubinderd" --socket "$sock" 2>"$dir/daemon.log" &
@@ -53,10 +33,10 @@ wait_for grep -q "on tcp:127.0.0.1:[1-9]" "$dir/export-tcp.log"
 refs_before=$(active ref) # the service manager's and each export's
 port=$(sed -n "s/.*on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/export-tcp.log")
 calls="protocol version 1.*ping 0.*put 0 exception 0.*get 0 exception 0 value green.*note 0.*count 0 exception 0 value 1.*unknown code -74.*calls:"
-expect "libbinder client, Unix socket" 0 "$calls" "$lb/kv-rpc-client" "unix:$dir/rpc"
-expect "libbinder client, TCP loopback" 0 "$calls" "$lb/kv-rpc-client" "tcp:127.0.0.1:$port"
+expect_output "libbinder client, Unix socket" 0 "$calls" "$lb/kv-rpc-client" "unix:$dir/rpc"
+expect_output "libbinder client, TCP loopback" 0 "$calls" "$lb/kv-rpc-client" "tcp:127.0.0.1:$port"
 wait_for grep -c "from-libbinder" "$dir/kvstore.log"
-expect "libbinder's oneway calls arrived" 0 "from-libbinder.*from-libbinder" cat "$dir/kvstore.log"
+expect_output "libbinder's oneway calls arrived" 0 "from-libbinder.*from-libbinder" cat "$dir/kvstore.log"
 settled() { [[ $(active transaction) == 0 && $(active ref) == "$refs_before" ]]; }
 wait_for settled
 ok "no transaction left after the libbinder sessions" "$(($(active transaction) != 0))"
@@ -74,15 +54,15 @@ import=$!
 pids+=($import)
 wait_for "$ctl" --socket "$sock" ping remote-kv
 c=("$ctl" --socket "$sock" call)
-expect "ping through the import" 0 "org.ubinder.example.IKeyValue" "$ctl" --socket "$sock" ping remote-kv
-expect "put through the import" 0 "ex: 0 " "${c[@]}" --reply ex remote-kv 1 s:colour s:red
-expect "get through the import" 0 "s: \"red\"" "${c[@]}" --reply ex,s remote-kv 2 s:colour
-expect "oneway through the import" 0 "" "${c[@]}" --oneway remote-kv 4 s:oneway-through-import
-expect "count through the import" 0 "i32: 1" "${c[@]}" --reply ex,i32 remote-kv 3
-expect "libbinder's unknown code" 1 "UNKNOWN_TRANSACTION" "${c[@]}" remote-kv 99
-expect "a parcel with no interface token is refused" 1 "BAD_VALUE" "${c[@]}" --no-token remote-kv 3 s:wrong.Token
+expect_output "ping through the import" 0 "org.ubinder.example.IKeyValue" "$ctl" --socket "$sock" ping remote-kv
+expect_output "put through the import" 0 "ex: 0 " "${c[@]}" --reply ex remote-kv 1 s:colour s:red
+expect_output "get through the import" 0 "s: \"red\"" "${c[@]}" --reply ex,s remote-kv 2 s:colour
+expect_output "oneway through the import" 0 "" "${c[@]}" --oneway remote-kv 4 s:oneway-through-import
+expect_output "count through the import" 0 "i32: 1" "${c[@]}" --reply ex,i32 remote-kv 3
+expect_output "libbinder's unknown code" 1 "UNKNOWN_TRANSACTION" "${c[@]}" remote-kv 99
+expect_output "a parcel with no interface token is refused" 1 "BAD_VALUE" "${c[@]}" --no-token remote-kv 3 s:wrong.Token
 wait_for grep -q "oneway-through-import" "$dir/server.log"
-expect "the oneway call reached libbinder" 0 "note: oneway-through-import" cat "$dir/server.log"
+expect_output "the oneway call reached libbinder" 0 "note: oneway-through-import" cat "$dir/server.log"
 kill -KILL "$server"
 wait "$server" 2>/dev/null
 wait_for sh -c "! kill -0 $import"
