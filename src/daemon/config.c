@@ -31,6 +31,11 @@ static const char usage[] =
 	"                          then the call fails with BR_FAILED_REPLY (default: no cap)\n"
 	"      --lru-decay SECONDS release unused installed pages after SECONDS without\n"
 	"                          use (default 60; 0: never)\n"
+	"      --huge-pages SIZE   regions whose size is a multiple of SIZE (e.g. 2M, 64K)\n"
+	"                          use shmem huge pages of SIZE, installed and reclaimed\n"
+	"                          whole; auto: the size the kernel gives; off (default).\n"
+	"                          Where the kernel refuses, a warning says why and\n"
+	"                          regions use base pages\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
 	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
@@ -123,6 +128,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-lru-pages", required_argument, NULL, 'L' },
 		{ "max-installed-pages", required_argument, NULL, 'I' },
 		{ "lru-decay", required_argument, NULL, 'Z' },
+		{ "huge-pages", required_argument, NULL, 'H' },
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
 		{ "copies-per-proc", required_argument, NULL, 'C' },
@@ -214,6 +220,21 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case 'Z':
 			if (parse_uint(optarg, &cfg->lru_decay_s) || cfg->lru_decay_s > 86400) {
 				fprintf(stderr, "ubinderd: bad --lru-decay '%s' (0 to 86400)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'H':
+			if (strcmp(optarg, "off") == 0) {
+				cfg->huge_pages = 0;
+			} else if (strcmp(optarg, "auto") == 0) {
+				cfg->huge_pages = SIZE_MAX;
+			} else if (parse_size(optarg, &cfg->huge_pages) ||
+				   cfg->huge_pages <= (size_t)sysconf(_SC_PAGESIZE) ||
+				   cfg->huge_pages > ((size_t)2 << 20) ||
+				   (cfg->huge_pages & (cfg->huge_pages - 1))) {
+				fprintf(stderr,
+					"ubinderd: bad --huge-pages '%s' (off, auto, or a power of two above the page size, up to 2M)\n",
 					optarg);
 				return -1;
 			}

@@ -39,6 +39,14 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	drv->pool.max_installed_pages = config->max_installed_pages;
 	drv->pool.decay_ms = config->lru_decay_ms;
 	drv->pool.now_ms = driver_now_ms;
+	if (config->huge_page_size) {
+		if (buffer_pool_set_huge(&drv->pool, config->huge_page_size) == 0)
+			log_notice("huge pages: regions use %s pages where their size allows",
+				   drv->pool.huge_status);
+		else
+			log_warning("huge pages %s; regions use base pages",
+				    drv->pool.huge_status);
+	}
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)

@@ -34,6 +34,9 @@ struct driver_config {
 	size_t max_lru_pages;	    /* shrink above this many lru pages; 0: no budget */
 	size_t max_installed_pages; /* active + lru pages of all regions; 0: no cap */
 	unsigned int lru_decay_ms;  /* release lru pages unused this long; 0: never */
+	/* Regions of huge pages of this size (buffer_pool_set_huge; SIZE_MAX: the
+	 * kernel's size); 0: base pages only. A refusal is logged, not fatal. */
+	size_t huge_page_size;
 	unsigned int max_threads;   /* thread connections per process */
 	unsigned int max_inline;    /* payload bytes a client pushes inline */
 	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves

@@ -124,6 +124,8 @@ static void dump_proc(FILE *out, struct proc *proc)
 	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
 	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
 	fprintf(out, "  resident pages: %zu\n", buffer_space_resident_pages(&proc->space));
+	if (buffer_space_exists(&proc->space))
+		fprintf(out, "  page size: %zu\n", buffer_space_page_size(&proc->space));
 	dump_reclaimed(out, "  ", proc->space.reclaimed);
 	fprintf(out, "  buffers: %zu\n", as.buffers);
 	fprintf(out, "  free async space: %zu\n", as.free_async_space);
@@ -191,6 +193,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "installed pages: %zu max %zu\n", drv->pool.installed_pages,
 		drv->pool.max_installed_pages);
 	fprintf(out, "lru decay: %" PRIu64 " ms\n", drv->pool.decay_ms);
+	fprintf(out, "huge pages: %s\n", drv->pool.huge_status[0] ? drv->pool.huge_status : "off");
+	fprintf(out, "huge page regions: %" PRIu64 "\n", drv->pool.huge_regions);
+	fprintf(out, "base page regions beside them: %" PRIu64 "\n", drv->pool.base_regions);
 	for (int i = 0; i < STATS_BC_COUNT; i++) {
 		if (s->bc[i])
 			fprintf(out, "%s: %" PRIu64 "\n", bc_names[i], s->bc[i]);
