@@ -234,7 +234,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				   cfg->huge_pages > ((size_t)2 << 20) ||
 				   (cfg->huge_pages & (cfg->huge_pages - 1))) {
 				fprintf(stderr,
-					"ubinderd: bad --huge-pages '%s' (off, auto, or a power of two above the page size, up to 2M)\n",
+					"ubinderd: bad --huge-pages '%s' (off, auto, or a power of "
+					"two above the page size, up to 2M)\n",
 					optarg);
 				return -1;
 			}

@@ -55,9 +55,9 @@ int buffer_pool_set_huge(struct buffer_pool *pool, size_t size)
 		return -EOPNOTSUPP;
 	}
 	if (given == base || (size != BUFFER_POOL_HUGE_AUTO && given != size)) {
-		region_huge_policy(size == BUFFER_POOL_HUGE_AUTO ? geo_page_size((struct page_geometry){
-									   PAGE_SHIFT_MAX })
-								 : size,
+		region_huge_policy(size == BUFFER_POOL_HUGE_AUTO
+					   ? geo_page_size((struct page_geometry){ PAGE_SHIFT_MAX })
+					   : size,
 				   policy, sizeof(policy));
 		snprintf(pool->huge_status, sizeof(pool->huge_status),
 			 "refused: the kernel gives shmem %zu KiB pages (%s)", given >> 10, policy);

@@ -61,7 +61,7 @@ struct buffer_pool_stats {
 };
 
 struct buffer_pool {
-	struct page_lru lru;	    /* in base pages; its clock: milliseconds of pool->now_ms */
+	struct page_lru lru; /* in base pages; its clock: milliseconds of pool->now_ms */
 	/* Pages of new regions whose size is a multiple of it: huge pages
 	 * (region_init_pages); shift 0: base pages only. */
 	struct page_geometry huge;

@@ -44,8 +44,7 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 			log_notice("huge pages: regions use %s pages where their size allows",
 				   drv->pool.huge_status);
 		else
-			log_warning("huge pages %s; regions use base pages",
-				    drv->pool.huge_status);
+			log_warning("huge pages %s; regions use base pages", drv->pool.huge_status);
 	}
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));

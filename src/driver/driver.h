@@ -37,8 +37,8 @@ struct driver_config {
 	/* Regions of huge pages of this size (buffer_pool_set_huge; SIZE_MAX: the
 	 * kernel's size); 0: base pages only. A refusal is logged, not fatal. */
 	size_t huge_page_size;
-	unsigned int max_threads;   /* thread connections per process */
-	unsigned int max_inline;    /* payload bytes a client pushes inline */
+	unsigned int max_threads; /* thread connections per process */
+	unsigned int max_inline;  /* payload bytes a client pushes inline */
 	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves
 	 * it to SELinux). Otherwise only root and the target's own euid. */
 	bool freeze_any_uid;

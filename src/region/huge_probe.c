@@ -94,12 +94,14 @@ void region_huge_policy(size_t size, char *buf, size_t len)
 	}
 	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/shmem_enabled", size >> 10);
 	if (read_selected(path, own, sizeof(own)) < 0)
-		snprintf(buf, len, "no hugepages-%zukB/shmem_enabled (kernel before 6.11, or no such size); shmem_enabled=%s",
+		snprintf(buf, len,
+			 "no hugepages-%zukB/shmem_enabled (kernel before 6.11, or no such size); "
+			 "shmem_enabled=%s",
 			 size >> 10, pmd);
 	else if (strcmp(own, "inherit") == 0)
-		snprintf(buf, len, "hugepages-%zukB/shmem_enabled=inherit, shmem_enabled=%s", size >> 10,
-			 pmd);
+		snprintf(buf, len, "hugepages-%zukB/shmem_enabled=inherit, shmem_enabled=%s",
+			 size >> 10, pmd);
 	else
-		snprintf(buf, len, "hugepages-%zukB/shmem_enabled=%s, shmem_enabled=%s", size >> 10, own,
-			 pmd);
+		snprintf(buf, len, "hugepages-%zukB/shmem_enabled=%s, shmem_enabled=%s", size >> 10,
+			 own, pmd);
 }

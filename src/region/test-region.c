@@ -316,8 +316,8 @@ static void huge_page_regions_work_in_whole_pages(void **state)
 		assert_int_equal(region_init_pages(&r, (4 << 20) + PAGE_SIZE, geos[g], "t"),
 				 -EINVAL);
 	}
-	assert_int_equal(region_init_pages(&(struct region){ 0 }, 4 << 20, (struct page_geometry){ 11 },
-					   "t"),
+	assert_int_equal(region_init_pages(&(struct region){ 0 }, 4 << 20,
+					   (struct page_geometry){ 11 }, "t"),
 			 -EINVAL);
 	assert_int_equal(region_probe_huge_pages(&probed), 0);
 	region_huge_policy(2 << 20, policy, sizeof(policy));
