@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "driver/node.h"
+#include "driver/outbox.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/txn_buffer.h"
@@ -127,6 +128,18 @@ static void dump_proc(FILE *out, struct proc *proc)
 	if (buffer_space_exists(&proc->space))
 		fprintf(out, "  page size: %zu\n", buffer_space_page_size(&proc->space));
 	dump_reclaimed(out, "  ", proc->space.reclaimed);
+	if (proc->outbox) {
+		struct outbox_pages op;
+
+		outbox_count(proc, &op);
+		/* used:free:holes of the pages after the states; resident: all. */
+		fprintf(out, "  outbox pages: %zu:%zu:%zu%s\n", op.used, op.free, op.holes,
+			proc->outbox_states ? "" : " (no page states)");
+		fprintf(out, "  outbox state pages: %zu\n", op.state_pages);
+		fprintf(out, "  outbox resident pages: %zu\n", op.resident);
+		fprintf(out, "  outbox ");
+		dump_reclaimed(out, "", proc->outbox_reclaimed);
+	}
 	fprintf(out, "  buffers: %zu\n", as.buffers);
 	fprintf(out, "  free async space: %zu\n", as.free_async_space);
 	fprintf(out, "  requested threads: %u+%u/%u\n", proc->requested_threads,
@@ -226,6 +239,8 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "install limit failures: %" PRIu64 "\n", ps->limit_failures);
 	fprintf(out, "pages reclaimed: %" PRIu64 "\n", ps->pages_reclaimed);
 	dump_reclaimed(out, "", ps->reclaimed);
+	fprintf(out, "outbox ");
+	dump_reclaimed(out, "", drv->outbox_reclaimed);
 	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);
 	for (int i = 0; i < IGNORED_COUNT; i++)
 		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);
