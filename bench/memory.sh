@@ -215,6 +215,9 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "page-cache thrasher of 256 MiB joining the daemon's v1 memory cgroup,"
 	echo "limited to 96 MiB: the cgroup's reclaim notification drains the LRU),"
 	echo "another quiet 0.7 s, a second burst, then idle decay (\`--lru-decay 3\`)."
+	echo "The thrasher's page cache keeps the cgroup at its limit afterwards, so"
+	echo "the second burst's installs make the kernel reclaim again: pressure"
+	echo "drains then too, counted in the pressure figure below."
 	[[ -n $pressure_note ]] && { echo; echo "$pressure_note."; }
 	echo
 	grep '^# ' "$dir/timeline.dat" | sed 's/^# /    /'
