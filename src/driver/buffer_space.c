@@ -38,8 +38,7 @@ void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages)
 int buffer_pool_set_huge(struct buffer_pool *pool, size_t size)
 {
 	size_t base = PAGE_SIZE, given = base;
-	char policy[160];
-	/* huge_status holds the policy and a short sentence around it. */
+	char policy[160]; /* huge_status holds it and a short sentence around it */
 	int err;
 
 	pool->huge.shift = 0;
@@ -197,11 +196,10 @@ static void free_region(struct buffer_space *s)
 int buffer_space_create(struct buffer_space *s, size_t size, const char *context, pid_t pid)
 {
 	struct range_alloc_backend backend = { .release = release_pages, .ctx = s };
-	char name[48];
-	int err, fd;
-
 	struct page_geometry geo = page_geometry_of_machine();
 	struct buffer_pool *pool = s->pool;
+	char name[48];
+	int err, fd;
 
 	snprintf(name, sizeof(name), "ubinder:%s:%d", context, pid);
 	snprintf(s->log_name, sizeof(s->log_name), "%s: proc %d", context, pid);
