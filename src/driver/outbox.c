@@ -13,6 +13,18 @@ static size_t outbox_pages_of(const struct proc *proc)
 	return proc->outbox_size / PAGE_SIZE;
 }
 
+/*
+ * Reading the client's state pages mapped them into the daemon: let them go
+ * from its page tables (they stay the client's, in the file), so that an
+ * outbox costs the daemon's RSS nothing between scans.
+ */
+static void unmap_states(const struct proc *proc)
+{
+	size_t n = outbox_state_pages(outbox_pages_of(proc), PAGE_SIZE);
+
+	(void)madvise((void *)proc->outbox, n * PAGE_SIZE, MADV_DONTNEED);
+}
+
 void outbox_count(const struct proc *proc, struct outbox_pages *out)
 {
 	size_t pages = outbox_pages_of(proc);
@@ -47,6 +59,7 @@ void outbox_count(const struct proc *proc, struct outbox_pages *out)
 			break;
 		}
 	}
+	unmap_states(proc);
 }
 
 /* Punches out the run [first, first + n), all RECLAIMING by us; HOLE after,
@@ -99,6 +112,7 @@ size_t outbox_reclaim(struct proc *proc, enum reclaim_cause cause, bool decay)
 		run = 0;
 	}
 	given += give_back(proc, pages - run, run);
+	unmap_states(proc);
 	proc->outbox_reclaimed[cause] += given;
 	proc->driver->outbox_reclaimed[cause] += given;
 	return given;
