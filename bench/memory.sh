@@ -35,11 +35,14 @@ dir=$(mktemp -d)
 pid=
 thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
 thp_saved=
+thp64=/sys/kernel/mm/transparent_hugepage/hugepages-64kB/shmem_enabled
+thp64_saved=
 cg=
 cleanup() {
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null
 	wait 2>/dev/null || true
 	[[ -n $thp_saved ]] && echo "$thp_saved" > "$thp"
+	[[ -n $thp64_saved ]] && echo "$thp64_saved" > "$thp64"
 	[[ -n $cg && -d $cg ]] && rmdir "$cg" 2>/dev/null
 	rm -f /var/tmp/ubinder-bench-thrash-$$
 	rm -rf "$dir"
@@ -87,6 +90,19 @@ elif flock 9; then
 	"$pages" calls "$dir/binder" 1048576 50 > "$dir/calls-huge.txt"
 	"$pages" reclaim "$dir/binder" 30 > "$dir/reclaim-huge.txt"
 	stop_daemon
+	# 64 KiB pages (mTHP): their own size at advise, the PMD size off (the
+	# kernel takes the largest size allowed).
+	if [[ -w $thp64 ]]; then
+		thp64_saved=$(sed 's/.*\[\(.*\)\].*/\1/' "$thp64")
+		echo never > "$thp"
+		echo advise > "$thp64"
+		start_daemon --lru-decay 0 --huge-pages 64K
+		"$pages" calls "$dir/binder" 1048576 50 > "$dir/calls-64k.txt"
+		"$pages" reclaim "$dir/binder" 30 > "$dir/reclaim-64k.txt"
+		stop_daemon
+		echo "$thp64_saved" > "$thp64"
+		thp64_saved=
+	fi
 	echo "$thp_saved" > "$thp"
 	thp_saved=
 	flock -u 9
@@ -181,7 +197,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "\`shrink all\` emptied the LRU (the call installs its pages:"
 	echo "MADV_POPULATE_WRITE, zeroing), *reuse* right after, on the pages the last"
 	echo "call left on the LRU. Resident: the manager's region after the run"
-	echo "(st_blocks). Huge pages: \`--huge-pages 2M\`, shmem_enabled=advise."
+	echo "(st_blocks). Huge pages: \`--huge-pages 2M\` with shmem_enabled=advise;"
+	echo "\`--huge-pages 64K\` with hugepages-64kB/shmem_enabled=advise and the PMD size off."
 	echo
 	echo "| pages | fresh (us) | reuse (us) | fresh / reuse | region resident (KiB) |"
 	echo "|---|---:|---:|---:|---:|"
@@ -189,11 +206,15 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	if [[ -s $dir/calls-huge.txt ]]; then
 		awk '{ printf "| 2 MiB | %s | %s | %s | %s |\n", $5, $7, $9, $11 }' "$dir/calls-huge.txt"
 	fi
+	[[ -s $dir/calls-64k.txt ]] && awk '{ printf "| 64 KiB | %s | %s | %s | %s |\n", $5, $7, $9, $11 }' "$dir/calls-64k.txt"
 	[[ -n $huge_note ]] && echo "| 2 MiB | $huge_note | | | |"
 	if [[ -s $dir/calls-huge.txt ]]; then
 		echo
-		awk 'NR == FNR { b = $5; r = $7; next } { printf "A fresh 1 MiB call costs %.2fx with huge pages what it costs with base pages (a reused one %.2fx); ", $5 / b, $7 / r }' "$dir/calls-base.txt" "$dir/calls-huge.txt"
+		awk 'NR == FNR { b = $5; r = $7; next } { printf "A fresh 1 MiB call costs %.2fx with 2 MiB pages what it costs with base pages (a reused one %.2fx); ", $5 / b, $7 / r }' "$dir/calls-base.txt" "$dir/calls-huge.txt"
 		awk 'NR == FNR { b = $11; next } { printf "the memory it holds afterwards is %.2fx (a 1 MiB buffer takes a whole 2 MiB page).\n", $11 / b }' "$dir/calls-base.txt" "$dir/calls-huge.txt"
+	fi
+	if [[ -s $dir/calls-64k.txt ]]; then
+		awk 'NR == FNR { b = $5; m = $11; next } { printf "With 64 KiB pages it costs %.2fx, and holds %.2fx the memory.\n", $5 / b, $11 / m }' "$dir/calls-base.txt" "$dir/calls-64k.txt"
 	fi
 	echo
 	echo "## Reclaim throughput"
@@ -207,6 +228,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "|---|---:|---:|"
 	awk '{ printf "| 4 KiB | %s | %s |\n", $3, $5 }' "$dir/reclaim-base.txt"
 	[[ -s $dir/reclaim-huge.txt ]] && awk '{ printf "| 2 MiB | %s | %s |\n", $3, $5 }' "$dir/reclaim-huge.txt"
+	[[ -s $dir/reclaim-64k.txt ]] && awk '{ printf "| 64 KiB | %s | %s |\n", $3, $5 }' "$dir/reclaim-64k.txt"
 	echo
 	echo "## Resident pages through a burst, pressure and decay"
 	echo
