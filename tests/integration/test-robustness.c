@@ -354,6 +354,9 @@ static void manager_killed_mid_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
 	struct caller c = { .sock = D.sock, .code = ECHO_HOLD };
+	/* Its process's death closes the serving thread's connection (or its session) first. */
+	long exits = ubd_stat(&D, "dead reply server_thread_exit") +
+		     ubd_stat(&D, "dead reply server_exit");
 	struct echo_manager m;
 	pid_t pid;
 
@@ -362,6 +365,10 @@ static void manager_killed_mid_call(void **state)
 	kill(m.pid, SIGKILL);
 	assert_int_equal(reap(m.pid, 5000), -1);
 	assert_int_equal(reap(pid, 10000), 42); /* BR_DEAD_REPLY */
+	/* The daemon says which path sent it: the serving process went away. */
+	assert_int_equal(ubd_stat(&D, "dead reply server_thread_exit") +
+				 ubd_stat(&D, "dead reply server_exit"),
+			 exits + 1);
 	echo_assert_clean(&D, fds_before);
 }
 
