@@ -44,6 +44,10 @@ static const char usage[] =
 	"      --max-nodes-per-uid N, --max-refs-per-uid N, --max-deaths-per-uid N\n"
 	"                          Binder nodes, references and death notifications\n"
 	"                          of one uid at once (default 262144 each; 0: no limit)\n"
+	"      --max-oneway-per-uid SIZE  bytes of oneway calls one uid has sent that\n"
+	"                          their receivers have not freed yet; beyond, a oneway\n"
+	"                          fails as on a full async space (default 256M; 0: no\n"
+	"                          limit)\n"
 	"      --max-partial-per-proc SIZE  bytes of unfinished multi-packet requests\n"
 	"                          of one process (default 64M; 0: no limit)\n"
 	"      --max-partial-per-uid SIZE   the same for one uid (default 256M)\n"
@@ -132,6 +136,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-nodes-per-uid", required_argument, NULL, 'N' },
 		{ "max-refs-per-uid", required_argument, NULL, 'R' },
 		{ "max-deaths-per-uid", required_argument, NULL, 'X' },
+		{ "max-oneway-per-uid", required_argument, NULL, 'B' },
 		{ "max-partial-per-proc", required_argument, NULL, 'P' },
 		{ "max-partial-per-uid", required_argument, NULL, 'Q' },
 		{ "partial-timeout", required_argument, NULL, 'D' },
@@ -153,6 +158,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->max_sessions_per_uid = 4096;
 	cfg->max_threads_per_uid = 65536;
 	cfg->max_nodes_per_uid = cfg->max_refs_per_uid = cfg->max_deaths_per_uid = 262144;
+	cfg->max_oneway_per_uid = 256u << 20;
 	cfg->max_partial_per_proc = 64u << 20;
 	cfg->max_partial_per_uid = 256u << 20;
 	cfg->partial_timeout_ms = 10000;
@@ -273,6 +279,13 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			}
 			break;
 		}
+		case 'B':
+			if (parse_size(optarg, &cfg->max_oneway_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --max-oneway-per-uid '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'P':
 		case 'Q':
 			if (parse_size(optarg, opt == 'P' ? &cfg->max_partial_per_proc

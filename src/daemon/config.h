@@ -27,6 +27,7 @@ struct daemon_config {
 	unsigned int max_nodes_per_uid;
 	unsigned int max_refs_per_uid;
 	unsigned int max_deaths_per_uid;
+	size_t max_oneway_per_uid; /* bytes of unfreed oneway buffers a uid has sent */
 	/* Unfinished multi-packet requests: budgets and deadline. */
 	size_t max_partial_per_proc;
 	size_t max_partial_per_uid;

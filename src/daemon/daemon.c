@@ -167,6 +167,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_nodes_per_uid = cfg->max_nodes_per_uid;
 	dc.max_refs_per_uid = cfg->max_refs_per_uid;
 	dc.max_deaths_per_uid = cfg->max_deaths_per_uid;
+	dc.max_oneway_bytes_per_uid = cfg->max_oneway_per_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");

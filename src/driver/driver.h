@@ -48,6 +48,10 @@ struct driver_config {
 	unsigned int max_nodes_per_uid;
 	unsigned int max_refs_per_uid;
 	unsigned int max_deaths_per_uid;
+	/* Bytes of oneway transactions one uid's processes have sent that are
+	 * not freed yet (0: none): beyond, the call fails as a full async
+	 * space does (BR_FAILED_REPLY, ENOSPC). */
+	uint64_t max_oneway_bytes_per_uid;
 };
 
 /*

@@ -521,7 +521,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	}
 
 	err = txn_buffer_alloc(b->target_proc, tr->data_size, tr->offsets_size,
-			       b->extra_buffers_size, !reply && oneway, proc->id.pid, &t->buffer,
+			       b->extra_buffers_size, !reply && oneway, proc, &t->buffer,
 			       &b->spam_suspect);
 	if (err.reply == BR_DEAD_REPLY)
 		note_dead_reply(b, b->target_proc->is_dead ? DEAD_TARGET_RELEASED

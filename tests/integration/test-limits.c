@@ -581,6 +581,119 @@ static void driver_object_quotas(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/* Sends one oneway of @size bytes with @code to handle 0; returns the BR_ code of its outcome. */
+static uint32_t oneway_outcome(struct rc *c, size_t size, uint32_t code)
+{
+	static uint8_t data[8192];
+	struct cmdbuf w = { .len = 0 };
+	uint8_t buf[256];
+
+	assert_true(size <= sizeof(data));
+	cb_txn(&w, BC_TRANSACTION, 0, code, TF_ONE_WAY, data, size, NULL, 0);
+	for (const void *wp = w.buf;; wp = NULL) {
+		uint64_t rcons = 0;
+
+		if (rc_bwr(c, wp, wp ? w.len : 0, buf, sizeof(buf), NULL, &rcons))
+			return 0;
+		for (size_t pos = 0; pos + 4 <= rcons; pos += 4) {
+			uint32_t cmd;
+
+			memcpy(&cmd, buf + pos, 4);
+			if (cmd == BR_TRANSACTION_COMPLETE || cmd == BR_ONEWAY_SPAM_SUSPECT ||
+			    cmd == BR_FAILED_REPLY || cmd == BR_DEAD_REPLY)
+				return cmd;
+			if (cmd != BR_NOOP && cmd != BR_SPAWN_LOOPER)
+				return cmd;
+		}
+	}
+}
+
+struct oneway_bystander {
+	const char *sock;
+	long bound_ms;
+};
+
+/* Another uid's oneway to the manager: completed within the bound. */
+static int oneway_bystander_main(void *arg)
+{
+	struct oneway_bystander *b = arg;
+	long start = now_ms();
+	uint32_t cmd;
+	struct rc c;
+
+	if (setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+		return 2;
+	if (rc_open(&c, b->sock, 0) != 0)
+		return 4;
+	cmd = oneway_outcome(&c, 4096, 1);
+	rc_close(&c);
+	if (cmd != BR_TRANSACTION_COMPLETE)
+		return 1;
+	return now_ms() - start < b->bound_ms ? 0 : 3;
+}
+
+/*
+ * A sprayer with no region of its own sends oneways to a manager that holds
+ * them (busy with the first one): each one completes until its uid's
+ * pending oneway bytes would pass the quota; the next fails as on a full
+ * async space (BR_FAILED_REPLY, ENOSPC in the extended error), and so does
+ * another process of the same uid, while another uid's oneway completes.
+ * Once the manager frees them, the uid may send again, and nothing is
+ * left charged.
+ */
+static void oneway_bytes_quota_per_uid(void **state)
+{
+	const char *const args[] = { "--max-oneway-per-uid", "64K", NULL };
+	struct binder_extended_error ee = { 0 };
+	struct echo_manager m;
+	struct rc spray, other;
+	struct ubd d;
+	int fds_before, sent = 0;
+	uint32_t cmd;
+
+	(void)state;
+	fds_before = start_daemon(&d, args);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&spray, d.sock, 0), 0); /* no region */
+	/* The manager takes this one and holds it: the rest wait behind it, unfreed. */
+	assert_int_equal(oneway_outcome(&spray, 8, ECHO_HOLD), BR_TRANSACTION_COMPLETE);
+	assert_int_equal(sync_wait(&m.ready, 10000), 2);
+	while ((cmd = oneway_outcome(&spray, 4096, 1)) == BR_TRANSACTION_COMPLETE)
+		sent++;
+	/* 8 + 15 * 4096 bytes fit in 64 KiB; the sixteenth would not. */
+	assert_int_equal(cmd, BR_FAILED_REPLY);
+	assert_int_equal(sent, 15);
+	assert_int_equal(rc_ioctl(&spray, BINDER_GET_EXTENDED_ERROR, &ee), 0);
+	assert_int_equal(ee.command, BR_FAILED_REPLY);
+	assert_int_equal(ee.param, -ENOSPC);
+	assert_int_equal(ubd_stat(&d, "driver quota refused oneway bytes"), 1);
+	/* The quota is the uid's: another process of it is refused as well. */
+	assert_int_equal(rc_open(&other, d.sock, 1 << 20), 0);
+	assert_int_equal(oneway_outcome(&other, 4096, 1), BR_FAILED_REPLY);
+	assert_int_equal(ubd_stat(&d, "driver quota refused oneway bytes"), 2);
+	if (geteuid() == 0) {
+		struct oneway_bystander b = { .sock = d.sock, .bound_ms = 5000 };
+
+		assert_int_equal(test_run_child(oneway_bystander_main, &b, 10000), 0);
+	} else {
+		fprintf(stderr,
+			"# not root: no bystander of another uid while the quota is full\n");
+	}
+
+	/* The manager frees them all: the uid sends again. */
+	sync_post(&m.go, 1);
+	for (int i = 0; i < 500 && ubd_stat(&d, "buffers") > 0; i++)
+		poll(NULL, 0, 10);
+	assert_int_equal(ubd_stat(&d, "buffers"), 0);
+	assert_int_equal(oneway_outcome(&other, 4096, 1), BR_TRANSACTION_COMPLETE);
+	rc_close(&other);
+	rc_close(&spray);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stat(&d, "driver quota uids"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +702,7 @@ int main(void)
 		cmocka_unit_test(unfinished_requests_are_bounded),
 		cmocka_unit_test(stalled_copies_delay_only_their_process),
 		cmocka_unit_test(driver_object_quotas),
+		cmocka_unit_test(oneway_bytes_quota_per_uid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
