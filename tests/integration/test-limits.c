@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
@@ -223,6 +224,89 @@ static void descriptor_limit_does_not_spin(void **state)
 	echo_stop(&m, d.sock);
 	echo_assert_clean(&d, fds_before);
 	assert_int_equal(ubd_stop(&d), 0);
+}
+
+static int late_caller_main(void *arg)
+{
+	return echo_call(arg, 1000, 1, NULL) == BR_REPLY ? 0 : 1;
+}
+
+/* Lines of @path that contain @what. */
+static int count_lines(const char *path, const char *what)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The daemon out of descriptors with none in reserve: its limit is 0, so
+ * closing the reserve gives accept no slot, and the reserve cannot be
+ * opened again. The listener pauses with a doubling back-off (10 ms to 1 s)
+ * instead of spinning: little CPU, a few pauses and a few log lines, not one
+ * per attempt. A client that connects meanwhile waits; once descriptors are
+ * free again it is served, and the reserve is back (the daemon's
+ * descriptors are what they were).
+ */
+static void listener_pauses_without_reserve(void **state)
+{
+	enum {
+		PAUSED_MS = 3000
+	};
+	char log_path[] = "/tmp/ubinder-test-log-XXXXXX";
+	int log_fd = mkstemp(log_path), saved_stderr = dup(STDERR_FILENO);
+	struct rlimit rl, none;
+	struct echo_manager m;
+	struct ubd d;
+	long ticks, pauses, start;
+	int fds_before, status, lines;
+	pid_t late;
+
+	(void)state;
+	assert_true(log_fd >= 0 && saved_stderr >= 0);
+	/* The daemon's log goes to a file, to be counted. */
+	assert_int_equal(dup2(log_fd, STDERR_FILENO), STDERR_FILENO);
+	fds_before = start_daemon(&d, NULL);
+	assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	close(log_fd);
+	echo_start(&m, d.sock);
+	assert_int_equal(ubd_stat(&d, "listener pauses"), 0);
+
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, NULL, &rl), 0);
+	none = rl;
+	none.rlim_cur = 0;
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &none, NULL), 0);
+	ticks = cpu_ticks(d.pid);
+	late = spawn(late_caller_main, (void *)d.sock);
+	poll(NULL, 0, PAUSED_MS);
+	/* No busy loop, and the client waits: neither served nor refused. */
+	assert_true(cpu_ticks(d.pid) - ticks < sysconf(_SC_CLK_TCK) / 5);
+	assert_int_equal(waitpid(late, &status, WNOHANG), 0);
+
+	/* Descriptors again: the waiting client is served within the longest pause and a bit. */
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	start = now_ms();
+	assert_int_equal(reap(late, 5000), 0);
+	assert_true(now_ms() - start < 2500);
+	/* 10 + 20 + ... + 640 + 1000 ms: about 8 pauses in 3 s; a spin would make thousands. */
+	pauses = ubd_stat(&d, "listener pauses");
+	lines = count_lines(log_path, "pausing for");
+	fprintf(stderr, "# %ld pauses, %d log lines in %d ms\n", pauses, lines, PAUSED_MS);
+	assert_true(pauses >= 3 && pauses <= 15);
+	assert_true(lines >= 1 && lines <= pauses);
+	assert_bystander_served(&d);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+	unlink(log_path);
 }
 
 /*
@@ -699,6 +783,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_and_thread_quotas),
 		cmocka_unit_test(descriptor_limit_does_not_spin),
+		cmocka_unit_test(listener_pauses_without_reserve),
 		cmocka_unit_test(unfinished_requests_are_bounded),
 		cmocka_unit_test(stalled_copies_delay_only_their_process),
 		cmocka_unit_test(driver_object_quotas),
