@@ -34,6 +34,8 @@ static const char usage[] =
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
 	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
+	"      --copies-per-uid N  copies from the memory of one uid's processes at once,\n"
+	"                          stalled ones included (default 16; 0: no limit)\n"
 	"      --copy-timeout MS   a copy running longer has stalled (its worker is\n"
 	"                          replaced); one waiting longer fails with EFAULT\n"
 	"                          (default 5000)\n"
@@ -130,6 +132,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "copy-workers", required_argument, NULL, 'W' },
 		{ "copies-per-proc", required_argument, NULL, 'C' },
+		{ "copies-per-uid", required_argument, NULL, 'G' },
 		{ "copy-timeout", required_argument, NULL, 'O' },
 		{ "max-sessions-per-uid", required_argument, NULL, 'S' },
 		{ "max-threads-per-uid", required_argument, NULL, 'U' },
@@ -154,6 +157,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	cfg->max_inline = 65536;
 	cfg->copy_workers = 16;
 	cfg->copies_per_proc = 4;
+	cfg->copies_per_uid = 16;
 	cfg->copy_timeout_ms = 5000;
 	cfg->max_sessions_per_uid = 4096;
 	cfg->max_threads_per_uid = 65536;
@@ -242,6 +246,12 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			if (parse_uint(optarg, &cfg->copies_per_proc) ||
 			    cfg->copies_per_proc == 0) {
 				fprintf(stderr, "ubinderd: bad --copies-per-proc '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'G':
+			if (parse_uint(optarg, &cfg->copies_per_uid)) {
+				fprintf(stderr, "ubinderd: bad --copies-per-uid '%s'\n", optarg);
 				return -1;
 			}
 			break;

@@ -136,7 +136,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	d->loop.owner = d;
 	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
-			cfg->copy_timeout_ms) < 0) {
+			cfg->copies_per_uid, cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
 		return -1;
 	}

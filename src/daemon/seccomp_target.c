@@ -291,6 +291,7 @@ struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, 
 	t->tid = who->tid;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
 	peer.pid = who->tgid;
+	peer.uid = who->euid;
 	peer.pidfd = t->task->pidfd_src.fd;
 	peer.fds_by_pidfd = true;
 	t->thread = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, err);

@@ -545,6 +545,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 
 	/* The one copy. */
 	b->job.pid = thread->peer.pid;
+	b->job.uid = thread->peer.uid;
 	b->job.pidfd = thread->peer.pidfd;
 	b->job.may_readv = proc->id.can_read_memory;
 	/* Memory of the sender the daemon maps itself (not a forked child's: it has none). */

@@ -595,6 +595,114 @@ static void stalled_copies_delay_only_their_process(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+struct uid_staller {
+	const char *sock;
+	struct sync *result; /* 1: its call failed as a bad copy; 2..: a step failed; 77 */
+};
+
+/* One call from memory that never answers: it stalls a worker, or it waits and expires. */
+static int uid_staller_main(void *arg)
+{
+	struct uid_staller *st = arg;
+	uint8_t *data = stalling_memory(1 << 20);
+	struct binder_extended_error ee = { 0 };
+	struct cmdbuf w = { .len = 0 };
+	uint32_t cmd = 0;
+	struct rc c;
+
+	if (!data) {
+		sync_post(st->result, 77);
+		return 0;
+	}
+	if (rc_open(&c, st->sock, 1 << 20) != 0) {
+		sync_post(st->result, 3);
+		return 0;
+	}
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, STALL_SIZE, NULL, 0);
+	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) != 0 ||
+	    rc_wait_for(&c, &cmd, NULL) != 0 || cmd != BR_FAILED_REPLY ||
+	    rc_ioctl(&c, BINDER_GET_EXTENDED_ERROR, &ee) != 0 || ee.param != -EFAULT) {
+		sync_post(st->result, 4);
+		return 0;
+	}
+	sync_post(st->result, 1);
+	poll(NULL, 0, 60000); /* until killed */
+	return 0;
+}
+
+/*
+ * Processes of one uid whose memory never answers: however many there are,
+ * the uid holds at most --copies-per-uid workers (stalled ones included),
+ * and its other copies wait and fail as a bad copy does after the deadline
+ * (counted), while another uid's large call is served within a bound; once
+ * they are gone, nothing is left.
+ */
+static void stalled_copies_delay_only_their_uid(void **state)
+{
+	enum {
+		STALLERS = 4,
+		PER_UID = 2
+	};
+	const char *const args[] = { "--copy-workers",
+				     "2",
+				     "--copies-per-proc",
+				     "1",
+				     "--copies-per-uid",
+				     "2",
+				     "--copy-timeout",
+				     "500",
+				     NULL };
+	struct uid_staller st = { 0 };
+	struct sync result;
+	pid_t pids[STALLERS];
+	struct echo_manager m;
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	fds_before = start_daemon(&d, args);
+	echo_start(&m, d.sock);
+	sync_init(&result);
+	st.sock = d.sock;
+	st.result = &result;
+	for (int i = 0; i < STALLERS; i++)
+		pids[i] = spawn(uid_staller_main, &st);
+	/* Those beyond the uid's workers fail after the deadline; the others stay stalled. */
+	for (int i = 0; i < STALLERS - PER_UID; i++) {
+		uint32_t r = sync_wait(&result, 10000);
+
+		if (r == 77) {
+			for (int k = 0; k < STALLERS; k++) {
+				kill(pids[k], SIGKILL);
+				reap(pids[k], 5000);
+			}
+			echo_stop(&m, d.sock);
+			ubd_stop(&d);
+			skip(); /* userfaultfd unavailable here (kernel or sysctl) */
+		}
+		assert_int_equal(r, 1);
+	}
+	assert_int_equal(sync_wait(&result, 1000), UINT32_MAX);
+	assert_int_equal(wait_stat(&d, "copy stalls", PER_UID, PER_UID), PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies stalled now"), PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies expired"), STALLERS - PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies waited for their uid"), STALLERS - PER_UID);
+	/* Another uid's call that needs a copy worker: served within a bound. */
+	if (geteuid() == 0)
+		assert_bystander_served_within(&d, STALL_SIZE, 3000);
+	else
+		fprintf(stderr, "# not root: no bystander of another uid\n");
+
+	for (int i = 0; i < STALLERS; i++) {
+		kill(pids[i], SIGKILL);
+		reap(pids[i], 5000);
+	}
+	assert_int_equal(wait_stat(&d, "copies stalled now", 0, 0), 0);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 /* Whether the read part of one write-read of @w on @c returns @code. */
 static bool bwr_returns(struct rc *c, const struct cmdbuf *w, uint32_t code)
 {
@@ -786,6 +894,7 @@ int main(void)
 		cmocka_unit_test(listener_pauses_without_reserve),
 		cmocka_unit_test(unfinished_requests_are_bounded),
 		cmocka_unit_test(stalled_copies_delay_only_their_process),
+		cmocka_unit_test(stalled_copies_delay_only_their_uid),
 		cmocka_unit_test(driver_object_quotas),
 		cmocka_unit_test(oneway_bytes_quota_per_uid),
 	};
