@@ -184,11 +184,11 @@ struct context *proc_context(const struct proc *proc);
  */
 struct thread_peer {
 	pid_t pid;
-	uid_t uid; /* its copies count against this uid's (the copier's per-uid limit) */
 	int pidfd; /* owned by the caller, outlives the thread; -1 if none */
 	/* Descriptors its transactions name are taken from it with pidfd_getfd
 	 * (a seccomp-supervised thread, whose requests bring none along). */
 	bool fds_by_pidfd;
+	uid_t uid; /* its copies count against this uid's (the copier's per-uid limit) */
 };
 
 /*
