@@ -539,6 +539,36 @@ static long wait_stat(const struct ubd *d, const char *key, long lo, long hi)
 	return v;
 }
 
+/* Kills and reaps the @n stallers of @pids. */
+static void kill_stallers(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		reap(pids[i], 5000);
+	}
+}
+
+/* A staller said 77: no userfaultfd here (kernel or sysctl). Stops all and skips. */
+static void skip_without_userfaultfd(struct ubd *d, struct echo_manager *m, const pid_t *pids,
+				     int n)
+{
+	kill_stallers(pids, n);
+	echo_stop(m, d->sock);
+	ubd_stop(d);
+	skip();
+}
+
+/* After a stall scenario: the stallers go, no copy stays stalled, nothing is left. */
+static void stallers_leave_nothing(struct ubd *d, struct echo_manager *m, const pid_t *pids, int n,
+				   int fds_before)
+{
+	kill_stallers(pids, n);
+	assert_int_equal(wait_stat(d, "copies stalled now", 0, 0), 0);
+	echo_stop(m, d->sock);
+	echo_assert_clean(d, fds_before);
+	assert_int_equal(ubd_stop(d), 0);
+}
+
 /*
  * Processes whose memory never answers stall copy workers: each stalls only
  * itself (its queued copies fail with EFAULT after the deadline, the stall
@@ -570,13 +600,8 @@ static void stalled_copies_delay_only_their_process(void **state)
 	for (int i = 0; i < STALLERS; i++) {
 		uint32_t r = sync_wait(&st[i].result, 10000);
 
-		if (r == 77) {
-			for (int k = 0; k < STALLERS; k++)
-				reap(pids[k], 0);
-			echo_stop(&m, d.sock);
-			ubd_stop(&d);
-			skip(); /* userfaultfd unavailable here (kernel or sysctl) */
-		}
+		if (r == 77)
+			skip_without_userfaultfd(&d, &m, pids, STALLERS);
 		assert_int_equal(r, 1);
 	}
 	assert_int_equal(wait_stat(&d, "copy stalls", STALLERS, STALLERS), STALLERS);
@@ -584,15 +609,7 @@ static void stalled_copies_delay_only_their_process(void **state)
 	assert_int_equal(ubd_stat(&d, "copies stalled now"), STALLERS);
 	/* A new client and a call that needs a copy worker: served within a bound. */
 	assert_bystander_served_within(&d, STALL_SIZE, 3000);
-
-	for (int i = 0; i < STALLERS; i++) {
-		kill(pids[i], SIGKILL);
-		reap(pids[i], 5000);
-	}
-	assert_int_equal(wait_stat(&d, "copies stalled now", 0, 0), 0);
-	echo_stop(&m, d.sock);
-	echo_assert_clean(&d, fds_before);
-	assert_int_equal(ubd_stop(&d), 0);
+	stallers_leave_nothing(&d, &m, pids, STALLERS, fds_before);
 }
 
 struct uid_staller {
@@ -643,15 +660,10 @@ static void stalled_copies_delay_only_their_uid(void **state)
 		STALLERS = 4,
 		PER_UID = 2
 	};
-	const char *const args[] = { "--copy-workers",
-				     "2",
-				     "--copies-per-proc",
-				     "1",
-				     "--copies-per-uid",
-				     "2",
-				     "--copy-timeout",
-				     "500",
-				     NULL };
+	/* Workers to spare (16): only the uid's limit holds its copies back. */
+	const char *const args[] = {
+		"--copies-per-proc", "1", "--copies-per-uid", "2", "--copy-timeout", "500", NULL
+	};
 	struct uid_staller st = { 0 };
 	struct sync result;
 	pid_t pids[STALLERS];
@@ -671,15 +683,8 @@ static void stalled_copies_delay_only_their_uid(void **state)
 	for (int i = 0; i < STALLERS - PER_UID; i++) {
 		uint32_t r = sync_wait(&result, 10000);
 
-		if (r == 77) {
-			for (int k = 0; k < STALLERS; k++) {
-				kill(pids[k], SIGKILL);
-				reap(pids[k], 5000);
-			}
-			echo_stop(&m, d.sock);
-			ubd_stop(&d);
-			skip(); /* userfaultfd unavailable here (kernel or sysctl) */
-		}
+		if (r == 77)
+			skip_without_userfaultfd(&d, &m, pids, STALLERS);
 		assert_int_equal(r, 1);
 	}
 	assert_int_equal(sync_wait(&result, 1000), UINT32_MAX);
@@ -692,15 +697,7 @@ static void stalled_copies_delay_only_their_uid(void **state)
 		assert_bystander_served_within(&d, STALL_SIZE, 3000);
 	else
 		fprintf(stderr, "# not root: no bystander of another uid\n");
-
-	for (int i = 0; i < STALLERS; i++) {
-		kill(pids[i], SIGKILL);
-		reap(pids[i], 5000);
-	}
-	assert_int_equal(wait_stat(&d, "copies stalled now", 0, 0), 0);
-	echo_stop(&m, d.sock);
-	echo_assert_clean(&d, fds_before);
-	assert_int_equal(ubd_stop(&d), 0);
+	stallers_leave_nothing(&d, &m, pids, STALLERS, fds_before);
 }
 
 /* Whether the read part of one write-read of @w on @c returns @code. */
