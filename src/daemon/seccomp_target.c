@@ -286,7 +286,7 @@ struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, 
 		*err = -ESRCH;
 		return NULL;
 	}
-	t->endpoint.ops = file->sup->all->thread_ops;
+	t->endpoint.ops = file->sup->all->calls->thread;
 	t->file = file;
 	t->tid = who->tid;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
