@@ -39,6 +39,14 @@ stop_pids() {
 	done
 }
 
+# test_dir NAME: a fresh folder $dir (/tmp/ubinder-NAME.XXXXXX) and an empty
+# array pids; at exit, every process in pids is stopped and $dir removed.
+test_dir() {
+	dir=$(mktemp -d "/tmp/ubinder-$1.XXXXXX") || exit 1
+	pids=()
+	trap 'stop_pids "${pids[@]}"; rm -rf "$dir"' EXIT
+}
+
 # expect_run GREP-OPTIONS DESCRIPTION EXIT-STATUS PATTERN COMMAND...: COMMAND,
 # bounded by 60 s, exits with EXIT-STATUS and `grep GREP-OPTIONS PATTERN`
 # finds its output (stdout and stderr together); else the output is shown.

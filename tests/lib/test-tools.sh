@@ -6,16 +6,9 @@
 set -uo pipefail
 
 ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4
-dir=$(mktemp -d /tmp/ubinder-tools.XXXXXX)
-sock=$dir/binder
-pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
-
-cleanup() {
-	stop_pids "${pids[@]}"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+test_dir tools
+sock=$dir/binder
 
 echo "1..49"
 expect_line "help" 0 "Usage: ubinderctl" "$ctl" --help

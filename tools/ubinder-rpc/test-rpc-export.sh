@@ -12,16 +12,9 @@
 set -uo pipefail
 
 ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 client=$6
-dir=$(mktemp -d /tmp/ubinder-rpc.XXXXXX)
-sock=$dir/binder
-pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/tap.sh"
-
-cleanup() {
-	stop_pids "${pids[@]}"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+test_dir rpc
+sock=$dir/binder
 
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
