@@ -48,6 +48,9 @@ struct ubinder_parcel {
 	bool no_stability; /* binders travel without libbinder's stability word */
 	/* received: where embedded buffers may lie (the receive region) */
 	uint64_t sg_base, sg_len;
+	/* written: frees what object @i owns beyond what parcel.c frees; set by
+	 * parcel_sg.c with the first object of its own (a buffer, an fd array) */
+	void (*release_object)(struct ubinder_parcel *p, size_t i);
 };
 
 /* --- parcel.c, for parcel_sg.c --------------------------------------------- */
@@ -70,11 +73,8 @@ int parcel_read_flat_binder(struct ubinder_parcel *p, struct ubinder_binder **bi
 /* The status an AIDL/HIDL exception code stands for. */
 int parcel_exception_status(int32_t exception);
 
-/* --- parcel_sg.c, for parcel.c and ipc.c ------------------------------------ */
+/* --- parcel_sg.c, for ipc.c and hidl_parcel.c ------------------------------ */
 
-/* Frees what a written parcel's object @i owns beyond parcel.c's own (blobs,
- * fd-array descriptors). */
-void parcel_sg_release(struct ubinder_parcel *p, size_t i);
 /* The BC_TRANSACTION_SG buffers_size of a written parcel: its recorded
  * buffers, each rounded up to 8 bytes. 0 when it has none. */
 uint64_t parcel_buffers_size(const struct ubinder_parcel *p);

@@ -42,7 +42,7 @@ ALLOWED = {
 CYCLES = {
     "src/daemon": ([], []),
     "src/driver": (["--public", "driver.h"], [{"proc", "thread", "transaction", "work_ops"}]),
-    "lib": ([], [{"parcel", "parcel_sg"}, {"default_transactions", "object"}]),
+    "lib": ([], [{"default_transactions", "object"}]),
     "preload": ([], []),
 }
 
