@@ -523,8 +523,8 @@ static void serve_open(struct sc_call *call)
 		sc_call_drop(call);
 		return;
 	}
-	file = sc_file_open(call->sup, ctx, &call->who, flags, &err);
-	if (!file) {
+	err = sc_file_open(call->sup, ctx, &call->who, flags, &file);
+	if (err) {
 		sc_call_answer(call, 0, err);
 		return;
 	}
@@ -962,8 +962,8 @@ static void serve_mmap(struct sc_call *call)
 		sc_call_answer(call, 0, err);
 		return;
 	}
-	t = sc_thread_get(f, &call->who, &err);
-	if (!t) {
+	err = sc_thread_get(f, &call->who, &t);
+	if (err) {
 		sc_call_answer(call, 0, err);
 		return;
 	}
@@ -1159,7 +1159,7 @@ static void sc_calls_serve(struct sc_call *call)
 	if (call->thread)
 		call->who.tgid = call->thread->task->tgid;
 	else if (need_who(call) == 0)
-		call->thread = sc_thread_get(f, &call->who, &err);
+		err = sc_thread_get(f, &call->who, &call->thread);
 	else
 		err = -ESRCH;
 	if (!call->thread) {

@@ -132,22 +132,21 @@ static void file_poll_changed(struct endpoint *ep, bool readable)
 
 static const struct endpoint_ops file_endpoint_ops = { .poll_changed = file_poll_changed };
 
-struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
-			     const struct sc_who *who, int flags, int *err)
+int sc_file_open(struct sc_supervisor *sup, struct context *ctx, const struct sc_who *who,
+		 int flags, struct sc_file **out)
 {
 	struct supervisors *ss = sup->all;
 	struct sc_file *f;
 	int sv[2];
 
+	*out = NULL;
 	if (!proc_info_memory_readable(who->tgid, -1)) {
 		log_notice("seccomp target %d: its memory cannot be read (ptrace access)",
 			   who->tgid);
-		*err = -EACCES;
-		return NULL;
+		return -EACCES;
 	}
 	if (!uid_quota_take(ss->quotas, who->euid, QUOTA_SESSIONS, 1)) {
-		*err = -EMFILE;
-		return NULL;
+		return -EMFILE;
 	}
 	f = calloc(1, sizeof(*f));
 	if (f && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
@@ -169,8 +168,7 @@ struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
 	}
 	if (!f) {
 		uid_quota_give(ss->quotas, who->euid, QUOTA_SESSIONS, 1);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	f->uid_quota = true;
 	f->endpoint.ops = &file_endpoint_ops;
@@ -199,13 +197,13 @@ struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
 	if (!f->proc) {
 		LIST_INSERT_HEAD(&sup->files, f, entry);
 		sc_file_release(f);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	driver_proc_set_poll(f->proc, true);
 	LIST_INSERT_HEAD(&sup->files, f, entry);
 	log_info("seccomp target %d (%s) opened %s", who->tgid, f->id.comm, context_name(ctx));
-	return f;
+	*out = f;
+	return 0;
 }
 
 static bool same_file(pid_t tid, pid_t self, int fd, int ours)
@@ -266,25 +264,26 @@ struct sc_thread *sc_thread_find(struct sc_file *file, pid_t tid)
 	return NULL;
 }
 
-struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, int *err)
+int sc_thread_get(struct sc_file *file, const struct sc_who *who, struct sc_thread **out)
 {
 	struct sc_thread *t;
 	struct thread_peer peer = { 0 };
+	int err;
 
+	*out = NULL;
 	LIST_FOREACH(t, &file->threads, entry) {
-		if (t->tid == who->tid && t->task && t->task->tgid == who->tgid)
-			return t;
+		if (t->tid == who->tid && t->task && t->task->tgid == who->tgid) {
+			*out = t;
+			return 0;
+		}
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!t)
+		return -ENOMEM;
 	t->task = sc_task_get(file->sup, who->tgid);
 	if (!t->task) {
 		free(t);
-		*err = -ESRCH;
-		return NULL;
+		return -ESRCH;
 	}
 	t->endpoint.ops = file->sup->all->calls->thread;
 	t->file = file;
@@ -293,13 +292,14 @@ struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, 
 	peer.pid = who->tgid;
 	peer.pidfd = t->task->pidfd_src.fd;
 	peer.fds_by_pidfd = true;
-	t->thread = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, err);
-	if (!t->thread) {
+	err = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, &t->thread);
+	if (err) {
 		free(t);
-		return NULL;
+		return err;
 	}
 	LIST_INSERT_HEAD(&file->threads, t, entry);
-	return t;
+	*out = t;
+	return 0;
 }
 
 /* Calls that named @file or @t lose them: they are dropped when they come back. */

@@ -210,7 +210,7 @@ static bool descends_from(pid_t pid, pid_t ancestor)
 	return false;
 }
 
-struct thread *session_new_thread(struct conn *conn, int *err)
+int session_new_thread(struct conn *conn)
 {
 	struct session *s = conn->session;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
@@ -219,7 +219,7 @@ struct thread *session_new_thread(struct conn *conn, int *err)
 		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
 	};
 
-	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, err);
+	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, &conn->thread);
 }
 
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach)
@@ -227,7 +227,6 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 	struct ubw_attach_reply r = { .hdr = { UBW_ATTACH | UBW_REPLY, 0 } };
 	struct iovec iov = { &r, sizeof(r) };
 	struct session *s;
-	int err = 0;
 
 	if (attach->magic != UBW_MAGIC || attach->version != UBW_PROTOCOL_VERSION) {
 		r.hdr.error = -EPROTO;
@@ -260,10 +259,9 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 	conn->thread_quota = true;
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
-	conn->thread = session_new_thread(conn, &err);
-	if (!conn->thread) {
+	r.hdr.error = session_new_thread(conn);
+	if (r.hdr.error) {
 		conn->session = NULL;
-		r.hdr.error = err;
 		goto out;
 	}
 	LIST_INSERT_HEAD(&s->threads, conn, session_entry);

@@ -150,12 +150,12 @@ static void attach_thread(struct harness *h, int p, int t)
 {
 	struct h_proc *hp = &h->procs[p];
 	struct thread_peer peer = { hp->proc->id.pid, -1 };
-	int err;
 
 	hp->threads[t].index = t;
 	hp->threads[t].fixup_pending = false;
-	hp->threads[t].thread =
-		driver_thread_attach(hp->proc, 1000 * (p + 1) + t, &peer, &hp->threads[t], &err);
+	/* Refused above the thread limit: the slot stays empty. */
+	(void)driver_thread_attach(hp->proc, 1000 * (p + 1) + t, &peer, &hp->threads[t],
+				   &hp->threads[t].thread);
 }
 
 static void open_proc(struct harness *h, int p)
