@@ -3,6 +3,14 @@
 # driver in a VM; scripts/conformance-ubinder.sh, ubinderd): which programs
 # run, and the verdict on a program's transcript. Sourced.
 
+# conformance_build PROG USAGE DIR: prints the build folder DIR as an absolute
+# path; fails (status 2) with PROG's USAGE when DIR is empty, or a complaint
+# when it is no folder.
+conformance_build() {
+	[[ -n $3 ]] || { echo "usage: $2" >&2; return 2; }
+	(cd "$3" 2>/dev/null && pwd) || { echo "$1: no build folder $3" >&2; return 2; }
+}
+
 # conformance_programs SRC [NAME...]: the programs, one a line: every
 # SRC/tests/conformance/*.c but the helper conf.c, in glob order (the order
 # both runs use), or only the NAMEs given among them.

@@ -55,8 +55,7 @@ for arg; do
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
 done
-[[ -n $build ]] || { echo "usage: scripts/conformance-ubinder.sh BUILD_DIR [NAME...]" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance-ubinder: no build folder $build" >&2; exit 2; }
+build=$(conformance_build conformance-ubinder "scripts/conformance-ubinder.sh [--seccomp] BUILD_DIR [NAME...]" "$build") || exit 2
 
 out=$build/conformance
 mode=ubinder

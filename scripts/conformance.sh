@@ -41,8 +41,7 @@ while (($#)); do
 	*) if [[ -z $build ]]; then build=$1; else only+=("$1"); fi; shift ;;
 	esac
 done
-[[ -n $build ]] || { echo "usage: scripts/conformance.sh BUILD_DIR [--driver kernel|ubinder] [NAME...]" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance: no build folder $build" >&2; exit 2; }
+build=$(conformance_build conformance "scripts/conformance.sh BUILD_DIR [--driver kernel|ubinder] [NAME...]" "$build") || exit 2
 
 out=$build/conformance
 mkdir -p "$out"
