@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
+#include "daemon/poll_pair.h"
 #include "daemon/proc_info.h"
 #include "daemon/quota.h"
 #include "daemon/seccomp_supervisor.h"
@@ -116,18 +117,8 @@ struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid)
 static void file_poll_changed(struct endpoint *ep, bool readable)
 {
 	struct sc_file *f = (struct sc_file *)((char *)ep - offsetof(struct sc_file, endpoint));
-	char byte = 1, buf[16];
 
-	if (f->poll_fd < 0 || f->poll_set == readable)
-		return;
-	f->poll_set = readable;
-	if (readable) {
-		if (send(f->poll_fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-			log_warning("seccomp poll descriptor: %s", strerror(errno));
-	} else {
-		while (recv(f->drain, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	}
+	poll_pair_signal(f->poll_fd, f->drain, &f->poll_set, readable, "seccomp poll descriptor");
 }
 
 static const struct endpoint_ops file_endpoint_ops = { .poll_changed = file_poll_changed };

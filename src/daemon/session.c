@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
+#include "daemon/poll_pair.h"
 #include "daemon/proc_info.h"
 #include "daemon/session.h"
 
@@ -274,19 +275,8 @@ out:
 static void session_poll_changed(struct endpoint *ep, bool readable)
 {
 	struct session *s = (struct session *)((char *)ep - offsetof(struct session, endpoint));
-	char byte = 1, buf[16];
 
-	if (s->poll_fd < 0 || s->poll_set == readable)
-		return;
-	s->poll_set = readable;
-	if (readable) {
-		/* One byte at most is ever queued: the client's end reads as ready. */
-		if (send(s->poll_fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-			log_warning("poll descriptor: %s", strerror(errno));
-	} else {
-		while (recv(s->poll_drain, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	}
+	poll_pair_signal(s->poll_fd, s->poll_drain, &s->poll_set, readable, "poll descriptor");
 }
 
 void session_release(struct session *s)
