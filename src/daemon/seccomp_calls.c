@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/proc_info.h"
 #include "daemon/seccomp_calls.h"
 #include "daemon/seccomp_target.h"
 #include "wire/binder_ioctl.h"
@@ -855,20 +856,12 @@ static uint64_t find_mapping(pid_t pid, int fd)
 /* Whether descriptor @fd of @tid has FD_CLOEXEC, from /proc/TID/fdinfo. */
 static bool fd_cloexec(pid_t tid, int fd)
 {
-	char path[64], buf[256], *p;
+	char name[32], buf[256], *p;
 	unsigned int flags = 0;
-	ssize_t n;
-	int f;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	if (proc_info_read(tid, name, buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strstr(buf, "flags:");
 	return p && sscanf(p, "flags: %o", &flags) == 1 && (flags & O_CLOEXEC);
 }

@@ -21,21 +21,12 @@
 
 int sc_who_read(pid_t tid, struct sc_who *who)
 {
-	char path[64], buf[2048], *line;
+	char buf[2048], *line;
 	unsigned int uid[2], gid[2];
 	int tgid = -1, found = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_info_read(tid, "status", buf, sizeof(buf)) <= 0)
 		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
 	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (sscanf(line, "Tgid: %d", &tgid) == 1)
 			found |= 1;

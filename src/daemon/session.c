@@ -188,19 +188,10 @@ static void reply_hello(struct session *s)
 static bool descends_from(pid_t pid, pid_t ancestor)
 {
 	for (int depth = 0; depth < 64 && pid > 1; depth++) {
-		char path[64], buf[512], *p;
-		ssize_t n;
-		int fd;
+		char buf[512], *p;
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (proc_info_read(pid, "stat", buf, sizeof(buf)) <= 0)
 			return false;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return false;
-		buf[n] = '\0';
 		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
 		p = strrchr(buf, ')');
 		if (!p || sscanf(p + 1, " %*c %d", &pid) != 1)
