@@ -19,6 +19,7 @@
 
 #include "parcel.h"
 #include "parcel_impl.h"
+#include "parcel_sg.h"
 
 #define BBO_SIZE sizeof(struct binder_buffer_object)
 #define FDA_SIZE sizeof(struct binder_fd_array_object)
