@@ -149,7 +149,7 @@ static const struct driver_ops fake_ops = {
 static void attach_thread(struct harness *h, int p, int t)
 {
 	struct h_proc *hp = &h->procs[p];
-	struct thread_peer peer = { hp->proc->id.pid, -1 };
+	struct thread_peer peer = { .pid = hp->proc->id.pid, .pidfd = -1 };
 
 	hp->threads[t].index = t;
 	hp->threads[t].fixup_pending = false;
