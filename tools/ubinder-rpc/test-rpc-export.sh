@@ -15,18 +15,20 @@ ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 client=$6
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/tap.sh"
 test_dir rpc
 sock=$dir/binder
+# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: tap.sh's expect_output.
+expect() { expect_output "$@"; }
 
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
 echo "1..40"
-expect_output "help" 0 "Usage: ubinder-rpc" "$rpc" --help
-expect_output "usage: no command" 2 "missing command" "$rpc"
-expect_output "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
+expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
+expect "usage: no command" 2 "missing command" "$rpc"
+expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
 	"$rpc" export --service kvstore
-expect_output "usage: import needs --connect and --as" 2 "import takes --connect and --as" \
+expect "usage: import needs --connect and --as" 2 "import takes --connect and --as" \
 	"$rpc" import --connect unix:/nothing
-expect_output "usage: bad address" 2 "bad address 'vsock:3'" "$rpc" --socket "$sock" export \
+expect "usage: bad address" 2 "bad address 'vsock:3'" "$rpc" --socket "$sock" export \
 	--listen vsock:3 --service kvstore
 
 # start_side SOCKET LOG: a daemon and its service manager, ready.
@@ -45,9 +47,9 @@ UBINDER_SOCKET=$sock "$kvservice" >"$dir/kvstore.log" &
 kv=$!
 pids+=($kv)
 wait_for "$ctl" --socket "$sock" ping kvstore
-expect_output "import: nothing listening" 1 "cannot connect to unix:$dir/none" "$rpc" --socket "$sock" \
+expect "import: nothing listening" 1 "cannot connect to unix:$dir/none" "$rpc" --socket "$sock" \
 	import --connect "unix:$dir/none" --as x
-expect_output "no such service" 1 "no service named 'nothing'" "$rpc" --socket "$sock" export \
+expect "no such service" 1 "no service named 'nothing'" "$rpc" --socket "$sock" export \
 	--listen "unix:$dir/none" --service nothing
 
 refs_before=$(active ref "$sock")
@@ -65,17 +67,17 @@ port=$(sed -n "s/.*serving 'kvstore' on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/rp
 
 # put, get, oneway notes (in order), count, the refusals
 calls="version 1.put 0 0.get 0 0 blue.count 0 \(0, 1\).unknown code -74.wrong token -2147483647.no token -22.watch -61"
-expect_output "kvstore over a Unix socket" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
-expect_output "kvstore over TCP loopback" 0 "$calls" "$client" "tcp:127.0.0.1:$port" kvstore
-expect_output "TCP: replies are not held back (Nagle)" 0 "50 calls in" \
+expect "kvstore over a Unix socket" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
+expect "kvstore over TCP loopback" 0 "$calls" "$client" "tcp:127.0.0.1:$port" kvstore
+expect "TCP: replies are not held back (Nagle)" 0 "50 calls in" \
 	"$client" "tcp:127.0.0.1:$port" no-delay
-expect_output "oneway calls arrived in order" 0 "first.*second.*first.*second" cat "$dir/kvstore.log"
+expect "oneway calls arrived in order" 0 "first.*second.*first.*second" cat "$dir/kvstore.log"
 
 for k in garbage lying-size mid-frame stall lying-parcel bad-address wrong-dec-strong; do
-	expect_output "hostile peer ($k): session closed" 0 "$k closed" "$client" "unix:$dir/rpc" "$k"
+	expect "hostile peer ($k): session closed" 0 "$k closed" "$client" "unix:$dir/rpc" "$k"
 done
-expect_output "hostile peers logged" 0 "closing a session" cat "$dir/rpc.log"
-expect_output "a bystander is still served" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
+expect "hostile peers logged" 0 "closing a session" cat "$dir/rpc.log"
+expect "a bystander is still served" 0 "$calls" "$client" "unix:$dir/rpc" kvstore
 
 # nothing left behind: the two bridges hold one ref each, no transaction in flight
 refs=$(active ref "$sock")
@@ -98,21 +100,21 @@ pids+=($import_tcp)
 wait_for "$ctl" --socket "$a_sock" ping kvstore
 wait_for "$ctl" --socket "$a_sock" ping kvstore-tcp
 for name in kvstore kvstore-tcp; do
-	expect_output "A -> B ($name): interface" 0 "interface 'org.ubinder.example.IKeyValue'" \
+	expect "A -> B ($name): interface" 0 "interface 'org.ubinder.example.IKeyValue'" \
 		"$ctl" --socket "$a_sock" ping "$name"
-	expect_output "A -> B ($name): put" 0 "ex: 0 \(no exception\)" \
+	expect "A -> B ($name): put" 0 "ex: 0 \(no exception\)" \
 		"$ctl" --socket "$a_sock" call --reply ex "$name" 1 s:from-a s:"$name"
-	expect_output "A -> B ($name): get" 0 "s: \"$name\"" \
+	expect "A -> B ($name): get" 0 "s: \"$name\"" \
 		"$ctl" --socket "$a_sock" call --reply ex,s "$name" 2 s:from-a
-	expect_output "A -> B ($name): oneway" 0 "sent \(oneway\)" \
+	expect "A -> B ($name): oneway" 0 "sent \(oneway\)" \
 		"$ctl" --socket "$a_sock" call --oneway "$name" 4 s:"oneway-from-$name"
-	expect_output "A -> B ($name): unknown code" 1 "UNKNOWN_TRANSACTION" \
+	expect "A -> B ($name): unknown code" 1 "UNKNOWN_TRANSACTION" \
 		"$ctl" --socket "$a_sock" call "$name" 77
-	expect_output "A -> B ($name): a descriptor is refused" 1 "BAD_VALUE" \
+	expect "A -> B ($name): a descriptor is refused" 1 "BAD_VALUE" \
 		"$ctl" --socket "$a_sock" call "$name" 5 fd:/dev/null
 done
 wait_for grep -q "oneway-from-kvstore-tcp" "$dir/kvstore.log"
-expect_output "A's oneway calls arrived" 0 "oneway-from-kvstore.*oneway-from-kvstore-tcp" \
+expect "A's oneway calls arrived" 0 "oneway-from-kvstore.*oneway-from-kvstore-tcp" \
 	cat "$dir/kvstore.log"
 
 # B's service dies: the exports end their sessions, the imports end, and A's
@@ -122,9 +124,9 @@ wait "$kv" 2>/dev/null
 for pid in "$export_unix" "$export_tcp" "$import_unix" "$import_tcp"; do
 	timeout 10 tail --pid="$pid" -f /dev/null
 done
-expect_output "export: the service's death is logged" 0 "service 'kvstore' died" cat "$dir/rpc.log"
-expect_output "import: the session's end is logged" 0 "session lost" cat "$dir/import.log"
-expect_output "A: the imported service is gone" 1 "no service named 'kvstore'" \
+expect "export: the service's death is logged" 0 "service 'kvstore' died" cat "$dir/rpc.log"
+expect "import: the session's end is logged" 0 "session lost" cat "$dir/import.log"
+expect "A: the imported service is gone" 1 "no service named 'kvstore'" \
 	"$ctl" --socket "$a_sock" ping kvstore
 a_refs=$(active ref "$a_sock")
 reports=$(grep -l "Sanitizer\|runtime error" "$dir"/*.log)
