@@ -37,6 +37,8 @@ static const char usage[] =
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
 	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
+	"      --copies-per-uid N  copies from the memory of one uid's processes at once,\n"
+	"                          stalled ones included (default 16; 0: no limit)\n"
 	"      --copy-timeout MS   a copy running longer has stalled (its worker is\n"
 	"                          replaced); one waiting longer fails with EFAULT\n"
 	"                          (default 5000)\n"
@@ -47,6 +49,10 @@ static const char usage[] =
 	"      --max-nodes-per-uid N, --max-refs-per-uid N, --max-deaths-per-uid N\n"
 	"                          Binder nodes, references and death notifications\n"
 	"                          of one uid at once (default 262144 each; 0: no limit)\n"
+	"      --max-oneway-per-uid SIZE  bytes of oneway calls one uid has sent that\n"
+	"                          their receivers have not freed yet; beyond, a oneway\n"
+	"                          fails as on a full async space (default 256M; 0: no\n"
+	"                          limit)\n"
 	"      --max-partial-per-proc SIZE  bytes of unfinished multi-packet requests\n"
 	"                          of one process (default 64M; 0: no limit)\n"
 	"      --max-partial-per-uid SIZE   the same for one uid (default 256M)\n"
@@ -200,12 +206,14 @@ static const struct config_option options[] = {
 	{ "max-threads", 'T', UINT_OPTION(max_threads, 4096, 1, UINT_ARG_MAX) },
 	{ "copy-workers", 'W', UINT_OPTION(copy_workers, 16, 1, 256), .range = "(1 to 256)" },
 	{ "copies-per-proc", 'C', UINT_OPTION(copies_per_proc, 4, 1, UINT_ARG_MAX) },
+	{ "copies-per-uid", 'G', UINT_OPTION(copies_per_uid, 16, 0, UINT_ARG_MAX) },
 	{ "copy-timeout", 'O', UINT_OPTION(copy_timeout_ms, 5000, 1, UINT_ARG_MAX) },
 	{ "max-sessions-per-uid", 'S', UINT_OPTION(max_sessions_per_uid, 4096, 0, UINT_ARG_MAX) },
 	{ "max-threads-per-uid", 'U', UINT_OPTION(max_threads_per_uid, 65536, 0, UINT_ARG_MAX) },
 	{ "max-nodes-per-uid", 'N', UINT_OPTION(max_nodes_per_uid, 262144, 0, UINT_ARG_MAX) },
 	{ "max-refs-per-uid", 'R', UINT_OPTION(max_refs_per_uid, 262144, 0, UINT_ARG_MAX) },
 	{ "max-deaths-per-uid", 'X', UINT_OPTION(max_deaths_per_uid, 262144, 0, UINT_ARG_MAX) },
+	{ "max-oneway-per-uid", 'B', SIZE_OPTION(max_oneway_per_uid, 256u << 20, 0, SIZE_MAX) },
 	{ "max-partial-per-proc", 'P', SIZE_OPTION(max_partial_per_proc, 64u << 20, 0, SIZE_MAX) },
 	{ "max-partial-per-uid", 'Q', SIZE_OPTION(max_partial_per_uid, 256u << 20, 0, SIZE_MAX) },
 	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },

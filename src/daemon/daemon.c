@@ -137,7 +137,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	d->loop.owner = d;
 	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
-			cfg->copy_timeout_ms) < 0) {
+			cfg->copies_per_uid, cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
 		return -1;
 	}
@@ -168,6 +168,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_nodes_per_uid = cfg->max_nodes_per_uid;
 	dc.max_refs_per_uid = cfg->max_refs_per_uid;
 	dc.max_deaths_per_uid = cfg->max_deaths_per_uid;
+	dc.max_oneway_bytes_per_uid = cfg->max_oneway_per_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");

@@ -246,6 +246,7 @@ static int fetch_start(void *glue, struct fetch_job *job)
 	ft->task.done = fetch_task_done;
 	ft->task.expired = fetch_task_expired;
 	ft->task.owner_key = (uint64_t)job->pid;
+	ft->task.group_key = (uint64_t)job->uid;
 	ft->job = job;
 	ft->glue = g;
 	copier_submit(g->copier, &ft->task);

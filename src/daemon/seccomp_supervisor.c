@@ -94,6 +94,7 @@ void sc_call_submit(struct sc_call *call)
 	call->in_copier = true;
 	call->sup->inflight++;
 	call->task.owner_key = (uint64_t)(call->who.tgid ? call->who.tgid : call->who.tid);
+	call->task.group_key = (uint64_t)call->who.euid;
 	copier_submit(call->sup->all->copier, &call->task);
 }
 

@@ -272,6 +272,7 @@ int sc_thread_get(struct sc_file *file, const struct sc_who *who, struct sc_thre
 	t->tid = who->tid;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
 	peer.pid = who->tgid;
+	peer.uid = who->euid;
 	peer.pidfd = t->task->pidfd_src.fd;
 	peer.fds_by_pidfd = true;
 	err = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, &t->thread);

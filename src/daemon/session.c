@@ -208,6 +208,7 @@ int session_new_thread(struct conn *conn)
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
 	struct thread_peer peer = {
 		.pid = conn->cred.pid,
+		.uid = conn->cred.uid,
 		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
 	};
 

@@ -15,6 +15,7 @@ static const char *const quota_names[DRIVER_QUOTAS] = {
 	[DRIVER_QUOTA_NODES] = "nodes",
 	[DRIVER_QUOTA_REFS] = "refs",
 	[DRIVER_QUOTA_DEATHS] = "death notifications",
+	[DRIVER_QUOTA_ONEWAY_BYTES] = "oneway bytes",
 };
 
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
@@ -29,6 +30,7 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	drv->quotas.limit[DRIVER_QUOTA_NODES] = config->max_nodes_per_uid;
 	drv->quotas.limit[DRIVER_QUOTA_REFS] = config->max_refs_per_uid;
 	drv->quotas.limit[DRIVER_QUOTA_DEATHS] = config->max_deaths_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_ONEWAY_BYTES] = config->max_oneway_bytes_per_uid;
 	drv->ops = ops;
 	drv->daemon = daemon;
 	TAILQ_INIT(&drv->contexts);

@@ -48,6 +48,10 @@ struct driver_config {
 	unsigned int max_nodes_per_uid;
 	unsigned int max_refs_per_uid;
 	unsigned int max_deaths_per_uid;
+	/* Bytes of oneway transactions one uid's processes have sent that are
+	 * not freed yet (0: none): beyond, the call fails as a full async
+	 * space does (BR_FAILED_REPLY, ENOSPC). */
+	uint64_t max_oneway_bytes_per_uid;
 };
 
 /*
@@ -184,6 +188,7 @@ struct thread_peer {
 	/* Descriptors its transactions name are taken from it with pidfd_getfd
 	 * (a seccomp-supervised thread, whose requests bring none along). */
 	bool fds_by_pidfd;
+	uid_t uid; /* its copies count against this uid's (the copier's per-uid limit) */
 };
 
 /*

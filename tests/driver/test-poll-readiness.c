@@ -87,7 +87,7 @@ static void open_proc(struct driver *drv, struct context *ctx, struct fake_proc 
 	struct proc_identity id = {
 		.pid = 200000 + i, .euid = 1000, .pidfd = -1, .wants_poll = polls
 	};
-	struct thread_peer peer = { id.pid, -1 };
+	struct thread_peer peer = { .pid = id.pid, .pidfd = -1 };
 	uint64_t mapped;
 	int fd;
 
