@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parcel translation (rpc_translate.h). Both directions walk the layout's
+ * fields over the input, checking each field's bytes lie inside it (and, in
+ * kernel form, that plain data never covers an object) before copying.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_translate.h"
+
+#define STATUS_BAD_VALUE (-EINVAL)
+/* The stability word after a binder (Stability::SYSTEM). */
+#define STABILITY_SYSTEM 0x0c
+/* A kernel-form flat_binder_object's size. */
+#define FLAT_OBJECT_SIZE 24u
+/* The RPC form of a binder: i32 present, u64 address, i32 stability. */
+#define RPC_BINDER_SIZE	 16u
+#define RPC_NULL_SIZE	 8u
+
+void rpc_buf_free(struct rpc_buf *b)
+{
+	free(b->data);
+	*b = (struct rpc_buf){ 0 };
+}
+
+static int buf_put(struct rpc_buf *b, const void *p, size_t n)
+{
+	if (n > RPC_MAX_BODY_SIZE || b->size > RPC_MAX_BODY_SIZE - n)
+		return STATUS_BAD_VALUE;
+	if (b->size + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *d;
+
+		while (cap < b->size + n)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->data + b->size, p, n);
+	b->size += n;
+	return 0;
+}
+
+static int buf_u32(struct rpc_buf *b, uint32_t v)
+{
+	return buf_put(b, &v, 4);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The bytes a String16 at @p (@avail bytes) takes, or 0 if it does not fit. */
+static size_t str16_size(const uint8_t *p, size_t avail)
+{
+	int32_t n;
+
+	if (avail < 4)
+		return 0;
+	n = (int32_t)get_u32(p);
+	if (n == -1)
+		return 4;
+	if (n < 0 || (size_t)n > (avail - 4) / 2)
+		return 0;
+	size_t size = 4 + (((size_t)n + 1) * 2 + 3) / 4 * 4;
+
+	return size <= avail ? size : 0;
+}
+
+/* The bytes plain field @f takes at @p, or 0 if it does not fit. */
+static size_t plain_size(enum rpc_field f, const uint8_t *p, size_t avail)
+{
+	switch (f) {
+	case RPC_FIELD_I32:
+	case RPC_FIELD_STATUS:
+		return avail >= 4 ? 4 : 0;
+	case RPC_FIELD_I64:
+		return avail >= 8 ? 8 : 0;
+	case RPC_FIELD_STR16:
+		return str16_size(p, avail);
+	default:
+		return 0;
+	}
+}
+
+/* The descriptor of a String16 that is all ASCII (malloc'd), else NULL. */
+static char *ascii_descriptor(const uint8_t *p, size_t avail)
+{
+	size_t size = str16_size(p, avail);
+	int32_t n = size ? (int32_t)get_u32(p) : -1;
+	char *s;
+
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		return NULL;
+	for (int32_t i = 0; i < n; i++) {
+		uint16_t u;
+
+		memcpy(&u, p + 4 + 2 * (size_t)i, 2);
+		if (u == 0 || u > 0x7e) {
+			free(s);
+			return NULL;
+		}
+		s[i] = (char)u;
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* Whether an object of @in lies in [@from, @to). */
+static bool object_within(ubinder_parcel *in, size_t from, size_t to)
+{
+	size_t n = ubinder_parcel_get_object_count(in), off;
+	enum ubinder_object_kind kind;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ubinder_parcel_get_object(in, i, &off, &kind) == 0 && off < to &&
+		    off + FLAT_OBJECT_SIZE > from)
+			return true;
+	}
+	return false;
+}
+
+int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind, ubinder_parcel *in,
+		      const struct rpc_objects *o, struct rpc_buf *out)
+{
+	const uint8_t *data = ubinder_parcel_get_data(in);
+	size_t size = ubinder_parcel_get_size(in), pos = 0;
+	const struct rpc_layout *y;
+	int err;
+
+	if (size % 4)
+		return STATUS_BAD_VALUE;
+	if (!kind->reply && kind->code >= UBINDER_FIRST_CALL_TRANSACTION &&
+	    kind->code <= UBINDER_LAST_CALL_TRANSACTION) {
+		uint8_t token[4096];
+		int n = rpc_token_kernel_to_rpc(data, size, token, sizeof(token));
+
+		if (n < 0 || object_within(in, 0, (size_t)n))
+			return STATUS_BAD_VALUE;
+		free(kind->descriptor);
+		kind->descriptor = ascii_descriptor(token, (size_t)n - RPC_TOKEN_KERNEL_EXTRA);
+		err = buf_put(out, token, (size_t)n - RPC_TOKEN_KERNEL_EXTRA);
+		if (err)
+			return err;
+		pos = (size_t)n;
+	}
+	y = rpc_layouts_find(l, kind->descriptor, kind->code, kind->reply);
+	for (unsigned i = 0; y && i < y->nfields; i++) {
+		enum rpc_field f = y->fields[i];
+		ubinder_binder *b = NULL;
+		uint64_t address;
+		size_t n;
+
+		if (f == RPC_FIELD_FD)
+			return STATUS_BAD_VALUE; /* no descriptor transport on this session */
+		if (f == RPC_FIELD_BINDER) {
+			if (ubinder_parcel_set_position(in, pos) ||
+			    ubinder_parcel_read_binder(in, &b))
+				return STATUS_BAD_VALUE;
+			pos = ubinder_parcel_get_position(in);
+			if (!b) {
+				err = buf_u32(out, RPC_OBJECT_BINDER_NULL);
+				if (!err)
+					err = buf_u32(out, 0);
+			} else {
+				err = o->to_address(o->session, b, &address);
+				ubinder_binder_unref(b);
+				if (!err)
+					err = buf_u32(out, RPC_OBJECT_BINDER);
+				if (!err)
+					err = buf_put(out, &address, 8);
+				if (!err)
+					err = buf_u32(out, STABILITY_SYSTEM);
+			}
+			if (err)
+				return err;
+			continue;
+		}
+		n = plain_size(f, data + pos, size - pos);
+		if (!n || object_within(in, pos, pos + n))
+			return STATUS_BAD_VALUE;
+		err = buf_put(out, data + pos, n);
+		if (err)
+			return err;
+		pos += n;
+		if (f == RPC_FIELD_STATUS && get_u32(data + pos - 4) != 0)
+			break; /* an exception: what follows is its message */
+	}
+	if (object_within(in, pos, size))
+		return STATUS_BAD_VALUE; /* an object no layout places */
+	return buf_put(out, data + pos, size - pos);
+}
+
+/* Appends @n bytes (a multiple of 4) of plain data to @out. */
+static int put_words(ubinder_parcel *out, const uint8_t *p, size_t n)
+{
+	for (size_t at = 0; at < n; at += 4) {
+		int err = ubinder_parcel_write_uint32(out, get_u32(p + at));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
+			 const struct rpc_parcel_view *in, const struct rpc_objects *o,
+			 ubinder_parcel *out)
+{
+	const uint8_t *data = in->data;
+	size_t size = in->data_size, pos = 0;
+	const struct rpc_layout *y;
+	int err;
+
+	if (size % 4 || in->object_count)
+		return STATUS_BAD_VALUE; /* descriptors: no transport on this session */
+	if (!kind->reply && kind->code >= UBINDER_FIRST_CALL_TRANSACTION &&
+	    kind->code <= UBINDER_LAST_CALL_TRANSACTION) {
+		uint8_t token[4096 + RPC_TOKEN_KERNEL_EXTRA];
+		int n = rpc_token_rpc_to_kernel(data, size, token, sizeof(token));
+
+		if (n < 0)
+			return STATUS_BAD_VALUE;
+		free(kind->descriptor);
+		kind->descriptor = ascii_descriptor(data, (size_t)n);
+		err = put_words(out, token, (size_t)n + RPC_TOKEN_KERNEL_EXTRA);
+		if (err)
+			return err;
+		pos = (size_t)n;
+	}
+	y = rpc_layouts_find(l, kind->descriptor, kind->code, kind->reply);
+	for (unsigned i = 0; y && i < y->nfields; i++) {
+		enum rpc_field f = y->fields[i];
+		size_t n;
+
+		if (f == RPC_FIELD_FD)
+			return STATUS_BAD_VALUE;
+		if (f == RPC_FIELD_BINDER) {
+			ubinder_binder *b = NULL;
+			uint32_t type;
+			uint64_t address;
+
+			if (size - pos < RPC_NULL_SIZE)
+				return STATUS_BAD_VALUE;
+			type = get_u32(data + pos);
+			if (type == RPC_OBJECT_BINDER_NULL) {
+				pos += RPC_NULL_SIZE;
+			} else if (type == RPC_OBJECT_BINDER && size - pos >= RPC_BINDER_SIZE) {
+				memcpy(&address, data + pos + 4, 8);
+				err = o->from_address(o->session, address, y->binder_descriptor[i],
+						      &b);
+				if (err)
+					return err;
+				pos += RPC_BINDER_SIZE;
+			} else {
+				return STATUS_BAD_VALUE;
+			}
+			err = ubinder_parcel_write_binder(out, b);
+			ubinder_binder_unref(b);
+			if (err)
+				return err;
+			continue;
+		}
+		n = plain_size(f, data + pos, size - pos);
+		if (!n)
+			return STATUS_BAD_VALUE;
+		err = put_words(out, data + pos, n);
+		if (err)
+			return err;
+		pos += n;
+		if (f == RPC_FIELD_STATUS && get_u32(data + pos - 4) != 0)
+			break;
+	}
+	return put_words(out, data + pos, size - pos);
+}
