@@ -59,7 +59,7 @@ bad:
 }
 
 int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts)
+		   const struct rpc_layouts *layouts, struct rpc_session **out)
 {
 	struct rpc_session_config sc = {
 		.ctx = ctx, .layouts = layouts, .name = address, .max_threads = 1
@@ -73,14 +73,14 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	fd = s ? open_conn(address, NULL, false) : -1;
 	if (fd < 0 || rpc_session_add_calling(s, fd)) {
 		fprintf(stderr, "ubinder-rpc: %s: session lost: no session\n", address);
-		return 1;
+		goto fail;
 	}
 	err = rpc_session_get_max_threads(s, &threads);
 	if (!err)
 		err = rpc_session_get_id(s, id);
 	if (err) {
 		fprintf(stderr, "ubinder-rpc: %s: session lost: no session id\n", address);
-		return 1;
+		goto fail;
 	}
 	if (threads > RPC_IMPORT_MAX_CALLING)
 		threads = RPC_IMPORT_MAX_CALLING;
@@ -97,7 +97,7 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	err = rpc_session_get_root(s, &root);
 	if (err) {
 		fprintf(stderr, "ubinder-rpc: %s: session lost: no root object\n", address);
-		return 1;
+		goto fail;
 	}
 	err = ubinder_context_start_thread_pool(ctx);
 	if (!err)
@@ -105,10 +105,19 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	if (err) {
 		fprintf(stderr, "ubinder-rpc: cannot register '%s': %s\n", name,
 			ubinder_strerror(err));
-		return 1;
+		goto fail;
 	}
 	fprintf(stderr, "ubinder-rpc: %s registered as '%s'\n", address, name);
 	rpc_session_watch(s);
 	fprintf(stderr, "ubinder-rpc: %s: session lost: closed by the server\n", address);
+fail:
+	/* the session's serving threads are gone once it has ended; its
+	 * stand-ins go with the context, which the caller closes */
+	ubinder_binder_unref(root);
+	if (s) {
+		rpc_session_end(s);
+		rpc_session_wait(s);
+	}
+	*out = s;
 	return 1;
 }

@@ -20,7 +20,9 @@
  * process should exit, so that the daemon tells the holders of every
  * stand-in it died and fails their calls in flight with DEAD_OBJECT,
  * exactly as for a local service whose process died). Failures to set up
- * print one line and return 1.
+ * print one line and return 1. Either way *session is the ended session
+ * (or NULL), for rpc_session_free() once @ctx is closed.
  */
+struct rpc_session;
 int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts);
+		   const struct rpc_layouts *layouts, struct rpc_session **session);

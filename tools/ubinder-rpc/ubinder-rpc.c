@@ -17,6 +17,7 @@
 #include "rpc_export.h"
 #include "rpc_import.h"
 #include "rpc_layout.h"
+#include "rpc_session.h"
 #include "rpc_stream.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	const char *listen_at = NULL, *service = NULL, *connect_to = NULL, *as = NULL;
 	const char *layout_file = NULL, *socket_path, *cmd, *address;
 	struct rpc_layouts *layouts;
+	struct rpc_session *session = NULL;
 	char resolved[108];
 	ubinder_context *ctx;
 	int opt, status, bad, err;
@@ -230,9 +232,10 @@ int main(int argc, char **argv)
 
 		status = run_export(ctx, listen_at, &c);
 	} else {
-		status = rpc_import_run(ctx, connect_to, as, layouts);
+		status = rpc_import_run(ctx, connect_to, as, layouts, &session);
 	}
 	ubinder_context_close(ctx);
+	rpc_session_free(session);
 	rpc_layouts_free(layouts);
 	return status;
 }
