@@ -91,8 +91,11 @@ static void new_session(int fd)
 	sessions = &l;
 	pthread_mutex_unlock(&lock);
 
-	rpc_session_serve(l.s, fd);
-	rpc_session_wait(l.s);
+	/* this thread watches for hang-ups and gives counts back; the first
+	 * connection is served like any other */
+	if (rpc_session_serve_async(l.s, fd))
+		rpc_session_end(l.s);
+	rpc_session_watch(l.s);
 
 	pthread_mutex_lock(&lock);
 	for (struct live **pp = &sessions; *pp; pp = &(*pp)->next) {

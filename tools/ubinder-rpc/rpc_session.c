@@ -184,14 +184,6 @@ int rpc_session_add_calling(struct rpc_session *s, int fd)
 	return add_conn(s, fd, true) ? 0 : -1;
 }
 
-void rpc_session_serve(struct rpc_session *s, int fd)
-{
-	struct conn *c = add_conn(s, fd, false);
-
-	if (c)
-		serve_loop(c);
-}
-
 static void *serve_thread(void *p)
 {
 	struct conn *c = p;
@@ -291,7 +283,14 @@ static int send_reply(struct conn *c, int32_t status, const void *data, size_t s
 	return write_frame(c, head, (size_t)n, data, size);
 }
 
-/* DEC_STRONG @amount of the peer's @address, on any connection. */
+/*
+ * DEC_STRONG @amount of the peer's @address. On a calling connection, busy
+ * or not, which the peer's server thread reads (between calls, or while it
+ * waits inside one); a serving connection is read by the peer only while it
+ * waits for a reply, so it is used only when there is no calling one (a
+ * client that offered no incoming connection reads it with its next reply,
+ * as libbinder's does).
+ */
 static void send_dec_strong(struct rpc_session *s, uint64_t address, uint64_t amount)
 {
 	uint8_t frame[RPC_WIRE_HEADER_SIZE + RPC_DEC_STRONG_SIZE];
@@ -306,6 +305,12 @@ static void send_dec_strong(struct rpc_session *s, uint64_t address, uint64_t am
 		rpc_encode_dec_strong(frame, &d);
 		pthread_mutex_lock(&s->lock);
 		c = s->nconns && !s->ended ? s->conns[0] : NULL;
+		for (unsigned i = 0; c && i < s->nconns; i++) {
+			if (s->conns[i]->calling) {
+				c = s->conns[i];
+				break;
+			}
+		}
 		pthread_mutex_unlock(&s->lock);
 		if (c && write_frame(c, frame, sizeof(frame), NULL, 0))
 			rpc_session_end(s);

@@ -43,19 +43,17 @@ struct rpc_session_config {
 struct rpc_session *rpc_session_new(const struct rpc_session_config *c);
 
 /*
- * Adds the connected stream @fd (taken) after its handshake. A calling
- * connection is only added; a serving one is served by the calling thread,
- * which returns when the session ends (the peer hung up, broke the
- * protocol, or another connection of the session failed). -1 if the
- * session has already ended (@fd is closed).
+ * Adds the connected stream @fd (taken) after its handshake: a calling
+ * connection, or a serving one, which a thread of its own serves until the
+ * session ends (the peer hung up, broke the protocol, or another
+ * connection of the session failed). -1 if the session has already ended
+ * or cannot take more connections (@fd is closed).
  */
 int rpc_session_add_calling(struct rpc_session *s, int fd);
-void rpc_session_serve(struct rpc_session *s, int fd);
-
-/* Starts a thread serving @fd (as rpc_session_serve). */
 int rpc_session_serve_async(struct rpc_session *s, int fd);
 
-/* The peer's root object (GET_ROOT) as a stand-in of interface @descriptor. */
+/* The peer's root object (GET_ROOT) as a stand-in, of the interface it
+ * names (INTERFACE_TRANSACTION). */
 int rpc_session_get_root(struct rpc_session *s, ubinder_binder **out);
 /* An int32 special transaction's answer (GET_MAX_THREADS). */
 int rpc_session_get_max_threads(struct rpc_session *s, uint32_t *out);
