@@ -51,7 +51,7 @@ wait_for() {
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..54"
+echo "1..57"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -164,6 +164,21 @@ expect "B's service registered both watchers" 0 "a watcher registered.*a watcher
 	cat "$dir/kvstore.log"
 ok "B: no transaction left in flight" "$(($(active transaction "$sock") != 0))"
 ok "A: no transaction left in flight" "$(($(active transaction "$a_sock") != 0))"
+
+# A's side of the TCP session goes: that export session's context closes, so
+# the stand-in of the TCP client's watcher dies for B's service, which drops
+# it (a death notification on B, as if A's process were local and died).
+watchers_died=$(grep -c "a watcher died" "$dir/kvstore.log")
+kill -KILL "$import_tcp"
+wait "$import_tcp" 2>/dev/null
+wait_for grep -q "ubinder-rpc: .*closed by the server\|session" "$dir/rpc-tcp.log"
+wait_for test "$(grep -c "a watcher died" "$dir/kvstore.log")" -gt "$watchers_died"
+ok "B: the watcher behind the lost session died for the service" \
+	"$(($(grep -c "a watcher died" "$dir/kvstore.log") <= watchers_died))"
+expect "A: the imported TCP name is gone with its bridge" 1 "no service named 'kvstore-tcp'" \
+	"$ctl" --socket "$a_sock" ping kvstore-tcp
+expect "the export over TCP still serves" 0 "get 0 0 blue.count 0 \(0, [0-9]+\)" \
+	"$client" "tcp:127.0.0.1:$port" kvstore
 
 # A client on A waits for B's service to die.
 UBINDER_SOCKET=$a_sock "$kvclient" --service kvstore --wait-for-death 20 >"$dir/client-death.log" 2>&1 &
