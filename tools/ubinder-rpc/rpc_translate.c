@@ -133,11 +133,14 @@ static bool object_within(ubinder_parcel *in, size_t from, size_t to)
 int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind, ubinder_parcel *in,
 		      const struct rpc_objects *o, struct rpc_buf *out)
 {
+	static const uint8_t empty[4];
 	const uint8_t *data = ubinder_parcel_get_data(in);
 	size_t size = ubinder_parcel_get_size(in), pos = 0;
 	const struct rpc_layout *y;
 	int err;
 
+	if (!data)
+		data = empty; /* an empty parcel may have no buffer */
 	if (size % 4)
 		return STATUS_BAD_VALUE;
 	if (!kind->reply && kind->code >= UBINDER_FIRST_CALL_TRANSACTION &&
@@ -217,7 +220,8 @@ int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *ki
 			 const struct rpc_parcel_view *in, const struct rpc_objects *o,
 			 ubinder_parcel *out)
 {
-	const uint8_t *data = in->data;
+	static const uint8_t empty[4];
+	const uint8_t *data = in->data ? in->data : empty;
 	size_t size = in->data_size, pos = 0;
 	const struct rpc_layout *y;
 	int err;
