@@ -11,6 +11,7 @@
  * way back the same size; the bytes may differ in the stability words,
  * which the bridge writes afresh).
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,10 @@ static int fake_from(void *s, uint64_t address, const char *descriptor, ubinder_
 	return 0;
 }
 
-static const struct rpc_objects fake = { NULL, fake_to, fake_from };
+static const struct rpc_objects fake = { NULL, fake_to, fake_from, false };
+static const struct rpc_objects fake_fds = { NULL, fake_to, fake_from, true };
+/* Descriptors "received" with the parcel (flags bit 1: descriptor mode). */
+static int fds[4] = { -1, -1, -1, -1 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,12 +71,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(parcel, nul + 1, parcel_size);
 	rpc_layouts_parse(l, text);
 
+	/* The object table: a count byte after the code and flags, positions
+	 * as the codec would have checked them (sorted, aligned, inside). */
 	struct rpc_parcel_view v = { .data = parcel, .data_size = (uint32_t)parcel_size };
+	const struct rpc_objects *o = (data[1] & 2) ? &fake_fds : &fake;
+	unsigned nfds = (data[1] & 2) ? 4 : 0;
+	uint32_t table[4];
+
+	if (fds[0] < 0) {
+		for (int i = 0; i < 4; i++)
+			fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	v.object_count = 0;
+	for (uint32_t at = 0, i = 0; i < (uint32_t)(data[1] >> 2 & 3); i++) {
+		at += 4 * (uint32_t)(data[1] >> 4 & 3) + 8 * i;
+		if (at + 8 > parcel_size)
+			break;
+		table[v.object_count++] = at;
+		at += 8;
+	}
+	v.objects = (const uint8_t *)table;
 	struct rpc_parcel_kind kind = { .code = data[0], .reply = data[1] & 1 };
 	ubinder_parcel *k = ubinder_parcel_new();
 
 	arrivals = 0;
-	if (k && rpc_parcel_to_kernel(l, &kind, &v, &fake, k) == 0) {
+	if (k && rpc_parcel_to_kernel(l, &kind, &v, fds, nfds, o, k) == 0) {
 		struct rpc_parcel_kind back = { .code = kind.code, .reply = kind.reply };
 		struct rpc_buf out = { 0 };
 		int err;
@@ -81,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* only requests carry a descriptor */
 		if (kind.reply)
 			back.descriptor = NULL;
-		err = rpc_parcel_to_rpc(l, &back, k, &fake, &out);
+		err = rpc_parcel_to_rpc(l, &back, k, o, &out);
 		if (err)
 			abort(); /* what translated one way translates back */
 		if (!arrivals && out.size != parcel_size)

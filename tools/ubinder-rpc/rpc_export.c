@@ -25,6 +25,7 @@
 
 struct live {
 	struct rpc_session *s;
+	bool fds; /* its fd transport mode is Unix */
 	uint8_t id[RPC_SESSION_ID_SIZE];
 	struct live *next;
 };
@@ -45,8 +46,8 @@ static void refuse(const char *why)
 	fprintf(stderr, "ubinder-rpc: %s: closing a session: %s\n", exported_name(), why);
 }
 
-/* A new session on @fd, after its header: served here until it ends. */
-static void new_session(int fd)
+/* A new session on @fd, after its header @h: served here until it ends. */
+static void new_session(int fd, const struct rpc_connection_header *h)
 {
 	uint8_t buf[RPC_NEW_SESSION_RESPONSE_SIZE];
 	struct rpc_session_config sc = { .layouts = config->layouts,
@@ -83,6 +84,7 @@ static void new_session(int fd)
 	sc.ctx = ctx;
 	sc.root = root;
 	sc.id = l.id;
+	sc.fds = l.fds = h->fd_mode == RPC_FD_MODE_UNIX;
 	l.s = rpc_session_new(&sc);
 	if (!l.s)
 		goto fail;
@@ -131,12 +133,12 @@ static void join_session(int fd, const struct rpc_connection_header *h)
 	 * waits for its serving threads, which this one joins under the lock */
 	pthread_mutex_lock(&lock);
 	for (struct live *l = sessions; l; l = l->next) {
-		if (!memcmp(l->id, id, sizeof(id)))
+		if (!memcmp(l->id, id, sizeof(id)) && l->fds == (h->fd_mode == RPC_FD_MODE_UNIX))
 			s = l->s;
 	}
 	if (!s) {
 		pthread_mutex_unlock(&lock);
-		refuse("a join of an unknown session");
+		refuse("a join of an unknown session (or in another fd mode)");
 		close(fd);
 		return;
 	}
@@ -186,7 +188,9 @@ static void *conn_thread(void *p)
 		goto out;
 	}
 	err = rpc_decode_connection_header(buf, sizeof(buf), &h);
-	if (err || h.fd_mode != RPC_FD_MODE_NONE || h.version < RPC_WIRE_VERSION ||
+	if (err || h.version < RPC_WIRE_VERSION ||
+	    !(h.fd_mode == RPC_FD_MODE_NONE ||
+	      (h.fd_mode == RPC_FD_MODE_UNIX && config->descriptors)) ||
 	    (!h.session_id_size && (h.options & RPC_CONNECTION_OPTION_INCOMING))) {
 		refuse(err ? rpc_wire_strerror(err)
 			   : "unsupported connection (version, incoming new session or fd mode)");
@@ -196,7 +200,7 @@ static void *conn_thread(void *p)
 	if (h.session_id_size)
 		join_session(fd, &h);
 	else
-		new_session(fd);
+		new_session(fd, &h);
 out:
 	pthread_mutex_lock(&lock);
 	threads--;

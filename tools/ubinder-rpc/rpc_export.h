@@ -15,6 +15,7 @@ struct rpc_export_config {
 	const char *service; /* the service exported; NULL: the service manager */
 	const struct rpc_layouts *layouts;
 	unsigned max_threads; /* connections a client may open for its calls */
+	bool descriptors;     /* sessions may ask for fd transport mode Unix */
 };
 
 /* Accepts on the listening socket @lfd until accept fails; returns 1 then. */

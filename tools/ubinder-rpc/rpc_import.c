@@ -13,11 +13,12 @@
 #include "rpc_wire.h"
 
 /* Opens one connection: a new session (@id NULL) or a join of @id. */
-static int open_conn(const char *address, const uint8_t *id, bool incoming)
+static int open_conn(const char *address, const uint8_t *id, bool incoming, bool fds)
 {
 	struct rpc_connection_header h = {
 		.version = RPC_WIRE_VERSION,
 		.options = incoming ? RPC_CONNECTION_OPTION_INCOMING : 0,
+		.fd_mode = fds ? RPC_FD_MODE_UNIX : RPC_FD_MODE_NONE,
 		.session_id_size = id ? RPC_SESSION_ID_SIZE : 0,
 	};
 	uint8_t buf[RPC_CONNECTION_HEADER_SIZE];
@@ -59,18 +60,20 @@ bad:
 }
 
 int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts, struct rpc_session **out)
+		   const struct rpc_layouts *layouts, bool descriptors, struct rpc_session **out)
 {
-	struct rpc_session_config sc = {
-		.ctx = ctx, .layouts = layouts, .name = address, .max_threads = 1
-	};
+	struct rpc_session_config sc = { .ctx = ctx,
+					 .layouts = layouts,
+					 .name = address,
+					 .max_threads = 1,
+					 .fds = descriptors };
 	struct rpc_session *s = rpc_session_new(&sc);
 	uint8_t id[RPC_SESSION_ID_SIZE];
 	ubinder_binder *root = NULL;
 	uint32_t threads = 0;
 	int fd, err;
 
-	fd = s ? open_conn(address, NULL, false) : -1;
+	fd = s ? open_conn(address, NULL, false, descriptors) : -1;
 	if (fd < 0 || rpc_session_add_calling(s, fd)) {
 		fprintf(stderr, "ubinder-rpc: %s: session lost: no session\n", address);
 		goto fail;
@@ -85,12 +88,12 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	if (threads > RPC_IMPORT_MAX_CALLING)
 		threads = RPC_IMPORT_MAX_CALLING;
 	for (uint32_t i = 1; i < threads; i++) {
-		fd = open_conn(address, id, false);
+		fd = open_conn(address, id, false, descriptors);
 		if (fd < 0 || rpc_session_add_calling(s, fd))
 			break; /* fewer connections: calls wait for a free one */
 	}
 	for (unsigned i = 0; i < RPC_IMPORT_INCOMING; i++) {
-		fd = open_conn(address, id, true);
+		fd = open_conn(address, id, true, descriptors);
 		if (fd < 0 || rpc_session_serve_async(s, fd))
 			break; /* fewer callbacks at once */
 	}

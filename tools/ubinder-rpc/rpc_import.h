@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include <ubinder/ubinder.h>
 
 #include "rpc_layout.h"
@@ -21,8 +23,10 @@
  * stand-in it died and fails their calls in flight with DEAD_OBJECT,
  * exactly as for a local service whose process died). Failures to set up
  * print one line and return 1. Either way *session is the ended session
- * (or NULL), for rpc_session_free() once @ctx is closed.
+ * (or NULL), for rpc_session_free() once @ctx is closed. @descriptors asks
+ * for fd transport mode Unix (a Unix socket @address only).
  */
 struct rpc_session;
 int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts, struct rpc_session **session);
+		   const struct rpc_layouts *layouts, bool descriptors,
+		   struct rpc_session **session);

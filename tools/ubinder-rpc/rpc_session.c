@@ -231,23 +231,39 @@ void rpc_session_get_stats(struct rpc_session *s, struct rpc_session_stats *out)
 
 /* --- frames -------------------------------------------------------------- */
 
+/* One frame: its head (with @nfds descriptors @fds on it) and its data. */
 static int write_frame(struct conn *c, const void *head, size_t head_size, const void *data,
-		       size_t size)
+		       size_t size, const int *fds, unsigned nfds)
 {
 	int err;
 
 	pthread_mutex_lock(&c->wlock);
-	err = rpc_write_full(c->fd, head, head_size) || rpc_write_full(c->fd, data, size);
+	err = rpc_write_full_fds(c->fd, head, head_size, fds, nfds) ||
+	      rpc_write_full(c->fd, data, size);
 	pthread_mutex_unlock(&c->wlock);
 	return err ? -1 : 0;
 }
 
+/* The descriptors that came with a frame (fd mode Unix). */
+struct frame_fds {
+	int fd[RPC_MAX_OBJECTS];
+	unsigned n;
+};
+
+static void close_fds(struct frame_fds *f)
+{
+	while (f->n)
+		close(f->fd[--f->n]);
+}
+
 /*
- * The next frame on @c: its header and a malloc'd body. Waits without a
- * limit for its first byte, then FRAME_TIMEOUT_S for the rest. -1 when
- * the connection ends or the frame is refused (logged).
+ * The next frame on @c: its header, a malloc'd body and the descriptors
+ * on its header (@fds, empty unless the session carries them). Waits
+ * without a limit for its first byte, then FRAME_TIMEOUT_S for the rest.
+ * -1 when the connection ends or the frame is refused (logged).
  */
-static int read_frame(struct conn *c, struct rpc_wire_header *h, uint8_t **body)
+static int read_frame(struct conn *c, struct rpc_wire_header *h, uint8_t **body,
+		      struct frame_fds *fds)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	uint8_t head[RPC_WIRE_HEADER_SIZE];
@@ -255,32 +271,76 @@ static int read_frame(struct conn *c, struct rpc_wire_header *h, uint8_t **body)
 
 	while ((n = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
 		;
-	if (n != 1 || rpc_read_full(c->fd, head, sizeof(head)))
+	fds->n = 0;
+	if (n != 1)
 		return -1;
+	if (c->s->c.fds ? rpc_read_full_fds(c->fd, head, sizeof(head), fds->fd, &fds->n,
+					    RPC_MAX_OBJECTS)
+			: rpc_read_full(c->fd, head, sizeof(head))) {
+		close_fds(fds);
+		return -1;
+	}
 	err = rpc_decode_wire_header(head, sizeof(head), h);
-	if (err)
+	if (err) {
+		close_fds(fds);
 		return fail(c->s, rpc_wire_strerror(err));
+	}
 	*body = malloc(h->body_size ? h->body_size : 1);
-	if (!*body)
+	if (!*body) {
+		close_fds(fds);
 		return fail(c->s, "out of memory");
+	}
 	if (rpc_read_full(c->fd, *body, h->body_size)) {
 		free(*body);
+		close_fds(fds);
 		return fail(c->s, "the peer stopped mid-frame");
 	}
 	return 0;
 }
 
-static int send_reply(struct conn *c, int32_t status, const void *data, size_t size)
+/* A frame with head @head and the parcel @out (data, object table,
+ * descriptors); @out may be NULL for none. */
+static int write_parcel_frame(struct conn *c, const uint8_t *head, size_t head_size,
+			      const struct rpc_buf *out)
+{
+	size_t size = out ? out->size : 0, table = out ? 4 * (size_t)out->nobjects : 0;
+	uint8_t *frame;
+	int err;
+
+	if (!table)
+		return write_frame(c, head, head_size, size ? out->data : NULL, size, NULL, 0);
+	frame = malloc(size + table);
+	if (!frame)
+		return -1;
+	memcpy(frame, out->data, size);
+	memcpy(frame + size, out->objects, table);
+	err = write_frame(c, head, head_size, frame, size + table, out->fds, out->nobjects);
+	free(frame);
+	return err;
+}
+
+/* A reply: @out's parcel (none when @status is an error, or @out NULL). */
+static int send_reply(struct conn *c, int32_t status, const struct rpc_buf *out)
 {
 	uint8_t head[RPC_WIRE_HEADER_SIZE + RPC_REPLY_SIZE];
 	int n;
 
 	if (status)
-		size = 0;
-	n = rpc_encode_reply_head(head, status, (uint32_t)size, 0);
+		out = NULL;
+	n = rpc_encode_reply_head(head, status, out ? (uint32_t)out->size : 0,
+				  out ? out->nobjects : 0);
 	if (n < 0)
-		return send_reply(c, STATUS_BAD_VALUE, NULL, 0);
-	return write_frame(c, head, (size_t)n, data, size);
+		return send_reply(c, STATUS_BAD_VALUE, NULL);
+	return write_parcel_frame(c, head, (size_t)n, out);
+}
+
+/* A raw reply of @size bytes at @data (the session's special answers). */
+static int send_raw_reply(struct conn *c, int32_t status, const void *data, size_t size)
+{
+	uint8_t head[RPC_WIRE_HEADER_SIZE + RPC_REPLY_SIZE];
+	int n = rpc_encode_reply_head(head, status, (uint32_t)size, 0);
+
+	return n < 0 ? -1 : write_frame(c, head, (size_t)n, data, size, NULL, 0);
 }
 
 /*
@@ -312,7 +372,7 @@ static void send_dec_strong(struct rpc_session *s, uint64_t address, uint64_t am
 			}
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (c && write_frame(c, frame, sizeof(frame), NULL, 0))
+		if (c && write_frame(c, frame, sizeof(frame), NULL, 0, NULL, 0))
 			rpc_session_end(s);
 	}
 }
@@ -335,6 +395,8 @@ static struct exported *find_exported(struct rpc_session *s, uint64_t address)
 
 static int handle_call(ubinder_binder *self, const struct ubinder_call *call, ubinder_parcel *data,
 		       ubinder_parcel *reply, void *userdata);
+static int standin_dump(ubinder_binder *self, int fd, const char *const *args, size_t nargs,
+			void *userdata);
 
 /* The stand-in's object went: nothing holds it (nor our weak reference). */
 static void standin_destroy(void *p)
@@ -420,6 +482,7 @@ static int make_standin(struct rpc_session *s, uint64_t address, const char *des
 		return err;
 	}
 	st->self = *out;
+	ubinder_binder_set_dump_handler(*out, standin_dump);
 	if (ubinder_binder_get_weak(*out, &st->weak)) {
 		/* without a weak reference the stand-in cannot be found again: it
 		 * still works, and gives its count back only at the session's end */
@@ -534,7 +597,8 @@ static const struct rpc_objects *objects(struct rpc_session *s, struct rpc_objec
 {
 	*o = (struct rpc_objects){ .session = s,
 				   .to_address = to_address,
-				   .from_address = from_address };
+				   .from_address = from_address,
+				   .fds = s->c.fds };
 	return o;
 }
 
@@ -578,53 +642,58 @@ static void give_conn(struct conn *c)
 	pthread_mutex_unlock(&c->s->lock);
 }
 
-static int serve_frame(struct conn *c, const struct rpc_wire_header *h, const uint8_t *body);
+static int serve_frame(struct conn *c, const struct rpc_wire_header *h, const uint8_t *body,
+		       struct frame_fds *fds);
 
 /*
  * Sends a transaction to the peer's @address on @c and, unless oneway,
- * serves what the peer sends on @c until its reply: *reply views *body.
+ * serves what the peer sends on @c until its reply: *reply views *body,
+ * and @fds holds the reply's descriptors (the caller closes them).
  * Returns 0, or DEAD_OBJECT when the session is gone.
  */
 static int call_on(struct conn *c, uint64_t address, uint32_t code, uint32_t flags,
 		   const struct rpc_buf *data, uint64_t async_number, struct rpc_reply *reply,
-		   uint8_t **body)
+		   uint8_t **body, struct frame_fds *fds)
 {
 	struct rpc_transaction t = { .address = address,
 				     .code = code,
 				     .flags = flags,
 				     .async_number = async_number,
-				     .parcel = { .data_size = (uint32_t)data->size } };
+				     .parcel = { .data_size = (uint32_t)data->size,
+						 .object_count = data->nobjects } };
 	uint8_t head[RPC_WIRE_HEADER_SIZE + RPC_TRANSACTION_SIZE];
 	struct rpc_wire_header h;
 	int n = rpc_encode_transaction_head(head, &t);
 
 	if (n < 0)
 		return STATUS_BAD_VALUE;
-	if (write_frame(c, head, (size_t)n, data->data, data->size)) {
+	fds->n = 0;
+	if (write_parcel_frame(c, head, (size_t)n, data)) {
 		rpc_session_end(c->s);
 		return STATUS_DEAD_OBJECT;
 	}
 	if (flags & RPC_FLAG_ONEWAY)
 		return 0;
 	for (;;) {
-		if (read_frame(c, &h, body)) {
+		if (read_frame(c, &h, body, fds)) {
 			rpc_session_end(c->s);
 			return STATUS_DEAD_OBJECT;
 		}
 		if (h.command == RPC_COMMAND_REPLY)
 			break;
 		/* a nested call of this chain, or a DEC_STRONG */
-		int err = serve_frame(c, &h, *body);
+		int err = serve_frame(c, &h, *body, fds);
 
 		free(*body);
 		if (err)
 			return STATUS_DEAD_OBJECT;
 	}
 	n = rpc_decode_reply(*body, h.body_size, reply);
-	if (!n && reply->parcel.object_count)
-		n = RPC_WIRE_BAD_OBJECT; /* descriptors: no transport on this session */
+	if (!n && reply->parcel.object_count > fds->n)
+		n = RPC_WIRE_BAD_OBJECT; /* more objects than descriptors came */
 	if (n) {
 		free(*body);
+		close_fds(fds);
 		fail(c->s, rpc_wire_strerror(n));
 		return STATUS_DEAD_OBJECT;
 	}
@@ -641,6 +710,7 @@ static int call_peer(struct rpc_session *s, uint64_t address, uint64_t *async_co
 	struct rpc_objects o;
 	struct rpc_reply r;
 	struct conn *c, *saved = current;
+	struct frame_fds fds = { .n = 0 };
 	uint8_t *body = NULL;
 	uint64_t async_number = 0;
 	int status;
@@ -660,7 +730,7 @@ static int call_peer(struct rpc_session *s, uint64_t address, uint64_t *async_co
 	}
 	current = c;
 	status = call_on(c, address, call->code, oneway ? RPC_FLAG_ONEWAY : 0, &req, async_number,
-			 &r, &body);
+			 &r, &body, &fds);
 	current = saved;
 	if (took)
 		give_conn(c);
@@ -668,8 +738,10 @@ static int call_peer(struct rpc_session *s, uint64_t address, uint64_t *async_co
 		status = r.status;
 		kind.reply = true;
 		if (status == 0)
-			status = rpc_parcel_to_kernel(s->c.layouts, &kind, &r.parcel, &o, reply);
+			status = rpc_parcel_to_kernel(s->c.layouts, &kind, &r.parcel, fds.fd, fds.n,
+						      &o, reply);
 		free(body);
+		close_fds(&fds);
 	}
 out:
 	rpc_buf_free(&req);
@@ -686,6 +758,34 @@ static int handle_call(ubinder_binder *self, const struct ubinder_call *call, ub
 
 	(void)self;
 	return call_peer(st->s, st->address, &st->next_async, call, data, reply);
+}
+
+/*
+ * A stand-in's dump (DUMP_TRANSACTION, which libubinder answers for every
+ * local object): sent to the peer's object as the kernel form writes it,
+ * the descriptor, the count and the arguments; without descriptor
+ * transport the translation refuses it (BAD_VALUE).
+ */
+static int standin_dump(ubinder_binder *self, int fd, const char *const *args, size_t nargs,
+			void *userdata)
+{
+	struct standin *st = userdata;
+	struct ubinder_call call = { .code = UBINDER_DUMP_TRANSACTION };
+	ubinder_parcel *data = ubinder_parcel_new(), *reply = ubinder_parcel_new();
+	int err = data && reply ? 0 : UBINDER_ERR_NO_MEMORY;
+
+	(void)self;
+	if (!err && fd >= 0)
+		err = ubinder_parcel_write_fd(data, fd);
+	if (!err)
+		err = ubinder_parcel_write_int32(data, (int32_t)nargs);
+	for (size_t i = 0; !err && i < nargs; i++)
+		err = ubinder_parcel_write_string16_utf8(data, args[i]);
+	if (!err)
+		err = call_peer(st->s, st->address, &st->next_async, &call, data, reply);
+	ubinder_parcel_free(data);
+	ubinder_parcel_free(reply);
+	return err;
 }
 
 /* --- serving ------------------------------------------------------------------ */
@@ -727,21 +827,22 @@ static int serve_special(struct conn *c, const struct rpc_transaction *t)
 			size = 16;
 		}
 		pthread_mutex_unlock(&s->lock);
-		return send_reply(c, STATUS_OK, root, size);
+		return send_raw_reply(c, STATUS_OK, root, size);
 	}
 	case RPC_SPECIAL_GET_MAX_THREADS:
 		words[0] = s->c.max_threads;
-		return send_reply(c, STATUS_OK, words, 4);
+		return send_raw_reply(c, STATUS_OK, words, 4);
 	case RPC_SPECIAL_GET_SESSION_ID:
 		/* a byte vector: its length, then the bytes */
 		words[0] = RPC_SESSION_ID_SIZE;
 		memcpy(&words[1], s->id, sizeof(s->id));
-		return send_reply(c, STATUS_OK, words, sizeof(words));
+		return send_raw_reply(c, STATUS_OK, words, sizeof(words));
 	}
-	return send_reply(c, STATUS_UNKNOWN_TRANSACTION, NULL, 0);
+	return send_raw_reply(c, STATUS_UNKNOWN_TRANSACTION, NULL, 0);
 }
 
-static int serve_transaction(struct conn *c, const struct rpc_transaction *t)
+static int serve_transaction(struct conn *c, const struct rpc_transaction *t,
+			     const struct frame_fds *fds)
 {
 	struct rpc_session *s = c->s;
 	bool oneway = t->flags & RPC_FLAG_ONEWAY;
@@ -756,8 +857,9 @@ static int serve_transaction(struct conn *c, const struct rpc_transaction *t)
 
 	if (t->address == 0)
 		return oneway ? 0 : serve_special(c, t);
-	if (t->parcel.object_count)
-		return fail(s, "descriptors on a session without descriptor transport");
+	if (t->parcel.object_count > fds->n)
+		return fail(s, s->c.fds ? "more objects than descriptors"
+					: "descriptors on a session without descriptor transport");
 	pthread_mutex_lock(&s->lock);
 	e = ours(s, t->address) ? find_exported(s, t->address) : NULL;
 	if (e && e->sent)
@@ -771,7 +873,8 @@ static int serve_transaction(struct conn *c, const struct rpc_transaction *t)
 		return fail(s, oneway ? "a oneway call out of order"
 				      : "a transaction to an address it holds no reference to");
 	req = ubinder_parcel_new();
-	status = req ? rpc_parcel_to_kernel(s->c.layouts, &kind, &t->parcel, objects(s, &o), req)
+	status = req ? rpc_parcel_to_kernel(s->c.layouts, &kind, &t->parcel, fds->fd, fds->n,
+					    objects(s, &o), req)
 		     : -ENOMEM;
 	if (status && rpc_session_ended(s)) {
 		err = -1; /* a lying binder ended the session */
@@ -794,7 +897,7 @@ static int serve_transaction(struct conn *c, const struct rpc_transaction *t)
 		kind.reply = true;
 		status = rpc_parcel_to_rpc(s->c.layouts, &kind, reply, &o, &out);
 	}
-	err = send_reply(c, status, out.data, out.size);
+	err = send_reply(c, status, &out);
 out:
 	ubinder_parcel_free(req);
 	ubinder_parcel_free(reply);
@@ -805,7 +908,10 @@ out:
 	return err;
 }
 
-static int serve_frame(struct conn *c, const struct rpc_wire_header *h, const uint8_t *body)
+/* Serves one frame that is not a reply; closes the descriptors it came with
+ * (the kernel parcels made from them hold duplicates). */
+static int serve_frame(struct conn *c, const struct rpc_wire_header *h, const uint8_t *body,
+		       struct frame_fds *fds)
 {
 	struct rpc_transaction t;
 	struct rpc_dec_strong d;
@@ -814,26 +920,32 @@ static int serve_frame(struct conn *c, const struct rpc_wire_header *h, const ui
 	switch (h->command) {
 	case RPC_COMMAND_TRANSACT:
 		err = rpc_decode_transaction(body, h->body_size, &t);
-		return err ? fail(c->s, rpc_wire_strerror(err)) : serve_transaction(c, &t);
+		err = err ? fail(c->s, rpc_wire_strerror(err)) : serve_transaction(c, &t, fds);
+		break;
 	case RPC_COMMAND_DEC_STRONG:
 		err = rpc_decode_dec_strong(body, h->body_size, &d);
 		if (err)
-			return fail(c->s, rpc_wire_strerror(err));
-		handle_dec_strong(c->s, &d);
-		return 0;
+			err = fail(c->s, rpc_wire_strerror(err));
+		else
+			handle_dec_strong(c->s, &d);
+		break;
+	default:
+		err = fail(c->s, "a reply to a call never made");
 	}
-	return fail(c->s, "a reply to a call never made");
+	close_fds(fds);
+	return err;
 }
 
 static void serve_loop(struct conn *c)
 {
 	struct rpc_session *s = c->s;
 	struct rpc_wire_header h;
+	struct frame_fds fds;
 	uint8_t *body;
 
 	current = c;
-	while (read_frame(c, &h, &body) == 0) {
-		int err = serve_frame(c, &h, body);
+	while (read_frame(c, &h, &body, &fds) == 0) {
+		int err = serve_frame(c, &h, body, &fds);
 
 		free(body);
 		if (err)
@@ -878,6 +990,7 @@ void rpc_session_watch(struct rpc_session *s)
 static int call_special(struct rpc_session *s, uint32_t code, struct rpc_reply *r, uint8_t **body)
 {
 	struct rpc_buf none = { 0 };
+	struct frame_fds fds;
 	bool took;
 	struct conn *c = take_conn(s, &took), *saved = current;
 	int err;
@@ -885,7 +998,8 @@ static int call_special(struct rpc_session *s, uint32_t code, struct rpc_reply *
 	if (!c)
 		return STATUS_DEAD_OBJECT;
 	current = c;
-	err = call_on(c, 0, code, 0, &none, 0, r, body);
+	err = call_on(c, 0, code, 0, &none, 0, r, body, &fds);
+	close_fds(&fds);
 	current = saved;
 	if (took)
 		give_conn(c);
@@ -923,6 +1037,7 @@ int rpc_session_get_root(struct rpc_session *s, ubinder_binder **out)
 	uint32_t present = 0;
 	uint64_t address = 0;
 	char *descriptor = NULL;
+	struct frame_fds fds;
 	bool took;
 	struct conn *c;
 	int err = call_special(s, RPC_SPECIAL_GET_ROOT, &r, &body);
@@ -941,7 +1056,8 @@ int rpc_session_get_root(struct rpc_session *s, ubinder_binder **out)
 	c = take_conn(s, &took);
 	if (!c)
 		return STATUS_DEAD_OBJECT;
-	err = call_on(c, address, UBINDER_INTERFACE_TRANSACTION, 0, &none, 0, &r, &body);
+	err = call_on(c, address, UBINDER_INTERFACE_TRANSACTION, 0, &none, 0, &r, &body, &fds);
+	close_fds(&fds);
 	if (took)
 		give_conn(c);
 	if (err)

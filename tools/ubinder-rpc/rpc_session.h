@@ -37,6 +37,7 @@ struct rpc_session_config {
 	ubinder_binder *root; /* our root object (GET_ROOT), or NULL */
 	unsigned max_threads; /* our answer to GET_MAX_THREADS */
 	const uint8_t *id;    /* RPC_SESSION_ID_SIZE bytes */
+	bool fds;	      /* fd transport mode Unix: descriptors cross */
 };
 
 /* A session without connections yet; NULL if out of memory. */

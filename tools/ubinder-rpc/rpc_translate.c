@@ -22,7 +22,9 @@
 void rpc_buf_free(struct rpc_buf *b)
 {
 	free(b->data);
-	*b = (struct rpc_buf){ 0 };
+	b->data = NULL;
+	b->size = b->cap = 0;
+	b->nobjects = 0;
 }
 
 static int buf_put(struct rpc_buf *b, const void *p, size_t n)
@@ -130,6 +132,50 @@ static bool object_within(ubinder_parcel *in, size_t from, size_t to)
 	return false;
 }
 
+/* The kernel descriptor object at @off of @in, in RPC form. */
+static int fd_to_rpc(ubinder_parcel *in, size_t off, const struct rpc_objects *o,
+		     struct rpc_buf *out, size_t *pos)
+{
+	int fd, err;
+
+	if (!o->fds || out->nobjects == RPC_MAX_OBJECTS || ubinder_parcel_set_position(in, off) ||
+	    ubinder_parcel_read_fd(in, &fd))
+		return STATUS_BAD_VALUE;
+	*pos = ubinder_parcel_get_position(in);
+	out->objects[out->nobjects] = (uint32_t)out->size;
+	out->fds[out->nobjects] = fd;
+	err = buf_u32(out, RPC_OBJECT_FD);
+	if (!err)
+		err = buf_u32(out, out->nobjects);
+	if (!err)
+		out->nobjects++;
+	return err;
+}
+
+/* The rest of @in from @pos: plain data, and descriptors where they are. */
+static int rest_to_rpc(ubinder_parcel *in, const uint8_t *data, size_t size, size_t pos,
+		       const struct rpc_objects *o, struct rpc_buf *out)
+{
+	size_t n = ubinder_parcel_get_object_count(in), off;
+	enum ubinder_object_kind kind;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ubinder_parcel_get_object(in, i, &off, &kind))
+			return STATUS_BAD_VALUE;
+		if (off + FLAT_OBJECT_SIZE <= pos)
+			continue; /* placed by the layout */
+		if (off < pos || kind != UBINDER_OBJECT_FD)
+			return STATUS_BAD_VALUE; /* a binder no layout places */
+		err = buf_put(out, data + pos, off - pos);
+		if (!err)
+			err = fd_to_rpc(in, off, o, out, &pos);
+		if (err)
+			return err;
+	}
+	return buf_put(out, data + pos, size - pos);
+}
+
 int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind, ubinder_parcel *in,
 		      const struct rpc_objects *o, struct rpc_buf *out)
 {
@@ -164,8 +210,12 @@ int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
 		uint64_t address;
 		size_t n;
 
-		if (f == RPC_FIELD_FD)
-			return STATUS_BAD_VALUE; /* no descriptor transport on this session */
+		if (f == RPC_FIELD_FD) {
+			err = fd_to_rpc(in, pos, o, out, &pos);
+			if (err)
+				return err;
+			continue;
+		}
 		if (f == RPC_FIELD_BINDER) {
 			if (ubinder_parcel_set_position(in, pos) ||
 			    ubinder_parcel_read_binder(in, &b))
@@ -199,9 +249,7 @@ int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
 		if (f == RPC_FIELD_STATUS && get_u32(data + pos - 4) != 0)
 			break; /* an exception: what follows is its message */
 	}
-	if (object_within(in, pos, size))
-		return STATUS_BAD_VALUE; /* an object no layout places */
-	return buf_put(out, data + pos, size - pos);
+	return rest_to_rpc(in, data, size, pos, o, out);
 }
 
 /* Appends @n bytes (a multiple of 4) of plain data to @out. */
@@ -216,17 +264,34 @@ static int put_words(ubinder_parcel *out, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
-			 const struct rpc_parcel_view *in, const struct rpc_objects *o,
-			 ubinder_parcel *out)
+/* The RPC descriptor object at @pos (table entry *next) in kernel form. */
+static int fd_to_kernel(const struct rpc_parcel_view *in, size_t pos, uint32_t *next,
+			const int *fds, unsigned nfds, ubinder_parcel *out)
 {
+	uint32_t index;
+
+	if (*next >= in->object_count || rpc_object_position(in, *next) != pos ||
+	    in->data_size - pos < 8 || get_u32(in->data + pos) != RPC_OBJECT_FD)
+		return STATUS_BAD_VALUE;
+	index = get_u32(in->data + pos + 4);
+	if (index >= nfds)
+		return STATUS_BAD_VALUE;
+	(*next)++;
+	return ubinder_parcel_write_fd(out, fds[index]) ? STATUS_BAD_VALUE : 0;
+}
+
+int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
+			 const struct rpc_parcel_view *in, const int *fds, unsigned nfds,
+			 const struct rpc_objects *o, ubinder_parcel *out)
+{
+	uint32_t next = 0; /* the next object table entry */
 	static const uint8_t empty[4];
 	const uint8_t *data = in->data ? in->data : empty;
 	size_t size = in->data_size, pos = 0;
 	const struct rpc_layout *y;
 	int err;
 
-	if (size % 4 || in->object_count)
+	if (size % 4 || (in->object_count && !o->fds))
 		return STATUS_BAD_VALUE; /* descriptors: no transport on this session */
 	if (!kind->reply && kind->code >= UBINDER_FIRST_CALL_TRANSACTION &&
 	    kind->code <= UBINDER_LAST_CALL_TRANSACTION) {
@@ -247,8 +312,13 @@ int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *ki
 		enum rpc_field f = y->fields[i];
 		size_t n;
 
-		if (f == RPC_FIELD_FD)
-			return STATUS_BAD_VALUE;
+		if (f == RPC_FIELD_FD) {
+			err = fd_to_kernel(in, pos, &next, fds, nfds, out);
+			if (err)
+				return err;
+			pos += 8;
+			continue;
+		}
 		if (f == RPC_FIELD_BINDER) {
 			ubinder_binder *b = NULL;
 			uint32_t type;
@@ -257,6 +327,11 @@ int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *ki
 			if (size - pos < RPC_NULL_SIZE)
 				return STATUS_BAD_VALUE;
 			type = get_u32(data + pos);
+			if (next < in->object_count &&
+			    rpc_object_position(in, next) < pos + (type == RPC_OBJECT_BINDER
+									   ? RPC_BINDER_SIZE
+									   : RPC_NULL_SIZE))
+				return STATUS_BAD_VALUE; /* a binder over a descriptor */
 			if (type == RPC_OBJECT_BINDER_NULL) {
 				pos += RPC_NULL_SIZE;
 			} else if (type == RPC_OBJECT_BINDER && size - pos >= RPC_BINDER_SIZE) {
@@ -276,14 +351,27 @@ int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *ki
 			continue;
 		}
 		n = plain_size(f, data + pos, size - pos);
-		if (!n)
-			return STATUS_BAD_VALUE;
+		if (!n || (next < in->object_count && rpc_object_position(in, next) < pos + n))
+			return STATUS_BAD_VALUE; /* plain data over a descriptor */
 		err = put_words(out, data + pos, n);
 		if (err)
 			return err;
 		pos += n;
 		if (f == RPC_FIELD_STATUS && get_u32(data + pos - 4) != 0)
 			break;
+	}
+	/* the rest: plain data, and descriptors where the table lists them */
+	for (; next < in->object_count;) {
+		uint32_t at = rpc_object_position(in, next);
+
+		if (at < pos)
+			return STATUS_BAD_VALUE;
+		err = put_words(out, data + pos, at - pos);
+		if (!err)
+			err = fd_to_kernel(in, at, &next, fds, nfds, out);
+		if (err)
+			return err;
+		pos = at + 8;
 	}
 	return put_words(out, data + pos, size - pos);
 }

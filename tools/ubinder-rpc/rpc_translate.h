@@ -4,9 +4,14 @@
  * (rpc_layout.h). The interface token of user-code requests is rewritten
  * (rpc_token_*); binders at the layout's binder fields become addresses or
  * local objects through the caller's object maps; what follows the last
- * field is copied as plain data. A parcel carrying an object that no
- * layout places is refused with BAD_VALUE, never guessed at; RPC-form
- * data with an object table (descriptors) is refused the same way.
+ * field is copied as plain data. A parcel carrying a binder that no layout
+ * places is refused with BAD_VALUE, never guessed at. Descriptors are
+ * listed in both forms (the offsets array, the object table), so they
+ * cross wherever they are, when the session carries them (RPC fd mode
+ * Unix): a kernel BINDER_TYPE_FD object becomes the RPC form's i32 2
+ * (TYPE_NATIVE_FILE_DESCRIPTOR) and i32 index into the frame's descriptors,
+ * listed in its object table; without descriptor transport they are
+ * refused with BAD_VALUE.
  */
 #pragma once
 
@@ -29,12 +34,17 @@ struct rpc_objects {
 	 * peer's objects). An error refuses the parcel. */
 	int (*from_address)(void *session, uint64_t address, const char *descriptor,
 			    ubinder_binder **out);
+	bool fds; /* descriptors may cross */
 };
 
-/* A parcel in RPC form being built. */
+/* A parcel in RPC form being built: its data, its object table and the
+ * descriptors to send with it (the kernel parcel's: valid while it is). */
 struct rpc_buf {
 	uint8_t *data;
 	size_t size, cap;
+	uint32_t objects[RPC_MAX_OBJECTS];
+	int fds[RPC_MAX_OBJECTS];
+	unsigned nobjects;
 };
 
 void rpc_buf_free(struct rpc_buf *b);
@@ -54,7 +64,8 @@ struct rpc_parcel_kind {
  * answer with (BAD_VALUE). */
 int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind, ubinder_parcel *in,
 		      const struct rpc_objects *o, struct rpc_buf *out);
-/* RPC form @in to kernel form @out (a new, empty parcel). */
+/* RPC form @in, with the @nfds descriptors @fds that came with it, to
+ * kernel form @out (a new, empty parcel, which keeps duplicates). */
 int rpc_parcel_to_kernel(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
-			 const struct rpc_parcel_view *in, const struct rpc_objects *o,
-			 ubinder_parcel *out);
+			 const struct rpc_parcel_view *in, const int *fds, unsigned nfds,
+			 const struct rpc_objects *o, ubinder_parcel *out);

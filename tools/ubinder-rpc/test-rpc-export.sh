@@ -51,7 +51,7 @@ wait_for() {
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..57"
+echo "1..60"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -151,6 +151,20 @@ wait_for grep -q "oneway-from-kvstore-tcp" "$dir/kvstore.log"
 expect "A's oneway calls arrived" 0 "oneway-from-kvstore.*oneway-from-kvstore-tcp" \
 	cat "$dir/kvstore.log"
 
+# Descriptors: an import in fd transport mode Unix carries a dump's
+# descriptor (B's service writes into A's pipe); without it, refused.
+"$rpc" --socket "$a_sock" import --descriptors --connect "unix:$dir/rpc" --as kvstore-fd \
+	2>"$dir/import-fd.log" &
+import_fd=$!
+pids+=($import_fd)
+wait_for "$ctl" --socket "$a_sock" ping kvstore-fd
+expect "A -> B (descriptors): B's service writes its dump into A's descriptor" 0 \
+	"kvstore: [0-9]+ notes.*colour=blue" "$ctl" --socket "$a_sock" dump kvstore-fd
+expect "A -> B (no descriptor transport): a dump is refused" 1 "BAD_VALUE" \
+	"$ctl" --socket "$a_sock" dump kvstore
+expect "usage: --descriptors over TCP" 2 "--descriptors is for an import over a Unix socket" \
+	"$rpc" --socket "$a_sock" import --descriptors --connect "tcp:127.0.0.1:$port" --as x
+
 # The example client on A, its watcher called back from B (a oneway call
 # to a stand-in on B, carried to A's watcher by the import's session).
 for name in kvstore kvstore-tcp; do
@@ -190,7 +204,7 @@ wait_for grep -q "waiting for the service to die" "$dir/client-death.log"
 # service manager drops both names (it saw their processes die).
 kill -KILL "$kv"
 wait "$kv" 2>/dev/null
-for pid in "$export_unix" "$export_tcp" "$import_unix" "$import_tcp"; do
+for pid in "$export_unix" "$export_tcp" "$import_unix" "$import_tcp" "$import_fd"; do
 	timeout 10 tail --pid="$pid" -f /dev/null
 done
 wait "$death_client"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rpc_translate.h"
@@ -96,7 +97,8 @@ static int fake_from(void *s, uint64_t address, const char *descriptor, ubinder_
 	return 0;
 }
 
-static const struct rpc_objects fake = { NULL, fake_to, fake_from };
+static const struct rpc_objects fake = { NULL, fake_to, fake_from, false };
+static const struct rpc_objects fake_fds = { NULL, fake_to, fake_from, true };
 
 /* An RPC-form watch request: token, then the binder field @binder (@n bytes). */
 static size_t rpc_watch(uint8_t *out, const void *binder, size_t n, const char *tail)
@@ -135,7 +137,7 @@ static void test_to_kernel(void **state)
 	(void)state;
 	v.data_size = (uint32_t)rpc_watch(in, binder, sizeof(binder), "after");
 	arrived = 0;
-	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &fake, k), 0);
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, NULL, 0, &fake, k), 0);
 	assert_string_equal(kind.descriptor, "org.ubinder.example.IKeyValue");
 	assert_int_equal(arrived, 1);
 	assert_string_equal(last_descriptor, WATCHER);
@@ -165,7 +167,8 @@ static void test_to_kernel(void **state)
 		kind = (struct rpc_parcel_kind){ .code = 5 };
 		k = ubinder_parcel_new();
 		v.data_size = (uint32_t)rpc_watch(in, cases[i].field, cases[i].n, NULL);
-		assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &fake, k), cases[i].want);
+		assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, NULL, 0, &fake, k),
+				 cases[i].want);
 		ubinder_parcel_free(k);
 		free(kind.descriptor);
 	}
@@ -174,7 +177,7 @@ static void test_to_kernel(void **state)
 	k = ubinder_parcel_new();
 	v.data_size = (uint32_t)rpc_watch(in, null, sizeof(null), NULL);
 	v.object_count = 1;
-	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &fake, k), -EINVAL);
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, NULL, 0, &fake, k), -EINVAL);
 	ubinder_parcel_free(k);
 	free(kind.descriptor);
 	rpc_layouts_free(l);
@@ -235,13 +238,86 @@ static void test_to_rpc(void **state)
 	rpc_layouts_free(l);
 }
 
+/* Descriptors cross where they are, with descriptor transport only. */
+static void test_descriptors(void **state)
+{
+	struct rpc_layouts *l = rpc_layouts_new();
+	struct rpc_parcel_kind kind = { .code = 1 };
+	ubinder_parcel *k = ubinder_parcel_new(), *back = ubinder_parcel_new();
+	struct rpc_buf out = { 0 };
+	struct rpc_parcel_view v;
+	struct stat a, b;
+	uint32_t w[2];
+	char *text = NULL;
+	int fds[2], got;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	ubinder_parcel_write_interface_token(k, "org.ubinder.example.IKeyValue");
+	ubinder_parcel_write_int32(k, 7);
+	ubinder_parcel_write_fd(k, fds[0]);
+	ubinder_parcel_write_string16_utf8(k, "after");
+	assert_int_equal(rpc_parcel_to_rpc(l, &kind, k, &fake_fds, &out), 0);
+	assert_int_equal(out.nobjects, 1);
+	/* token (RPC form), the int, then TYPE_NATIVE_FILE_DESCRIPTOR and index 0 */
+	memcpy(w, out.data + out.objects[0], 8);
+	assert_int_equal(w[0], RPC_OBJECT_FD);
+	assert_int_equal(w[1], 0);
+	assert_int_equal(out.size, out.objects[0] + 8 + 16);
+	v = (struct rpc_parcel_view){ .data = out.data,
+				      .data_size = (uint32_t)out.size,
+				      .objects = (const uint8_t *)out.objects,
+				      .object_count = 1 };
+	free(kind.descriptor);
+	kind = (struct rpc_parcel_kind){ .code = 1 };
+	/* without the descriptor: refused; with it, the same file comes out */
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, NULL, 0, &fake_fds, back), -EINVAL);
+	ubinder_parcel_free(back);
+	back = ubinder_parcel_new();
+	free(kind.descriptor);
+	kind = (struct rpc_parcel_kind){ .code = 1 };
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &out.fds[0], 1, &fake, back), -EINVAL);
+	ubinder_parcel_free(back);
+	back = ubinder_parcel_new();
+	free(kind.descriptor);
+	kind = (struct rpc_parcel_kind){ .code = 1 };
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &out.fds[0], 1, &fake_fds, back), 0);
+	assert_int_equal(ubinder_parcel_set_position(back, 0), 0);
+	assert_int_equal(ubinder_parcel_enforce_interface(back, "org.ubinder.example.IKeyValue"),
+			 0);
+	assert_int_equal(ubinder_parcel_read_int32(back, &got), 0);
+	assert_int_equal(got, 7);
+	assert_int_equal(ubinder_parcel_read_fd(back, &got), 0);
+	assert_int_equal(fstat(got, &a), 0);
+	assert_int_equal(fstat(fds[0], &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	assert_int_equal(ubinder_parcel_read_string16_utf8(back, &text), 0);
+	assert_string_equal(text, "after");
+	free(text);
+	/* a descriptor over plain data the layout reads: refused */
+	ubinder_parcel_free(back);
+	back = ubinder_parcel_new();
+	free(kind.descriptor);
+	kind = (struct rpc_parcel_kind){ .code = 1 };
+	assert_int_equal(rpc_layouts_parse(l, "org.ubinder.example.IKeyValue 1 request i32 i64\n"),
+			 0);
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, &out.fds[0], 1, &fake_fds, back),
+			 -EINVAL);
+	free(kind.descriptor);
+	ubinder_parcel_free(back);
+	ubinder_parcel_free(k);
+	rpc_buf_free(&out);
+	close(fds[0]);
+	close(fds[1]);
+	rpc_layouts_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_to_kernel),
-		cmocka_unit_test(test_to_rpc),
+		cmocka_unit_test(test_builtin),	    cmocka_unit_test(test_files),
+		cmocka_unit_test(test_to_kernel),   cmocka_unit_test(test_to_rpc),
+		cmocka_unit_test(test_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

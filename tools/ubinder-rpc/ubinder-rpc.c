@@ -41,6 +41,8 @@ static const char usage[] =
 	"  --as NAME                  the name to register the imported object under\n"
 	"  --layout FILE              where binders sit in the parcels of other interfaces\n"
 	"                             (lines: DESCRIPTOR CODE request|reply FIELD...)\n"
+	"  --descriptors              import: carry descriptors (RPC fd transport mode\n"
+	"                             Unix; the server must allow it)\n"
 	"  -s, --socket PATH          the context's socket (default: $UBINDER_SOCKET, else\n"
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (binder, hwbinder, vndbinder, ...)\n"
@@ -49,7 +51,9 @@ static const char usage[] =
 	"\n"
 	"Binders cross where a layout places them (built in: the kvstore example's\n"
 	"watch, IServiceManager's getService, checkService and addService); a parcel\n"
-	"with an object no layout places, or with a descriptor, is refused (BAD_VALUE).\n"
+	"with a binder no layout places is refused (BAD_VALUE), as is one with a\n"
+	"descriptor on a session without descriptor transport. export allows\n"
+	"descriptors on Unix sockets.\n"
 	"Callers appear to the far side with the bridge's pid and uid.\n";
 
 static int usage_error(const char *msg)
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
 						 { "connect", required_argument, NULL, 'C' },
 						 { "as", required_argument, NULL, 'A' },
 						 { "layout", required_argument, NULL, 'Y' },
+						 { "descriptors", no_argument, NULL, 'D' },
 						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
 	const char *listen_at = NULL, *service = NULL, *connect_to = NULL, *as = NULL;
@@ -166,7 +171,7 @@ int main(int argc, char **argv)
 	char resolved[108];
 	ubinder_context *ctx;
 	int opt, status, bad, err;
-	bool exporting, sm = false;
+	bool exporting, sm = false, descriptors = false;
 
 	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
 		const char **slot = opt == 'L'	 ? &listen_at
@@ -180,8 +185,8 @@ int main(int argc, char **argv)
 			*slot = optarg;
 			continue;
 		}
-		if (opt == 'M') {
-			sm = true;
+		if (opt == 'M' || opt == 'D') {
+			*(opt == 'M' ? &sm : &descriptors) = true;
 			continue;
 		}
 		if (!tool_common_option(opt, &args, "ubinder-rpc", usage, &status))
@@ -196,10 +201,13 @@ int main(int argc, char **argv)
 		return usage_error("the commands are 'export' and 'import'");
 	exporting = !strcmp(cmd, "export");
 	if (exporting ? !listen_at || !!service == sm || connect_to || as
-		      : !connect_to || !as || listen_at || service || sm)
+		      : !connect_to || !as || listen_at || service || sm) {
 		return usage_error(
 			exporting ? "export takes --listen and --service or --service-manager"
 				  : "import takes --connect and --as");
+	}
+	if (descriptors && (exporting || !rpc_address_is_unix(connect_to)))
+		return usage_error("--descriptors is for an import over a Unix socket");
 	address = exporting ? listen_at : connect_to;
 	if (!rpc_address_valid(address)) {
 		fprintf(stderr,
@@ -228,11 +236,12 @@ int main(int argc, char **argv)
 		struct rpc_export_config c = { .socket = socket_path,
 					       .service = service,
 					       .layouts = layouts,
-					       .max_threads = EXPORT_THREADS };
+					       .max_threads = EXPORT_THREADS,
+					       .descriptors = rpc_address_is_unix(listen_at) };
 
 		status = run_export(ctx, listen_at, &c);
 	} else {
-		status = rpc_import_run(ctx, connect_to, as, layouts, &session);
+		status = rpc_import_run(ctx, connect_to, as, layouts, descriptors, &session);
 	}
 	ubinder_context_close(ctx);
 	rpc_session_free(session);
