@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || (strcmp(argv[1], "serve") && (strcmp(argv[1], "call") || argc != 5))) {
-		fprintf(stderr, "usage: bench-rpc-echo serve NAME | call NAME PAYLOAD ITERATIONS\n");
+		fprintf(stderr,
+			"usage: bench-rpc-echo serve NAME | call NAME PAYLOAD ITERATIONS\n");
 		return 2;
 	}
 	err = ubinder_context_open(NULL, &ctx);

@@ -46,7 +46,7 @@ wait_equal() {
 	return 1
 }
 
-echo "1..13"
+echo "1..14"
 b=$dir/b/binder a=$dir/a/binder
 cat >"$dir/layouts" <<'LAYOUT'
 # INest.ping(INest peer, int depth) -> int
@@ -74,7 +74,8 @@ wait_for grep -q "serving 'nest' on tcp:127.0.0.1:[1-9]" "$dir/export-tcp.log"
 port=$(sed -n "s/.*serving 'nest' on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/export-tcp.log")
 "$rpc" --socket "$a" --layout "$dir/layouts" import --connect "unix:$dir/rpc" --as nest \
 	2>"$dir/import.log" &
-pids+=($!)
+import_unix=$!
+pids+=($import_unix)
 "$rpc" --socket "$a" --layout "$dir/layouts" import --connect "tcp:127.0.0.1:$port" --as nest-tcp \
 	2>"$dir/import-tcp.log" &
 pids+=($!)
@@ -95,6 +96,12 @@ for name in nest nest-tcp; do
 	ok "A, B ($name): no transaction in flight" \
 		"$(($(active transaction "$a") + $(active transaction "$b")))"
 done
+# The Unix session ends: the export's count of what each side held then
+# shows only the root on the peer's side and nothing on ours.
+kill "$import_unix"
+wait_for grep -q "a session ended" "$dir/export.log"
+expect_output "export: at the session's end the peer held only the root, we nothing" 0 \
+	"held 1 of our objects, we 0 of its; 0 DEC_STRONG ignored" cat "$dir/export.log"
 reports=$(grep -l "Sanitizer\|runtime error" "$dir"/*.log)
 [[ -z $reports ]] || sed 's/^/# /' $reports | head -40
 ok "no sanitizer report from the bridges and daemons" "$((${#reports} != 0))"

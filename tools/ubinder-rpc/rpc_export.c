@@ -55,6 +55,7 @@ static void new_session(int fd, const struct rpc_connection_header *h)
 					 .server = true,
 					 .max_threads = config->max_threads };
 	struct live l = { 0 };
+	struct rpc_session_stats stats;
 	ubinder_context *ctx = NULL;
 	ubinder_binder *root = NULL;
 	int err;
@@ -98,6 +99,11 @@ static void new_session(int fd, const struct rpc_connection_header *h)
 	if (rpc_session_serve_async(l.s, fd))
 		rpc_session_end(l.s);
 	rpc_session_watch(l.s);
+	rpc_session_get_stats(l.s, &stats);
+	fprintf(stderr,
+		"ubinder-rpc: %s: a session ended (the peer held %u of our objects, we %u of "
+		"its; %u DEC_STRONG ignored)\n",
+		exported_name(), stats.exported, stats.standins, stats.bad_dec_strong);
 
 	pthread_mutex_lock(&lock);
 	for (struct live **pp = &sessions; *pp; pp = &(*pp)->next) {

@@ -52,6 +52,7 @@ struct exported {
 	ubinder_binder *binder; /* one reference while sent > 0 */
 	uint64_t sent;		/* times sent, less the peer's DEC_STRONGs */
 	uint64_t next_async;	/* the asyncNumber of the next oneway call to it */
+	unsigned serving;	/* transactions to it being served (they use it) */
 	struct exported *next;
 };
 
@@ -567,6 +568,26 @@ static int to_address(void *p, ubinder_binder *b, uint64_t *address)
 	return err;
 }
 
+/* Forgets @e once the peer holds it no more and nothing serves it (under
+ * s->lock); returns the reference to drop without the lock, or NULL. The
+ * root stays: its address is the session's for good. */
+static ubinder_binder *retire_exported(struct rpc_session *s, struct exported *e)
+{
+	ubinder_binder *drop;
+
+	if (e->sent || e->serving || e->binder == s->c.root)
+		return NULL;
+	for (struct exported **pp = &s->exported; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	drop = e->binder;
+	free(e);
+	return drop;
+}
+
 static void handle_dec_strong(struct rpc_session *s, const struct rpc_dec_strong *d)
 {
 	ubinder_binder *drop = NULL;
@@ -578,16 +599,13 @@ static void handle_dec_strong(struct rpc_session *s, const struct rpc_dec_strong
 	bad = !e || d->amount > e->sent;
 	if (!bad) {
 		e->sent -= d->amount;
-		if (e->sent == 0 && e->binder != s->c.root)
-			drop = e->binder;
+		drop = retire_exported(s, e);
 	}
 	if (bad && s->bad_dec_strong++ == 0)
 		fprintf(stderr,
 			"ubinder-rpc: %s: ignoring a DEC_STRONG of a reference it does not hold\n",
 			s->c.name);
 	pthread_mutex_unlock(&s->lock);
-	/* the exported entry stays (its address is the object's on this
-	 * session for good); only our reference goes */
 	ubinder_binder_unref(drop);
 }
 
@@ -862,11 +880,14 @@ static int serve_transaction(struct conn *c, const struct rpc_transaction *t,
 					: "descriptors on a session without descriptor transport");
 	pthread_mutex_lock(&s->lock);
 	e = ours(s, t->address) ? find_exported(s, t->address) : NULL;
-	if (e && e->sent)
+	if (e && e->sent) {
 		target = ubinder_binder_ref(e->binder);
+		e->serving++;
+	}
 	if (target && oneway && !oneway_turn(s, e, t->async_number)) {
 		ubinder_binder_unref(target);
 		target = NULL;
+		e->serving--;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!target)
@@ -899,6 +920,11 @@ static int serve_transaction(struct conn *c, const struct rpc_transaction *t,
 	}
 	err = send_reply(c, status, &out);
 out:
+	pthread_mutex_lock(&s->lock);
+	e->serving--;
+	ubinder_binder *drop = retire_exported(s, e);
+	pthread_mutex_unlock(&s->lock);
+	ubinder_binder_unref(drop);
 	ubinder_parcel_free(req);
 	ubinder_parcel_free(reply);
 	ubinder_binder_unref(target);
