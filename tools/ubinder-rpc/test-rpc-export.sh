@@ -51,7 +51,7 @@ wait_for() {
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..60"
+echo "1..63"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -164,6 +164,24 @@ expect "A -> B (no descriptor transport): a dump is refused" 1 "BAD_VALUE" \
 	"$ctl" --socket "$a_sock" dump kvstore
 expect "usage: --descriptors over TCP" 2 "--descriptors is for an import over a Unix socket" \
 	"$rpc" --socket "$a_sock" import --descriptors --connect "tcp:127.0.0.1:$port" --as x
+
+# B's service manager exported, imported on A: checkService crosses with
+# the binder it returns (IServiceManager's built-in layout).
+"$rpc" --socket "$sock" export --listen "unix:$dir/sm" --service-manager 2>"$dir/rpc-sm.log" &
+export_sm=$!
+pids+=($export_sm)
+wait_for test -S "$dir/sm"
+"$rpc" --socket "$a_sock" import --connect "unix:$dir/sm" --as b-manager 2>"$dir/import-sm.log" &
+import_sm=$!
+pids+=($import_sm)
+wait_for "$ctl" --socket "$a_sock" ping b-manager
+expect "A -> B's service manager: its interface" 0 "interface 'android.os.IServiceManager'" \
+	"$ctl" --socket "$a_sock" ping b-manager
+expect "A -> B's service manager: checkService(kvstore) returns a binder" 0 "binder: binder" \
+	"$ctl" --socket "$a_sock" call --reply ex,binder b-manager 2 s:kvstore
+expect "A -> B's service manager: checkService(nothing) returns null" 0 "binder: null" \
+	"$ctl" --socket "$a_sock" call --reply ex,binder b-manager 2 s:nothing
+stop_pids "$import_sm" "$export_sm"
 
 # The example client on A, its watcher called back from B (a oneway call
 # to a stand-in on B, carried to A's watcher by the import's session).
