@@ -4,6 +4,7 @@
  * implement
  *   interface org.ubinder.test.INest {
  *       int ping(INest peer, int depth);   // 1
+ *       void hang();                       // 2: answers after 10 s
  *   }
  * where ping answers 0 at depth 0, else peer.ping(self, depth - 1) + 1, from
  * inside the call: so ping(x, N) from A to B is a chain of N calls that
@@ -13,6 +14,7 @@
  *        rpc-nest call NAME DEPTH THREADS  THREADS threads, each calling
  *                                          NAME.ping(its own INest, DEPTH) 20
  *                                          times; exit 0 if every answer is DEPTH
+ *        rpc-nest hang NAME                calls NAME.hang() and prints how it ended
  * The context is $UBINDER_SOCKET's.
  */
 #include <pthread.h>
@@ -20,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ubinder/ubinder.h>
 
 #define NEST_DESCRIPTOR "org.ubinder.test.INest"
 #define NEST_PING	1
+#define NEST_HANG	2
 #define CALLS		20
 
 static ubinder_context *ctx;
@@ -59,6 +63,11 @@ static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder
 	int err;
 
 	(void)userdata;
+	if (call->code == NEST_HANG) {
+		fprintf(stderr, "rpc-nest: hanging\n");
+		sleep(10);
+		return ubinder_parcel_write_exception(reply, UBINDER_EX_NONE, NULL);
+	}
 	if (call->code != NEST_PING)
 		return UBINDER_ERR_UNKNOWN_TRANSACTION;
 	err = ubinder_parcel_enforce_interface(data, NEST_DESCRIPTOR);
@@ -109,9 +118,11 @@ int main(int argc, char **argv)
 	ubinder_binder *b = NULL;
 	int err, failures = 0;
 
-	if (argc < 3 || (strcmp(argv[1], "serve") && strcmp(argv[1], "call")) ||
+	if (argc < 3 ||
+	    (strcmp(argv[1], "serve") && strcmp(argv[1], "call") && strcmp(argv[1], "hang")) ||
 	    (!strcmp(argv[1], "call") && argc != 5)) {
-		fprintf(stderr, "usage: rpc-nest serve NAME | call NAME DEPTH THREADS\n");
+		fprintf(stderr,
+			"usage: rpc-nest serve NAME | call NAME DEPTH THREADS | hang NAME\n");
 		return 2;
 	}
 	err = ubinder_context_open(NULL, &ctx);
@@ -137,6 +148,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		sigwait(&sigs, &sig);
+	} else if (!strcmp(argv[1], "hang")) {
+		ubinder_parcel *data = ubinder_parcel_new(), *reply = NULL;
+
+		err = ubinder_sm_wait_for_service(ctx, argv[2], 5000, &b);
+		if (!err)
+			err = ubinder_parcel_write_interface_token(data, NEST_DESCRIPTOR);
+		if (!err)
+			err = ubinder_binder_transact(b, NEST_HANG, data, 0, &reply);
+		printf("rpc-nest: hang: %s\n", err ? ubinder_strerror(err) : "answered");
+		ubinder_parcel_free(data);
+		ubinder_parcel_free(reply);
+		failures = err != 0;
 	} else {
 		int threads = atoi(argv[4]);
 		struct caller c[16];

@@ -46,7 +46,7 @@ wait_equal() {
 	return 1
 }
 
-echo "1..14"
+echo "1..15"
 b=$dir/b/binder a=$dir/a/binder
 cat >"$dir/layouts" <<'LAYOUT'
 # INest.ping(INest peer, int depth) -> int
@@ -68,7 +68,8 @@ wait_for "$ctl" --socket "$b" ping nest
 pids+=($!)
 "$rpc" --socket "$b" --layout "$dir/layouts" export --listen tcp:127.0.0.1:0 --service nest \
 	2>"$dir/export-tcp.log" &
-pids+=($!)
+export_tcp=$!
+pids+=($export_tcp)
 wait_for test -S "$dir/rpc"
 wait_for grep -q "serving 'nest' on tcp:127.0.0.1:[1-9]" "$dir/export-tcp.log"
 port=$(sed -n "s/.*serving 'nest' on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/export-tcp.log")
@@ -96,6 +97,18 @@ for name in nest nest-tcp; do
 	ok "A, B ($name): no transaction in flight" \
 		"$(($(active transaction "$a") + $(active transaction "$b")))"
 done
+# A call in flight when the far side goes: B's TCP export dies while B's
+# service holds A's call; the import's session ends, the import exits, and
+# A's caller gets DEAD_OBJECT, as when a local service's process dies.
+UBINDER_SOCKET=$a "$nest" hang nest-tcp >"$dir/hang.log" 2>&1 &
+hang=$!
+pids+=($hang)
+wait_for grep -q "hanging" "$dir/nest.log"
+kill -KILL "$export_tcp"
+timeout 8 tail --pid="$hang" -f /dev/null
+expect_output "a call in flight across the lost bridge fails with DEAD_OBJECT" 0 \
+	"hang: dead object" cat "$dir/hang.log"
+
 # The Unix session ends: the export's count of what each side held then
 # shows only the root on the peer's side and nothing on ours.
 kill "$import_unix"
