@@ -252,16 +252,35 @@ int rpc_parcel_to_rpc(const struct rpc_layouts *l, struct rpc_parcel_kind *kind,
 	return rest_to_rpc(in, data, size, pos, o, out);
 }
 
-/* Appends @n bytes (a multiple of 4) of plain data to @out. */
+/*
+ * Appends @n bytes (a multiple of 4) of plain data to @out. libubinder has
+ * no raw append, and a word at a time costs most of a large call's time;
+ * but a byte array is its length word and its bytes, unpadded when the
+ * length is a multiple of 4: so the data after the first word goes as one
+ * byte array, whose length word is then overwritten with the first word
+ * (plain data may be rewritten in place; the parcel's size stays).
+ */
 static int put_words(ubinder_parcel *out, const uint8_t *p, size_t n)
 {
-	for (size_t at = 0; at < n; at += 4) {
-		int err = ubinder_parcel_write_uint32(out, get_u32(p + at));
+	size_t at = ubinder_parcel_get_position(out);
+	int err;
 
-		if (err)
-			return err;
+	if (n < 64) {
+		for (size_t i = 0; i < n; i += 4) {
+			err = ubinder_parcel_write_uint32(out, get_u32(p + i));
+			if (err)
+				return err;
+		}
+		return 0;
 	}
-	return 0;
+	err = ubinder_parcel_write_byte_array(out, p + 4, n - 4);
+	if (!err)
+		err = ubinder_parcel_set_position(out, at);
+	if (!err)
+		err = ubinder_parcel_write_uint32(out, get_u32(p));
+	if (!err)
+		err = ubinder_parcel_set_position(out, at + n);
+	return err;
 }
 
 /* The RPC descriptor object at @pos (table entry *next) in kernel form. */

@@ -312,12 +312,48 @@ static void test_descriptors(void **state)
 	rpc_layouts_free(l);
 }
 
+/* Large plain data (copied in bulk) comes back byte for byte. */
+static void test_large_plain(void **state)
+{
+	struct rpc_layouts *l = rpc_layouts_new();
+	struct rpc_parcel_kind kind = { .code = 1 };
+	ubinder_parcel *k = ubinder_parcel_new();
+	struct rpc_buf out = { 0 };
+	uint8_t in[4096];
+	char text[1001], *got = NULL;
+	struct rpc_parcel_view v = { .data = in };
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		text[i] = (char)('a' + i % 26);
+	text[1000] = '\0';
+	v.data_size = (uint32_t)rpc_watch(in, "\x07\0\0\0", 4, text);
+	assert_int_equal(rpc_parcel_to_kernel(l, &kind, &v, NULL, 0, &fake, k), 0);
+	assert_int_equal(ubinder_parcel_set_position(k, 0), 0);
+	assert_int_equal(ubinder_parcel_enforce_interface(k, "org.ubinder.example.IKeyValue"), 0);
+	int32_t seven;
+	assert_int_equal(ubinder_parcel_read_int32(k, &seven), 0);
+	assert_int_equal(seven, 7);
+	assert_int_equal(ubinder_parcel_read_string16_utf8(k, &got), 0);
+	assert_string_equal(got, text);
+	free(got);
+	free(kind.descriptor);
+	kind = (struct rpc_parcel_kind){ .code = 1 };
+	assert_int_equal(rpc_parcel_to_rpc(l, &kind, k, &fake, &out), 0);
+	assert_int_equal(out.size, v.data_size);
+	assert_memory_equal(out.data, in, out.size);
+	rpc_buf_free(&out);
+	free(kind.descriptor);
+	ubinder_parcel_free(k);
+	rpc_layouts_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin),	    cmocka_unit_test(test_files),
 		cmocka_unit_test(test_to_kernel),   cmocka_unit_test(test_to_rpc),
-		cmocka_unit_test(test_descriptors),
+		cmocka_unit_test(test_descriptors), cmocka_unit_test(test_large_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
