@@ -20,6 +20,7 @@ struct daemon_config {
 	unsigned int max_inline;
 	unsigned int copy_workers;    /* most copy worker threads */
 	unsigned int copies_per_proc; /* copies from one process's memory at once */
+	unsigned int copies_per_uid;  /* the same for all the processes of one uid */
 	unsigned int copy_timeout_ms; /* when a copy counts as stalled, a queued one fails */
 	/* Per-uid quotas (0: none). */
 	unsigned int max_sessions_per_uid;
@@ -27,6 +28,7 @@ struct daemon_config {
 	unsigned int max_nodes_per_uid;
 	unsigned int max_refs_per_uid;
 	unsigned int max_deaths_per_uid;
+	size_t max_oneway_per_uid; /* bytes of unfreed oneway buffers a uid has sent */
 	/* Unfinished multi-packet requests: budgets and deadline. */
 	size_t max_partial_per_proc;
 	size_t max_partial_per_uid;

@@ -24,6 +24,16 @@ struct copier_owner {
 	unsigned int in_pool;
 	struct copier_queue in_pool_list; /* oldest first */
 	struct copier_queue waiting;	  /* oldest first */
+	struct copier_group *group;
+	TAILQ_ENTRY(copier_owner) group_entry;
+	UT_hash_handle hh;
+};
+
+/* The owners of one group; freed with its last owner. */
+struct copier_group {
+	uint64_t key;
+	unsigned int in_pool; /* its owners' tasks in the pool, stalled ones included */
+	TAILQ_HEAD(, copier_owner) owners; /* the next to get a free place first */
 	UT_hash_handle hh;
 };
 
@@ -87,29 +97,73 @@ static void grow(struct copier *c)
 	pthread_attr_destroy(&attr);
 }
 
-static struct copier_owner *owner_get(struct copier *c, uint64_t key)
+static struct copier_group *group_get(struct copier *c, uint64_t key)
+{
+	struct copier_group *g;
+
+	HASH_FIND(hh, c->groups, &key, sizeof(key), g);
+	if (g)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->key = key;
+	TAILQ_INIT(&g->owners);
+	HASH_ADD(hh, c->groups, key, sizeof(g->key), g);
+	return g;
+}
+
+/* The owner of @key, created in group @group_key on first use; NULL when out of memory. */
+static struct copier_owner *owner_get(struct copier *c, uint64_t key, uint64_t group_key)
 {
 	struct copier_owner *o;
+	struct copier_group *g;
 
 	HASH_FIND(hh, c->owners, &key, sizeof(key), o);
 	if (o)
 		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o)
+	g = group_get(c, group_key);
+	o = g ? calloc(1, sizeof(*o)) : NULL;
+	if (!o) {
+		if (g && TAILQ_EMPTY(&g->owners)) {
+			HASH_DEL(c->groups, g);
+			free(g);
+		}
 		return NULL;
+	}
 	o->key = key;
+	o->group = g;
 	TAILQ_INIT(&o->in_pool_list);
 	TAILQ_INIT(&o->waiting);
+	TAILQ_INSERT_TAIL(&g->owners, o, group_entry);
 	HASH_ADD(hh, c->owners, key, sizeof(o->key), o);
 	return o;
 }
 
+/* Frees @o once it has no task in the pool or waiting, and its group with its last owner. */
 static void owner_put(struct copier *c, struct copier_owner *o)
 {
+	struct copier_group *g = o->group;
+
 	if (o->in_pool || !TAILQ_EMPTY(&o->waiting))
 		return;
+	TAILQ_REMOVE(&g->owners, o, group_entry);
 	HASH_DEL(c->owners, o);
 	free(o);
+	if (TAILQ_EMPTY(&g->owners)) {
+		HASH_DEL(c->groups, g);
+		free(g);
+	}
+}
+
+static bool owner_full(const struct copier *c, const struct copier_owner *o)
+{
+	return c->per_owner && o->in_pool >= c->per_owner;
+}
+
+static bool group_full(const struct copier *c, const struct copier_group *g)
+{
+	return c->per_group && g->in_pool >= c->per_group;
 }
 
 /* Hands @task to the workers. */
@@ -118,6 +172,7 @@ static void to_pool(struct copier *c, struct copier_task *task)
 	task->since_ms = now_ms();
 	if (task->owner) {
 		task->owner->in_pool++;
+		task->owner->group->in_pool++;
 		TAILQ_INSERT_TAIL(&task->owner->in_pool_list, task, owner_entry);
 	}
 	c->in_pool++;
@@ -133,8 +188,12 @@ static void to_pool(struct copier *c, struct copier_task *task)
 void copier_submit(struct copier *c, struct copier_task *task)
 {
 	task->started = task->stalled = false;
-	task->owner = owner_get(c, task->owner_key);
-	if (task->owner && c->per_owner && task->owner->in_pool >= c->per_owner) {
+	task->owner = owner_get(c, task->owner_key, task->group_key);
+	if (task->owner && (owner_full(c, task->owner) || group_full(c, task->owner->group))) {
+		if (owner_full(c, task->owner))
+			c->waited_owner++;
+		else
+			c->waited_group++;
 		task->since_ms = now_ms();
 		TAILQ_INSERT_TAIL(&task->owner->waiting, task, owner_entry);
 		if (c->deadline_ms)
@@ -142,6 +201,30 @@ void copier_submit(struct copier *c, struct copier_task *task)
 		return;
 	}
 	to_pool(c, task);
+}
+
+/*
+ * Moves waiting tasks of @g's owners into the pool while the group has room,
+ * the oldest of each owner in turn (an owner served goes to the back).
+ */
+static void group_dispatch(struct copier *c, struct copier_group *g)
+{
+	while (!group_full(c, g)) {
+		struct copier_owner *o;
+		struct copier_task *next;
+
+		TAILQ_FOREACH(o, &g->owners, group_entry) {
+			if (!TAILQ_EMPTY(&o->waiting) && !owner_full(c, o))
+				break;
+		}
+		if (!o)
+			return;
+		next = TAILQ_FIRST(&o->waiting);
+		TAILQ_REMOVE(&o->waiting, next, owner_entry);
+		TAILQ_REMOVE(&g->owners, o, group_entry);
+		TAILQ_INSERT_TAIL(&g->owners, o, group_entry);
+		to_pool(c, next);
+	}
 }
 
 /* On the event loop, when the eventfd is readable: calls done() of finished tasks. */
@@ -164,15 +247,11 @@ static void copier_complete(struct copier *c)
 		if (o) {
 			TAILQ_REMOVE(&o->in_pool_list, task, owner_entry);
 			o->in_pool--;
+			o->group->in_pool--;
 		}
 		task->done(task); /* may free it */
 		if (o) {
-			struct copier_task *next = TAILQ_FIRST(&o->waiting);
-
-			if (next) {
-				TAILQ_REMOVE(&o->waiting, next, owner_entry);
-				to_pool(c, next);
-			}
+			group_dispatch(c, o->group);
 			owner_put(c, o);
 		}
 	}
@@ -244,7 +323,7 @@ static void sweep(struct loop_timer *t)
 }
 
 int copier_init(struct copier *c, struct loop *loop, unsigned int max_workers,
-		unsigned int per_owner, unsigned int deadline_ms)
+		unsigned int per_owner, unsigned int per_group, unsigned int deadline_ms)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -253,6 +332,7 @@ int copier_init(struct copier *c, struct loop *loop, unsigned int max_workers,
 	TAILQ_INIT(&c->finished);
 	c->max_workers = max_workers;
 	c->per_owner = per_owner;
+	c->per_group = per_group;
 	c->deadline_ms = deadline_ms;
 	c->threads = calloc(max_workers + COPIER_MAX_STALLED, sizeof(*c->threads));
 	c->src.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -289,11 +369,14 @@ void copier_dump_stats(struct copier *c, FILE *out)
 	fprintf(out, "copies stalled now: %u\n", stalled);
 	fprintf(out, "copy stalls: %" PRIu64 "\n", c->stalls);
 	fprintf(out, "copies expired: %" PRIu64 "\n", c->expired);
+	fprintf(out, "copies waited for their process: %" PRIu64 "\n", c->waited_owner);
+	fprintf(out, "copies waited for their uid: %" PRIu64 "\n", c->waited_group);
 }
 
 unsigned int copier_deinit(struct copier *c)
 {
 	struct copier_owner *o, *tmp;
+	struct copier_group *g, *gtmp;
 	uint64_t give_up = now_ms() + JOIN_WAIT_MS;
 	unsigned int left = 0;
 
@@ -317,6 +400,10 @@ unsigned int copier_deinit(struct copier *c)
 	HASH_ITER(hh, c->owners, o, tmp) {
 		HASH_DEL(c->owners, o);
 		free(o);
+	}
+	HASH_ITER(hh, c->groups, g, gtmp) {
+		HASH_DEL(c->groups, g);
+		free(g);
 	}
 	loop_timer_deinit(&c->sweep);
 	if (left) {

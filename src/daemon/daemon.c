@@ -17,6 +17,7 @@
 #include "daemon/activation.h"
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
+#include "daemon/seccomp_calls.h"
 #include "daemon/socket_dir.h"
 #include "wire/wire.h"
 
@@ -136,7 +137,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	d->loop.owner = d;
 	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
-			cfg->copy_timeout_ms) < 0) {
+			cfg->copies_per_uid, cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
 		return -1;
 	}
@@ -167,6 +168,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_nodes_per_uid = cfg->max_nodes_per_uid;
 	dc.max_refs_per_uid = cfg->max_refs_per_uid;
 	dc.max_deaths_per_uid = cfg->max_deaths_per_uid;
+	dc.max_oneway_bytes_per_uid = cfg->max_oneway_per_uid;
 	d->drv = driver_new(&dc, &glue_driver_ops, &d->glue);
 	if (!d->drv) {
 		fprintf(stderr, "ubinderd: out of memory\n");
@@ -183,7 +185,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
 	if (supervisors_init(&d->supervisors, &d->loop, d->drv, &d->copier, &d->quotas, &d->hub,
-			     sessions_max_body(&d->sessions)) < 0) {
+			     sessions_max_body(&d->sessions), &sc_calls_ops) < 0) {
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
 		return -1;
 	}

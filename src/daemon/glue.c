@@ -157,11 +157,9 @@ static void conn_ioctl_done(struct conn *conn, int error, const void *arg, size_
 static void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 {
 	if (io->cmd == BINDER_THREAD_EXIT) {
-		int err = 0;
-
 		driver_thread_detach(conn->thread);
 		/* The same client thread may come back: the kernel makes it a new thread. */
-		conn->thread = session_new_thread(conn, &err);
+		(void)session_new_thread(conn);
 		conn_ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
 			conn_defer_close(conn);
@@ -248,6 +246,7 @@ static int fetch_start(void *glue, struct fetch_job *job)
 	ft->task.done = fetch_task_done;
 	ft->task.expired = fetch_task_expired;
 	ft->task.owner_key = (uint64_t)job->pid;
+	ft->task.group_key = (uint64_t)job->uid;
 	ft->job = job;
 	ft->glue = g;
 	copier_submit(g->copier, &ft->task);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The copy workers with tasks that block until the test lets them go: the
- * per-owner limit, expiry of an owner's waiting tasks at the deadline, a
+ * per-owner and per-group limits, expiry of an owner's waiting tasks at the deadline, a
  * stalled task replaced in the pool so that other owners' tasks still run,
  * and the per-uid quota table the daemon's limits use.
  */
@@ -90,7 +90,7 @@ static void one_owner_waits_and_expires(void **state)
 
 	(void)state;
 	assert_int_equal(loop_init(&l), 0);
-	assert_int_equal(copier_init(&c, &l, 4, 1, 200), 0);
+	assert_int_equal(copier_init(&c, &l, 4, 1, 0, 200), 0);
 	job_init(&a, 7, true);
 	job_init(&b, 7, false);
 	job_init(&other, 8, false);
@@ -114,6 +114,67 @@ static void one_owner_waits_and_expires(void **state)
 	loop_deinit(&l);
 }
 
+/*
+ * Two tasks of one group at once: a third owner of the group waits (and
+ * gets the first free place), another group's task does not; the group's
+ * stalled tasks still hold its places, so its next task expires.
+ */
+static void one_group_waits_its_turn(void **state)
+{
+	struct loop l;
+	struct copier c;
+	struct job a, b, w, x, late, other, other2;
+
+	(void)state;
+	assert_int_equal(loop_init(&l), 0);
+	assert_int_equal(copier_init(&c, &l, 4, 0, 2, 300), 0);
+	job_init(&a, 11, true);
+	job_init(&b, 12, true);
+	job_init(&w, 13, false);
+	job_init(&x, 15, true);
+	job_init(&late, 14, false);
+	job_init(&other, 21, false);
+	job_init(&other2, 22, false);
+	a.task.group_key = b.task.group_key = w.task.group_key = 1;
+	x.task.group_key = late.task.group_key = 1;
+	other.task.group_key = other2.task.group_key = 2;
+	copier_submit(&c, &a.task);
+	copier_submit(&c, &b.task);
+	copier_submit(&c, &w.task); /* the group is full */
+	copier_submit(&c, &other.task);
+	spin(&l, 100);
+	assert_int_equal(other.done, 1);
+	assert_int_equal(w.done + w.expired, 0);
+	assert_int_equal(c.waited_group, 1);
+	assert_int_equal(c.waited_owner, 0);
+	job_release(&a);
+	spin(&l, 100);
+	assert_int_equal(a.done, 1);
+	assert_int_equal(w.done, 1); /* a's place went to another owner of the group */
+
+	copier_submit(&c, &x.task); /* with b: full again */
+	copier_submit(&c, &late.task);
+	spin(&l, 600);
+	assert_int_equal(c.stalls, 2); /* b and x: stalled, and still the group's */
+	assert_int_equal(late.expired, 1);
+	assert_int_equal(late.done, 0);
+	copier_submit(&c, &other2.task);
+	spin(&l, 100);
+	assert_int_equal(other2.done, 1); /* the pool grew past the stalled ones */
+	job_release(&b);
+	job_release(&x);
+	spin(&l, 100);
+	assert_int_equal(b.done + x.done, 2);
+	assert_int_equal(c.stalled, 0);
+	assert_null(c.groups); /* nothing held: nothing kept */
+	assert_null(c.owners);
+	assert_int_equal(copier_deinit(&c), 0);
+	job_deinit(&a);
+	job_deinit(&b);
+	job_deinit(&x);
+	loop_deinit(&l);
+}
+
 static void stalled_workers_are_replaced(void **state)
 {
 	enum {
@@ -125,7 +186,7 @@ static void stalled_workers_are_replaced(void **state)
 
 	(void)state;
 	assert_int_equal(loop_init(&l), 0);
-	assert_int_equal(copier_init(&c, &l, 1, 1, 100), 0);
+	assert_int_equal(copier_init(&c, &l, 1, 1, 0, 100), 0);
 	for (int i = 0; i < N; i++) {
 		job_init(&stuck[i], (uint64_t)i + 1, true);
 		copier_submit(&c, &stuck[i].task);
@@ -156,7 +217,7 @@ static void deinit_leaves_a_blocked_worker(void **state)
 
 	(void)state;
 	assert_int_equal(loop_init(&l), 0);
-	assert_int_equal(copier_init(&c, &l, 2, 0, 0), 0);
+	assert_int_equal(copier_init(&c, &l, 2, 0, 0, 0), 0);
 	job_init(&j, 1, true);
 	copier_submit(&c, &j.task);
 	spin(&l, 50);
@@ -195,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_owner_waits_and_expires),
+		cmocka_unit_test(one_group_waits_its_turn),
 		cmocka_unit_test(stalled_workers_are_replaced),
 		cmocka_unit_test(deinit_leaves_a_blocked_worker),
 		cmocka_unit_test(uid_quotas_count_and_refuse),

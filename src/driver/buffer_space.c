@@ -89,9 +89,17 @@ static bool make_room(struct buffer_pool *pool, size_t count)
 }
 
 /*
+ * The kernel charges a memory cgroup in batches of up to this many pages per
+ * CPU (MEMCG_CHARGE_BATCH), so the usage the daemon reads moves in steps of
+ * up to a batch: giving back exactly the pages missing may not show.
+ */
+#define CGROUP_CHARGE_BATCH 64
+
+/*
  * Whether @count more pages fit in the memory cgroup: lru pages are given
  * back first (each one uncharges a page), since the kernel cannot reclaim
- * them and would OOM-kill instead.
+ * them and would OOM-kill instead. At least a charge batch goes back at a
+ * time, until the room shows or no lru page is left.
  */
 static bool make_cgroup_room(struct buffer_pool *pool, size_t count)
 {
@@ -99,12 +107,15 @@ static bool make_cgroup_room(struct buffer_pool *pool, size_t count)
 
 	if (!pool->headroom)
 		return true;
-	room = pool->headroom(pool->headroom_ctx, count);
-	if (room >= count)
-		return true;
-	if (!buffer_pool_shrink(pool, count - room, RECLAIM_LIMIT))
-		return false;
-	return pool->headroom(pool->headroom_ctx, count) >= count;
+	while ((room = pool->headroom(pool->headroom_ctx, count)) < count) {
+		size_t missing = count - room;
+
+		if (!buffer_pool_shrink(
+			    pool, missing > CGROUP_CHARGE_BATCH ? missing : CGROUP_CHARGE_BATCH,
+			    RECLAIM_LIMIT))
+			return false;
+	}
+	return true;
 }
 
 void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool)

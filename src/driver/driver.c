@@ -15,6 +15,7 @@ static const char *const quota_names[DRIVER_QUOTAS] = {
 	[DRIVER_QUOTA_NODES] = "nodes",
 	[DRIVER_QUOTA_REFS] = "refs",
 	[DRIVER_QUOTA_DEATHS] = "death notifications",
+	[DRIVER_QUOTA_ONEWAY_BYTES] = "oneway bytes",
 };
 
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
@@ -29,6 +30,7 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	drv->quotas.limit[DRIVER_QUOTA_NODES] = config->max_nodes_per_uid;
 	drv->quotas.limit[DRIVER_QUOTA_REFS] = config->max_refs_per_uid;
 	drv->quotas.limit[DRIVER_QUOTA_DEATHS] = config->max_deaths_per_uid;
+	drv->quotas.limit[DRIVER_QUOTA_ONEWAY_BYTES] = config->max_oneway_bytes_per_uid;
 	drv->ops = ops;
 	drv->daemon = daemon;
 	TAILQ_INIT(&drv->contexts);
@@ -89,30 +91,23 @@ const char *context_name(const struct context *ctx)
 	return ctx->name;
 }
 
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
-				    void *conn, int *error)
+int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer, void *conn,
+			 struct thread **out)
 {
-	struct thread *thread;
-
-	*error = 0;
-	if (proc->is_dead) {
-		*error = -ESRCH;
-		return NULL;
-	}
+	*out = NULL;
+	if (proc->is_dead)
+		return -ESRCH;
 	if (proc->driver->config.max_threads &&
 	    proc->nthreads >= proc->driver->config.max_threads) {
 		log_notice("%s: proc %d: too many threads (%u)", proc->context->name, proc->id.pid,
 			   proc->nthreads);
-		*error = -EAGAIN;
-		return NULL;
+		return -EAGAIN;
 	}
-	thread = thread_new(proc, tid, conn);
-	if (!thread) {
-		*error = -ENOMEM;
-		return NULL;
-	}
-	thread->peer = *peer;
-	return thread;
+	*out = thread_new(proc, tid, conn);
+	if (!*out)
+		return -ENOMEM;
+	(*out)->peer = *peer;
+	return 0;
 }
 
 void driver_thread_detach(struct thread *thread)

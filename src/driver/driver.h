@@ -48,6 +48,10 @@ struct driver_config {
 	unsigned int max_nodes_per_uid;
 	unsigned int max_refs_per_uid;
 	unsigned int max_deaths_per_uid;
+	/* Bytes of oneway transactions one uid's processes have sent that are
+	 * not freed yet (0: none): beyond, the call fails as a full async
+	 * space does (BR_FAILED_REPLY, ENOSPC). */
+	uint64_t max_oneway_bytes_per_uid;
 };
 
 /*
@@ -184,14 +188,16 @@ struct thread_peer {
 	/* Descriptors its transactions name are taken from it with pidfd_getfd
 	 * (a seccomp-supervised thread, whose requests bring none along). */
 	bool fds_by_pidfd;
+	uid_t uid; /* its copies count against this uid's (the copier's per-uid limit) */
 };
 
 /*
- * A client thread attached (its own connection, @conn). Returns NULL with
- * -EAGAIN in *error above the per-process thread limit.
+ * A client thread attached (its own connection, @conn), in *@out. Returns 0,
+ * or -ESRCH (the process is dying), -EAGAIN (above the per-process thread
+ * limit), -ENOMEM; *@out is NULL then.
  */
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
-				    void *conn, int *error);
+int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer, void *conn,
+			 struct thread **out);
 
 /* The thread's connection closed: BINDER_THREAD_EXIT. */
 void driver_thread_detach(struct thread *thread);

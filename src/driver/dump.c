@@ -135,6 +135,11 @@ static void dump_proc(FILE *out, struct proc *proc)
 			fprintf(out, "  ignored %s: %" PRIu64 "\n", ignored_kind_names[i],
 				proc->stats.ignored[i]);
 	}
+	for (int i = 0; i < DEAD_REPLY_CAUSES; i++) {
+		if (proc->stats.dead_replies[i])
+			fprintf(out, "  dead reply %s: %" PRIu64 "\n", dead_reply_cause_names[i],
+				proc->stats.dead_replies[i]);
+	}
 }
 
 void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
@@ -224,6 +229,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);
 	for (int i = 0; i < IGNORED_COUNT; i++)
 		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);
+	for (int i = 0; i < DEAD_REPLY_CAUSES; i++)
+		fprintf(out, "dead reply %s: %" PRIu64 "\n", dead_reply_cause_names[i],
+			s->dead_replies[i]);
 }
 
 static void dump_transaction(FILE *out, const char *prefix, const struct transaction *t)

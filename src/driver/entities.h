@@ -306,6 +306,9 @@ struct txn_buffer {
 	int32_t *fda_fds; /* numbers of fd-array descriptors, closed on free */
 	size_t nfda_fds;
 	size_t fda_fds_cap;
+	/* A oneway's bytes, charged to its sender's uid until the buffer is freed. */
+	uid_t quota_uid;
+	size_t quota_bytes;
 };
 
 /* --- contexts and the driver --------------------------------------------- */
@@ -325,6 +328,7 @@ enum driver_quota {
 	DRIVER_QUOTA_NODES,
 	DRIVER_QUOTA_REFS,
 	DRIVER_QUOTA_DEATHS,
+	DRIVER_QUOTA_ONEWAY_BYTES, /* pending oneway buffers, charged to the sender's uid */
 	DRIVER_QUOTAS,
 };
 

@@ -71,6 +71,7 @@ struct fetch_job {
 	struct local_source sources[2];
 	size_t nsources;
 	pid_t pid;
+	uid_t uid; /* of that process: whose copies a worker reading it counts against */
 	int pidfd; /* to confirm the sender is still the same process, or -1 */
 	bool may_readv;
 	const struct mem_segment *segments;

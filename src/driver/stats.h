@@ -33,6 +33,29 @@ enum ignored_kind {
 
 extern const char *const ignored_kind_names[IGNORED_COUNT];
 
+/*
+ * Why a transaction was answered with BR_DEAD_REPLY: one cause per place
+ * the driver sends it (dead_reply.c). Counted for the driver and for the
+ * process that reads it (whose call failed).
+ */
+enum dead_reply_cause {
+	DEAD_NODE_RELEASED,	 /* the target node's process released it */
+	DEAD_NO_MANAGER,	 /* handle 0 and no context manager */
+	DEAD_CALLER_GONE,	 /* a reply whose caller's thread is gone */
+	DEAD_TARGET_RELEASED,	 /* the target process is released (at allocation or queueing) */
+	DEAD_TARGET_NO_REGION,	 /* the target's region is not mapped (yet, or any more) */
+	DEAD_TARGET_THREAD_GONE, /* the thread chosen to take it is gone */
+	DEAD_SENDER_GONE,	 /* the sending thread went away during the copy */
+	DEAD_CALLER_GONE_COPY,	 /* a reply whose caller's thread went away during the copy */
+	DEAD_SERVER_THREAD_EXIT, /* the thread serving it went (its connection closed) */
+	DEAD_SERVER_EXIT,	 /* the process serving it was released (its session closed) */
+	DEAD_THREAD_TODO,	 /* queued on a thread that exited unread (its process lives on) */
+	DEAD_PROC_TODO,		 /* queued on a process, or its thread, released unread */
+	DEAD_REPLY_CAUSES
+};
+
+extern const char *const dead_reply_cause_names[DEAD_REPLY_CAUSES];
+
 struct proc_stats {
 	uint64_t bc[STATS_BC_COUNT];
 	uint64_t br[STATS_BR_COUNT];
@@ -40,6 +63,7 @@ struct proc_stats {
 	uint64_t ignored_logged; /* log lines written, to bound the log rate */
 	uint64_t transactions_sent;
 	uint64_t transactions_failed;
+	uint64_t dead_replies[DEAD_REPLY_CAUSES]; /* BR_DEAD_REPLYs it read, by cause */
 };
 
 struct proc_stats_thread {
@@ -68,5 +92,6 @@ struct driver_stats {
 	uint64_t deaths_created, deaths_deleted;
 	uint64_t transactions_created, transactions_deleted;
 	uint64_t transactions_failed;
+	uint64_t dead_replies[DEAD_REPLY_CAUSES];
 	/* Page counters are the buffer pool's (buffer_space.h). */
 };

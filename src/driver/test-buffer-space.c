@@ -317,6 +317,64 @@ static void decay_releases_pages_unused_long_enough(void **state)
 	assert_int_equal(buffer_pool_lru_pages(&f->pool), 1);
 }
 
+/* A cgroup whose usage, as read, moves in whole charge batches of 64 pages
+ * (the kernel's per-CPU charge stock), with a limit of @limit pages. */
+struct batched_cgroup {
+	const struct buffer_pool *pool;
+	size_t limit;
+};
+
+static size_t batched_headroom(void *ctx, size_t wanted)
+{
+	const struct batched_cgroup *cg = ctx;
+	size_t usage = (cg->pool->installed_pages + 63) / 64 * 64;
+
+	(void)wanted;
+	return usage < cg->limit ? cg->limit - usage : 0;
+}
+
+static void cgroup_room_survives_batched_usage(void **state)
+{
+	struct fixture *f = *state;
+	struct batched_cgroup cg = { .pool = &f->pool, .limit = 192 };
+	struct buffer_space other;
+	struct range_buffer *big, *one = NULL;
+	bool spam;
+	int fd;
+
+	/* 130 unused pages in one region... */
+	fd = buffer_space_create(&f->space, 256 * f->page, "test", 42);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), 0);
+	big = reserve(f, 130 * f->page - 8, 0);
+	buffer_space_release(&f->space, big);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), 130);
+
+	/* ...and a fresh page wanted in another, with usage read as 192 of 192:
+	 * giving back the one page missing would not show, a batch does. */
+	buffer_space_init(&other, &f->pool);
+	fd = buffer_space_create(&other, 4 * f->page, "other", 43);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_mapped(&other, BASE + 256 * f->page), 0);
+	f->pool.headroom = batched_headroom;
+	f->pool.headroom_ctx = &cg;
+	assert_int_equal(buffer_space_reserve(&other, 16, 8, 0, false, 42, &one, &spam), 0);
+	assert_true(f->pool.stats.reclaimed[RECLAIM_LIMIT] >= 64);
+	assert_int_equal(f->pool.stats.limit_failures, 0);
+	buffer_space_release(&other, one);
+
+	/* No lru page left and no room: the reservation fails, nothing stays. */
+	cg.limit = 0;
+	buffer_pool_shrink(&f->pool, SIZE_MAX, RECLAIM_ADMIN);
+	assert_int_equal(buffer_space_reserve(&other, 16, 8, 0, false, 42, &one, &spam), -ENOMEM);
+	assert_null(one);
+	assert_int_equal(f->pool.stats.limit_failures, 1);
+	assert_int_equal(f->pool.installed_pages, 0);
+	buffer_space_deinit(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +389,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(installed_cap_reclaims_lru_then_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(decay_releases_pages_unused_long_enough, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(cgroup_room_survives_batched_usage, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

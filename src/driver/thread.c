@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "driver/bwr_state.h"
+#include "driver/dead_reply.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
 #include "driver/todo.h"
@@ -106,8 +107,12 @@ void thread_release(struct thread *thread)
 		}
 	}
 	thread->transaction_stack = NULL;
-	if (send_reply)
+	if (send_reply) {
+		dead_reply_note(drv, send_reply->from ? send_reply->from->proc : NULL, proc->id.pid,
+				send_reply->debug_id,
+				proc->is_dead ? DEAD_SERVER_EXIT : DEAD_SERVER_THREAD_EXIT);
 		transaction_send_failed_reply(send_reply, BR_DEAD_REPLY);
+	}
 	work_release_all(proc, &thread->todo);
 	proc_poll_dirty(proc);
 	thread_inc_tmpref(thread);

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "driver/binder_error.h"
 #include "driver/bwr_state.h"
+#include "driver/dead_reply.h"
 #include "driver/fetch.h"
 #include "driver/freeze.h"
 #include "driver/node.h"
@@ -130,15 +131,31 @@ void transaction_send_failed_reply(struct transaction *t, uint32_t error_code)
 }
 
 /*
+ * @b is about to fail with BR_DEAD_REPLY for @cause. Who reads it: a reply's
+ * caller (if its thread is still there), else the sender (if it is).
+ */
+static void note_dead_reply(struct txn_build *b, enum dead_reply_cause cause)
+{
+	struct proc *reader = b->thread->is_dead ? NULL : b->proc;
+
+	if (b->in_reply_to)
+		reader = b->in_reply_to->from ? b->in_reply_to->from->proc : NULL;
+	dead_reply_note(b->proc->driver, reader, b->target_proc ? b->target_proc->id.pid : 0,
+			b->debug_id, cause);
+}
+
+/*
  * Takes what a transaction to @node needs (binder_get_node_refs_for_txn): a
  * local strong count, a tmp ref on the node and on its process, into *nodep
  * and *procp. BR_DEAD_REPLY if its process is gone.
  */
-static struct binder_error node_refs_for_txn(struct node *node, struct node **nodep,
-					     struct proc **procp)
+static struct binder_error node_refs_for_txn(struct txn_build *b, struct node *node,
+					     struct node **nodep, struct proc **procp)
 {
-	if (!node->proc)
+	if (!node->proc) {
+		note_dead_reply(b, DEAD_NODE_RELEASED);
 		return binder_error_of(BR_DEAD_REPLY, -EINVAL);
+	}
 	node_inc(node, true, false, NULL);
 	node_inc_tmpref(node);
 	proc_inc_tmpref(node->proc);
@@ -350,6 +367,7 @@ static bool resolve_target(struct txn_build *b)
 		thread->transaction_stack = in_reply_to->to_parent;
 		b->in_reply_to = in_reply_to;
 		if (!in_reply_to->from) {
+			note_dead_reply(b, DEAD_CALLER_GONE);
 			fail_with(b, FAIL_EARLY, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 			return false;
 		}
@@ -370,7 +388,7 @@ static bool resolve_target(struct txn_build *b)
 		struct ref *ref = ref_lookup(proc, tr->target.handle, true);
 
 		if (ref) {
-			err = node_refs_for_txn(ref->node, &b->target_node, &b->target_proc);
+			err = node_refs_for_txn(b, ref->node, &b->target_node, &b->target_proc);
 		} else {
 			user_error(thread, "got transaction to invalid handle");
 			err = binder_failed(-EINVAL);
@@ -378,10 +396,12 @@ static bool resolve_target(struct txn_build *b)
 	} else {
 		struct node *mgr = proc->context->mgr_node;
 
-		if (mgr)
-			err = node_refs_for_txn(mgr, &b->target_node, &b->target_proc);
-		else
+		if (mgr) {
+			err = node_refs_for_txn(b, mgr, &b->target_node, &b->target_proc);
+		} else {
+			note_dead_reply(b, DEAD_NO_MANAGER);
 			err = binder_error_of(BR_DEAD_REPLY, -EINVAL);
+		}
 		if (b->target_node && b->target_proc->id.pid == proc->id.pid) {
 			fail_with(b, FAIL_EARLY, binder_failed(-EINVAL),
 				  "got transaction to context manager from process owning it");
@@ -501,8 +521,11 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	}
 
 	err = txn_buffer_alloc(b->target_proc, tr->data_size, tr->offsets_size,
-			       b->extra_buffers_size, !reply && oneway, proc->id.pid, &t->buffer,
+			       b->extra_buffers_size, !reply && oneway, proc, &t->buffer,
 			       &b->spam_suspect);
+	if (err.reply == BR_DEAD_REPLY)
+		note_dead_reply(b, b->target_proc->is_dead ? DEAD_TARGET_RELEASED
+							   : DEAD_TARGET_NO_REGION);
 	if (!binder_is_ok(err)) {
 		log_notice("%s: proc %d: cannot allocate buffer in proc %d%s", proc->context->name,
 			   proc->id.pid, b->target_proc->id.pid,
@@ -522,6 +545,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 
 	/* The one copy. */
 	b->job.pid = thread->peer.pid;
+	b->job.uid = thread->peer.uid;
 	b->job.pidfd = thread->peer.pidfd;
 	b->job.may_readv = proc->id.can_read_memory;
 	/* Memory of the sender the daemon maps itself (not a forked child's: it has none). */
@@ -597,6 +621,14 @@ static void count_copy(struct txn_build *b)
 	s->copy_bytes[path] += b->job.bytes;
 }
 
+/* Why proc_transaction() answered BR_DEAD_REPLY, if it did. */
+static void note_queue_failure(struct txn_build *b, struct binder_error err)
+{
+	if (err.reply == BR_DEAD_REPLY)
+		note_dead_reply(b, b->target_proc->is_dead ? DEAD_TARGET_RELEASED
+							   : DEAD_TARGET_THREAD_GONE);
+}
+
 static void transaction_finish(struct txn_build *b)
 {
 	struct thread *thread = b->thread;
@@ -627,7 +659,8 @@ static void transaction_finish(struct txn_build *b)
 		goto out;
 	}
 	if (thread->is_dead) {
-		/* Nobody to report to: undo quietly. */
+		/* Nobody to report to (but a reply's caller): undo quietly. */
+		note_dead_reply(b, DEAD_SENDER_GONE);
 		fail_with(b, FAIL_BUFFER, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 		goto out;
 	}
@@ -669,6 +702,7 @@ static void transaction_finish(struct txn_build *b)
 
 		thread_enqueue_work(thread, b->tcomplete);
 		if (target_thread->is_dead) {
+			note_dead_reply(b, DEAD_CALLER_GONE_COPY);
 			fail_with(b, FAIL_NOT_DELIVERED, binder_error_of(BR_DEAD_REPLY, 0), NULL);
 			goto out;
 		}
@@ -686,6 +720,7 @@ static void transaction_finish(struct txn_build *b)
 		thread->transaction_stack = t;
 		err = proc_transaction(t, b->target_proc, b->target_thread);
 		if (!binder_is_ok(err)) {
+			note_queue_failure(b, err);
 			transaction_pop(thread, t);
 			fail_with(b, FAIL_NOT_DELIVERED, err, NULL);
 			goto out;
@@ -694,6 +729,7 @@ static void transaction_finish(struct txn_build *b)
 		err = proc_transaction(t, b->target_proc, NULL);
 		thread_enqueue_work(thread, b->tcomplete);
 		if (!binder_is_ok(err)) {
+			note_queue_failure(b, err);
 			fail_with(b, FAIL_NOT_DELIVERED, err, NULL);
 			goto out;
 		}

@@ -13,7 +13,7 @@
 #include "driver/txn_buffer.h"
 
 struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
-				     uint64_t extra_size, bool is_async, pid_t sender_pid,
+				     uint64_t extra_size, bool is_async, const struct proc *sender,
 				     struct txn_buffer **out, bool *spam_suspect)
 {
 	struct range_buffer *rb;
@@ -28,10 +28,27 @@ struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint
 	if (!b)
 		return binder_failed(-ENOMEM);
 	err = buffer_space_reserve(&proc->space, data_size, offsets_size, extra_size, is_async,
-				   sender_pid, &rb, spam_suspect);
+				   sender->id.pid, &rb, spam_suspect);
 	if (err) {
 		free(b);
 		return binder_error_of(err == -ESRCH ? BR_DEAD_REPLY : BR_FAILED_REPLY, err);
+	}
+	/*
+	 * Checked once the size is known to fit (the kernel's errors come
+	 * first); the sender's region plays no part, so one without any is
+	 * charged and refused alike.
+	 */
+	if (is_async) {
+		size_t bytes = rb->size;
+
+		if (!uid_quota_take(&proc->driver->quotas, sender->id.euid,
+				    DRIVER_QUOTA_ONEWAY_BYTES, bytes)) {
+			buffer_space_release(&proc->space, rb);
+			free(b);
+			return binder_failed(-ENOSPC);
+		}
+		b->quota_uid = sender->id.euid;
+		b->quota_bytes = bytes;
 	}
 	b->range = rb;
 	b->range->owner = b;
@@ -93,6 +110,8 @@ void txn_buffer_release_objects(struct txn_buffer *b)
 
 static void txn_buffer_destroy(struct txn_buffer *b)
 {
+	uid_quota_give(&b->proc->driver->quotas, b->quota_uid, DRIVER_QUOTA_ONEWAY_BYTES,
+		       b->quota_bytes);
 	buffer_space_release(&b->proc->space, b->range);
 	free(b->held);
 	free(b->fda_fds);

@@ -16,10 +16,12 @@
  * binder_alloc_new_buf reports them to the sender: BR_DEAD_REPLY with
  * -ESRCH (no region: not mapped, or the process is dying), else
  * BR_FAILED_REPLY with -ENOSPC, -ENOMEM or -EINVAL (size overflow).
+ * A oneway (@is_async) is charged to @sender's uid until it is freed; over
+ * the uid's quota it fails as when the async space is full (-ENOSPC).
  * *spam_suspect: the sender should read BR_ONEWAY_SPAM_SUSPECT.
  */
 struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint64_t offsets_size,
-				     uint64_t extra_size, bool is_async, pid_t sender_pid,
+				     uint64_t extra_size, bool is_async, const struct proc *sender,
 				     struct txn_buffer **out, bool *spam_suspect);
 
 static inline uint8_t *txn_buffer_mem(const struct txn_buffer *b)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "driver/dead_reply.h"
 #include "driver/node.h"
 #include "driver/read_buf.h"
 #include "driver/ref.h"
@@ -227,8 +228,10 @@ static void release_transaction(struct proc *proc, struct work *w)
 {
 	struct transaction *t = work_transaction(w);
 
-	(void)proc;
 	if (t->buffer && t->buffer->target_node && !(t->flags & TF_ONE_WAY)) {
+		/* A thread's todo may go before its process; a process's goes with it. */
+		dead_reply_note(proc->driver, t->from ? t->from->proc : NULL, proc->id.pid,
+				t->debug_id, proc->is_dead ? DEAD_PROC_TODO : DEAD_THREAD_TODO);
 		transaction_send_failed_reply(t, BR_DEAD_REPLY);
 	} else {
 		log_debug("undelivered transaction %llu", (unsigned long long)t->debug_id);

@@ -50,8 +50,13 @@ static int chaos_seconds(void)
 /* --- the bystander: a service and a client that chaos never touches ------------------- */
 
 struct bystander {
-	struct sync ready, stop; /* ready: 1 when serving; stop: posted to end */
-	int result[2];		 /* the client's figures: calls, worst latency (us) */
+	/*
+	 * ready: 1 when serving; stop_client, stop_service: posted to end each.
+	 * The client stops first: a service that stopped under a call in
+	 * flight would fail it with BR_DEAD_REPLY (the kernel's answer too).
+	 */
+	struct sync ready, stop_client, stop_service;
+	int result[2]; /* the client's figures: calls, failures, first error, worst (us) */
 	pid_t pid;
 };
 
@@ -95,7 +100,7 @@ static int bystander_service(void *arg)
 		poll(NULL, 0, 50);
 	}
 	sync_post(&b->ready, 1);
-	sync_wait(&b->stop, -1);
+	sync_wait(&b->stop_service, -1);
 	ubinder_binder_unref(service);
 	ubinder_context_close(ctx);
 	return 0;
@@ -109,14 +114,19 @@ static long now_us(void)
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
-/* Calls the bystander service until told to stop; reports calls and the worst latency. */
+/*
+ * Calls the bystander service until told to stop; reports its calls, the
+ * calls that failed and the first failure's status, and the worst latency.
+ * A failed call does not end it: the test asks the daemon why it failed
+ * (the per-process BR_DEAD_REPLY causes) while the client still lives.
+ */
 static int bystander_client(void *arg)
 {
 	struct bystander *b = arg;
-	struct pollfd stop = { .fd = b->stop.fds[0], .events = POLLIN };
+	struct pollfd stop = { .fd = b->stop_client.fds[0], .events = POLLIN };
 	ubinder_context *ctx;
 	ubinder_binder *service = NULL;
-	int32_t calls = 0, worst_us = 0;
+	int32_t calls = 0, failures = 0, first_error = 0, worst_us = 0;
 
 	/* libubinder says why, should a bystander call ever fail (silent otherwise). */
 	setenv("UBINDER_DEBUG", "1", 1);
@@ -130,11 +140,21 @@ static int bystander_client(void *arg)
 		long start = now_us(), took;
 		int32_t y = -1;
 
+		int err;
+
 		CHECK(data);
 		CHECK_OK(ubinder_parcel_write_int32(data, calls));
-		CHECK_OK(ubinder_binder_transact(service, BYSTANDER_CODE, data, 0, &reply));
-		CHECK_OK(ubinder_parcel_read_int32(reply, &y));
-		CHECK(y == calls + 1);
+		err = ubinder_binder_transact(service, BYSTANDER_CODE, data, 0, &reply);
+		if (!err)
+			err = ubinder_parcel_read_int32(reply, &y);
+		if (!err && y != calls + 1)
+			err = UBINDER_ERR_BAD_VALUE;
+		if (err) {
+			fprintf(stderr, "# chaos: bystander call %d failed: %s\n", calls,
+				ubinder_status_name(err));
+			if (!failures++)
+				first_error = err;
+		}
 		took = now_us() - start;
 		if (took > worst_us)
 			worst_us = (int32_t)took;
@@ -143,6 +163,8 @@ static int bystander_client(void *arg)
 		ubinder_parcel_free(data);
 	}
 	CHECK(write(b->result[1], &calls, sizeof(calls)) == sizeof(calls));
+	CHECK(write(b->result[1], &failures, sizeof(failures)) == sizeof(failures));
+	CHECK(write(b->result[1], &first_error, sizeof(first_error)) == sizeof(first_error));
 	CHECK(write(b->result[1], &worst_us, sizeof(worst_us)) == sizeof(worst_us));
 	ubinder_binder_unref(service);
 	ubinder_context_close(ctx);
@@ -357,6 +379,24 @@ static long wait_idle(const struct ubd *d)
 	return procs;
 }
 
+/* Prints the nonzero "dead reply CAUSE: N" lines of a dump, after @label. */
+static void print_dead_replies(const char *label, const char *text)
+{
+	printf("# chaos: %s BR_DEAD_REPLY causes:", label);
+	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
+		const char *at, *colon;
+		int len;
+
+		line += *line == '\n';
+		at = line + strspn(line, " ");
+		len = (int)strcspn(at, "\n");
+		colon = memchr(at, ':', (size_t)len);
+		if (strncmp(at, "dead reply ", 11) == 0 && colon && strtol(colon + 1, NULL, 10))
+			printf(" %.*s", len - 11, at + 11);
+	}
+	printf("\n");
+}
+
 /* --- the test ------------------------------------------------------------------------- */
 
 static struct chaos chaos;
@@ -402,7 +442,8 @@ static void chaos_returns_to_baseline(void **state)
 	struct baseline before, after;
 	const char *seed_text = getenv("UBINDER_CHAOS_SEED");
 	int seconds = chaos_seconds(), status;
-	int32_t calls = -1, worst_us = -1;
+	int32_t calls = -1, failures = -1, first_error = 0, worst_us = -1;
+	char *dump;
 	long end;
 
 	(void)state;
@@ -430,7 +471,8 @@ static void chaos_returns_to_baseline(void **state)
 		c->t[i].role = CLIENT;
 	start_target(c, &c->t[SM]);
 	sync_init(&b.ready);
-	sync_init(&b.stop);
+	sync_init(&b.stop_client);
+	sync_init(&b.stop_service);
 	assert_int_equal(pipe2(b.result, O_CLOEXEC), 0);
 	c->bystander_service = lspawn(bystander_service, &b);
 	assert_int_equal(sync_wait(&b.ready, 20000), 1);
@@ -453,18 +495,26 @@ static void chaos_returns_to_baseline(void **state)
 		assert_true(c->d.pid > 0 && c->bystander_client > 0);
 	}
 
+	/* Why the bystander's calls failed, if any did, while its process is known. */
+	dump = ubd_admin(&c->d, UBW_ADMIN_PROC, b.pid, NULL);
+	if (dump)
+		print_dead_replies("bystander client's", dump);
+	free(dump);
+
 	/* Everything stops; the bystander reports. */
 	for (size_t i = 0; i < sizeof(c->t) / sizeof(c->t[0]); i++)
 		kill_target(&c->t[i]);
-	sync_post(&b.stop, 1);
-	sync_post(&b.stop, 1);
+	sync_post(&b.stop_client, 1);
 	status = reap(b.pid, 20000);
 	c->bystander_client = 0;
 	assert_int_equal(status, 0);
+	sync_post(&b.stop_service, 1);
 	status = reap(c->bystander_service, 20000);
 	c->bystander_service = 0;
 	assert_int_equal(status, 0);
 	assert_int_equal(read(b.result[0], &calls, sizeof(calls)), sizeof(calls));
+	assert_int_equal(read(b.result[0], &failures, sizeof(failures)), sizeof(failures));
+	assert_int_equal(read(b.result[0], &first_error, sizeof(first_error)), sizeof(first_error));
 	assert_int_equal(read(b.result[0], &worst_us, sizeof(worst_us)), sizeof(worst_us));
 
 	assert_int_equal(wait_idle(&c->d), 0);
@@ -476,8 +526,14 @@ static void chaos_returns_to_baseline(void **state)
 	       c->kills[CLIENT] + c->kills[SERVICE] + c->kills[SM], c->kills[CLIENT],
 	       c->kills[SERVICE], c->kills[SM], c->stops, c->restarts, c->client_ok,
 	       c->client_failed);
-	printf("# chaos: bystander: %d calls, worst %d.%03d ms (bound %d ms)\n", calls,
+	printf("# chaos: bystander: %d calls, %d failed (first: %s), worst %d.%03d ms (bound %d "
+	       "ms)\n",
+	       calls, failures, failures ? ubinder_status_name(first_error) : "none",
 	       worst_us / 1000, worst_us % 1000, BYSTANDER_BOUND_MS);
+	dump = ubd_admin(&c->d, UBW_ADMIN_STATS, 0, NULL);
+	if (dump)
+		print_dead_replies("all", dump);
+	free(dump);
 	printf("# chaos: daemon before -> after: fds %d -> %d, RSS %ld -> %ld kB (bound +%ld), "
 	       "procs %ld, "
 	       "threads %ld, nodes %ld, refs %ld, deaths %ld, buffers %ld, transactions %ld, "
@@ -490,6 +546,7 @@ static void chaos_returns_to_baseline(void **state)
 	/* The run did something: clients were cut short and clients got through. */
 	assert_true(c->kills[CLIENT] > 0 && c->client_ok > 0);
 	assert_true(calls > 0);
+	assert_int_equal(failures, 0);
 	assert_true(worst_us / 1000 < BYSTANDER_BOUND_MS);
 	assert_int_equal(after.procs, before.procs);
 	assert_int_equal(after.threads, before.threads);

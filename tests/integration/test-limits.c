@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
@@ -223,6 +224,89 @@ static void descriptor_limit_does_not_spin(void **state)
 	echo_stop(&m, d.sock);
 	echo_assert_clean(&d, fds_before);
 	assert_int_equal(ubd_stop(&d), 0);
+}
+
+static int late_caller_main(void *arg)
+{
+	return echo_call(arg, 1000, 1, NULL) == BR_REPLY ? 0 : 1;
+}
+
+/* Lines of @path that contain @what. */
+static int count_lines(const char *path, const char *what)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The daemon out of descriptors with none in reserve: its limit is 0, so
+ * closing the reserve gives accept no slot, and the reserve cannot be
+ * opened again. The listener pauses with a doubling back-off (10 ms to 1 s)
+ * instead of spinning: little CPU, a few pauses and a few log lines, not one
+ * per attempt. A client that connects meanwhile waits; once descriptors are
+ * free again it is served, and the reserve is back (the daemon's
+ * descriptors are what they were).
+ */
+static void listener_pauses_without_reserve(void **state)
+{
+	enum {
+		PAUSED_MS = 3000
+	};
+	char log_path[] = "/tmp/ubinder-test-log-XXXXXX";
+	int log_fd = mkstemp(log_path), saved_stderr = dup(STDERR_FILENO);
+	struct rlimit rl, none;
+	struct echo_manager m;
+	struct ubd d;
+	long ticks, pauses, start;
+	int fds_before, status, lines;
+	pid_t late;
+
+	(void)state;
+	assert_true(log_fd >= 0 && saved_stderr >= 0);
+	/* The daemon's log goes to a file, to be counted. */
+	assert_int_equal(dup2(log_fd, STDERR_FILENO), STDERR_FILENO);
+	fds_before = start_daemon(&d, NULL);
+	assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	close(log_fd);
+	echo_start(&m, d.sock);
+	assert_int_equal(ubd_stat(&d, "listener pauses"), 0);
+
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, NULL, &rl), 0);
+	none = rl;
+	none.rlim_cur = 0;
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &none, NULL), 0);
+	ticks = cpu_ticks(d.pid);
+	late = spawn(late_caller_main, (void *)d.sock);
+	poll(NULL, 0, PAUSED_MS);
+	/* No busy loop, and the client waits: neither served nor refused. */
+	assert_true(cpu_ticks(d.pid) - ticks < sysconf(_SC_CLK_TCK) / 5);
+	assert_int_equal(waitpid(late, &status, WNOHANG), 0);
+
+	/* Descriptors again: the waiting client is served within the longest pause and a bit. */
+	assert_int_equal(prlimit(d.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	start = now_ms();
+	assert_int_equal(reap(late, 5000), 0);
+	assert_true(now_ms() - start < 2500);
+	/* 10 + 20 + ... + 640 + 1000 ms: about 8 pauses in 3 s; a spin would make thousands. */
+	pauses = ubd_stat(&d, "listener pauses");
+	lines = count_lines(log_path, "pausing for");
+	fprintf(stderr, "# %ld pauses, %d log lines in %d ms\n", pauses, lines, PAUSED_MS);
+	assert_true(pauses >= 3 && pauses <= 15);
+	assert_true(lines >= 1 && lines <= pauses);
+	assert_bystander_served(&d);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+	unlink(log_path);
 }
 
 /*
@@ -455,6 +539,36 @@ static long wait_stat(const struct ubd *d, const char *key, long lo, long hi)
 	return v;
 }
 
+/* Kills and reaps the @n stallers of @pids. */
+static void kill_stallers(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		reap(pids[i], 5000);
+	}
+}
+
+/* A staller said 77: no userfaultfd here (kernel or sysctl). Stops all and skips. */
+static void skip_without_userfaultfd(struct ubd *d, struct echo_manager *m, const pid_t *pids,
+				     int n)
+{
+	kill_stallers(pids, n);
+	echo_stop(m, d->sock);
+	ubd_stop(d);
+	skip();
+}
+
+/* After a stall scenario: the stallers go, no copy stays stalled, nothing is left. */
+static void stallers_leave_nothing(struct ubd *d, struct echo_manager *m, const pid_t *pids, int n,
+				   int fds_before)
+{
+	kill_stallers(pids, n);
+	assert_int_equal(wait_stat(d, "copies stalled now", 0, 0), 0);
+	echo_stop(m, d->sock);
+	echo_assert_clean(d, fds_before);
+	assert_int_equal(ubd_stop(d), 0);
+}
+
 /*
  * Processes whose memory never answers stall copy workers: each stalls only
  * itself (its queued copies fail with EFAULT after the deadline, the stall
@@ -486,13 +600,8 @@ static void stalled_copies_delay_only_their_process(void **state)
 	for (int i = 0; i < STALLERS; i++) {
 		uint32_t r = sync_wait(&st[i].result, 10000);
 
-		if (r == 77) {
-			for (int k = 0; k < STALLERS; k++)
-				reap(pids[k], 0);
-			echo_stop(&m, d.sock);
-			ubd_stop(&d);
-			skip(); /* userfaultfd unavailable here (kernel or sysctl) */
-		}
+		if (r == 77)
+			skip_without_userfaultfd(&d, &m, pids, STALLERS);
 		assert_int_equal(r, 1);
 	}
 	assert_int_equal(wait_stat(&d, "copy stalls", STALLERS, STALLERS), STALLERS);
@@ -500,15 +609,95 @@ static void stalled_copies_delay_only_their_process(void **state)
 	assert_int_equal(ubd_stat(&d, "copies stalled now"), STALLERS);
 	/* A new client and a call that needs a copy worker: served within a bound. */
 	assert_bystander_served_within(&d, STALL_SIZE, 3000);
+	stallers_leave_nothing(&d, &m, pids, STALLERS, fds_before);
+}
 
-	for (int i = 0; i < STALLERS; i++) {
-		kill(pids[i], SIGKILL);
-		reap(pids[i], 5000);
+struct uid_staller {
+	const char *sock;
+	struct sync *result; /* 1: its call failed as a bad copy; 2..: a step failed; 77 */
+};
+
+/* One call from memory that never answers: it stalls a worker, or it waits and expires. */
+static int uid_staller_main(void *arg)
+{
+	struct uid_staller *st = arg;
+	uint8_t *data = stalling_memory(1 << 20);
+	struct binder_extended_error ee = { 0 };
+	struct cmdbuf w = { .len = 0 };
+	uint32_t cmd = 0;
+	struct rc c;
+
+	if (!data) {
+		sync_post(st->result, 77);
+		return 0;
 	}
-	assert_int_equal(wait_stat(&d, "copies stalled now", 0, 0), 0);
-	echo_stop(&m, d.sock);
-	echo_assert_clean(&d, fds_before);
-	assert_int_equal(ubd_stop(&d), 0);
+	if (rc_open(&c, st->sock, 1 << 20) != 0) {
+		sync_post(st->result, 3);
+		return 0;
+	}
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, STALL_SIZE, NULL, 0);
+	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) != 0 ||
+	    rc_wait_for(&c, &cmd, NULL) != 0 || cmd != BR_FAILED_REPLY ||
+	    rc_ioctl(&c, BINDER_GET_EXTENDED_ERROR, &ee) != 0 || ee.param != -EFAULT) {
+		sync_post(st->result, 4);
+		return 0;
+	}
+	sync_post(st->result, 1);
+	poll(NULL, 0, 60000); /* until killed */
+	return 0;
+}
+
+/*
+ * Processes of one uid whose memory never answers: however many there are,
+ * the uid holds at most --copies-per-uid workers (stalled ones included),
+ * and its other copies wait and fail as a bad copy does after the deadline
+ * (counted), while another uid's large call is served within a bound; once
+ * they are gone, nothing is left.
+ */
+static void stalled_copies_delay_only_their_uid(void **state)
+{
+	enum {
+		STALLERS = 4,
+		PER_UID = 2
+	};
+	/* Workers to spare (16): only the uid's limit holds its copies back. */
+	const char *const args[] = {
+		"--copies-per-proc", "1", "--copies-per-uid", "2", "--copy-timeout", "500", NULL
+	};
+	struct uid_staller st = { 0 };
+	struct sync result;
+	pid_t pids[STALLERS];
+	struct echo_manager m;
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	fds_before = start_daemon(&d, args);
+	echo_start(&m, d.sock);
+	sync_init(&result);
+	st.sock = d.sock;
+	st.result = &result;
+	for (int i = 0; i < STALLERS; i++)
+		pids[i] = spawn(uid_staller_main, &st);
+	/* Those beyond the uid's workers fail after the deadline; the others stay stalled. */
+	for (int i = 0; i < STALLERS - PER_UID; i++) {
+		uint32_t r = sync_wait(&result, 10000);
+
+		if (r == 77)
+			skip_without_userfaultfd(&d, &m, pids, STALLERS);
+		assert_int_equal(r, 1);
+	}
+	assert_int_equal(sync_wait(&result, 1000), UINT32_MAX);
+	assert_int_equal(wait_stat(&d, "copy stalls", PER_UID, PER_UID), PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies stalled now"), PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies expired"), STALLERS - PER_UID);
+	assert_int_equal(ubd_stat(&d, "copies waited for their uid"), STALLERS - PER_UID);
+	/* Another uid's call that needs a copy worker: served within a bound. */
+	if (geteuid() == 0)
+		assert_bystander_served_within(&d, STALL_SIZE, 3000);
+	else
+		fprintf(stderr, "# not root: no bystander of another uid\n");
+	stallers_leave_nothing(&d, &m, pids, STALLERS, fds_before);
 }
 
 /* Whether the read part of one write-read of @w on @c returns @code. */
@@ -581,14 +770,130 @@ static void driver_object_quotas(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/* Sends one oneway of @size bytes with @code to handle 0; returns the BR_ code of its outcome. */
+static uint32_t oneway_outcome(struct rc *c, size_t size, uint32_t code)
+{
+	static uint8_t data[8192];
+	struct cmdbuf w = { .len = 0 };
+	uint8_t buf[256];
+
+	assert_true(size <= sizeof(data));
+	cb_txn(&w, BC_TRANSACTION, 0, code, TF_ONE_WAY, data, size, NULL, 0);
+	for (const void *wp = w.buf;; wp = NULL) {
+		uint64_t rcons = 0;
+
+		if (rc_bwr(c, wp, wp ? w.len : 0, buf, sizeof(buf), NULL, &rcons))
+			return 0;
+		for (size_t pos = 0; pos + 4 <= rcons; pos += 4) {
+			uint32_t cmd;
+
+			memcpy(&cmd, buf + pos, 4);
+			if (cmd == BR_TRANSACTION_COMPLETE || cmd == BR_ONEWAY_SPAM_SUSPECT ||
+			    cmd == BR_FAILED_REPLY || cmd == BR_DEAD_REPLY)
+				return cmd;
+			if (cmd != BR_NOOP && cmd != BR_SPAWN_LOOPER)
+				return cmd;
+		}
+	}
+}
+
+struct oneway_bystander {
+	const char *sock;
+	long bound_ms;
+};
+
+/* Another uid's oneway to the manager: completed within the bound. */
+static int oneway_bystander_main(void *arg)
+{
+	struct oneway_bystander *b = arg;
+	long start = now_ms();
+	uint32_t cmd;
+	struct rc c;
+
+	if (setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+		return 2;
+	if (rc_open(&c, b->sock, 0) != 0)
+		return 4;
+	cmd = oneway_outcome(&c, 4096, 1);
+	rc_close(&c);
+	if (cmd != BR_TRANSACTION_COMPLETE)
+		return 1;
+	return now_ms() - start < b->bound_ms ? 0 : 3;
+}
+
+/*
+ * A sprayer with no region of its own sends oneways to a manager that holds
+ * them (busy with the first one): each one completes until its uid's
+ * pending oneway bytes would pass the quota; the next fails as on a full
+ * async space (BR_FAILED_REPLY, ENOSPC in the extended error), and so does
+ * another process of the same uid, while another uid's oneway completes.
+ * Once the manager frees them, the uid may send again, and nothing is
+ * left charged.
+ */
+static void oneway_bytes_quota_per_uid(void **state)
+{
+	const char *const args[] = { "--max-oneway-per-uid", "64K", NULL };
+	struct binder_extended_error ee = { 0 };
+	struct echo_manager m;
+	struct rc spray, other;
+	struct ubd d;
+	int fds_before, sent = 0;
+	uint32_t cmd;
+
+	(void)state;
+	fds_before = start_daemon(&d, args);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&spray, d.sock, 0), 0); /* no region */
+	/* The manager takes this one and holds it: the rest wait behind it, unfreed. */
+	assert_int_equal(oneway_outcome(&spray, 8, ECHO_HOLD), BR_TRANSACTION_COMPLETE);
+	assert_int_equal(sync_wait(&m.ready, 10000), 2);
+	while ((cmd = oneway_outcome(&spray, 4096, 1)) == BR_TRANSACTION_COMPLETE)
+		sent++;
+	/* 8 + 15 * 4096 bytes fit in 64 KiB; the sixteenth would not. */
+	assert_int_equal(cmd, BR_FAILED_REPLY);
+	assert_int_equal(sent, 15);
+	assert_int_equal(rc_ioctl(&spray, BINDER_GET_EXTENDED_ERROR, &ee), 0);
+	assert_int_equal(ee.command, BR_FAILED_REPLY);
+	assert_int_equal(ee.param, -ENOSPC);
+	assert_int_equal(ubd_stat(&d, "driver quota refused oneway bytes"), 1);
+	/* The quota is the uid's: another process of it is refused as well. */
+	assert_int_equal(rc_open(&other, d.sock, 1 << 20), 0);
+	assert_int_equal(oneway_outcome(&other, 4096, 1), BR_FAILED_REPLY);
+	assert_int_equal(ubd_stat(&d, "driver quota refused oneway bytes"), 2);
+	if (geteuid() == 0) {
+		struct oneway_bystander b = { .sock = d.sock, .bound_ms = 5000 };
+
+		assert_int_equal(test_run_child(oneway_bystander_main, &b, 10000), 0);
+	} else {
+		fprintf(stderr,
+			"# not root: no bystander of another uid while the quota is full\n");
+	}
+
+	/* The manager frees them all: the uid sends again. */
+	sync_post(&m.go, 1);
+	for (int i = 0; i < 500 && ubd_stat(&d, "buffers") > 0; i++)
+		poll(NULL, 0, 10);
+	assert_int_equal(ubd_stat(&d, "buffers"), 0);
+	assert_int_equal(oneway_outcome(&other, 4096, 1), BR_TRANSACTION_COMPLETE);
+	rc_close(&other);
+	rc_close(&spray);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stat(&d, "driver quota uids"), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_and_thread_quotas),
 		cmocka_unit_test(descriptor_limit_does_not_spin),
+		cmocka_unit_test(listener_pauses_without_reserve),
 		cmocka_unit_test(unfinished_requests_are_bounded),
 		cmocka_unit_test(stalled_copies_delay_only_their_process),
+		cmocka_unit_test(stalled_copies_delay_only_their_uid),
 		cmocka_unit_test(driver_object_quotas),
+		cmocka_unit_test(oneway_bytes_quota_per_uid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

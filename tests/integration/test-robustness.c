@@ -354,6 +354,9 @@ static void manager_killed_mid_call(void **state)
 {
 	int fds_before = ubd_settled_fds(&D);
 	struct caller c = { .sock = D.sock, .code = ECHO_HOLD };
+	/* Its process's death closes the serving thread's connection (or its session) first. */
+	long exits = ubd_stat(&D, "dead reply server_thread_exit") +
+		     ubd_stat(&D, "dead reply server_exit");
 	struct echo_manager m;
 	pid_t pid;
 
@@ -362,6 +365,36 @@ static void manager_killed_mid_call(void **state)
 	kill(m.pid, SIGKILL);
 	assert_int_equal(reap(m.pid, 5000), -1);
 	assert_int_equal(reap(pid, 10000), 42); /* BR_DEAD_REPLY */
+	/* The daemon says which path sent it: the serving process went away. */
+	assert_int_equal(ubd_stat(&D, "dead reply server_thread_exit") +
+				 ubd_stat(&D, "dead reply server_exit"),
+			 exits + 1);
+	echo_assert_clean(&D, fds_before);
+}
+
+/*
+ * A call to handle 0 with no context manager: BR_DEAD_REPLY, counted under
+ * its cause for the daemon and for the calling process.
+ */
+static void dead_reply_without_manager_is_counted(void **state)
+{
+	int fds_before = ubd_settled_fds(&D);
+	long before = ubd_stat(&D, "dead reply no_manager");
+	struct cmdbuf w = { .len = 0 };
+	uint8_t data[8] = { 0 };
+	uint32_t cmd = 0;
+	struct rc c;
+
+	(void)state;
+	assert_int_equal(rc_open(&c, D.sock, 1 << 20), 0);
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, sizeof(data), NULL, 0);
+	assert_int_equal(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(rc_wait_for(&c, &cmd, NULL), 0);
+	assert_int_equal(cmd, BR_DEAD_REPLY);
+	assert_int_equal(ubd_stat(&D, "dead reply no_manager"), before + 1);
+	assert_int_equal(ubd_proc_stat(&D, getpid(), "dead reply no_manager"), 1);
+	assert_int_equal(ubd_proc_stat(&D, getpid(), "dead reply server_exit"), -1); /* none */
+	rc_close(&c);
 	echo_assert_clean(&D, fds_before);
 }
 
@@ -589,6 +622,7 @@ int main(void)
 		cmocka_unit_test(client_that_never_reads),
 		cmocka_unit_test(caller_killed_mid_call),
 		cmocka_unit_test(manager_killed_mid_call),
+		cmocka_unit_test(dead_reply_without_manager_is_counted),
 		cmocka_unit_test(signal_during_blocked_read),
 		cmocka_unit_test(signal_during_write_copy),
 		cmocka_unit_test(install_failure_fails_the_call),

@@ -11,15 +11,8 @@
 set -uo pipefail
 
 ubinderd=$1 servicemanager=$2 ctl=$3 rpc=$4 nest=$5
-dir=$(mktemp -d /tmp/ubinder-rpc-nest.XXXXXX)
-pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-
-cleanup() {
-	stop_pids "${pids[@]}"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+test_dir rpc-nest
 
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
