@@ -31,7 +31,9 @@ done
 
 dir=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+# Every process is stopped at exit, even one already gone (errexit would
+# otherwise end the trap at the first kill that fails).
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 results=$dir/results.txt
 : > "$results"
 
