@@ -3,9 +3,10 @@
  * Example client of the key-value store: synchronous calls, a oneway call,
  * a callback object handed to the service, and a death notification.
  *
- * Usage: kvstore-client [--wait-for-death SECONDS]
- * With --wait-for-death, it waits that long for the service to die once it
- * is done (kill the service meanwhile) and exits 0 only if it is told.
+ * Usage: kvstore-client [--service NAME] [--wait-for-death SECONDS]
+ * It calls the service registered as NAME (default "kvstore"). With
+ * --wait-for-death, it waits that long for the service to die once it is
+ * done (kill the service meanwhile) and exits 0 only if it is told.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -158,24 +159,29 @@ int main(int argc, char **argv)
 	ubinder_context *ctx = NULL;
 	ubinder_binder *kv = NULL, *watcher = NULL;
 	ubinder_parcel *data, *reply;
+	const char *name = KV_SERVICE_NAME;
 	int wait_death = 0, status = 1;
 	int32_t count;
 	char *value;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && strcmp(argv[1], "--wait-for-death") == 0) {
-		wait_death = atoi(argv[2]);
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: kvstore-client [--wait-for-death SECONDS]\n");
-		return 2;
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 < argc && strcmp(argv[i], "--wait-for-death") == 0) {
+			wait_death = atoi(argv[i + 1]);
+		} else if (i + 1 < argc && strcmp(argv[i], "--service") == 0) {
+			name = argv[i + 1];
+		} else {
+			fprintf(stderr, "usage: kvstore-client [--service NAME] [--wait-for-death "
+					"SECONDS]\n");
+			return 2;
+		}
 	}
 	CHECK("open", ubinder_context_open(NULL, &ctx));
 	/* Callbacks and death notifications arrive on the pool's threads. */
 	CHECK("thread pool", ubinder_context_start_thread_pool(ctx));
-	CHECK("wait for " KV_SERVICE_NAME,
-	      ubinder_sm_wait_for_service(ctx, KV_SERVICE_NAME, 5000, &kv));
-	CHECK("link to death", ubinder_binder_link_to_death(kv, on_service_death, KV_SERVICE_NAME));
-	printf("client: found '%s'\n", KV_SERVICE_NAME);
+	CHECK("wait for the service", ubinder_sm_wait_for_service(ctx, name, 5000, &kv));
+	CHECK("link to death", ubinder_binder_link_to_death(kv, on_service_death, (void *)name));
+	printf("client: found '%s'\n", name);
 
 	/* A callback object, passed to the service. */
 	CHECK("watcher",

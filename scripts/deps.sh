@@ -2,7 +2,8 @@
 # Installs the Debian packages ubinder needs to build and test, if any is missing.
 # Usage: scripts/deps.sh [--vm] [--bench]
 #   --vm     adds what the kernel-driver VM needs
-#   --bench  adds what bench/ipc.sh compares against (dbus-daemon, sd-bus)
+#   --bench  adds what bench/ipc.sh and bench/rpc.sh compare against (dbus-daemon,
+#            sd-bus, gRPC)
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
@@ -10,7 +11,8 @@ packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-d
 for arg in "$@"; do
 	case $arg in
 	--vm) packages+=(qemu-system-x86 busybox-static cpio) ;;
-	--bench) packages+=(dbus-daemon libsystemd-dev) ;;
+	--bench) packages+=(dbus-daemon libsystemd-dev libgrpc++-dev protobuf-compiler
+		protobuf-compiler-grpc) ;;
 	*) echo "usage: scripts/deps.sh [--vm] [--bench]" >&2; exit 2 ;;
 	esac
 done

@@ -116,10 +116,10 @@ def kvstore(address):
     print("wrong token", status)
     status, _ = sess.transact(root, 3, b"\xff\xff\xff\xff")
     print("no token", status)
-    # a binder, which the bridge cannot see in RPC form: the service reads
-    # two integers where it wants an object and refuses the call
-    status, _ = sess.transact(root, 5, token + struct.pack("<iQi", 1, root, 0x0c))
-    print("watch", status)
+    # a binder of ours (a client-created address): the bridge's layout for
+    # watch places it, and the service registers a stand-in for it
+    status, data = sess.transact(root, 5, token + struct.pack("<iQi", 1, 1 << 32 | 1, 0x0c))
+    print("watch", status, exception(data))
     sess.s.sendall(struct.pack("<II8xQII", DEC_STRONG, 16, root, 1, 0))
     sess.s.close()
     return 0
@@ -169,8 +169,18 @@ def hostile(address, kind):
     elif kind == "bad-address":
         body = struct.pack("<QIIQI12x", 0x700000003, 1, 0, 0, 0)
         s.sendall(struct.pack("<II8x", TRANSACT, len(body)) + body)
+    elif kind == "bad-binder":
+        # a binder at a server address it was never given
+        root = sess.root()
+        token = string16(DESCRIPTOR)
+        data = token + struct.pack("<iQi", 1, 0x700000003, 0x0c)
+        body = struct.pack("<QIIQI12x", root, 5, 0, 0, len(data)) + data
+        s.sendall(struct.pack("<II8x", TRANSACT, len(body)) + body)
     elif kind == "wrong-dec-strong":
+        # ignored (logged once), as libbinder does: the session goes on
         s.sendall(struct.pack("<II8xQII", DEC_STRONG, 16, 0x100000003, 1, 0))
+        status, _ = sess.transact(0, 1, b"")
+        return 0 if status == 0 else 1
     return 0 if closed(s) else 1
 
 
@@ -181,7 +191,10 @@ def main():
     if kind == "no-delay":
         return no_delay(address)
     rc = hostile(address, kind)
-    print(kind, "closed" if rc == 0 else "not closed")
+    if kind == "wrong-dec-strong":
+        print(kind, "ignored, session served" if rc == 0 else "not served")
+    else:
+        print(kind, "closed" if rc == 0 else "not closed")
     return rc
 
 

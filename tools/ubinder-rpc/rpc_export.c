@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One exported RPC session. The peer is hostile: every frame is decoded by
- * rpc_wire.c before use, and any frame we cannot honour ends the session
- * (as libbinder's RpcState ends it), never the bridge. The session has one
- * connection (we answer GET_MAX_THREADS with 1), so frames, oneway calls
- * included, are served in the order they arrive.
+ * The export's connections (rpc_export.h). Each accepted connection has a
+ * thread for its handshake: a new session's first connection then serves
+ * it and, when the session ends, tears it down; a joining connection is
+ * added to its session (a serving one keeps its thread). At most
+ * MAX_CONNECTIONS threads at once: further connections wait in the backlog.
  */
 #include <errno.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,252 +16,231 @@
 #include <unistd.h>
 
 #include "rpc_export.h"
+#include "rpc_session.h"
 #include "rpc_stream.h"
 #include "rpc_wire.h"
 
-/* The root object's address: created by the server, counter 1. */
-#define ROOT_ADDRESS \
-	((uint64_t)1 << 32 | RPC_ADDRESS_OPTION_CREATED | RPC_ADDRESS_OPTION_FOR_SERVER)
-/* The stability word after a binder (Stability::SYSTEM, 0b001100). */
-#define STABILITY_SYSTEM	   0x0c
-/* libbinder's status_t values we answer with. */
-#define STATUS_OK		   0
-#define STATUS_BAD_VALUE	   (-EINVAL)
-#define STATUS_UNKNOWN_TRANSACTION (-EBADMSG)
+#define MAX_CONNECTIONS 64
+#define HANDSHAKE_S	5
 
-/* How long a peer may take to finish a frame it started, or to take our
- * reply: past it the session ends, so a stalled peer holds no thread. An
- * idle session (between frames) may last forever. */
-#define FRAME_TIMEOUT_S 5
-
-struct session {
-	int fd;
-	const char *name;
-	ubinder_binder *root;
-	uint64_t root_refs; /* strong references the peer holds on the root */
+struct live {
+	struct rpc_session *s;
+	bool fds; /* its fd transport mode is Unix */
 	uint8_t id[RPC_SESSION_ID_SIZE];
+	struct live *next;
 };
 
-static void refuse(const struct session *s, const char *why)
+static const struct rpc_export_config *config;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
+static struct live *sessions; /* under lock */
+static unsigned threads;      /* under lock */
+
+static const char *exported_name(void)
 {
-	fprintf(stderr, "ubinder-rpc: %s: closing a session: %s\n", s->name, why);
+	return config->service ? config->service : "the service manager";
 }
 
-static int send_reply(struct session *s, int32_t status, const void *data, size_t size)
+static void refuse(const char *why)
 {
-	uint8_t head[RPC_WIRE_HEADER_SIZE + RPC_REPLY_SIZE];
-	int n;
-
-	if (size > RPC_MAX_BODY_SIZE)
-		return send_reply(s, STATUS_BAD_VALUE, NULL, 0);
-	n = rpc_encode_reply_head(head, status, (uint32_t)size, 0);
-	if (n < 0)
-		return send_reply(s, STATUS_BAD_VALUE, NULL, 0);
-	if (rpc_write_full(s->fd, head, (size_t)n) || rpc_write_full(s->fd, data, size))
-		return -1;
-	return 0;
+	fprintf(stderr, "ubinder-rpc: %s: closing a session: %s\n", exported_name(), why);
 }
 
-static int session_handshake(struct session *s)
+/* A new session on @fd, after its header @h: served here until it ends. */
+static void new_session(int fd, const struct rpc_connection_header *h)
 {
-	uint8_t buf[RPC_CONNECTION_HEADER_SIZE];
-	uint8_t resp[RPC_NEW_SESSION_RESPONSE_SIZE];
-	struct rpc_connection_header h;
+	uint8_t buf[RPC_NEW_SESSION_RESPONSE_SIZE];
+	struct rpc_session_config sc = { .layouts = config->layouts,
+					 .name = exported_name(),
+					 .server = true,
+					 .max_threads = config->max_threads };
+	struct live l = { 0 };
+	struct rpc_session_stats stats;
+	ubinder_context *ctx = NULL;
+	ubinder_binder *root = NULL;
 	int err;
 
-	if (rpc_read_full(s->fd, buf, sizeof(buf)))
-		return -1;
-	err = rpc_decode_connection_header(buf, sizeof(buf), &h);
-	if (err) {
-		refuse(s, rpc_wire_strerror(err));
-		return -1;
-	}
-	/* One connection per session, outgoing from the client, no descriptors:
-	 * anything else is a session we do not offer. */
-	if (h.session_id_size || (h.options & RPC_CONNECTION_OPTION_INCOMING) ||
-	    h.fd_mode != RPC_FD_MODE_NONE || h.version < RPC_WIRE_VERSION) {
-		refuse(s, "unsupported connection (version, session join, incoming or fd mode)");
-		return -1;
-	}
-	rpc_encode_new_session_response(resp, RPC_WIRE_VERSION);
-	if (rpc_write_full(s->fd, resp, sizeof(resp)) ||
-	    rpc_read_full(s->fd, buf, RPC_CONNECTION_INIT_SIZE))
-		return -1;
+	rpc_encode_new_session_response(buf, RPC_WIRE_VERSION);
+	if (rpc_write_full(fd, buf, sizeof(buf)) ||
+	    rpc_read_full(fd, buf, RPC_CONNECTION_INIT_SIZE))
+		goto fail;
 	if (!rpc_is_connection_init(buf, RPC_CONNECTION_INIT_SIZE)) {
-		refuse(s, "no connection init");
-		return -1;
+		refuse("no connection init");
+		goto fail;
 	}
-	if (getrandom(s->id, sizeof(s->id), 0) != (ssize_t)sizeof(s->id))
-		return -1;
-	return 0;
-}
-
-/* Transactions to address 0: the session's own. */
-static int serve_special(struct session *s, const struct rpc_transaction *t)
-{
-	uint32_t words[2 + RPC_SESSION_ID_SIZE / 4];
-
-	switch (t->code) {
-	case RPC_SPECIAL_GET_ROOT:
-		/* present, address (low word first), stability */
-		words[0] = 1;
-		words[1] = (uint32_t)ROOT_ADDRESS;
-		words[2] = (uint32_t)(ROOT_ADDRESS >> 32);
-		words[3] = STABILITY_SYSTEM;
-		s->root_refs++;
-		return send_reply(s, STATUS_OK, words, 16);
-	case RPC_SPECIAL_GET_MAX_THREADS:
-		words[0] = 1;
-		return send_reply(s, STATUS_OK, words, 4);
-	case RPC_SPECIAL_GET_SESSION_ID:
-		/* a byte vector: its length, then the bytes */
-		words[0] = RPC_SESSION_ID_SIZE;
-		memcpy(&words[1], s->id, sizeof(s->id));
-		return send_reply(s, STATUS_OK, words, 4 + sizeof(s->id));
+	if (getrandom(l.id, sizeof(l.id), 0) != (ssize_t)sizeof(l.id))
+		goto fail;
+	/* the session's own Binder process: its stand-ins die with it */
+	err = ubinder_context_open(config->socket, &ctx);
+	if (!err)
+		err = ubinder_context_start_thread_pool(ctx);
+	if (!err)
+		err = config->service ? ubinder_sm_check_service(ctx, config->service, &root)
+				      : ubinder_sm_get(ctx, &root);
+	if (err || !root) {
+		fprintf(stderr, "ubinder-rpc: %s is gone: %s\n", exported_name(),
+			ubinder_strerror(err ? err : UBINDER_ERR_NAME_NOT_FOUND));
+		goto fail;
 	}
-	return send_reply(s, STATUS_UNKNOWN_TRANSACTION, NULL, 0);
-}
+	sc.ctx = ctx;
+	sc.root = root;
+	sc.id = l.id;
+	sc.fds = l.fds = h->fd_mode == RPC_FD_MODE_UNIX;
+	l.s = rpc_session_new(&sc);
+	if (!l.s)
+		goto fail;
+	pthread_mutex_lock(&lock);
+	l.next = sessions;
+	sessions = &l;
+	pthread_mutex_unlock(&lock);
 
-/* The request in kernel form: the token rewritten for user codes. */
-static ubinder_parcel *kernel_request(const struct rpc_transaction *t, int *status)
-{
-	const struct rpc_parcel_view *v = &t->parcel;
-	ubinder_parcel *p = ubinder_parcel_new();
-	uint8_t token[4096 + RPC_TOKEN_KERNEL_EXTRA];
-	size_t at = 0;
-	uint32_t w;
+	/* this thread watches for hang-ups and gives counts back; the first
+	 * connection is served like any other */
+	if (rpc_session_serve_async(l.s, fd))
+		rpc_session_end(l.s);
+	rpc_session_watch(l.s);
+	rpc_session_get_stats(l.s, &stats);
+	fprintf(stderr,
+		"ubinder-rpc: %s: a session ended (the peer held %u of our objects, we %u of "
+		"its; %u DEC_STRONG ignored)\n",
+		exported_name(), stats.exported, stats.standins, stats.bad_dec_strong);
 
-	*status = STATUS_BAD_VALUE;
-	if (!p)
-		return NULL;
-	if (v->data_size % 4)
-		goto bad;
-	if (t->code >= UBINDER_FIRST_CALL_TRANSACTION && t->code <= UBINDER_LAST_CALL_TRANSACTION) {
-		int n = rpc_token_rpc_to_kernel(v->data, v->data_size, token, sizeof(token));
-
-		if (n < 0)
-			goto bad;
-		for (size_t i = 0; i < (size_t)n + RPC_TOKEN_KERNEL_EXTRA; i += 4) {
-			memcpy(&w, token + i, 4);
-			if (ubinder_parcel_write_uint32(p, w))
-				goto bad;
+	pthread_mutex_lock(&lock);
+	for (struct live **pp = &sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == &l) {
+			*pp = l.next;
+			break;
 		}
-		at = (size_t)n;
 	}
-	for (; at < v->data_size; at += 4) {
-		memcpy(&w, v->data + at, 4);
-		if (ubinder_parcel_write_uint32(p, w))
-			goto bad;
+	pthread_mutex_unlock(&lock);
+	ubinder_binder_unref(root);
+	ubinder_context_close(ctx);
+	rpc_session_free(l.s);
+	return;
+fail:
+	close(fd);
+	ubinder_binder_unref(root);
+	if (ctx)
+		ubinder_context_close(ctx);
+}
+
+/* A connection joining session @id. */
+static void join_session(int fd, const struct rpc_connection_header *h)
+{
+	uint8_t id[RPC_SESSION_ID_SIZE], init[RPC_CONNECTION_INIT_SIZE];
+	struct rpc_session *s = NULL;
+
+	if (rpc_read_full(fd, id, sizeof(id))) {
+		close(fd);
+		return;
 	}
-	*status = STATUS_OK;
-	return p;
-bad:
-	ubinder_parcel_free(p);
+	/* the session stays while this thread adds to it: its first
+	 * connection's thread removes it from the list before freeing it, and
+	 * waits for its serving threads, which this one joins under the lock */
+	pthread_mutex_lock(&lock);
+	for (struct live *l = sessions; l; l = l->next) {
+		if (!memcmp(l->id, id, sizeof(id)) && l->fds == (h->fd_mode == RPC_FD_MODE_UNIX))
+			s = l->s;
+	}
+	if (!s) {
+		pthread_mutex_unlock(&lock);
+		refuse("a join of an unknown session (or in another fd mode)");
+		close(fd);
+		return;
+	}
+	if (h->options & RPC_CONNECTION_OPTION_INCOMING) {
+		/* calls from us to the client: we send the init */
+		rpc_encode_connection_init(init);
+		if (rpc_write_full(fd, init, sizeof(init)) || rpc_session_add_calling(s, fd))
+			close(fd);
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	pthread_mutex_unlock(&lock);
+	/* an outgoing connection of the client's: it sends the init, we serve */
+	if (rpc_read_full(fd, init, sizeof(init)) ||
+	    !rpc_is_connection_init(init, RPC_CONNECTION_INIT_SIZE)) {
+		refuse("no connection init");
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	for (struct live *l = sessions; l; l = l->next) {
+		if (l->s == s) {
+			/* served on a thread of its own, since this one holds
+			 * the lock; that takes (and on failure closes) @fd */
+			rpc_session_serve_async(s, fd);
+			fd = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void *conn_thread(void *p)
+{
+	int fd = (int)(intptr_t)p;
+	uint8_t buf[RPC_CONNECTION_HEADER_SIZE];
+	struct rpc_connection_header h;
+	struct timeval limit = { .tv_sec = HANDSHAKE_S };
+	int err;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	if (rpc_read_full(fd, buf, sizeof(buf))) {
+		close(fd);
+		goto out;
+	}
+	err = rpc_decode_connection_header(buf, sizeof(buf), &h);
+	if (err || h.version < RPC_WIRE_VERSION ||
+	    !(h.fd_mode == RPC_FD_MODE_NONE ||
+	      (h.fd_mode == RPC_FD_MODE_UNIX && config->descriptors)) ||
+	    (!h.session_id_size && (h.options & RPC_CONNECTION_OPTION_INCOMING))) {
+		refuse(err ? rpc_wire_strerror(err)
+			   : "unsupported connection (version, incoming new session or fd mode)");
+		close(fd);
+		goto out;
+	}
+	if (h.session_id_size)
+		join_session(fd, &h);
+	else
+		new_session(fd, &h);
+out:
+	pthread_mutex_lock(&lock);
+	threads--;
+	pthread_cond_signal(&freed);
+	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
-static int serve_transaction(struct session *s, const struct rpc_transaction *t)
+int rpc_export_serve(int lfd, const struct rpc_export_config *c)
 {
-	bool oneway = t->flags & RPC_FLAG_ONEWAY;
-	ubinder_parcel *req, *reply = NULL;
-	int status, err;
+	config = c;
+	for (;;) {
+		pthread_t t;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
-	if (t->address == 0)
-		return oneway ? 0 : serve_special(s, t);
-	if (t->address != ROOT_ADDRESS || s->root_refs == 0) {
-		refuse(s, "transaction to an address it holds no reference to");
-		return -1;
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fprintf(stderr, "ubinder-rpc: accept: %s\n", strerror(errno));
+			return 1;
+		}
+		rpc_stream_no_delay(fd);
+		pthread_mutex_lock(&lock);
+		while (threads >= MAX_CONNECTIONS)
+			pthread_cond_wait(&freed, &lock);
+		threads++;
+		pthread_mutex_unlock(&lock);
+		if (pthread_create(&t, NULL, conn_thread, (void *)(intptr_t)fd)) {
+			close(fd);
+			pthread_mutex_lock(&lock);
+			threads--;
+			pthread_mutex_unlock(&lock);
+			continue;
+		}
+		pthread_detach(t);
 	}
-	req = kernel_request(t, &status);
-	if (!req)
-		return oneway ? 0 : send_reply(s, status, NULL, 0);
-	status = ubinder_binder_transact(s->root, t->code, req, oneway ? UBINDER_FLAG_ONEWAY : 0,
-					 oneway ? NULL : &reply);
-	ubinder_parcel_free(req);
-	if (oneway)
-		return 0;
-	if (status == 0 && ubinder_parcel_get_object_count(reply) != 0)
-		status = STATUS_BAD_VALUE; /* objects need an interface description */
-	if (status == 0)
-		err = send_reply(s, STATUS_OK, ubinder_parcel_get_data(reply),
-				 ubinder_parcel_get_size(reply));
-	else
-		err = send_reply(s, status, NULL, 0);
-	ubinder_parcel_free(reply);
-	return err;
-}
-
-static int serve_frame(struct session *s, const struct rpc_wire_header *h, const uint8_t *body)
-{
-	struct rpc_transaction t;
-	struct rpc_dec_strong d;
-	int err;
-
-	switch (h->command) {
-	case RPC_COMMAND_TRANSACT:
-		err = rpc_decode_transaction(body, h->body_size, &t);
-		if (!err && t.parcel.object_count)
-			err = RPC_WIRE_BAD_OBJECT; /* descriptors in fd mode none */
-		if (err) {
-			refuse(s, rpc_wire_strerror(err));
-			return -1;
-		}
-		return serve_transaction(s, &t);
-	case RPC_COMMAND_DEC_STRONG:
-		err = rpc_decode_dec_strong(body, h->body_size, &d);
-		if (err) {
-			refuse(s, rpc_wire_strerror(err));
-			return -1;
-		}
-		if (d.address != ROOT_ADDRESS || d.amount > s->root_refs) {
-			refuse(s, "DEC_STRONG of a reference it does not hold");
-			return -1;
-		}
-		s->root_refs -= d.amount;
-		return 0;
-	}
-	refuse(s, "a reply to a call never made");
-	return -1;
-}
-
-/* Waits, without a time limit, for the first byte of the next frame. */
-static bool next_frame_arrives(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int n;
-
-	while ((n = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
-		;
-	return n == 1;
-}
-
-void rpc_export_session(int fd, ubinder_binder *root, const char *name)
-{
-	struct session s = { .fd = fd, .name = name, .root = root };
-	struct timeval limit = { .tv_sec = FRAME_TIMEOUT_S };
-	uint8_t head[RPC_WIRE_HEADER_SIZE];
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)) || session_handshake(&s))
-		goto out;
-	while (next_frame_arrives(fd) && rpc_read_full(fd, head, sizeof(head)) == 0) {
-		struct rpc_wire_header h;
-		uint8_t *body;
-		int err = rpc_decode_wire_header(head, sizeof(head), &h);
-
-		if (err) {
-			refuse(&s, rpc_wire_strerror(err));
-			break;
-		}
-		body = malloc(h.body_size ? h.body_size : 1);
-		if (!body)
-			break;
-		/* a peer that stops mid-frame just ends its session */
-		err = rpc_read_full(fd, body, h.body_size) ? -1 : serve_frame(&s, &h, body);
-		free(body);
-		if (err)
-			break;
-	}
-out:
-	close(fd);
 }

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Serving one ubinder service to RPC Binder clients: one session per
- * accepted connection, the service as the session's root object. Parcels
- * that carry objects are refused (docs/rpc.md says why a bridge needs
- * interface descriptions to translate them).
+ * Serving a ubinder service (or the service manager) to RPC Binder
+ * clients: sessions of several connections (a client joins more with the
+ * session id, outgoing or INCOMING), each session with a ubinder context
+ * of its own, so that when the session ends its stand-ins die for their
+ * local holders (BR_DEAD_BINDER), as a dead process's objects do.
  */
 #pragma once
 
-#include <ubinder/ubinder.h>
+#include "rpc_layout.h"
 
-/*
- * Serves the RPC session on the connected stream @fd (taking it; closed
- * when the session ends) with @root as its root object. Returns when the
- * peer hangs up or breaks the protocol (which @name'd log lines report).
- */
-void rpc_export_session(int fd, ubinder_binder *root, const char *name);
+struct rpc_export_config {
+	const char *socket;  /* the context's socket (NULL: the default) */
+	const char *service; /* the service exported; NULL: the service manager */
+	const struct rpc_layouts *layouts;
+	unsigned max_threads; /* connections a client may open for its calls */
+	bool descriptors;     /* sessions may ask for fd transport mode Unix */
+};
+
+/* Accepts on the listening socket @lfd until accept fails; returns 1 then. */
+int rpc_export_serve(int lfd, const struct rpc_export_config *c);

@@ -1,27 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A remote RPC Binder root object as a local ubinder service: one session,
- * one connection, calls forwarded one at a time. Parcels that carry objects
- * are refused (docs/rpc.md says why).
+ * A remote RPC Binder server's root object as a local ubinder service: one
+ * session of as many calling connections as the server offers threads (at
+ * most RPC_IMPORT_MAX_CALLING) and RPC_IMPORT_INCOMING incoming ones, on
+ * which the server calls the objects we sent it (callbacks).
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include <ubinder/ubinder.h>
 
-struct rpc_import;
+#include "rpc_layout.h"
+
+#define RPC_IMPORT_MAX_CALLING 8
+#define RPC_IMPORT_INCOMING    4
 
 /*
- * Opens a session on the connected stream @fd (taken) and fetches its root
- * object. Returns NULL after printing one line if the peer does not speak
- * version 1 or has no root object.
+ * Opens the session to @address, registers its root as @name with @ctx's
+ * service manager and serves until the session ends; then returns 1 (the
+ * process should exit, so that the daemon tells the holders of every
+ * stand-in it died and fails their calls in flight with DEAD_OBJECT,
+ * exactly as for a local service whose process died). Failures to set up
+ * print one line and return 1. Either way *session is the ended session
+ * (or NULL), for rpc_session_free() once @ctx is closed. @descriptors asks
+ * for fd transport mode Unix (a Unix socket @address only).
  */
-struct rpc_import *rpc_import_open(int fd, const char *address);
-
-/*
- * A new local object of @ctx whose calls are forwarded to the root object
- * (*out holds one reference). Any session failure, and the peer closing
- * the session, ends the process: the daemon then tells this object's
- * holders it died, and their calls in flight fail with DEAD_OBJECT, exactly
- * as for a local service whose process died.
- */
-int rpc_import_binder(struct rpc_import *im, ubinder_context *ctx, ubinder_binder **out);
+struct rpc_session;
+int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
+		   const struct rpc_layouts *layouts, bool descriptors,
+		   struct rpc_session **session);

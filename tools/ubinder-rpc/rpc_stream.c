@@ -135,3 +135,92 @@ int rpc_write_full(int fd, const void *buf, size_t n)
 {
 	return transfer_full(fd, (uint8_t *)(uintptr_t)buf, n, true);
 }
+
+bool rpc_address_is_unix(const char *address)
+{
+	return !strncmp(address, UNIX_PREFIX, 5);
+}
+
+/* The descriptors of one control message, appended to @fds; -1 past @max. */
+static int take_fds(struct msghdr *m, int *fds, unsigned *nfds, unsigned max)
+{
+	int err = (m->msg_flags & MSG_CTRUNC) ? -1 : 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < max) {
+				fds[(*nfds)++] = got;
+			} else {
+				close(got);
+				err = -1;
+			}
+		}
+	}
+	return err;
+}
+
+/* Room for RPC_MAX_OBJECTS descriptors (rpc_wire.h's bound). */
+#define FDS_CONTROL_SIZE CMSG_SPACE(256 * sizeof(int))
+
+int rpc_read_full_fds(int fd, void *buf, size_t n, int *fds, unsigned *nfds, unsigned max)
+{
+	uint8_t *p = buf;
+	union {
+		struct cmsghdr align;
+		char buf[FDS_CONTROL_SIZE];
+	} control;
+
+	while (n) {
+		struct iovec iov = { .iov_base = p, .iov_len = n };
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = control.buf,
+				    .msg_controllen = sizeof(control.buf) };
+		ssize_t r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || take_fds(&m, fds, nfds, max))
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int rpc_write_full_fds(int fd, const void *buf, size_t n, const int *fds, unsigned nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[FDS_CONTROL_SIZE];
+	} control;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (!nfds)
+		return rpc_write_full(fd, buf, n);
+	if (nfds > 256 || !n)
+		return -1;
+	m.msg_control = control.buf;
+	m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	while ((r = sendmsg(fd, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (r <= 0)
+		return -1;
+	return rpc_write_full(fd, (const uint8_t *)buf + r, n - (size_t)r);
+}

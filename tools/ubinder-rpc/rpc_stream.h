@@ -31,3 +31,16 @@ void rpc_stream_bound_address(int fd, const char *address, char *buf, size_t siz
 /* Reads / writes all @n bytes; -1 on an error or the end of the stream. */
 int rpc_read_full(int fd, void *buf, size_t n);
 int rpc_write_full(int fd, const void *buf, size_t n);
+
+/* Whether @address is a Unix socket's (descriptors can travel on it). */
+bool rpc_address_is_unix(const char *address);
+
+/*
+ * As rpc_read_full / rpc_write_full, with descriptors (SCM_RIGHTS) on the
+ * bytes: the writer sends @nfds of @fds with the first of them; the reader
+ * appends those that come (close-on-exec) to @fds, at most @max in all
+ * (*nfds counts them). More than @max, or a truncated control message, is
+ * -1 (what came is closed).
+ */
+int rpc_read_full_fds(int fd, void *buf, size_t n, int *fds, unsigned *nfds, unsigned max);
+int rpc_write_full_fds(int fd, const void *buf, size_t n, const int *fds, unsigned nfds);

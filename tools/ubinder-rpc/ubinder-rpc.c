@@ -16,96 +16,45 @@
 
 #include "rpc_export.h"
 #include "rpc_import.h"
+#include "rpc_layout.h"
+#include "rpc_session.h"
 #include "rpc_stream.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 
-/* Sessions served at once; further connections wait in the backlog. */
-#define MAX_SESSIONS 32
+/* Connections a client may open for its calls (GET_MAX_THREADS). */
+#define EXPORT_THREADS 4
 
 static const char usage[] =
-	"Usage: ubinder-rpc [OPTION]... export --listen ADDRESS --service NAME\n"
+	"Usage: ubinder-rpc [OPTION]... export --listen ADDRESS (--service NAME | "
+	"--service-manager)\n"
 	"       ubinder-rpc [OPTION]... import --connect ADDRESS --as NAME\n"
 	"Bridges ubinder and Android RPC Binder (RpcSession, protocol version 1).\n"
-	"export serves the local service NAME as the root object of RPC sessions;\n"
-	"import registers the root object of the RPC server at ADDRESS as the local\n"
-	"service NAME. ADDRESS is unix:PATH or tcp:HOST:PORT.\n"
+	"export serves the local service NAME (or the service manager) as the root\n"
+	"object of RPC sessions; import registers the root object of the RPC server\n"
+	"at ADDRESS as the local service NAME. ADDRESS is unix:PATH or tcp:HOST:PORT.\n"
 	"\n"
 	"  --listen ADDRESS           where to serve (export); nothing is served by default\n"
 	"  --service NAME             the local service to export\n"
+	"  --service-manager          export the service manager itself\n"
 	"  --connect ADDRESS          the RPC server to import from\n"
 	"  --as NAME                  the name to register the imported object under\n"
+	"  --layout FILE              where binders sit in the parcels of other interfaces\n"
+	"                             (lines: DESCRIPTOR CODE request|reply FIELD...)\n"
+	"  --descriptors              import: carry descriptors (RPC fd transport mode\n"
+	"                             Unix; the server must allow it)\n"
 	"  -s, --socket PATH          the context's socket (default: $UBINDER_SOCKET, else\n"
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (binder, hwbinder, vndbinder, ...)\n"
 	"  -h, --help                 this help\n"
 	"  -V, --version              the version\n"
 	"\n"
-	"Parcels that carry binders or descriptors are refused (BAD_VALUE).\n"
+	"Binders cross where a layout places them (built in: the kvstore example's\n"
+	"watch, IServiceManager's getService, checkService and addService); a parcel\n"
+	"with a binder no layout places is refused (BAD_VALUE), as is one with a\n"
+	"descriptor on a session without descriptor transport. export allows\n"
+	"descriptors on Unix sockets.\n"
 	"Callers appear to the far side with the bridge's pid and uid.\n";
-
-struct exporter {
-	ubinder_binder *root;
-	const char *name;
-	int sessions; /* under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-};
-
-struct session_arg {
-	struct exporter *e;
-	int fd;
-};
-
-static void *session_thread(void *p)
-{
-	struct session_arg *a = p;
-	struct exporter *e = a->e;
-
-	rpc_export_session(a->fd, e->root, e->name);
-	free(a);
-	pthread_mutex_lock(&e->lock);
-	e->sessions--;
-	pthread_cond_signal(&e->freed);
-	pthread_mutex_unlock(&e->lock);
-	return NULL;
-}
-
-static int serve(int lfd, struct exporter *e)
-{
-	for (;;) {
-		struct session_arg *a;
-		pthread_t t;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			fprintf(stderr, "ubinder-rpc: accept: %s\n", strerror(errno));
-			return 1;
-		}
-		rpc_stream_no_delay(fd);
-		pthread_mutex_lock(&e->lock);
-		while (e->sessions >= MAX_SESSIONS)
-			pthread_cond_wait(&e->freed, &e->lock);
-		e->sessions++;
-		pthread_mutex_unlock(&e->lock);
-		a = malloc(sizeof(*a));
-		if (a) {
-			a->e = e;
-			a->fd = fd;
-		}
-		if (!a || pthread_create(&t, NULL, session_thread, a)) {
-			free(a);
-			close(fd);
-			pthread_mutex_lock(&e->lock);
-			e->sessions--;
-			pthread_mutex_unlock(&e->lock);
-			continue;
-		}
-		pthread_detach(t);
-	}
-}
 
 static int usage_error(const char *msg)
 {
@@ -123,66 +72,84 @@ static void service_died(ubinder_binder *binder, void *userdata)
 	exit(1);
 }
 
-static int run_export(ubinder_context *ctx, const char *listen_at, const char *service)
+static int run_export(ubinder_context *ctx, const char *listen_at,
+		      const struct rpc_export_config *c)
 {
-	struct exporter e = { .lock = PTHREAD_MUTEX_INITIALIZER,
-			      .freed = PTHREAD_COND_INITIALIZER };
+	const char *what = c->service ? c->service : "the service manager";
+	ubinder_binder *root = NULL;
 	char bound[300];
 	int err, lfd, status;
 
-	err = ubinder_sm_check_service(ctx, service, &e.root);
-	if (err || !e.root) {
-		fprintf(stderr, "ubinder-rpc: no service named '%s'\n", service);
+	err = c->service ? ubinder_sm_check_service(ctx, c->service, &root)
+			 : ubinder_sm_get(ctx, &root);
+	if (err || !root) {
+		if (c->service)
+			fprintf(stderr, "ubinder-rpc: no service named '%s'\n", c->service);
+		else
+			fprintf(stderr, "ubinder-rpc: no service manager\n");
 		return 1;
 	}
-	e.name = service;
 	err = ubinder_context_start_thread_pool(ctx);
 	if (!err)
-		err = ubinder_binder_link_to_death(e.root, service_died, (void *)service);
+		err = ubinder_binder_link_to_death(root, service_died, (void *)what);
 	if (err) {
-		fprintf(stderr, "ubinder-rpc: cannot watch '%s': %s\n", service,
+		fprintf(stderr, "ubinder-rpc: cannot watch '%s': %s\n", what,
 			ubinder_strerror(err));
-		ubinder_binder_unref(e.root);
+		ubinder_binder_unref(root);
 		return 1;
 	}
 	lfd = rpc_stream_open(listen_at, true);
 	if (lfd < 0) {
-		ubinder_binder_unref(e.root);
+		ubinder_binder_unref(root);
 		return 1;
 	}
 	rpc_stream_bound_address(lfd, listen_at, bound, sizeof(bound));
-	fprintf(stderr, "ubinder-rpc: serving '%s' on %s\n", service, bound);
-	status = serve(lfd, &e);
+	fprintf(stderr, "ubinder-rpc: serving '%s' on %s\n", what, bound);
+	status = rpc_export_serve(lfd, c);
 	close(lfd);
-	ubinder_binder_unref(e.root);
+	ubinder_binder_unref(root);
 	return status;
 }
 
-static int run_import(ubinder_context *ctx, const char *connect_to, const char *name)
+/* The built-in layouts and those of @file (may be NULL). */
+static struct rpc_layouts *load_layouts(const char *file)
 {
-	struct rpc_import *im;
-	ubinder_binder *local;
-	int fd, err;
+	struct rpc_layouts *l = rpc_layouts_new();
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+	int line;
 
-	fd = rpc_stream_open(connect_to, false);
-	if (fd < 0)
-		return 1;
-	im = rpc_import_open(fd, connect_to);
-	if (!im)
-		return 1;
-	err = rpc_import_binder(im, ctx, &local);
-	if (!err)
-		err = ubinder_context_start_thread_pool(ctx);
-	if (!err)
-		err = ubinder_sm_add_service(ctx, name, local);
-	if (err) {
-		fprintf(stderr, "ubinder-rpc: cannot register '%s': %s\n", name,
-			ubinder_strerror(err));
-		return 1;
+	if (!l || !file)
+		return l;
+	f = fopen(file, "r");
+	if (f) {
+		FILE *m = open_memstream(&text, &size);
+		char buf[4096];
+		size_t n;
+
+		while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, m);
+		if (m)
+			fclose(m);
+		fclose(f);
 	}
-	fprintf(stderr, "ubinder-rpc: %s registered as '%s'\n", connect_to, name);
-	for (;;)
-		pause(); /* until the session ends, which ends the process */
+	if (!text) {
+		fprintf(stderr, "ubinder-rpc: cannot read %s: %s\n", file, strerror(errno));
+		rpc_layouts_free(l);
+		return NULL;
+	}
+	line = rpc_layouts_parse(l, text);
+	free(text);
+	if (line) {
+		fprintf(stderr,
+			"ubinder-rpc: %s:%d: not a layout (DESCRIPTOR CODE request|reply "
+			"FIELD...)\n",
+			file, line);
+		rpc_layouts_free(l);
+		return NULL;
+	}
+	return l;
 }
 
 int main(int argc, char **argv)
@@ -190,26 +157,36 @@ int main(int argc, char **argv)
 	static const struct option options[] = { TOOL_LONG_OPTIONS,
 						 { "listen", required_argument, NULL, 'L' },
 						 { "service", required_argument, NULL, 'S' },
+						 { "service-manager", no_argument, NULL, 'M' },
 						 { "connect", required_argument, NULL, 'C' },
 						 { "as", required_argument, NULL, 'A' },
+						 { "layout", required_argument, NULL, 'Y' },
+						 { "descriptors", no_argument, NULL, 'D' },
 						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
 	const char *listen_at = NULL, *service = NULL, *connect_to = NULL, *as = NULL;
-	const char *socket_path, *cmd, *address;
+	const char *layout_file = NULL, *socket_path, *cmd, *address;
+	struct rpc_layouts *layouts;
+	struct rpc_session *session = NULL;
 	char resolved[108];
 	ubinder_context *ctx;
 	int opt, status, bad, err;
-	bool exporting;
+	bool exporting, sm = false, descriptors = false;
 
 	while ((opt = getopt_long(argc, argv, TOOL_SHORT_OPTIONS, options, NULL)) != -1) {
 		const char **slot = opt == 'L'	 ? &listen_at
 				    : opt == 'S' ? &service
 				    : opt == 'C' ? &connect_to
 				    : opt == 'A' ? &as
+				    : opt == 'Y' ? &layout_file
 						 : NULL;
 
 		if (slot) {
 			*slot = optarg;
+			continue;
+		}
+		if (opt == 'M' || opt == 'D') {
+			*(opt == 'M' ? &sm : &descriptors) = true;
 			continue;
 		}
 		if (!tool_common_option(opt, &args, "ubinder-rpc", usage, &status))
@@ -223,10 +200,14 @@ int main(int argc, char **argv)
 	if ((strcmp(cmd, "export") && strcmp(cmd, "import")) || optind + 1 != argc)
 		return usage_error("the commands are 'export' and 'import'");
 	exporting = !strcmp(cmd, "export");
-	if (exporting ? !listen_at || !service || connect_to || as
-		      : !connect_to || !as || listen_at || service)
-		return usage_error(exporting ? "export takes --listen and --service"
-					     : "import takes --connect and --as");
+	if (exporting ? !listen_at || !!service == sm || connect_to || as
+		      : !connect_to || !as || listen_at || service || sm) {
+		return usage_error(
+			exporting ? "export takes --listen and --service or --service-manager"
+				  : "import takes --connect and --as");
+	}
+	if (descriptors && (exporting || !rpc_address_is_unix(connect_to)))
+		return usage_error("--descriptors is for an import over a Unix socket");
 	address = exporting ? listen_at : connect_to;
 	if (!rpc_address_valid(address)) {
 		fprintf(stderr,
@@ -239,15 +220,31 @@ int main(int argc, char **argv)
 				       sizeof(resolved), &bad);
 	if (!socket_path && bad)
 		return 2;
+	layouts = load_layouts(layout_file);
+	if (!layouts)
+		return layout_file ? 2 : 1;
 
 	signal(SIGPIPE, SIG_IGN);
 	err = ubinder_context_open(socket_path, &ctx);
 	if (err) {
 		fprintf(stderr, "ubinder-rpc: cannot open the context: %s\n",
 			ubinder_strerror(err));
+		rpc_layouts_free(layouts);
 		return 1;
 	}
-	status = exporting ? run_export(ctx, listen_at, service) : run_import(ctx, connect_to, as);
+	if (exporting) {
+		struct rpc_export_config c = { .socket = socket_path,
+					       .service = service,
+					       .layouts = layouts,
+					       .max_threads = EXPORT_THREADS,
+					       .descriptors = rpc_address_is_unix(listen_at) };
+
+		status = run_export(ctx, listen_at, &c);
+	} else {
+		status = rpc_import_run(ctx, connect_to, as, layouts, descriptors, &session);
+	}
 	ubinder_context_close(ctx);
+	rpc_session_free(session);
+	rpc_layouts_free(layouts);
 	return status;
 }

@@ -1,19 +1,50 @@
 // An RPC Binder client built on Android 14's real libbinder (RpcSession):
-// calls the example IKeyValue service that `ubinder-rpc export` serves.
+// calls the example IKeyValue service that `ubinder-rpc export` serves,
+// and hands it a watcher (a local BBinder) that the service calls back on
+// the session's incoming connection.
 // Usage: kv-rpc-client unix:PATH | tcp:HOST:PORT
+#include <binder/Binder.h>
 #include <binder/IBinder.h>
 #include <binder/Parcel.h>
 #include <binder/RpcSession.h>
 #include <utils/String16.h>
 #include <utils/String8.h>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <cstring>
 #include <string>
 
 using namespace android;
 
 static const String16 kToken(u"org.ubinder.example.IKeyValue");
+
+// IKeyValueWatcher: onChange(key, value), oneway, code 1. An RPC parcel's
+// interface token is the descriptor's String16 alone.
+class Watcher : public BBinder {
+public:
+	std::mutex lock;
+	std::condition_variable changed;
+	std::string last;
+
+protected:
+	status_t onTransact(uint32_t code, const Parcel &data, Parcel *reply, uint32_t flags) override
+	{
+		(void)reply;
+		(void)flags;
+		if (code != 1)
+			return UNKNOWN_TRANSACTION;
+		String16 token = data.readString16();
+		String8 key(data.readString16()), value(data.readString16());
+		if (token != String16(u"org.ubinder.example.IKeyValueWatcher"))
+			return BAD_TYPE;
+		std::lock_guard<std::mutex> g(lock);
+		last = std::string(key.c_str()) + "=" + value.c_str();
+		changed.notify_all();
+		return OK;
+	}
+};
 
 static status_t call(const sp<IBinder> &b, uint32_t code, Parcel *data, Parcel *reply,
 		     uint32_t flags = 0)
@@ -36,6 +67,7 @@ int main(int argc, char **argv)
 	std::string addr = argv[1];
 	sp<RpcSession> session = RpcSession::make();
 	status_t st;
+	session->setMaxIncomingThreads(1); // the watcher's callbacks come in on it
 	if (addr.rfind("unix:", 0) == 0) {
 		st = session->setupUnixDomainClient(addr.c_str() + 5);
 	} else if (addr.rfind("tcp:", 0) == 0) {
@@ -59,12 +91,26 @@ int main(int argc, char **argv)
 	printf("protocol version %u\n", session->getProtocolVersion().value_or(0));
 	printf("ping %d\n", root->pingBinder());
 
+	sp<Watcher> watcher = sp<Watcher>::make();
+	Parcel watch, reply_watch;
+	request(watch, root);
+	watch.writeStrongBinder(watcher);
+	st = call(root, 5, &watch, &reply_watch);
+	printf("watch %d exception %d\n", st, reply_watch.readInt32());
+
 	Parcel put, reply;
 	request(put, root);
 	put.writeString16(String16(u"colour"));
 	put.writeString16(String16(u"green"));
 	st = call(root, 1, &put, &reply);
 	printf("put %d exception %d\n", st, reply.readInt32());
+
+	{
+		std::unique_lock<std::mutex> g(watcher->lock);
+		watcher->changed.wait_for(g, std::chrono::seconds(5),
+					  [&] { return !watcher->last.empty(); });
+		printf("callback %s\n", watcher->last.empty() ? "(none)" : watcher->last.c_str());
+	}
 
 	Parcel get, reply_get;
 	request(get, root);

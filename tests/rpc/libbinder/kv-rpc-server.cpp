@@ -1,6 +1,8 @@
 // An RPC Binder server built on Android 14's real libbinder (RpcServer):
-// serves the example IKeyValue interface (put/get/count/note) as its root
-// object, for `ubinder-rpc import` to bring into a ubinder context.
+// serves the example IKeyValue interface (put/get/count/note/watch) as its
+// root object, for `ubinder-rpc import` to bring into a ubinder context;
+// each put is told to the watchers (oneway onChange, on the connections
+// the client offered for incoming calls).
 // Usage: kv-rpc-server unix:PATH
 #include <binder/Binder.h>
 #include <binder/Parcel.h>
@@ -12,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 using namespace android;
 
@@ -19,6 +22,26 @@ class KeyValue : public BBinder
 {
 	std::mutex lock;
 	std::map<std::string, std::string> store;
+	std::vector<sp<IBinder>> watchers;
+
+	void notify(const std::string &key, const std::string &value)
+	{
+		std::vector<sp<IBinder>> targets;
+		{
+			std::lock_guard<std::mutex> g(lock);
+			targets = watchers;
+		}
+		for (const sp<IBinder> &w : targets) {
+			Parcel p;
+			p.markForBinder(w);
+			p.writeInterfaceToken(String16(u"org.ubinder.example.IKeyValueWatcher"));
+			p.writeString16(String16(key.c_str()));
+			p.writeString16(String16(value.c_str()));
+			status_t st = w->transact(1, p, nullptr, IBinder::FLAG_ONEWAY);
+			printf("notified a watcher: %d\n", st);
+			fflush(stdout);
+		}
+	}
 
 	const String16 &getInterfaceDescriptor() const override
 	{
@@ -29,17 +52,22 @@ class KeyValue : public BBinder
 	status_t onTransact(uint32_t code, const Parcel &data, Parcel *reply,
 			    uint32_t flags) override
 	{
-		if (code < 1 || code > 4)
+		if (code < 1 || code > 5)
 			return BBinder::onTransact(code, data, reply, flags);
 		if (!data.checkInterface(this))
 			return PERMISSION_DENIED;
-		std::lock_guard<std::mutex> g(lock);
-		switch (code) {
-		case 1: {
+		if (code == 1) {
 			std::string k = String8(data.readString16()).c_str();
-			store[k] = String8(data.readString16()).c_str();
+			std::string v = String8(data.readString16()).c_str();
+			{
+				std::lock_guard<std::mutex> g(lock);
+				store[k] = v;
+			}
+			notify(k, v);
 			return reply->writeInt32(0);
 		}
+		std::lock_guard<std::mutex> g(lock);
+		switch (code) {
 		case 2: {
 			auto it = store.find(String8(data.readString16()).c_str());
 			reply->writeInt32(0);
@@ -54,6 +82,15 @@ class KeyValue : public BBinder
 			printf("note: %s\n", String8(data.readString16()).c_str());
 			fflush(stdout);
 			return OK;
+		case 5: {
+			sp<IBinder> w = data.readStrongBinder();
+			if (!w)
+				return BAD_VALUE;
+			watchers.push_back(w);
+			printf("a watcher registered\n");
+			fflush(stdout);
+			return reply->writeInt32(0);
+		}
 		}
 		return UNKNOWN_TRANSACTION;
 	}

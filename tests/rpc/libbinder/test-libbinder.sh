@@ -3,8 +3,11 @@
 # built by build-libbinder.sh from an Android source tree):
 #   export: kv-rpc-client (libbinder) -> ubinder-rpc export -> ubinderd -> kvstore-service
 #   import: ubinderctl -> ubinderd -> ubinder-rpc import -> kv-rpc-server (libbinder)
-# Usage: test-libbinder.sh UBINDERD SERVICEMANAGER UBINDERCTL KVSTORE-SERVICE UBINDER-RPC LIBBINDER-OUT
-ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 lb=$6
+# Both ways a watcher crosses too: libbinder's client hands kvstore-service
+# a BBinder it calls back; kvstore-client hands libbinder's server a ubinder
+# object it calls back.
+# Usage: test-libbinder.sh UBINDERD SERVICEMANAGER UBINDERCTL KVSTORE-SERVICE UBINDER-RPC LIBBINDER-OUT KVSTORE-CLIENT
+ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 lb=$6 kvclient=$7
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 test_dir libbinder
 sock=$dir/binder
@@ -30,7 +33,7 @@ wait_for test -S "$dir/rpc"
 wait_for grep -q "on tcp:127.0.0.1:[1-9]" "$dir/export-tcp.log"
 refs_before=$(active ref) # the service manager's and each export's
 port=$(sed -n "s/.*on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/export-tcp.log")
-calls="protocol version 1.*ping 0.*put 0 exception 0.*get 0 exception 0 value green.*note 0.*count 0 exception 0 value 1.*unknown code -74.*calls:"
+calls="protocol version 1.*ping 0.*watch 0 exception 0.*put 0 exception 0.*callback colour=green.*get 0 exception 0 value green.*note 0.*count 0 exception 0 value 1.*unknown code -74.*calls:"
 expect_output "libbinder client, Unix socket" 0 "$calls" "$lb/kv-rpc-client" "unix:$dir/rpc"
 expect_output "libbinder client, TCP loopback" 0 "$calls" "$lb/kv-rpc-client" "tcp:127.0.0.1:$port"
 wait_for grep -c "from-libbinder" "$dir/kvstore.log"
@@ -59,6 +62,10 @@ expect_output "oneway through the import" 0 "" "${c[@]}" --oneway remote-kv 4 s:
 expect_output "count through the import" 0 "i32: 1" "${c[@]}" --reply ex,i32 remote-kv 3
 expect_output "libbinder's unknown code" 1 "UNKNOWN_TRANSACTION" "${c[@]}" remote-kv 99
 expect_output "a parcel with no interface token is refused" 1 "BAD_VALUE" "${c[@]}" --no-token remote-kv 3 s:wrong.Token
+expect_output "kvstore-client through the import, its watcher called back by libbinder" 0 \
+	"callback: colour changed to 'blue'.*client: done" env UBINDER_SOCKET="$sock" "$kvclient" --service remote-kv
+expect_output "libbinder's server registered and notified it" 0 "a watcher registered.*notified a watcher: 0" \
+	cat "$dir/server.log"
 wait_for grep -q "oneway-through-import" "$dir/server.log"
 expect_output "the oneway call reached libbinder" 0 "note: oneway-through-import" cat "$dir/server.log"
 kill -KILL "$server"
