@@ -131,7 +131,7 @@ static char *payload_buffer(struct endpoint *e, size_t payload)
 
 	if (e->native && payload > e->s.max_inline) {
 		size_t size = (payload + 4095) & ~(size_t)4095;
-		int err = ubt_outbox(&e->t, size, &outbox);
+		int err = ubt_outbox(&e->t, size, 0, &outbox);
 
 		if (err) {
 			errno = -err;

@@ -31,15 +31,15 @@ void page_lru_add(struct page_lru *lru, struct page_lru_owner *owner, size_t ind
 	n->next = &lru->head;
 	lru->head.prev->next = n;
 	lru->head.prev = n;
-	lru->pages++;
+	lru->pages += (size_t)1 << owner->weight_shift;
 }
 
 static void unlink_node(struct page_lru *lru, struct lru_node *n)
 {
 	n->prev->next = n->next;
 	n->next->prev = n->prev;
+	lru->pages -= (size_t)1 << n->owner->weight_shift;
 	n->next = n->prev = NULL;
-	lru->pages--;
 }
 
 void page_lru_del(struct page_lru *lru, struct page_lru_owner *owner, size_t index)
@@ -48,20 +48,24 @@ void page_lru_del(struct page_lru *lru, struct page_lru_owner *owner, size_t ind
 	unlink_node(lru, &owner->nodes[index]);
 }
 
-/* Releases up to @max_pages pages stamped before @before, oldest first. */
-static size_t shrink(struct page_lru *lru, size_t max_pages, uint64_t before)
+/* Releases pages stamped before @before, oldest first, until @max_units
+ * units are released. */
+static size_t shrink(struct page_lru *lru, size_t max_units, uint64_t before)
 {
 	size_t released = 0;
 
-	while (released < max_pages && lru->head.next != &lru->head &&
+	while (released < max_units && lru->head.next != &lru->head &&
 	       lru->head.next->stamp < before) {
 		struct lru_node *first = lru->head.next;
 		struct page_lru_owner *owner = first->owner;
+		unsigned int shift = owner->weight_shift;
 		struct lru_node *last = first;
 		size_t count = 1;
+		size_t units;
 
-		/* Extend the batch while the list continues with the owner's next page. */
-		while (count < max_pages - released && last->next != &lru->head &&
+		/* Extend the batch while the list continues with the owner's next
+		 * page and more units are wanted. */
+		while (((count << shift) < max_units - released) && last->next != &lru->head &&
 		       last->next == last + 1 && last->next->owner == owner &&
 		       last->next->stamp < before) {
 			last = last->next;
@@ -71,8 +75,9 @@ static size_t shrink(struct page_lru *lru, size_t max_pages, uint64_t before)
 			break;
 		for (size_t i = 0; i < count; i++)
 			unlink_node(lru, first + i);
-		released += count;
-		lru->released += count;
+		units = count << shift;
+		released = units > SIZE_MAX - released ? SIZE_MAX : released + units;
+		lru->released += units;
 	}
 	return released;
 }

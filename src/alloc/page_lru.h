@@ -13,6 +13,11 @@
  * Owners (allocators) give each of their pages an lru_node and a release hook;
  * the list itself knows nothing of regions or buffers.
  *
+ * Owners may have pages of different sizes (a region of huge pages beside
+ * regions of base pages): each owner's page weighs 2^weight_shift *units*,
+ * and the list counts and shrinks in units. A page is released whole: a
+ * shrink of n units may release up to one page's weight more than n.
+ *
  * Not thread safe: the daemon's event-loop thread owns the LRU and every
  * allocator on it. No global state: tests create as many LRUs as they like.
  */
@@ -42,12 +47,15 @@ struct page_lru_owner {
 	 * remove from, or shrink the list.
 	 */
 	int (*release)(struct page_lru_owner *owner, size_t first, size_t count);
+	/* Each page weighs 2^weight_shift units (0: one unit, the usual case).
+	 * Set before the owner's first page is added; never changed after. */
+	unsigned int weight_shift;
 };
 
 struct page_lru {
 	struct lru_node head; /* sentinel: head.next is the oldest page */
-	size_t pages;	      /* pages on the list, all owners */
-	uint64_t released;    /* pages released by page_lru_shrink() since init */
+	size_t pages;	      /* units on the list, all owners (pages, when each weighs one) */
+	uint64_t released;    /* units released by shrinks since init */
 	/*
 	 * Stamped on pages as they are added. The user advances it (any unit,
 	 * never backwards, below UINT64_MAX), so the list stays ordered by stamp.
@@ -76,11 +84,13 @@ static inline int page_lru_contains(const struct page_lru_owner *owner, size_t i
 }
 
 /*
- * Releases up to @max_pages pages, oldest first, through their owners'
- * release hooks, batching runs of consecutive pages of one owner that are
- * also consecutive on the list into one call. If a hook fails, the pages of
- * that call stay lru and on the list, and shrinking stops there. Returns the
- * number of pages released (SIZE_MAX as @max_pages: everything).
+ * Releases pages, oldest first, until @max_pages units are released (or the
+ * list is empty), through their owners' release hooks, batching runs of
+ * consecutive pages of one owner that are also consecutive on the list into
+ * one call. Pages go whole: a heavy page is released even when fewer units
+ * are still wanted. If a hook fails, the pages of that call stay lru and on
+ * the list, and shrinking stops there. Returns the units released (SIZE_MAX
+ * as @max_pages: everything).
  */
 size_t page_lru_shrink(struct page_lru *lru, size_t max_pages);
 

@@ -154,6 +154,16 @@ int range_alloc_init(struct range_alloc *a, size_t region_size, struct page_geom
 		     struct page_lru *lru, const struct range_alloc_backend *backend);
 
 /*
+ * Each page of @a weighs 2^@shift units on its LRU (page_lru_owner): the LRU
+ * of a daemon counts base pages, and a region of huge pages puts pages of
+ * 2^shift base pages on it. Before the first reservation only.
+ */
+static inline void range_alloc_set_lru_weight(struct range_alloc *a, unsigned int shift)
+{
+	a->lru_owner.weight_shift = shift;
+}
+
+/*
  * Forgets everything, as at process death: live buffers are dropped (their
  * records freed: release the owners' data first, e.g. with
  * range_alloc_first_buffer()), every lru page leaves the LRU without the

@@ -13,6 +13,7 @@
 #define GEO_4K	((struct page_geometry){ 12 })
 #define GEO_16K ((struct page_geometry){ 14 })
 #define GEO_64K ((struct page_geometry){ 16 })
+#define GEO_2M	((struct page_geometry){ 21 })
 
 /* SplitMix64: the next of a seeded stream of pseudo-random numbers. */
 static inline uint64_t splitmix64(uint64_t *s)

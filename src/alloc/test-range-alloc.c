@@ -3,7 +3,8 @@
  * The range allocator's rules one by one: buffer sizes and errors, placement,
  * coalescing, completeness, the buffer lifecycle, oneway space and spam
  * detection, exact page states, installs that fail part-way, the shared LRU,
- * the iterators and stats, with 4K, 16K and 64K pages.
+ * the iterators and stats, with 4K, 16K and 64K pages; huge pages (64 KiB
+ * and 2 MiB) and the LRU's weights between regions of both.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -665,6 +666,83 @@ static void geometries_share_pages_at_their_own_size(void **state)
 	}
 }
 
+/*
+ * A region of huge pages: a 1 MiB call takes one 2 MiB page (or sixteen of
+ * 64 KiB), installed whole, and reclaim gives back whole pages only, each
+ * weighing its base pages on an LRU it shares with a region of 4 KiB pages.
+ */
+static void huge_geometries_install_and_reclaim_whole_pages(void **state)
+{
+	struct {
+		struct page_geometry geo;
+		size_t pages_of_1m; /* pages a 1 MiB buffer at 0 touches */
+	} cases[] = { { GEO_2M, 1 }, { GEO_64K, 16 } };
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		struct page_geometry geo = cases[c].geo;
+		unsigned int w = geo.shift - 12; /* base pages of 4 KiB per page */
+		struct fixture *f = fixture_new(4 << 20, geo);
+		struct fake_backend small_be = { 0 };
+		struct range_alloc_backend be = fake_backend_of(&small_be);
+		struct range_alloc small;
+		struct range_reservation r;
+		struct range_buffer *tiny;
+		size_t n = cases[c].pages_of_1m;
+
+		range_alloc_set_lru_weight(&f->a, w);
+		assert_int_equal(range_alloc_init(&small, 1 << 20, GEO_4K, &f->lru, &be), 0);
+
+		/* 1 MiB at 0: its pages, whole, are the install range. */
+		assert_int_equal(range_alloc_reserve(&f->a, 1 << 20, 0, 0, false, 1, &r), 0);
+		assert_int_equal(r.offset, 0);
+		assert_int_equal(r.install.first, 0);
+		assert_int_equal(r.install.count, n);
+		range_alloc_installed(&f->a, r.install, n);
+		/* A small buffer after it shares the last huge page when it is 2 MiB. */
+		tiny = reserve_installed(&f->a, 64, false);
+		assert_non_null(tiny);
+		assert_int_equal(range_alloc_page_state(&f->a, geo_page_index(geo, 1 << 20)),
+				 RANGE_PAGE_ACTIVE);
+		range_alloc_release(&f->a, r.buffer);
+		/* A page with a live byte in it stays active: never half reclaimed. */
+		assert_int_equal(range_alloc_page_state(&f->a, geo_page_index(geo, 1 << 20)),
+				 RANGE_PAGE_ACTIVE);
+		assert_int_equal(f->lru.pages, (n - (n == 1 ? 1 : 0)) << w);
+		range_alloc_release(&f->a, tiny);
+		/* Every installed page lru now: 1 MiB and the small buffer's page. */
+		{
+			size_t installed = n + (n == 1 ? 0 : 1);
+
+			assert_int_equal(f->lru.pages, installed << w);
+
+			/* Four base pages of the small region, newer on the list. */
+			tiny = reserve_installed(&small, 4 * 4096, false);
+			assert_non_null(tiny);
+			range_alloc_release(&small, tiny);
+			assert_int_equal(f->lru.pages, (installed << w) + 4);
+
+			/* One base page wanted: one whole huge page goes, the oldest. */
+			assert_int_equal(page_lru_shrink(&f->lru, 1), (size_t)1 << w);
+			assert_int_equal(f->backend.calls, 1);
+			assert_int_equal(f->backend.last_first, 0);
+			assert_int_equal(f->backend.last_count, 1);
+			assert_int_equal(f->lru.pages, ((installed - 1) << w) + 4);
+			/* Everything: the rest of the huge pages in one call, then the
+			 * small region's four. */
+			assert_int_equal(page_lru_shrink(&f->lru, SIZE_MAX),
+					 ((installed - 1) << w) + 4);
+			assert_int_equal(f->backend.pages, installed);
+			assert_int_equal(small_be.pages, 4);
+			assert_int_equal(f->lru.pages, 0);
+			assert_int_equal(f->lru.released, (installed << w) + 4);
+		}
+		assert_alloc_consistent(&small);
+		range_alloc_deinit(&small);
+		fixture_free(f);
+	}
+}
+
 static void offset_map_grows_and_deletes(void **state)
 {
 	struct u64_map m;
@@ -715,6 +793,7 @@ int main(void)
 		cmocka_unit_test(inactive_ranges_and_punched_holes),
 		cmocka_unit_test(stats_and_buffer_iterator),
 		cmocka_unit_test(geometries_share_pages_at_their_own_size),
+		cmocka_unit_test(huge_geometries_install_and_reclaim_whole_pages),
 		cmocka_unit_test(offset_map_grows_and_deletes),
 	};
 

@@ -16,9 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Smallest and largest page shifts we accept (4 KiB to 1 MiB pages). */
+/* Smallest and largest page shifts we accept: 4 KiB base pages to 2 MiB
+ * huge pages (x86-64 and arm64-4K PMD size). */
 #define PAGE_SHIFT_MIN 12u
-#define PAGE_SHIFT_MAX 20u
+#define PAGE_SHIFT_MAX 21u
 
 struct page_geometry {
 	unsigned int shift; /* PAGE_SHIFT_MIN <= shift <= PAGE_SHIFT_MAX */

@@ -34,6 +34,11 @@ static const char usage[] =
 	"                          then the call fails with BR_FAILED_REPLY (default: no cap)\n"
 	"      --lru-decay SECONDS release unused installed pages after SECONDS without\n"
 	"                          use (default 60; 0: never)\n"
+	"      --huge-pages SIZE   regions whose size is a multiple of SIZE (e.g. 2M, 64K)\n"
+	"                          use shmem huge pages of SIZE, installed and reclaimed\n"
+	"                          whole; auto: the size the kernel gives; off (default).\n"
+	"                          Where the kernel refuses, a warning says why and\n"
+	"                          regions use base pages\n"
 	"      --max-threads N     Binder threads per process (default 4096)\n"
 	"      --copy-workers N    most copy worker threads (default 16)\n"
 	"      --copies-per-proc N  copies from one process's memory at once (default 4)\n"
@@ -168,6 +173,29 @@ static int set_freeze_policy(struct daemon_config *cfg, const char *arg)
 	return 0;
 }
 
+/* off, auto (SIZE_MAX: the kernel's size), or a power of two above the page
+ * size up to 2M. */
+static int set_huge_pages(struct daemon_config *cfg, const char *arg)
+{
+	unsigned long long v = 0;
+
+	if (strcmp(arg, "off") == 0) {
+		cfg->huge_pages = 0;
+	} else if (strcmp(arg, "auto") == 0) {
+		cfg->huge_pages = SIZE_MAX;
+	} else if (parse_size(arg, &v) || v <= (unsigned long long)sysconf(_SC_PAGESIZE) ||
+		   v > (2ull << 20) || (v & (v - 1))) {
+		fprintf(stderr,
+			"ubinderd: bad --huge-pages '%s' (off, auto, or a power of two above the "
+			"page size, up to 2M)\n",
+			arg);
+		return -1;
+	} else {
+		cfg->huge_pages = (size_t)v;
+	}
+	return 0;
+}
+
 enum option_kind {
 	OPTION_SIZE, /* a size_t field: a number with an optional K, M or G */
 	OPTION_UINT, /* an unsigned int field: the same, up to UINT_ARG_MAX */
@@ -203,6 +231,7 @@ static const struct config_option options[] = {
 	{ "max-lru-pages", 'L', SIZE_OPTION(max_lru_pages, 0, 0, SIZE_MAX) },
 	{ "max-installed-pages", 'I', SIZE_OPTION(max_installed_pages, 0, 0, SIZE_MAX) },
 	{ "lru-decay", 'Z', UINT_OPTION(lru_decay_s, 60, 0, 86400), .range = "(0 to 86400)" },
+	{ "huge-pages", 'H', .kind = OPTION_CALL, .call = set_huge_pages },
 	{ "max-threads", 'T', UINT_OPTION(max_threads, 4096, 1, UINT_ARG_MAX) },
 	{ "copy-workers", 'W', UINT_OPTION(copy_workers, 16, 1, 256), .range = "(1 to 256)" },
 	{ "copies-per-proc", 'C', UINT_OPTION(copies_per_proc, 4, 1, UINT_ARG_MAX) },

@@ -16,6 +16,7 @@ struct daemon_config {
 	size_t max_lru_pages;	    /* 0: no budget */
 	size_t max_installed_pages; /* all regions; 0: no cap */
 	unsigned int lru_decay_s;   /* 0: no decay */
+	size_t huge_pages;	    /* --huge-pages: bytes, SIZE_MAX auto, 0 off */
 	unsigned int max_threads;
 	unsigned int max_inline;
 	unsigned int copy_workers;    /* most copy worker threads */

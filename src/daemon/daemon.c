@@ -159,6 +159,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	dc.max_lru_pages = cfg->max_lru_pages;
 	dc.max_installed_pages = cfg->max_installed_pages;
 	dc.lru_decay_ms = cfg->lru_decay_s * 1000;
+	dc.huge_page_size = cfg->huge_pages;
 	dc.max_threads = cfg->max_threads;
 	dc.max_inline = cfg->max_inline;
 	dc.freeze_any_uid = cfg->freeze_any_uid;

@@ -194,7 +194,8 @@ static void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
 	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_OUTBOX | UBW_REPLY } };
 	int fd = -1;
 
-	reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size, &fd);
+	reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size,
+					(o->flags & UBW_OUTBOX_PAGE_STATES) != 0, &fd);
 	reply.size = reply.hdr.error ? 0 : o->size;
 	send_mmap_reply(conn, &reply, fd);
 }
@@ -442,9 +443,14 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 		glue_mmap(conn, (const void *)msg);
 		return;
 	case UBW_OUTBOX:
-		if (len != sizeof(struct ubw_outbox))
+		if (len != sizeof(struct ubw_outbox) && len != UBW_OUTBOX_V1_SIZE)
 			return conn_protocol_error(conn, "bad UBW_OUTBOX size");
-		glue_outbox(conn, (const void *)msg);
+		{
+			struct ubw_outbox o = { .flags = 0 };
+
+			memcpy(&o, msg, len);
+			glue_outbox(conn, &o);
+		}
 		return;
 	case UBW_MMAP_DONE:
 	case UBW_MUNMAP:

@@ -49,9 +49,10 @@ static void relieve(struct pressure *p, enum pressure_source source)
 	size_t released;
 
 	p->stats.events[source]++;
-	if (lru == 0)
-		return;
+	/* Even with an empty LRU: outbox pages clients freed go too. */
 	released = driver_relieve_pressure(drv, lru);
+	if (released == 0)
+		return;
 	took = now_us() - start;
 	p->stats.pages_released += released;
 	p->stats.last_drain_us = took;

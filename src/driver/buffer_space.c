@@ -6,6 +6,8 @@
 
 #include "common/log.h"
 #include "driver/buffer_space.h"
+#include "region/huge_probe.h"
+#include "region/page.h"
 
 const char *const reclaim_cause_names[RECLAIM_CAUSES] = {
 	[RECLAIM_PRESSURE] = "pressure",
@@ -31,6 +33,38 @@ void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages)
 	page_lru_init(&pool->lru);
 	pool->max_lru_pages = max_lru_pages;
 	pool->now_ms = monotonic_ms;
+}
+
+int buffer_pool_set_huge(struct buffer_pool *pool, size_t size)
+{
+	size_t base = PAGE_SIZE, given = base;
+	char policy[160]; /* huge_status holds it and a short sentence around it */
+	int err;
+
+	pool->huge.shift = 0;
+	pool->huge_status[0] = '\0';
+	if (size != BUFFER_POOL_HUGE_AUTO &&
+	    (size <= base || size > geo_page_size((struct page_geometry){ PAGE_SHIFT_MAX }) ||
+	     (size & (size - 1))))
+		return -EINVAL;
+	err = region_probe_huge_pages(&given);
+	if (err) {
+		snprintf(pool->huge_status, sizeof(pool->huge_status),
+			 "refused: the probe failed: %s", strerror(-err));
+		return -EOPNOTSUPP;
+	}
+	if (given == base || (size != BUFFER_POOL_HUGE_AUTO && given != size)) {
+		region_huge_policy(size == BUFFER_POOL_HUGE_AUTO
+					   ? geo_page_size((struct page_geometry){ PAGE_SHIFT_MAX })
+					   : size,
+				   policy, sizeof(policy));
+		snprintf(pool->huge_status, sizeof(pool->huge_status),
+			 "refused: the kernel gives shmem %zu KiB pages (%s)", given >> 10, policy);
+		return -EOPNOTSUPP;
+	}
+	pool->huge.shift = (unsigned int)__builtin_ctzll(given);
+	snprintf(pool->huge_status, sizeof(pool->huge_status), "%zu KiB", given >> 10);
+	return 0;
 }
 
 void buffer_pool_deinit(struct buffer_pool *pool)
@@ -133,16 +167,17 @@ static int release_pages(void *ctx, size_t first_page, size_t count)
 
 	if (err == 0) {
 		struct buffer_pool *pool = s->pool;
+		size_t base = count << s->weight_shift;
 
-		pool->stats.pages_reclaimed += count;
-		pool->stats.reclaimed[pool->cause] += count;
-		s->reclaimed[pool->cause] += count;
-		pool->installed_pages -= count;
+		pool->stats.pages_reclaimed += base;
+		pool->stats.reclaimed[pool->cause] += base;
+		s->reclaimed[pool->cause] += base;
+		pool->installed_pages -= base;
 	}
 	return err;
 }
 
-/* The space's installed pages, active or lru (0 without a region). */
+/* The space's installed base pages, active or lru (0 without a region). */
 static size_t installed_pages(const struct buffer_space *s)
 {
 	struct range_alloc_stats st;
@@ -161,19 +196,33 @@ static void free_region(struct buffer_space *s)
 int buffer_space_create(struct buffer_space *s, size_t size, const char *context, pid_t pid)
 {
 	struct range_alloc_backend backend = { .release = release_pages, .ctx = s };
+	struct page_geometry geo = page_geometry_of_machine();
+	struct buffer_pool *pool = s->pool;
 	char name[48];
 	int err, fd;
 
 	snprintf(name, sizeof(name), "ubinder:%s:%d", context, pid);
 	snprintf(s->log_name, sizeof(s->log_name), "%s: proc %d", context, pid);
-	err = region_init(&s->region, size, name);
+	/* Huge pages for a region they tile; a smaller or odd-sized region
+	 * keeps base pages rather than lose the bytes its client mapped. */
+	if (pool->huge.shift) {
+		if (geo_is_aligned(pool->huge, size))
+			geo = pool->huge;
+		else
+			pool->base_regions++;
+	}
+	err = region_init_pages(&s->region, size, geo, name);
 	if (err)
 		return err;
-	err = range_alloc_init(&s->alloc, size, s->region.geo, &s->pool->lru, &backend);
+	err = range_alloc_init(&s->alloc, size, s->region.geo, &pool->lru, &backend);
 	if (err) {
 		region_deinit(&s->region);
 		return err;
 	}
+	s->weight_shift = geo.shift - page_geometry_of_machine().shift;
+	range_alloc_set_lru_weight(&s->alloc, s->weight_shift);
+	if (s->weight_shift)
+		pool->huge_regions++;
 	fd = region_share_readonly(&s->region);
 	if (fd < 0) {
 		free_region(s);
@@ -230,23 +279,24 @@ const char *buffer_space_state_name(const struct buffer_space *s)
 static int install_pages(struct buffer_space *s, struct page_range range)
 {
 	struct buffer_pool_stats *st = &s->pool->stats;
+	unsigned int w = s->weight_shift; /* region pages to base pages */
 	size_t installed;
 	int err;
 
 	if (range.count == 0)
 		return 0;
-	if (!make_room(s->pool, range.count)) {
+	if (!make_room(s->pool, range.count << w)) {
 		st->budget_failures++;
 		range_alloc_installed(&s->alloc, range, 0);
 		log_warning("%s: %zu more pages would exceed the cap of %zu installed pages",
-			    s->log_name, range.count, s->pool->max_installed_pages);
+			    s->log_name, range.count << w, s->pool->max_installed_pages);
 		return -ENOMEM;
 	}
-	if (!make_cgroup_room(s->pool, range.count)) {
+	if (!make_cgroup_room(s->pool, range.count << w)) {
 		st->limit_failures++;
 		range_alloc_installed(&s->alloc, range, 0);
 		log_warning("%s: %zu more pages would pass the memory cgroup's limit", s->log_name,
-			    range.count);
+			    range.count << w);
 		return -ENOMEM;
 	}
 	err = region_install(&s->region, range.first, range.count, &installed);
@@ -254,9 +304,10 @@ static int install_pages(struct buffer_space *s, struct page_range range)
 		st->install_failures++;
 		st->shrink_on_install_failure++;
 		range_alloc_installed(&s->alloc, range, installed);
-		st->pages_installed += installed;
-		s->pool->installed_pages += installed;
-		buffer_pool_shrink(s->pool, range.count - installed, RECLAIM_INSTALL_FAILURE);
+		st->pages_installed += installed << w;
+		s->pool->installed_pages += installed << w;
+		buffer_pool_shrink(s->pool, (range.count - installed) << w,
+				   RECLAIM_INSTALL_FAILURE);
 		range.first += installed;
 		range.count -= installed;
 		err = region_install(&s->region, range.first, range.count, &installed);
@@ -264,8 +315,8 @@ static int install_pages(struct buffer_space *s, struct page_range range)
 			st->install_failures++;
 	}
 	range_alloc_installed(&s->alloc, range, installed);
-	st->pages_installed += installed;
-	s->pool->installed_pages += installed;
+	st->pages_installed += installed << w;
+	s->pool->installed_pages += installed << w;
 	if (err)
 		log_warning("%s: cannot install %zu pages: %s", s->log_name, range.count,
 			    strerror(-err));
@@ -347,17 +398,22 @@ struct range_buffer *buffer_space_next(const struct buffer_space *s, const struc
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	if (buffer_space_exists(s))
-		range_alloc_get_stats(&s->alloc, stats);
+	if (!buffer_space_exists(s))
+		return;
+	range_alloc_get_stats(&s->alloc, stats);
+	stats->pages_active <<= s->weight_shift;
+	stats->pages_lru <<= s->weight_shift;
+	stats->pages_free <<= s->weight_shift;
+	stats->pages_high <<= s->weight_shift;
 }
 
 size_t buffer_space_resident_pages(const struct buffer_space *s)
 {
-	size_t pages = 0;
+	size_t bytes = 0;
 
-	if (buffer_space_exists(s) && region_resident_pages(&s->region, &pages) < 0)
+	if (buffer_space_exists(s) && region_resident_bytes(&s->region, &bytes) < 0)
 		return 0;
-	return pages;
+	return bytes >> page_geometry_of_machine().shift;
 }
 
 size_t buffer_space_punch_inactive(struct buffer_space *s)

@@ -16,6 +16,10 @@
  * Only READY spaces take new buffers; buffers that exist outlive GONE until
  * they are released.
  *
+ * Page counts leaving this module (stats, budgets, the pool's counters, the
+ * headroom asked) are in base pages, the machine's: a region of huge pages
+ * (buffer_pool.huge) counts each of its pages as the base pages it holds.
+ *
  * Functions return 0 or a negative errno unless said otherwise. Single
  * threaded (the event loop), except that copy workers write into a
  * reserved buffer's memory (buffer_space_mem) while it is reserved.
@@ -57,7 +61,13 @@ struct buffer_pool_stats {
 };
 
 struct buffer_pool {
-	struct page_lru lru;	    /* its clock: milliseconds of pool->now_ms */
+	struct page_lru lru; /* in base pages; its clock: milliseconds of pool->now_ms */
+	/* Pages of new regions whose size is a multiple of it: huge pages
+	 * (region_init_pages); shift 0: base pages only. */
+	struct page_geometry huge;
+	uint64_t huge_regions;	    /* regions created with huge pages, ever */
+	uint64_t base_regions;	    /* regions created with base pages while huge was set */
+	char huge_status[256];	    /* what buffer_pool_set_huge found, for the stats; "" off */
 	size_t max_lru_pages;	    /* shrink above this many lru pages; 0: no budget */
 	size_t max_installed_pages; /* active + lru pages, all regions; 0: no cap */
 	size_t installed_pages;	    /* active + lru pages now, all regions */
@@ -72,6 +82,21 @@ struct buffer_pool {
 };
 
 void buffer_pool_init(struct buffer_pool *pool, size_t max_lru_pages);
+
+/* buffer_pool_set_huge(): the page size the kernel gives, whatever it is. */
+#define BUFFER_POOL_HUGE_AUTO SIZE_MAX
+
+/*
+ * Asks for regions of huge pages of @size bytes (a power of two above the
+ * machine's page, at most 2 MiB; BUFFER_POOL_HUGE_AUTO: the size the kernel
+ * gives), off by default. Probes what the kernel gives a shmem mapping
+ * advised MADV_HUGEPAGE (region/huge_probe.h): when it is @size, later
+ * regions whose size is a multiple of it use it and 0 is returned; when the
+ * kernel refuses (base pages, or another size), the pool keeps base pages,
+ * pool->huge_status says why (the policy read from sysfs) and -EOPNOTSUPP
+ * is returned; -EINVAL for a bad @size. Before the first region.
+ */
+int buffer_pool_set_huge(struct buffer_pool *pool, size_t size);
 void buffer_pool_deinit(struct buffer_pool *pool);
 /* Installed pages no buffer uses, in all regions. */
 size_t buffer_pool_lru_pages(const struct buffer_pool *pool);
@@ -99,11 +124,18 @@ struct buffer_space {
 	struct range_alloc alloc;	    /* initialised while region.memfd >= 0 */
 	uint64_t user_base;		    /* where the client mapped the region (READY, GONE) */
 	char log_name[48];		    /* "CONTEXT: proc PID", for log lines */
+	unsigned int weight_shift;	    /* region page = 2^weight_shift base pages */
 	uint64_t reclaimed[RECLAIM_CAUSES]; /* this space's pages, by cause */
 };
 
 /* An unmapped space (MAP_NONE) drawing on @pool. */
 void buffer_space_init(struct buffer_space *s, struct buffer_pool *pool);
+
+/* The bytes of one page of the region (its allocator's and reclaim's unit). */
+static inline size_t buffer_space_page_size(const struct buffer_space *s)
+{
+	return geo_page_size(s->region.geo);
+}
 
 /*
  * mmap: creates a region of @size bytes (a whole number of pages) and its
@@ -193,10 +225,10 @@ bool buffer_space_view(const struct buffer_space *s, uint64_t *user_base, uint64
 struct range_buffer *buffer_space_first(const struct buffer_space *s);
 struct range_buffer *buffer_space_next(const struct buffer_space *s, const struct range_buffer *rb);
 
-/* Page and buffer counts (all zero when no region exists). */
+/* Page and buffer counts, pages in base pages (all zero when no region exists). */
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats);
 
-/* The region's pages with memory behind them, measured from the memfd
+/* The region's base pages with memory behind them, measured from the memfd
  * (st_blocks), independently of the allocator's counters; 0 without one. */
 size_t buffer_space_resident_pages(const struct buffer_space *s);
 

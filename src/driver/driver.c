@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "driver/bwr.h"
 #include "driver/node.h"
+#include "driver/outbox.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
 #include "driver/transaction.h"
@@ -41,6 +42,13 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 	drv->pool.max_installed_pages = config->max_installed_pages;
 	drv->pool.decay_ms = config->lru_decay_ms;
 	drv->pool.now_ms = driver_now_ms;
+	if (config->huge_page_size) {
+		if (buffer_pool_set_huge(&drv->pool, config->huge_page_size) == 0)
+			log_notice("huge pages: regions use %s pages where their size allows",
+				   drv->pool.huge_status);
+		else
+			log_warning("huge pages %s; regions use base pages", drv->pool.huge_status);
+	}
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)
@@ -155,19 +163,59 @@ void driver_set_memory_headroom(struct driver *drv, size_t (*headroom)(void *ctx
 	drv->pool.headroom_ctx = ctx;
 }
 
+/* Gives back the freed pages of every live process's outbox. */
+static size_t reclaim_outboxes(struct driver *drv, enum reclaim_cause cause, bool decay)
+{
+	struct proc *proc;
+	size_t given = 0;
+
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
+		if (!proc->is_dead)
+			given += outbox_reclaim(proc, cause, decay);
+	}
+	return given;
+}
+
 size_t driver_relieve_pressure(struct driver *drv, size_t pages)
 {
-	return buffer_pool_shrink(&drv->pool, pages, RECLAIM_PRESSURE);
+	return buffer_pool_shrink(&drv->pool, pages, RECLAIM_PRESSURE) +
+	       reclaim_outboxes(drv, RECLAIM_PRESSURE, false);
+}
+
+/* Whether some live process shares outbox page states (its freed pages decay). */
+static bool outboxes_decay(const struct driver *drv)
+{
+	const struct proc *proc;
+
+	if (!drv->pool.decay_ms)
+		return false;
+	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
+		if (!proc->is_dead && proc->outbox_states)
+			return true;
+	}
+	return false;
 }
 
 size_t driver_decay(struct driver *drv, uint64_t now_ms)
 {
-	return buffer_pool_decay(&drv->pool, now_ms);
+	size_t released = buffer_pool_decay(&drv->pool, now_ms);
+
+	/* Outboxes are scanned a decay time apart: a page FREE at two scans in a
+	 * row goes (src/driver/outbox.h). */
+	if (outboxes_decay(drv) && now_ms - drv->outbox_scan_ms >= drv->pool.decay_ms) {
+		drv->outbox_scan_ms = now_ms;
+		released += reclaim_outboxes(drv, RECLAIM_DECAY, true);
+	}
+	return released;
 }
 
 uint64_t driver_next_decay(const struct driver *drv)
 {
-	return buffer_pool_next_decay(&drv->pool);
+	uint64_t next = buffer_pool_next_decay(&drv->pool);
+
+	if (outboxes_decay(drv) && drv->outbox_scan_ms + drv->pool.decay_ms < next)
+		next = drv->outbox_scan_ms + drv->pool.decay_ms;
+	return next;
 }
 
 size_t driver_shrink(struct driver *drv, size_t pages)
@@ -177,6 +225,7 @@ size_t driver_shrink(struct driver *drv, size_t pages)
 
 	if (pages != SIZE_MAX)
 		return released;
+	released += reclaim_outboxes(drv, RECLAIM_ADMIN, false);
 	/*
 	 * Everything: also punch the non-active ranges the allocator believes
 	 * free, since a client reading a hole through its mapping makes shmem

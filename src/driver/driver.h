@@ -34,8 +34,11 @@ struct driver_config {
 	size_t max_lru_pages;	    /* shrink above this many lru pages; 0: no budget */
 	size_t max_installed_pages; /* active + lru pages of all regions; 0: no cap */
 	unsigned int lru_decay_ms;  /* release lru pages unused this long; 0: never */
-	unsigned int max_threads;   /* thread connections per process */
-	unsigned int max_inline;    /* payload bytes a client pushes inline */
+	/* Regions of huge pages of this size (buffer_pool_set_huge; SIZE_MAX: the
+	 * kernel's size); 0: base pages only. A refusal is logged, not fatal. */
+	size_t huge_page_size;
+	unsigned int max_threads; /* thread connections per process */
+	unsigned int max_inline;  /* payload bytes a client pushes inline */
 	/* BINDER_FREEZE of any process by anyone, as the kernel (which leaves
 	 * it to SELinux). Otherwise only root and the target's own euid. */
 	bool freeze_any_uid;
@@ -243,10 +246,12 @@ void driver_ioctl(struct thread *thread, uint32_t cmd, const void *arg, size_t s
 int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, uint64_t *mapped);
 /*
  * The process's outbox (wire.h UBW_OUTBOX): a memfd of @size bytes the client
- * maps read-write at @addr and the daemon maps read-only. Returns 0 and a
- * read-write descriptor (caller closes it), or -EBUSY, -EINVAL, -ENOMEM.
+ * maps read-write at @addr and the daemon maps too (read-only; read-write
+ * with @page_states, whose first pages the daemon then reads and changes to
+ * give back the pages the client freed: src/driver/outbox.h). Returns 0 and
+ * a read-write descriptor (caller closes it), or -EBUSY, -EINVAL, -ENOMEM.
  */
-int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd);
+int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page_states, int *fd);
 
 /* The client mapped the region at @addr: transactions can reach it now. */
 int driver_mmap_done(struct thread *thread, uint64_t addr);
@@ -270,11 +275,15 @@ uint64_t driver_now_ms(void);
 /* Releases up to @pages lru pages (SIZE_MAX: all, and punches every
  * non-active range) for the administrator; returns how many. */
 size_t driver_shrink(struct driver *drv, size_t pages);
-/* The same under memory pressure (no hole sweep). */
+/* The same under memory pressure (no hole sweep). Both also give back every
+ * outbox page its client freed (outboxes with page states), and count them
+ * in what they return. */
 size_t driver_relieve_pressure(struct driver *drv, size_t pages);
-/* Releases the lru pages unused for lru_decay_ms at @now_ms (driver_now_ms). */
+/* Releases the lru pages unused for lru_decay_ms at @now_ms (driver_now_ms),
+ * and the outbox pages freed that long (scanned a decay time apart). */
 size_t driver_decay(struct driver *drv, uint64_t now_ms);
-/* When the next lru page decays (driver_now_ms time); UINT64_MAX: none. */
+/* When the next lru page decays or the outboxes are due a scan (driver_now_ms
+ * time); UINT64_MAX: none. */
 uint64_t driver_next_decay(const struct driver *drv);
 /* Installed pages no buffer uses, in all regions. */
 size_t driver_lru_pages(const struct driver *drv);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "driver/node.h"
+#include "driver/outbox.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/txn_buffer.h"
@@ -124,7 +125,21 @@ static void dump_proc(FILE *out, struct proc *proc)
 	fprintf(out, "  pages: %zu:%zu:%zu\n", as.pages_active, as.pages_lru, as.pages_free);
 	fprintf(out, "  pages high watermark: %zu\n", as.pages_high);
 	fprintf(out, "  resident pages: %zu\n", buffer_space_resident_pages(&proc->space));
+	if (buffer_space_exists(&proc->space))
+		fprintf(out, "  page size: %zu\n", buffer_space_page_size(&proc->space));
 	dump_reclaimed(out, "  ", proc->space.reclaimed);
+	if (proc->outbox) {
+		struct outbox_pages op;
+
+		outbox_count(proc, &op);
+		/* used:free:holes of the pages after the states; resident: all. */
+		fprintf(out, "  outbox pages: %zu:%zu:%zu%s\n", op.used, op.free, op.holes,
+			proc->outbox_states ? "" : " (no page states)");
+		fprintf(out, "  outbox state pages: %zu\n", op.state_pages);
+		fprintf(out, "  outbox resident pages: %zu\n", op.resident);
+		fprintf(out, "  outbox ");
+		dump_reclaimed(out, "", proc->outbox_reclaimed);
+	}
 	fprintf(out, "  buffers: %zu\n", as.buffers);
 	fprintf(out, "  free async space: %zu\n", as.free_async_space);
 	fprintf(out, "  requested threads: %u+%u/%u\n", proc->requested_threads,
@@ -196,6 +211,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "installed pages: %zu max %zu\n", drv->pool.installed_pages,
 		drv->pool.max_installed_pages);
 	fprintf(out, "lru decay: %" PRIu64 " ms\n", drv->pool.decay_ms);
+	fprintf(out, "huge pages: %s\n", drv->pool.huge_status[0] ? drv->pool.huge_status : "off");
+	fprintf(out, "huge page regions: %" PRIu64 "\n", drv->pool.huge_regions);
+	fprintf(out, "base page regions beside them: %" PRIu64 "\n", drv->pool.base_regions);
 	for (int i = 0; i < STATS_BC_COUNT; i++) {
 		if (s->bc[i])
 			fprintf(out, "%s: %" PRIu64 "\n", bc_names[i], s->bc[i]);
@@ -226,6 +244,8 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	fprintf(out, "install limit failures: %" PRIu64 "\n", ps->limit_failures);
 	fprintf(out, "pages reclaimed: %" PRIu64 "\n", ps->pages_reclaimed);
 	dump_reclaimed(out, "", ps->reclaimed);
+	fprintf(out, "outbox ");
+	dump_reclaimed(out, "", drv->outbox_reclaimed);
 	fprintf(out, "holes punched: %" PRIu64 "\n", ps->holes_punched);
 	for (int i = 0; i < IGNORED_COUNT; i++)
 		fprintf(out, "ignored %s: %" PRIu64 "\n", ignored_kind_names[i], s->ignored[i]);

@@ -242,10 +242,16 @@ struct proc {
 	struct buffer_space space; /* the region and its buffers */
 	int fetches_into;	   /* fetch jobs writing into this region */
 
-	/* The outbox (driver_outbox): the daemon's read-only mapping, or NULL. */
+	/* The outbox (driver_outbox): the daemon's mapping, or NULL. */
 	const uint8_t *outbox;
 	uint64_t outbox_base; /* where the client mapped it */
 	uint64_t outbox_size;
+	/* With page states (UBW_OUTBOX_PAGE_STATES): the first pages of the
+	 * mapping, read-write, one state a page (src/driver/outbox.h); the pages
+	 * seen FREE by the last decay scan (a bitmap, allocated by the first). */
+	_Atomic uint8_t *outbox_states;
+	uint64_t *outbox_seen_free;
+	uint64_t outbox_reclaimed[RECLAIM_CAUSES];
 
 	struct proc_stats stats;
 };
@@ -343,6 +349,9 @@ struct driver {
 	struct thread_list wake_list;
 	unsigned int pending_freezes; /* threads in BWR_IOCTL (BINDER_FREEZE waiting) */
 	struct buffer_pool pool;      /* pages shared by every process's buffer space */
+	/* Outbox pages given back (src/driver/outbox.c), by cause, ever. */
+	uint64_t outbox_reclaimed[RECLAIM_CAUSES];
+	uint64_t outbox_scan_ms; /* the last decay scan of the outboxes */
 	uint64_t next_debug_id;
 	struct driver_stats stats;
 	uint8_t *read_buf; /* config.max_read_size bytes: one read is filled at a time */

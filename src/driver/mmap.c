@@ -42,7 +42,7 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 	return 0;
 }
 
-int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd)
+int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page_states, int *fd)
 {
 	struct proc *proc = thread->proc;
 	size_t page = geo_page_size(page_geometry_of_machine());
@@ -64,13 +64,16 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, int *fd)
 		close(memfd);
 		return -ENOMEM;
 	}
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
+	/* Read-write only to change page states and punch freed pages out
+	 * (MADV_REMOVE); the daemon never writes the client's bytes. */
+	map = mmap(NULL, size, PROT_READ | (page_states ? PROT_WRITE : 0), MAP_SHARED, memfd, 0);
 	if (map == MAP_FAILED) {
 		close(memfd);
 		return -ENOMEM;
 	}
 	(void)madvise(map, size, MADV_DONTFORK);
 	proc->outbox = map;
+	proc->outbox_states = page_states ? (_Atomic uint8_t *)map : NULL;
 	proc->outbox_base = addr;
 	proc->outbox_size = size;
 	*fd = memfd;

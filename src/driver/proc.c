@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "driver/node.h"
+#include "driver/outbox.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
 #include "driver/thread.h"
@@ -28,6 +29,7 @@ static void proc_free(struct proc *proc)
 	buffer_space_deinit(&proc->space);
 	if (proc->outbox)
 		munmap((void *)proc->outbox, proc->outbox_size);
+	outbox_forget(proc);
 	TAILQ_REMOVE(&drv->procs, proc, driver_entry);
 	drv->stats.procs_deleted++;
 	free(proc);

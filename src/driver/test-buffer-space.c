@@ -231,12 +231,13 @@ static void lru_budget_shrink_and_punch(void **state)
 }
 
 /* The region's resident pages, measured from the memfd (st_blocks). */
+/* Base pages resident in the region, measured from the memfd. */
 static size_t resident(struct fixture *f)
 {
-	size_t pages = SIZE_MAX;
+	size_t bytes = SIZE_MAX;
 
-	assert_int_equal(region_resident_pages(&f->space.region, &pages), 0);
-	return pages;
+	assert_int_equal(region_resident_bytes(&f->space.region, &bytes), 0);
+	return bytes / f->page;
 }
 
 static void installed_cap_reclaims_lru_then_fails(void **state)
@@ -270,6 +271,60 @@ static void installed_cap_reclaims_lru_then_fails(void **state)
 	assert_int_equal(f->pool.stats.reclaimed[RECLAIM_ADMIN], 3);
 	assert_int_equal(f->pool.installed_pages, 0);
 	assert_int_equal(resident(f), 0);
+}
+
+/*
+ * A pool of 2 MiB pages: a region they tile takes them (counted in base
+ * pages everywhere: stats, the installed count, the cap, reclaim), a region
+ * they do not tile keeps base pages, and reclaim gives back whole huge pages.
+ */
+static void huge_pages_count_in_base_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct buffer_space small;
+	struct range_alloc_stats st;
+	struct range_buffer *a, *b;
+	size_t per = (2 << 20) / f->page; /* base pages in a huge page */
+	int fd;
+
+	f->pool.huge.shift = 21;
+	fd = buffer_space_create(&f->space, 4 << 20, "test", 42);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_mapped(&f->space, BASE), 0);
+	assert_int_equal(buffer_space_page_size(&f->space), 2 << 20);
+	buffer_space_init(&small, &f->pool);
+	fd = buffer_space_create(&small, 1 << 20, "test", 43);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(buffer_space_page_size(&small), f->page);
+	assert_int_equal(f->pool.huge_regions, 1);
+	assert_int_equal(f->pool.base_regions, 1);
+
+	/* 1 MiB: one huge page installed, all of it resident. */
+	a = reserve(f, 1 << 20, 0);
+	assert_int_equal(f->pool.installed_pages, per);
+	assert_int_equal(f->pool.stats.pages_installed, per);
+	assert_int_equal(resident(f), per);
+	buffer_space_get_stats(&f->space, &st);
+	assert_int_equal(st.pages_active, per);
+	assert_int_equal(st.pages_free, per);
+	/* The cap counts base pages: a second huge page does not fit under
+	 * 1.5 huge pages while the first is active. */
+	f->pool.max_installed_pages = per + per / 2;
+	b = reserve(f, (1 << 20) + 1024 * 1024, -ENOMEM);
+	assert_null(b);
+	assert_int_equal(f->pool.stats.budget_failures, 1);
+	f->pool.max_installed_pages = 0;
+	buffer_space_release(&f->space, a);
+	assert_int_equal(buffer_pool_lru_pages(&f->pool), per);
+	/* One base page wanted: the whole huge page goes. */
+	assert_int_equal(buffer_pool_shrink(&f->pool, 1, RECLAIM_PRESSURE), per);
+	assert_int_equal(f->pool.stats.reclaimed[RECLAIM_PRESSURE], per);
+	assert_int_equal(f->space.reclaimed[RECLAIM_PRESSURE], per);
+	assert_int_equal(f->pool.installed_pages, 0);
+	assert_int_equal(resident(f), 0);
+	buffer_space_deinit(&small);
 }
 
 static uint64_t fake_now;
@@ -390,6 +445,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(decay_releases_pages_unused_long_enough, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(huge_pages_count_in_base_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(cgroup_room_survives_batched_usage, setup,
 						teardown),
 	};

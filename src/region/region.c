@@ -37,13 +37,53 @@ void region_inject_install_faults(unsigned int nth, unsigned int count, size_t p
 
 int region_init(struct region *r, size_t size, const char *name)
 {
+	return region_init_pages(r, size, page_geometry_of_machine(), name);
+}
+
+/*
+ * Maps the memfd read-write at an address aligned to @align bytes (a power
+ * of two, at least the machine's page): a huge page can be mapped whole only
+ * there. Reserves @size + @align - page of address space, maps over the
+ * aligned part, and gives the rest back.
+ */
+static uint8_t *map_aligned(int memfd, size_t size, size_t align)
+{
+	size_t page = geo_page_size(page_geometry_of_machine());
+	size_t span = size + align - page;
+	uint8_t *reserved, *start, *mapped;
+
+	if (align <= page)
+		return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	reserved = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (reserved == MAP_FAILED)
+		return MAP_FAILED;
+	start = (uint8_t *)(((uintptr_t)reserved + align - 1) & ~(uintptr_t)(align - 1));
+	mapped = mmap(start, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, memfd, 0);
+	if (mapped == MAP_FAILED) {
+		int err = errno;
+
+		munmap(reserved, span);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (start > reserved)
+		munmap(reserved, (size_t)(start - reserved));
+	if (reserved + span > start + size)
+		munmap(start + size, (size_t)(reserved + span - (start + size)));
+	return mapped;
+}
+
+int region_init_pages(struct region *r, size_t size, struct page_geometry geo, const char *name)
+{
 	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	bool huge = geo.shift > page_geometry_of_machine().shift;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	r->memfd = -1;
-	r->geo = page_geometry_of_machine();
-	if (size == 0 || size > REGION_SIZE_MAX || !geo_is_aligned(r->geo, size))
+	r->geo = geo;
+	if (geo.shift < page_geometry_of_machine().shift || geo.shift > PAGE_SHIFT_MAX ||
+	    size == 0 || size > REGION_SIZE_MAX || !geo_is_aligned(r->geo, size))
 		return -EINVAL;
 
 	r->memfd = memfd_create(name ? name : "ubinder-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -51,13 +91,18 @@ int region_init(struct region *r, size_t size, const char *name)
 		return -errno;
 	if (ftruncate(r->memfd, (off_t)size) < 0)
 		goto fail;
-	r->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	r->base = map_aligned(r->memfd, size, geo_page_size(geo));
 	if (r->base == MAP_FAILED) {
 		r->base = NULL;
 		goto fail;
 	}
 	/* The daemon's own mapping must never be inherited by a forked child. */
 	(void)madvise(r->base, size, MADV_DONTFORK);
+	/* With shmem_enabled at "advise" (or a size's own setting), this is what
+	 * makes the kernel allocate the region's pages huge when they fault in
+	 * (MADV_POPULATE_WRITE faults them through this mapping). */
+	if (huge && madvise(r->base, size, MADV_HUGEPAGE) < 0)
+		goto fail;
 	if (fcntl(r->memfd, F_ADD_SEALS, seals) < 0)
 		goto fail;
 	if (fchmod(r->memfd, 0400) < 0)
@@ -190,14 +235,25 @@ int region_release(struct region *r, size_t first, size_t count)
 	return 0;
 }
 
-int region_resident_pages(const struct region *r, size_t *pages)
+int region_resident_bytes(const struct region *r, size_t *bytes)
 {
 	struct stat st;
 
 	if (fstat(r->memfd, &st) < 0)
 		return -errno;
 	/* st_blocks counts 512-byte units of allocated memory. */
-	*pages = ((size_t)st.st_blocks * 512) >> r->geo.shift;
+	*bytes = (size_t)st.st_blocks * 512;
+	return 0;
+}
+
+int region_resident_pages(const struct region *r, size_t *pages)
+{
+	size_t bytes;
+	int err = region_resident_bytes(r, &bytes);
+
+	if (err)
+		return err;
+	*pages = bytes >> r->geo.shift;
 	return 0;
 }
 

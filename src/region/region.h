@@ -38,7 +38,7 @@ struct region {
 	int memfd;		   /* read-write, owned; -1 when not initialised */
 	uint8_t *base;		   /* owner's read-write shared mapping of all pages */
 	size_t size;		   /* bytes, a whole number of pages */
-	struct page_geometry geo;  /* the machine's */
+	struct page_geometry geo;  /* the machine's, or larger for huge pages */
 	bool populate_unsupported; /* MADV_POPULATE_WRITE missing (< 5.14): fallocate */
 };
 
@@ -48,6 +48,18 @@ struct region {
  * Errors: -EINVAL for a bad size, or what memfd_create/mmap/fcntl returned.
  */
 int region_init(struct region *r, size_t size, const char *name);
+
+/*
+ * As region_init(), with pages of @geo: the machine's, or larger pages (huge
+ * pages), which the kernel gives shmem as transparent huge pages of that
+ * size when its policy allows (see region/huge_probe.h). Then @size is a
+ * whole number of those pages, the owner's mapping is aligned to one and
+ * advised MADV_HUGEPAGE, and every install and release covers whole pages
+ * of @geo, so that no huge page is split. Where the kernel gives smaller
+ * pages after all, the region still works, page by page of @geo.
+ * Errors: -EINVAL also for a @geo smaller than the machine's.
+ */
+int region_init_pages(struct region *r, size_t size, struct page_geometry geo, const char *name);
 
 /* Unmaps and closes. Safe on a zeroed or already deinitialised region. */
 void region_deinit(struct region *r);
@@ -88,8 +100,12 @@ int region_clear(struct region *r, size_t offset, size_t length);
  */
 int region_release(struct region *r, size_t first, size_t count);
 
-/* Number of resident pages, measured from st_blocks. */
+/* Number of resident pages (of the region's geometry, rounded down), measured
+ * from st_blocks. */
 int region_resident_pages(const struct region *r, size_t *pages);
+
+/* Bytes with memory behind them, measured from st_blocks. */
+int region_resident_bytes(const struct region *r, size_t *bytes);
 
 /* Whether page @index has memory behind it, measured with SEEK_DATA. */
 int region_page_is_resident(const struct region *r, size_t index, bool *resident);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "test-util.h"
+#include "region/huge_probe.h"
 #include "region/page.h"
 #include "region/region.h"
 
@@ -275,6 +276,56 @@ static int foreign_client_main(void *arg)
 	return 0;
 }
 
+/*
+ * Regions of 2 MiB and 64 KiB pages: the owner's mapping is aligned to a
+ * page, installs and releases cover whole pages of the region's size
+ * whatever pages the kernel gives (base pages where its policy says never),
+ * and a region of huge pages refuses sizes that are not whole pages. The
+ * probe reports a page size the kernel really gives.
+ */
+static void huge_page_regions_work_in_whole_pages(void **state)
+{
+	struct page_geometry geos[] = { { 21 }, { 16 } };
+	size_t probed = 0;
+	char policy[160];
+
+	(void)state;
+	for (size_t g = 0; g < 2; g++) {
+		size_t page = geo_page_size(geos[g]), installed = 0, bytes = 1;
+		struct region r;
+		bool resident;
+
+		assert_int_equal(region_init_pages(&r, 4 << 20, geos[g], "t"), 0);
+		assert_int_equal(region_pages(&r), (4 << 20) / page);
+		assert_int_equal((uintptr_t)r.base % page, 0);
+		assert_int_equal(region_resident_bytes(&r, &bytes), 0);
+		assert_int_equal(bytes, 0);
+		assert_int_equal(region_install(&r, 1, 1, &installed), 0);
+		assert_int_equal(installed, 1);
+		assert_int_equal(region_resident_bytes(&r, &bytes), 0);
+		assert_int_equal(bytes, page);
+		assert_int_equal(region_page_is_resident(&r, 0, &resident), 0);
+		assert_false(resident);
+		assert_int_equal(region_page_is_resident(&r, 1, &resident), 0);
+		assert_true(resident);
+		r.base[page + page - 1] = 7; /* the whole page is there */
+		assert_int_equal(region_release(&r, 1, 1), 0);
+		assert_int_equal(region_resident_bytes(&r, &bytes), 0);
+		assert_int_equal(bytes, 0);
+		region_deinit(&r);
+		assert_int_equal(region_init_pages(&r, (4 << 20) + PAGE_SIZE, geos[g], "t"),
+				 -EINVAL);
+	}
+	assert_int_equal(region_init_pages(&(struct region){ 0 }, 4 << 20,
+					   (struct page_geometry){ 11 }, "t"),
+			 -EINVAL);
+	assert_int_equal(region_probe_huge_pages(&probed), 0);
+	region_huge_policy(2 << 20, policy, sizeof(policy));
+	printf("# the kernel gives shmem %zu KiB pages (%s)\n", probed >> 10, policy);
+	assert_true(probed == PAGE_SIZE || probed == (64 << 10) || probed == (2 << 20) ||
+		    (probed > PAGE_SIZE && (probed & (probed - 1)) == 0));
+}
+
 static void foreign_uid_can_only_read(void **state)
 {
 	struct foreign_client c;
@@ -318,6 +369,7 @@ int main(void)
 		cmocka_unit_test(clear_zeroes_a_range),
 		cmocka_unit_test(misuse_is_refused),
 		cmocka_unit_test(injected_install_fault_reports_partial_progress),
+		cmocka_unit_test(huge_page_regions_work_in_whole_pages),
 		cmocka_unit_test(foreign_uid_can_only_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

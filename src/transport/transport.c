@@ -1070,9 +1070,9 @@ int ubt_mmap(struct ubt_thread *t, void *hint, size_t length, bool fixed, void *
 	return 0;
 }
 
-int ubt_outbox(struct ubt_thread *t, size_t size, void **addr)
+int ubt_outbox(struct ubt_thread *t, size_t size, uint64_t flags, void **addr)
 {
-	struct ubw_outbox req = { .hdr = { UBW_OUTBOX, 0 }, .size = size };
+	struct ubw_outbox req = { .hdr = { UBW_OUTBOX, 0 }, .size = size, .flags = flags };
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *base;
 	int err;

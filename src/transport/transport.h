@@ -145,8 +145,11 @@ int ubt_munmap(struct ubt_thread *t, void *addr, size_t length);
  * shared with the daemon; transaction data built there is copied with a
  * memcpy. One per process (-EBUSY), not from a forked child (-EINVAL).
  * *addr receives the mapping (MADV_DONTFORK; munmap it to drop it locally).
+ * @flags: UBT_OUTBOX_PAGE_STATES, to share page states with the daemon (its
+ * first pages: common/outbox_pages.h, wire.h), or 0.
  */
-int ubt_outbox(struct ubt_thread *t, size_t size, void **addr);
+int ubt_outbox(struct ubt_thread *t, size_t size, uint64_t flags, void **addr);
+#define UBT_OUTBOX_PAGE_STATES UBW_OUTBOX_PAGE_STATES
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
  * other means, or lost with an exec) without touching the address space. */
 int ubt_region_gone(struct ubt_thread *t, void *addr);

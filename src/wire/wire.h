@@ -300,12 +300,30 @@ struct ubw_mmap_done {
  * copied by the daemon with a plain memcpy from its own mapping of the outbox,
  * instead of process_vm_readv: one copy at memcpy speed. One outbox per
  * process; a second -> -EBUSY. The reply is a struct ubw_mmap_reply.
+ *
+ * With UBW_OUTBOX_PAGE_STATES in @flags (a request without the field, of
+ * the older size, has none), the outbox's first pages hold one state byte
+ * per page of the outbox, which the client and the daemon change only with
+ * atomic compare-and-swap, so that the daemon can give back pages the
+ * client no longer uses without asking it (under memory pressure, after
+ * the idle decay time, on `shrink`): it moves FREE to RECLAIMING, punches
+ * the page out, then stores HOLE. The client takes a page from HOLE or
+ * FREE to USED, and leaves a RECLAIMING one alone; it frees one by storing
+ * FREE. The state pages are ceil(pages / page size) pages, USED. A client
+ * that lies about its states loses only its own outbox's bytes.
  */
 struct ubw_outbox {
 	struct ubw_header hdr;
 	uint64_t addr;
 	uint64_t size;
+	uint64_t flags; /* UBW_OUTBOX_* */
 };
+
+/* The first pages hold the page states (common/outbox_pages.h). */
+#define UBW_OUTBOX_PAGE_STATES 1u
+
+/* A request of the size before the flags: no page states. */
+#define UBW_OUTBOX_V1_SIZE offsetof(struct ubw_outbox, flags)
 
 /* Largest outbox the daemon creates. */
 #define UBW_MAX_OUTBOX (64u << 20)

@@ -5,7 +5,8 @@
  * (the v1 cgroup's memory.pressure_level, or a PSI trigger on a v2 cgroup)
  * reaches the daemon, and its LRU drains; a burst that would pass the
  * cgroup's limit succeeds once lru pages are given back, or fails the call
- * with BR_FAILED_REPLY, and the kernel's OOM killer never runs.
+ * with BR_FAILED_REPLY, and the kernel's OOM killer never runs. Outbox
+ * pages a client freed go with the LRU's drain.
  *
  * Each test makes its own cgroups below this process's ("ubinder-test-PID-N")
  * and removes them, with every process in them, before it ends. Where they
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include "common/outbox_pages.h"
 #include "daemon/memcg.h"
 #include "echo.h"
 #include "harness.h"
@@ -427,6 +430,23 @@ static void fill_lru(const struct ubd *d, const char *sock)
 	assert_true(ubd_stat(d, "lru pages") >= (long)(BIG_CALL / PAGE));
 }
 
+/* A client (this process) with an outbox of 64 pages, 32 of them written and
+ * freed (FREE in the page states it shares with the daemon). */
+static uint8_t *freed_outbox_pages(struct rc *c, const struct ubd *d)
+{
+	uint8_t *box;
+
+	assert_int_equal(rc_open(c, d->sock, 1 << 20), 0);
+	assert_int_equal(ubt_outbox(&c->t, 64 * PAGE, UBT_OUTBOX_PAGE_STATES, (void **)&box), 0);
+	((_Atomic uint8_t *)box)[0] = OUTBOX_PAGE_USED;
+	for (size_t i = 1; i <= 32; i++) {
+		memset(box + i * PAGE, 1, PAGE);
+		((_Atomic uint8_t *)box)[i] = OUTBOX_PAGE_FREE;
+	}
+	assert_int_equal(ubd_proc_stat(d, getpid(), "outbox resident pages"), 33);
+	return box;
+}
+
 static void memcg_notification_drains_lru(void **state)
 {
 	static const char *const args[] = { "--lru-decay", "0", NULL };
@@ -437,6 +457,8 @@ static void memcg_notification_drains_lru(void **state)
 	const char *why;
 	struct ubd d;
 	long started;
+	uint8_t *box;
+	struct rc c;
 	int efd;
 
 	(void)state;
@@ -448,11 +470,14 @@ static void memcg_notification_drains_lru(void **state)
 	}
 	start_in_box(&d, &m, &b, args);
 	fill_lru(&d, d.sock);
+	box = freed_outbox_pages(&c, &d);
 	efd = memcg_notification(&b);
 	started = now_ms();
 	why = thrasher_start(&t, &b, 64 * MIB);
 	if (why) {
 		printf("# skipped: %s\n", why);
+		munmap(box, 64 * PAGE);
+		rc_close(&c);
 		stop(&d, &m);
 		box_remove(&b);
 		skip();
@@ -460,6 +485,11 @@ static void memcg_notification_drains_lru(void **state)
 	assert_true(notified_to_drained(&d, efd, POLLIN, started) < DRAIN_BOUND_MS);
 	thrasher_stop(&t);
 	assert_true(pressure_events(&d, "memcg") >= 1);
+	/* The drain took the freed outbox pages too, and only them. */
+	assert_int_equal(ubd_proc_stat(&d, getpid(), "outbox resident pages"), 1);
+	assert_int_equal(stats_count(&d, "\noutbox reclaimed:", "pressure"), 32);
+	munmap(box, 64 * PAGE);
+	rc_close(&c);
 	assert_int_equal(box_oom_kills(&b), 0);
 	close(efd);
 	stop(&d, &m);

@@ -71,6 +71,8 @@ static void usage_errors_exit_2(void **state)
 		{ "--context", "a/b", NULL },	   { "--context", "", NULL },
 		{ "--log-level", "chatty", NULL }, { "--copy-workers", "0", NULL },
 		{ "--max-threads", "0", NULL },	   { "extra-argument", NULL, NULL },
+		{ "--huge-pages", "3M", NULL },	   { "--huge-pages", "4M", NULL },
+		{ "--huge-pages", "4K", NULL },	   { "--huge-pages", "big", NULL },
 	};
 	char line[4096];
 

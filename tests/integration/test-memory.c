@@ -5,16 +5,21 @@
  * st_blocks, not from the allocator) are exactly the pages that live
  * buffers touch (computed here from the buffer records of the state dump);
  * the --max-installed-pages cap fails a call as a failed page allocation;
- * idle decay gives unused pages back on its own.
+ * idle decay gives unused pages back on its own. Outbox pages a client freed
+ * (page states shared with the daemon) are given back by shrink and decay,
+ * measured with mincore on the daemon's mapping, and the ones in use never.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/outbox_pages.h"
 #include "echo.h"
 #include "harness.h"
 #include "test-util.h"
@@ -32,21 +37,29 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A count from the `reclaimed:` line of the stats, e.g. "decay". */
-static long reclaimed(const struct ubd *d, const char *cause)
+/* A count from the line @line ("\nreclaimed:") of the admin answer to @op
+ * (@arg), e.g. cause "decay"; -1 if absent. */
+static long reclaimed_in(const struct ubd *d, uint32_t op, int64_t arg, const char *line_key,
+			 const char *cause)
 {
-	char *text = ubd_admin(d, UBW_ADMIN_STATS, 0, NULL);
+	char *text = ubd_admin(d, op, arg, NULL);
 	char key[40];
 	const char *line, *at;
 	long v = -1;
 
 	assert_non_null(text);
-	line = strstr(text, "\nreclaimed:");
+	line = strstr(text, line_key);
 	snprintf(key, sizeof(key), " %s ", cause);
 	if (line && (at = strstr(line, key)) != NULL)
 		v = strtol(at + strlen(key), NULL, 10);
 	free(text);
 	return v;
+}
+
+/* A count from the `reclaimed:` line of the stats, e.g. "decay". */
+static long reclaimed(const struct ubd *d, const char *cause)
+{
+	return reclaimed_in(d, UBW_ADMIN_STATS, 0, "\nreclaimed:", cause);
 }
 
 struct proc_pages {
@@ -214,11 +227,128 @@ static void installed_cap_fails_the_call(void **state)
 	assert_int_equal(ubd_stop(&d), 0);
 }
 
+/* "  outbox reclaimed: pressure N budget N decay N admin N ..." of @pid: @cause's N. */
+static long outbox_reclaimed(const struct ubd *d, pid_t pid, const char *cause)
+{
+	return reclaimed_in(d, UBW_ADMIN_PROC, pid, "\n  outbox reclaimed:", cause);
+}
+
+/* The outbox's "used:free:holes" of @pid, and its resident pages. */
+static long outbox_resident(const struct ubd *d, pid_t pid, long *used, long *free_pages,
+			    long *holes)
+{
+	char *text = ubd_admin(d, UBW_ADMIN_PROC, pid, NULL);
+	const char *at;
+
+	assert_non_null(text);
+	at = strstr(text, "\n  outbox pages: ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "\n  outbox pages: %ld:%ld:%ld", used, free_pages, holes), 3);
+	free(text);
+	return ubd_proc_stat(d, pid, "outbox resident pages");
+}
+
+/* One call to handle 0 with @size bytes at @data; the BR_ code ending it. */
+static uint32_t call_from(struct rc *c, const void *data, size_t size)
+{
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	uint32_t cmd = 0;
+
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, size, NULL, 0);
+	assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
+	if (cmd == BR_REPLY) {
+		w.len = 0;
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	}
+	return cmd;
+}
+
+static void outbox_pages_freed_are_given_back(void **state)
+{
+	static const char *const args[] = { "--lru-decay", "1", NULL };
+	enum {
+		PAGES = 64,
+		PARCEL = 20,
+		KEPT = 4
+	}; /* 80 KiB: above the inline limit */
+	long used, free_pages, holes, copies, t0;
+	struct echo_manager m;
+	_Atomic uint8_t *st;
+	uint8_t *box;
+	struct rc c;
+	struct ubd d;
+	pid_t me = getpid();
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, args), 0);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
+	assert_int_equal(ubt_outbox(&c.t, PAGES * PAGE, UBT_OUTBOX_PAGE_STATES, (void **)&box), 0);
+	assert_int_equal(outbox_state_pages(PAGES, PAGE), 1);
+	st = (_Atomic uint8_t *)box;
+	st[0] = OUTBOX_PAGE_USED;
+	/* A parcel of 20 pages built in pages 1..20, sent from there. */
+	for (size_t i = 1; i <= PARCEL; i++) {
+		st[i] = OUTBOX_PAGE_USED;
+		memset(box + i * PAGE, (int)i, PAGE);
+	}
+	copies = ubd_stat(&d, "copies local");
+	assert_int_equal(call_from(&c, box + PAGE, PARCEL * PAGE), BR_REPLY);
+	assert_true(ubd_stat(&d, "copies local") > copies);
+	/* A page the client claims in a state of its own is not the daemon's to take. */
+	st[PARCEL + 1] = 0x7f;
+	box[(PARCEL + 1) * PAGE] = 1;
+	assert_int_equal(outbox_resident(&d, me, &used, &free_pages, &holes), PARCEL + 2);
+
+	/* The parcel freed but its last 4 pages: those stay, the others go. */
+	for (size_t i = 1; i <= PARCEL - KEPT; i++)
+		st[i] = OUTBOX_PAGE_FREE;
+	assert_int_equal(outbox_resident(&d, me, &used, &free_pages, &holes), PARCEL + 2);
+	assert_int_equal(used, KEPT + 1);
+	assert_int_equal(free_pages, PARCEL - KEPT);
+	free(ubd_admin(&d, UBW_ADMIN_SHRINK, -1, NULL));
+	assert_int_equal(outbox_resident(&d, me, &used, &free_pages, &holes), 1 + KEPT + 1);
+	assert_int_equal(free_pages, 0);
+	assert_int_equal(outbox_reclaimed(&d, me, "admin"), PARCEL - KEPT);
+	for (size_t i = 1; i <= PARCEL - KEPT; i++)
+		assert_int_equal(st[i], OUTBOX_PAGE_HOLE);
+	for (size_t i = PARCEL - KEPT + 1; i <= PARCEL; i++)
+		assert_int_equal(box[i * PAGE + PAGE - 1], (uint8_t)i); /* untouched */
+
+	/* A page taken again from HOLE carries a call as before. */
+	st[1] = OUTBOX_PAGE_USED;
+	memset(box + PAGE, 0x5a, PAGE);
+	assert_int_equal(call_from(&c, box + PAGE, PAGE), BR_REPLY);
+	st[1] = OUTBOX_PAGE_FREE;
+
+	/* Idle decay: FREE at two scans a decay time apart (1 s), then gone. */
+	for (size_t i = PARCEL - KEPT + 1; i <= PARCEL; i++)
+		st[i] = OUTBOX_PAGE_FREE;
+	t0 = now_ms();
+	while (outbox_resident(&d, me, &used, &free_pages, &holes) > 2 && now_ms() - t0 < 5000)
+		usleep(50 * 1000);
+	printf("# outbox pages decayed %ld ms after their free\n", now_ms() - t0);
+	assert_int_equal(outbox_resident(&d, me, &used, &free_pages, &holes), 2);
+	assert_int_equal(free_pages, 0);
+	assert_int_equal(outbox_reclaimed(&d, me, "decay"), KEPT + 1);
+
+	munmap(box, PAGES * PAGE);
+	rc_close(&c);
+	echo_stop(&m, d.sock);
+	assert_int_equal(ubd_wait_idle(&d), 0);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(residency_after_shrink_and_decay),
 		cmocka_unit_test(installed_cap_fails_the_call),
+		cmocka_unit_test(outbox_pages_freed_are_given_back),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -224,8 +224,8 @@ static void bad_extension_requests(void **state)
 	ob.size = UBW_MAX_OUTBOX + page;
 	assert_int_equal(raw_request(c.t.sock, &ob, sizeof(ob), UBW_OUTBOX), -EINVAL);
 	/* A second outbox. */
-	assert_int_equal(ubt_outbox(&c.t, 4 * page, &box), 0);
-	assert_int_equal(ubt_outbox(&c.t, 4 * page, &box), -EBUSY);
+	assert_int_equal(ubt_outbox(&c.t, 4 * page, 0, &box), 0);
+	assert_int_equal(ubt_outbox(&c.t, 4 * page, 0, &box), -EBUSY);
 	/* Descriptor numbers nobody asked for. */
 	assert_int_equal(raw_request(c.t.sock, &fix, sizeof(fix), UBW_FD_FIXUP), -EPROTO);
 	/* An interrupt with nothing to interrupt is ignored: the next request is answered. */

@@ -17,6 +17,7 @@
 
 #include "lib-test.h"
 #include "test-util.h"
+#include "wire/wire.h"
 
 /* Runs @fn in a child and expects it to exit 0. */
 static void run_client(int (*fn)(void *), void *arg)
@@ -576,9 +577,23 @@ static void file_descriptors(void **state)
 
 /* --- large payloads -------------------------------------------------------------------------- */
 
+/* The free and resident pages of this process's outbox, from the daemon. */
+static void outbox_pages(long *free_pages, long *resident)
+{
+	char *text = ubd_admin(&lib_env.d, UBW_ADMIN_PROC, getpid(), NULL);
+	const char *at = text ? strstr(text, "\n  outbox pages: ") : NULL;
+	long used = -1, holes = -1;
+
+	*free_pages = -1;
+	if (at)
+		sscanf(at, "\n  outbox pages: %ld:%ld:%ld", &used, free_pages, &holes);
+	free(text);
+	*resident = ubd_proc_stat(&lib_env.d, getpid(), "outbox resident pages");
+}
+
 static int client_large(void *arg)
 {
-	static const size_t sizes[] = { 65536, 200000, 900000 };
+	static const size_t sizes[] = { 65536, 200000, 900000, 900000 };
 	ubinder_context *ctx = client_open(false);
 	ubinder_binder *b = NULL;
 	long local_before = ubd_stat(&lib_env.d, "copies local");
@@ -588,9 +603,24 @@ static int client_large(void *arg)
 	CHECK_OK(ubinder_sm_check_service(ctx, "test.large", &b));
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		uint8_t *buf = malloc(sizes[k]);
-		ubinder_parcel *data = ts_request(), *reply = NULL;
+		ubinder_parcel *data, *reply = NULL;
 		const void *back;
 		size_t len;
+
+		if (k == 3) {
+			long free_pages, resident;
+
+			/* The freed parcels' outbox pages stayed resident (FREE); shrink
+			 * all gives them back, and the next parcel takes them again. */
+			outbox_pages(&free_pages, &resident);
+			/* Free pages include the ones a parcel's capacity took and
+			 * never touched: holes already. */
+			CHECK(free_pages >= 200 && resident >= 200);
+			free(ubd_admin(&lib_env.d, UBW_ADMIN_SHRINK, -1, NULL));
+			outbox_pages(&free_pages, &resident);
+			CHECK(free_pages == 0 && resident <= 1); /* the state page */
+		}
+		data = ts_request();
 
 		CHECK(buf && data);
 		for (size_t i = 0; i < sizes[k]; i++)

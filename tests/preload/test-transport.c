@@ -106,9 +106,9 @@ static void outbox_and_held_completion(void **state)
 	pid = spawn(manager_main, &m);
 	assert_int_equal(sync_wait(&m.ready, 10000), 1);
 	assert_int_equal(rc_open(&c, daemon_under_test.sock, 1 << 20), 0);
-	assert_int_equal(ubt_outbox(&c.t, 12345, &second), -EINVAL);
-	assert_int_equal(ubt_outbox(&c.t, 1 << 20, (void **)&ob), 0);
-	assert_int_equal(ubt_outbox(&c.t, 1 << 20, &second), -EBUSY);
+	assert_int_equal(ubt_outbox(&c.t, 12345, 0, &second), -EINVAL);
+	assert_int_equal(ubt_outbox(&c.t, 1 << 20, 0, (void **)&ob), 0);
+	assert_int_equal(ubt_outbox(&c.t, 1 << 20, 0, &second), -EBUSY);
 	for (size_t i = 0; i < 65536; i++)
 		ob[i] = (uint8_t)(i * 13);
 	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, ob, 65536, NULL, 0);
@@ -249,7 +249,7 @@ static void system_calls_through_the_table(void **state)
 	assert_int_equal(ubt_mmap(&t, NULL, 1 << 20, false, &region), 0);
 	assert_int_equal(count(calls.mapped, calls.nmapped, (uintptr_t)region), 2);
 	assert_true(calls.nclosed > closed_before);
-	assert_int_equal(ubt_outbox(&t, 1 << 20, &outbox), 0);
+	assert_int_equal(ubt_outbox(&t, 1 << 20, 0, &outbox), 0);
 	assert_int_equal(count(calls.mapped, calls.nmapped, (uintptr_t)outbox), 2);
 
 	/* A descriptor named by a transaction is checked before it is attached. */
