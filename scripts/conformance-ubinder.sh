@@ -2,7 +2,7 @@
 # The conformance suite against ubinderd, through the /dev/binder emulation
 # (docs/emulation.md).
 #
-#   scripts/conformance-ubinder.sh [--seccomp] BUILD_DIR [NAME...]
+#   scripts/conformance-ubinder.sh [--seccomp | --fuse] BUILD_DIR [NAME...]
 #
 # With --seccomp, through the seccomp path instead (ubinder-run --seccomp):
 # the statically linked NAME-static programs (NAME where the build has no
@@ -10,6 +10,13 @@
 # transcripts and KNOWN-FAILURES in tests/conformance/expected-seccomp (then
 # expected-ubinder: the daemon's own differences show through both paths),
 # the summary in BUILD_DIR/conformance/seccomp-summary.
+#
+# With --fuse, through the FUSE devices (ubinderd --fuse-dev, root only):
+# the same static programs, each in a private mount namespace whose /dev is
+# a tmpfs with the FUSE mount bind-mounted at /dev/binderfs and /dev/binder,
+# /dev/hwbinder, /dev/vndbinder symlinks into it (as binderfs is set up);
+# expected transcripts in tests/conformance/expected-fuse, results in
+# BUILD_DIR/conformance/fuse. Skipped where FUSE cannot be mounted.
 #
 # Starts a private ubinderd (BUILD_DIR/src/daemon/ubinderd, contexts binder,
 # hwbinder and vndbinder, sockets in a temporary folder), then runs each
@@ -42,13 +49,15 @@ set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 strict=0
 seccomp=0
+fuse=0
 build=
 only=()
 for arg; do
 	case $arg in
 	--strict) strict=1 ;;
 	--seccomp) seccomp=1 ;;
-	-h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--fuse) fuse=1 ;;
+	-h | --help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "conformance-ubinder: unknown option $arg" >&2; exit 2 ;;
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
@@ -59,6 +68,7 @@ build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance-ubinder: no build
 out=$build/conformance
 mode=ubinder
 ((seccomp)) && mode=seccomp
+((fuse)) && mode=fuse
 res=$out/$mode
 mkdir -p "$out"
 summary() { echo "$1 $2" > "$out/$mode-summary"; }
@@ -76,7 +86,12 @@ run=$build/preload/ubinder-run
 bindir=$build/tests/conformance
 [[ -x $daemon ]] || skip "no $daemon"
 [[ -x $run ]] || skip "no $run"
-((seccomp)) || [[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+((seccomp || fuse)) || [[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+if ((fuse)); then
+	[[ $(id -u) == 0 ]] || skip "FUSE mounts need root"
+	[[ -c /dev/fuse ]] || skip "no /dev/fuse"
+	unshare -m true 2>/dev/null || skip "no mount namespaces (unshare -m)"
+fi
 per_program=${UBINDER_CONF_TIMEOUT:-90}
 budget=${UBINDER_CONF_BUDGET:-540}
 
@@ -127,18 +142,26 @@ cleanup() {
 		wait "$prog_pid" 2>/dev/null
 	fi
 	stop_daemon
+	mountpoint -q "$tmp/dev" 2>/dev/null && umount -l "$tmp/dev"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
+	local fuse_args=()
 	rm -f "$tmp"/binder "$tmp"/hwbinder "$tmp"/vndbinder
-	"$daemon" --socket "$tmp/binder" -c binder -c hwbinder -c vndbinder \
+	if ((fuse)); then
+		mountpoint -q "$tmp/dev" 2>/dev/null && umount -l "$tmp/dev"
+		mkdir -p "$tmp/dev"
+		fuse_args=(--fuse-dev "$tmp/dev")
+	fi
+	"$daemon" --socket "$tmp/binder" -c binder -c hwbinder -c vndbinder "${fuse_args[@]}" \
 		>> "$res/ubinderd.log" 2>&1 < /dev/null &
 	daemon_pid=$!
 	for _ in $(seq 100); do
-		[[ -S $tmp/binder && -S $tmp/hwbinder && -S $tmp/vndbinder ]] && return 0
+		[[ -S $tmp/binder && -S $tmp/hwbinder && -S $tmp/vndbinder ]] &&
+			{ ((!fuse)) || mountpoint -q "$tmp/dev"; } && return 0
 		kill -0 "$daemon_pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -158,6 +181,9 @@ for n in "${names[@]}"; do
 	if ((seccomp)); then
 		[[ -x $bindir/$n-static ]] && prog=$bindir/$n-static
 		launch+=(--seccomp)
+	elif ((fuse)); then
+		[[ -x $bindir/$n-static ]] && prog=$bindir/$n-static
+		launch=("$src/scripts/fuse-namespace.sh" "$tmp/dev")
 	fi
 	if [[ ! -x $prog ]]; then
 		printf 'missing build %s\n' "$prog" > "$got"

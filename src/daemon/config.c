@@ -54,6 +54,9 @@ static const char usage[] =
 	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
 	"                          lets processes of the daemon's uid reach its memory\n"
 	"                          and every region through /proc: for debugging only\n"
+	"      --fuse-dev DIR      also serve the contexts as files DIR/NAME of a FUSE\n"
+	"                          mount (root), to bind-mount over /dev/binder in a\n"
+	"                          container or mount namespace\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -138,6 +141,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "freeze-policy", required_argument, NULL, 'F' },
 		{ "dumpable", no_argument, NULL, 'Y' },
+		{ "fuse-dev", required_argument, NULL, 'E' },
 		PROGRAM_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -307,6 +311,14 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			break;
 		case 'Y':
 			cfg->dumpable = true;
+			break;
+		case 'E':
+			if (strlen(optarg) >= sizeof(cfg->fuse_dir) || optarg[0] != '/') {
+				fprintf(stderr, "ubinderd: --fuse-dev needs an absolute path: %s\n",
+					optarg);
+				return -1;
+			}
+			strcpy(cfg->fuse_dir, optarg);
 			break;
 		default:
 			/* 1: exit at once with success, -1: a usage error */
