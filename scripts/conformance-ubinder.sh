@@ -115,6 +115,15 @@ if [[ -f $differs/KNOWN-FAILURES ]]; then
 	done < "$differs/KNOWN-FAILURES"
 fi
 
+# Programs this path cannot run at all: "NAME reason..." lines in SKIP.
+declare -A skipped_here=()
+if [[ -f $differs/SKIP ]]; then
+	while read -r n reason; do
+		[[ -z $n || $n == \#* ]] && continue
+		skipped_here[$n]=$reason
+	done < "$differs/SKIP"
+fi
+
 rm -rf "$res"
 mkdir -p "$res"
 tmp=$(mktemp -d /tmp/ubconf.XXXXXX) || exit 1
@@ -187,6 +196,10 @@ for n in "${names[@]}"; do
 	fi
 	if [[ ! -x $prog ]]; then
 		printf 'missing build %s\n' "$prog" > "$got"
+		continue
+	fi
+	if [[ -n ${skipped_here[$n]+x} ]]; then
+		printf '%s (%s)\nexit 77\n' "${skipped_here[$n]}" "$differs/SKIP" > "$got"
 		continue
 	fi
 	left=$((budget - (SECONDS - t0)))

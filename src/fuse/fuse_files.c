@@ -62,6 +62,7 @@ struct fb_call {
 	/* The delivered buffer, pushed into the caller's page cache before the answer. */
 	int store_fd;
 	uint64_t store_nodeid, store_off, store_len;
+	uint64_t clear_off, clear_len; /* a TF_CLEAR_BUF buffer this call freed (zeroed) */
 	struct loop_deferred step; /* fix-up, then the write-back, after the driver's flush */
 	LIST_ENTRY(fb_call) entry;
 };
@@ -193,25 +194,25 @@ static void reads_run(struct copier_task *task)
 					mem_write(call->tid, bwr->read_buffer, &word, 4);
 }
 
-/* The delivered buffer into the page cache, in pieces the device takes. */
-static void store_run(struct fb_call *call)
+/* [off, off + len) of the region into the page cache, in pieces the device takes. */
+static void store_run(struct fb_call *call, uint64_t off, uint64_t len)
 {
 	const size_t piece = 1u << 20;
 	uint8_t *buf;
 
-	if (call->store_fd < 0 || call->store_len == 0)
+	if (call->store_fd < 0 || len == 0)
 		return;
-	buf = malloc(call->store_len < piece ? call->store_len : piece);
+	buf = malloc(len < piece ? len : piece);
 	if (!buf)
 		return;
-	for (uint64_t done = 0; done < call->store_len;) {
-		size_t n = call->store_len - done < piece ? call->store_len - done : piece;
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < piece ? len - done : piece;
 		struct fuse_notify_store_out out = { .nodeid = call->store_nodeid,
-						     .offset = call->store_off + done,
+						     .offset = off + done,
 						     .size = (uint32_t)n };
 		struct iovec iov[2] = { { &out, sizeof(out) }, { buf, n } };
 
-		if (pread(call->store_fd, buf, n, (off_t)(call->store_off + done)) != (ssize_t)n ||
+		if (pread(call->store_fd, buf, n, (off_t)(off + done)) != (ssize_t)n ||
 		    fuse_chan_notify(call->all->chan, FUSE_NOTIFY_STORE, iov, 2) < 0) {
 			__atomic_fetch_add(&call->all->stats.store_errors, 1, __ATOMIC_RELAXED);
 			break;
@@ -229,7 +230,8 @@ static void writes_run(struct copier_task *task)
 	struct fuse_ioctl_out out = { 0 };
 	struct iovec iov[2] = { { &out, sizeof(out) }, { bwr, sizeof(*bwr) } };
 
-	store_run(call);
+	store_run(call, call->clear_off, call->clear_len);
+	store_run(call, call->store_off, call->store_len);
 	if (call->read_len &&
 	    mem_write(call->tid, bwr->read_buffer + call->read_consumed_in, call->read, call->read_len))
 		call->error = -EFAULT;
@@ -369,12 +371,45 @@ static void plan_store(struct fb_call *call)
 		hi = end;
 	if (hi <= lo)
 		return;
-	call->store_fd = fcntl(f->region_fd, F_DUPFD_CLOEXEC, 0);
-	call->store_nodeid = f->nodeid;
 	call->store_off = lo - f->map_addr;
 	call->store_len = hi - lo;
 	call->all->stats.stores++;
 	call->all->stats.store_bytes += call->store_len;
+	/* Its free zeroes it in the region: the page cache must show that too. */
+	if (tr.transaction_data.flags & TF_CLEAR_BUF) {
+		f->cleared[f->ncleared % FB_CLEARED] = (struct fb_range){ lo, hi - lo };
+		f->ncleared++;
+	}
+}
+
+/* A BC_FREE_BUFFER in the write part of a buffer delivered with TF_CLEAR_BUF. */
+static void plan_clear(struct fb_call *call)
+{
+	struct fb_file *f = call->file;
+	size_t pos = 0;
+
+	if (!f || !f->mapped || f->region_fd < 0 || !f->ncleared)
+		return;
+	while (call->write_len - pos >= sizeof(uint32_t)) {
+		binder_uintptr_t ptr;
+		uint32_t cmd;
+
+		memcpy(&cmd, call->write + pos, sizeof(cmd));
+		if (call->write_len - pos - sizeof(cmd) < _IOC_SIZE(cmd))
+			return;
+		if (cmd == BC_FREE_BUFFER) {
+			memcpy(&ptr, call->write + pos + sizeof(cmd), sizeof(ptr));
+			for (size_t i = 0; i < FB_CLEARED; i++) {
+				if (f->cleared[i].len && f->cleared[i].addr == ptr) {
+					call->clear_off = ptr - f->map_addr;
+					call->clear_len = f->cleared[i].len;
+					f->cleared[i].len = 0;
+					return;
+				}
+			}
+		}
+		pos += sizeof(cmd) + _IOC_SIZE(cmd);
+	}
 }
 
 /* After the driver's flush of this event: what the caller polls next is settled. */
@@ -383,6 +418,9 @@ static void answer_run(struct loop_deferred *item)
 	struct fb_call *call = (struct fb_call *)((char *)item - offsetof(struct fb_call, step));
 
 	plan_store(call);
+	if ((call->store_len || call->clear_len) && call->file)
+		call->store_fd = fcntl(call->file->region_fd, F_DUPFD_CLOEXEC, 0);
+	call->store_nodeid = call->file ? call->file->nodeid : 0;
 	submit(call, writes_run, writes_done);
 }
 
@@ -524,6 +562,7 @@ static void serve_write_read(struct fb_call *call)
 		write_back(call);
 		return;
 	}
+	plan_clear(call);
 	req.write = call->write;
 	req.write_len = call->write_len;
 	req.write_overrun = call->overrun;

@@ -44,6 +44,13 @@
 struct uid_quotas;
 struct fb_call;
 
+/* Buffers delivered with TF_CLEAR_BUF a file remembers until they are freed. */
+#define FB_CLEARED 16
+
+struct fb_range {
+	uint64_t addr, len;
+};
+
 /* One open of a Binder file: a Binder process. */
 struct fb_file {
 	struct endpoint endpoint; /* poll readiness */
@@ -58,6 +65,8 @@ struct fb_file {
 	int region_fd;
 	uint64_t map_addr, region_size;
 	bool mapped;
+	struct fb_range cleared[FB_CLEARED];
+	size_t ncleared;
 	/* poll */
 	uint64_t poll_kh;
 	bool poll_armed, readable;

@@ -433,7 +433,7 @@ int fuse_server_init(struct fuse_server *fs, const struct fuse_server_config *cf
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40755,user_id=0,group_id=0,allow_other,max_read=%u",
 		 fs->src.fd, MAX_WRITE);
-	if (mount("ubinder", fs->dir, "fuse.ubinder", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
+	if (mount("ubinder", fs->dir, "fuse.ubinder", MS_NOSUID | MS_NODEV, opts) <
 	    0) {
 		fprintf(stderr, "ubinderd: --fuse-dev: mount %s: %s\n", fs->dir, strerror(errno));
 		return -1;
