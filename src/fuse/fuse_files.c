@@ -23,11 +23,11 @@
 #include "wire/wire.h"
 
 /* Bytes past a truncated command the kernel may read (the largest command's arguments). */
-#define MAX_OVERRUN 72u
+#define MAX_OVERRUN	72u
 /* Reads taken back for descriptors the caller cannot receive, before the empty read returns. */
 #define MAX_READS_AGAIN 4
 /* The longest security context looked for at the end of a delivered buffer. */
-#define MAX_SECCTX 256u
+#define MAX_SECCTX	256u
 
 /* An ioctl being served: its steps on the loop and on copy workers. */
 struct fb_call {
@@ -63,7 +63,7 @@ struct fb_call {
 	int store_fd;
 	uint64_t store_nodeid, store_off, store_len;
 	uint64_t clear_off, clear_len; /* a TF_CLEAR_BUF buffer this call freed (zeroed) */
-	struct loop_deferred step; /* fix-up, then the write-back, after the driver's flush */
+	struct loop_deferred step;     /* fix-up, then the write-back, after the driver's flush */
 	LIST_ENTRY(fb_call) entry;
 };
 
@@ -178,7 +178,8 @@ static void reads_run(struct copier_task *task)
 		call->write_len = binder_read_prefix(pid_mem_read, pid, call->write,
 						     bwr->write_buffer + bwr->write_consumed, len);
 		if (call->write_len == 0) {
-			call->error = -EFAULT; /* the first command is unreadable: nothing is done */
+			call->error =
+				-EFAULT; /* the first command is unreadable: nothing is done */
 			return;
 		}
 		if (call->write_len == len && !binder_stream_complete(call->write, len))
@@ -232,8 +233,8 @@ static void writes_run(struct copier_task *task)
 
 	store_run(call, call->clear_off, call->clear_len);
 	store_run(call, call->store_off, call->store_len);
-	if (call->read_len &&
-	    mem_write(call->tid, bwr->read_buffer + call->read_consumed_in, call->read, call->read_len))
+	if (call->read_len && mem_write(call->tid, bwr->read_buffer + call->read_consumed_in,
+					call->read, call->read_len))
 		call->error = -EFAULT;
 	if (call->spawn)
 		(void)mem_write(call->tid, bwr->read_buffer, &call->spawn, sizeof(call->spawn));
@@ -311,8 +312,9 @@ static void buffer_extent(const struct fb_file *f, const struct binder_transacti
 			*hi = tr->data.ptr.offsets + tr->offsets_size;
 		for (uint64_t i = 0; i < n; i += 64) {
 			size_t k = n - i < 64 ? (size_t)(n - i) : 64;
-			ssize_t got = pread(f->region_fd, offs, k * sizeof(offs[0]),
-					    (off_t)(tr->data.ptr.offsets - base + i * sizeof(offs[0])));
+			ssize_t got =
+				pread(f->region_fd, offs, k * sizeof(offs[0]),
+				      (off_t)(tr->data.ptr.offsets - base + i * sizeof(offs[0])));
 
 			if (got != (ssize_t)(k * sizeof(offs[0])))
 				break;
@@ -474,7 +476,8 @@ static void fixup_run(struct loop_deferred *item)
 /* The driver completed the parked call of the thread behind @ep. */
 static struct fb_call *take_call(struct endpoint *ep)
 {
-	struct fb_thread *t = (struct fb_thread *)((char *)ep - offsetof(struct fb_thread, endpoint));
+	struct fb_thread *t =
+		(struct fb_thread *)((char *)ep - offsetof(struct fb_thread, endpoint));
 	struct fb_call *call = t->call;
 
 	if (call) {
@@ -508,7 +511,8 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 		}
 	}
 	if (r->nclose)
-		log_limited(LOG_LEVEL_NOTICE, "fuse caller %d: %zu descriptors of a freed buffer stay open",
+		log_limited(LOG_LEVEL_NOTICE,
+			    "fuse caller %d: %zu descriptors of a freed buffer stay open",
 			    call->tid, r->nclose);
 	if (!r->nfds) {
 		write_back(call);
@@ -630,7 +634,8 @@ static void file_poll_changed(struct endpoint *ep, bool readable)
 	struct iovec iov = { &out, sizeof(out) };
 
 	f->readable = readable;
-	if (readable && f->poll_armed && fuse_chan_notify(f->all->chan, FUSE_NOTIFY_POLL, &iov, 1) < 0)
+	if (readable && f->poll_armed &&
+	    fuse_chan_notify(f->all->chan, FUSE_NOTIFY_POLL, &iov, 1) < 0)
 		log_limited(LOG_LEVEL_WARNING, "fuse: poll notification: %s", strerror(errno));
 }
 
@@ -723,8 +728,8 @@ static struct fb_thread *thread_get(struct fb_file *f, pid_t tid, int *err)
 	peer.pid = who.tgid;
 	peer.pidfd = t->pidfd;
 	peer.fds_by_pidfd = true;
-	t->thread = t->pidfd >= 0 ? driver_thread_attach(f->proc, tid, &peer, &t->endpoint, err)
-				  : NULL;
+	t->thread =
+		t->pidfd >= 0 ? driver_thread_attach(f->proc, tid, &peer, &t->endpoint, err) : NULL;
 	if (!t->thread) {
 		if (t->pidfd >= 0)
 			close(t->pidfd);

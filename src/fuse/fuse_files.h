@@ -80,8 +80,8 @@ struct fb_thread {
 	struct fb_file *file;
 	struct thread *thread;
 	pid_t tid, tgid;
-	int pidfd; /* of its thread group */
-	int fdnum; /* its descriptor of the file, as last found (-1: not yet) */
+	int pidfd;	      /* of its thread group */
+	int fdnum;	      /* its descriptor of the file, as last found (-1: not yet) */
 	struct fb_call *call; /* the one it waits in, if any */
 	LIST_ENTRY(fb_thread) entry;
 };
@@ -98,8 +98,8 @@ struct fuse_files {
 	LIST_HEAD(, fb_file) files;
 	LIST_HEAD(, fb_call) calls; /* ioctls not answered yet, or still on a worker */
 	struct {
-		uint64_t opens, releases, ioctls, served, interrupted, mapped, stores,
-			store_bytes, store_errors, unreceivable_fds, page_reads;
+		uint64_t opens, releases, ioctls, served, interrupted, mapped, stores, store_bytes,
+			store_errors, unreceivable_fds, page_reads;
 	} stats;
 };
 

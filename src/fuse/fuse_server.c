@@ -16,10 +16,10 @@
 #include "common/log.h"
 #include "fuse/fuse_server.h"
 
-#define ROOT_ID	      FUSE_ROOT_ID
-#define MAX_WRITE     (128u << 10)
-#define ATTR_VALID_S  3600 /* a device inode never changes */
-#define FUSE_MIN_BUF  8192u
+#define ROOT_ID	     FUSE_ROOT_ID
+#define MAX_WRITE    (128u << 10)
+#define ATTR_VALID_S 3600 /* a device inode never changes */
+#define FUSE_MIN_BUF 8192u
 /*
  * Inode numbers of device files, counted up from here: unlike small
  * numbers, no other file system's inodes come near them, so an inode
@@ -187,7 +187,8 @@ static void do_readdir(struct fuse_server *fs, const struct fuse_in_header *h,
 
 	for (i = in->offset; i < fs->nctx + 2; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : fs->ctxs[i - 2].name;
-		size_t namelen = strlen(name), entlen = FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
+		size_t namelen = strlen(name),
+		       entlen = FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
 		struct fuse_dirent *d = (struct fuse_dirent *)(out + len);
 
 		if (len + entlen > max)
@@ -358,7 +359,8 @@ static void dispatch(struct fuse_server *fs, const struct fuse_in_header *h, con
 
 static void device_handle(struct loop_source *src, uint32_t events)
 {
-	struct fuse_server *fs = (struct fuse_server *)((char *)src - offsetof(struct fuse_server, src));
+	struct fuse_server *fs =
+		(struct fuse_server *)((char *)src - offsetof(struct fuse_server, src));
 
 	(void)events;
 	for (int i = 0; i < 64; i++) { /* others' events get their turn */
@@ -431,10 +433,9 @@ int fuse_server_init(struct fuse_server *fs, const struct fuse_server_config *cf
 	fuse_files_init(&fs->files, cfg->loop, cfg->drv, cfg->copier, cfg->quotas, &fs->chan,
 			cfg->max_body);
 	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40755,user_id=0,group_id=0,allow_other,max_read=%u",
-		 fs->src.fd, MAX_WRITE);
-	if (mount("ubinder", fs->dir, "fuse.ubinder", MS_NOSUID | MS_NODEV, opts) <
-	    0) {
+		 "fd=%d,rootmode=40755,user_id=0,group_id=0,allow_other,max_read=%u", fs->src.fd,
+		 MAX_WRITE);
+	if (mount("ubinder", fs->dir, "fuse.ubinder", MS_NOSUID | MS_NODEV, opts) < 0) {
 		fprintf(stderr, "ubinderd: --fuse-dev: mount %s: %s\n", fs->dir, strerror(errno));
 		return -1;
 	}
@@ -487,8 +488,9 @@ void fuse_server_deinit(struct fuse_server *fs)
 void fuse_server_dump_stats(const struct fuse_server *fs, FILE *out)
 {
 	fprintf(out,
-		"fuse %s: %" PRIu64 " requests, %" PRIu64 " lookups, %" PRIu64 " forgets, %u inodes, %" PRIu64
-		" unsupported, %" PRIu64 " replies, %" PRIu64 " lost\n",
+		"fuse %s: %" PRIu64 " requests, %" PRIu64 " lookups, %" PRIu64
+		" forgets, %u inodes, %" PRIu64 " unsupported, %" PRIu64 " replies, %" PRIu64
+		" lost\n",
 		fs->dir, fs->stats.requests, fs->stats.lookups, fs->stats.forgets,
 		HASH_COUNT(fs->nodes), fs->stats.unsupported,
 		(uint64_t)atomic_load(&fs->chan.replies), (uint64_t)atomic_load(&fs->chan.lost));

@@ -38,7 +38,7 @@ struct fuse_server {
 	struct fuse_chan chan;
 	struct fuse_files files;
 	struct loop_source src; /* /dev/fuse */
-	char dir[4096]; /* PATH_MAX: realpath() */
+	char dir[4096];		/* PATH_MAX: realpath() */
 	bool mounted, initialized, gone;
 	uint8_t *buf;
 	size_t bufsize;
