@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -195,32 +196,42 @@ static void reads_run(struct copier_task *task)
 					mem_write(call->tid, bwr->read_buffer, &word, 4);
 }
 
-/* [off, off + len) of the region into the page cache, in pieces the device takes. */
+/*
+ * [off, off + len) of the region into the page cache, in pieces the device
+ * takes, straight from a mapping of the region made for this call (its pages
+ * are a delivered buffer's, installed: no hole is read, and the file's
+ * release cannot unmap it under the worker).
+ */
 static void store_run(struct fb_call *call, uint64_t off, uint64_t len)
 {
 	const size_t piece = 1u << 20;
-	uint8_t *buf;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start = off & ~(page - 1);
+	size_t maplen = (size_t)(off + len - start);
+	uint8_t *map;
 
 	if (call->store_fd < 0 || len == 0)
 		return;
-	buf = malloc(len < piece ? len : piece);
-	if (!buf)
+	map = mmap(NULL, maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, call->store_fd,
+		   (off_t)start);
+	if (map == MAP_FAILED) {
+		__atomic_fetch_add(&call->all->stats.store_errors, 1, __ATOMIC_RELAXED);
 		return;
+	}
 	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < piece ? len - done : piece;
+		size_t n = len - done < piece ? (size_t)(len - done) : piece;
 		struct fuse_notify_store_out out = { .nodeid = call->store_nodeid,
 						     .offset = off + done,
 						     .size = (uint32_t)n };
-		struct iovec iov[2] = { { &out, sizeof(out) }, { buf, n } };
+		struct iovec iov[2] = { { &out, sizeof(out) },
+					{ map + (off - start) + done, n } };
 
-		if (pread(call->store_fd, buf, n, (off_t)(off + done)) != (ssize_t)n ||
-		    fuse_chan_notify(call->all->chan, FUSE_NOTIFY_STORE, iov, 2) < 0) {
+		if (fuse_chan_notify(call->all->chan, FUSE_NOTIFY_STORE, iov, 2) < 0) {
 			__atomic_fetch_add(&call->all->stats.store_errors, 1, __ATOMIC_RELAXED);
 			break;
 		}
 		done += n;
 	}
-	free(buf);
+	munmap(map, maplen);
 }
 
 /* The write-back of a BINDER_WRITE_READ, the store, then the answer. */
