@@ -43,9 +43,10 @@ struct fb_call {
 	uint8_t arg[64];
 	bool in_copier, parked, interrupted;
 	int error;
-	/* The caller's descriptor of the file, and its O_NONBLOCK (read on the worker). */
+	/* The fdinfo of the caller's descriptor of the file (its thread's, lent to
+	 * the worker), and its O_NONBLOCK then. */
 	uint64_t ino;
-	int fdnum;
+	int fdinfo;
 	bool open_nonblock, nonblock;
 	/* BINDER_WRITE_READ */
 	uint64_t bwr_addr;
@@ -93,21 +94,14 @@ static int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len)
 	return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* O_NONBLOCK of descriptor @fd of @tid if it is the file of inode @ino; -1 if it is not. */
-static int fd_nonblock(pid_t tid, int fd, uint64_t ino)
+/* O_NONBLOCK from an open /proc/TID/fdinfo/FD if FD is the file of inode @ino; -1 if not. */
+static int fdinfo_nonblock(int info, uint64_t ino)
 {
-	char path[64], buf[512], *p;
+	char buf[512], *p;
 	unsigned long long got_ino = 0;
 	unsigned int flags = 0;
-	ssize_t n;
-	int f;
+	ssize_t n = pread(info, buf, sizeof(buf) - 1, 0); /* procfs makes it anew */
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
@@ -123,33 +117,41 @@ static int fd_nonblock(pid_t tid, int fd, uint64_t ino)
 /*
  * Whether the caller's descriptor of the file is non-blocking now: FUSE
  * tells the server the flags at open only, and fcntl(F_SETFL) changes them
- * on the caller's open file. The descriptor's number is found once in
- * /proc/TID/fdinfo (an inode number of the mount is unique), then checked.
+ * on the caller's open file. The descriptor is found once in
+ * /proc/TID/fdinfo (an inode number of the mount is unique), and its fdinfo
+ * stays open for the thread's next reads (opening it costs ~15 µs here, a
+ * read of it ~1.5 µs).
  */
 static bool caller_nonblock(struct fb_call *call)
 {
-	DIR *dir;
 	struct dirent *e;
 	char path[64];
-	int r = call->fdnum >= 0 ? fd_nonblock(call->tid, call->fdnum, call->ino) : -1;
+	DIR *dir;
+	int r = call->fdinfo >= 0 ? fdinfo_nonblock(call->fdinfo, call->ino) : -1;
 
 	if (r >= 0)
 		return r;
+	if (call->fdinfo >= 0)
+		close(call->fdinfo);
+	call->fdinfo = -1;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo", call->tid);
 	dir = opendir(path);
 	if (!dir)
 		return call->open_nonblock;
 	while ((e = readdir(dir)) != NULL) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
+		int info;
 
-		if (*end || end == e->d_name)
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		r = fd_nonblock(call->tid, (int)fd, call->ino);
+		info = openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC);
+		if (info < 0)
+			continue;
+		r = fdinfo_nonblock(info, call->ino);
 		if (r >= 0) {
-			call->fdnum = (int)fd;
+			call->fdinfo = info;
 			break;
 		}
+		close(info);
 	}
 	closedir(dir);
 	return r >= 0 ? r : call->open_nonblock;
@@ -222,8 +224,7 @@ static void store_run(struct fb_call *call, uint64_t off, uint64_t len)
 		struct fuse_notify_store_out out = { .nodeid = call->store_nodeid,
 						     .offset = off + done,
 						     .size = (uint32_t)n };
-		struct iovec iov[2] = { { &out, sizeof(out) },
-					{ map + (off - start) + done, n } };
+		struct iovec iov[2] = { { &out, sizeof(out) }, { map + (off - start) + done, n } };
 
 		if (fuse_chan_notify(call->all->chan, FUSE_NOTIFY_STORE, iov, 2) < 0) {
 			__atomic_fetch_add(&call->all->stats.store_errors, 1, __ATOMIC_RELAXED);
@@ -271,6 +272,8 @@ static void call_free(struct fb_call *call)
 	free(call->read);
 	if (call->store_fd >= 0)
 		close(call->store_fd);
+	if (call->fdinfo >= 0)
+		close(call->fdinfo);
 	free(call);
 }
 
@@ -599,8 +602,10 @@ static void reads_done(struct copier_task *task)
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
-	if (call->thread)
-		call->thread->fdnum = call->fdnum;
+	if (call->thread && call->thread->fdinfo < 0) {
+		call->thread->fdinfo = call->fdinfo; /* given back */
+		call->fdinfo = -1;
+	}
 	call->read_consumed_in = call->bwr.read_consumed;
 	if (call->error && call->error != -EFAULT) {
 		call_answer(call, call->error);
@@ -733,7 +738,7 @@ static struct fb_thread *thread_get(struct fb_file *f, pid_t tid, int *err)
 	t->file = f;
 	t->tid = tid;
 	t->tgid = who.tgid;
-	t->fdnum = -1;
+	t->fdinfo = -1;
 	t->pidfd = pidfd_of(who.tgid);
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
 	peer.pid = who.tgid;
@@ -777,6 +782,8 @@ static void thread_release(struct fb_thread *t)
 		driver_thread_detach(t->thread);
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	if (t->fdinfo >= 0)
+		close(t->fdinfo);
 	free(t);
 }
 
@@ -909,7 +916,7 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 	call->thread = t;
 	call->cmd = in->cmd;
 	call->size = _IOC_SIZE(in->cmd);
-	call->store_fd = -1;
+	call->store_fd = call->fdinfo = -1;
 	LIST_INSERT_HEAD(&ff->calls, call, entry);
 	if (t->call) {
 		call_answer(call, -EBUSY); /* one system call at a time per thread (a bug) */
@@ -923,7 +930,8 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		memcpy(&call->bwr, data, sizeof(call->bwr));
 		call->bwr_addr = in->arg;
 		call->ino = f->nodeid;
-		call->fdnum = t->fdnum;
+		call->fdinfo = t->fdinfo; /* lent: the thread makes one call at a time */
+		t->fdinfo = -1;
 		call->open_nonblock = f->nonblock;
 		submit(call, reads_run, reads_done);
 		return;
