@@ -766,10 +766,15 @@ static void forget_in_calls(struct fuse_files *ff, struct fb_file *f, struct fb_
 	for (call = LIST_FIRST(&ff->calls); call; call = next) {
 		next = LIST_NEXT(call, entry);
 		if ((f && call->file == f) || (t && call->thread == t)) {
+			/* The driver's completion of it must not find it any more. */
+			if (call->thread && call->thread->call == call)
+				call->thread->call = NULL;
 			call->thread = NULL;
 			call->file = NULL;
-			if (call->parked && !call->in_copier && !call->step.pending)
+			if (call->parked && !call->in_copier && !call->step.pending) {
+				call->parked = false;
 				call_answer(call, -EBADF);
+			}
 		}
 	}
 }

@@ -9,10 +9,12 @@
  *
  *   fuse-hostile          the steps
  *   fuse-hostile block    one blocking read, then "read: ERRNO" when it ends
+ *   fuse-hostile eintr    the same, ended by a SIGALRM (SA_RESTART) after 1 s
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/android/binder.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +36,12 @@ static void expect(const char *what, long r, int want)
 	}
 }
 
-/* Waits in a read until the daemon goes away. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Waits in a read until the daemon goes away (or a signal comes). */
 static int block(int fd)
 {
 	uint32_t enter = BC_ENTER_LOOPER;
@@ -68,6 +75,14 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "block") == 0)
 		return block(fd);
+	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {
+		/* The kernel's blocked read ends with EINTR even under SA_RESTART. */
+		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(1);
+		return block(fd);
+	}
 	expect("BINDER_WRITE_READ(bad)", ioctl(fd, BINDER_WRITE_READ, bad), EFAULT);
 	expect("BINDER_VERSION(bad)", ioctl(fd, BINDER_VERSION, bad), EFAULT);
 	map = mmap(NULL, 128 * 1024, PROT_READ, MAP_PRIVATE, fd, 0);

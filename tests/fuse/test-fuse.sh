@@ -57,7 +57,7 @@ stat_is() {
 	return 1
 }
 
-echo "1..12"
+echo "1..13"
 start_daemon
 ok "ubinderd mounts the devices" $?
 if ((failed)); then
@@ -83,6 +83,9 @@ done
 
 expect_output "a hostile caller gets the kernel's errors" 0 "hostile done" "$ns" "$tmp/dev" "$FUSE_HOSTILE"
 expect_output "others are served after it" 0 "ping ok 5" "$ns" "$tmp/dev" "$PING_GLIBC" 5
+
+expect_output "a signal ends a blocked read with EINTR (SA_RESTART too)" 0 \
+	"read: Interrupted system call" "$ns" "$tmp/dev" "$FUSE_HOSTILE" eintr
 
 # A caller killed while it waits in a read: everything of it goes. (The
 # namespace script execs the program: $! is its pid.)
