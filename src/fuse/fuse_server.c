@@ -237,8 +237,8 @@ static void do_statfs(struct fuse_server *fs, const struct fuse_in_header *h)
 /* Whether @len bytes of argument follow the header. */
 #define HAS_ARG(len, type) ((len) >= sizeof(type))
 
-static void dispatch(struct fuse_server *fs, const struct fuse_in_header *h, const void *arg,
-		     size_t len)
+void fuse_server_request(struct fuse_server *fs, const struct fuse_in_header *h, const void *arg,
+			 size_t len)
 {
 	uint32_t revents = 0;
 	int err;
@@ -379,7 +379,7 @@ static void device_handle(struct loop_source *src, uint32_t events)
 			fs->gone = true;
 			return;
 		}
-		dispatch(fs, h, fs->buf + sizeof(*h), (size_t)n - sizeof(*h));
+		fuse_server_request(fs, h, fs->buf + sizeof(*h), (size_t)n - sizeof(*h));
 	}
 }
 

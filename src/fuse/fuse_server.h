@@ -75,3 +75,11 @@ void fuse_server_stop(struct fuse_server *fs);
 /* Closes the device (after the copy workers stopped: they write to it). */
 void fuse_server_deinit(struct fuse_server *fs);
 void fuse_server_dump_stats(const struct fuse_server *fs, FILE *out);
+
+/*
+ * One request as read from the device (@len argument bytes after @h),
+ * answered through fs->chan now or later. The loop's reader calls it; the
+ * unit test drives it with a socket standing in for the device.
+ */
+void fuse_server_request(struct fuse_server *fs, const struct fuse_in_header *h, const void *arg,
+			 size_t len);
