@@ -57,7 +57,7 @@ stat_is() {
 	return 1
 }
 
-echo "1..13"
+echo "1..15"
 start_daemon
 ok "ubinderd mounts the devices" $?
 if ((failed)); then
@@ -98,6 +98,25 @@ stop_pids "$blocker"
 pids=()
 stat_is "^fuse files: 0 open" && stat_is "^fuse calls: 0 pending" && stat_is "^procs: 1$"
 ok "a killed caller leaks nothing (files, calls, Binder processes: the manager's only)" $?
+
+# A clean stop with a blocked caller: exit 0 (a sanitized daemon checks for
+# leaks then), the mount gone, the caller's call ended.
+"$ns" "$tmp/dev" "$FUSE_HOSTILE" block > "$tmp/block1.out" 2>&1 &
+blocker=$!
+pids+=("$blocker")
+wait_for grep -q "blocking" "$tmp/block1.out" && stat_is "^fuse calls: 1 pending"
+stop_pids $sm
+sm=
+kill -TERM "$daemon"
+wait "$daemon"
+rc=$?
+daemon=
+ok "SIGTERM stops the daemon cleanly under a blocked caller (exit $rc)" $rc
+wait_for sh -c "! mountpoint -q '$tmp/dev'"
+ok "and unmounts the devices" $?
+stop_pids "$blocker"
+pids=()
+start_daemon || { ok "the daemon starts again" 1; exit 1; }
 
 # The daemon dies under a blocked caller: the call ends, the mount says ENOTCONN.
 "$ns" "$tmp/dev" "$FUSE_HOSTILE" block > "$tmp/block2.out" 2>&1 &
