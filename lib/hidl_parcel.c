@@ -12,6 +12,7 @@
 
 #include "parcel.h"
 #include "parcel_impl.h"
+#include "parcel_sg.h"
 #include "ubinder/ubinder.h"
 
 /* hidl_string and hidl_vec<T>: pointer, uint32 size, bool owns, padding. */

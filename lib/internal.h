@@ -17,6 +17,7 @@
 #include "object_ref.h"
 #include "outbox.h"
 #include "parcel.h"
+#include "parcel_sg.h"
 #include "pool.h"
 #include "secctx.h"
 #include "status.h"

@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "parcel.h"
 #include "parcel_impl.h"
+#include "parcel_sg.h"
 #include "pool.h"
 #include "secctx.h"
 #include "status.h"

@@ -85,8 +85,8 @@ void ubinder_parcel_free(ubinder_parcel *p)
 		return;
 	if (!p->view) {
 		/* Children before parents: an fd array's numbers are in its parent. */
-		for (size_t i = p->nobj; !p->readonly && i-- > 0;)
-			parcel_sg_release(p, i);
+		for (size_t i = p->nobj; !p->readonly && p->release_object && i-- > 0;)
+			p->release_object(p, i);
 		for (size_t i = 0; i < p->nobj; i++) {
 			if (is_weak_type(p->objs[i].type))
 				ubinder_weak_unref(weak_of(p->objs[i].binder));

@@ -54,3 +54,25 @@ void parcel_raw(const struct ubinder_parcel *p, const void **data, size_t *size,
 		const uint64_t **offsets, size_t *noffsets);
 /* A read view of @src sharing its data (for in-process calls): no ownership. */
 struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src);
+
+/* --- for parcel_sg.c and hidl_parcel.c, with parcel_impl.h's struct -------- */
+
+struct pobj;
+
+/* May @n bytes of plain data be read at @pos? 0 or a parcel error. */
+int parcel_check_read(const struct ubinder_parcel *p, size_t pos, size_t n);
+/* The index of the object recorded exactly at @pos, or -1. */
+long parcel_object_at(const struct ubinder_parcel *p, size_t pos);
+/* Appends @size bytes of plain data at the position. */
+int parcel_write_plain(struct ubinder_parcel *p, const void *v, size_t size);
+/* Appends an object at the position and records it (objs[] gets @po). */
+int parcel_write_recorded(struct ubinder_parcel *p, const void *obj, size_t size, struct pobj po);
+
+/* A binder object without what libbinder writes after it: @room_after bytes
+ * are reserved for that first (HIDL writes nothing there). */
+int parcel_write_flat_binder(struct ubinder_parcel *p, struct ubinder_binder *binder,
+			     size_t room_after);
+/* Reads one; @after bytes of plain data must follow it (not read). */
+int parcel_read_flat_binder(struct ubinder_parcel *p, struct ubinder_binder **binder, size_t after);
+/* The status an AIDL/HIDL exception code stands for. */
+int parcel_exception_status(int32_t exception);

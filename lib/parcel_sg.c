@@ -19,9 +19,12 @@
 
 #include "parcel.h"
 #include "parcel_impl.h"
+#include "parcel_sg.h"
 
 #define BBO_SIZE sizeof(struct binder_buffer_object)
 #define FDA_SIZE sizeof(struct binder_fd_array_object)
+
+static void release_object(struct ubinder_parcel *p, size_t i);
 
 /* A written parcel's buffer @handle (with its copy), or NULL. */
 static struct pobj *own_buffer(struct ubinder_parcel *p, size_t handle)
@@ -73,6 +76,7 @@ static int write_ptr(struct ubinder_parcel *p, const void *data, size_t len, boo
 	if (len)
 		memcpy(blob, data, len);
 	obj.buffer = (uintptr_t)blob;
+	p->release_object = release_object;
 	err = parcel_write_recorded(p, &obj, sizeof(obj),
 				    (struct pobj){ BINDER_TYPE_PTR, NULL, -1, blob, len });
 	if (err) {
@@ -132,6 +136,7 @@ int ubinder_parcel_write_fd_array(ubinder_parcel *p, size_t parent, size_t paren
 		}
 		slots[done] = copy;
 	}
+	p->release_object = release_object;
 	if (!err)
 		err = parcel_write_recorded(p, &obj, sizeof(obj),
 					    (struct pobj){ BINDER_TYPE_FDA, NULL, -1 });
@@ -144,7 +149,8 @@ int ubinder_parcel_write_fd_array(ubinder_parcel *p, size_t parent, size_t paren
 	return err;
 }
 
-void parcel_sg_release(struct ubinder_parcel *p, size_t i)
+/* A written parcel's release_object: a buffer's copy, an fd array's descriptors. */
+static void release_object(struct ubinder_parcel *p, size_t i)
 {
 	struct pobj *o = &p->objs[i];
 
@@ -303,7 +309,7 @@ void parcel_rewind(struct ubinder_parcel *p, const struct parcel_mark *m)
 	while (p->nobj > m->nobj) {
 		struct pobj *o = &p->objs[p->nobj - 1];
 
-		parcel_sg_release(p, p->nobj - 1);
+		release_object(p, p->nobj - 1);
 		ubinder_binder_unref(o->binder);
 		if (o->fd >= 0)
 			close(o->fd);

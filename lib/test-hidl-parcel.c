@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "parcel_impl.h"
+#include "parcel_sg.h"
 #include "test-util.h"
 #include "ubinder/hidl.h"
 

@@ -20,13 +20,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "preload.h"
+#include "bfile.h"
+#include "fault.h"
+#include "fdtable.h"
+#include "real.h"
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 atomic_uint g_nregions;
 struct bfile *g_bfiles;
 
 static _Atomic uint64_t next_id = 1;
+static const struct bfile_hooks *hooks; /* bfile_init's */
 
 #define INLINE_SLOTS 8
 
@@ -158,7 +161,7 @@ void bfile_add_fd(struct bfile *b, int fd, bool cloexec)
 	if (!cloexec) {
 		b->ninherit++;
 		inherit_update(b);
-		handoff_update();
+		hooks->inherit_changed();
 	}
 }
 
@@ -188,7 +191,7 @@ struct bfile *bfile_remove_fd(int fd)
 	if (!(e & FDT_CLOEXEC)) {
 		b->ninherit--;
 		inherit_update(b);
-		handoff_update();
+		hooks->inherit_changed();
 	}
 	return b;
 }
@@ -230,7 +233,7 @@ void bfile_set_cloexec(int fd, bool cloexec)
 	else
 		b->ninherit++;
 	inherit_update(b);
-	handoff_update();
+	hooks->inherit_changed();
 }
 
 /* A slot for a new connection: a free record, or room for one. */
@@ -347,6 +350,14 @@ static void thread_exit(void *arg)
 	me->registered = false;
 }
 
+void bfile_region_gone(struct bfile *b, uint64_t addr)
+{
+	struct pthr *p;
+
+	if (bfile_thread(b, &p) == 0)
+		(void)ubt_region_gone(&p->t, (void *)(uintptr_t)addr);
+}
+
 /* --- fork ------------------------------------------------------------------ */
 
 static void fork_prepare(void)
@@ -387,16 +398,16 @@ static void fork_child(void)
 		if (!b->nfds && ndead < sizeof(dead) / sizeof(dead[0]))
 			dead[ndead++] = b;
 	}
-	handoff_forget_after_fork();
+	hooks->fork_child();
 	pthread_mutex_unlock(&g_lock);
 	for (size_t i = 0; i < ndead; i++)
 		bfile_destroy(dead[i]);
 }
 
-__attribute__((constructor)) static void preload_init(void)
+void bfile_init(const struct bfile_hooks *h)
 {
+	hooks = h;
 	real_init();
 	pthread_key_create(&exit_key, thread_exit);
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	handoff_restore();
 }

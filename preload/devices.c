@@ -13,11 +13,13 @@
  *
  * The environment is read once, at the first open().
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload.h"
+#include "devices.h"
+#include "real.h"
 
 #define MAX_MAPPINGS 32
 

@@ -18,7 +18,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "bfile.h"
+#include "devices.h"
+#include "devnode.h"
 #include "preload.h"
+#include "real.h"
 #include "wire/trust.h"
 
 /* The kernel's MISC_MAJOR (<linux/major.h>): Binder devices are misc devices. */

@@ -11,7 +11,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bfile.h"
+#include "devices.h"
+#include "emulate.h"
+#include "fdtable.h"
+#include "handoff.h"
 #include "preload.h"
+#include "real.h"
 #include "wire/binder_ioctl.h"
 
 /* --- open ------------------------------------------------------------------ */
@@ -247,14 +253,6 @@ void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off
 	return map;
 }
 
-void emu_region_gone(struct bfile *b, uint64_t addr)
-{
-	struct pthr *p;
-
-	if (bfile_thread(b, &p) == 0)
-		(void)ubt_region_gone(&p->t, (void *)(uintptr_t)addr);
-}
-
 void emu_munmap(void *addr, size_t len)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -281,7 +279,7 @@ void emu_munmap(void *addr, size_t len)
 		pthread_mutex_unlock(&g_lock);
 		if (!b)
 			return;
-		emu_region_gone(b, region);
+		bfile_region_gone(b, region);
 		bfile_put(b); /* the mapping's reference */
 		bfile_put(b);
 	}

@@ -24,7 +24,9 @@
 #include <string.h>
 
 #include "common/guarded_copy.h"
+#include "fault.h"
 #include "preload.h"
+#include "real.h"
 
 static const int managed[] = { SIGSEGV, SIGBUS };
 #define NMANAGED (sizeof(managed) / sizeof(managed[0]))

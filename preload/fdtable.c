@@ -9,11 +9,15 @@
  * new entry. Writers hold g_lock.
  */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "preload.h"
+#include "fdtable.h"
+#include "real.h"
+
+pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define CHUNK_BITS 10
 #define CHUNK_SIZE (1u << CHUNK_BITS)

@@ -25,7 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preload.h"
+#include "bfile.h"
+#include "fdtable.h"
+#include "handoff.h"
+#include "real.h"
 
 #define STATE_NAME  "ubinder-preload-state"
 #define STATE_MAGIC 0x55425048u /* "UBPH" */
@@ -74,7 +77,7 @@ static void collect_fd(int fd, uintptr_t entry, void *arg)
 	e->group = b->id;
 	e->map_addr = b->map_addr;
 	e->s = b->s;
-	if (fstat(b->s.sock, &st) == 0)
+	if (real.fstat(b->s.sock, &st) == 0)
 		e->sock_ino = st.st_ino;
 }
 
@@ -117,11 +120,17 @@ void handoff_update(void)
 	(void)real.fcntl(state_fd, F_SETFD, 0);
 }
 
-void handoff_forget_after_fork(void)
+/* In a forked child: the handoff memfd is the parent's; stop writing it. */
+static void forget_after_fork(void)
 {
 	if (state_fd >= 0)
 		state_foreign = true;
 }
+
+const struct bfile_hooks handoff_bfile_hooks = {
+	.inherit_changed = handoff_update,
+	.fork_child = forget_after_fork,
+};
 
 static bool fd_is(int fd, const char *target)
 {
@@ -165,8 +174,9 @@ static bool entry_valid(const struct state_entry *e)
 	struct stat st;
 
 	return e->fd >= 0 && e->fd < FDT_MAX && e->s.sock >= 0 && e->s.sock < FDT_MAX &&
-	       fstat(e->s.sock, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == e->sock_ino &&
-	       fd_is(e->fd, "anon_inode:[eventpoll]") && fdt_load(e->fd) == 0;
+	       real.fstat(e->s.sock, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       st.st_ino == e->sock_ino && fd_is(e->fd, "anon_inode:[eventpoll]") &&
+	       fdt_load(e->fd) == 0;
 }
 
 void handoff_restore(void)
@@ -211,7 +221,7 @@ void handoff_restore(void)
 		pthread_mutex_unlock(&g_lock);
 		/* The old image's region is gone with it. */
 		if (exec_of_opener && e->map_addr)
-			emu_region_gone(b, e->map_addr);
+			bfile_region_gone(b, e->map_addr);
 		plog("fd %d: Binder file of %s kept across exec", e->fd, e->s.path);
 		bfile_put(b);
 	}

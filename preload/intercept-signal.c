@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <string.h>
 
+#include "fault.h"
 #include "preload.h"
+#include "real.h"
 
 typedef void (*handler_fn)(int);
 

@@ -18,7 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bfile.h"
+#include "devnode.h"
+#include "fdtable.h"
 #include "preload.h"
+#include "real.h"
 
 /* glibc's compatibility entries, no longer declared by its headers. */
 int __xstat(int ver, const char *path, struct stat *st);

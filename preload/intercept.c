@@ -27,7 +27,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bfile.h"
+#include "emulate.h"
+#include "fdtable.h"
 #include "preload.h"
+#include "real.h"
 
 /* glibc's fortify entry points, declared only inside its headers' wrappers. */
 int __open_2(const char *path, int flags);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The libc functions underneath the interposed ones, and the debug log. */
+#include <pthread.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/guarded_copy.h"
-#include "preload.h"
+#include "real.h"
 
 struct real_libc real;
 struct ubt_sys real_sys;

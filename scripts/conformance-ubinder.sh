@@ -47,6 +47,8 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+source "$src/scripts/conformance-lib.sh"
+source "$src/tests/lib/tap.sh" # stop_pids
 strict=0
 seccomp=0
 fuse=0
@@ -62,8 +64,7 @@ for arg; do
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
 done
-[[ -n $build ]] || { echo "usage: scripts/conformance-ubinder.sh BUILD_DIR [NAME...]" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance-ubinder: no build folder $build" >&2; exit 2; }
+build=$(conformance_build conformance-ubinder "scripts/conformance-ubinder.sh [--seccomp | --fuse] BUILD_DIR [NAME...]" "$build") || exit 2
 
 out=$build/conformance
 mode=ubinder
@@ -95,15 +96,7 @@ fi
 per_program=${UBINDER_CONF_TIMEOUT:-90}
 budget=${UBINDER_CONF_BUDGET:-540}
 
-# The programs: every tests/conformance/*.c but the helper, in glob order
-# (the kernel run's order), or the NAMEs given among them.
-mapfile -t all < <(cd "$src/tests/conformance" && ls -- *.c | sed 's/\.c$//' | grep -vx conf)
-names=()
-if ((${#only[@]})); then
-	mapfile -t names < <(printf '%s\n' "${all[@]}" | grep -Fx -f <(printf '%s\n' "${only[@]}"))
-else
-	names=("${all[@]}")
-fi
+mapfile -t names < <(conformance_programs "$src" "${only[@]}")
 ((${#names[@]})) || { echo "conformance-ubinder: no programs selected" >&2; summary 0 1; exit 1; }
 
 # Known failures: "NAME reason..." lines.
@@ -135,13 +128,7 @@ prog_pid=
 
 stop_daemon() {
 	[[ -n $daemon_pid ]] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
+	stop_pids "$daemon_pid"
 	daemon_pid=
 }
 cleanup() {
@@ -234,24 +221,11 @@ for n in "${names[@]}"; do
 	# The daemon's own differences show through either path.
 	[[ -f $exp ]] || exp=$src/tests/conformance/expected-ubinder/$n.txt
 	[[ -f $exp ]] || exp=$src/tests/conformance/expected/$n.txt
-	got=$res/$n.txt
-	rel=${exp#"$src"/tests/conformance/}
-	verdict=FAIL
-	if [[ -s $got && $(tail -n 1 "$got") == "exit 77" ]]; then
-		echo "SKIP $n: $(head -n 1 "$got")"
+	transcript_verdict "$res/$n.txt" "$exp" "$mode/$n.txt" "$res/$n.diff"
+	if [[ $verdict == SKIP ]]; then
+		echo "SKIP $n: $why"
 		skipped=$((skipped + 1))
-		continue
-	elif [[ ! -s $got ]]; then
-		why="no transcript"
-	elif [[ ! -f $exp ]]; then
-		why="no expected transcript tests/conformance/expected/$n.txt"
-	elif diff -u --label "$rel" --label "$mode/$n.txt" "$exp" "$got" > "$res/$n.diff"; then
-		rm -f "$res/$n.diff"
-		verdict=PASS
-	else
-		why="transcript differs ($mode/$n.diff)"
-	fi
-	if [[ $verdict == PASS ]]; then
+	elif [[ $verdict == PASS ]]; then
 		passed=$((passed + 1))
 		if [[ -n ${known[$n]+x} ]]; then
 			echo "PASS $n (listed in KNOWN-FAILURES: remove it there)"

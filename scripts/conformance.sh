@@ -26,6 +26,7 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+source "$src/scripts/conformance-lib.sh"
 build=
 driver=kernel
 update=0
@@ -40,25 +41,14 @@ while (($#)); do
 	*) if [[ -z $build ]]; then build=$1; else only+=("$1"); fi; shift ;;
 	esac
 done
-[[ -n $build ]] || { echo "usage: scripts/conformance.sh BUILD_DIR [--driver kernel|ubinder] [NAME...]" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "conformance: no build folder $build" >&2; exit 2; }
+build=$(conformance_build conformance "scripts/conformance.sh BUILD_DIR [--driver kernel|ubinder] [NAME...]" "$build") || exit 2
 
 out=$build/conformance
 mkdir -p "$out"
 summary() { echo "$1 $2" > "$out/summary"; }
 skip() { echo "conformance: SKIPPED ($*)"; summary 0 0; exit 0; }
 
-# The programs: every tests/conformance/*.c except the helper.
-names=()
-for f in "$src"/tests/conformance/*.c; do
-	n=$(basename "$f" .c)
-	[[ $n == conf ]] && continue
-	if ((${#only[@]})); then
-		for o in "${only[@]}"; do [[ $o == "$n" ]] && names+=("$n"); done
-	else
-		names+=("$n")
-	fi
-done
+mapfile -t names < <(conformance_programs "$src" "${only[@]}")
 ((${#names[@]})) || { echo "conformance: no programs selected" >&2; summary 0 1; exit 1; }
 
 bindir=$build/tests/conformance
@@ -134,24 +124,16 @@ for n in "${names[@]}"; do
 		mkdir -p "$(dirname "$exp")"
 		cp "$got" "$exp"
 	fi
-	if [[ -s $got && $(tail -n 1 "$got") == "exit 77" ]]; then
-		echo "SKIP $n: $(head -n 1 "$got")"
-		skipped=$((skipped + 1))
-	elif [[ ! -s $got ]]; then
-		echo "FAIL $n: no transcript"
+	transcript_verdict "$got" "$exp" "$driver/$n.txt" "$res/$n.diff"
+	case $verdict in
+	PASS) echo "PASS $n"; passed=$((passed + 1)) ;;
+	SKIP) echo "SKIP $n: $why"; skipped=$((skipped + 1)) ;;
+	*)
+		echo "FAIL $n: $why"
+		[[ -f $res/$n.diff ]] && cat "$res/$n.diff"
 		failed=$((failed + 1))
-	elif [[ ! -f $exp ]]; then
-		echo "FAIL $n: no expected transcript tests/conformance/expected/$n.txt"
-		failed=$((failed + 1))
-	elif diff -u --label "expected/$n.txt" --label "$driver/$n.txt" "$exp" "$got" > "$res/$n.diff"; then
-		rm -f "$res/$n.diff"
-		echo "PASS $n"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $n:"
-		cat "$res/$n.diff"
-		failed=$((failed + 1))
-	fi
+		;;
+	esac
 done
 summary "$passed" "$failed"
 echo "conformance ($driver): $passed passed, $failed failed, $skipped skipped"

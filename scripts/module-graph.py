@@ -21,7 +21,8 @@ import re
 import signal
 import sys
 
-IDENT_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+# A call of a function by name; not a call through a member (x.f(), x->f()).
+IDENT_CALL = re.compile(r"(?<![.>\w])([A-Za-z_]\w*)\s*\(")
 DEF_START = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\(", re.M)
 INLINE_DEF = re.compile(r"^static\s+inline\b[^;{(]*?\b([A-Za-z_]\w*)\s*\(", re.M)
 PROTO = re.compile(r"^(?!static\b|typedef\b|#)[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\([^;{]*\)\s*"

@@ -39,13 +39,6 @@ static int open_device(const char *path)
 	return fd;
 }
 
-static size_t put(uint8_t *w, size_t at, uint32_t cmd, const void *arg, size_t size)
-{
-	memcpy(w + at, &cmd, 4);
-	memcpy(w + at + 4, arg, size);
-	return at + 4 + size;
-}
-
 /* One BINDER_WRITE_READ; the first BR_TRANSACTION/BR_REPLY goes to @tr. */
 static uint32_t talk(int fd, const uint8_t *w, size_t wlen, struct binder_transaction_data *tr)
 {
@@ -60,6 +53,12 @@ static uint32_t talk(int fd, const uint8_t *w, size_t wlen, struct binder_transa
 			die("BINDER_WRITE_READ");
 	}
 	return first_transaction(r, bwr.read_consumed, tr);
+}
+
+static uint32_t client_talk(void *fd, const uint8_t *w, size_t wlen,
+			    struct binder_transaction_data *tr)
+{
+	return talk(*(int *)fd, w, wlen, tr);
 }
 
 static void server(const char *dev, size_t payload, size_t total)
@@ -96,10 +95,9 @@ static void server(const char *dev, size_t payload, size_t total)
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 3 ? argv[3] : "/dev/binder";
-	struct binder_transaction_data call = { 0 }, tr;
-	uint64_t prev = 0, *samples;
+	struct binder_transaction_data call = { 0 };
+	uint64_t *samples;
 	size_t payload, iterations;
-	uint8_t w[256];
 	char *data;
 	pid_t pid;
 	int fd;
@@ -125,19 +123,7 @@ int main(int argc, char **argv)
 	call.code = 1;
 	call.data_size = payload;
 	call.data.ptr.buffer = (uintptr_t)data;
-	for (size_t i = 0; i < iterations + WARMUP; i++) {
-		uint64_t t0 = now_ns();
-		size_t wlen = 0;
-
-		if (prev)
-			wlen = put(w, 0, BC_FREE_BUFFER, &prev, 8);
-		wlen = put(w, wlen, BC_TRANSACTION, &call, sizeof(call));
-		while (talk(fd, w, wlen, &tr) != BR_REPLY)
-			wlen = 0;
-		prev = tr.data.ptr.buffer;
-		if (i >= WARMUP)
-			samples[i - WARMUP] = now_ns() - t0;
-	}
+	bench_calls(client_talk, &fd, &call, samples, iterations);
 	waitpid(pid, NULL, 0);
 	report("ioctl", payload, samples, iterations);
 	return 0;

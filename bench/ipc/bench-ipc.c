@@ -142,14 +142,6 @@ static char *payload_buffer(struct endpoint *e, size_t payload)
 	return malloc(payload ? payload : 1);
 }
 
-/* Appends a command and its argument. */
-static size_t put(uint8_t *w, size_t at, uint32_t cmd, const void *arg, size_t size)
-{
-	memcpy(w + at, &cmd, 4);
-	memcpy(w + at + 4, arg, size);
-	return at + 4 + size;
-}
-
 /*
  * One BINDER_WRITE_READ; returns the transaction of the first BR_TRANSACTION
  * or BR_REPLY in @tr, or 0 if the read had none.
@@ -169,6 +161,12 @@ static uint32_t talk(struct endpoint *e, const uint8_t *w, size_t wlen,
 		die("BINDER_WRITE_READ");
 	}
 	return first_transaction(r, bwr.read_consumed, tr);
+}
+
+static uint32_t client_talk(void *e, const uint8_t *w, size_t wlen,
+			    struct binder_transaction_data *tr)
+{
+	return talk(e, w, wlen, tr, 0);
 }
 
 static void ubinder_server(const char *sock, size_t payload, size_t total, bool native)
@@ -209,10 +207,8 @@ static void bench_ubinder(const char *mode, const char *sock, size_t payload, si
 {
 	uint64_t *samples = calloc(iterations, sizeof(*samples));
 	char *data;
-	struct binder_transaction_data call = { 0 }, tr;
-	uint64_t prev_reply = 0;
+	struct binder_transaction_data call = { 0 };
 	struct endpoint e;
-	uint8_t w[256];
 	pid_t pid;
 
 	if (!samples)
@@ -227,20 +223,7 @@ static void bench_ubinder(const char *mode, const char *sock, size_t payload, si
 	call.code = 1;
 	call.data_size = payload;
 	call.data.ptr.buffer = (uintptr_t)data;
-	for (size_t i = 0; i < iterations + WARMUP; i++) {
-		uint64_t t0 = now_ns();
-		size_t wlen = 0;
-
-		/* As libbinder: the previous reply is freed with the next call. */
-		if (prev_reply)
-			wlen = put(w, 0, BC_FREE_BUFFER, &prev_reply, 8);
-		wlen = put(w, wlen, BC_TRANSACTION, &call, sizeof(call));
-		while (talk(&e, w, wlen, &tr, 0) != BR_REPLY)
-			wlen = 0;
-		prev_reply = tr.data.ptr.buffer;
-		if (i >= WARMUP)
-			samples[i - WARMUP] = now_ns() - t0;
-	}
+	bench_calls(client_talk, &e, &call, samples, iterations);
 	waitpid(pid, NULL, 0);
 	report(mode, payload, samples, iterations);
 	free(samples);

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "driver/entities.h"
+#include "wire/binder_ioctl.h"
 #include "wire/packet.h"
 #include "wire/wire.h"
 
@@ -614,29 +615,17 @@ static void send_commands(struct input *in, int k, int t)
 
 static void send_ioctl(struct input *in, int fd)
 {
-	static const uint32_t cmds[] = {
-		BINDER_SET_MAX_THREADS,
-		BINDER_SET_CONTEXT_MGR,
-		BINDER_SET_CONTEXT_MGR_EXT,
-		BINDER_THREAD_EXIT,
-		BINDER_VERSION,
-		BINDER_GET_NODE_DEBUG_INFO,
-		BINDER_GET_NODE_INFO_FOR_REF,
-		BINDER_FREEZE,
-		BINDER_GET_FROZEN_INFO,
-		BINDER_ENABLE_ONEWAY_SPAM_DETECTION,
-		BINDER_GET_EXTENDED_ERROR,
-		BINDER_SET_IDLE_TIMEOUT,
-		BINDER_SET_IDLE_PRIORITY,
-	};
+	/* Beside the known requests, two the kernel had once, and any number. */
+	static const uint32_t legacy[] = { BINDER_SET_IDLE_TIMEOUT, BINDER_SET_IDLE_PRIORITY };
 	struct {
 		struct ubw_ioctl io;
 		uint8_t arg[64];
 	} p = { .io = { .hdr = { UBW_IOCTL, 0 } } };
 	uint8_t pick = (uint8_t)take(in, 1);
 
-	p.io.cmd =
-		pick < 0xf0 ? cmds[pick % (sizeof(cmds) / sizeof(cmds[0]))] : (uint32_t)take(in, 4);
+	p.io.cmd = pick < 0xe0	 ? binder_ioctl_pick(pick)
+		   : pick < 0xf0 ? legacy[pick & 1]
+				 : (uint32_t)take(in, 4);
 	p.io.size = _IOC_SIZE(p.io.cmd);
 	if (p.io.size > sizeof(p.arg))
 		p.io.size = sizeof(p.arg);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -63,45 +66,39 @@ static const char usage[] =
 	"\n"
 	"SIGTERM and SIGINT stop the daemon cleanly. ubinderctl inspects a running daemon.\n";
 
-static int parse_size(const char *s, size_t *out)
+/*
+ * A number with an optional binary suffix K, M or G. Returns -1 unless all
+ * of @s is one and its value fits in 64 bits.
+ */
+static int parse_size(const char *s, unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
+	unsigned int shift = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	if (errno || end == s || *s == '-')
 		return -1;
 	switch (*end) {
 	case 'k':
 	case 'K':
-		v <<= 10;
-		end++;
+		shift = 10;
 		break;
 	case 'm':
 	case 'M':
-		v <<= 20;
-		end++;
+		shift = 20;
 		break;
 	case 'g':
 	case 'G':
-		v <<= 30;
-		end++;
+		shift = 30;
 		break;
 	}
-	if (*end != '\0')
+	if (shift)
+		end++;
+	if (*end != '\0' || v > (~0ull >> shift))
 		return -1;
-	*out = (size_t)v;
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned int *out)
-{
-	size_t v;
-
-	if (parse_size(s, &v) || v > 1000000)
-		return -1;
-	*out = (unsigned int)v;
+	*out = v << shift;
 	return 0;
 }
 
@@ -117,216 +114,191 @@ static void default_socket_dir(char *buf, size_t size)
 		snprintf(buf, size, "/tmp/ubinder-%u", (unsigned)geteuid());
 }
 
+/* The options that are not a plain number or flag: 0, or -1 after printing why. */
+static int set_socket(struct daemon_config *cfg, const char *arg)
+{
+	if (strlen(arg) >= sizeof(cfg->socket_path)) {
+		fprintf(stderr, "ubinderd: socket path too long: %s\n", arg);
+		return -1;
+	}
+	strcpy(cfg->socket_path, arg);
+	return 0;
+}
+
+static int add_context(struct daemon_config *cfg, const char *arg)
+{
+	if (cfg->ncontexts == DAEMON_MAX_CONTEXTS) {
+		fprintf(stderr, "ubinderd: at most %d contexts\n", DAEMON_MAX_CONTEXTS);
+		return -1;
+	}
+	if (!arg[0] || strchr(arg, '/') || strlen(arg) >= 32) {
+		fprintf(stderr, "ubinderd: bad context name: '%s'\n", arg);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->ncontexts; i++) {
+		if (strcmp(cfg->contexts[i], arg) == 0) {
+			fprintf(stderr, "ubinderd: context %s given twice\n", arg);
+			return -1;
+		}
+	}
+	cfg->contexts[cfg->ncontexts++] = arg;
+	return 0;
+}
+
+static int set_log_level(struct daemon_config *cfg, const char *arg)
+{
+	cfg->log_level = log_level_parse(arg);
+	if (cfg->log_level < 0) {
+		fprintf(stderr, "ubinderd: bad --log-level '%s'\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_freeze_policy(struct daemon_config *cfg, const char *arg)
+{
+	if (strcmp(arg, "owner") != 0 && strcmp(arg, "any") != 0) {
+		fprintf(stderr, "ubinderd: bad --freeze-policy '%s' (owner or any)\n", arg);
+		return -1;
+	}
+	cfg->freeze_any_uid = strcmp(arg, "any") == 0;
+	return 0;
+}
+
+static int set_fuse_dir(struct daemon_config *cfg, const char *arg)
+{
+	if (strlen(arg) >= sizeof(cfg->fuse_dir) || arg[0] != '/') {
+		fprintf(stderr, "ubinderd: --fuse-dev needs an absolute path: %s\n", arg);
+		return -1;
+	}
+	strcpy(cfg->fuse_dir, arg);
+	return 0;
+}
+
+enum option_kind {
+	OPTION_SIZE, /* a size_t field: a number with an optional K, M or G */
+	OPTION_UINT, /* an unsigned int field: the same, up to UINT_ARG_MAX */
+	OPTION_FLAG, /* a bool field set to true; takes no argument */
+	OPTION_CALL, /* parsed and stored by .call */
+};
+
+#define UINT_ARG_MAX 1000000ull
+
+/* One option of ubinderd: what it sets, its default, the values it takes. */
+struct config_option {
+	const char *name; /* the long option */
+	int key;	  /* its short option letter, or another unique code */
+	enum option_kind kind;
+	size_t field;			  /* offsetof the field set (not OPTION_CALL) */
+	unsigned long long def, min, max; /* default and accepted range (numbers) */
+	const char *range;		  /* shown after a bad value, or NULL */
+	int (*call)(struct daemon_config *cfg, const char *arg);
+};
+
+#define FIELD(name) .field = offsetof(struct daemon_config, name)
+#define SIZE_OPTION(name, d, lo, hi) \
+	.kind = OPTION_SIZE, FIELD(name), .def = (d), .min = (lo), .max = (hi)
+#define UINT_OPTION(name, d, lo, hi) \
+	.kind = OPTION_UINT, FIELD(name), .def = (d), .min = (lo), .max = (hi)
+
+/* Every option but the standard ones; docs/man/ubinderd.8.scd lists the same. */
+static const struct config_option options[] = {
+	{ "socket", 's', .kind = OPTION_CALL, .call = set_socket },
+	{ "context", 'c', .kind = OPTION_CALL, .call = add_context },
+	{ "max-region", 'm', SIZE_OPTION(max_region, 4u << 20, 4096, 4ull << 30),
+	  .range = "(4K to 4G)" },
+	{ "max-lru-pages", 'L', SIZE_OPTION(max_lru_pages, 0, 0, SIZE_MAX) },
+	{ "max-installed-pages", 'I', SIZE_OPTION(max_installed_pages, 0, 0, SIZE_MAX) },
+	{ "lru-decay", 'Z', UINT_OPTION(lru_decay_s, 60, 0, 86400), .range = "(0 to 86400)" },
+	{ "max-threads", 'T', UINT_OPTION(max_threads, 4096, 1, UINT_ARG_MAX) },
+	{ "copy-workers", 'W', UINT_OPTION(copy_workers, 16, 1, 256), .range = "(1 to 256)" },
+	{ "copies-per-proc", 'C', UINT_OPTION(copies_per_proc, 4, 1, UINT_ARG_MAX) },
+	{ "copy-timeout", 'O', UINT_OPTION(copy_timeout_ms, 5000, 1, UINT_ARG_MAX) },
+	{ "max-sessions-per-uid", 'S', UINT_OPTION(max_sessions_per_uid, 4096, 0, UINT_ARG_MAX) },
+	{ "max-threads-per-uid", 'U', UINT_OPTION(max_threads_per_uid, 65536, 0, UINT_ARG_MAX) },
+	{ "max-nodes-per-uid", 'N', UINT_OPTION(max_nodes_per_uid, 262144, 0, UINT_ARG_MAX) },
+	{ "max-refs-per-uid", 'R', UINT_OPTION(max_refs_per_uid, 262144, 0, UINT_ARG_MAX) },
+	{ "max-deaths-per-uid", 'X', UINT_OPTION(max_deaths_per_uid, 262144, 0, UINT_ARG_MAX) },
+	{ "max-partial-per-proc", 'P', SIZE_OPTION(max_partial_per_proc, 64u << 20, 0, SIZE_MAX) },
+	{ "max-partial-per-uid", 'Q', SIZE_OPTION(max_partial_per_uid, 256u << 20, 0, SIZE_MAX) },
+	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },
+	{ "freeze-policy", 'F', .kind = OPTION_CALL, .call = set_freeze_policy },
+	{ "dumpable", 'Y', .kind = OPTION_FLAG, FIELD(dumpable) },
+	{ "fuse-dev", 'E', .kind = OPTION_CALL, .call = set_fuse_dir },
+	{ "log-level", 'l', .kind = OPTION_CALL, .call = set_log_level },
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Applies option @o with argument @arg to @cfg: 0, or -1 after printing why. */
+static int option_apply(const struct config_option *o, struct daemon_config *cfg, const char *arg)
+{
+	void *field = (char *)cfg + o->field;
+	unsigned long long v;
+
+	switch (o->kind) {
+	case OPTION_CALL:
+		return o->call(cfg, arg);
+	case OPTION_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case OPTION_SIZE:
+	case OPTION_UINT:
+		if (parse_size(arg, &v) || v < o->min || v > o->max) {
+			fprintf(stderr, "ubinderd: bad --%s '%s'%s%s\n", o->name, arg,
+				o->range ? " " : "", o->range ? o->range : "");
+			return -1;
+		}
+		if (o->kind == OPTION_SIZE)
+			*(size_t *)field = (size_t)v;
+		else
+			*(unsigned int *)field = (unsigned int)v;
+		return 0;
+	}
+	return -1;
+}
+
+static void config_defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		void *field = (char *)cfg + options[i].field;
+
+		if (options[i].kind == OPTION_SIZE)
+			*(size_t *)field = (size_t)options[i].def;
+		else if (options[i].kind == OPTION_UINT)
+			*(unsigned int *)field = (unsigned int)options[i].def;
+	}
+	cfg->max_inline = 65536;
+	cfg->log_level = LOG_LEVEL_NOTICE;
+}
+
 int config_parse(struct daemon_config *cfg, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "context", required_argument, NULL, 'c' },
-		{ "max-region", required_argument, NULL, 'm' },
-		{ "max-lru-pages", required_argument, NULL, 'L' },
-		{ "max-installed-pages", required_argument, NULL, 'I' },
-		{ "lru-decay", required_argument, NULL, 'Z' },
-		{ "max-threads", required_argument, NULL, 'T' },
-		{ "copy-workers", required_argument, NULL, 'W' },
-		{ "copies-per-proc", required_argument, NULL, 'C' },
-		{ "copy-timeout", required_argument, NULL, 'O' },
-		{ "max-sessions-per-uid", required_argument, NULL, 'S' },
-		{ "max-threads-per-uid", required_argument, NULL, 'U' },
-		{ "max-nodes-per-uid", required_argument, NULL, 'N' },
-		{ "max-refs-per-uid", required_argument, NULL, 'R' },
-		{ "max-deaths-per-uid", required_argument, NULL, 'X' },
-		{ "max-partial-per-proc", required_argument, NULL, 'P' },
-		{ "max-partial-per-uid", required_argument, NULL, 'Q' },
-		{ "partial-timeout", required_argument, NULL, 'D' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "freeze-policy", required_argument, NULL, 'F' },
-		{ "dumpable", no_argument, NULL, 'Y' },
-		{ "fuse-dev", required_argument, NULL, 'E' },
-		PROGRAM_LONG_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option long_options[NOPTIONS + 3] = { PROGRAM_LONG_OPTIONS };
 	int opt;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_region = 4u << 20;
-	cfg->max_threads = 4096;
-	cfg->max_inline = 65536;
-	cfg->copy_workers = 16;
-	cfg->copies_per_proc = 4;
-	cfg->copy_timeout_ms = 5000;
-	cfg->max_sessions_per_uid = 4096;
-	cfg->max_threads_per_uid = 65536;
-	cfg->max_nodes_per_uid = cfg->max_refs_per_uid = cfg->max_deaths_per_uid = 262144;
-	cfg->max_partial_per_proc = 64u << 20;
-	cfg->max_partial_per_uid = 256u << 20;
-	cfg->partial_timeout_ms = 10000;
-	cfg->lru_decay_s = 60;
-	cfg->log_level = LOG_LEVEL_NOTICE;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:c:m:l:" PROGRAM_SHORT_OPTIONS, options, NULL)) !=
-	       -1) {
-		size_t size;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		long_options[2 + i] = (struct option){
+			options[i].name,
+			options[i].kind == OPTION_FLAG ? no_argument : required_argument,
+			NULL,
+			options[i].key,
+		};
+	config_defaults(cfg);
+	optind = 0; /* glibc: start afresh, also after a parse that stopped midway */
+	while ((opt = getopt_long(argc, argv, "s:c:m:l:" PROGRAM_SHORT_OPTIONS, long_options,
+				  NULL)) != -1) {
+		size_t i = 0;
 
-		switch (opt) {
-		case 's':
-			if (strlen(optarg) >= sizeof(cfg->socket_path)) {
-				fprintf(stderr, "ubinderd: socket path too long: %s\n", optarg);
-				return -1;
-			}
-			strcpy(cfg->socket_path, optarg);
-			break;
-		case 'c':
-			if (cfg->ncontexts == DAEMON_MAX_CONTEXTS) {
-				fprintf(stderr, "ubinderd: at most %d contexts\n",
-					DAEMON_MAX_CONTEXTS);
-				return -1;
-			}
-			if (!optarg[0] || strchr(optarg, '/') || strlen(optarg) >= 32) {
-				fprintf(stderr, "ubinderd: bad context name: '%s'\n", optarg);
-				return -1;
-			}
-			for (size_t i = 0; i < cfg->ncontexts; i++) {
-				if (strcmp(cfg->contexts[i], optarg) == 0) {
-					fprintf(stderr, "ubinderd: context %s given twice\n",
-						optarg);
-					return -1;
-				}
-			}
-			cfg->contexts[cfg->ncontexts++] = optarg;
-			break;
-		case 'm':
-			if (parse_size(optarg, &size) || size < 4096 || size > ((size_t)4 << 30)) {
-				fprintf(stderr, "ubinderd: bad --max-region '%s' (4K to 4G)\n",
-					optarg);
-				return -1;
-			}
-			cfg->max_region = size;
-			break;
-		case 'L':
-			if (parse_size(optarg, &cfg->max_lru_pages)) {
-				fprintf(stderr, "ubinderd: bad --max-lru-pages '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'I':
-			if (parse_size(optarg, &cfg->max_installed_pages)) {
-				fprintf(stderr, "ubinderd: bad --max-installed-pages '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'Z':
-			if (parse_uint(optarg, &cfg->lru_decay_s) || cfg->lru_decay_s > 86400) {
-				fprintf(stderr, "ubinderd: bad --lru-decay '%s' (0 to 86400)\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'T':
-			if (parse_uint(optarg, &cfg->max_threads) || cfg->max_threads == 0) {
-				fprintf(stderr, "ubinderd: bad --max-threads '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'W':
-			if (parse_uint(optarg, &cfg->copy_workers) || cfg->copy_workers == 0 ||
-			    cfg->copy_workers > 256) {
-				fprintf(stderr, "ubinderd: bad --copy-workers '%s' (1 to 256)\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'C':
-			if (parse_uint(optarg, &cfg->copies_per_proc) ||
-			    cfg->copies_per_proc == 0) {
-				fprintf(stderr, "ubinderd: bad --copies-per-proc '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'O':
-			if (parse_uint(optarg, &cfg->copy_timeout_ms) ||
-			    cfg->copy_timeout_ms == 0) {
-				fprintf(stderr, "ubinderd: bad --copy-timeout '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'S':
-			if (parse_uint(optarg, &cfg->max_sessions_per_uid)) {
-				fprintf(stderr, "ubinderd: bad --max-sessions-per-uid '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'U':
-			if (parse_uint(optarg, &cfg->max_threads_per_uid)) {
-				fprintf(stderr, "ubinderd: bad --max-threads-per-uid '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'N':
-		case 'R':
-		case 'X': {
-			unsigned int *limit = opt == 'N'   ? &cfg->max_nodes_per_uid
-					      : opt == 'R' ? &cfg->max_refs_per_uid
-							   : &cfg->max_deaths_per_uid;
-
-			if (parse_uint(optarg, limit)) {
-				fprintf(stderr, "ubinderd: bad quota '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		}
-		case 'P':
-		case 'Q':
-			if (parse_size(optarg, opt == 'P' ? &cfg->max_partial_per_proc
-							  : &cfg->max_partial_per_uid)) {
-				fprintf(stderr, "ubinderd: bad --max-partial-per-%s '%s'\n",
-					opt == 'P' ? "proc" : "uid", optarg);
-				return -1;
-			}
-			break;
-		case 'D':
-			if (parse_uint(optarg, &cfg->partial_timeout_ms) ||
-			    cfg->partial_timeout_ms == 0) {
-				fprintf(stderr, "ubinderd: bad --partial-timeout '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'l':
-			cfg->log_level = log_level_parse(optarg);
-			if (cfg->log_level < 0) {
-				fprintf(stderr, "ubinderd: bad --log-level '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 'F':
-			if (strcmp(optarg, "owner") != 0 && strcmp(optarg, "any") != 0) {
-				fprintf(stderr,
-					"ubinderd: bad --freeze-policy '%s' (owner or any)\n",
-					optarg);
-				return -1;
-			}
-			cfg->freeze_any_uid = strcmp(optarg, "any") == 0;
-			break;
-		case 'Y':
-			cfg->dumpable = true;
-			break;
-		case 'E':
-			if (strlen(optarg) >= sizeof(cfg->fuse_dir) || optarg[0] != '/') {
-				fprintf(stderr, "ubinderd: --fuse-dev needs an absolute path: %s\n",
-					optarg);
-				return -1;
-			}
-			strcpy(cfg->fuse_dir, optarg);
-			break;
-		default:
-			/* 1: exit at once with success, -1: a usage error */
+		while (i < NOPTIONS && options[i].key != opt)
+			i++;
+		if (i == NOPTIONS) /* 1: exit at once with success, -1: a usage error */
 			return program_standard_option(opt, "ubinderd", usage,
 						       " (Binder protocol 8)") == 0
 				       ? 1
 				       : -1;
-		}
+		if (option_apply(&options[i], cfg, optarg) != 0)
+			return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ubinderd: unexpected argument '%s'\nTry 'ubinderd --help'.\n",

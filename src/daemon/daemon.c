@@ -17,6 +17,7 @@
 #include "daemon/activation.h"
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
+#include "daemon/seccomp_calls.h"
 #include "daemon/socket_dir.h"
 #include "wire/wire.h"
 
@@ -212,7 +213,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
 	if (supervisors_init(&d->supervisors, &d->loop, d->drv, &d->copier, &d->quotas, &d->hub,
-			     sessions_max_body(&d->sessions)) < 0) {
+			     sessions_max_body(&d->sessions), &sc_calls_ops) < 0) {
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
 		return -1;
 	}

@@ -157,11 +157,9 @@ static void conn_ioctl_done(struct conn *conn, int error, const void *arg, size_
 static void glue_ioctl(struct conn *conn, const struct ubw_ioctl *io)
 {
 	if (io->cmd == BINDER_THREAD_EXIT) {
-		int err = 0;
-
 		driver_thread_detach(conn->thread);
 		/* The same client thread may come back: the kernel makes it a new thread. */
-		conn->thread = session_new_thread(conn, &err);
+		(void)session_new_thread(conn);
 		conn_ioctl_done(conn, 0, io + 1, io->size);
 		if (!conn->thread)
 			conn_defer_close(conn);

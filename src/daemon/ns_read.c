@@ -16,28 +16,14 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
-
-static ssize_t read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
+#include "daemon/proc_info.h"
 
 static int read_nspid(pid_t pid, pid_t *nspid, int max)
 {
-	char path[64], text[4096], *p;
+	char text[4096], *p;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_text(path, text, sizeof(text)) <= 0)
+	if (proc_info_read(pid, "status", text, sizeof(text)) <= 0)
 		return -1;
 	p = strstr(text, "\nNSpid:");
 	if (!p)
@@ -84,11 +70,10 @@ static int read_pidns_chain(pid_t pid, uint64_t *chain, int max)
 
 static int read_uid_map(pid_t pid, struct uid_map_range *map, int max)
 {
-	char path[64], text[1024], *line, *save = NULL;
+	char text[1024], *line, *save = NULL;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	if (read_text(path, text, sizeof(text)) <= 0)
+	if (proc_info_read(pid, "uid_map", text, sizeof(text)) <= 0)
 		return 0;
 	for (line = strtok_r(text, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {

@@ -7,23 +7,29 @@
 
 #include "daemon/proc_info.h"
 
-void proc_info_comm(pid_t pid, char *buf, size_t size)
+ssize_t proc_info_read(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64];
+	char path[96];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return -1;
 	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
-		return;
+	if (n < 0)
+		return -1;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	return n;
+}
+
+void proc_info_comm(pid_t pid, char *buf, size_t size)
+{
+	if (proc_info_read(pid, "comm", buf, size) > 0)
+		buf[strcspn(buf, "\n")] = '\0';
 }
 
 bool proc_info_memory_readable(pid_t pid, int pidfd)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/proc_info.h"
 #include "daemon/seccomp_calls.h"
 #include "daemon/seccomp_target.h"
 #include "wire/binder_ioctl.h"
@@ -86,9 +87,11 @@ struct call_state {
 	size_t nfds;
 	struct loop_deferred fixup;
 	struct loop_deferred answer; /* the write-back, once the event's driver work is done */
+	/* The step after the copy task (submit), on the loop, if the call still lives. */
+	void (*done)(struct sc_call *call, struct call_state *st);
 };
 
-void sc_calls_free_state(struct sc_call *call)
+static void sc_calls_free_state(struct sc_call *call)
 {
 	struct call_state *st = call->state;
 
@@ -334,14 +337,8 @@ static void serve_open(struct sc_call *call);
 static void serve_ioctl(struct sc_call *call);
 static void serve_write_read(struct sc_call *call);
 
-static void reads_done(struct copier_task *task)
+static void reads_done(struct sc_call *call, struct call_state *st)
 {
-	struct sc_call *call = (struct sc_call *)task;
-	struct call_state *st;
-
-	if (!sc_call_returned(call))
-		return;
-	st = call->state;
 	/* The thread id still names the thread that made the call (no reuse). */
 	if (ioctl(call->sup->src.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &call->notif.id) < 0) {
 		sc_call_drop(call);
@@ -370,15 +367,11 @@ static void task_expired(struct copier_task *task)
 	sc_call_answer(call, 0, -EFAULT);
 }
 
-static void writes_done(struct copier_task *task)
+static void writes_done(struct sc_call *call, struct call_state *st)
 {
-	struct sc_call *call = (struct sc_call *)task;
-
-	if (!sc_call_returned(call))
-		return;
-	if (((struct call_state *)call->state)->send)
+	if (st->send)
 		call->sup->all->stats.served++;
-	if (((struct call_state *)call->state)->lost) {
+	if (st->lost) {
 		call->sup->all->stats.lost++;
 		log_limited(LOG_LEVEL_NOTICE,
 			    "seccomp target %d: a read ended by a signal lost its work",
@@ -387,9 +380,24 @@ static void writes_done(struct copier_task *task)
 	sc_call_finish(call);
 }
 
-/* A call has one task: never submitted while a worker still has it. */
+/* A call's copy task is back on the loop: its next step, unless the call was freed meanwhile. */
+static void task_done(struct copier_task *task)
+{
+	struct sc_call *call = (struct sc_call *)task;
+	struct call_state *st;
+
+	if (!sc_call_returned(call))
+		return;
+	st = call->state;
+	st->done(call, st);
+}
+
+/*
+ * Runs @run on a copy worker, then @done on the loop. A call has one task:
+ * never submitted while a worker still has it; call->state is set.
+ */
 static void submit(struct sc_call *call, void (*run)(struct copier_task *),
-		   void (*done)(struct copier_task *))
+		   void (*done)(struct sc_call *call, struct call_state *st))
 {
 	if (call->in_copier) {
 		log_error("seccomp: a call's task submitted twice (bug); answered EIO");
@@ -397,8 +405,9 @@ static void submit(struct sc_call *call, void (*run)(struct copier_task *),
 		return;
 	}
 	memset(&call->task, 0, sizeof(call->task));
+	((struct call_state *)call->state)->done = done;
 	call->task.run = run;
-	call->task.done = done;
+	call->task.done = task_done;
 	call->task.expired = task_expired;
 	sc_call_submit(call);
 }
@@ -515,8 +524,8 @@ static void serve_open(struct sc_call *call)
 		sc_call_drop(call);
 		return;
 	}
-	file = sc_file_open(call->sup, ctx, &call->who, flags, &err);
-	if (!file) {
+	err = sc_file_open(call->sup, ctx, &call->who, flags, &file);
+	if (err) {
 		sc_call_answer(call, 0, err);
 		return;
 	}
@@ -591,18 +600,31 @@ static void ioctl_done(struct endpoint *ep, int error, const void *arg, size_t s
 	submit(call, writes_run, writes_done);
 }
 
-static void serve_ioctl(struct sc_call *call)
+/*
+ * Before an ioctl goes to the driver: false once @call is answered (reading
+ * its arguments failed) or dropped (its thread is gone).
+ */
+static bool ioctl_ready(struct sc_call *call)
 {
 	struct call_state *st = call->state;
 
 	if (!call->thread) {
 		sc_call_drop(call);
-		return;
+		return false;
 	}
 	if (st->error) {
 		sc_call_answer(call, 0, st->error);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void serve_ioctl(struct sc_call *call)
+{
+	struct call_state *st = call->state;
+
+	if (!ioctl_ready(call))
+		return;
 	call->thread->call = call;
 	call->parked = true;
 	driver_ioctl(call->thread->thread, st->cmd, st->arg, st->size);
@@ -646,14 +668,8 @@ static void write_back(struct sc_call *call)
 	sc_call_defer(call, &st->answer);
 }
 
-static void publish_done(struct copier_task *task)
+static void publish_done(struct sc_call *call, struct call_state *st)
 {
-	struct sc_call *call = (struct sc_call *)task;
-	struct call_state *st;
-
-	if (!sc_call_returned(call))
-		return;
-	st = call->state;
 	if (st->final_pending) {
 		st->send = !call->interrupted;
 		submit(call, writes_run, writes_done);
@@ -782,14 +798,8 @@ static void serve_write_read(struct sc_call *call)
 	struct sc_thread *t = call->thread;
 	int fl;
 
-	if (!call->thread) {
-		sc_call_drop(call);
+	if (!ioctl_ready(call))
 		return;
-	}
-	if (st->error) {
-		sc_call_answer(call, 0, st->error);
-		return;
-	}
 	fl = fcntl(call->file->target_end, F_GETFL);
 	req.write = st->write;
 	req.write_len = st->write_len;
@@ -809,7 +819,7 @@ static void serve_write_read(struct sc_call *call)
 		publish_if_waiting(call);
 }
 
-const struct endpoint_ops sc_thread_endpoint_ops = {
+static const struct endpoint_ops thread_endpoint_ops = {
 	.write_read_done = write_read_done,
 	.ioctl_done = ioctl_done,
 };
@@ -846,20 +856,12 @@ static uint64_t find_mapping(pid_t pid, int fd)
 /* Whether descriptor @fd of @tid has FD_CLOEXEC, from /proc/TID/fdinfo. */
 static bool fd_cloexec(pid_t tid, int fd)
 {
-	char path[64], buf[256], *p;
+	char name[32], buf[256], *p;
 	unsigned int flags = 0;
-	ssize_t n;
-	int f;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", tid, fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	if (proc_info_read(tid, name, buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strstr(buf, "flags:");
 	return p && sscanf(p, "flags: %o", &flags) == 1 && (flags & O_CLOEXEC);
 }
@@ -953,8 +955,8 @@ static void serve_mmap(struct sc_call *call)
 		sc_call_answer(call, 0, err);
 		return;
 	}
-	t = sc_thread_get(f, &call->who, &err);
-	if (!t) {
+	err = sc_thread_get(f, &call->who, &t);
+	if (err) {
 		sc_call_answer(call, 0, err);
 		return;
 	}
@@ -1042,7 +1044,7 @@ static void check_exec(struct sc_call *call)
 
 /* --- dispatch ------------------------------------------------------------- */
 
-void sc_calls_interrupt(struct sc_call *call)
+static void sc_calls_interrupt(struct sc_call *call)
 {
 	call->interrupted = true;
 	if (call->parked && call->thread && call->thread->thread)
@@ -1082,7 +1084,7 @@ static void interrupt_ended_waits(struct sc_call *call)
 	}
 }
 
-void sc_calls_serve(struct sc_call *call)
+static void sc_calls_serve(struct sc_call *call)
 {
 	const struct seccomp_notif *n = &call->notif;
 	struct call_state *st;
@@ -1150,7 +1152,7 @@ void sc_calls_serve(struct sc_call *call)
 	if (call->thread)
 		call->who.tgid = call->thread->task->tgid;
 	else if (need_who(call) == 0)
-		call->thread = sc_thread_get(f, &call->who, &err);
+		err = sc_thread_get(f, &call->who, &call->thread);
 	else
 		err = -ESRCH;
 	if (!call->thread) {
@@ -1185,7 +1187,7 @@ void sc_calls_serve(struct sc_call *call)
 	submit(call, reads_run, reads_done);
 }
 
-void sc_calls_start(struct sc_call *call)
+static void sc_calls_start(struct sc_call *call)
 {
 	struct sc_supervisor *sup = call->sup;
 	struct sc_call *earlier;
@@ -1221,3 +1223,11 @@ void sc_calls_start(struct sc_call *call)
 	}
 	sc_calls_serve(call);
 }
+
+const struct sc_call_ops sc_calls_ops = {
+	.start = sc_calls_start,
+	.serve = sc_calls_serve,
+	.interrupt = sc_calls_interrupt,
+	.free_state = sc_calls_free_state,
+	.thread = &thread_endpoint_ops,
+};

@@ -21,19 +21,13 @@
  *
  * Owns: what a call carries between its steps (struct call_state).
  * May call: seccomp_supervisor (answers), seccomp_target, copier, driver.
+ * Called by the supervision through sc_calls_ops only, so that it sits
+ * above seccomp_supervisor.
  */
 #pragma once
 
 #include "daemon/endpoint.h"
 #include "daemon/seccomp_supervisor.h"
 
-/* How a target's Binder thread answers the driver (sc_thread.endpoint). */
-extern const struct endpoint_ops sc_thread_endpoint_ops;
-
-/* A notification was received: serve it (after the same thread's earlier call). */
-void sc_calls_start(struct sc_call *call);
-/* Serve @call now (its thread's earlier call is done). */
-void sc_calls_serve(struct sc_call *call);
-/* A parked call's wait ended in the target (a signal): end the driver's read. */
-void sc_calls_interrupt(struct sc_call *call);
-void sc_calls_free_state(struct sc_call *call);
+/* The supervision's way into this module (supervisors_init). */
+extern const struct sc_call_ops sc_calls_ops;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "daemon/seccomp_calls.h"
 #include "daemon/seccomp_supervisor.h"
 #include "wire/wire.h"
 
@@ -49,7 +48,7 @@ static void call_free(struct sc_call *call)
 		return;
 	}
 	LIST_REMOVE(call, entry);
-	sc_calls_free_state(call);
+	call->sup->all->calls->free_state(call);
 	if (call->thread && call->thread->call == call)
 		call->thread->call = NULL;
 	free(call);
@@ -105,7 +104,7 @@ static void call_retire(struct sc_call *call)
 
 	call_free(call);
 	if (next)
-		sc_calls_serve(next);
+		next->sup->all->calls->serve(next);
 }
 
 int sc_call_send(struct sc_call *call, int64_t val, int error)
@@ -202,7 +201,7 @@ static void received(struct sc_supervisor *sup, const struct seccomp_notif *n)
 	call->sup = sup;
 	call->notif = *n;
 	LIST_INSERT_HEAD(&sup->calls, call, entry);
-	sc_calls_start(call);
+	call->sup->all->calls->start(call);
 }
 
 static void listener_handle(struct loop_source *src, uint32_t events)
@@ -334,14 +333,14 @@ static void sweep_fire(struct loop_timer *t)
 			if (ioctl(sup->src.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &call->notif.id) == 0)
 				continue;
 			ss->stats.interrupted++;
-			sc_calls_interrupt(call);
+			ss->calls->interrupt(call);
 		}
 	}
 }
 
 int supervisors_init(struct supervisors *ss, struct loop *loop, struct driver *drv,
 		     struct copier *copier, struct uid_quotas *quotas, const struct conn_hub *hub,
-		     size_t max_body)
+		     size_t max_body, const struct sc_call_ops *calls)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->loop = loop;
@@ -350,7 +349,7 @@ int supervisors_init(struct supervisors *ss, struct loop *loop, struct driver *d
 	ss->quotas = quotas;
 	ss->hub = hub;
 	ss->max_body = max_body;
-	ss->thread_ops = &sc_thread_endpoint_ops;
+	ss->calls = calls;
 	LIST_INIT(&ss->list);
 	ss->role = (struct conn_role){
 		.name = "seccomp",

@@ -16,7 +16,8 @@
  * that ended the target's wait interrupts the driver's read.
  *
  * Owns: struct sc_supervisor, struct sc_call's life, the listener.
- * May call: seccomp_target, seccomp_calls, conn, copier, loop, driver, wire.
+ * May call: seccomp_target, conn, copier, loop, driver, wire; seccomp_calls
+ * only through the struct sc_call_ops it is given.
  */
 #pragma once
 
@@ -33,17 +34,36 @@
 #include "daemon/seccomp_target.h"
 #include "driver/driver.h"
 
+struct sc_call;
+
+/*
+ * How the supervision hands its calls to the layer above that serves them
+ * (seccomp_calls: sc_calls_ops), so that it calls nothing above itself.
+ */
+struct sc_call_ops {
+	/* A notification was received: serve it (after the same thread's earlier call). */
+	void (*start)(struct sc_call *call);
+	/* Serve @call now (its thread's earlier call is done). */
+	void (*serve)(struct sc_call *call);
+	/* A parked call's wait ended in the target (a signal): end the driver's read. */
+	void (*interrupt)(struct sc_call *call);
+	/* Frees what @call's steps hold (call->state); @call itself stays. */
+	void (*free_state)(struct sc_call *call);
+	/* How a target's Binder thread answers the driver. */
+	const struct endpoint_ops *thread;
+};
+
 /* Every supervision of the daemon, and what they need. */
 struct supervisors {
 	struct loop *loop;
 	struct driver *drv;
 	struct copier *copier;
 	struct uid_quotas *quotas;
-	const struct conn_hub *hub;	       /* its listeners: the contexts served */
-	size_t max_body;		       /* largest write buffer read from a target */
-	struct conn_role role;		       /* opened by UBW_SECCOMP */
-	const struct endpoint_ops *thread_ops; /* how a target's Binder thread answers the driver */
-	struct loop_timer sweep;	       /* parked notifications still valid? */
+	const struct conn_hub *hub;	 /* its listeners: the contexts served */
+	size_t max_body;		 /* largest write buffer read from a target */
+	struct conn_role role;		 /* opened by UBW_SECCOMP */
+	const struct sc_call_ops *calls; /* serves the calls (seccomp_calls) */
+	struct loop_timer sweep;	 /* parked notifications still valid? */
 	LIST_HEAD(, sc_supervisor) list;
 	struct {
 		uint64_t supervisions, notifications, continued, served, interrupted, lost;
@@ -86,7 +106,7 @@ struct sc_call {
 
 int supervisors_init(struct supervisors *ss, struct loop *loop, struct driver *drv,
 		     struct copier *copier, struct uid_quotas *quotas, const struct conn_hub *hub,
-		     size_t max_body);
+		     size_t max_body, const struct sc_call_ops *calls);
 void supervisors_deinit(struct supervisors *ss);
 void supervisors_dump_stats(const struct supervisors *ss, FILE *out);
 

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
+#include "daemon/poll_pair.h"
 #include "daemon/proc_info.h"
 #include "daemon/quota.h"
 #include "daemon/seccomp_supervisor.h"
@@ -20,21 +21,12 @@
 
 int sc_who_read(pid_t tid, struct sc_who *who)
 {
-	char path[64], buf[2048], *line;
+	char buf[2048], *line;
 	unsigned int uid[2], gid[2];
 	int tgid = -1, found = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_info_read(tid, "status", buf, sizeof(buf)) <= 0)
 		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
 	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (sscanf(line, "Tgid: %d", &tgid) == 1)
 			found |= 1;
@@ -116,38 +108,27 @@ struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid)
 static void file_poll_changed(struct endpoint *ep, bool readable)
 {
 	struct sc_file *f = (struct sc_file *)((char *)ep - offsetof(struct sc_file, endpoint));
-	char byte = 1, buf[16];
 
-	if (f->poll_fd < 0 || f->poll_set == readable)
-		return;
-	f->poll_set = readable;
-	if (readable) {
-		if (send(f->poll_fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-			log_warning("seccomp poll descriptor: %s", strerror(errno));
-	} else {
-		while (recv(f->drain, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	}
+	poll_pair_signal(f->poll_fd, f->drain, &f->poll_set, readable, "seccomp poll descriptor");
 }
 
 static const struct endpoint_ops file_endpoint_ops = { .poll_changed = file_poll_changed };
 
-struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
-			     const struct sc_who *who, int flags, int *err)
+int sc_file_open(struct sc_supervisor *sup, struct context *ctx, const struct sc_who *who,
+		 int flags, struct sc_file **out)
 {
 	struct supervisors *ss = sup->all;
 	struct sc_file *f;
 	int sv[2];
 
+	*out = NULL;
 	if (!proc_info_memory_readable(who->tgid, -1)) {
 		log_notice("seccomp target %d: its memory cannot be read (ptrace access)",
 			   who->tgid);
-		*err = -EACCES;
-		return NULL;
+		return -EACCES;
 	}
 	if (!uid_quota_take(ss->quotas, who->euid, QUOTA_SESSIONS, 1)) {
-		*err = -EMFILE;
-		return NULL;
+		return -EMFILE;
 	}
 	f = calloc(1, sizeof(*f));
 	if (f && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
@@ -169,8 +150,7 @@ struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
 	}
 	if (!f) {
 		uid_quota_give(ss->quotas, who->euid, QUOTA_SESSIONS, 1);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	f->uid_quota = true;
 	f->endpoint.ops = &file_endpoint_ops;
@@ -199,13 +179,13 @@ struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
 	if (!f->proc) {
 		LIST_INSERT_HEAD(&sup->files, f, entry);
 		sc_file_release(f);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	driver_proc_set_poll(f->proc, true);
 	LIST_INSERT_HEAD(&sup->files, f, entry);
 	log_info("seccomp target %d (%s) opened %s", who->tgid, f->id.comm, context_name(ctx));
-	return f;
+	*out = f;
+	return 0;
 }
 
 static bool same_file(pid_t tid, pid_t self, int fd, int ours)
@@ -266,40 +246,42 @@ struct sc_thread *sc_thread_find(struct sc_file *file, pid_t tid)
 	return NULL;
 }
 
-struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, int *err)
+int sc_thread_get(struct sc_file *file, const struct sc_who *who, struct sc_thread **out)
 {
 	struct sc_thread *t;
 	struct thread_peer peer = { 0 };
+	int err;
 
+	*out = NULL;
 	LIST_FOREACH(t, &file->threads, entry) {
-		if (t->tid == who->tid && t->task && t->task->tgid == who->tgid)
-			return t;
+		if (t->tid == who->tid && t->task && t->task->tgid == who->tgid) {
+			*out = t;
+			return 0;
+		}
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!t)
+		return -ENOMEM;
 	t->task = sc_task_get(file->sup, who->tgid);
 	if (!t->task) {
 		free(t);
-		*err = -ESRCH;
-		return NULL;
+		return -ESRCH;
 	}
-	t->endpoint.ops = file->sup->all->thread_ops;
+	t->endpoint.ops = file->sup->all->calls->thread;
 	t->file = file;
 	t->tid = who->tid;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
 	peer.pid = who->tgid;
 	peer.pidfd = t->task->pidfd_src.fd;
 	peer.fds_by_pidfd = true;
-	t->thread = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, err);
-	if (!t->thread) {
+	err = driver_thread_attach(file->proc, who->tid, &peer, &t->endpoint, &t->thread);
+	if (err) {
 		free(t);
-		return NULL;
+		return err;
 	}
 	LIST_INSERT_HEAD(&file->threads, t, entry);
-	return t;
+	*out = t;
+	return 0;
 }
 
 /* Calls that named @file or @t lose them: they are dropped when they come back. */

@@ -105,12 +105,13 @@ int sc_who_read(pid_t tid, struct sc_who *who);
 struct sc_task *sc_task_get(struct sc_supervisor *sup, pid_t tgid);
 
 /*
- * A new Binder process for an open of @ctx by @who, with the target's end of
- * its descriptor in file->target_end (O_NONBLOCK as @flags say). NULL with
- * *err: -ENOMEM, -EMFILE over the uid's session quota.
+ * A new Binder process for an open of @ctx by @who, in *@out, with the
+ * target's end of its descriptor in file->target_end (O_NONBLOCK as @flags
+ * say). 0, or -EACCES (its memory cannot be read), -EMFILE (over the uid's
+ * session quota), -ENOMEM; *@out is NULL then.
  */
-struct sc_file *sc_file_open(struct sc_supervisor *sup, struct context *ctx,
-			     const struct sc_who *who, int flags, int *err);
+int sc_file_open(struct sc_supervisor *sup, struct context *ctx, const struct sc_who *who,
+		 int flags, struct sc_file **out);
 
 /* The Binder file that descriptor @fd of thread @tid is, or NULL. */
 struct sc_file *sc_file_of_fd(struct sc_supervisor *sup, pid_t tid, int fd);
@@ -127,8 +128,12 @@ void sc_files_flush_held(struct sc_supervisor *sup, pid_t tid);
  */
 struct sc_thread *sc_thread_find(struct sc_file *file, pid_t tid);
 
-/* The Binder thread of @who in @file, attached on first use; NULL with *err. */
-struct sc_thread *sc_thread_get(struct sc_file *file, const struct sc_who *who, int *err);
+/*
+ * The Binder thread of @who in @file, attached on first use, in *@out. 0, or
+ * -ENOMEM, -ESRCH (its task is gone) or driver_thread_attach's -errno;
+ * *@out is NULL then.
+ */
+int sc_thread_get(struct sc_file *file, const struct sc_who *who, struct sc_thread **out);
 
 /* The thread leaves (BINDER_THREAD_EXIT, or its task exited). */
 void sc_thread_release(struct sc_thread *t);

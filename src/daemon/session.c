@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "daemon/ns_read.h"
+#include "daemon/poll_pair.h"
 #include "daemon/proc_info.h"
 #include "daemon/session.h"
 
@@ -187,19 +188,10 @@ static void reply_hello(struct session *s)
 static bool descends_from(pid_t pid, pid_t ancestor)
 {
 	for (int depth = 0; depth < 64 && pid > 1; depth++) {
-		char path[64], buf[512], *p;
-		ssize_t n;
-		int fd;
+		char buf[512], *p;
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (proc_info_read(pid, "stat", buf, sizeof(buf)) <= 0)
 			return false;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return false;
-		buf[n] = '\0';
 		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
 		p = strrchr(buf, ')');
 		if (!p || sscanf(p + 1, " %*c %d", &pid) != 1)
@@ -210,7 +202,7 @@ static bool descends_from(pid_t pid, pid_t ancestor)
 	return false;
 }
 
-struct thread *session_new_thread(struct conn *conn, int *err)
+int session_new_thread(struct conn *conn)
 {
 	struct session *s = conn->session;
 	/* A forked child's memory is its own: copies are checked against its pidfd. */
@@ -219,7 +211,7 @@ struct thread *session_new_thread(struct conn *conn, int *err)
 		.pidfd = conn->peer_pidfd >= 0 ? conn->peer_pidfd : s->id.pidfd,
 	};
 
-	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, err);
+	return driver_thread_attach(s->proc, conn->tid, &peer, &conn->endpoint, &conn->thread);
 }
 
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach)
@@ -227,7 +219,6 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 	struct ubw_attach_reply r = { .hdr = { UBW_ATTACH | UBW_REPLY, 0 } };
 	struct iovec iov = { &r, sizeof(r) };
 	struct session *s;
-	int err = 0;
 
 	if (attach->magic != UBW_MAGIC || attach->version != UBW_PROTOCOL_VERSION) {
 		r.hdr.error = -EPROTO;
@@ -260,10 +251,9 @@ void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_att
 	conn->thread_quota = true;
 	conn->session = s;
 	conn->tid = (pid_t)attach->tid;
-	conn->thread = session_new_thread(conn, &err);
-	if (!conn->thread) {
+	r.hdr.error = session_new_thread(conn);
+	if (r.hdr.error) {
 		conn->session = NULL;
-		r.hdr.error = err;
 		goto out;
 	}
 	LIST_INSERT_HEAD(&s->threads, conn, session_entry);
@@ -276,19 +266,8 @@ out:
 static void session_poll_changed(struct endpoint *ep, bool readable)
 {
 	struct session *s = (struct session *)((char *)ep - offsetof(struct session, endpoint));
-	char byte = 1, buf[16];
 
-	if (s->poll_fd < 0 || s->poll_set == readable)
-		return;
-	s->poll_set = readable;
-	if (readable) {
-		/* One byte at most is ever queued: the client's end reads as ready. */
-		if (send(s->poll_fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-			log_warning("poll descriptor: %s", strerror(errno));
-	} else {
-		while (recv(s->poll_drain, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	}
+	poll_pair_signal(s->poll_fd, s->poll_drain, &s->poll_set, readable, "poll descriptor");
 }
 
 void session_release(struct session *s)

@@ -73,10 +73,11 @@ void session_hello(struct sessions *ss, struct conn *conn, const struct ubw_hell
  * thread quota, as over the per-process thread limit). */
 void session_attach(struct sessions *ss, struct conn *conn, const struct ubw_attach *attach);
 /*
- * A new Binder thread of @conn's session for @conn: at UBW_ATTACH, and again
- * after BINDER_THREAD_EXIT. NULL with *err set when the driver refuses it.
+ * A new Binder thread of @conn's session for @conn, in conn->thread: at
+ * UBW_ATTACH, and again after BINDER_THREAD_EXIT. 0, or the driver's -errno
+ * (driver_thread_attach) with conn->thread NULL.
  */
-struct thread *session_new_thread(struct conn *conn, int *err);
+int session_new_thread(struct conn *conn);
 /* @conn (a session's or a thread's connection) is closing. */
 void session_conn_closed(struct sessions *ss, struct conn *conn);
 void session_release(struct session *s);

@@ -19,6 +19,8 @@
  *     in the write buffer, an interrupted read) is a negative errno, never a
  *     binder_error: those end the BINDER_WRITE_READ itself, while a
  *     binder_error is read by the sender as a BR_ code in the read.
+ *   - A function that makes something (driver_thread_attach) returns 0 or a
+ *     negative errno, and what it made in an out-parameter (NULL on failure).
  */
 #pragma once
 

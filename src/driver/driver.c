@@ -89,30 +89,23 @@ const char *context_name(const struct context *ctx)
 	return ctx->name;
 }
 
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
-				    void *conn, int *error)
+int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer, void *conn,
+			 struct thread **out)
 {
-	struct thread *thread;
-
-	*error = 0;
-	if (proc->is_dead) {
-		*error = -ESRCH;
-		return NULL;
-	}
+	*out = NULL;
+	if (proc->is_dead)
+		return -ESRCH;
 	if (proc->driver->config.max_threads &&
 	    proc->nthreads >= proc->driver->config.max_threads) {
 		log_notice("%s: proc %d: too many threads (%u)", proc->context->name, proc->id.pid,
 			   proc->nthreads);
-		*error = -EAGAIN;
-		return NULL;
+		return -EAGAIN;
 	}
-	thread = thread_new(proc, tid, conn);
-	if (!thread) {
-		*error = -ENOMEM;
-		return NULL;
-	}
-	thread->peer = *peer;
-	return thread;
+	*out = thread_new(proc, tid, conn);
+	if (!*out)
+		return -ENOMEM;
+	(*out)->peer = *peer;
+	return 0;
 }
 
 void driver_thread_detach(struct thread *thread)

@@ -187,11 +187,12 @@ struct thread_peer {
 };
 
 /*
- * A client thread attached (its own connection, @conn). Returns NULL with
- * -EAGAIN in *error above the per-process thread limit.
+ * A client thread attached (its own connection, @conn), in *@out. Returns 0,
+ * or -ESRCH (the process is dying), -EAGAIN (above the per-process thread
+ * limit), -ENOMEM; *@out is NULL then.
  */
-struct thread *driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer,
-				    void *conn, int *error);
+int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer, void *conn,
+			 struct thread **out);
 
 /* The thread's connection closed: BINDER_THREAD_EXIT. */
 void driver_thread_detach(struct thread *thread);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "driver/charge.h"
 #include "driver/node.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
@@ -26,13 +27,9 @@ struct node *node_new(struct proc *proc, const struct flat_binder_object *fp)
 {
 	struct node *node;
 
-	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_NODES, 1))
+	node = charge_calloc(proc, DRIVER_QUOTA_NODES, sizeof(*node));
+	if (!node)
 		return NULL;
-	node = calloc(1, sizeof(*node));
-	if (!node) {
-		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_NODES, 1);
-		return NULL;
-	}
 	node->quota_uid = proc->id.euid;
 	node->debug_id = driver_next_id(proc->driver);
 	node->driver = proc->driver;

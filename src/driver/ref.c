@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "driver/charge.h"
 #include "driver/ignored.h"
 #include "driver/node.h"
 #include "driver/proc.h"
@@ -62,13 +63,9 @@ static struct ref *ref_new(struct proc *proc, struct node *node)
 {
 	struct ref *ref;
 
-	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_REFS, 1))
+	ref = charge_calloc(proc, DRIVER_QUOTA_REFS, sizeof(*ref));
+	if (!ref)
 		return NULL;
-	ref = calloc(1, sizeof(*ref));
-	if (!ref) {
-		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_REFS, 1);
-		return NULL;
-	}
 	ref->quota_uid = proc->id.euid;
 	ref->debug_id = driver_next_id(proc->driver);
 	ref->proc = proc;
@@ -265,13 +262,8 @@ void ref_request_death(struct thread *thread, uint32_t desc, uint64_t cookie)
 		return;
 	}
 	/* Over the uid's quota, as when the allocation fails: BR_ERROR. */
-	if (!uid_quota_take(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_DEATHS, 1)) {
-		thread_set_return_error(thread, BR_ERROR);
-		return;
-	}
-	death = calloc(1, sizeof(*death));
+	death = charge_calloc(proc, DRIVER_QUOTA_DEATHS, sizeof(*death));
 	if (!death) {
-		uid_quota_give(&proc->driver->quotas, proc->id.euid, DRIVER_QUOTA_DEATHS, 1);
 		thread_set_return_error(thread, BR_ERROR);
 		return;
 	}

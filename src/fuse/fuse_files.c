@@ -715,25 +715,30 @@ int fuse_files_open(struct fuse_files *ff, struct context *ctx, uint64_t nodeid,
 	return 0;
 }
 
-static struct fb_thread *thread_get(struct fb_file *f, pid_t tid, int *err)
+/*
+ * The Binder thread of thread @tid in @f, attached on first use, in *@out:
+ * 0, or -ESRCH (the thread is gone), -ENOMEM, or driver_thread_attach's
+ * -errno; *@out is NULL then.
+ */
+static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
 {
 	struct thread_peer peer = { 0 };
 	struct fb_thread *t;
 	struct sc_who who;
+	int err;
 
+	*out = NULL;
 	LIST_FOREACH(t, &f->threads, entry) {
-		if (t->tid == tid)
-			return t;
+		if (t->tid == tid) {
+			*out = t;
+			return 0;
+		}
 	}
-	if (sc_who_read(tid, &who) < 0) {
-		*err = -ESRCH;
-		return NULL;
-	}
+	if (sc_who_read(tid, &who) < 0)
+		return -ESRCH;
 	t = calloc(1, sizeof(*t));
-	if (!t) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!t)
+		return -ENOMEM;
 	t->endpoint.ops = &thread_endpoint_ops;
 	t->file = f;
 	t->tid = tid;
@@ -744,18 +749,17 @@ static struct fb_thread *thread_get(struct fb_file *f, pid_t tid, int *err)
 	peer.pid = who.tgid;
 	peer.pidfd = t->pidfd;
 	peer.fds_by_pidfd = true;
-	t->thread =
-		t->pidfd >= 0 ? driver_thread_attach(f->proc, tid, &peer, &t->endpoint, err) : NULL;
-	if (!t->thread) {
+	err = t->pidfd >= 0 ? driver_thread_attach(f->proc, tid, &peer, &t->endpoint, &t->thread)
+			    : -ESRCH;
+	if (err) {
 		if (t->pidfd >= 0)
 			close(t->pidfd);
-		else
-			*err = -ESRCH;
 		free(t);
-		return NULL;
+		return err;
 	}
 	LIST_INSERT_HEAD(&f->threads, t, entry);
-	return t;
+	*out = t;
+	return 0;
 }
 
 /* Calls that named @f or @t lose them; a parked one is answered. */
@@ -896,8 +900,8 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		fuse_chan_reply_error(ff->chan, h->unique, -EINVAL); /* 32-bit callers: none here */
 		return;
 	}
-	t = thread_get(f, (pid_t)h->pid, &err);
-	if (!t) {
+	err = thread_get(f, (pid_t)h->pid, &t);
+	if (err) {
 		fuse_chan_reply_error(ff->chan, h->unique, err);
 		return;
 	}

@@ -12,25 +12,42 @@
 #include <stdint.h>
 #include <linux/android/binder.h>
 
-/* The requests binder_ioctl serves besides BINDER_WRITE_READ. */
+/* The requests binder_ioctl serves besides BINDER_WRITE_READ (an X macro). */
+#define BINDER_IOCTLS(X)                       \
+	X(BINDER_SET_MAX_THREADS)              \
+	X(BINDER_SET_CONTEXT_MGR)              \
+	X(BINDER_THREAD_EXIT)                  \
+	X(BINDER_VERSION)                      \
+	X(BINDER_GET_NODE_DEBUG_INFO)          \
+	X(BINDER_GET_NODE_INFO_FOR_REF)        \
+	X(BINDER_SET_CONTEXT_MGR_EXT)          \
+	X(BINDER_FREEZE)                       \
+	X(BINDER_GET_FROZEN_INFO)              \
+	X(BINDER_ENABLE_ONEWAY_SPAM_DETECTION) \
+	X(BINDER_GET_EXTENDED_ERROR)
+
 static inline bool binder_ioctl_known(uint32_t cmd)
 {
 	switch (cmd) {
-	case BINDER_SET_MAX_THREADS:
-	case BINDER_SET_CONTEXT_MGR:
-	case BINDER_THREAD_EXIT:
-	case BINDER_VERSION:
-	case BINDER_GET_NODE_DEBUG_INFO:
-	case BINDER_GET_NODE_INFO_FOR_REF:
-	case BINDER_SET_CONTEXT_MGR_EXT:
-	case BINDER_FREEZE:
-	case BINDER_GET_FROZEN_INFO:
-	case BINDER_ENABLE_ONEWAY_SPAM_DETECTION:
-	case BINDER_GET_EXTENDED_ERROR:
+#define BINDER_IOCTL_CASE(cmd) case cmd:
+		BINDER_IOCTLS(BINDER_IOCTL_CASE)
+#undef BINDER_IOCTL_CASE
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* The @i-th of those requests, modulo their number: for tests and fuzzers that pick one. */
+static inline uint32_t binder_ioctl_pick(unsigned int i)
+{
+	static const uint32_t all[] = {
+#define BINDER_IOCTL_ENTRY(cmd) cmd,
+		BINDER_IOCTLS(BINDER_IOCTL_ENTRY)
+#undef BINDER_IOCTL_ENTRY
+	};
+
+	return all[i % (sizeof(all) / sizeof(all[0]))];
 }
 
 /* Whether the driver reads the ioctl's argument at all. */

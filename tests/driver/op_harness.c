@@ -21,6 +21,7 @@
 #include "driver/fetch.h"
 #include "op_harness.h"
 #include "common/binder_object.h"
+#include "wire/binder_ioctl.h"
 #include "wire/wire.h"
 
 #define NPROCS		 3
@@ -148,13 +149,13 @@ static const struct driver_ops fake_ops = {
 static void attach_thread(struct harness *h, int p, int t)
 {
 	struct h_proc *hp = &h->procs[p];
-	struct thread_peer peer = { hp->proc->id.pid, -1 };
-	int err;
+	struct thread_peer peer = { .pid = hp->proc->id.pid, .pidfd = -1 };
 
 	hp->threads[t].index = t;
 	hp->threads[t].fixup_pending = false;
-	hp->threads[t].thread =
-		driver_thread_attach(hp->proc, 1000 * (p + 1) + t, &peer, &hp->threads[t], &err);
+	/* Refused above the thread limit: the slot stays empty. */
+	(void)driver_thread_attach(hp->proc, 1000 * (p + 1) + t, &peer, &hp->threads[t],
+				   &hp->threads[t].thread);
 }
 
 static void open_proc(struct harness *h, int p)
@@ -471,25 +472,15 @@ static void op_free_buffer(struct harness *h)
 
 static void op_ioctl(struct harness *h)
 {
-	static const uint32_t cmds[] = {
-		BINDER_VERSION,
-		BINDER_SET_MAX_THREADS,
-		BINDER_SET_CONTEXT_MGR,
-		BINDER_SET_CONTEXT_MGR_EXT,
-		BINDER_GET_NODE_DEBUG_INFO,
-		BINDER_GET_NODE_INFO_FOR_REF,
-		BINDER_FREEZE,
-		BINDER_GET_FROZEN_INFO,
-		BINDER_ENABLE_ONEWAY_SPAM_DETECTION,
-		BINDER_GET_EXTENDED_ERROR,
-		0x12345678,
-	};
 	uint8_t arg[64] = { 0 };
 	uint32_t cmd;
 	int p, t;
 	struct thread *thread = pick_thread(h, &p, &t);
 
-	cmd = cmds[take_u8(h) % (sizeof(cmds) / sizeof(cmds[0]))];
+	cmd = binder_ioctl_pick(take_u8(h));
+	/* The thread stays ours (op_misc ends threads); an unknown request instead. */
+	if (cmd == BINDER_THREAD_EXIT)
+		cmd = 0x12345678;
 	take_bytes(h, arg, sizeof(arg));
 	if (cmd == BINDER_FREEZE || cmd == BINDER_GET_FROZEN_INFO) {
 		/* Name one of our processes most of the time, with a short timeout. */

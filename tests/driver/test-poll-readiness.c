@@ -89,11 +89,11 @@ static void open_proc(struct driver *drv, struct context *ctx, struct fake_proc 
 	};
 	struct thread_peer peer = { id.pid, -1 };
 	uint64_t mapped;
-	int err, fd;
+	int fd;
 
 	fp->proc = driver_proc_open(drv, ctx, &id, fp);
 	assert_non_null(fp->proc);
-	fp->thread = driver_thread_attach(fp->proc, id.pid, &peer, fp, &err);
+	assert_int_equal(driver_thread_attach(fp->proc, id.pid, &peer, fp, &fp->thread), 0);
 	assert_non_null(fp->thread);
 	assert_int_equal(
 		driver_mmap(fp->thread, 0x100000000ull * (i + 1), REGION_SIZE, &fd, &mapped), 0);

@@ -20,28 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and stderr match.
-expect() {
-	local what=$1 status=$2 pattern=$3 out rc
-	shift 3
-	out=$(timeout 10 "$@" 2>&1 >/dev/null)
-	rc=$?
-	if ((rc != status)) || ! grep -qE -- "$pattern" <<<"$out"; then
-		printf '# %s: exit %d (want %d), stderr:\n%s\n' "$what" "$rc" "$status" "$out" | sed '2,$s/^/#   /'
-		ok "$what" 1
-	else
-		ok "$what" 0
-	fi
-}
-
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # stops PROG SOCKET SIGNAL: a verbose manager serves, then SIGNAL stops it with status 0.
 stops() {
 	local prog=$1 sock=$2 sig=$3 name pid rc log=$dir/log
@@ -50,13 +28,10 @@ stops() {
 	pid=$!
 	wait_for grep -q "^$name: ready" "$log"
 	ok "$name: ready" $?
-	expect "$name: a second one is refused" 1 "^$name: cannot become the context manager: another one is running$" \
+	expect_line "$name: a second one is refused" 1 "^$name: cannot become the context manager: another one is running$" \
 		"$prog" --socket "$sock"
 	kill "-$sig" "$pid"
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for gone "$pid"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?
@@ -68,9 +43,9 @@ echo "1..10"
 shift
 for prog in "$@"; do
 	name=$(basename "$prog")
-	expect "$name: no daemon" 1 "^$name: cannot open the context at $dir/none: " \
+	expect_line "$name: no daemon" 1 "^$name: cannot open the context at $dir/none: " \
 		"$prog" --socket "$dir/none"
-	expect "$name: a bad --client-interval" 2 "^$name: .*--client-interval.*'5'" \
+	expect_line "$name: a bad --client-interval" 2 "^$name: .*--client-interval.*'5'" \
 		"$prog" --socket "$dir/none" --client-interval 5
 done
 

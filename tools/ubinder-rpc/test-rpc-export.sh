@@ -12,38 +12,11 @@
 set -uo pipefail
 
 ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 client=$6
-dir=$(mktemp -d /tmp/ubinder-rpc.XXXXXX)
-sock=$dir/binder
-pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/tap.sh"
-
-cleanup() {
-	stop_pids "${pids[@]}"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: status and output (stdout+stderr) match.
-expect() {
-	local what=$1 status=$2 pattern=$3 out rc
-	shift 3
-	out=$(timeout 60 "$@" 2>&1)
-	rc=$?
-	if ((rc != status)) || ! grep -qzE -- "$pattern" <<<"$out"; then
-		printf '# %s: exit %d (want %d), output:\n%s\n' "$what" "$rc" "$status" "$out" | sed '2,$s/^/#   /'
-		ok "$what" 1
-	else
-		ok "$what" 0
-	fi
-}
-
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+test_dir rpc
+sock=$dir/binder
+# expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: tap.sh's expect_output.
+expect() { expect_output "$@"; }
 
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }

@@ -5,11 +5,9 @@
 #   import: ubinderctl -> ubinderd -> ubinder-rpc import -> kv-rpc-server (libbinder)
 # Usage: test-libbinder.sh UBINDERD SERVICEMANAGER UBINDERCTL KVSTORE-SERVICE UBINDER-RPC LIBBINDER-OUT
 ubinderd=$1 servicemanager=$2 ctl=$3 kvservice=$4 rpc=$5 lb=$6
-dir=$(mktemp -d /tmp/ubinder-libbinder.XXXXXX)
-sock=$dir/binder
-pids=()
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
-trap 'stop_pids "${pids[@]}"; rm -rf "$dir"' EXIT
+test_dir libbinder
+sock=$dir/binder
 
 active() { "$ctl" --socket "$sock" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
