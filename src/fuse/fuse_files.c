@@ -21,6 +21,7 @@
 #include "fuse/fuse_files.h"
 #include "wire/binder_ioctl.h"
 #include "wire/binder_stream.h"
+#include "wire/peer_mem.h"
 #include "wire/wire.h"
 
 /* Bytes past a truncated command the kernel may read (the largest command's arguments). */
@@ -70,29 +71,6 @@ struct fb_call {
 };
 
 /* --- caller memory (on a copy worker) --------------------------------------- */
-
-static int mem_read(pid_t pid, void *dst, uint64_t src, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)src, len };
-
-	if (len == 0)
-		return 0;
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static int pid_mem_read(void *pid, void *dst, uint64_t src, size_t len)
-{
-	return mem_read((pid_t)(intptr_t)pid, dst, src, len);
-}
-
-static int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len)
-{
-	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)dst, len };
-
-	if (len == 0)
-		return 0;
-	return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
 
 /* O_NONBLOCK from an open /proc/TID/fdinfo/FD if FD is the file of inode @ino; -1 if not. */
 static int fdinfo_nonblock(int info, uint64_t ino)
@@ -162,7 +140,6 @@ static void reads_run(struct copier_task *task)
 {
 	struct fb_call *call = (struct fb_call *)task;
 	struct binder_write_read *bwr = &call->bwr;
-	void *pid = (void *)(intptr_t)call->tid;
 	uint64_t len = 0;
 	uint32_t word;
 
@@ -178,24 +155,24 @@ static void reads_run(struct copier_task *task)
 			call->error = -ENOMEM;
 			return;
 		}
-		call->write_len = binder_read_prefix(pid_mem_read, pid, call->write,
-						     bwr->write_buffer + bwr->write_consumed, len);
+		call->write_len = peer_mem_read_prefix(
+			call->tid, call->write, bwr->write_buffer + bwr->write_consumed, len);
 		if (call->write_len == 0) {
 			call->error =
 				-EFAULT; /* the first command is unreadable: nothing is done */
 			return;
 		}
 		if (call->write_len == len && !binder_stream_complete(call->write, len))
-			call->overrun = binder_read_prefix(pid_mem_read, pid, call->write + len,
-							   bwr->write_buffer + bwr->write_size,
-							   MAX_OVERRUN);
+			call->overrun = peer_mem_read_prefix(call->tid, call->write + len,
+							     bwr->write_buffer + bwr->write_size,
+							     MAX_OVERRUN);
 	}
 	if (bwr->read_size > 0)
 		call->nonblock = caller_nonblock(call);
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
 	if (bwr->read_size > 0 && bwr->read_consumed == 0)
-		call->read_unwritable = mem_read(call->tid, &word, bwr->read_buffer, 4) ||
-					mem_write(call->tid, bwr->read_buffer, &word, 4);
+		call->read_unwritable = peer_mem_read(call->tid, &word, bwr->read_buffer, 4) ||
+					peer_mem_write(call->tid, bwr->read_buffer, &word, 4);
 }
 
 /*
@@ -245,16 +222,17 @@ static void writes_run(struct copier_task *task)
 
 	store_run(call, call->clear_off, call->clear_len);
 	store_run(call, call->store_off, call->store_len);
-	if (call->read_len && mem_write(call->tid, bwr->read_buffer + call->read_consumed_in,
-					call->read, call->read_len))
+	if (call->read_len && peer_mem_write(call->tid, bwr->read_buffer + call->read_consumed_in,
+					     call->read, call->read_len))
 		call->error = -EFAULT;
 	if (call->spawn)
-		(void)mem_write(call->tid, bwr->read_buffer, &call->spawn, sizeof(call->spawn));
+		(void)peer_mem_write(call->tid, bwr->read_buffer, &call->spawn,
+				     sizeof(call->spawn));
 	if (call->noop)
-		(void)mem_write(call->tid, bwr->read_buffer, &call->noop, sizeof(call->noop));
+		(void)peer_mem_write(call->tid, bwr->read_buffer, &call->noop, sizeof(call->noop));
 	/* On an error the kernel still copies the struct back; on success the reply does. */
 	if (call->error) {
-		(void)mem_write(call->tid, call->bwr_addr, bwr, sizeof(*bwr));
+		(void)peer_mem_write(call->tid, call->bwr_addr, bwr, sizeof(*bwr));
 		fuse_chan_reply_error(call->all->chan, call->unique, call->error);
 		return;
 	}
