@@ -49,6 +49,10 @@ struct fb_call {
 	uint64_t ino;
 	int fdinfo;
 	bool open_nonblock, nonblock;
+	/* The opener's mapping of the file, looked for until it is found. */
+	pid_t tgid;
+	bool map_probe;
+	uint64_t map_addr, map_len;
 	/* BINDER_WRITE_READ */
 	uint64_t bwr_addr;
 	struct binder_write_read bwr;
@@ -135,6 +139,38 @@ static bool caller_nonblock(struct fb_call *call)
 	return r >= 0 ? r : call->open_nonblock;
 }
 
+/* Where the opener mapped node @ino of the mount (offset 0), and how long: 0 if not. */
+static uint64_t find_mapping(pid_t pid, dev_t dev, uint64_t ino, uint64_t *len)
+{
+	char path[64], line[512];
+	uint64_t start_found = 0, end_found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off, node;
+		unsigned int maj, min;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &min,
+			   &node) != 6 ||
+		    node != ino || makedev(maj, min) != dev)
+			continue;
+		if (!start_found && off == 0) {
+			start_found = start;
+			end_found = end;
+		} else if (start_found && start == end_found &&
+			   off == (uint64_t)(end_found - start_found)) {
+			end_found = end; /* the same mapping, split by mprotect */
+		}
+	}
+	fclose(f);
+	*len = end_found - start_found;
+	return start_found;
+}
+
 /* The write buffer (and the bytes past a truncated command), and the read's first word. */
 static void reads_run(struct copier_task *task)
 {
@@ -143,6 +179,11 @@ static void reads_run(struct copier_task *task)
 	uint64_t len = 0;
 	uint32_t word;
 
+	if (call->map_probe) /* /proc/PID/maps waits for the caller's mmap lock: not on the loop */
+		call->map_addr =
+			find_mapping(call->tgid, call->all->dev, call->ino, &call->map_len);
+	if (call->cmd != BINDER_WRITE_READ)
+		return;
 	if (bwr->write_size > bwr->write_consumed)
 		len = bwr->write_size - bwr->write_consumed;
 	if (len > call->all->max_body) {
@@ -167,6 +208,9 @@ static void reads_run(struct copier_task *task)
 							     bwr->write_buffer + bwr->write_size,
 							     MAX_OVERRUN);
 	}
+	if (call->map_probe) /* /proc/PID/maps waits for the caller's mmap lock: not on the loop */
+		call->map_addr =
+			find_mapping(call->tgid, call->all->dev, call->ino, &call->map_len);
 	if (bwr->read_size > 0)
 		call->nonblock = caller_nonblock(call);
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
@@ -276,7 +320,7 @@ static void submit(struct fb_call *call, void (*run)(struct copier_task *),
 	call->task.run = run;
 	call->task.done = done;
 	call->task.expired = task_expired;
-	call->task.owner_key = (uint64_t)call->tid;
+	call->task.owner_key = (uint64_t)(call->thread ? call->thread->tgid : call->tid);
 	call->in_copier = true;
 	copier_submit(call->all->copier, &call->task);
 }
@@ -575,11 +619,30 @@ static void serve_write_read(struct fb_call *call)
 		driver_interrupt(t->thread);
 }
 
+static void learn_mapping(struct fb_call *call);
+
+/* Any other ioctl: the driver has it, with the argument the kernel copied in. */
+static void serve_ioctl(struct fb_call *call)
+{
+	if (!call->thread) {
+		call_answer(call, -EBADF);
+		return;
+	}
+	call->thread->call = call;
+	call->parked = true;
+	driver_ioctl(call->thread->thread, call->cmd, call->arg, call->size);
+}
+
 static void reads_done(struct copier_task *task)
 {
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
+	learn_mapping(call);
+	if (call->cmd != BINDER_WRITE_READ) {
+		serve_ioctl(call);
+		return;
+	}
 	if (call->thread && call->thread->fdinfo < 0) {
 		call->thread->fdinfo = call->fdinfo; /* given back */
 		call->fdinfo = -1;
@@ -808,55 +871,24 @@ void fuse_files_release(struct fuse_files *ff, uint64_t fh)
 	free(f);
 }
 
-/* Where the opener mapped node @ino of the mount (offset 0), and how long: 0 if not. */
-static uint64_t find_mapping(pid_t pid, dev_t dev, uint64_t ino, uint64_t *len)
+/*
+ * The opener's first BINDER_WRITE_READ after it mapped the file makes the
+ * region, where the worker found the mapping (@addr, @len).
+ */
+static void learn_mapping(struct fb_call *call)
 {
-	char path[64], line[512];
-	uint64_t start_found = 0, end_found = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, end, off, node;
-		unsigned int maj, min;
-
-		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &min,
-			   &node) != 6 ||
-		    node != ino || makedev(maj, min) != dev)
-			continue;
-		if (!start_found && off == 0) {
-			start_found = start;
-			end_found = end;
-		} else if (start_found && start == end_found &&
-			   off == (uint64_t)(end_found - start_found)) {
-			end_found = end; /* the same mapping, split by mprotect */
-		}
-	}
-	fclose(f);
-	*len = end_found - start_found;
-	return start_found;
-}
-
-/* The opener's first ioctl after it mapped the file makes the region. */
-static void learn_mapping(struct fb_file *f, struct fb_thread *t)
-{
-	uint64_t addr, len, mapped = 0;
+	struct fb_file *f = call->file;
+	uint64_t mapped = 0;
 	int fd = -1;
 
-	if (f->mapped || t->tgid != f->id.pid)
-		return;
-	addr = find_mapping(f->id.pid, f->all->dev, f->nodeid, &len);
-	if (!addr)
+	if (!call->map_addr || !f || f->mapped || !call->thread)
 		return;
 	f->mapped = true; /* once: a second mapping is not seen */
-	if (driver_mmap(t->thread, addr, len, &fd, &mapped) < 0)
+	if (driver_mmap(call->thread->thread, call->map_addr, call->map_len, &fd, &mapped) < 0)
 		return;
-	driver_mmap_done(t->thread, addr);
+	driver_mmap_done(call->thread->thread, call->map_addr);
 	f->region_fd = fd;
-	f->map_addr = addr;
+	f->map_addr = call->map_addr;
 	f->region_size = mapped;
 	f->all->stats.mapped++;
 }
@@ -883,7 +915,6 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		fuse_chan_reply_error(ff->chan, h->unique, err);
 		return;
 	}
-	learn_mapping(f, t);
 	if (in->cmd == BINDER_THREAD_EXIT) {
 		struct fuse_ioctl_out out = { 0 };
 
@@ -904,6 +935,10 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 	call->cmd = in->cmd;
 	call->size = _IOC_SIZE(in->cmd);
 	call->store_fd = call->fdinfo = -1;
+	call->ino = f->nodeid;
+	call->tgid = t->tgid;
+	/* Until the opener's mapping is found, each of its calls looks (on a worker). */
+	call->map_probe = !f->mapped && t->tgid == f->id.pid;
 	LIST_INSERT_HEAD(&ff->calls, call, entry);
 	if (t->call) {
 		call_answer(call, -EBUSY); /* one system call at a time per thread (a bug) */
@@ -916,7 +951,6 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		}
 		memcpy(&call->bwr, data, sizeof(call->bwr));
 		call->bwr_addr = in->arg;
-		call->ino = f->nodeid;
 		call->fdinfo = t->fdinfo; /* lent: the thread makes one call at a time */
 		t->fdinfo = -1;
 		call->open_nonblock = f->nonblock;
@@ -929,9 +963,10 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		return;
 	}
 	memcpy(call->arg, data, len < call->size ? len : call->size);
-	t->call = call;
-	call->parked = true;
-	driver_ioctl(t->thread, call->cmd, call->arg, call->size);
+	if (call->map_probe)
+		submit(call, reads_run, reads_done);
+	else
+		serve_ioctl(call);
 }
 
 int fuse_files_poll(struct fuse_files *ff, const struct fuse_poll_in *in, uint32_t *revents)
