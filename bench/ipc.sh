@@ -10,7 +10,11 @@
 #                   bench-ioctl) under ubinder-run, the /dev/binder emulation;
 #   seccomp         the same program, statically linked where the build has
 #                   it, under ubinder-run --seccomp (the daemon serves its
-#                   trapped system calls).
+#                   trapped system calls);
+#   fuse            the same program in a private mount namespace whose
+#                   /dev/binder is the daemon's FUSE device (ubinderd
+#                   --fuse-dev, scripts/fuse-namespace.sh; root only, else
+#                   the column says why it is empty).
 # Beside them, in the same run: a D-Bus method call through dbus-daemon with
 # sd-bus (bench-dbus; skipped with the reason when dbus-daemon or
 # libsystemd-dev is missing: scripts/deps.sh --bench), and the floor of a
@@ -62,7 +66,7 @@ done
 dir=$(mktemp -d)
 pid=
 bus_pid=
-trap '[[ -n $pid ]] && kill $pid 2>/dev/null; [[ -n $bus_pid ]] && kill $bus_pid 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap '[[ -n $pid ]] && kill $pid 2>/dev/null; [[ -n $bus_pid ]] && kill $bus_pid 2>/dev/null; wait 2>/dev/null || true; umount -l "$dir/dev" 2>/dev/null; rm -rf "$dir"' EXIT
 results=$dir/results.txt
 : > "$results"
 
@@ -72,6 +76,14 @@ if ! command -v dbus-daemon >/dev/null; then
 elif [[ ! -x $dbus_bench ]]; then
 	dbus_note="bench-dbus was not built: libsystemd-dev is missing (scripts/deps.sh --bench, then reconfigure)"
 fi
+fuse_note=
+if [[ $(id -u) != 0 ]]; then
+	fuse_note="FUSE mounts need root"
+elif [[ ! -c /dev/fuse ]]; then
+	fuse_note="no /dev/fuse"
+fi
+fuse_args=()
+[[ -z $fuse_note ]] && mkdir -p "$dir/dev" && fuse_args=(--fuse-dev "$dir/dev")
 floor_note=
 if [[ ! -r $tools/hop-floor.c ]]; then
 	floor_note="$tools/hop-floor.c not found (set SHARED_TOOLS)"
@@ -86,9 +98,13 @@ unix_mode() { if (($1 > 65536)); then echo unix-stream; else echo unix-seqpacket
 
 run() { # scenario prefix...
 	local scenario=$1; shift
-	"$@" "$daemon" --socket "$dir/binder" &
+	"$@" "$daemon" --socket "$dir/binder" "${fuse_args[@]}" &
 	pid=$!
 	sleep 0.3
+	for _ in $(seq 50); do
+		[[ -n $fuse_note ]] || mountpoint -q "$dir/dev" && break
+		sleep 0.1
+	done
 	for p in "${payloads[@]}"; do
 		echo "$scenario $("$@" "$bench" "$(unix_mode "$p")" "$p" "$iterations")" >> "$results"
 		for mode in ubinder ubinder-native; do
@@ -97,6 +113,9 @@ run() { # scenario prefix...
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$iterations")" >> "$results"
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$iterations" |
 			sed 's/^ioctl /seccomp /')" >> "$results"
+		[[ -n $fuse_note ]] ||
+			echo "$scenario $("$@" scripts/fuse-namespace.sh "$dir/dev" "$seccomp_bench" "$p" "$iterations" |
+				sed 's/^ioctl /fuse /')" >> "$results"
 	done
 	for t in "${tput_threads[@]}"; do
 		local cpu0 cpu1 rate
@@ -185,6 +204,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	echo "  ioctl/native is its median over native's."
 	echo "- seccomp: the same program (statically linked) under ubinder-run --seccomp: no library,"
 	echo "  the daemon serves its trapped system calls (docs/emulation.md, SECCOMP)."
+	echo "- fuse: the same program in a mount namespace whose /dev/binder is ubinderd's FUSE"
+	echo "  device (docs/emulation.md, FUSE)${fuse_note:+: not run, $fuse_note}."
 	echo "- D-Bus: bench-dbus, a method call echoing the payload through dbus-daemon with"
 	echo "  sd-bus on both sides: $dbus_text."
 	echo
@@ -197,8 +218,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	for scenario in "${scenarios[@]}"; do
 		echo "## $scenario"
 		echo
-		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native | seccomp | ratio |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| payload | AF_UNIX | D-Bus | ratio | ubinder | ratio | native | ratio | ioctl | ratio | ioctl/native | seccomp | ratio | fuse | ratio |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		for p in "${payloads[@]}"; do
 			cell $scenario unix "$p"
 			row="| $p B | $text |"
@@ -210,6 +231,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 			done
 			row+=" $(ratio "$median" "$native") |"
 			cell $scenario seccomp "$p"
+			row+=" $text | $(ratio "$median" "$base") |"
+			cell $scenario fuse "$p"
 			echo "$row $text | $(ratio "$median" "$base") |"
 		done
 		echo

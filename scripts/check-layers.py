@@ -33,7 +33,13 @@ ALLOWED = {
     # The driver's interface (driver.h, and the copy job of fetch.h); the
     # region's fault injection, which the admin channel arms.
     "src/daemon": {"common": None, "wire": None, "driver": {"driver.h", "fetch.h"},
-                   "region": {"region.h"}},
+                   "region": {"region.h"}, "fuse": {"fuse_server.h"}},
+    # The FUSE devices: served on the daemon's loop with its copy workers, as
+    # the seccomp path is (its /proc reader of a caller's ids too); daemon.c
+    # starts them through fuse_server.h.
+    "src/fuse": {"common": None, "wire": None, "driver": {"driver.h"},
+                 "daemon": {"loop.h", "copier.h", "quota.h", "endpoint.h", "ns_read.h",
+                            "proc_info.h", "seccomp_target.h"}},
     "lib": {"common": None, "transport": None, "managers": None},
     "preload": {"common": None, "transport": None, "wire": None},
     "tools": {"common": None, "wire": None, "managers": None, "alloc": None,

@@ -2,7 +2,7 @@
 # The conformance suite against ubinderd, through the /dev/binder emulation
 # (docs/emulation.md).
 #
-#   scripts/conformance-ubinder.sh [--seccomp] BUILD_DIR [NAME...]
+#   scripts/conformance-ubinder.sh [--seccomp | --fuse] BUILD_DIR [NAME...]
 #
 # With --seccomp, through the seccomp path instead (ubinder-run --seccomp):
 # the statically linked NAME-static programs (NAME where the build has no
@@ -10,6 +10,13 @@
 # transcripts and KNOWN-FAILURES in tests/conformance/expected-seccomp (then
 # expected-ubinder: the daemon's own differences show through both paths),
 # the summary in BUILD_DIR/conformance/seccomp-summary.
+#
+# With --fuse, through the FUSE devices (ubinderd --fuse-dev, root only):
+# the same static programs, each in a private mount namespace whose /dev is
+# a tmpfs with the FUSE mount bind-mounted at /dev/binderfs and /dev/binder,
+# /dev/hwbinder, /dev/vndbinder symlinks into it (as binderfs is set up);
+# expected transcripts in tests/conformance/expected-fuse, results in
+# BUILD_DIR/conformance/fuse. Skipped where FUSE cannot be mounted.
 #
 # Starts a private ubinderd (BUILD_DIR/src/daemon/ubinderd, contexts binder,
 # hwbinder and vndbinder, sockets in a temporary folder), then runs each
@@ -44,22 +51,25 @@ source "$src/scripts/conformance-lib.sh"
 source "$src/tests/lib/tap.sh" # stop_pids
 strict=0
 seccomp=0
+fuse=0
 build=
 only=()
 for arg; do
 	case $arg in
 	--strict) strict=1 ;;
 	--seccomp) seccomp=1 ;;
-	-h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--fuse) fuse=1 ;;
+	-h | --help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "conformance-ubinder: unknown option $arg" >&2; exit 2 ;;
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
 done
-build=$(conformance_build conformance-ubinder "scripts/conformance-ubinder.sh [--seccomp] BUILD_DIR [NAME...]" "$build") || exit 2
+build=$(conformance_build conformance-ubinder "scripts/conformance-ubinder.sh [--seccomp | --fuse] BUILD_DIR [NAME...]" "$build") || exit 2
 
 out=$build/conformance
 mode=ubinder
 ((seccomp)) && mode=seccomp
+((fuse)) && mode=fuse
 res=$out/$mode
 mkdir -p "$out"
 summary() { echo "$1 $2" > "$out/$mode-summary"; }
@@ -77,7 +87,12 @@ run=$build/preload/ubinder-run
 bindir=$build/tests/conformance
 [[ -x $daemon ]] || skip "no $daemon"
 [[ -x $run ]] || skip "no $run"
-((seccomp)) || [[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+((seccomp || fuse)) || [[ -f $build/preload/libubinder-preload.so ]] || skip "no libubinder-preload.so"
+if ((fuse)); then
+	[[ $(id -u) == 0 ]] || skip "FUSE mounts need root"
+	[[ -c /dev/fuse ]] || skip "no /dev/fuse"
+	unshare -m true 2>/dev/null || skip "no mount namespaces (unshare -m)"
+fi
 per_program=${UBINDER_CONF_TIMEOUT:-90}
 budget=${UBINDER_CONF_BUDGET:-540}
 
@@ -91,6 +106,15 @@ if [[ -f $differs/KNOWN-FAILURES ]]; then
 		[[ -z $n || $n == \#* ]] && continue
 		known[$n]=$reason
 	done < "$differs/KNOWN-FAILURES"
+fi
+
+# Programs this path cannot run at all: "NAME reason..." lines in SKIP.
+declare -A skipped_here=()
+if [[ -f $differs/SKIP ]]; then
+	while read -r n reason; do
+		[[ -z $n || $n == \#* ]] && continue
+		skipped_here[$n]=$reason
+	done < "$differs/SKIP"
 fi
 
 rm -rf "$res"
@@ -114,18 +138,27 @@ cleanup() {
 		wait "$prog_pid" 2>/dev/null
 	fi
 	stop_daemon
+	# A dead server's mount fails mountpoint(1) too (ENOTCONN): always detach.
+	((fuse)) && umount -l "$tmp/dev" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
+	local fuse_args=()
 	rm -f "$tmp"/binder "$tmp"/hwbinder "$tmp"/vndbinder
-	"$daemon" --socket "$tmp/binder" -c binder -c hwbinder -c vndbinder \
+	if ((fuse)); then
+		umount -l "$tmp/dev" 2>/dev/null
+		mkdir -p "$tmp/dev"
+		fuse_args=(--fuse-dev "$tmp/dev")
+	fi
+	"$daemon" --socket "$tmp/binder" -c binder -c hwbinder -c vndbinder "${fuse_args[@]}" \
 		>> "$res/ubinderd.log" 2>&1 < /dev/null &
 	daemon_pid=$!
 	for _ in $(seq 100); do
-		[[ -S $tmp/binder && -S $tmp/hwbinder && -S $tmp/vndbinder ]] && return 0
+		[[ -S $tmp/binder && -S $tmp/hwbinder && -S $tmp/vndbinder ]] &&
+			{ ((!fuse)) || mountpoint -q "$tmp/dev"; } && return 0
 		kill -0 "$daemon_pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -145,9 +178,16 @@ for n in "${names[@]}"; do
 	if ((seccomp)); then
 		[[ -x $bindir/$n-static ]] && prog=$bindir/$n-static
 		launch+=(--seccomp)
+	elif ((fuse)); then
+		[[ -x $bindir/$n-static ]] && prog=$bindir/$n-static
+		launch=("$src/scripts/fuse-namespace.sh" "$tmp/dev")
 	fi
 	if [[ ! -x $prog ]]; then
 		printf 'missing build %s\n' "$prog" > "$got"
+		continue
+	fi
+	if [[ -n ${skipped_here[$n]+x} ]]; then
+		printf '%s (%s)\nexit 77\n' "${skipped_here[$n]}" "$differs/SKIP" > "$got"
 		continue
 	fi
 	left=$((budget - (SECONDS - t0)))

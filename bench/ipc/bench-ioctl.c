@@ -69,7 +69,10 @@ static void server(const char *dev, size_t payload, size_t total)
 	size_t wlen;
 	int fd = open_device(dev);
 
-	if (ioctl(fd, BINDER_SET_CONTEXT_MGR, 0) < 0)
+	/* The kernel ignores the argument; FUSE's restricted ioctl copies it in. */
+	int32_t unused = 0;
+
+	if (ioctl(fd, BINDER_SET_CONTEXT_MGR, &unused) < 0)
 		die("BINDER_SET_CONTEXT_MGR");
 	reply.data_size = payload;
 	reply.data.ptr.buffer = (uintptr_t)data;

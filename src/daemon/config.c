@@ -68,6 +68,9 @@ static const char usage[] =
 	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
 	"                          lets processes of the daemon's uid reach its memory\n"
 	"                          and every region through /proc: for debugging only\n"
+	"      --fuse-dev DIR      also serve the contexts as files DIR/NAME of a FUSE\n"
+	"                          mount (root), to bind-mount over /dev/binder in a\n"
+	"                          container or mount namespace\n"
 	"  -l, --log-level LEVEL   error, warning, notice (default), info or debug\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -196,6 +199,16 @@ static int set_huge_pages(struct daemon_config *cfg, const char *arg)
 	return 0;
 }
 
+static int set_fuse_dir(struct daemon_config *cfg, const char *arg)
+{
+	if (strlen(arg) >= sizeof(cfg->fuse_dir) || arg[0] != '/') {
+		fprintf(stderr, "ubinderd: --fuse-dev needs an absolute path: %s\n", arg);
+		return -1;
+	}
+	strcpy(cfg->fuse_dir, arg);
+	return 0;
+}
+
 enum option_kind {
 	OPTION_SIZE, /* a size_t field: a number with an optional K, M or G */
 	OPTION_UINT, /* an unsigned int field: the same, up to UINT_ARG_MAX */
@@ -248,6 +261,7 @@ static const struct config_option options[] = {
 	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },
 	{ "freeze-policy", 'F', .kind = OPTION_CALL, .call = set_freeze_policy },
 	{ "dumpable", 'Y', .kind = OPTION_FLAG, FIELD(dumpable) },
+	{ "fuse-dev", 'E', .kind = OPTION_CALL, .call = set_fuse_dir },
 	{ "log-level", 'l', .kind = OPTION_CALL, .call = set_log_level },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

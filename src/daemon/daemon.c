@@ -66,6 +66,8 @@ static void dump_stats(void *daemon, FILE *out)
 	if (d->pressure)
 		pressure_dump_stats(d->pressure, out);
 	supervisors_dump_stats(&d->supervisors, out);
+	if (d->fuse)
+		fuse_server_dump_stats(d->fuse, out);
 }
 
 /* After each event, once nothing is left to run: the driver's timer. */
@@ -96,6 +98,33 @@ static int listener_start(struct daemon *d, struct conn_listener *l, int fd, con
 		return -1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	return conn_listen(l, &d->hub, fd);
+}
+
+/* --fuse-dev: the contexts as files of a FUSE mount. */
+static int fuse_start(struct daemon *d)
+{
+	struct context *ctxs[DAEMON_MAX_CONTEXTS];
+	struct fuse_server_config fc = {
+		.dir = d->cfg.fuse_dir,
+		.loop = &d->loop,
+		.drv = d->drv,
+		.copier = &d->copier,
+		.quotas = &d->quotas,
+		.max_body = sessions_max_body(&d->sessions),
+		.max_region = d->cfg.max_region,
+		.names = d->cfg.contexts,
+		.ctxs = ctxs,
+		.nctx = d->nlisteners,
+	};
+
+	for (size_t i = 0; i < d->nlisteners; i++)
+		ctxs[i] = d->listeners[i].served;
+	d->fuse = calloc(1, sizeof(*d->fuse));
+	if (!d->fuse) {
+		fprintf(stderr, "ubinderd: out of memory\n");
+		return -1;
+	}
+	return fuse_server_init(d->fuse, &fc);
 }
 
 int daemon_init(struct daemon *d, const struct daemon_config *cfg)
@@ -222,6 +251,8 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	}
 	if (dirfd >= 0)
 		close(dirfd);
+	if (cfg->fuse_dir[0])
+		return fuse_start(d);
 	return 0;
 }
 
@@ -232,6 +263,8 @@ int daemon_run(struct daemon *d)
 
 void daemon_deinit(struct daemon *d)
 {
+	if (d->fuse)
+		fuse_server_stop(d->fuse);
 	if (d->drv) {
 		supervisors_deinit(&d->supervisors);
 		sessions_deinit(&d->sessions);
@@ -249,6 +282,11 @@ void daemon_deinit(struct daemon *d)
 		/* Workers blocked on a peer's memory would write into its regions. */
 		log_warning("exiting with the driver's memory left in place");
 		d->drv = NULL;
+	}
+	if (d->fuse) {
+		fuse_server_deinit(d->fuse);
+		free(d->fuse);
+		d->fuse = NULL;
 	}
 	for (size_t i = 0; i < d->nlisteners; i++) {
 		close(d->listeners[i].src.fd);

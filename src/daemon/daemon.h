@@ -5,6 +5,7 @@
  *
  *   daemon ─▶ admin, glue ─▶ session ─▶ conn, copier ─▶ loop
  *   daemon ─▶ seccomp_supervisor ─▶ seccomp_calls ─▶ seccomp_target ─▶ loop
+ *   daemon ─▶ src/fuse (fuse_server ─▶ fuse_files ─▶ copier, loop)
  *   (pressure ─▶ loop; everything that speaks to the core ─▶ driver)
  *
  * One thread runs the loop and owns everything here and in the driver; copy
@@ -29,6 +30,7 @@
 #include "daemon/quota.h"
 #include "daemon/seccomp_supervisor.h"
 #include "daemon/session.h"
+#include "fuse/fuse_server.h"
 
 struct pressure;
 
@@ -42,6 +44,7 @@ struct daemon {
 	struct assemblies assemblies;
 	struct glue glue;
 	struct supervisors supervisors;
+	struct fuse_server *fuse; /* --fuse-dev */
 	struct admin admin;
 	struct pressure *pressure;
 	struct driver *drv;

@@ -23,6 +23,7 @@
 #include "daemon/seccomp_target.h"
 #include "wire/binder_ioctl.h"
 #include "wire/binder_stream.h"
+#include "wire/peer_mem.h"
 #include "wire/wire.h"
 
 /* Bytes past a truncated command the kernel may read (the largest command's arguments). */
@@ -130,37 +131,10 @@ static bool is_plain_open(int nr)
 
 /* --- target memory (on a copy worker) --------------------------------------- */
 
-static int mem_read(pid_t pid, void *dst, uint64_t src, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)src, len };
-
-	if (len == 0)
-		return 0;
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static int pid_mem_read(void *pid, void *dst, uint64_t src, size_t len)
-{
-	return mem_read((pid_t)(intptr_t)pid, dst, src, len);
-}
-
-/* Copies as much of [addr, addr + len) as is readable; returns the bytes copied. */
-static size_t read_prefix(pid_t pid, uint8_t *dst, uint64_t addr, size_t len)
-{
-	return binder_read_prefix(pid_mem_read, (void *)(intptr_t)pid, dst, addr, len);
-}
-
-static int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len)
-{
-	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)dst, len };
-
-	return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
 /* A NUL-terminated path: 0, -EFAULT, or -ENAMETOOLONG. */
 static int read_path(pid_t pid, char *dst, uint64_t addr)
 {
-	size_t got = read_prefix(pid, (uint8_t *)dst, addr, PATH_MAX);
+	size_t got = peer_mem_read_prefix(pid, (uint8_t *)dst, addr, PATH_MAX);
 
 	if (got == 0)
 		return -EFAULT;
@@ -178,7 +152,7 @@ static void add_segment(pid_t pid, struct call_state *st, uint64_t addr, uint64_
 	bytes = malloc(len);
 	if (!bytes)
 		return;
-	if (mem_read(pid, bytes, addr, len)) {
+	if (peer_mem_read(pid, bytes, addr, len)) {
 		free(bytes); /* the driver's fetch meets the fault where the kernel would */
 		return;
 	}
@@ -214,7 +188,7 @@ static void read_write_read(struct sc_call *call, struct call_state *st)
 	uint64_t len = 0;
 	uint32_t word;
 
-	if (mem_read(pid, bwr, st->bwr_addr, sizeof(*bwr))) {
+	if (peer_mem_read(pid, bwr, st->bwr_addr, sizeof(*bwr))) {
 		st->error = -EFAULT;
 		return;
 	}
@@ -231,21 +205,22 @@ static void read_write_read(struct sc_call *call, struct call_state *st)
 			st->error = -ENOMEM;
 			return;
 		}
-		st->write_len =
-			read_prefix(pid, st->write, bwr->write_buffer + bwr->write_consumed, len);
+		st->write_len = peer_mem_read_prefix(pid, st->write,
+						     bwr->write_buffer + bwr->write_consumed, len);
 		if (st->write_len == 0) {
 			st->error = -EFAULT; /* the first command is unreadable: nothing is done */
 			return;
 		}
 		if (st->write_len == len && !binder_stream_complete(st->write, len))
-			st->overrun = read_prefix(pid, st->write + len,
-						  bwr->write_buffer + bwr->write_size, MAX_OVERRUN);
+			st->overrun = peer_mem_read_prefix(pid, st->write + len,
+							   bwr->write_buffer + bwr->write_size,
+							   MAX_OVERRUN);
 		read_payloads(pid, st);
 	}
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
 	if (bwr->read_size > 0 && bwr->read_consumed == 0)
-		st->read_unwritable = mem_read(pid, &word, bwr->read_buffer, sizeof(word)) ||
-				      mem_write(pid, bwr->read_buffer, &word, sizeof(word));
+		st->read_unwritable = peer_mem_read(pid, &word, bwr->read_buffer, sizeof(word)) ||
+				      peer_mem_write(pid, bwr->read_buffer, &word, sizeof(word));
 }
 
 static void reads_run(struct copier_task *task)
@@ -264,7 +239,8 @@ static void reads_run(struct copier_task *task)
 			struct open_how how;
 
 			if (n->data.args[3] < sizeof(how.flags) ||
-			    mem_read(call->who.tid, &how.flags, n->data.args[2], sizeof(how.flags)))
+			    peer_mem_read(call->who.tid, &how.flags, n->data.args[2],
+					  sizeof(how.flags)))
 				st->error = -EFAULT;
 			else
 				st->open_flags = how.flags;
@@ -272,7 +248,7 @@ static void reads_run(struct copier_task *task)
 		return;
 	case CALL_IOCTL:
 		if (binder_ioctl_reads_arg(st->cmd) && st->size &&
-		    mem_read(call->who.tid, st->arg, n->data.args[2], st->size))
+		    peer_mem_read(call->who.tid, st->arg, n->data.args[2], st->size))
 			st->error = binder_ioctl_fault_errno(st->cmd);
 		return;
 	case CALL_WRITE_READ:
@@ -301,8 +277,9 @@ static void writes_run(struct copier_task *task)
 
 			if (!whole && (i == st->data_piece || i == st->npieces - 1) &&
 			    (i != st->npieces - 1 ||
-			     mem_write(call->who.tid, (uint64_t)(uintptr_t)st->remote[i].iov_base,
-				       st->local[i].iov_base, st->local[i].iov_len)))
+			     peer_mem_write(call->who.tid,
+					    (uint64_t)(uintptr_t)st->remote[i].iov_base,
+					    st->local[i].iov_base, st->local[i].iov_len)))
 				st->error = st->kind == CALL_IOCTL
 						    ? binder_ioctl_fault_errno(st->cmd)
 						    : -EFAULT;

@@ -94,6 +94,10 @@ static void *waiter(void *arg)
 	return (void *)(intptr_t)(r.ret < 0 ? r.err : 0);
 }
 
+/* BINDER_THREAD_EXIT's argument: the kernel ignores it, FUSE's restricted ioctl
+ * copies it in (NULL: EFAULT before the driver), so it points somewhere. */
+static int32_t zero;
+
 /* ---- part 2: many loopers and BINDER_THREAD_EXIT, with a client C ---- */
 
 static pthread_barrier_t barrier;
@@ -171,7 +175,7 @@ static void client(void *arg)
 	w_reset(&w);
 	w_txn(&w, BC_TRANSACTION, 0, 7, 0, NULL, 0, NULL, 0);
 	run_show(&c, "[BC_TRANSACTION] write only", &w, 0, &r);
-	say("BINDER_THREAD_EXIT -> %s", res(xioctl(c.fd, BINDER_THREAD_EXIT, NULL)));
+	say("BINDER_THREAD_EXIT -> %s", res(xioctl(c.fd, BINDER_THREAD_EXIT, &zero)));
 	put(&ch, 1, 1);
 	get(&ch, 1);
 	bwr_nb(&c, NULL, 256, &r);
@@ -243,7 +247,7 @@ int main(void)
 	put(&ch, 0, 1);
 	struct rw r;
 	read_until(&p, "read", BR_TRANSACTION, &r);
-	int te = xioctl(p.fd, BINDER_THREAD_EXIT, NULL);
+	int te = xioctl(p.fd, BINDER_THREAD_EXIT, &zero);
 	get(&ch, 0);
 	say("BINDER_THREAD_EXIT -> %s", res(te));
 	bwr_nb(&p, NULL, 256, &r);

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile caller of a FUSE Binder device, against the kernel API only:
+ * bad pointers where the daemon reads and writes its memory, unknown and
+ * foreign ioctl numbers, a closed descriptor. Each step must get the
+ * kernel's errno (the FUSE path's where it cannot be the driver's: a NULL
+ * argument the kernel's FUSE code copies in is EFAULT, docs/conformance.md);
+ * it prints one line per failed step and "hostile done" when every step did.
+ *
+ *   fuse-hostile          the steps
+ *   fuse-hostile block    one blocking read, then "read: ERRNO" when it ends
+ *   fuse-hostile eintr    the same, ended by a SIGALRM (SA_RESTART) after 1 s
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/android/binder.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int failures;
+
+static void expect(const char *what, long r, int want)
+{
+	int got = r < 0 ? errno : 0;
+
+	if (got != want) {
+		printf("%s: got %s, want %s\n", what, got ? strerror(got) : "success",
+		       want ? strerror(want) : "success");
+		failures++;
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Waits in a read until the daemon goes away (or a signal comes). */
+static int block(int fd)
+{
+	uint32_t enter = BC_ENTER_LOOPER;
+	uint8_t r[64];
+	struct binder_write_read bwr = { .write_size = sizeof(enter),
+					 .write_buffer = (uintptr_t)&enter,
+					 .read_size = sizeof(r),
+					 .read_buffer = (uintptr_t)r };
+
+	printf("blocking\n");
+	fflush(stdout);
+	while (ioctl(fd, BINDER_WRITE_READ, &bwr) == 0)
+		bwr.write_size = bwr.write_consumed = bwr.read_consumed = 0;
+	printf("read: %s\n", strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	void *bad = (void *)(uintptr_t)0x10; /* never mapped */
+	struct binder_write_read bwr = { 0 };
+	uint32_t enter = BC_ENTER_LOOPER;
+	struct binder_version v;
+	struct termios t;
+	uint8_t r[64];
+	void *map;
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+	expect("open", fd, 0);
+	if (fd < 0)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "block") == 0)
+		return block(fd);
+	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {
+		/* The kernel's blocked read ends with EINTR even under SA_RESTART. */
+		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(1);
+		return block(fd);
+	}
+	expect("BINDER_WRITE_READ(bad)", ioctl(fd, BINDER_WRITE_READ, bad), EFAULT);
+	expect("BINDER_VERSION(bad)", ioctl(fd, BINDER_VERSION, bad), EFAULT);
+	map = mmap(NULL, 128 * 1024, PROT_READ, MAP_PRIVATE, fd, 0);
+	expect("mmap", map == MAP_FAILED ? -1 : 0, 0);
+	/* The write buffer cannot be read: nothing is done. */
+	bwr.write_size = sizeof(enter);
+	bwr.write_buffer = (uintptr_t)bad;
+	expect("BINDER_WRITE_READ(bad write buffer)", ioctl(fd, BINDER_WRITE_READ, &bwr), EFAULT);
+	/* The read buffer cannot be written: the write part is done, then EFAULT. */
+	bwr.write_buffer = (uintptr_t)&enter;
+	bwr.write_consumed = 0;
+	bwr.read_size = sizeof(r);
+	bwr.read_buffer = (uintptr_t)bad;
+	expect("BINDER_WRITE_READ(bad read buffer)", ioctl(fd, BINDER_WRITE_READ, &bwr), EFAULT);
+	if (bwr.write_consumed != sizeof(enter)) {
+		printf("write_consumed after the bad read buffer: %llu\n",
+		       (unsigned long long)bwr.write_consumed);
+		failures++;
+	}
+	/* A write buffer larger than any request: the daemon does not try. */
+	bwr = (struct binder_write_read){ .write_size = 1ull << 40,
+					  .write_buffer = (uintptr_t)&enter };
+	expect("BINDER_WRITE_READ(2^40 bytes)", ioctl(fd, BINDER_WRITE_READ, &bwr), EFAULT);
+	expect("_IO('b', 99)", ioctl(fd, _IO('b', 99)), EINVAL);
+	expect("_IOWR('b', 9, 8 bytes)", ioctl(fd, _IOWR('b', 9, uint64_t), &v), EINVAL);
+	expect("TCGETS", ioctl(fd, TCGETS, &t), EINVAL);
+	expect("BINDER_VERSION", ioctl(fd, BINDER_VERSION, &v), 0);
+	expect("write", write(fd, "x", 1), EINVAL);
+	close(fd);
+	expect("BINDER_VERSION after close", ioctl(fd, BINDER_VERSION, &v), EBADF);
+	if (failures)
+		return 1;
+	printf("hostile done\n");
+	return 0;
+}
