@@ -43,6 +43,7 @@ struct fb_call {
 	size_t size;
 	uint8_t arg[64];
 	bool in_copier, parked, interrupted;
+	bool answered; /* early, while its reads were still on a worker: only freed then */
 	int error;
 	/* The fdinfo of the caller's descriptor of the file (its thread's, lent to
 	 * the worker), and its O_NONBLOCK then. */
@@ -208,9 +209,6 @@ static void reads_run(struct copier_task *task)
 							     bwr->write_buffer + bwr->write_size,
 							     MAX_OVERRUN);
 	}
-	if (call->map_probe) /* /proc/PID/maps waits for the caller's mmap lock: not on the loop */
-		call->map_addr =
-			find_mapping(call->tgid, call->all->dev, call->ino, &call->map_len);
 	if (bwr->read_size > 0)
 		call->nonblock = caller_nonblock(call);
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
@@ -310,7 +308,10 @@ static void task_expired(struct copier_task *task)
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
-	call_answer(call, -EFAULT);
+	if (call->answered)
+		call_free(call);
+	else
+		call_answer(call, -EFAULT);
 }
 
 static void submit(struct fb_call *call, void (*run)(struct copier_task *),
@@ -638,6 +639,10 @@ static void reads_done(struct copier_task *task)
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
+	if (call->answered) { /* interrupted meanwhile: nothing of it was done */
+		call_free(call);
+		return;
+	}
 	learn_mapping(call);
 	if (call->cmd != BINDER_WRITE_READ) {
 		serve_ioctl(call);
@@ -1012,6 +1017,21 @@ bool fuse_files_interrupt(struct fuse_files *ff, uint64_t unique)
 		if (!call->interrupted)
 			ff->stats.interrupted++;
 		call->interrupted = true;
+		/*
+		 * Its reads of the caller's memory are still on a worker (they
+		 * may block on that memory for ever: a userfaultfd or FUSE page
+		 * the caller serves itself). Nothing of the call was done yet,
+		 * so it ends now with EINTR, as the kernel's read would before
+		 * blocking: FUSE waits uninterruptibly for the answer of a
+		 * request the server has, so without one even SIGKILL could not
+		 * end the caller, which then never released what blocks the
+		 * worker. The worker's result is dropped when it returns.
+		 */
+		if (call->in_copier && call->task.run == reads_run && !call->answered) {
+			call->answered = true;
+			ff->stats.early_answers++;
+			fuse_chan_reply_error(ff->chan, call->unique, -EINTR);
+		}
 		if (call->parked && call->thread && call->thread->call == call)
 			driver_interrupt(call->thread->thread);
 		return true;
@@ -1068,11 +1088,12 @@ void fuse_files_dump_stats(const struct fuse_files *ff, FILE *out)
 		"fuse files: %zu open, %" PRIu64 " opened, %" PRIu64 " released, %" PRIu64
 		" mapped\n"
 		"fuse calls: %zu pending, %" PRIu64 " ioctls, %" PRIu64 " served, %" PRIu64
-		" interrupted, %" PRIu64 " unreceivable fds\n"
+		" interrupted, %" PRIu64 " answered before their copy, %" PRIu64
+		" unreceivable fds\n"
 		"fuse page cache: %" PRIu64 " stores, %" PRIu64 " bytes stored, %" PRIu64
 		" store errors, %" PRIu64 " page reads\n",
 		files, ff->stats.opens, ff->stats.releases, ff->stats.mapped, calls,
-		ff->stats.ioctls, ff->stats.served, ff->stats.interrupted,
+		ff->stats.ioctls, ff->stats.served, ff->stats.interrupted, ff->stats.early_answers,
 		ff->stats.unreceivable_fds, ff->stats.stores, ff->stats.store_bytes,
 		ff->stats.store_errors, ff->stats.page_reads);
 }

@@ -98,8 +98,8 @@ struct fuse_files {
 	LIST_HEAD(, fb_file) files;
 	LIST_HEAD(, fb_call) calls; /* ioctls not answered yet, or still on a worker */
 	struct {
-		uint64_t opens, releases, ioctls, served, interrupted, mapped, stores, store_bytes,
-			store_errors, unreceivable_fds, page_reads;
+		uint64_t opens, releases, ioctls, served, interrupted, early_answers, mapped,
+			stores, store_bytes, store_errors, unreceivable_fds, page_reads;
 	} stats;
 };
 

@@ -10,16 +10,22 @@
  *   fuse-hostile          the steps
  *   fuse-hostile block    one blocking read, then "read: ERRNO" when it ends
  *   fuse-hostile eintr    the same, ended by a SIGALRM (SA_RESTART) after 1 s
+ *   fuse-hostile stall    "stalling", then a BINDER_WRITE_READ whose write buffer
+ *                         faults into a userfaultfd nobody serves: the daemon's
+ *                         read of it blocks until the process exits (77: no
+ *                         userfaultfd here)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/android/binder.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -59,6 +65,39 @@ static int block(int fd)
 	return 0;
 }
 
+/*
+ * A write buffer the daemon cannot read until we exit: its page faults into
+ * a userfaultfd this process holds and never reads. A SIGKILL must still
+ * end the process (the kernel driver's copy_from_user would be killable),
+ * so the daemon must answer the interrupted call without its copy.
+ */
+static int stall(int fd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct binder_write_read bwr = { .write_size = 4 };
+	uint8_t *mem;
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
+		return 77;
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED ||
+	    ioctl(uffd, UFFDIO_REGISTER,
+		  &(struct uffdio_register){ .range = { .start = (uintptr_t)mem, .len = 4096 },
+					     .mode = UFFDIO_REGISTER_MODE_MISSING }) != 0)
+		return 77;
+	bwr.write_buffer = (uintptr_t)mem;
+	printf("stalling\n");
+	fflush(stdout);
+	/* Only an interrupt ends it: with nothing done, as the kernel's EINTR. */
+	if (ioctl(fd, BINDER_WRITE_READ, &bwr) == 0 || errno != EINTR || bwr.write_consumed)
+		printf("stalled call: %s, %llu consumed\n", strerror(errno),
+		       (unsigned long long)bwr.write_consumed);
+	else
+		printf("stalled call: %s\n", strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	void *bad = (void *)(uintptr_t)0x10; /* never mapped */
@@ -75,6 +114,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "block") == 0)
 		return block(fd);
+	if (argc > 1 && strcmp(argv[1], "stall") == 0)
+		return stall(fd);
 	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {
 		/* The kernel's blocked read ends with EINTR even under SA_RESTART. */
 		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
