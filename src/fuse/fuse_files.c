@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -272,6 +273,13 @@ static void writes_run(struct copier_task *task)
 				     sizeof(call->spawn));
 	if (call->noop)
 		(void)peer_mem_write(call->tid, bwr->read_buffer, &call->noop, sizeof(call->noop));
+	/*
+	 * Answered on the loop meanwhile: its process is dying
+	 * (fuse_files_interrupt). Should both answer at once, the later one
+	 * finds the request gone (a unique is never reused): counted as lost.
+	 */
+	if (__atomic_load_n(&call->answered, __ATOMIC_ACQUIRE))
+		return;
 	/* On an error the kernel still copies the struct back; on success the reply does. */
 	if (call->error) {
 		(void)peer_mem_write(call->tid, call->bwr_addr, bwr, sizeof(*bwr));
@@ -1007,6 +1015,31 @@ ssize_t fuse_files_read(struct fuse_files *ff, uint64_t fh, uint64_t off, void *
 	return (ssize_t)size;
 }
 
+/*
+ * Whether thread @tid has SIGKILL pending (a fatal signal puts it in every
+ * thread's own set): /proc/TID/status, which needs no lock of its memory.
+ */
+static bool fatal_signal_pending(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long set = 0;
+	bool fatal = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return true; /* gone already */
+	while (fgets(line, sizeof(line), f)) {
+		if ((sscanf(line, "SigPnd: %llx", &set) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &set) == 1) &&
+		    (set & (1ull << (SIGKILL - 1))))
+			fatal = true;
+	}
+	fclose(f);
+	return fatal;
+}
+
 bool fuse_files_interrupt(struct fuse_files *ff, uint64_t unique)
 {
 	struct fb_call *call;
@@ -1028,9 +1061,22 @@ bool fuse_files_interrupt(struct fuse_files *ff, uint64_t unique)
 		 * worker. The worker's result is dropped when it returns.
 		 */
 		if (call->in_copier && call->task.run == reads_run && !call->answered) {
-			call->answered = true;
+			__atomic_store_n(&call->answered, true, __ATOMIC_RELEASE);
 			ff->stats.early_answers++;
 			fuse_chan_reply_error(ff->chan, call->unique, -EINTR);
+		}
+		/*
+		 * Its results are being written into the caller's memory, which
+		 * may block the same way. The driver's work is done then, so only
+		 * a dying caller is answered early (EFAULT, as the kernel's failed
+		 * copy_to_user; the process will not look): a live one waits for
+		 * its results, as the kernel's copy would.
+		 */
+		if (call->in_copier && call->task.run == writes_run && !call->answered &&
+		    fatal_signal_pending(call->tid)) {
+			__atomic_store_n(&call->answered, true, __ATOMIC_RELEASE);
+			ff->stats.early_answers++;
+			fuse_chan_reply_error(ff->chan, call->unique, -EFAULT);
 		}
 		if (call->parked && call->thread && call->thread->call == call)
 			driver_interrupt(call->thread->thread);

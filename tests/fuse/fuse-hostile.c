@@ -14,6 +14,8 @@
  *                         faults into a userfaultfd nobody serves: the daemon's
  *                         read of it blocks until the process exits (77: no
  *                         userfaultfd here)
+ *   fuse-hostile stall-read  the same with the read buffer: the results of
+ *                         a read are written into that page
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +73,7 @@ static int block(int fd)
  * end the process (the kernel driver's copy_from_user would be killable),
  * so the daemon must answer the interrupted call without its copy.
  */
-static int stall(int fd)
+static int stall(int fd, int write_phase)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -80,19 +82,55 @@ static int stall(int fd)
 
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
 		return 77;
-	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED ||
-	    ioctl(uffd, UFFDIO_REGISTER,
-		  &(struct uffdio_register){ .range = { .start = (uintptr_t)mem, .len = 4096 },
-					     .mode = UFFDIO_REGISTER_MODE_MISSING }) != 0)
+	/* Two pages: the second one stalls; the first is ordinary (the read's first word). */
+	mem = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
 		return 77;
-	bwr.write_buffer = (uintptr_t)mem;
+	mem[0] = 1;
+	if (ioctl(uffd, UFFDIO_REGISTER,
+		  &(struct uffdio_register){
+			  .range = { .start = (uintptr_t)mem + 4096, .len = 4096 },
+			  .mode = UFFDIO_REGISTER_MODE_MISSING }) != 0)
+		return 77;
+	if (write_phase) {
+		/*
+		 * A ping of the context manager: what the reads return after
+		 * their BR_NOOP (BR_TRANSACTION_COMPLETE, BR_REPLY) goes into
+		 * the stalling page (the daemon checks only a read's first word).
+		 */
+		static struct {
+			uint32_t cmd;
+			struct binder_transaction_data tr;
+		} __attribute__((packed))
+		ping = { .cmd = BC_TRANSACTION,
+			 .tr = { .code = ('_' << 24 | 'P' << 16 | 'N' << 8 | 'G') } };
+
+		if (mmap(NULL, 128 * 1024, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			return 1;
+		bwr.write_size = sizeof(ping);
+		bwr.write_buffer = (uintptr_t)&ping;
+		bwr.read_buffer = (uintptr_t)mem + 4096 - 4;
+		bwr.read_size = 256; /* room for a BR_REPLY */
+		printf("stalling\n");
+		fflush(stdout);
+		/* Reads with only their BR_NOOP (a new thread's first) go on. */
+		for (int i = 0; i < 16; i++) {
+			if (ioctl(fd, BINDER_WRITE_READ, &bwr) != 0 || bwr.read_consumed != 4)
+				break;
+			bwr.write_size = bwr.write_consumed = bwr.read_consumed = 0;
+		}
+		printf("stalled read: %s, %llu read\n", strerror(errno),
+		       (unsigned long long)bwr.read_consumed);
+		return 0;
+	}
+	bwr.write_buffer = (uintptr_t)mem + 4096;
 	printf("stalling\n");
 	fflush(stdout);
 	/* Only an interrupt ends it: with nothing done, as the kernel's EINTR. */
 	if (ioctl(fd, BINDER_WRITE_READ, &bwr) == 0 || errno != EINTR || bwr.write_consumed)
-		printf("stalled call: %s, %llu consumed\n", strerror(errno),
-		       (unsigned long long)bwr.write_consumed);
+		printf("stalled call: %s, %llu written, %llu read\n", strerror(errno),
+		       (unsigned long long)bwr.write_consumed,
+		       (unsigned long long)bwr.read_consumed);
 	else
 		printf("stalled call: %s\n", strerror(errno));
 	return 0;
@@ -115,7 +153,9 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "block") == 0)
 		return block(fd);
 	if (argc > 1 && strcmp(argv[1], "stall") == 0)
-		return stall(fd);
+		return stall(fd, 0);
+	if (argc > 1 && strcmp(argv[1], "stall-read") == 0)
+		return stall(fd, 1);
 	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {
 		/* The kernel's blocked read ends with EINTR even under SA_RESTART. */
 		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };

@@ -57,7 +57,7 @@ stat_is() {
 	return 1
 }
 
-echo "1..17"
+echo "1..19"
 start_daemon
 ok "ubinderd mounts the devices" $?
 if ((failed)); then
@@ -104,25 +104,31 @@ ok "a killed caller leaks nothing (files, calls, Binder processes: the manager's
 # done) and SIGKILL ends it. Before, its interrupted call stayed unanswered
 # while the copy blocked, and FUSE waits uninterruptibly for the answer of
 # a request the server has: the process could not be killed, and its
-# userfaultfd (which it held) kept the copy worker blocked for ever.
-"$ns" "$tmp/dev" "$FUSE_HOSTILE" stall > "$tmp/stall.out" 2>&1 &
-staller=$!
-pids+=("$staller")
-if wait_for grep -q "stalling" "$tmp/stall.out" && stat_is "^fuse calls: 1 pending"; then
-	kill -KILL "$staller"
-	for _ in $(seq 50); do gone "$staller" && break; sleep 0.1; done
-	gone "$staller"
-	ok "a caller whose memory stalls the daemon's copy can still be killed" $?
-	stat_is "^fuse files: 0 open" && stat_is "^fuse calls: 0 pending" && stat_is "^procs: 1$"
-	ok "and leaks nothing (the copy ends with its memory)" $?
-else
-	sed 's/^/#   /' "$tmp/stall.out"
-	ok "# SKIP the stalling caller did not start (no userfaultfd?)" 0
-	ok "# SKIP" 0
-fi
-kill -KILL "$staller" 2>/dev/null
-wait "$staller" 2>/dev/null
-pids=()
+# userfaultfd (which it held) kept the copy worker blocked for ever. The
+# same with its read buffer, where the daemon writes a read's results: a
+# dying caller's call ends (EFAULT) without them.
+for mode in stall stall-read; do
+	what="its write buffer"
+	[[ $mode == stall-read ]] && what="its read buffer (the results)"
+	"$ns" "$tmp/dev" "$FUSE_HOSTILE" $mode > "$tmp/stall.out" 2>&1 &
+	staller=$!
+	pids+=("$staller")
+	if wait_for grep -q "stalling" "$tmp/stall.out" && stat_is "^fuse calls: 1 pending"; then
+		kill -KILL "$staller"
+		for _ in $(seq 50); do gone "$staller" && break; sleep 0.1; done
+		gone "$staller"
+		ok "a caller whose memory stalls the daemon's copy can still be killed: $what" $?
+		stat_is "^fuse files: 0 open" && stat_is "^fuse calls: 0 pending" && stat_is "^procs: 1$"
+		ok "and leaks nothing (the copy ends with its memory)" $?
+	else
+		sed 's/^/#   /' "$tmp/stall.out"
+		ok "# SKIP the stalling caller did not start (no userfaultfd?)" 0
+		ok "# SKIP" 0
+	fi
+	kill -KILL "$staller" 2>/dev/null
+	wait "$staller" 2>/dev/null
+	pids=()
+done
 
 # A clean stop with a blocked caller: exit 0 (a sanitized daemon checks for
 # leaks then), the mount gone, the caller's call ended.
