@@ -770,11 +770,14 @@ int fuse_files_open(struct fuse_files *ff, struct context *ctx, uint64_t nodeid,
 }
 
 /*
- * The Binder thread of thread @tid in @f, attached on first use, in *@out:
- * 0, or -ESRCH (the thread is gone), -ENOMEM, or driver_thread_attach's
- * -errno; *@out is NULL then.
+ * The Binder thread of thread @tid (fsuid @uid) in @f, attached on first
+ * use, in *@out: 0, or -ESRCH (the thread is gone), -EAGAIN (@uid holds
+ * --max-threads-per-uid threads already, as a socket's thread connections
+ * count), -ENOMEM, or driver_thread_attach's -errno; *@out is NULL then.
+ * A thread holds two of the daemon's descriptors (its pidfd and fdinfo):
+ * without the quota one uid could take all of them.
  */
-static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
+static int thread_get(struct fb_file *f, pid_t tid, uint32_t uid, struct fb_thread **out)
 {
 	struct thread_peer peer = { 0 };
 	struct fb_thread *t;
@@ -790,9 +793,14 @@ static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
 	}
 	if (sc_who_read(tid, &who) < 0)
 		return -ESRCH;
+	if (!uid_quota_take(f->all->quotas, uid, QUOTA_THREADS, 1))
+		return -EAGAIN;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		uid_quota_give(f->all->quotas, uid, QUOTA_THREADS, 1);
 		return -ENOMEM;
+	}
+	t->uid = uid;
 	t->endpoint.ops = &thread_endpoint_ops;
 	t->file = f;
 	t->tid = tid;
@@ -808,6 +816,7 @@ static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
 	if (err) {
 		if (t->pidfd >= 0)
 			close(t->pidfd);
+		uid_quota_give(f->all->quotas, uid, QUOTA_THREADS, 1);
 		free(t);
 		return err;
 	}
@@ -847,6 +856,7 @@ static void thread_release(struct fb_thread *t)
 		close(t->pidfd);
 	if (t->fdinfo >= 0)
 		close(t->fdinfo);
+	uid_quota_give(t->file->all->quotas, t->uid, QUOTA_THREADS, 1);
 	free(t);
 }
 
@@ -923,7 +933,7 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		fuse_chan_reply_error(ff->chan, h->unique, -EINVAL); /* 32-bit callers: none here */
 		return;
 	}
-	err = thread_get(f, (pid_t)h->pid, &t);
+	err = thread_get(f, (pid_t)h->pid, h->uid, &t);
 	if (err) {
 		fuse_chan_reply_error(ff->chan, h->unique, err);
 		return;

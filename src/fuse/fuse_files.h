@@ -80,8 +80,9 @@ struct fb_thread {
 	struct fb_file *file;
 	struct thread *thread;
 	pid_t tid, tgid;
-	int pidfd;  /* of its thread group */
-	int fdinfo; /* /proc/TID/fdinfo/FD of its descriptor of the file (-1: not found yet) */
+	uint32_t uid; /* charged one of --max-threads-per-uid */
+	int pidfd;    /* of its thread group */
+	int fdinfo;   /* /proc/TID/fdinfo/FD of its descriptor of the file (-1: not found yet) */
 	struct fb_call *call; /* the one it waits in, if any */
 	LIST_ENTRY(fb_thread) entry;
 };

@@ -16,12 +16,16 @@
  *                         userfaultfd here)
  *   fuse-hostile stall-read  the same with the read buffer: the results of
  *                         a read are written into that page
+ *   fuse-hostile threads N  N threads, one after the other, make their first
+ *                         ioctl; "threads: A attached, R refused (EAGAIN)"
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/android/binder.h>
 #include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +140,38 @@ static int stall(int fd, int write_phase)
 	return 0;
 }
 
+static void *thread_ioctl(void *arg)
+{
+	struct binder_version v;
+	int *fd_errno = arg;
+
+	fd_errno[1] = ioctl(fd_errno[0], BINDER_VERSION, &v) == 0 ? 0 : errno;
+	return NULL;
+}
+
+/* Each thread becomes a Binder thread of the open, and stays one after it exits. */
+static int threads(int fd, int n)
+{
+	int attached = 0, refused = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd_errno[2] = { fd, -1 };
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, thread_ioctl, fd_errno) != 0)
+			return 1;
+		pthread_join(t, NULL);
+		if (fd_errno[1] == 0)
+			attached++;
+		else if (fd_errno[1] == EAGAIN)
+			refused++;
+		else
+			printf("thread %d: %s\n", i, strerror(fd_errno[1]));
+	}
+	printf("threads: %d attached, %d refused (EAGAIN)\n", attached, refused);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	void *bad = (void *)(uintptr_t)0x10; /* never mapped */
@@ -152,6 +188,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "block") == 0)
 		return block(fd);
+	if (argc > 2 && strcmp(argv[1], "threads") == 0)
+		return threads(fd, atoi(argv[2]));
 	if (argc > 1 && strcmp(argv[1], "stall") == 0)
 		return stall(fd, 0);
 	if (argc > 1 && strcmp(argv[1], "stall-read") == 0)
