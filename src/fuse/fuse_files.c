@@ -44,7 +44,7 @@ struct fb_call {
 	size_t size;
 	uint8_t arg[64];
 	bool in_copier, parked, interrupted;
-	bool answered; /* early, while its reads were still on a worker: only freed then */
+	bool answered; /* early, while it was on a worker (fuse_files_interrupt): only freed then */
 	int error;
 	/* The fdinfo of the caller's descriptor of the file (its thread's, lent to
 	 * the worker), and its O_NONBLOCK then. */
