@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -43,6 +44,7 @@ struct fb_call {
 	size_t size;
 	uint8_t arg[64];
 	bool in_copier, parked, interrupted;
+	bool answered; /* early, while it was on a worker (fuse_files_interrupt): only freed then */
 	int error;
 	/* The fdinfo of the caller's descriptor of the file (its thread's, lent to
 	 * the worker), and its O_NONBLOCK then. */
@@ -208,9 +210,6 @@ static void reads_run(struct copier_task *task)
 							     bwr->write_buffer + bwr->write_size,
 							     MAX_OVERRUN);
 	}
-	if (call->map_probe) /* /proc/PID/maps waits for the caller's mmap lock: not on the loop */
-		call->map_addr =
-			find_mapping(call->tgid, call->all->dev, call->ino, &call->map_len);
 	if (bwr->read_size > 0)
 		call->nonblock = caller_nonblock(call);
 	/* The kernel's read stores BR_NOOP first: a buffer it cannot write fails at once. */
@@ -274,6 +273,13 @@ static void writes_run(struct copier_task *task)
 				     sizeof(call->spawn));
 	if (call->noop)
 		(void)peer_mem_write(call->tid, bwr->read_buffer, &call->noop, sizeof(call->noop));
+	/*
+	 * Answered on the loop meanwhile: its process is dying
+	 * (fuse_files_interrupt). Should both answer at once, the later one
+	 * finds the request gone (a unique is never reused): counted as lost.
+	 */
+	if (__atomic_load_n(&call->answered, __ATOMIC_ACQUIRE))
+		return;
 	/* On an error the kernel still copies the struct back; on success the reply does. */
 	if (call->error) {
 		(void)peer_mem_write(call->tid, call->bwr_addr, bwr, sizeof(*bwr));
@@ -310,7 +316,10 @@ static void task_expired(struct copier_task *task)
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
-	call_answer(call, -EFAULT);
+	if (call->answered)
+		call_free(call);
+	else
+		call_answer(call, -EFAULT);
 }
 
 static void submit(struct fb_call *call, void (*run)(struct copier_task *),
@@ -638,6 +647,10 @@ static void reads_done(struct copier_task *task)
 	struct fb_call *call = (struct fb_call *)task;
 
 	call->in_copier = false;
+	if (call->answered) { /* interrupted meanwhile: nothing of it was done */
+		call_free(call);
+		return;
+	}
 	learn_mapping(call);
 	if (call->cmd != BINDER_WRITE_READ) {
 		serve_ioctl(call);
@@ -757,11 +770,14 @@ int fuse_files_open(struct fuse_files *ff, struct context *ctx, uint64_t nodeid,
 }
 
 /*
- * The Binder thread of thread @tid in @f, attached on first use, in *@out:
- * 0, or -ESRCH (the thread is gone), -ENOMEM, or driver_thread_attach's
- * -errno; *@out is NULL then.
+ * The Binder thread of thread @tid (fsuid @uid) in @f, attached on first
+ * use, in *@out: 0, or -ESRCH (the thread is gone), -EAGAIN (@uid holds
+ * --max-threads-per-uid threads already, as a socket's thread connections
+ * count), -ENOMEM, or driver_thread_attach's -errno; *@out is NULL then.
+ * A thread holds two of the daemon's descriptors (its pidfd and fdinfo):
+ * without the quota one uid could take all of them.
  */
-static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
+static int thread_get(struct fb_file *f, pid_t tid, uint32_t uid, struct fb_thread **out)
 {
 	struct thread_peer peer = { 0 };
 	struct fb_thread *t;
@@ -777,9 +793,14 @@ static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
 	}
 	if (sc_who_read(tid, &who) < 0)
 		return -ESRCH;
+	if (!uid_quota_take(f->all->quotas, uid, QUOTA_THREADS, 1))
+		return -EAGAIN;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		uid_quota_give(f->all->quotas, uid, QUOTA_THREADS, 1);
 		return -ENOMEM;
+	}
+	t->uid = uid;
 	t->endpoint.ops = &thread_endpoint_ops;
 	t->file = f;
 	t->tid = tid;
@@ -795,6 +816,7 @@ static int thread_get(struct fb_file *f, pid_t tid, struct fb_thread **out)
 	if (err) {
 		if (t->pidfd >= 0)
 			close(t->pidfd);
+		uid_quota_give(f->all->quotas, uid, QUOTA_THREADS, 1);
 		free(t);
 		return err;
 	}
@@ -834,6 +856,7 @@ static void thread_release(struct fb_thread *t)
 		close(t->pidfd);
 	if (t->fdinfo >= 0)
 		close(t->fdinfo);
+	uid_quota_give(t->file->all->quotas, t->uid, QUOTA_THREADS, 1);
 	free(t);
 }
 
@@ -910,7 +933,7 @@ void fuse_files_ioctl(struct fuse_files *ff, const struct fuse_in_header *h,
 		fuse_chan_reply_error(ff->chan, h->unique, -EINVAL); /* 32-bit callers: none here */
 		return;
 	}
-	err = thread_get(f, (pid_t)h->pid, &t);
+	err = thread_get(f, (pid_t)h->pid, h->uid, &t);
 	if (err) {
 		fuse_chan_reply_error(ff->chan, h->unique, err);
 		return;
@@ -1002,6 +1025,31 @@ ssize_t fuse_files_read(struct fuse_files *ff, uint64_t fh, uint64_t off, void *
 	return (ssize_t)size;
 }
 
+/*
+ * Whether thread @tid has SIGKILL pending (a fatal signal puts it in every
+ * thread's own set): /proc/TID/status, which needs no lock of its memory.
+ */
+static bool fatal_signal_pending(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long set = 0;
+	bool fatal = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return true; /* gone already */
+	while (fgets(line, sizeof(line), f)) {
+		if ((sscanf(line, "SigPnd: %llx", &set) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &set) == 1) &&
+		    (set & (1ull << (SIGKILL - 1))))
+			fatal = true;
+	}
+	fclose(f);
+	return fatal;
+}
+
 bool fuse_files_interrupt(struct fuse_files *ff, uint64_t unique)
 {
 	struct fb_call *call;
@@ -1012,6 +1060,34 @@ bool fuse_files_interrupt(struct fuse_files *ff, uint64_t unique)
 		if (!call->interrupted)
 			ff->stats.interrupted++;
 		call->interrupted = true;
+		/*
+		 * Its reads of the caller's memory are still on a worker (they
+		 * may block on that memory for ever: a userfaultfd or FUSE page
+		 * the caller serves itself). Nothing of the call was done yet,
+		 * so it ends now with EINTR, as the kernel's read would before
+		 * blocking: FUSE waits uninterruptibly for the answer of a
+		 * request the server has, so without one even SIGKILL could not
+		 * end the caller, which then never released what blocks the
+		 * worker. The worker's result is dropped when it returns.
+		 */
+		if (call->in_copier && call->task.run == reads_run && !call->answered) {
+			__atomic_store_n(&call->answered, true, __ATOMIC_RELEASE);
+			ff->stats.early_answers++;
+			fuse_chan_reply_error(ff->chan, call->unique, -EINTR);
+		}
+		/*
+		 * Its results are being written into the caller's memory, which
+		 * may block the same way. The driver's work is done then, so only
+		 * a dying caller is answered early (EFAULT, as the kernel's failed
+		 * copy_to_user; the process will not look): a live one waits for
+		 * its results, as the kernel's copy would.
+		 */
+		if (call->in_copier && call->task.run == writes_run && !call->answered &&
+		    fatal_signal_pending(call->tid)) {
+			__atomic_store_n(&call->answered, true, __ATOMIC_RELEASE);
+			ff->stats.early_answers++;
+			fuse_chan_reply_error(ff->chan, call->unique, -EFAULT);
+		}
 		if (call->parked && call->thread && call->thread->call == call)
 			driver_interrupt(call->thread->thread);
 		return true;
@@ -1068,11 +1144,12 @@ void fuse_files_dump_stats(const struct fuse_files *ff, FILE *out)
 		"fuse files: %zu open, %" PRIu64 " opened, %" PRIu64 " released, %" PRIu64
 		" mapped\n"
 		"fuse calls: %zu pending, %" PRIu64 " ioctls, %" PRIu64 " served, %" PRIu64
-		" interrupted, %" PRIu64 " unreceivable fds\n"
+		" interrupted, %" PRIu64 " answered before their copy, %" PRIu64
+		" unreceivable fds\n"
 		"fuse page cache: %" PRIu64 " stores, %" PRIu64 " bytes stored, %" PRIu64
 		" store errors, %" PRIu64 " page reads\n",
 		files, ff->stats.opens, ff->stats.releases, ff->stats.mapped, calls,
-		ff->stats.ioctls, ff->stats.served, ff->stats.interrupted,
+		ff->stats.ioctls, ff->stats.served, ff->stats.interrupted, ff->stats.early_answers,
 		ff->stats.unreceivable_fds, ff->stats.stores, ff->stats.store_bytes,
 		ff->stats.store_errors, ff->stats.page_reads);
 }

@@ -80,8 +80,9 @@ struct fb_thread {
 	struct fb_file *file;
 	struct thread *thread;
 	pid_t tid, tgid;
-	int pidfd;  /* of its thread group */
-	int fdinfo; /* /proc/TID/fdinfo/FD of its descriptor of the file (-1: not found yet) */
+	uint32_t uid; /* charged one of --max-threads-per-uid */
+	int pidfd;    /* of its thread group */
+	int fdinfo;   /* /proc/TID/fdinfo/FD of its descriptor of the file (-1: not found yet) */
 	struct fb_call *call; /* the one it waits in, if any */
 	LIST_ENTRY(fb_thread) entry;
 };
@@ -98,8 +99,8 @@ struct fuse_files {
 	LIST_HEAD(, fb_file) files;
 	LIST_HEAD(, fb_call) calls; /* ioctls not answered yet, or still on a worker */
 	struct {
-		uint64_t opens, releases, ioctls, served, interrupted, mapped, stores, store_bytes,
-			store_errors, unreceivable_fds, page_reads;
+		uint64_t opens, releases, ioctls, served, interrupted, early_answers, mapped,
+			stores, store_bytes, store_errors, unreceivable_fds, page_reads;
 	} stats;
 };
 

@@ -10,16 +10,28 @@
  *   fuse-hostile          the steps
  *   fuse-hostile block    one blocking read, then "read: ERRNO" when it ends
  *   fuse-hostile eintr    the same, ended by a SIGALRM (SA_RESTART) after 1 s
+ *   fuse-hostile stall    "stalling", then a BINDER_WRITE_READ whose write buffer
+ *                         faults into a userfaultfd nobody serves: the daemon's
+ *                         read of it blocks until the process exits (77: no
+ *                         userfaultfd here)
+ *   fuse-hostile stall-read  the same with the read buffer: the results of
+ *                         a read are written into that page
+ *   fuse-hostile threads N  N threads, one after the other, make their first
+ *                         ioctl; "threads: A attached, R refused (EAGAIN)"
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/android/binder.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -59,6 +71,107 @@ static int block(int fd)
 	return 0;
 }
 
+/*
+ * A write buffer the daemon cannot read until we exit: its page faults into
+ * a userfaultfd this process holds and never reads. A SIGKILL must still
+ * end the process (the kernel driver's copy_from_user would be killable),
+ * so the daemon must answer the interrupted call without its copy.
+ */
+static int stall(int fd, int write_phase)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct binder_write_read bwr = { .write_size = 4 };
+	uint8_t *mem;
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
+		return 77;
+	/* Two pages: the second one stalls; the first is ordinary (the read's first word). */
+	mem = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return 77;
+	mem[0] = 1;
+	if (ioctl(uffd, UFFDIO_REGISTER,
+		  &(struct uffdio_register){
+			  .range = { .start = (uintptr_t)mem + 4096, .len = 4096 },
+			  .mode = UFFDIO_REGISTER_MODE_MISSING }) != 0)
+		return 77;
+	if (write_phase) {
+		/*
+		 * A ping of the context manager: what the reads return after
+		 * their BR_NOOP (BR_TRANSACTION_COMPLETE, BR_REPLY) goes into
+		 * the stalling page (the daemon checks only a read's first word).
+		 */
+		static struct {
+			uint32_t cmd;
+			struct binder_transaction_data tr;
+		} __attribute__((packed))
+		ping = { .cmd = BC_TRANSACTION,
+			 .tr = { .code = ('_' << 24 | 'P' << 16 | 'N' << 8 | 'G') } };
+
+		if (mmap(NULL, 128 * 1024, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			return 1;
+		bwr.write_size = sizeof(ping);
+		bwr.write_buffer = (uintptr_t)&ping;
+		bwr.read_buffer = (uintptr_t)mem + 4096 - 4;
+		bwr.read_size = 256; /* room for a BR_REPLY */
+		printf("stalling\n");
+		fflush(stdout);
+		/* Reads with only their BR_NOOP (a new thread's first) go on. */
+		for (int i = 0; i < 16; i++) {
+			if (ioctl(fd, BINDER_WRITE_READ, &bwr) != 0 || bwr.read_consumed != 4)
+				break;
+			bwr.write_size = bwr.write_consumed = bwr.read_consumed = 0;
+		}
+		printf("stalled read: %s, %llu read\n", strerror(errno),
+		       (unsigned long long)bwr.read_consumed);
+		return 0;
+	}
+	bwr.write_buffer = (uintptr_t)mem + 4096;
+	printf("stalling\n");
+	fflush(stdout);
+	/* Only an interrupt ends it: with nothing done, as the kernel's EINTR. */
+	if (ioctl(fd, BINDER_WRITE_READ, &bwr) == 0 || errno != EINTR || bwr.write_consumed)
+		printf("stalled call: %s, %llu written, %llu read\n", strerror(errno),
+		       (unsigned long long)bwr.write_consumed,
+		       (unsigned long long)bwr.read_consumed);
+	else
+		printf("stalled call: %s\n", strerror(errno));
+	return 0;
+}
+
+static void *thread_ioctl(void *arg)
+{
+	struct binder_version v;
+	int *fd_errno = arg;
+
+	fd_errno[1] = ioctl(fd_errno[0], BINDER_VERSION, &v) == 0 ? 0 : errno;
+	return NULL;
+}
+
+/* Each thread becomes a Binder thread of the open, and stays one after it exits. */
+static int threads(int fd, int n)
+{
+	int attached = 0, refused = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd_errno[2] = { fd, -1 };
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, thread_ioctl, fd_errno) != 0)
+			return 1;
+		pthread_join(t, NULL);
+		if (fd_errno[1] == 0)
+			attached++;
+		else if (fd_errno[1] == EAGAIN)
+			refused++;
+		else
+			printf("thread %d: %s\n", i, strerror(fd_errno[1]));
+	}
+	printf("threads: %d attached, %d refused (EAGAIN)\n", attached, refused);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	void *bad = (void *)(uintptr_t)0x10; /* never mapped */
@@ -75,6 +188,12 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "block") == 0)
 		return block(fd);
+	if (argc > 2 && strcmp(argv[1], "threads") == 0)
+		return threads(fd, atoi(argv[2]));
+	if (argc > 1 && strcmp(argv[1], "stall") == 0)
+		return stall(fd, 0);
+	if (argc > 1 && strcmp(argv[1], "stall-read") == 0)
+		return stall(fd, 1);
 	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {
 		/* The kernel's blocked read ends with EINTR even under SA_RESTART. */
 		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };

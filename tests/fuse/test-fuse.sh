@@ -32,8 +32,10 @@ mkdir "$tmp/dev"
 daemon=
 sm=
 pids=()
+daemon2=
 cleanup() {
-	stop_pids "${pids[@]}" $sm $daemon
+	stop_pids "${pids[@]}" $sm $daemon $daemon2
+	umount -l "$tmp/dev2" 2>/dev/null
 	# A dead server's mount fails mountpoint(1) too (ENOTCONN): always detach.
 	umount -l "$tmp/dev" 2>/dev/null
 	rm -rf "$tmp"
@@ -57,7 +59,7 @@ stat_is() {
 	return 1
 }
 
-echo "1..15"
+echo "1..22"
 start_daemon
 ok "ubinderd mounts the devices" $?
 if ((failed)); then
@@ -98,6 +100,56 @@ stop_pids "$blocker"
 pids=()
 stat_is "^fuse files: 0 open" && stat_is "^fuse calls: 0 pending" && stat_is "^procs: 1$"
 ok "a killed caller leaks nothing (files, calls, Binder processes: the manager's only)" $?
+
+# A caller whose write buffer stalls the daemon's copy (a userfaultfd it
+# holds and never serves): a signal ends its call at once (EINTR, nothing
+# done) and SIGKILL ends it. Before, its interrupted call stayed unanswered
+# while the copy blocked, and FUSE waits uninterruptibly for the answer of
+# a request the server has: the process could not be killed, and its
+# userfaultfd (which it held) kept the copy worker blocked for ever. The
+# same with its read buffer, where the daemon writes a read's results: a
+# dying caller's call ends (EFAULT) without them.
+for mode in stall stall-read; do
+	what="its write buffer"
+	[[ $mode == stall-read ]] && what="its read buffer (the results)"
+	"$ns" "$tmp/dev" "$FUSE_HOSTILE" $mode > "$tmp/stall.out" 2>&1 &
+	staller=$!
+	pids+=("$staller")
+	if wait_for grep -q "stalling" "$tmp/stall.out" && stat_is "^fuse calls: 1 pending"; then
+		kill -KILL "$staller"
+		for _ in $(seq 50); do gone "$staller" && break; sleep 0.1; done
+		gone "$staller"
+		ok "a caller whose memory stalls the daemon's copy can still be killed: $what" $?
+		stat_is "^fuse files: 0 open" && stat_is "^fuse calls: 0 pending" && stat_is "^procs: 1$"
+		ok "and leaks nothing (the copy ends with its memory)" $?
+	else
+		sed 's/^/#   /' "$tmp/stall.out"
+		ok "# SKIP the stalling caller did not start (no userfaultfd?)" 0
+		ok "# SKIP" 0
+	fi
+	kill -KILL "$staller" 2>/dev/null
+	wait "$staller" 2>/dev/null
+	pids=()
+done
+
+# --max-threads-per-uid counts a FUSE caller's threads, as a socket's
+# thread connections (each costs the daemon descriptors: its pidfd and
+# fdinfo); the quota is given back with the file. A daemon of its own, with
+# a small quota.
+mkdir "$tmp/dev2"
+"$UBINDERD" --socket "$tmp/sock2/binder" --fuse-dev "$tmp/dev2" --max-threads-per-uid 3 \
+	-l info >> "$tmp/ubinderd2.log" 2>&1 &
+daemon2=$!
+wait_for mountpoint -q "$tmp/dev2" && wait_for test -S "$tmp/sock2/binder"
+expect_output "--max-threads-per-uid holds for a FUSE caller's threads" 0 \
+	"threads: 3 attached, 2 refused \\(EAGAIN\\)" "$ns" "$tmp/dev2" "$FUSE_HOSTILE" threads 5
+expect_output "and its threads are given back with the file" 0 \
+	"threads: 3 attached, 2 refused \\(EAGAIN\\)" "$ns" "$tmp/dev2" "$FUSE_HOSTILE" threads 5
+"$UBINDERCTL" -s "$tmp/sock2/binder" stats | grep -q "^quota refused threads: 4$"
+ok "the refusals are counted (quota refused threads)" $?
+stop_pids $daemon2
+daemon2=
+umount -l "$tmp/dev2" 2>/dev/null
 
 # A clean stop with a blocked caller: exit 0 (a sanitized daemon checks for
 # leaks then), the mount gone, the caller's call ended.
