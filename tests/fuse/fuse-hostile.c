@@ -18,6 +18,10 @@
  *                         a read are written into that page
  *   fuse-hostile threads N  N threads, one after the other, make their first
  *                         ioctl; "threads: A attached, R refused (EAGAIN)"
+ *   fuse-hostile reopen   opens the device twice through one O_PATH descriptor
+ *                         (/proc/self/fd/N: the same inode): the first session
+ *                         is given a reply (the manager's interface name), the
+ *                         second must map none of it; "reopen: clean"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +176,93 @@ static int threads(int fd, int n)
 	return 0;
 }
 
+#define REOPEN_MAP	      (128 * 1024)
+/* IBinder::INTERFACE_TRANSACTION, which every service manager answers. */
+#define INTERFACE_TRANSACTION (((uint32_t)'_' << 24) | ('N' << 16) | ('T' << 8) | 'F')
+
+/* Calls INTERFACE_TRANSACTION on the manager; the reply's bytes stay in
+ * this session's region after BC_FREE_BUFFER. Returns their size. */
+static size_t interface_call(int fd)
+{
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed))
+	w = { .cmd = BC_TRANSACTION, .tr = { .code = INTERFACE_TRANSACTION } };
+	struct binder_write_read bwr = { .write_size = sizeof(w), .write_buffer = (uintptr_t)&w };
+	uint8_t r[256];
+
+	for (int round = 0; round < 8; round++) {
+		bwr.read_size = sizeof(r);
+		bwr.read_buffer = (uintptr_t)r;
+		bwr.read_consumed = 0;
+		if (ioctl(fd, BINDER_WRITE_READ, &bwr) < 0)
+			return 0;
+		bwr.write_size = 0;
+		for (size_t at = 0; at + 4 <= bwr.read_consumed;) {
+			uint32_t cmd;
+
+			memcpy(&cmd, r + at, 4);
+			at += 4 + _IOC_SIZE(cmd);
+			if (cmd == BR_REPLY) {
+				struct binder_transaction_data tr;
+				struct {
+					uint32_t cmd;
+					binder_uintptr_t ptr;
+				} __attribute__((packed)) f = { .cmd = BC_FREE_BUFFER };
+
+				memcpy(&tr, r + at - sizeof(tr), sizeof(tr));
+				f.ptr = tr.data.ptr.buffer;
+				bwr = (struct binder_write_read){ .write_size = sizeof(f),
+								  .write_buffer = (uintptr_t)&f };
+				ioctl(fd, BINDER_WRITE_READ, &bwr);
+				return tr.data_size;
+			}
+			if (cmd == BR_DEAD_REPLY || cmd == BR_FAILED_REPLY)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+static int reopen(void)
+{
+	char path[64];
+	const uint8_t *map;
+	size_t got;
+	int opath = open("/dev/binder", O_PATH | O_CLOEXEC), fd;
+
+	expect("open(O_PATH)", opath, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", opath);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	expect("first open", fd, 0);
+	map = mmap(NULL, REOPEN_MAP, PROT_READ, MAP_PRIVATE, fd, 0);
+	expect("first mmap", map == MAP_FAILED ? -1 : 0, 0);
+	got = interface_call(fd);
+	if (got == 0) {
+		printf("reopen: the first session got no reply\n");
+		return 1;
+	}
+	munmap((void *)map, REOPEN_MAP);
+	close(fd);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	expect("second open", fd, 0);
+	map = mmap(NULL, REOPEN_MAP, PROT_READ, MAP_PRIVATE, fd, 0);
+	expect("second mmap", map == MAP_FAILED ? -1 : 0, 0);
+	if (failures)
+		return 1;
+	for (size_t i = 0; i < REOPEN_MAP; i++) {
+		if (map[i]) {
+			printf("reopen: the new session maps the old one's bytes (offset %zu)\n",
+			       i);
+			return 1;
+		}
+	}
+	printf("reopen: clean (%zu reply bytes before)\n", got);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	void *bad = (void *)(uintptr_t)0x10; /* never mapped */
@@ -192,6 +283,10 @@ int main(int argc, char **argv)
 		return threads(fd, atoi(argv[2]));
 	if (argc > 1 && strcmp(argv[1], "stall") == 0)
 		return stall(fd, 0);
+	if (argc > 1 && strcmp(argv[1], "reopen") == 0) {
+		close(fd);
+		return reopen();
+	}
 	if (argc > 1 && strcmp(argv[1], "stall-read") == 0)
 		return stall(fd, 1);
 	if (argc > 1 && strcmp(argv[1], "eintr") == 0) {

@@ -59,7 +59,7 @@ stat_is() {
 	return 1
 }
 
-echo "1..22"
+echo "1..23"
 start_daemon
 ok "ubinderd mounts the devices" $?
 if ((failed)); then
@@ -85,6 +85,10 @@ done
 
 expect_output "a hostile caller gets the kernel's errors" 0 "hostile done" "$ns" "$tmp/dev" "$FUSE_HOSTILE"
 expect_output "others are served after it" 0 "ping ok 5" "$ns" "$tmp/dev" "$PING_GLIBC" 5
+# /proc/self/fd of an O_PATH descriptor opens the same inode again: the new
+# session must not map what was delivered to the old one.
+expect_output "a reopened inode shows nothing of its previous session" 0 "reopen: clean" \
+	"$ns" "$tmp/dev" "$FUSE_HOSTILE" reopen
 
 expect_output "a signal ends a blocked read with EINTR (SA_RESTART too)" 0 \
 	"read: Interrupted system call" "$ns" "$tmp/dev" "$FUSE_HOSTILE" eintr
