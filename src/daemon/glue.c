@@ -194,8 +194,13 @@ static void glue_outbox(struct conn *conn, const struct ubw_outbox *o)
 	struct ubw_mmap_reply reply = { .hdr = { .type = UBW_OUTBOX | UBW_REPLY } };
 	int fd = -1;
 
-	reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size,
-					(o->flags & UBW_OUTBOX_PAGE_STATES) != 0, &fd);
+	/* Flags this daemon does not know are refused: a client asking for a
+	 * later one learns that it is not there instead of going without it. */
+	if (o->flags & ~(uint64_t)UBW_OUTBOX_PAGE_STATES)
+		reply.hdr.error = -EINVAL;
+	else
+		reply.hdr.error = driver_outbox(conn->thread, o->addr, o->size,
+						(o->flags & UBW_OUTBOX_PAGE_STATES) != 0, &fd);
 	reply.size = reply.hdr.error ? 0 : o->size;
 	send_mmap_reply(conn, &reply, fd);
 }

@@ -246,6 +246,7 @@ struct proc {
 	const uint8_t *outbox;
 	uint64_t outbox_base; /* where the client mapped it */
 	uint64_t outbox_size;
+	int outbox_fd; /* the memfd, read with pread where not resident (fetch.c) */
 	/* With page states (UBW_OUTBOX_PAGE_STATES): the first pages of the
 	 * mapping, read-write, one state a page (src/driver/outbox.h); the pages
 	 * seen FREE by the last decay scan (a bitmap, allocated by the first). */

@@ -3,11 +3,83 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "common/guarded_copy.h"
 #include "driver/fetch.h"
 #include "common/binder_object.h"
+#include "region/page.h"
+
+/* Reads [off, off + len) of @fd into @dst; 0 or -EFAULT. */
+static int pread_all(int fd, uint8_t *dst, uint64_t off, size_t len)
+{
+	while (len) {
+		ssize_t n = pread(fd, dst, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EFAULT;
+		dst += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Copies [off, off + len) of @src to @dst. With a memfd behind it (the
+ * outbox, whose holes the client makes), a page not resident is read with
+ * pread, which gives zeros for a hole: a fault through the mapping would
+ * allocate the page into the client's memfd, charged to the daemon and kept
+ * there (its state says nothing the daemon may trust), so a client could
+ * make the daemon hold its whole outbox by sending from pages it never
+ * wrote. Resident runs are one memcpy, as fast as before. A page the
+ * client punches between mincore and the copy still costs one page until
+ * the client punches or frees it again (a race it must win page by page).
+ */
+static int local_copy(const struct local_source *src, uint64_t off, uint8_t *dst, size_t len)
+{
+	enum {
+		CHUNK = 256
+	}; /* pages a mincore call looks at */
+	unsigned char vec[CHUNK];
+
+	if (src->fd < 0)
+		return guarded_memcpy(dst, src->mem + off, len);
+	while (len) {
+		uint64_t first = off & ~(uint64_t)(PAGE_SIZE - 1);
+		size_t span = (size_t)(off - first) + len;
+		size_t pages = (span + PAGE_SIZE - 1) / PAGE_SIZE;
+		size_t i = 0;
+
+		pages = pages < CHUNK ? pages : CHUNK;
+		if (mincore((void *)(src->mem + first), pages * PAGE_SIZE, vec) < 0)
+			memset(vec, 0, pages); /* all by pread: slower, never wrong */
+		while (i < pages && len) {
+			bool resident = vec[i] & 1;
+			size_t j = i, n;
+			int err;
+
+			while (j < pages && (vec[j] & 1) == resident)
+				j++;
+			/* The run is pages [i, j) from first: the bytes of it from off. */
+			n = (size_t)(first + j * PAGE_SIZE - off);
+			n = n < len ? n : len;
+			err = resident ? guarded_memcpy(dst, src->mem + off, n)
+				       : pread_all(src->fd, dst, off, n);
+			if (err)
+				return err;
+			dst += n;
+			off += n;
+			len -= n;
+			i = j;
+		}
+	}
+	return 0;
+}
 
 /*
  * Copies sender memory [addr, addr + len) to @dst. Returns 0, -EFAULT, or
@@ -37,7 +109,7 @@ static int read_sender(struct fetch_job *job, bool allow_readv, uint64_t addr, v
 		if (addr >= src->user_base && addr - src->user_base <= src->size &&
 		    len <= src->size - (addr - src->user_base)) {
 			/* Memory the daemon maps: a plain copy, which cannot block on the peer. */
-			if (guarded_memcpy(dst, src->mem + (addr - src->user_base), len))
+			if (local_copy(src, addr - src->user_base, dst, len))
 				return -EFAULT;
 			job->bytes += len;
 			job->used_local = true;

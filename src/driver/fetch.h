@@ -59,11 +59,15 @@ struct fetched_object {
 	bool fda_read;		       /* FDA: the sender's descriptor numbers were read */
 };
 
-/* Sender memory the daemon maps too: [user_base, user_base + size) is at mem. */
+/* Sender memory the daemon maps too: [user_base, user_base + size) is at mem.
+ * @fd: the memfd behind it when the client can punch holes into it (the
+ * outbox), read with pread where not resident; -1 for memory the daemon
+ * owns (the region). */
 struct local_source {
 	uint64_t user_base;
 	uint64_t size;
 	const uint8_t *mem;
+	int fd;
 };
 
 struct fetch_job {

@@ -51,7 +51,9 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page
 	int memfd;
 
 	*fd = -1;
-	if (thread->peer.pid != proc->id.pid || addr == 0 || (addr & (page - 1)))
+	/* An outbox must fit below the top of the address space. */
+	if (thread->peer.pid != proc->id.pid || addr == 0 || (addr & (page - 1)) ||
+	    addr + size < addr)
 		return -EINVAL;
 	if (proc->outbox)
 		return -EBUSY;
@@ -72,6 +74,14 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page
 		return -ENOMEM;
 	}
 	(void)madvise(map, size, MADV_DONTFORK);
+	/* Kept: pages the client never wrote are read through it, not faulted
+	 * into its memfd at the daemon's cost (fetch.c local_copy). */
+	proc->outbox_fd = fcntl(memfd, F_DUPFD_CLOEXEC, 0);
+	if (proc->outbox_fd < 0) {
+		munmap(map, size);
+		close(memfd);
+		return -ENOMEM;
+	}
 	proc->outbox = map;
 	proc->outbox_states = page_states ? (_Atomic uint8_t *)map : NULL;
 	proc->outbox_base = addr;

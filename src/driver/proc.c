@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "driver/node.h"
@@ -27,8 +28,10 @@ static void proc_free(struct proc *proc)
 
 	txn_buffer_release_all(proc);
 	buffer_space_deinit(&proc->space);
-	if (proc->outbox)
+	if (proc->outbox) {
 		munmap((void *)proc->outbox, proc->outbox_size);
+		close(proc->outbox_fd);
+	}
 	outbox_forget(proc);
 	TAILQ_REMOVE(&drv->procs, proc, driver_entry);
 	drv->stats.procs_deleted++;

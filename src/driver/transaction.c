@@ -552,12 +552,13 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 	if (thread->peer.pid == proc->id.pid) {
 		struct local_source *own = &b->job.sources[b->job.nsources];
 
+		own->fd = -1; /* the daemon's own memory */
 		if (buffer_space_view(&proc->space, &own->user_base, &own->size, &own->mem))
 			b->job.nsources++;
 		if (proc->outbox)
 			b->job.sources[b->job.nsources++] =
 				(struct local_source){ proc->outbox_base, proc->outbox_size,
-						       proc->outbox };
+						       proc->outbox, proc->outbox_fd };
 	}
 	b->job.segments = thread->bwr.segments;
 	b->job.nsegments = thread->bwr.nsegments;
