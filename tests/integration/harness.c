@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -120,6 +121,7 @@ int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 {
 	const char *bin = getenv("UBINDERD");
 	const char *argv[32];
+	pid_t parent;
 	int n = 0;
 	long deadline;
 
@@ -148,11 +150,17 @@ int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 	for (int i = 0; args && args[i] && n < 30; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
+	parent = getpid();
 	d->pid = fork();
 	if (d->pid < 0)
 		return -1;
 	if (d->pid == 0) {
 		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(126);
+		/* A test that fails an assertion exits without ubd_stop: its daemon
+		 * goes with it, instead of holding the test's output open (after
+		 * setuid, which clears the setting). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(126);
 		execv(bin, (char *const *)argv);
 		perror("exec ubinderd");

@@ -76,7 +76,7 @@ static void outbox_holes_cost_the_daemon_nothing(void **state)
 
 	(void)state;
 	assert_int_equal(ubd_start(&d, NULL), 0);
-	fds = ubd_open_fds(&d);
+	fds = ubd_settled_fds(&d);
 	echo_start(&m, d.sock);
 	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
 	assert_int_equal(ubt_outbox(&c.t, PAGES * PAGE, UBT_OUTBOX_PAGE_STATES, (void **)&box), 0);
@@ -147,7 +147,7 @@ static void garbage_states_race_the_scans(void **state)
 
 	(void)state;
 	assert_int_equal(ubd_start(&d, args), 0);
-	fds = ubd_open_fds(&d);
+	fds = ubd_settled_fds(&d);
 	echo_start(&m, d.sock);
 	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
 	assert_int_equal(ubt_outbox(&c.t, PAGES * PAGE, UBT_OUTBOX_PAGE_STATES, (void **)&v.box),
@@ -186,7 +186,7 @@ static void unknown_flags_are_refused(void **state)
 
 	(void)state;
 	assert_int_equal(ubd_start(&d, NULL), 0);
-	fds = ubd_open_fds(&d);
+	fds = ubd_settled_fds(&d);
 	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
 	assert_int_equal(ubt_outbox(&c.t, 4 * PAGE, UBT_OUTBOX_PAGE_STATES | 2, &box), -EINVAL);
 	assert_int_equal(ubt_outbox(&c.t, 4 * PAGE, 1ull << 63, &box), -EINVAL);
