@@ -48,8 +48,7 @@ int region_probe_huge_pages(size_t *page_size)
 	return err;
 }
 
-/* The selected word ("[advise]") of a sysfs policy file, into @word. */
-static int read_selected(const char *path, char *word, size_t len)
+int region_huge_policy_word(const char *path, char *word, size_t len)
 {
 	char text[256], *left, *right;
 	ssize_t n;
@@ -84,7 +83,7 @@ void region_huge_policy(size_t size, char *buf, size_t len)
 		close(fd);
 	}
 	is_pmd = (size_t)strtoull(pmd_size, NULL, 10) == size;
-	if (read_selected(THP_DIR "/shmem_enabled", pmd, sizeof(pmd)) < 0) {
+	if (region_huge_policy_word(THP_DIR "/shmem_enabled", pmd, sizeof(pmd)) < 0) {
 		snprintf(buf, len, "unknown (no transparent_hugepage in sysfs)");
 		return;
 	}
@@ -93,7 +92,7 @@ void region_huge_policy(size_t size, char *buf, size_t len)
 		return;
 	}
 	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/shmem_enabled", size >> 10);
-	if (read_selected(path, own, sizeof(own)) < 0)
+	if (region_huge_policy_word(path, own, sizeof(own)) < 0)
 		snprintf(buf, len,
 			 "no hugepages-%zukB/shmem_enabled (kernel before 6.11, or no such size); "
 			 "shmem_enabled=%s",

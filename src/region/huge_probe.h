@@ -35,3 +35,10 @@ int region_probe_huge_pages(size_t *page_size);
  * cannot be read.
  */
 void region_huge_policy(size_t size, char *buf, size_t len);
+
+/*
+ * The selected word of a sysfs policy file (the "advise" of
+ * "always [advise] never") at @path, into @word. 0, or a negative errno
+ * (-EIO when the file has no selected word).
+ */
+int region_huge_policy_word(const char *path, char *word, size_t len);

@@ -28,6 +28,7 @@
 
 #include "echo.h"
 #include "harness.h"
+#include "region/huge_probe.h"
 #include "test-util.h"
 #include "wire/packet.h"
 
@@ -43,23 +44,7 @@ static int lock_fd = -1;
 
 static int read_policy(char *word, size_t len)
 {
-	char text[256], *l, *r;
-	ssize_t n;
-	int fd = open(SHMEM_ENABLED, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	text[n] = '\0';
-	l = strchr(text, '[');
-	r = l ? strchr(l, ']') : NULL;
-	if (!r)
-		return -EIO;
-	snprintf(word, len, "%.*s", (int)(r - l - 1), l + 1);
-	return 0;
+	return region_huge_policy_word(SHMEM_ENABLED, word, len);
 }
 
 static int write_policy(const char *word)
