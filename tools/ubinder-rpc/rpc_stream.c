@@ -88,6 +88,7 @@ static const char *vsock_hint(int err)
 	case ENODEV:
 	case EADDRNOTAVAIL:
 	case ENETUNREACH:
+	case ETIMEDOUT:
 		return " (no vsock transport reaches that CID: in a VM, the host is CID 2; "
 		       "loopback, CID 1, needs vsock_loopback)";
 	default:

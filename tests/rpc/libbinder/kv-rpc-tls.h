@@ -18,7 +18,8 @@
 #include <binder/RpcTlsUtils.h>
 #include <binder/RpcTransportTls.h>
 
-namespace kvtls {
+namespace kvtls
+{
 
 static std::vector<uint8_t> slurp(const char *path)
 {
@@ -34,8 +35,9 @@ static std::vector<uint8_t> slurp(const char *path)
 	return data;
 }
 
-class FileAuth : public android::RpcAuth {
-public:
+class FileAuth : public android::RpcAuth
+{
+      public:
 	bssl::UniquePtr<X509> cert;
 	bssl::UniquePtr<EVP_PKEY> key;
 	android::status_t configure(SSL_CTX *ctx) override
@@ -47,8 +49,9 @@ public:
 	}
 };
 
-class PinnedVerifier : public android::RpcCertificateVerifier {
-public:
+class PinnedVerifier : public android::RpcCertificateVerifier
+{
+      public:
 	bssl::UniquePtr<X509> peer;
 	android::status_t verify(const SSL *ssl, uint8_t *alert) override
 	{
@@ -63,14 +66,15 @@ public:
 
 // The TLS factory for CERT KEY PEER_CERT, or null after printing why.
 static std::unique_ptr<android::RpcTransportCtxFactory> factory(const char *cert, const char *key,
-								 const char *peer)
+								const char *peer)
 {
 	using android::RpcCertificateFormat;
 	auto auth = std::make_unique<FileAuth>();
 	auto verifier = std::make_shared<PinnedVerifier>();
 
 	auth->cert = android::deserializeCertificate(slurp(cert), RpcCertificateFormat::PEM);
-	auth->key = android::deserializeUnencryptedPrivatekey(slurp(key), android::RpcKeyFormat::PEM);
+	auth->key =
+		android::deserializeUnencryptedPrivatekey(slurp(key), android::RpcKeyFormat::PEM);
 	verifier->peer = android::deserializeCertificate(slurp(peer), RpcCertificateFormat::PEM);
 	if (!auth->cert || !auth->key || !verifier->peer) {
 		fprintf(stderr, "tls: cannot read %s, %s or %s (PEM)\n", cert, key, peer);
@@ -102,7 +106,8 @@ static std::unique_ptr<android::RpcTransportCtxFactory> kv_tls_option(int *argc,
 	*argc -= 4;
 	return f;
 #else
-	fprintf(stderr, "built without TLS (build-libbinder.sh found no android-libboringssl-dev)\n");
+	fprintf(stderr,
+		"built without TLS (build-libbinder.sh found no android-libboringssl-dev)\n");
 	*bad = true;
 	return nullptr;
 #endif
