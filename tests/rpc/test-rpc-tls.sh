@@ -6,7 +6,8 @@
 # calls, a callback, death across the bridge, and nothing left behind.
 # Hostile peers: a plaintext RPC client, TLS garbage, a ClientHello cut
 # short, one that stops halfway (the handshake's time limit ends it while a
-# bystander is served), a stranger's certificate, a server pinned wrong.
+# bystander is served), a session that stops halfway through a TLS record,
+# a stranger's certificate, a server pinned wrong.
 # Configuration errors: options alone, missing, empty or foreign files, a
 # key that is not the certificate's, descriptors with TLS. TAP output.
 # Usage: test-rpc-tls.sh UBINDERD SERVICEMANAGER UBINDERCTL KVSTORE_SERVICE UBINDER_RPC CLIENT KVSTORE_CLIENT
@@ -32,7 +33,7 @@ for name in a b stranger; do cert "$name" || exit 1; done
 tls_b=(--tls-cert "$dir/b.crt" --tls-key "$dir/b.key" --tls-peer-cert "$dir/a.crt")
 tls_a=(--tls-cert "$dir/a.crt" --tls-key "$dir/a.key" --tls-peer-cert "$dir/b.crt")
 
-echo "1..47"
+echo "1..49"
 # configuration: all three files or none, each checked
 expect "usage: --tls-cert alone" 2 "together" "$rpc" --socket "$sock" export \
 	--listen tcp:127.0.0.1:0 --service kvstore --tls-cert "$dir/b.crt"
@@ -125,6 +126,11 @@ wait "$stall"
 ok "the stalled handshake is closed (exit $?)" $?
 expect "... within the limit" 0 "tls-stall closed after [4-6] s" cat "$dir/stall.out"
 expect "... and logged" 0 "failed: timed out" cat "$dir/export.log"
+expect "a session stopping mid-record is closed within the frame limit" 0 \
+	"tls-record-stall closed after [4-6] s" \
+	"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "$addr" tls-record-stall
+expect "... and logged" 0 "TLS read with tcp:127.0.0.1:[0-9]+ failed: the peer stopped mid-record" \
+	cat "$dir/export.log"
 ok "B: no transaction in flight" "$(($(active transaction "$sock") != 0))"
 
 # Side A: B's kvstore imported over TLS.

@@ -4,12 +4,14 @@
 # kvstore service exported by ubinder-rpc, or plays a hostile peer.
 # Usage: rpc-test-client.py [--tls CERT KEY PEER_CERT] ADDRESS kvstore|no-delay|
 #        garbage|lying-size|mid-frame|stall|lying-parcel|bad-address|
-#        wrong-dec-strong|plaintext|tls-garbage|tls-truncated|tls-stall
+#        wrong-dec-strong|plaintext|tls-garbage|tls-truncated|tls-stall|
+#        tls-record-stall
 #   ADDRESS  unix:PATH or tcp:HOST:PORT
 #   --tls    speak TLS 1.3 with our certificate CERT (key KEY), accepting only
 #            a server that presents PEER_CERT (as ubinder-rpc and libbinder do)
 # The plaintext and tls-* scenarios are for a TLS listener: an RPC header in
-# plaintext, TLS garbage, a ClientHello cut short, and one that stops halfway.
+# plaintext, TLS garbage, a ClientHello cut short, one that stops halfway,
+# and (with --tls) a session that stops halfway through a TLS record.
 # Prints one line per result; exits 0 when the scenario behaved as expected.
 import socket
 import ssl
@@ -190,6 +192,62 @@ def drained(s):
         return False
 
 
+def tls_record_stall(address):
+    """A TLS session (our certificate) whose RPC handshake is done, then
+    half a TLS record: the bridge must end it within its frame limit.
+    Run by hand over memory BIOs, so that the raw socket can be written."""
+    raw = socket.create_connection(address[4:].rsplit(":", 1)) \
+        if address.startswith("tcp:") else None
+    if raw is None:
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.connect(address[5:])
+    raw.settimeout(10)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.load_cert_chain(TLS[0], TLS[1])
+    ctx.load_verify_locations(TLS[2])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing)
+
+    def pump():
+        raw.sendall(outgoing.read())
+
+    def read(n):
+        buf = b""
+        while len(buf) < n:
+            try:
+                buf += obj.read(n - len(buf))
+            except ssl.SSLWantReadError:
+                pump()
+                chunk = raw.recv(65536)
+                if not chunk:
+                    raise EOFError("session closed")
+                incoming.write(chunk)
+        return buf
+
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pump()
+            incoming.write(raw.recv(65536))
+    pump()
+    obj.write(struct.pack("<IBB8xH", 1, 0, 0, 0))
+    pump()
+    read(8)
+    obj.write(b"cci\0\0\0\0\0")
+    pump()
+    # an application data record that promises 64 bytes and brings 10
+    raw.sendall(b"\x17\x03\x03\x00\x40" + b"x" * 10)
+    raw.settimeout(30)
+    start = time.monotonic()
+    rc = 0 if drained(raw) else 1
+    print("tls-record-stall closed after %.0f s" % (time.monotonic() - start))
+    return rc
+
+
 def tls_hostile(address, kind):
     """A TLS listener closes each of these; tls-stall within its handshake
     limit (prints how long it took). Plain sockets: no TLS of ours."""
@@ -263,7 +321,9 @@ def main():
             return 1
     if kind == "no-delay":
         return no_delay(address)
-    if kind in ("plaintext", "tls-garbage", "tls-truncated", "tls-stall"):
+    if kind == "tls-record-stall":
+        rc = tls_record_stall(address)
+    elif kind in ("plaintext", "tls-garbage", "tls-truncated", "tls-stall"):
         rc = tls_hostile(address, kind)
     else:
         rc = hostile(address, kind)

@@ -290,7 +290,7 @@ int rpc_stream_wait_readable(struct rpc_stream *s)
 	int n;
 
 	if (s->tls)
-		return rpc_tls_wait_readable(s->tls);
+		return rpc_tls_wait_readable(s->tls, s->timeout_ms);
 	while ((n = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
 		;
 	return n == 1 ? 0 : -1;

@@ -343,12 +343,13 @@ int rpc_tls_transfer(struct rpc_tls_conn *c, void *buf, size_t n, bool writing, 
 	return 0;
 }
 
-int rpc_tls_wait_readable(struct rpc_tls_conn *c)
+int rpc_tls_wait_readable(struct rpc_tls_conn *c, int partial_timeout_ms)
 {
 	for (;;) {
 		uint8_t b;
 		size_t got;
 		int r, e = SSL_ERROR_NONE;
+		bool partial = false;
 
 		pthread_mutex_lock(&c->lock);
 		ERR_clear_error();
@@ -356,12 +357,22 @@ int rpc_tls_wait_readable(struct rpc_tls_conn *c)
 		if (r != 1) {
 			e = SSL_get_error(c->ssl, r);
 			report(c, e, "read");
+			/* bytes of a record that has not come whole */
+			partial = SSL_has_pending(c->ssl);
 		}
 		pthread_mutex_unlock(&c->lock);
 		if (r == 1)
 			return 0;
-		if (wait_socket(c->fd, e, -1))
+		if (wait_socket(c->fd, e, partial ? partial_timeout_ms : -1)) {
+			if (partial && !c->reported) {
+				c->reported = true;
+				fprintf(stderr,
+					"ubinder-rpc: TLS read with %s failed: the peer stopped "
+					"mid-record\n",
+					c->peer);
+			}
 			return -1;
+		}
 	}
 }
 

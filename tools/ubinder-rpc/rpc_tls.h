@@ -50,8 +50,10 @@ struct rpc_tls_conn *rpc_tls_handshake(const struct rpc_tls *t, int fd, int time
  * error is printed once per connection). */
 int rpc_tls_transfer(struct rpc_tls_conn *c, void *buf, size_t n, bool writing, int timeout_ms);
 /* Waits without a limit until application data can be read: 0, or -1 at
- * the end of the stream. Records that carry none are consumed. */
-int rpc_tls_wait_readable(struct rpc_tls_conn *c);
+ * the end of the stream. Records that carry none are consumed. Once part
+ * of a record has come, the rest must come within @partial_timeout_ms
+ * (-1: no limit), as the rest of a frame must. */
+int rpc_tls_wait_readable(struct rpc_tls_conn *c, int partial_timeout_ms);
 /* Sends close_notify if the socket takes it at once, and frees @c (the
  * socket stays open). */
 void rpc_tls_conn_free(struct rpc_tls_conn *c);
