@@ -4,7 +4,8 @@
 # throwaway self-signed certificates made here by `openssl req`: mutual
 # authentication (each side pins the other's certificate), the kvstore
 # calls, a callback, death across the bridge, and nothing left behind.
-# Hostile peers: a plaintext RPC client, TLS garbage, a ClientHello cut
+# Hostile peers: the plaintext suite's hostile frames sent inside TLS, a
+# plaintext RPC client, TLS garbage, a ClientHello cut
 # short, one that stops halfway (the handshake's time limit ends it while a
 # bystander is served), a session that stops halfway through a TLS record,
 # a stranger's certificate, a server pinned wrong.
@@ -33,7 +34,7 @@ for name in a b stranger; do cert "$name" || exit 1; done
 tls_b=(--tls-cert "$dir/b.crt" --tls-key "$dir/b.key" --tls-peer-cert "$dir/a.crt")
 tls_a=(--tls-cert "$dir/a.crt" --tls-key "$dir/a.key" --tls-peer-cert "$dir/b.crt")
 
-echo "1..49"
+echo "1..58"
 # configuration: all three files or none, each checked
 expect "usage: --tls-cert alone" 2 "together" "$rpc" --socket "$sock" export \
 	--listen tcp:127.0.0.1:0 --service kvstore --tls-cert "$dir/b.crt"
@@ -98,6 +99,16 @@ expect "kvstore over TLS (TCP)" 0 "$calls" \
 	"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "$addr" kvstore
 expect "kvstore over TLS (Unix socket)" 0 "$calls" \
 	"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "unix:$dir/rpc" kvstore
+
+# hostile RPC frames inside TLS: the same refusals as in plaintext
+for k in garbage lying-size mid-frame stall lying-parcel bad-address bad-binder; do
+	expect "inside TLS, hostile peer ($k): session closed" 0 "$k closed" \
+		"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "$addr" "$k"
+done
+expect "inside TLS: a DEC_STRONG of nothing held is ignored" 0 "ignored, session served" \
+	"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "$addr" wrong-dec-strong
+expect "inside TLS: replies are not held back (Nagle)" 0 "50 calls in" \
+	"$client" --tls "$dir/a.crt" "$dir/a.key" "$dir/b.crt" "$addr" no-delay
 
 # hostile and wrong peers: each refused, the export goes on
 expect "a plaintext RPC client is refused" 0 "plaintext closed" "$client" "$addr" plaintext
