@@ -34,7 +34,7 @@ for name in a b stranger; do cert "$name" || exit 1; done
 tls_b=(--tls-cert "$dir/b.crt" --tls-key "$dir/b.key" --tls-peer-cert "$dir/a.crt")
 tls_a=(--tls-cert "$dir/a.crt" --tls-key "$dir/a.key" --tls-peer-cert "$dir/b.crt")
 
-echo "1..58"
+echo "1..60"
 # configuration: all three files or none, each checked
 expect "usage: --tls-cert alone" 2 "together" "$rpc" --socket "$sock" export \
 	--listen tcp:127.0.0.1:0 --service kvstore --tls-cert "$dir/b.crt"
@@ -172,6 +172,22 @@ timeout 30 env UBINDER_SOCKET="$a_sock" "$kvclient" --service kvstore >"$dir/cli
 ok "kvstore-client on A -> B over TLS: exit $?" $?
 expect "... its watcher called back from B" 0 \
 	"callback: colour changed to 'blue'.*callback: answer changed to '42'" cat "$dir/client.log"
+
+# the other way: a second import goes with the watcher it carried; B's
+# service sees that watcher die (the export's session context closes)
+"$rpc" --socket "$a_sock" import --connect "$addr" --as kvstore-2 "${tls_a[@]}" \
+	2>"$dir/import-2.log" &
+import2=$!
+pids+=($import2)
+wait_for "$ctl" --socket "$a_sock" ping kvstore-2
+timeout 30 env UBINDER_SOCKET="$a_sock" "$kvclient" --service kvstore-2 >"$dir/client-2.log" 2>&1
+ok "kvstore-client through a second TLS import: exit $?" $?
+watchers_died=$(grep -c "a watcher died" "$dir/kvstore.log")
+kill -KILL "$import2"
+wait "$import2" 2>/dev/null
+wait_for test "$(grep -c "a watcher died" "$dir/kvstore.log")" -gt "$watchers_died"
+ok "B: the watcher behind the killed TLS import died for the service" \
+	"$(($(grep -c "a watcher died" "$dir/kvstore.log") <= watchers_died))"
 
 # imports that must fail, each saying why
 expect "an import pinning a stranger refuses B" 1 \

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -270,6 +272,36 @@ static void report(struct rpc_tls_conn *c, int ssl_err, const char *when)
 	ERR_clear_error();
 }
 
+/* How long a refused peer's bytes are read, at most, before the close. */
+#define DRAIN_MS 250
+
+/*
+ * After a refused handshake: the alert OpenSSL wrote must reach the peer.
+ * Closing a socket whose receive queue holds bytes the peer sent (a TLS 1.3
+ * client sends its first data right after its Finished, before it learns
+ * its certificate was refused) sends a reset, which can overtake the alert
+ * and leave the peer with "connection reset" instead of the reason. So we
+ * stop writing and read until the peer closes, DRAIN_MS at most.
+ */
+static void drain(int fd)
+{
+	int64_t end = now_ms() + DRAIN_MS;
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)(end - now_ms());
+		ssize_t r;
+
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return;
+		r = read(fd, buf, sizeof(buf));
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+	}
+}
+
 struct rpc_tls_conn *rpc_tls_handshake(const struct rpc_tls *t, int fd, int timeout_ms,
 				       const char *peer)
 {
@@ -301,6 +333,8 @@ struct rpc_tls_conn *rpc_tls_handshake(const struct rpc_tls *t, int fd, int time
 		left = (int)(deadline - now_ms());
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
 			report(c, e, "handshake");
+			if (e == SSL_ERROR_SSL)
+				drain(fd);
 			goto fail;
 		}
 		if (left <= 0 || wait_socket(fd, e, left)) {
