@@ -4,7 +4,8 @@
 #   ubinder     the echo service called on its own ubinderd (side B);
 #   bridge      the same service called from side A (a second ubinderd)
 #               through ubinder-rpc import and export, over a Unix socket
-#               and over TCP loopback;
+#               and over TCP loopback, and over TCP loopback with TLS
+#               (certificates made here with the openssl command);
 #   gRPC        a unary echo (bench/rpc/bench-grpc-echo.cc, Debian's
 #               libgrpc++), over a Unix socket and over TCP loopback.
 # Each call carries PAYLOAD bytes and gets them back. Writes
@@ -80,15 +81,29 @@ wait_for "$ctl" --socket "$b" ping echo
 pids+=($!)
 "$rpc" --socket "$b" export --listen tcp:127.0.0.1:0 --service echo 2>"$dir/export-tcp.log" &
 pids+=($!)
+# TLS: a self-signed certificate per side, each pinning the other's
+for side_name in a b; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=bench-$side_name" -keyout "$dir/$side_name.key" -out "$dir/$side_name.crt" 2>/dev/null
+done
+"$rpc" --socket "$b" export --listen tcp:127.0.0.1:0 --service echo --tls-cert "$dir/b.crt" \
+	--tls-key "$dir/b.key" --tls-peer-cert "$dir/a.crt" 2>"$dir/export-tls.log" &
+pids+=($!)
 wait_for test -S "$dir/rpc"
 wait_for grep -q "on tcp:127.0.0.1:[1-9]" "$dir/export-tcp.log"
+wait_for grep -q "on tcp:127.0.0.1:[1-9].*(TLS)" "$dir/export-tls.log"
 port=$(sed -n 's/.* on tcp:127.0.0.1:\([0-9]*\)$/\1/p' "$dir/export-tcp.log")
+tls_port=$(sed -n 's/.* on tcp:127.0.0.1:\([0-9]*\) (TLS)$/\1/p' "$dir/export-tls.log")
 "$rpc" --socket "$a" import --connect "unix:$dir/rpc" --as echo-unix 2>/dev/null &
 pids+=($!)
 "$rpc" --socket "$a" import --connect "tcp:127.0.0.1:$port" --as echo-tcp 2>/dev/null &
 pids+=($!)
+"$rpc" --socket "$a" import --connect "tcp:127.0.0.1:$tls_port" --as echo-tls --tls-cert "$dir/a.crt" \
+	--tls-key "$dir/a.key" --tls-peer-cert "$dir/b.crt" 2>/dev/null &
+pids+=($!)
 wait_for "$ctl" --socket "$a" ping echo-unix
 wait_for "$ctl" --socket "$a" ping echo-tcp
+wait_for "$ctl" --socket "$a" ping echo-tls
 if [[ -z $grpc_note ]]; then
 	"$grpc" serve "unix:$dir/grpc" 2>/dev/null &
 	pids+=($!)
@@ -110,6 +125,7 @@ for p in "${payloads[@]}"; do
 	echo "ubinder $p $(UBINDER_SOCKET=$b "$echo_bench" call echo "$q" "$n")" >> "$results"
 	echo "bridge-unix $p $(UBINDER_SOCKET=$a "$echo_bench" call echo-unix "$q" "$n")" >> "$results"
 	echo "bridge-tcp $p $(UBINDER_SOCKET=$a "$echo_bench" call echo-tcp "$q" "$n")" >> "$results"
+	echo "bridge-tls $p $(UBINDER_SOCKET=$a "$echo_bench" call echo-tls "$q" "$n")" >> "$results"
 	if [[ -z $grpc_note ]]; then
 		echo "grpc-unix $p $("$grpc" call "unix:$dir/grpc" "$q" "$n")" >> "$results"
 		echo "grpc-tcp $p $("$grpc" call "127.0.0.1:$gport" "$q" "$n")" >> "$results"
@@ -135,6 +151,8 @@ ratio() {
 	echo "- bridge: the same client on a second ubinderd, through ubinder-rpc import"
 	echo "  and export (two more processes, two daemons' hops, the RPC wire) over a"
 	echo "  Unix socket and over TCP loopback; ratio = bridge / ubinder."
+	echo "- bridge TLS: the same over TCP loopback with TLS 1.3 (OpenSSL, P-256"
+	echo "  certificates, both sides authenticated); TLS/TCP = its median / bridge TCP's."
 	echo "- gRPC: a unary echo (bench/rpc/bench-grpc-echo.cc) over a Unix socket and"
 	echo "  TCP loopback; bridge/gRPC = bridge median / gRPC median, same transport."
 	[[ -n $grpc_note ]] && echo "- gRPC skipped: $grpc_note"
@@ -145,15 +163,15 @@ ratio() {
 	echo "- date: $(date -u +%F)"
 	echo "- command: \`PAYLOADS=\"${payloads[*]}\" bench/rpc.sh $build $iterations\`"
 	echo
-	echo "| payload | ubinder | bridge unix | ratio | bridge TCP | ratio | gRPC unix | bridge/gRPC | gRPC TCP | bridge/gRPC |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| payload | ubinder | bridge unix | ratio | bridge TCP | ratio | bridge TLS | TLS/TCP | gRPC unix | bridge/gRPC | gRPC TCP | bridge/gRPC |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for p in "${payloads[@]}"; do
-		echo "| $p B | $(cell ubinder "$p") | $(cell bridge-unix "$p") | $(ratio bridge-unix ubinder "$p") | $(cell bridge-tcp "$p") | $(ratio bridge-tcp ubinder "$p") | $(cell grpc-unix "$p") | $(ratio bridge-unix grpc-unix "$p") | $(cell grpc-tcp "$p") | $(ratio bridge-tcp grpc-tcp "$p") |"
+		echo "| $p B | $(cell ubinder "$p") | $(cell bridge-unix "$p") | $(ratio bridge-unix ubinder "$p") | $(cell bridge-tcp "$p") | $(ratio bridge-tcp ubinder "$p") | $(cell bridge-tls "$p") | $(ratio bridge-tls bridge-tcp "$p") | $(cell grpc-unix "$p") | $(ratio bridge-unix grpc-unix "$p") | $(cell grpc-tcp "$p") | $(ratio bridge-tcp grpc-tcp "$p") |"
 	done
 } > "$out"
 
 if [[ $out == bench/results/rpc.md ]] && command -v gnuplot >/dev/null; then
-	for m in ubinder bridge-unix bridge-tcp grpc-unix grpc-tcp; do
+	for m in ubinder bridge-unix bridge-tcp bridge-tls grpc-unix grpc-tcp; do
 		awk -v m=$m '$1==m {print $2, $3}' "$results" | sort -n > "$dir/$m.dat"
 	done
 	gnuplot <<PLOT
@@ -168,6 +186,7 @@ set grid
 plot "$dir/ubinder.dat" with linespoints title "ubinder (local)", \
      "$dir/bridge-unix.dat" with linespoints title "bridge, unix", \
      "$dir/bridge-tcp.dat" with linespoints title "bridge, TCP", \
+     "$dir/bridge-tls.dat" with linespoints title "bridge, TCP+TLS", \
      "$dir/grpc-unix.dat" with linespoints title "gRPC, unix", \
      "$dir/grpc-tcp.dat" with linespoints title "gRPC, TCP"
 PLOT

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
-	libcmocka-dev uthash-dev libbsd-dev gnuplot-nox file scdoc musl-tools golang-go)
+	libcmocka-dev uthash-dev libbsd-dev libssl-dev openssl gnuplot-nox file scdoc musl-tools
+	golang-go)
 for arg in "$@"; do
 	case $arg in
 	--vm) packages+=(qemu-system-x86 busybox-static cpio) ;;

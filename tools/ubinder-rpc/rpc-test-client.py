@@ -2,14 +2,24 @@
 # A minimal RPC Binder client (protocol version 1, as libbinder's RpcSession
 # speaks it; docs/rpc.md has the layouts), for tests only: it calls the
 # kvstore service exported by ubinder-rpc, or plays a hostile peer.
-# Usage: rpc-test-client.py ADDRESS kvstore|no-delay|garbage|lying-size|mid-frame|
-#        stall|lying-parcel|bad-address|wrong-dec-strong
+# Usage: rpc-test-client.py [--tls CERT KEY PEER_CERT] ADDRESS kvstore|no-delay|
+#        garbage|lying-size|mid-frame|stall|lying-parcel|bad-address|
+#        wrong-dec-strong|plaintext|tls-garbage|tls-truncated|tls-stall|
+#        tls-record-stall
 #   ADDRESS  unix:PATH or tcp:HOST:PORT
+#   --tls    speak TLS 1.3 with our certificate CERT (key KEY), accepting only
+#            a server that presents PEER_CERT (as ubinder-rpc and libbinder do)
+# The plaintext and tls-* scenarios are for a TLS listener: an RPC header in
+# plaintext, TLS garbage, a ClientHello cut short, one that stops halfway,
+# and (with --tls) a session that stops halfway through a TLS record.
 # Prints one line per result; exits 0 when the scenario behaved as expected.
 import socket
+import ssl
 import struct
 import sys
 import time
+
+TLS = None  # (cert, key, peer_cert) with --tls
 
 TRANSACT, REPLY, DEC_STRONG = 0, 1, 2
 ONEWAY = 1
@@ -24,7 +34,28 @@ def connect(address):
         host, port = address[4:].rsplit(":", 1)
         s = socket.create_connection((host, int(port)))
     s.settimeout(10)
+    if TLS:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.check_hostname = False  # pinned certificates name no host
+        ctx.load_cert_chain(TLS[0], TLS[1])
+        ctx.load_verify_locations(TLS[2])
+        s = ctx.wrap_socket(s)
     return s
+
+
+def client_hello():
+    """The first flight of a TLS 1.3 client, as bytes."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
 
 
 def recv_full(s, n):
@@ -142,10 +173,102 @@ def no_delay(address):
 def closed(s):
     try:
         return s.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def drained(s):
+    """Whether the peer closes @s (after what it sends: a TLS alert)."""
+    try:
+        for _ in range(16):
+            if s.recv(4096) == b"":
+                return True
+        return False
     except ConnectionResetError:
         return True
     except socket.timeout:
         return False
+
+
+def tls_record_stall(address):
+    """A TLS session (our certificate) whose RPC handshake is done, then
+    half a TLS record: the bridge must end it within its frame limit.
+    Run by hand over memory BIOs, so that the raw socket can be written."""
+    raw = socket.create_connection(address[4:].rsplit(":", 1)) \
+        if address.startswith("tcp:") else None
+    if raw is None:
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.connect(address[5:])
+    raw.settimeout(10)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.load_cert_chain(TLS[0], TLS[1])
+    ctx.load_verify_locations(TLS[2])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing)
+
+    def pump():
+        raw.sendall(outgoing.read())
+
+    def read(n):
+        buf = b""
+        while len(buf) < n:
+            try:
+                buf += obj.read(n - len(buf))
+            except ssl.SSLWantReadError:
+                pump()
+                chunk = raw.recv(65536)
+                if not chunk:
+                    raise EOFError("session closed")
+                incoming.write(chunk)
+        return buf
+
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pump()
+            incoming.write(raw.recv(65536))
+    pump()
+    obj.write(struct.pack("<IBB8xH", 1, 0, 0, 0))
+    pump()
+    read(8)
+    obj.write(b"cci\0\0\0\0\0")
+    pump()
+    # an application data record that promises 64 bytes and brings 10
+    raw.sendall(b"\x17\x03\x03\x00\x40" + b"x" * 10)
+    raw.settimeout(30)
+    start = time.monotonic()
+    rc = 0 if drained(raw) else 1
+    print("tls-record-stall closed after %.0f s" % (time.monotonic() - start))
+    return rc
+
+
+def tls_hostile(address, kind):
+    """A TLS listener closes each of these; tls-stall within its handshake
+    limit (prints how long it took). Plain sockets: no TLS of ours."""
+    global TLS
+    TLS = None
+    s = connect(address)
+    if kind == "plaintext":
+        s.sendall(struct.pack("<IBB8xH", 1, 0, 0, 0))
+    elif kind == "tls-garbage":
+        s.sendall(b"\x16\x03\x01\x00\x40" + b"\x13\x37" * 32)
+    else:
+        hello = client_hello()
+        s.sendall(hello[:len(hello) // 2])
+        if kind == "tls-truncated":
+            s.shutdown(socket.SHUT_WR)
+        s.settimeout(30)
+    start = time.monotonic()
+    rc = 0 if drained(s) else 1
+    if kind == "tls-stall":
+        print("tls-stall closed after %.0f s" % (time.monotonic() - start))
+    return rc
 
 
 def hostile(address, kind):
@@ -185,12 +308,25 @@ def hostile(address, kind):
 
 
 def main():
-    address, kind = sys.argv[1], sys.argv[2]
+    global TLS
+    args = sys.argv[1:]
+    if args[0] == "--tls":
+        TLS, args = tuple(args[1:4]), args[4:]
+    address, kind = args[0], args[1]
     if kind == "kvstore":
-        return kvstore(address)
+        try:
+            return kvstore(address)
+        except (ssl.SSLError, EOFError, ConnectionResetError) as e:
+            print("refused:", e)
+            return 1
     if kind == "no-delay":
         return no_delay(address)
-    rc = hostile(address, kind)
+    if kind == "tls-record-stall":
+        rc = tls_record_stall(address)
+    elif kind in ("plaintext", "tls-garbage", "tls-truncated", "tls-stall"):
+        rc = tls_hostile(address, kind)
+    else:
+        rc = hostile(address, kind)
     if kind == "wrong-dec-strong":
         print(kind, "ignored, session served" if rc == 0 else "not served")
     else:

@@ -46,8 +46,8 @@ static void refuse(const char *why)
 	fprintf(stderr, "ubinder-rpc: %s: closing a session: %s\n", exported_name(), why);
 }
 
-/* A new session on @fd, after its header @h: served here until it ends. */
-static void new_session(int fd, const struct rpc_connection_header *h)
+/* A new session on @st, after its header @h: served here until it ends. */
+static void new_session(struct rpc_stream *st, const struct rpc_connection_header *h)
 {
 	uint8_t buf[RPC_NEW_SESSION_RESPONSE_SIZE];
 	struct rpc_session_config sc = { .layouts = config->layouts,
@@ -61,8 +61,8 @@ static void new_session(int fd, const struct rpc_connection_header *h)
 	int err;
 
 	rpc_encode_new_session_response(buf, RPC_WIRE_VERSION);
-	if (rpc_write_full(fd, buf, sizeof(buf)) ||
-	    rpc_read_full(fd, buf, RPC_CONNECTION_INIT_SIZE))
+	if (rpc_write_full(st, buf, sizeof(buf)) ||
+	    rpc_read_full(st, buf, RPC_CONNECTION_INIT_SIZE))
 		goto fail;
 	if (!rpc_is_connection_init(buf, RPC_CONNECTION_INIT_SIZE)) {
 		refuse("no connection init");
@@ -96,7 +96,7 @@ static void new_session(int fd, const struct rpc_connection_header *h)
 
 	/* this thread watches for hang-ups and gives counts back; the first
 	 * connection is served like any other */
-	if (rpc_session_serve_async(l.s, fd))
+	if (rpc_session_serve_async(l.s, st))
 		rpc_session_end(l.s);
 	rpc_session_watch(l.s);
 	rpc_session_get_stats(l.s, &stats);
@@ -118,20 +118,20 @@ static void new_session(int fd, const struct rpc_connection_header *h)
 	rpc_session_free(l.s);
 	return;
 fail:
-	close(fd);
+	rpc_stream_close(st);
 	ubinder_binder_unref(root);
 	if (ctx)
 		ubinder_context_close(ctx);
 }
 
 /* A connection joining session @id. */
-static void join_session(int fd, const struct rpc_connection_header *h)
+static void join_session(struct rpc_stream *st, const struct rpc_connection_header *h)
 {
 	uint8_t id[RPC_SESSION_ID_SIZE], init[RPC_CONNECTION_INIT_SIZE];
 	struct rpc_session *s = NULL;
 
-	if (rpc_read_full(fd, id, sizeof(id))) {
-		close(fd);
+	if (rpc_read_full(st, id, sizeof(id))) {
+		rpc_stream_close(st);
 		return;
 	}
 	/* the session stays while this thread adds to it: its first
@@ -145,52 +145,54 @@ static void join_session(int fd, const struct rpc_connection_header *h)
 	if (!s) {
 		pthread_mutex_unlock(&lock);
 		refuse("a join of an unknown session (or in another fd mode)");
-		close(fd);
+		rpc_stream_close(st);
 		return;
 	}
 	if (h->options & RPC_CONNECTION_OPTION_INCOMING) {
 		/* calls from us to the client: we send the init */
 		rpc_encode_connection_init(init);
-		if (rpc_write_full(fd, init, sizeof(init)) || rpc_session_add_calling(s, fd))
-			close(fd);
+		if (rpc_write_full(st, init, sizeof(init)))
+			rpc_stream_close(st);
+		else
+			rpc_session_add_calling(s, st); /* closes @st on failure */
 		pthread_mutex_unlock(&lock);
 		return;
 	}
 	pthread_mutex_unlock(&lock);
 	/* an outgoing connection of the client's: it sends the init, we serve */
-	if (rpc_read_full(fd, init, sizeof(init)) ||
+	if (rpc_read_full(st, init, sizeof(init)) ||
 	    !rpc_is_connection_init(init, RPC_CONNECTION_INIT_SIZE)) {
 		refuse("no connection init");
-		close(fd);
+		rpc_stream_close(st);
 		return;
 	}
 	pthread_mutex_lock(&lock);
 	for (struct live *l = sessions; l; l = l->next) {
 		if (l->s == s) {
 			/* served on a thread of its own, since this one holds
-			 * the lock; that takes (and on failure closes) @fd */
-			rpc_session_serve_async(s, fd);
-			fd = -1;
+			 * the lock; that takes (and on failure closes) @st */
+			rpc_session_serve_async(s, st);
+			st = NULL;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	if (fd >= 0)
-		close(fd);
+	rpc_stream_close(st);
 }
 
 static void *conn_thread(void *p)
 {
-	int fd = (int)(intptr_t)p;
+	/* the TLS handshake, if any, then the RPC one: HANDSHAKE_S each */
+	struct rpc_stream *st = rpc_stream_accepted((int)(intptr_t)p, config->tls, HANDSHAKE_S);
 	uint8_t buf[RPC_CONNECTION_HEADER_SIZE];
 	struct rpc_connection_header h;
-	struct timeval limit = { .tv_sec = HANDSHAKE_S };
 	int err;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
-	if (rpc_read_full(fd, buf, sizeof(buf))) {
-		close(fd);
+	if (!st)
+		goto out;
+	rpc_stream_set_timeout(st, HANDSHAKE_S);
+	if (rpc_read_full(st, buf, sizeof(buf))) {
+		rpc_stream_close(st);
 		goto out;
 	}
 	err = rpc_decode_connection_header(buf, sizeof(buf), &h);
@@ -200,13 +202,13 @@ static void *conn_thread(void *p)
 	    (!h.session_id_size && (h.options & RPC_CONNECTION_OPTION_INCOMING))) {
 		refuse(err ? rpc_wire_strerror(err)
 			   : "unsupported connection (version, incoming new session or fd mode)");
-		close(fd);
+		rpc_stream_close(st);
 		goto out;
 	}
 	if (h.session_id_size)
-		join_session(fd, &h);
+		join_session(st, &h);
 	else
-		new_session(fd, &h);
+		new_session(st, &h);
 out:
 	pthread_mutex_lock(&lock);
 	threads--;
@@ -228,7 +230,6 @@ int rpc_export_serve(int lfd, const struct rpc_export_config *c)
 			fprintf(stderr, "ubinder-rpc: accept: %s\n", strerror(errno));
 			return 1;
 		}
-		rpc_stream_no_delay(fd);
 		pthread_mutex_lock(&lock);
 		while (threads >= MAX_CONNECTIONS)
 			pthread_cond_wait(&freed, &lock);

@@ -10,12 +10,15 @@
 
 #include "rpc_layout.h"
 
+struct rpc_tls;
+
 struct rpc_export_config {
 	const char *socket;  /* the context's socket (NULL: the default) */
 	const char *service; /* the service exported; NULL: the service manager */
 	const struct rpc_layouts *layouts;
-	unsigned max_threads; /* connections a client may open for its calls */
-	bool descriptors;     /* sessions may ask for fd transport mode Unix */
+	unsigned max_threads;	   /* connections a client may open for its calls */
+	bool descriptors;	   /* sessions may ask for fd transport mode Unix */
+	const struct rpc_tls *tls; /* a server configuration: TLS only; NULL: plain */
 };
 
 /* Accepts on the listening socket @lfd until accept fails; returns 1 then. */

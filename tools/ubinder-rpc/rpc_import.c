@@ -12,8 +12,12 @@
 #include "rpc_stream.h"
 #include "rpc_wire.h"
 
+/* How long a connection's TLS and RPC handshakes may take, each. */
+#define HANDSHAKE_S 5
+
 /* Opens one connection: a new session (@id NULL) or a join of @id. */
-static int open_conn(const char *address, const uint8_t *id, bool incoming, bool fds)
+static struct rpc_stream *open_conn(const char *address, const struct rpc_tls *tls,
+				    const uint8_t *id, bool incoming, bool fds)
 {
 	struct rpc_connection_header h = {
 		.version = RPC_WIRE_VERSION,
@@ -23,16 +27,17 @@ static int open_conn(const char *address, const uint8_t *id, bool incoming, bool
 	};
 	uint8_t buf[RPC_CONNECTION_HEADER_SIZE];
 	uint32_t version;
-	int fd = rpc_stream_open(address, false);
+	struct rpc_stream *st = rpc_stream_connect(address, tls, HANDSHAKE_S);
 
-	if (fd < 0)
-		return -1;
+	if (!st)
+		return NULL;
+	rpc_stream_set_timeout(st, HANDSHAKE_S);
 	rpc_encode_connection_header(buf, &h);
-	if (rpc_write_full(fd, buf, sizeof(buf)) ||
-	    (id && rpc_write_full(fd, id, RPC_SESSION_ID_SIZE)))
+	if (rpc_write_full(st, buf, sizeof(buf)) ||
+	    (id && rpc_write_full(st, id, RPC_SESSION_ID_SIZE)))
 		goto bad;
 	if (!id) {
-		if (rpc_read_full(fd, buf, RPC_NEW_SESSION_RESPONSE_SIZE) ||
+		if (rpc_read_full(st, buf, RPC_NEW_SESSION_RESPONSE_SIZE) ||
 		    rpc_decode_new_session_response(buf, RPC_NEW_SESSION_RESPONSE_SIZE, &version))
 			goto bad;
 		if (version != RPC_WIRE_VERSION) {
@@ -44,23 +49,23 @@ static int open_conn(const char *address, const uint8_t *id, bool incoming, bool
 	}
 	if (incoming) {
 		/* the server calls on it: it sends the init */
-		if (rpc_read_full(fd, buf, RPC_CONNECTION_INIT_SIZE) ||
+		if (rpc_read_full(st, buf, RPC_CONNECTION_INIT_SIZE) ||
 		    !rpc_is_connection_init(buf, RPC_CONNECTION_INIT_SIZE))
 			goto bad;
 	} else {
 		rpc_encode_connection_init(buf);
-		if (rpc_write_full(fd, buf, RPC_CONNECTION_INIT_SIZE))
+		if (rpc_write_full(st, buf, RPC_CONNECTION_INIT_SIZE))
 			goto bad;
 	}
-	rpc_stream_no_delay(fd);
-	return fd;
+	return st;
 bad:
-	close(fd);
-	return -1;
+	rpc_stream_close(st);
+	return NULL;
 }
 
-int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts, bool descriptors, struct rpc_session **out)
+int rpc_import_run(ubinder_context *ctx, const char *address, const struct rpc_tls *tls,
+		   const char *name, const struct rpc_layouts *layouts, bool descriptors,
+		   struct rpc_session **out)
 {
 	struct rpc_session_config sc = { .ctx = ctx,
 					 .layouts = layouts,
@@ -71,10 +76,11 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	uint8_t id[RPC_SESSION_ID_SIZE];
 	ubinder_binder *root = NULL;
 	uint32_t threads = 0;
-	int fd, err;
+	struct rpc_stream *st;
+	int err;
 
-	fd = s ? open_conn(address, NULL, false, descriptors) : -1;
-	if (fd < 0 || rpc_session_add_calling(s, fd)) {
+	st = s ? open_conn(address, tls, NULL, false, descriptors) : NULL;
+	if (!st || rpc_session_add_calling(s, st)) {
 		fprintf(stderr, "ubinder-rpc: %s: session lost: no session\n", address);
 		goto fail;
 	}
@@ -88,13 +94,13 @@ int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
 	if (threads > RPC_IMPORT_MAX_CALLING)
 		threads = RPC_IMPORT_MAX_CALLING;
 	for (uint32_t i = 1; i < threads; i++) {
-		fd = open_conn(address, id, false, descriptors);
-		if (fd < 0 || rpc_session_add_calling(s, fd))
+		st = open_conn(address, tls, id, false, descriptors);
+		if (!st || rpc_session_add_calling(s, st))
 			break; /* fewer connections: calls wait for a free one */
 	}
 	for (unsigned i = 0; i < RPC_IMPORT_INCOMING; i++) {
-		fd = open_conn(address, id, true, descriptors);
-		if (fd < 0 || rpc_session_serve_async(s, fd))
+		st = open_conn(address, tls, id, true, descriptors);
+		if (!st || rpc_session_serve_async(s, st))
 			break; /* fewer callbacks at once */
 	}
 	err = rpc_session_get_root(s, &root);

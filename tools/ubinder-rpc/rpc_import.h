@@ -23,10 +23,12 @@
  * stand-in it died and fails their calls in flight with DEAD_OBJECT,
  * exactly as for a local service whose process died). Failures to set up
  * print one line and return 1. Either way *session is the ended session
- * (or NULL), for rpc_session_free() once @ctx is closed. @descriptors asks
- * for fd transport mode Unix (a Unix socket @address only).
+ * (or NULL), for rpc_session_free() once @ctx is closed. @tls (a client
+ * configuration, or NULL) runs every connection over TLS. @descriptors
+ * asks for fd transport mode Unix (a Unix socket @address, no TLS).
  */
 struct rpc_session;
-int rpc_import_run(ubinder_context *ctx, const char *address, const char *name,
-		   const struct rpc_layouts *layouts, bool descriptors,
+struct rpc_tls;
+int rpc_import_run(ubinder_context *ctx, const char *address, const struct rpc_tls *tls,
+		   const char *name, const struct rpc_layouts *layouts, bool descriptors,
 		   struct rpc_session **session);

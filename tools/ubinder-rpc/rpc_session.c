@@ -40,7 +40,7 @@
 
 struct conn {
 	struct rpc_session *s;
-	int fd;
+	struct rpc_stream *st;
 	bool calling; /* we send transactions on it */
 	bool busy;    /* a calling connection a call chain holds */
 	pthread_mutex_t wlock;
@@ -125,7 +125,7 @@ static void end_locked(struct rpc_session *s)
 		return;
 	s->ended = true;
 	for (unsigned i = 0; i < s->nconns; i++)
-		shutdown(s->conns[i]->fd, SHUT_RDWR);
+		rpc_stream_shutdown(s->conns[i]->st);
 	pthread_cond_broadcast(&s->changed);
 }
 
@@ -152,24 +152,22 @@ static int fail(struct rpc_session *s, const char *why)
 	return -1;
 }
 
-static struct conn *add_conn(struct rpc_session *s, int fd, bool calling)
+static struct conn *add_conn(struct rpc_session *s, struct rpc_stream *st, bool calling)
 {
-	struct timeval limit = { .tv_sec = FRAME_TIMEOUT_S };
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c) {
 		c->s = s;
-		c->fd = fd;
+		c->st = st;
 		c->calling = calling;
 		pthread_mutex_init(&c->wlock, NULL);
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	rpc_stream_set_timeout(st, FRAME_TIMEOUT_S);
 	pthread_mutex_lock(&s->lock);
 	if (!c || s->ended || s->nconns == MAX_CONNECTIONS) {
 		pthread_mutex_unlock(&s->lock);
 		free(c);
-		close(fd);
+		rpc_stream_close(st);
 		return NULL;
 	}
 	s->conns[s->nconns++] = c;
@@ -180,9 +178,9 @@ static struct conn *add_conn(struct rpc_session *s, int fd, bool calling)
 	return c;
 }
 
-int rpc_session_add_calling(struct rpc_session *s, int fd)
+int rpc_session_add_calling(struct rpc_session *s, struct rpc_stream *st)
 {
-	return add_conn(s, fd, true) ? 0 : -1;
+	return add_conn(s, st, true) ? 0 : -1;
 }
 
 static void *serve_thread(void *p)
@@ -193,9 +191,9 @@ static void *serve_thread(void *p)
 	return NULL;
 }
 
-int rpc_session_serve_async(struct rpc_session *s, int fd)
+int rpc_session_serve_async(struct rpc_session *s, struct rpc_stream *st)
 {
-	struct conn *c = add_conn(s, fd, false);
+	struct conn *c = add_conn(s, st, false);
 	pthread_t t;
 
 	if (!c)
@@ -239,8 +237,8 @@ static int write_frame(struct conn *c, const void *head, size_t head_size, const
 	int err;
 
 	pthread_mutex_lock(&c->wlock);
-	err = rpc_write_full_fds(c->fd, head, head_size, fds, nfds) ||
-	      rpc_write_full(c->fd, data, size);
+	err = rpc_write_full_fds(c->st, head, head_size, fds, nfds) ||
+	      rpc_write_full(c->st, data, size);
 	pthread_mutex_unlock(&c->wlock);
 	return err ? -1 : 0;
 }
@@ -266,18 +264,15 @@ static void close_fds(struct frame_fds *f)
 static int read_frame(struct conn *c, struct rpc_wire_header *h, uint8_t **body,
 		      struct frame_fds *fds)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	uint8_t head[RPC_WIRE_HEADER_SIZE];
-	int n, err;
+	int err;
 
-	while ((n = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
-		;
 	fds->n = 0;
-	if (n != 1)
+	if (rpc_stream_wait_readable(c->st))
 		return -1;
-	if (c->s->c.fds ? rpc_read_full_fds(c->fd, head, sizeof(head), fds->fd, &fds->n,
+	if (c->s->c.fds ? rpc_read_full_fds(c->st, head, sizeof(head), fds->fd, &fds->n,
 					    RPC_MAX_OBJECTS)
-			: rpc_read_full(c->fd, head, sizeof(head))) {
+			: rpc_read_full(c->st, head, sizeof(head))) {
 		close_fds(fds);
 		return -1;
 	}
@@ -291,7 +286,7 @@ static int read_frame(struct conn *c, struct rpc_wire_header *h, uint8_t **body,
 		close_fds(fds);
 		return fail(c->s, "out of memory");
 	}
-	if (rpc_read_full(c->fd, *body, h->body_size)) {
+	if (rpc_read_full(c->st, *body, h->body_size)) {
 		free(*body);
 		close_fds(fds);
 		return fail(c->s, "the peer stopped mid-frame");
@@ -994,7 +989,8 @@ void rpc_session_watch(struct rpc_session *s)
 		pthread_mutex_lock(&s->lock);
 		n = s->ended ? 0 : s->nconns;
 		for (unsigned i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){ .fd = s->conns[i]->fd, .events = POLLRDHUP };
+			pfd[i] = (struct pollfd){ .fd = rpc_stream_fd(s->conns[i]->st),
+						  .events = POLLRDHUP };
 		pthread_mutex_unlock(&s->lock);
 		if (!n)
 			break;
@@ -1149,7 +1145,7 @@ void rpc_session_free(struct rpc_session *s)
 		free(e);
 	}
 	for (unsigned i = 0; i < s->nconns; i++) {
-		close(s->conns[i]->fd);
+		rpc_stream_close(s->conns[i]->st);
 		free(s->conns[i]);
 	}
 	/* the stand-ins free themselves when their objects go; the last one

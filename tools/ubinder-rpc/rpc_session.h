@@ -43,15 +43,16 @@ struct rpc_session_config {
 /* A session without connections yet; NULL if out of memory. */
 struct rpc_session *rpc_session_new(const struct rpc_session_config *c);
 
+struct rpc_stream;
 /*
- * Adds the connected stream @fd (taken) after its handshake: a calling
+ * Adds the connected stream @st (taken) after its handshake: a calling
  * connection, or a serving one, which a thread of its own serves until the
  * session ends (the peer hung up, broke the protocol, or another
  * connection of the session failed). -1 if the session has already ended
- * or cannot take more connections (@fd is closed).
+ * or cannot take more connections (@st is closed).
  */
-int rpc_session_add_calling(struct rpc_session *s, int fd);
-int rpc_session_serve_async(struct rpc_session *s, int fd);
+int rpc_session_add_calling(struct rpc_session *s, struct rpc_stream *st);
+int rpc_session_serve_async(struct rpc_session *s, struct rpc_stream *st);
 
 /* The peer's root object (GET_ROOT) as a stand-in, of the interface it
  * names (INTERFACE_TRANSACTION). */

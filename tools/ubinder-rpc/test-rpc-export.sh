@@ -24,7 +24,7 @@ expect() { expect_output "$@"; }
 # active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
 active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
 
-echo "1..63"
+echo "1..70"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
 expect "usage: no command" 2 "missing command" "$rpc"
 expect "usage: export needs --listen and --service" 2 "export takes --listen and --service" \
@@ -33,6 +33,13 @@ expect "usage: import needs --connect and --as" 2 "import takes --connect and --
 	"$rpc" import --connect unix:/nothing
 expect "usage: bad address" 2 "bad address 'vsock:3'" "$rpc" --socket "$sock" export \
 	--listen vsock:3 --service kvstore
+# vsock: CID and port are decimal 32-bit numbers; a connection that cannot
+# be made says why (this machine may have no vsock, or no loopback: the
+# VM test tests/rpc/vsock/ runs the bridge over it)
+for bad in vsock:x:1 vsock:1: vsock::1 vsock:1:4294967296 vsock:1:2:3 vsock:-1:5; do
+	expect "usage: bad vsock address $bad" 2 "bad address '$bad'.*vsock:CID:PORT" \
+		"$rpc" --socket "$sock" import --connect "$bad" --as x
+done
 
 # start_side SOCKET LOG: a daemon and its service manager, ready.
 start_side() {
@@ -53,6 +60,9 @@ pids+=($kv)
 wait_for "$ctl" --socket "$sock" ping kvstore
 expect "import: nothing listening" 1 "cannot connect to unix:$dir/none" "$rpc" --socket "$sock" \
 	import --connect "unix:$dir/none" --as x
+expect "vsock: a connection that cannot be made is an error that says so" 1 \
+	"cannot (open|connect to) vsock:1:5999: .*session lost" \
+	"$rpc" --socket "$sock" import --connect vsock:1:5999 --as x
 expect "no such service" 1 "no service named 'nothing'" "$rpc" --socket "$sock" export \
 	--listen "unix:$dir/none" --service nothing
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ubinder-rpc: serves a ubinder service to Android RPC Binder clients
- * (RpcSession, protocol version 1) on a Unix socket or TCP. A normal
+ * (RpcSession, protocol version 1) on a Unix socket, TCP or vsock, and
+ * RPC Binder servers as ubinder services; optionally over TLS. A normal
  * libubinder client of its ubinderd. docs/rpc.md is the manual.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "rpc_layout.h"
 #include "rpc_session.h"
 #include "rpc_stream.h"
+#include "rpc_tls.h"
 #include "socket-arg.h"
 #include "ubinder/ubinder.h"
 
@@ -32,7 +34,8 @@ static const char usage[] =
 	"Bridges ubinder and Android RPC Binder (RpcSession, protocol version 1).\n"
 	"export serves the local service NAME (or the service manager) as the root\n"
 	"object of RPC sessions; import registers the root object of the RPC server\n"
-	"at ADDRESS as the local service NAME. ADDRESS is unix:PATH or tcp:HOST:PORT.\n"
+	"at ADDRESS as the local service NAME. ADDRESS is unix:PATH, tcp:HOST:PORT or\n"
+	"vsock:CID:PORT.\n"
 	"\n"
 	"  --listen ADDRESS           where to serve (export); nothing is served by default\n"
 	"  --service NAME             the local service to export\n"
@@ -42,7 +45,12 @@ static const char usage[] =
 	"  --layout FILE              where binders sit in the parcels of other interfaces\n"
 	"                             (lines: DESCRIPTOR CODE request|reply FIELD...)\n"
 	"  --descriptors              import: carry descriptors (RPC fd transport mode\n"
-	"                             Unix; the server must allow it)\n"
+	"                             Unix; the server must allow it; not with TLS)\n"
+	"  --tls-cert FILE            TLS (1.3): our certificate (PEM; with --tls-key and\n"
+	"                             --tls-peer-cert, all three or none)\n"
+	"  --tls-key FILE             TLS: the private key of --tls-cert (PEM, unencrypted)\n"
+	"  --tls-peer-cert FILE       TLS: the certificates a peer may present (PEM, one\n"
+	"                             or more); any other peer is refused\n"
 	"  -s, --socket PATH          the context's socket (default: $UBINDER_SOCKET, else\n"
 	"                             the default socket of the context)\n"
 	"  -c, --context NAME         the context (binder, hwbinder, vndbinder, ...)\n"
@@ -53,7 +61,8 @@ static const char usage[] =
 	"watch, IServiceManager's getService, checkService and addService); a parcel\n"
 	"with a binder no layout places is refused (BAD_VALUE), as is one with a\n"
 	"descriptor on a session without descriptor transport. export allows\n"
-	"descriptors on Unix sockets.\n"
+	"descriptors on Unix sockets without TLS. With TLS, both sides present a\n"
+	"certificate and every connection is TLS: plaintext peers are refused.\n"
 	"Callers appear to the far side with the bridge's pid and uid.\n";
 
 static int usage_error(const char *msg)
@@ -98,13 +107,13 @@ static int run_export(ubinder_context *ctx, const char *listen_at,
 		ubinder_binder_unref(root);
 		return 1;
 	}
-	lfd = rpc_stream_open(listen_at, true);
+	lfd = rpc_listen(listen_at);
 	if (lfd < 0) {
 		ubinder_binder_unref(root);
 		return 1;
 	}
-	rpc_stream_bound_address(lfd, listen_at, bound, sizeof(bound));
-	fprintf(stderr, "ubinder-rpc: serving '%s' on %s\n", what, bound);
+	rpc_listen_address(lfd, listen_at, bound, sizeof(bound));
+	fprintf(stderr, "ubinder-rpc: serving '%s' on %s%s\n", what, bound, c->tls ? " (TLS)" : "");
 	status = rpc_export_serve(lfd, c);
 	close(lfd);
 	ubinder_binder_unref(root);
@@ -162,12 +171,17 @@ int main(int argc, char **argv)
 						 { "as", required_argument, NULL, 'A' },
 						 { "layout", required_argument, NULL, 'Y' },
 						 { "descriptors", no_argument, NULL, 'D' },
+						 { "tls-cert", required_argument, NULL, 'T' },
+						 { "tls-key", required_argument, NULL, 'K' },
+						 { "tls-peer-cert", required_argument, NULL, 'P' },
 						 { NULL, 0, NULL, 0 } };
 	struct tool_args args = { NULL, NULL };
 	const char *listen_at = NULL, *service = NULL, *connect_to = NULL, *as = NULL;
 	const char *layout_file = NULL, *socket_path, *cmd, *address;
 	struct rpc_layouts *layouts;
 	struct rpc_session *session = NULL;
+	struct rpc_tls_files tls_files = { NULL, NULL, NULL };
+	struct rpc_tls *tls = NULL;
 	char resolved[108];
 	ubinder_context *ctx;
 	int opt, status, bad, err;
@@ -179,6 +193,9 @@ int main(int argc, char **argv)
 				    : opt == 'C' ? &connect_to
 				    : opt == 'A' ? &as
 				    : opt == 'Y' ? &layout_file
+				    : opt == 'T' ? &tls_files.cert
+				    : opt == 'K' ? &tls_files.key
+				    : opt == 'P' ? &tls_files.peer_cert
 						 : NULL;
 
 		if (slot) {
@@ -206,12 +223,15 @@ int main(int argc, char **argv)
 			exporting ? "export takes --listen and --service or --service-manager"
 				  : "import takes --connect and --as");
 	}
-	if (descriptors && (exporting || !rpc_address_is_unix(connect_to)))
-		return usage_error("--descriptors is for an import over a Unix socket");
+	if (!tls_files.cert != !tls_files.key || !tls_files.cert != !tls_files.peer_cert)
+		return usage_error("TLS takes --tls-cert, --tls-key and --tls-peer-cert together");
+	if (descriptors && (exporting || !rpc_address_is_unix(connect_to) || tls_files.cert))
+		return usage_error("--descriptors is for an import over a Unix socket without TLS");
 	address = exporting ? listen_at : connect_to;
 	if (!rpc_address_valid(address)) {
 		fprintf(stderr,
-			"ubinder-rpc: bad address '%s' (want unix:PATH or tcp:HOST:PORT)\n"
+			"ubinder-rpc: bad address '%s' (want unix:PATH, tcp:HOST:PORT or "
+			"vsock:CID:PORT)\n"
 			"Try 'ubinder-rpc --help'.\n",
 			address);
 		return 2;
@@ -220,9 +240,13 @@ int main(int argc, char **argv)
 				       sizeof(resolved), &bad);
 	if (!socket_path && bad)
 		return 2;
+	if (tls_files.cert && !(tls = rpc_tls_new(&tls_files, exporting)))
+		return 2;
 	layouts = load_layouts(layout_file);
-	if (!layouts)
+	if (!layouts) {
+		rpc_tls_free(tls);
 		return layout_file ? 2 : 1;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	err = ubinder_context_open(socket_path, &ctx);
@@ -230,6 +254,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ubinder-rpc: cannot open the context: %s\n",
 			ubinder_strerror(err));
 		rpc_layouts_free(layouts);
+		rpc_tls_free(tls);
 		return 1;
 	}
 	if (exporting) {
@@ -237,14 +262,17 @@ int main(int argc, char **argv)
 					       .service = service,
 					       .layouts = layouts,
 					       .max_threads = EXPORT_THREADS,
-					       .descriptors = rpc_address_is_unix(listen_at) };
+					       .descriptors =
+						       rpc_address_is_unix(listen_at) && !tls,
+					       .tls = tls };
 
 		status = run_export(ctx, listen_at, &c);
 	} else {
-		status = rpc_import_run(ctx, connect_to, as, layouts, descriptors, &session);
+		status = rpc_import_run(ctx, connect_to, tls, as, layouts, descriptors, &session);
 	}
 	ubinder_context_close(ctx);
 	rpc_session_free(session);
 	rpc_layouts_free(layouts);
+	rpc_tls_free(tls);
 	return status;
 }

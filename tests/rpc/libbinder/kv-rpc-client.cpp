@@ -2,7 +2,7 @@
 // calls the example IKeyValue service that `ubinder-rpc export` serves,
 // and hands it a watcher (a local BBinder) that the service calls back on
 // the session's incoming connection.
-// Usage: kv-rpc-client unix:PATH | tcp:HOST:PORT
+// Usage: kv-rpc-client [--tls CERT KEY PEER_CERT] unix:PATH | tcp:HOST:PORT
 #include <binder/Binder.h>
 #include <binder/IBinder.h>
 #include <binder/Parcel.h>
@@ -15,6 +15,8 @@
 #include <mutex>
 #include <cstring>
 #include <string>
+
+#include "kv-rpc-tls.h"
 
 using namespace android;
 
@@ -60,12 +62,14 @@ static void request(Parcel &p, const sp<IBinder> &b)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: kv-rpc-client unix:PATH|tcp:HOST:PORT\n");
+	bool bad;
+	auto tls = kv_tls_option(&argc, &argv, &bad);
+	if (bad || argc != 2 || !strcmp(argv[1], "--help")) {
+		fprintf(stderr, "usage: kv-rpc-client [--tls CERT KEY PEER_CERT] unix:PATH|tcp:HOST:PORT\n");
 		return 2;
 	}
 	std::string addr = argv[1];
-	sp<RpcSession> session = RpcSession::make();
+	sp<RpcSession> session = tls ? RpcSession::make(std::move(tls)) : RpcSession::make();
 	status_t st;
 	session->setMaxIncomingThreads(1); // the watcher's callbacks come in on it
 	if (addr.rfind("unix:", 0) == 0) {

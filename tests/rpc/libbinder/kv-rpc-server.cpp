@@ -3,7 +3,8 @@
 // root object, for `ubinder-rpc import` to bring into a ubinder context;
 // each put is told to the watchers (oneway onChange, on the connections
 // the client offered for incoming calls).
-// Usage: kv-rpc-server unix:PATH
+// Usage: kv-rpc-server [--tls CERT KEY PEER_CERT] unix:PATH | tcp:HOST:PORT
+// (port 0: the kernel's choice, printed as "serving on tcp:HOST:PORT")
 #include <binder/Binder.h>
 #include <binder/Parcel.h>
 #include <binder/RpcServer.h>
@@ -15,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "kv-rpc-tls.h"
 
 using namespace android;
 
@@ -98,19 +101,32 @@ class KeyValue : public BBinder
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || strncmp(argv[1], "unix:", 5)) {
-		fprintf(stderr, "usage: kv-rpc-server unix:PATH\n");
+	bool bad;
+	auto tls = kv_tls_option(&argc, &argv, &bad);
+	if (bad || argc != 2 || (strncmp(argv[1], "unix:", 5) && strncmp(argv[1], "tcp:", 4))) {
+		fprintf(stderr, "usage: kv-rpc-server [--tls CERT KEY PEER_CERT] unix:PATH|tcp:HOST:PORT\n");
 		return 2;
 	}
-	sp<RpcServer> server = RpcServer::make();
+	sp<RpcServer> server = tls ? RpcServer::make(std::move(tls)) : RpcServer::make();
 	server->setRootObject(sp<KeyValue>::make());
-	status_t st = server->setupUnixDomainServer(argv[1] + 5);
+	std::string addr = argv[1];
+	status_t st;
+	if (addr.rfind("unix:", 0) == 0) {
+		st = server->setupUnixDomainServer(argv[1] + 5);
+	} else {
+		std::string hp = addr.substr(4);
+		size_t colon = hp.rfind(':');
+		unsigned port = 0;
+		st = server->setupInetServer(hp.substr(0, colon).c_str(),
+					     (unsigned)atoi(hp.c_str() + colon + 1), &port);
+		addr = "tcp:" + hp.substr(0, colon) + ":" + std::to_string(port);
+	}
 	if (st != OK) {
 		fprintf(stderr, "setup: %d\n", st);
 		return 1;
 	}
 	server->setMaxThreads(2);
-	printf("serving on %s\n", argv[1]);
+	printf("serving on %s\n", addr.c_str());
 	fflush(stdout);
 	server->join();
 	return 0;

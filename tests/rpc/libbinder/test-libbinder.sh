@@ -75,5 +75,55 @@ ok "the import ends with the libbinder server" "$(kill -0 "$import" 2>/dev/null 
 wait_for sh -c "! '$ctl' --socket '$sock' ping remote-kv"
 ok "the imported service is gone" "$("$ctl" --socket "$sock" ping remote-kv >/dev/null 2>&1 && echo 1 || echo 0)"
 
+# TLS both ways (when build-libbinder.sh built libbinder's RpcTransportTls):
+# each side pins the other's self-signed certificate.
+if "$lb/kv-rpc-client" --tls /dev/null /dev/null /dev/null tcp:127.0.0.1:1 2>&1 |
+	grep -q "built without TLS"; then
+	echo "# libbinder built without TLS: no TLS interop"
+elif ! command -v openssl >/dev/null; then
+	echo "# no openssl command: no TLS interop"
+else
+	for name in ub lb stranger; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+			-subj "/CN=interop-$name" -keyout "$dir/$name.key" -out "$dir/$name.crt" 2>/dev/null
+	done
+	ub_tls=(--tls-cert "$dir/ub.crt" --tls-key "$dir/ub.key" --tls-peer-cert "$dir/lb.crt")
+	"$rpc" --socket "$sock" export --listen tcp:127.0.0.1:0 --service kvstore "${ub_tls[@]}" \
+		2>"$dir/export-tls.log" &
+	pids+=($!)
+	wait_for grep -q "on tcp:127.0.0.1:[1-9].*(TLS)" "$dir/export-tls.log"
+	port=$(sed -n "s/.*on tcp:127.0.0.1:\([0-9]*\) (TLS)$/\1/p" "$dir/export-tls.log")
+	expect_output "TLS: libbinder client -> ubinder-rpc export" 0 "$calls" \
+		"$lb/kv-rpc-client" --tls "$dir/lb.crt" "$dir/lb.key" "$dir/ub.crt" "tcp:127.0.0.1:$port"
+	expect_output "TLS: a libbinder client with a stranger's certificate is refused" 1 "" \
+		"$lb/kv-rpc-client" --tls "$dir/stranger.crt" "$dir/stranger.key" "$dir/ub.crt" \
+		"tcp:127.0.0.1:$port"
+	expect_output "... and the export says why" 0 "its certificate is not one of --tls-peer-cert's" \
+		cat "$dir/export-tls.log"
+	"$lb/kv-rpc-server" --tls "$dir/lb.crt" "$dir/lb.key" "$dir/ub.crt" tcp:127.0.0.1:0 \
+		>"$dir/server-tls.log" 2>&1 &
+	server=$!
+	pids+=($server)
+	wait_for grep -q "serving on tcp:127.0.0.1:[1-9]" "$dir/server-tls.log"
+	sport=$(sed -n "s/serving on tcp:127.0.0.1:\([0-9]*\)$/\1/p" "$dir/server-tls.log")
+	expect_output "TLS: an import pinning a stranger refuses libbinder's server" 1 \
+		"its certificate is not one of --tls-peer-cert's" "$rpc" --socket "$sock" import \
+		--connect "tcp:127.0.0.1:$sport" --as x --tls-cert "$dir/ub.crt" --tls-key "$dir/ub.key" \
+		--tls-peer-cert "$dir/stranger.crt"
+	"$rpc" --socket "$sock" import --connect "tcp:127.0.0.1:$sport" --as remote-tls "${ub_tls[@]}" \
+		2>"$dir/import-tls.log" &
+	import=$!
+	pids+=($import)
+	wait_for "$ctl" --socket "$sock" ping remote-tls
+	expect_output "TLS: put through the import" 0 "ex: 0 " "${c[@]}" --reply ex remote-tls 1 s:colour s:tls
+	expect_output "TLS: get through the import" 0 "s: \"tls\"" "${c[@]}" --reply ex,s remote-tls 2 s:colour
+	expect_output "TLS: kvstore-client through the import, its watcher called back" 0 \
+		"callback: colour changed to 'blue'.*client: done" env UBINDER_SOCKET="$sock" "$kvclient" --service remote-tls
+	kill -KILL "$server"
+	wait "$server" 2>/dev/null
+	wait_for sh -c "! kill -0 $import"
+	ok "TLS: the import ends with the libbinder server" "$(kill -0 "$import" 2>/dev/null && echo 1 || echo 0)"
+fi
+
 echo "1..$n"
 exit "$failed"
