@@ -66,7 +66,17 @@ done
 dir=$(mktemp -d)
 pid=
 bus_pid=
-trap '[[ -n $pid ]] && kill $pid 2>/dev/null; [[ -n $bus_pid ]] && kill $bus_pid 2>/dev/null; wait 2>/dev/null || true; umount -l "$dir/dev" 2>/dev/null; rm -rf "$dir"' EXIT
+# Every step may fail (errexit is on in the trap too: a failed umount of a
+# folder never mounted used to end it with status 32, leaving $dir behind).
+cleanup() {
+	[[ -n $pid ]] && kill "$pid" 2>/dev/null
+	[[ -n $bus_pid ]] && kill "$bus_pid" 2>/dev/null
+	wait 2>/dev/null
+	mountpoint -q "$dir/dev" && umount -l "$dir/dev" 2>/dev/null
+	rm -rf "$dir"
+	return 0
+}
+trap 'cleanup || true' EXIT
 results=$dir/results.txt
 : > "$results"
 
