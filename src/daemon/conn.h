@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <bsd/sys/queue.h>
 
+#include "daemon/conn_ring.h"
 #include "daemon/endpoint.h"
 #include "daemon/loop.h"
 
@@ -86,6 +87,12 @@ struct conn_hub {
 	unsigned int pause_ms;
 	uint64_t refused_nofile; /* connections closed at once: no descriptor for them */
 	uint64_t pauses;
+	struct conn_ring_stats rings;
+};
+
+/* Packets of a connection by the way they travelled (ubinderctl proc). */
+struct conn_packets {
+	uint64_t ring_in, ring_out, socket_in, socket_out;
 };
 
 struct session;
@@ -105,6 +112,10 @@ struct conn {
 	size_t out_len;
 	int *out_fds;
 	size_t out_nfds;
+	/* A thread's ring (conn_ring.c), or NULL; active once its answer is out. */
+	struct conn_ring *ring;
+	bool ring_active;
+	struct conn_packets packets;
 
 	/* State of the session and thread roles (session.c, glue.c). */
 	struct endpoint endpoint; /* what the driver knows the thread by */
@@ -143,3 +154,13 @@ void conn_reply_header(struct conn *conn, uint32_t type, int error);
 void conn_protocol_error(struct conn *conn, const char *what);
 
 void close_fds(const int *fds, size_t n);
+
+/* For conn_ring.c. Hands a packet to the connection's role (closing the
+ * descriptors the handler did not take). */
+void conn_dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx);
+/* Receives one packet from the socket, if one is there, and dispatches it:
+ * 1 when one was, 0 when none, -1 when the connection is closing. */
+int conn_receive_one(struct conn *conn);
+/* Watches the socket for what it is needed for now: packets (none once a
+ * ring carries them, only the hang-up), or room for a queued reply. */
+void conn_watch_socket(struct conn *conn);
