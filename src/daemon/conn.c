@@ -185,7 +185,14 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 {
 	fprintf(out, "connections refused (no descriptor): %" PRIu64 "\n", hub->refused_nofile);
 	fprintf(out, "listener pauses: %" PRIu64 "\n", hub->pauses);
-	conn_ring_dump_stats(&hub->rings, out);
+	fprintf(out, "rings opened: %" PRIu64 "\n", hub->rings.opened);
+	fprintf(out, "rings refused: %" PRIu64 "\n", hub->rings.refused);
+	fprintf(out, "ring protocol errors: %" PRIu64 "\n", hub->rings.lies);
+	fprintf(out, "ring markers in/out: %" PRIu64 "/%" PRIu64 "\n", hub->rings.markers_in,
+		hub->rings.markers_out);
+	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", hub->rings.full);
+	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
+	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
@@ -249,7 +256,8 @@ static void conn_close(struct loop_deferred *item)
 	conn->close_item.pending = true;
 	if (conn->role && conn->role->closed)
 		conn->role->closed(conn->role->env, conn);
-	conn_ring_close(conn);
+	if (conn->channel)
+		conn->channel->close(conn);
 	loop_unwatch(loop, &conn->src);
 	close(conn->src.fd);
 	if (conn->peer_pidfd >= 0)
@@ -288,7 +296,12 @@ static int queue_output(struct conn *conn, const struct iovec *iov, int iovcnt, 
 
 void conn_watch_socket(struct conn *conn)
 {
-	uint32_t events = conn->out ? EPOLLOUT : conn->ring_active ? 0 : EPOLLIN;
+	uint32_t events = EPOLLIN;
+
+	if (conn->out)
+		events = EPOLLOUT;
+	else if (conn->channel)
+		events = EPOLLIN | EPOLLET;
 
 	loop_rewatch(conn->hub->loop, &conn->src, events);
 }
@@ -310,8 +323,8 @@ int conn_send(struct conn *conn, const struct iovec *iov, int iovcnt, const int 
 		conn_defer_close(conn);
 		return -EPROTO;
 	}
-	if (conn->ring_active) {
-		int via = conn_ring_send(conn, iov, iovcnt, nfds);
+	if (conn->channel && !conn->socket_reply) {
+		int via = conn->channel->send(conn, iov, iovcnt, nfds);
 
 		if (via != 0)
 			return via > 0 ? 0 : via;
@@ -351,8 +364,8 @@ static void flush_output(struct conn *conn)
 	}
 	drop_output(conn);
 	conn_watch_socket(conn);
-	if (conn->ring_active)
-		conn_ring_drain(conn); /* it stopped while the reply waited */
+	if (conn->channel)
+		conn->channel->resume(conn); /* reading stopped while the reply waited */
 }
 
 void conn_protocol_error(struct conn *conn, const char *what)
@@ -439,8 +452,10 @@ static void conn_handle(struct loop_source *src, uint32_t events)
 		flush_output(conn);
 		return;
 	}
-	/* With a ring, packets come only as its markers announce them. */
-	for (int i = 0; i < CONN_BURST && !conn_closing(conn) && !conn->out && !conn->ring_active;
+	if (conn->channel && (events & EPOLLIN))
+		conn->channel->socket_ready(conn);
+	/* With a channel, it says when to read the socket. */
+	for (int i = 0; i < CONN_BURST && !conn_closing(conn) && !conn->out && !conn->channel;
 	     i++) {
 		if (conn_receive_one(conn) <= 0 || (conn->role && conn->role->one_at_a_time))
 			break;

@@ -28,10 +28,15 @@ struct conn_ring {
 	void *map;
 	size_t map_size;
 	struct ubw_ring_header *hdr;
-	struct ubw_ring in, out; /* requests taken, replies given */
+	struct ubw_ring in, out;      /* requests taken, replies given */
 	struct loop_batch_item wake;  /* a FUTEX_WAKE owed after the batch */
 	struct loop_batch_item again; /* a burst was not enough: drain on next batch */
 };
+
+static void ring_drain(struct conn *conn);
+static void ring_socket_ready(struct conn *conn);
+static void ring_close(struct conn *conn);
+static const struct conn_channel ring_channel;
 
 static struct conn_ring_stats *stats(struct conn *conn)
 {
@@ -49,7 +54,7 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	struct conn_ring *r = (struct conn_ring *)src;
 
 	(void)events;
-	conn_ring_drain(r->conn);
+	ring_drain(r->conn);
 }
 
 static void wake_run(struct loop_batch_item *item)
@@ -63,9 +68,10 @@ static void wake_run(struct loop_batch_item *item)
 
 static void again_run(struct loop_batch_item *item)
 {
-	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, again));
+	struct conn_ring *r =
+		(struct conn_ring *)((char *)item - offsetof(struct conn_ring, again));
 
-	conn_ring_drain(r->conn);
+	ring_drain(r->conn);
 }
 
 /* Creates the ring: 0, or -errno (the client then stays on its socket). */
@@ -142,15 +148,14 @@ void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enable
 	}
 	stats(conn)->opened++;
 	/* The answer still goes over the socket: the client waits for it there. */
-	conn->ring_active = false;
 	conn_send(conn, &iov, 1, fds, 2);
 	close(fds[0]); /* the mapping is all we need of it */
-	conn->ring_active = true;
+	conn->channel = &ring_channel;
 	conn_watch_socket(conn);
 	log_debug("pid %d: thread %d uses a ring of %u bytes", conn->cred.pid, conn->tid, cap);
 }
 
-int conn_ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds)
+static int ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds)
 {
 	struct conn_ring *r = conn->ring;
 	uint32_t sleep;
@@ -198,7 +203,7 @@ int conn_ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, size_
 	return 1;
 }
 
-void conn_ring_drain(struct conn *conn)
+static void ring_drain(struct conn *conn)
 {
 	struct conn_ring *r = conn->ring;
 	uint8_t *buf = conn->hub->rx;
@@ -222,6 +227,7 @@ void conn_ring_drain(struct conn *conn)
 			/* The client sends the packet before its marker: it is there. */
 			if (conn_receive_one(conn) == 0)
 				ring_lied(conn, "ring marker without a packet on the socket");
+			ring_socket_ready(conn); /* another's, queued behind it? */
 			continue;
 		}
 		if (n < 0)
@@ -238,7 +244,44 @@ void conn_ring_drain(struct conn *conn)
 	loop_after_batch(conn->hub->loop, &r->again);
 }
 
-void conn_ring_close(struct conn *conn)
+/* The sender of the socket's next packet: 1 (in *pid, 0 if unknown), or 0: none. */
+static int peek_sender(struct conn *conn, pid_t *pid)
+{
+	int fds[UBW_MAX_FDS], flags = 0;
+	struct ucred cred;
+	bool has = false;
+	uint8_t head[sizeof(struct ubw_header)];
+	size_t nfds = 0;
+	ssize_t n = ubw_recv_packet_from(conn->src.fd, head, sizeof(head), fds, UBW_MAX_FDS, &nfds,
+					 MSG_PEEK | MSG_DONTWAIT, &flags, &cred, &has);
+
+	close_fds(fds, nfds); /* peeking installs copies of its descriptors */
+	if (n < 0)
+		return 0;
+	*pid = has ? cred.pid : 0;
+	return 1;
+}
+
+static void ring_socket_ready(struct conn *conn)
+{
+	pid_t pid;
+
+	while (!conn_closing(conn) && !conn->out && peek_sender(conn, &pid)) {
+		int r;
+
+		if (pid == conn->cred.pid)
+			return; /* the opener's: its marker will take it, in order */
+		/* Another process's (the connection was inherited or passed): it
+		 * has no ring, and is answered on the socket, where it waits. */
+		conn->socket_reply = true;
+		r = conn_receive_one(conn);
+		conn->socket_reply = false;
+		if (r <= 0)
+			return;
+	}
+}
+
+static void ring_close(struct conn *conn)
 {
 	struct conn_ring *r = conn->ring;
 
@@ -251,17 +294,19 @@ void conn_ring_close(struct conn *conn)
 	munmap(r->map, r->map_size);
 	free(r);
 	conn->ring = NULL;
-	conn->ring_active = false;
+	conn->channel = NULL;
 }
 
-void conn_ring_dump_stats(const struct conn_ring_stats *st, FILE *out)
+static void ring_resume(struct conn *conn)
 {
-	fprintf(out, "rings opened: %" PRIu64 "\n", st->opened);
-	fprintf(out, "rings refused: %" PRIu64 "\n", st->refused);
-	fprintf(out, "ring protocol errors: %" PRIu64 "\n", st->lies);
-	fprintf(out, "ring markers in/out: %" PRIu64 "/%" PRIu64 "\n", st->markers_in,
-		st->markers_out);
-	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", st->full);
-	fprintf(out, "ring futex wakes: %" PRIu64 "\n", st->futex_wakes);
-	fprintf(out, "ring kicks: %" PRIu64 "\n", st->kicks);
+	ring_socket_ready(conn);
+	if (!conn_closing(conn))
+		ring_drain(conn);
 }
+
+static const struct conn_channel ring_channel = {
+	.send = ring_send,
+	.resume = ring_resume,
+	.socket_ready = ring_socket_ready,
+	.close = ring_close,
+};

@@ -27,18 +27,7 @@
 #include <stdio.h>
 #include <sys/uio.h>
 
-struct conn;
-struct conn_hub;
-
-/* Totals of every ring of the hub (ubinderctl stats). */
-struct conn_ring_stats {
-	uint64_t opened;
-	uint64_t refused; /* UBW_RING answered with an error */
-	uint64_t lies;	  /* connections dropped for an index or entry that lied */
-	uint64_t markers_in, markers_out;
-	uint64_t futex_wakes, kicks;
-	uint64_t full; /* replies sent over the socket because the ring was full */
-};
+#include "daemon/conn.h"
 
 /*
  * Handles UBW_RING {cap} on @conn: answers it (with the memfd and the
@@ -46,20 +35,3 @@ struct conn_ring_stats {
  * through the ring. @enabled: ubinderd --rings.
  */
 void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enabled);
-
-/*
- * Sends a packet of @conn, which has a ring: 1 when it went into the ring;
- * 0 when a marker entry was placed and the caller sends the packet on the
- * socket now (descriptors, a packet too large, a full ring, a client waiting
- * on its socket); -EPROTO when the client's ring lies or is full even for a
- * marker (it does not read its replies).
- */
-int conn_ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds);
-
-/* Takes the ring's packets (reading stopped while a reply was queued). */
-void conn_ring_drain(struct conn *conn);
-
-/* The connection is closing: unmaps the ring, closes the doorbell. */
-void conn_ring_close(struct conn *conn);
-
-void conn_ring_dump_stats(const struct conn_ring_stats *st, FILE *out);

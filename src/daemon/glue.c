@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/conn_ring.h"
 #include "daemon/glue.h"
 #include "driver/fetch.h"
 #include "wire/decode.h"

@@ -45,10 +45,13 @@ int ubt_ring_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt, con
 ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, size_t *nfds,
 		      bool interruptible);
 
+/* @t has a ring, mapped in this process (not a forked child's inherited one). */
+bool ubt_ring_usable(const struct ubt_thread *t);
+
 static inline int ubt_chan_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt,
 				const int *fds, size_t nfds)
 {
-	if (t->ring)
+	if (t->ring && ubt_ring_usable(t))
 		return ubt_ring_send(t, iov, iovcnt, fds, nfds);
 	return ubt_sock_send(t->sock, iov, iovcnt, fds, nfds);
 }
@@ -56,7 +59,7 @@ static inline int ubt_chan_send(struct ubt_thread *t, const struct iovec *iov, i
 static inline ssize_t ubt_chan_recv(struct ubt_thread *t, void *buf, size_t size, int *fds,
 				    size_t *nfds, bool interruptible)
 {
-	if (t->ring)
+	if (t->ring && ubt_ring_usable(t))
 		return ubt_ring_recv(t, buf, size, fds, nfds, interruptible);
 	return ubt_sock_recv(t->sys, t->sock, buf, size, fds, nfds, interruptible);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,32 @@ struct ubt_ring_chan {
 	void *map;
 	size_t map_size;
 	pid_t pid;		 /* the process that mapped it (MADV_DONTFORK) */
+	unsigned int fork_gen;	 /* fork_generation when it was mapped */
 	struct ubw_ring out, in; /* requests given, replies taken */
 };
+
+/*
+ * Bumped in every forked child: a ring mapped before is not there (it is
+ * MADV_DONTFORK), and a thread connection the child inherited goes on over
+ * its socket, where the daemon answers it as another process's (-EPERM).
+ */
+static unsigned int fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void forked(void)
+{
+	__atomic_add_fetch(&fork_generation, 1, __ATOMIC_RELAXED);
+}
+
+static void fork_init(void)
+{
+	pthread_atfork(NULL, NULL, forked);
+}
+
+bool ubt_ring_usable(const struct ubt_thread *t)
+{
+	return t->ring && t->ring->fork_gen == __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
+}
 
 static bool socket_forced(void)
 {
@@ -51,6 +76,7 @@ int ubt_ring_setup(struct ubt_thread *t, const struct ubt_session *s)
 
 	if (!(s->features & UBW_FEATURE_RING) || socket_forced())
 		return 0;
+	pthread_once(&fork_once, fork_init);
 	err = ubt_sock_send(t->sock, &iov, 1, NULL, 0);
 	if (err)
 		return err;
@@ -86,6 +112,7 @@ int ubt_ring_setup(struct ubt_thread *t, const struct ubt_session *s)
 	c->map_size = ubw_ring_map_size(req.cap);
 	c->hdr = map;
 	c->pid = getpid();
+	c->fork_gen = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
 	ubw_ring_views(map, req.cap, false, &c->out, &c->in);
 	t->ring = c;
 	t->ring_bell = fds[1];
@@ -99,7 +126,7 @@ void ubt_ring_teardown(struct ubt_thread *t)
 	if (!c)
 		return;
 	/* In a forked child the range is not ours: something else may live there. */
-	if (c->pid == getpid())
+	if (ubt_ring_usable(t) && c->pid == getpid())
 		t->sys->munmap(c->map, c->map_size);
 	if (t->ring_bell >= 0)
 		t->sys->close(t->ring_bell);

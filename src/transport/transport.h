@@ -83,8 +83,8 @@ struct ubt_thread {
 	 * the socket only (a daemon without rings, UBINDER_TRANSPORT=socket). */
 	struct ubt_ring_chan *ring;
 	int ring_bell; /* the ring's doorbell eventfd, or -1 */
-	uint8_t *rx; /* reply buffer of RX_SIZE (transport.c) bytes */
-	uint8_t *tx; /* request body buffer */
+	uint8_t *rx;   /* reply buffer of RX_SIZE (transport.c) bytes */
+	uint8_t *tx;   /* request body buffer */
 	size_t tx_size;
 	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
 };

@@ -4,15 +4,14 @@
 
 #include "wire/ring.h"
 
-#define ENTRY_HDR  ((uint32_t)sizeof(struct ubw_ring_entry))
-#define ALIGN8(x)  (((x) + 7u) & ~7u)
+#define ENTRY_HDR   ((uint32_t)sizeof(struct ubw_ring_entry))
+#define ALIGN8(x)   (((x) + 7u) & ~7u)
 /* Room ubw_ring_put leaves for one marker. */
 #define MARKER_KEEP ENTRY_HDR
 
 _Static_assert(sizeof(struct ubw_ring_entry) == 8, "entries keep packets 8-aligned");
 
-void ubw_ring_views(void *map, uint32_t cap, bool daemon, struct ubw_ring *out,
-		    struct ubw_ring *in)
+void ubw_ring_views(void *map, uint32_t cap, bool daemon, struct ubw_ring *out, struct ubw_ring *in)
 {
 	struct ubw_ring_header *h = map;
 	uint8_t *req = (uint8_t *)map + UBW_RING_HEADER_SIZE, *rep = req + cap;

@@ -31,10 +31,10 @@
 #include <sys/uio.h>
 
 /* The header page: the first bytes of the memfd (the rest of its page is unused). */
-#define UBW_RING_HEADER_SIZE 4096u
-#define UBW_RING_MIN_CAP     4096u
-#define UBW_RING_MAX_CAP     (256u * 1024u) /* its largest packet fits UBW_MAX_MESSAGE */
-#define UBW_RING_DEFAULT_CAP (64u * 1024u)
+#define UBW_RING_HEADER_SIZE	 4096u
+#define UBW_RING_MIN_CAP	 4096u
+#define UBW_RING_MAX_CAP	 (256u * 1024u) /* its largest packet fits UBW_MAX_MESSAGE */
+#define UBW_RING_DEFAULT_CAP	 (64u * 1024u)
 /* The largest packet a ring of @cap bytes carries; larger ones go over the socket. */
 #define UBW_RING_MAX_PACKET(cap) ((cap) / 2u - 8u)
 
@@ -114,7 +114,7 @@ int ubw_ring_put(struct ubw_ring *r, const struct iovec *iov, int iovcnt, size_t
 int ubw_ring_put_marker(struct ubw_ring *r);
 
 /* ubw_ring_get's results besides a packet's length. */
-#define UBW_RING_EMPTY	0
+#define UBW_RING_EMPTY	    0
 #define UBW_RING_GOT_MARKER (-1000)
 
 /*
