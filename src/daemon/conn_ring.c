@@ -54,6 +54,10 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	struct conn_ring *r = (struct conn_ring *)src;
 
 	(void)events;
+	/* A ring closed earlier in this epoll batch is buried, not freed, and
+	 * its doorbell's event may still be in the batch: nothing to do. */
+	if (r->conn->ring != r)
+		return;
 	ring_drain(r->conn);
 }
 
@@ -292,7 +296,9 @@ static void ring_close(struct conn *conn)
 	loop_unwatch(conn->hub->loop, &r->bell);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);
-	free(r);
+	/* After the batch: an event of the doorbell may be later in it (the
+	 * connection closed from an earlier event), and points at @r. */
+	loop_bury(conn->hub->loop, r);
 	conn->ring = NULL;
 	conn->channel = NULL;
 }
