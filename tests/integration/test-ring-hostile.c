@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -726,6 +727,47 @@ static void forked_child_has_no_ring(void **state)
 	scene_finish(&sc, 0);
 }
 
+/*
+ * The thread hangs up and rings its doorbell while the daemon is stopped, so
+ * that one epoll batch holds both events: the hang-up closes the connection
+ * and its ring, then the doorbell's event comes (it once called through the
+ * freed ring).
+ */
+struct hangup_arg {
+	pid_t daemon;
+};
+
+static int hangup_then_ring(struct ring_client *h, void *arg)
+{
+	struct hangup_arg *a = arg;
+	uint64_t one = 1;
+
+	CHECK(kill(a->daemon, SIGSTOP) == 0);
+	usleep(20000);
+	close(h->c.t.sock);
+	h->c.t.sock = -1;
+	CHECK(write(h->bell, &one, sizeof(one)) == sizeof(one));
+	usleep(20000);
+	CHECK(kill(a->daemon, SIGCONT) == 0);
+	usleep(100000);
+	CHECK(kill(a->daemon, 0) == 0);
+	return 0;
+}
+
+static void doorbell_in_the_batch_of_the_hangup(void **state)
+{
+	struct scene sc;
+	struct hangup_arg a;
+	struct offender o = { NULL, hangup_then_ring, &a, false };
+
+	(void)state;
+	scene_start(&sc);
+	a.daemon = sc.d.pid;
+	o.sock = sc.d.sock;
+	assert_int_equal(test_run_child(offender_main, &o, CHILD_MS), 0);
+	scene_finish(&sc, 0);
+}
+
 /* Leaves a call and reads in the ring and goes, reading nothing. */
 static int exit_with_requests(struct ring_client *h, void *arg)
 {
@@ -778,6 +820,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(memfd_cannot_be_resized),
 		cmocka_unit_test(forked_child_has_no_ring),
 		cmocka_unit_test(thread_exits_with_requests_in_its_ring),
+		cmocka_unit_test(doorbell_in_the_batch_of_the_hangup),
 	};
 
 	if (argc > 1)
