@@ -55,6 +55,7 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	struct conn_ring *r = (struct conn_ring *)src;
 
 	(void)events;
+	stats(r->conn)->bells++;
 	ring_drain(r->conn);
 }
 
