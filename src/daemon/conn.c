@@ -191,6 +191,7 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring markers in/out: %" PRIu64 "/%" PRIu64 "\n", hub->rings.markers_in,
 		hub->rings.markers_out);
 	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", hub->rings.full);
+	fprintf(out, "ring doorbells: %" PRIu64 "\n", hub->rings.bells);
 	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 }

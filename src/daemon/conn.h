@@ -72,6 +72,7 @@ struct conn_ring_stats {
 	uint64_t refused; /* UBW_RING answered with an error */
 	uint64_t lies;	  /* connections dropped for an index or entry that lied */
 	uint64_t markers_in, markers_out;
+	uint64_t bells; /* doorbell wake-ups (a request the daemon was not about to look for) */
 	uint64_t futex_wakes, kicks;
 	uint64_t full; /* replies sent over the socket because the ring was full */
 };

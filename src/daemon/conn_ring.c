@@ -31,6 +31,7 @@ struct conn_ring {
 	struct ubw_ring in, out;      /* requests taken, replies given */
 	struct loop_batch_item wake;  /* a FUTEX_WAKE owed after the batch */
 	struct loop_batch_item again; /* a burst was not enough: drain on next batch */
+	struct loop_batch_item arm;   /* drained empty: ask for the doorbell after the batch */
 };
 
 static void ring_drain(struct conn *conn);
@@ -58,6 +59,7 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	 * its doorbell's event may still be in the batch: nothing to do. */
 	if (r->conn->ring != r)
 		return;
+	stats(r->conn)->bells++;
 	ring_drain(r->conn);
 }
 
@@ -68,6 +70,20 @@ static void wake_run(struct loop_batch_item *item)
 	/* Not private: the word is in a shared mapping of the client's. */
 	syscall(SYS_futex, &r->hdr->rep_tail, FUTEX_WAKE, 1, NULL, NULL, 0);
 	stats(r->conn)->futex_wakes++;
+}
+
+/*
+ * The batch is over and the ring was empty when last drained: only now ask
+ * for the doorbell, and look once more (Dekker with the client's ring_bell).
+ * Requests that arrived during the batch were taken without one.
+ */
+static void arm_run(struct loop_batch_item *item)
+{
+	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm));
+
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	if (ubw_ring_pending(&r->in))
+		ring_drain(r->conn);
 }
 
 static void again_run(struct loop_batch_item *item)
@@ -105,6 +121,7 @@ static int ring_create(struct conn *conn, uint32_t cap, int *memfd, int *bell)
 	r->bell.handle = bell_handle;
 	r->wake.run = wake_run;
 	r->again.run = again_run;
+	r->arm.run = arm_run;
 	/*
 	 * Edge-triggered, and never read: each write of the client is an event,
 	 * and a client that empties it or clears its O_NONBLOCK (the file
@@ -220,11 +237,8 @@ static void ring_drain(struct conn *conn)
 			return; /* flush_output drains again */
 		n = ubw_ring_get(&r->in, buf, UBW_MAX_MESSAGE);
 		if (n == UBW_RING_EMPTY) {
-			/* Going back to sleep: ask for the doorbell, then look once more. */
-			__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
-			if (!ubw_ring_pending(&r->in))
-				return;
-			continue;
+			loop_after_batch(conn->hub->loop, &r->arm);
+			return;
 		}
 		if (n == UBW_RING_GOT_MARKER) {
 			stats(conn)->markers_in++;
@@ -293,6 +307,7 @@ static void ring_close(struct conn *conn)
 		return;
 	loop_after_batch_cancel(conn->hub->loop, &r->wake);
 	loop_after_batch_cancel(conn->hub->loop, &r->again);
+	loop_after_batch_cancel(conn->hub->loop, &r->arm);
 	loop_unwatch(conn->hub->loop, &r->bell);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);

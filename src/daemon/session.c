@@ -354,9 +354,9 @@ void sessions_dump_proc(const struct sessions *ss, pid_t pid, FILE *out)
 			p.socket_in += t->packets.socket_in;
 			p.socket_out += t->packets.socket_out;
 		}
-		fprintf(out,
-			"packets: ring in %" PRIu64 " out %" PRIu64 ", socket in %" PRIu64
-			" out %" PRIu64 "\n",
-			p.ring_in, p.ring_out, p.socket_in, p.socket_out);
+		fprintf(out, "packets in over the ring: %" PRIu64 "\n", p.ring_in);
+		fprintf(out, "packets out over the ring: %" PRIu64 "\n", p.ring_out);
+		fprintf(out, "packets in over the socket: %" PRIu64 "\n", p.socket_in);
+		fprintf(out, "packets out over the socket: %" PRIu64 "\n", p.socket_out);
 	}
 }

@@ -32,7 +32,8 @@ ssize_t ubt_sock_recv(const struct ubt_sys *sys, int sock, void *buf, size_t siz
 		      size_t *nfds, bool interruptible);
 
 /*
- * Asks the daemon for a ring on @t's new connection, unless the session's
+ * Asks the daemon for a ring on @t's connection (before its first
+ * BINDER_WRITE_READ), unless the session's
  * daemon has none or UBINDER_TRANSPORT=socket: 0 with or without one (a
  * refusal leaves the thread on its socket), or -errno when the daemon gave
  * one that we could not take (the connection is then unusable).

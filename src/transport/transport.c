@@ -317,6 +317,9 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	memset(t, 0, sizeof(*t));
 	t->sys = s->sys;
 	t->ring_bell = -1;
+	/* The ring comes with the first BINDER_WRITE_READ: a thread that only
+	 * opened, mapped or asked the version costs the daemon no ring. */
+	t->ring_wanted = true;
 	t->sock = connect_to(s->sys, s->path);
 	if (t->sock < 0) {
 		err = t->sock;
@@ -335,8 +338,6 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 		else
 			err = reply.hdr.error;
 	}
-	if (!err)
-		err = ubt_ring_setup(t, s);
 	if (!err) {
 		t->rx = malloc(RX_SIZE);
 		t->body = calloc(1, sizeof(*t->body));
@@ -862,7 +863,15 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 {
 	struct binder_write_read again;
 	struct wr_round r;
-	int err = write_read_round(t, s, bwr, flags, &r);
+	int err;
+
+	if (t->ring_wanted) {
+		t->ring_wanted = false;
+		err = ubt_ring_setup(t, s);
+		if (err)
+			return err;
+	}
+	err = write_read_round(t, s, bwr, flags, &r);
 
 	/*
 	 * Nothing but BR_NOOP is left: the kernel's read would wait on, with the

@@ -82,9 +82,10 @@ struct ubt_thread {
 	/* The shared-memory ring the packets travel in (channel.h), or NULL:
 	 * the socket only (a daemon without rings, UBINDER_TRANSPORT=socket). */
 	struct ubt_ring_chan *ring;
-	int ring_bell; /* the ring's doorbell eventfd, or -1 */
-	uint8_t *rx;   /* reply buffer of RX_SIZE (transport.c) bytes */
-	uint8_t *tx;   /* request body buffer */
+	int ring_bell;	  /* the ring's doorbell eventfd, or -1 */
+	bool ring_wanted; /* ask for the ring at the next BINDER_WRITE_READ */
+	uint8_t *rx;	  /* reply buffer of RX_SIZE (transport.c) bytes */
+	uint8_t *tx;	  /* request body buffer */
 	size_t tx_size;
 	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
 };

@@ -5,9 +5,11 @@
  * that each side drives for one direction. Shared by the daemon and the
  * client side; knows nothing of what the packets mean.
  *
- * The memfd holds a header page (the indices and the wake-up words, each on
- * its own cache line) and two data areas of @cap bytes each (a power of two):
- * client -> daemon requests, then daemon -> client replies. An entry is a
+ * The memfd holds a header (the indices and the wake-up words, each on its
+ * own cache line) and two data areas of @cap bytes each (a power of two):
+ * client -> daemon requests, then daemon -> client replies. The request
+ * area starts in the header's page, so a quiet thread's ring (whose
+ * entries start over at the beginning of each area) is two pages. An entry is a
  * struct ubw_ring_entry and the packet, padded to 8 bytes; an entry never
  * wraps: a pad entry sends the consumer back to the start of the area. A
  * marker entry says "the next packet is on the socket" (a packet with
@@ -30,8 +32,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-/* The header page: the first bytes of the memfd (the rest of its page is unused). */
-#define UBW_RING_HEADER_SIZE	 4096u
+/* The header: the first bytes of the memfd; the request area follows. */
+#define UBW_RING_HEADER_SIZE	 256u
 #define UBW_RING_MIN_CAP	 4096u
 #define UBW_RING_MAX_CAP	 (256u * 1024u) /* its largest packet fits UBW_MAX_MESSAGE */
 #define UBW_RING_DEFAULT_CAP	 (64u * 1024u)
@@ -67,12 +69,12 @@ struct ubw_ring_header {
 	uint32_t rep_sleep;		/* UBW_RING_AWAKE, _FUTEX or _SOCKET_WAIT */
 };
 
-_Static_assert(sizeof(struct ubw_ring_header) <= UBW_RING_HEADER_SIZE, "header fits its page");
+_Static_assert(sizeof(struct ubw_ring_header) <= UBW_RING_HEADER_SIZE, "header fits");
 
-/* Bytes of the memfd for a ring of @cap bytes per direction. */
+/* Bytes of the memfd for a ring of @cap bytes per direction: whole pages. */
 static inline size_t ubw_ring_map_size(uint32_t cap)
 {
-	return UBW_RING_HEADER_SIZE + 2 * (size_t)cap;
+	return (UBW_RING_HEADER_SIZE + 2 * (size_t)cap + 4095u) & ~(size_t)4095u;
 }
 
 /* A valid capacity: a power of two in [UBW_RING_MIN_CAP, UBW_RING_MAX_CAP]. */
