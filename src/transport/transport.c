@@ -320,6 +320,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	/* The ring comes with the first BINDER_WRITE_READ: a thread that only
 	 * opened, mapped or asked the version costs the daemon no ring. */
 	t->ring_wanted = true;
+	t->opener = getpid();
 	t->sock = connect_to(s->sys, s->path);
 	if (t->sock < 0) {
 		err = t->sock;
@@ -867,7 +868,10 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 
 	if (t->ring_wanted) {
 		t->ring_wanted = false;
-		err = ubt_ring_setup(t, s);
+		/* A forked child that inherited the connection before its first
+		 * write-read is not its opener: the daemon would refuse the ring
+		 * (EPERM) as it refuses the child's requests; it does not ask. */
+		err = t->opener == getpid() ? ubt_ring_setup(t, s) : 0;
 		if (err)
 			return err;
 	}

@@ -84,6 +84,7 @@ struct ubt_thread {
 	struct ubt_ring_chan *ring;
 	int ring_bell;	  /* the ring's doorbell eventfd, or -1 */
 	bool ring_wanted; /* ask for the ring at the next BINDER_WRITE_READ */
+	pid_t opener;	  /* the process that opened the connection (and may ask) */
 	uint8_t *rx;	  /* reply buffer of RX_SIZE (transport.c) bytes */
 	uint8_t *tx;	  /* request body buffer */
 	size_t tx_size;
