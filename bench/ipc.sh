@@ -23,15 +23,24 @@
 # For reference, when the binder VM is available, the kernel's own Binder
 # driver against AF_UNIX inside one VM boot with one vCPU (software emulation:
 # only the ratio means something).
+# Two client transports, in the same run and on the same core: the default
+# (the shared-memory rings, wherever the daemon offers them) and the thread
+# sockets only (the same binaries with UBINDER_TRANSPORT=socket; "-socket"
+# modes in the results): ubinder, native and ioctl, and the throughput sweep.
+# The targets of issue 12 are checked in a table at the end, each run's
+# figure beside the others'.
 # Writes bench/results/ipc.md and bench/results/ipc.png (gnuplot).
 #
 # usage: bench/ipc.sh [BUILD_DIR] [ITERATIONS]     (default: build, 2000)
 # Environment: PAYLOADS (default "128 4096 65536 1048576"), SCENARIOS
 # (default "same-core unpinned"), OUT (default bench/results/ipc.md),
-# SHARED_TOOLS (where binder-vm and hop-floor.c are, default ../shared/tools),
+# SHARED_TOOLS (where binder-vm and hop-floor.c are, default ../shared/tools,
+# else ../../shared/tools for a worktree beside the main clone),
 # NO_VM=1 skips the kernel-driver reference, THREADS (default "1 4 16 64")
 # the client threads of the throughput sweep and TPUT_SECONDS (default 2) its
-# length per figure (THREADS= skips it).
+# length per figure (THREADS= skips it), RUNS (default 1) how many times the
+# whole measurement is repeated: the tables show the first run, the targets
+# table every run's figure (the machine is shared: how much they move).
 # Throughput sweep: 128-byte calls per second summed over THREADS client
 # threads of one process through libubinder (the native path:
 # bench/lib/bench-ipc-lib.c) against AF_UNIX SEQPACKET ping-pong with as many
@@ -46,6 +55,8 @@ read -r -a payloads <<< "${PAYLOADS:-128 4096 65536 1048576}"
 read -r -a scenarios <<< "${SCENARIOS:-same-core unpinned}"
 out=${OUT:-bench/results/ipc.md}
 tools=${SHARED_TOOLS:-../shared/tools}
+[[ -n ${SHARED_TOOLS:-} || -d $tools ]] || tools=../../shared/tools
+runs=${RUNS:-1}
 bench=$build/bench/ipc/bench-ipc
 ioctl_bench=$build/bench/ipc/bench-ioctl
 seccomp_bench=$build/bench/ipc/bench-ioctl-static
@@ -66,9 +77,25 @@ done
 dir=$(mktemp -d)
 pid=
 bus_pid=
-trap '[[ -n $pid ]] && kill $pid 2>/dev/null; [[ -n $bus_pid ]] && kill $bus_pid 2>/dev/null; wait 2>/dev/null || true; umount -l "$dir/dev" 2>/dev/null; rm -rf "$dir"' EXIT
-results=$dir/results.txt
-: > "$results"
+# Every step may fail (errexit is on in the trap too: a failed umount of a
+# folder never mounted used to end it with status 32, leaving $dir behind).
+cleanup() {
+	[[ -n $pid ]] && kill "$pid" 2>/dev/null
+	[[ -n $bus_pid ]] && kill "$bus_pid" 2>/dev/null
+	wait 2>/dev/null
+	mountpoint -q "$dir/dev" && umount -l "$dir/dev" 2>/dev/null
+	rm -rf "$dir"
+	return 0
+}
+trap 'cleanup || true' EXIT
+# One results file per run: "SCENARIO MODE PAYLOAD MEDIAN_NS P99_NS" lines.
+results=$dir/results-1.txt
+# Whether this daemon has rings at all (before it, both columns are sockets).
+if "$daemon" --help 2>&1 | grep -q -- --rings; then
+	rings_note="ubinderd offers rings (--rings on, the default)"
+else
+	rings_note="this ubinderd has no rings yet (no --rings option): both columns are the socket"
+fi
 
 dbus_note=
 if ! command -v dbus-daemon >/dev/null; then
@@ -107,10 +134,15 @@ run() { # scenario prefix...
 	done
 	for p in "${payloads[@]}"; do
 		echo "$scenario $("$@" "$bench" "$(unix_mode "$p")" "$p" "$iterations")" >> "$results"
+		# Each client over the default transport, then over the sockets only.
 		for mode in ubinder ubinder-native; do
 			echo "$scenario $("$@" "$bench" "$mode" "$p" "$iterations" "$dir/binder")" >> "$results"
+			echo "$scenario $("$@" env UBINDER_TRANSPORT=socket "$bench" "$mode" "$p" "$iterations" \
+				"$dir/binder" | sed "s/^$mode /$mode-socket /")" >> "$results"
 		done
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$iterations")" >> "$results"
+		echo "$scenario $("$@" env UBINDER_TRANSPORT=socket "$run_preloaded" -s "$dir" "$ioctl_bench" \
+			"$p" "$iterations" | sed 's/^ioctl /ioctl-socket /')" >> "$results"
 		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$iterations" |
 			sed 's/^ioctl /seccomp /')" >> "$results"
 		[[ -n $fuse_note ]] ||
@@ -118,13 +150,17 @@ run() { # scenario prefix...
 				sed 's/^ioctl /fuse /')" >> "$results"
 	done
 	for t in "${tput_threads[@]}"; do
-		local cpu0 cpu1 rate
-		cpu0=$(daemon_cpu_ticks "$pid")
-		rate=$("$@" "$lib_bench" throughput ubinder "$dir/binder" 128 "$t" "$tput_seconds")
-		cpu1=$(daemon_cpu_ticks "$pid")
-		# "SCENARIO tput-ubinder THREADS CALLS_PER_S DAEMON_NS_PER_CALL"
-		echo "$scenario tput-ubinder $t $rate $(awk -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" \
-			-v r="$rate" -v s="$tput_seconds" 'BEGIN { printf "%.0f", c * 1e9 / hz / (r * s) }')" >> "$results"
+		local cpu0 cpu1 rate transport
+		for transport in default socket; do
+			local envs=() suffix=
+			[[ $transport == socket ]] && envs=(UBINDER_TRANSPORT=socket) suffix=-socket
+			cpu0=$(daemon_cpu_ticks "$pid")
+			rate=$("$@" env "${envs[@]}" "$lib_bench" throughput ubinder "$dir/binder" 128 "$t" "$tput_seconds")
+			cpu1=$(daemon_cpu_ticks "$pid")
+			# "SCENARIO tput-ubinder[-socket] THREADS CALLS_PER_S DAEMON_NS_PER_CALL"
+			echo "$scenario tput-ubinder$suffix $t $rate $(awk -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" \
+				-v r="$rate" -v s="$tput_seconds" 'BEGIN { printf "%.0f", c * 1e9 / hz / (r * s) }')" >> "$results"
+		done
 		echo "$scenario tput-unix $t $("$@" "$lib_bench" throughput unix 128 "$t" "$tput_seconds") 0" >> "$results"
 	done
 	kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -146,13 +182,19 @@ run() { # scenario prefix...
 			awk -v s="$scenario" '{printf "%s floor-%s 128 %.0f %.0f\n", s, $1, $3 * 1000, $6 * 1000}' >> "$results"
 	fi
 }
-for scenario in "${scenarios[@]}"; do
-	case $scenario in
-	same-core) run same-core taskset -c 0 ;;
-	unpinned) run unpinned env ;;
-	*) echo "unknown scenario $scenario" >&2; exit 2 ;;
-	esac
+for ((r = 1; r <= runs; r++)); do
+	results=$dir/results-$r.txt
+	: > "$results"
+	for scenario in "${scenarios[@]}"; do
+		case $scenario in
+		same-core) run same-core taskset -c 0 ;;
+		unpinned) run unpinned env ;;
+		*) echo "unknown scenario $scenario" >&2; exit 2 ;;
+		esac
+	done
 done
+# The tables show the first run (and the kernel's reference joins it).
+results=$dir/results-1.txt
 
 # The kernel driver: one boot, one vCPU (as same-core), every payload.
 vm_note="not run (binder VM or static builds unavailable)"
@@ -188,6 +230,47 @@ dbus_text=$dbus_note
 [[ -n $dbus_text ]] || dbus_text="dbus-daemon $(dbus-daemon --version | awk 'NR==1 {print $NF}'), its session configuration"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a/b; else printf "-" }'; }
 
+# med FILE SCENARIO MODE KEY: the median in ns (calls/s for tput-*), or nothing.
+med() {
+	awk -v s="$2" -v m="$3" -v p="$4" \
+		'$1==s && ($2==m || (m=="unix" && $2 ~ /^unix/)) && $3==p && $4 > 0 {print $4; exit}' "$1"
+}
+# The mode measuring the same as MODE over the sockets only (baselines stay).
+socket_mode() { case $1 in unix | dbus | tput-unix) echo "$1" ;; *) echo "$1-socket" ;; esac; }
+# target_row WHAT SCENARIO A B KEY OP LIMIT TARGET: one row of the targets
+# table: A's figure over B's at KEY (payload or threads) in every run, for
+# the default transport and for the socket, and whether OP LIMIT holds.
+target_row() {
+	local what=$1 sc=$2 a=$3 b=$4 key=$5 op=$6 limit=$7 target=$8 r f q m
+	local ring=() sock=() yes=0 no=0 met
+	for ((r = 1; r <= runs; r++)); do
+		f=$dir/results-$r.txt
+		for m in default socket; do
+			if [[ $m == default ]]; then
+				q=$(ratio "$(med "$f" "$sc" "$a" "$key")" "$(med "$f" "$sc" "$b" "$key")")
+				ring+=("$q")
+				[[ $q == - ]] && continue
+				if awk -v q="${q%x}" -v l="$limit" -v op="$op" \
+					'BEGIN { exit !((op == "<=" && q <= l) || (op == ">=" && q >= l)) }'; then
+					yes=$((yes + 1))
+				else
+					no=$((no + 1))
+				fi
+			else
+				sock+=("$(ratio "$(med "$f" "$sc" "$(socket_mode "$a")" "$key")" \
+					"$(med "$f" "$sc" "$(socket_mode "$b")" "$key")")")
+			fi
+		done
+	done
+	if ((yes + no == 0)); then met="not measured"
+	elif ((no == 0)); then met=yes
+	elif ((yes == 0)); then met=no
+	else met="in $yes of $((yes + no)) runs"
+	fi
+	local IFS=/
+	echo "| $what | $sc | $target | ${ring[*]} | $met | ${sock[*]} |"
+}
+
 {
 	echo "# IPC round-trip latency: ubinder vs AF_UNIX"
 	echo
@@ -198,6 +281,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	echo "measured in the same run. Cells: median / p99 in µs of $iterations calls after"
 	echo "200 warm-up calls; ratio = median / AF_UNIX median (lower is better)."
 	echo
+	echo "- transports: every ubinder column below uses the client's default transport, the"
+	echo "  shared-memory rings where the daemon offers them ($rings_note);"
+	echo "  the tables \"ring against socket\" run the same binaries with UBINDER_TRANSPORT=socket"
+	echo "  (the thread sockets only) beside them, in the same run."
 	echo "- ubinder: raw Binder commands through lib/transport and ubinderd."
 	echo "- native: the same with replies held for the next read and the outbox (docs/protocol.md)."
 	echo "- ioctl: bench-ioctl, a program written only against the kernel API, under ubinder-run;"
@@ -213,7 +300,38 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 	echo "- load: other work ran on the machine during the run; compare the ratios within"
 	echo "  this run, not absolute figures across runs."
 	echo "- date: $(date -u +%Y-%m-%d)"
-	echo "- command: \`PAYLOADS=\"${payloads[*]}\" SCENARIOS=\"${scenarios[*]}\" bench/ipc.sh $build $iterations\`"
+	echo "- command: \`RUNS=$runs PAYLOADS=\"${payloads[*]}\" SCENARIOS=\"${scenarios[*]}\" bench/ipc.sh $build $iterations\`"
+	echo "- runs: $runs; the tables show the first, the targets table every run"
+	echo
+	echo "## targets of issue 12"
+	echo
+	echo "Ratios within one run (median over median; throughput: calls/s over calls/s),"
+	echo "each run's figure in turn (run 1 / run 2 / ...). met: whether the default"
+	echo "transport's figure meets the target in every run; the socket column is the same"
+	echo "measure with UBINDER_TRANSPORT=socket, for comparison. Why a target is missed:"
+	echo "\"What limits it\" below."
+	echo
+	echo "| measure | scenario | target | ring | met | socket |"
+	echo "|---|---|---|---|---|---|"
+	target_row "native, 128 B" same-core ubinder-native unix 128 '<=' 2.0 "≤ 2.0x AF_UNIX"
+	target_row "native, 4 KiB" same-core ubinder-native unix 4096 '<=' 2.0 "≤ 2.0x AF_UNIX"
+	target_row "native, 128 B" same-core ubinder-native unix 128 '<=' 1.7 "moonshot: ≤ 1.7x (futex floor)"
+	target_row "emulation, 128 B" same-core ioctl unix 128 '<=' 2.3 "≤ 2.3x AF_UNIX"
+	target_row "emulation, 4 KiB" same-core ioctl unix 4096 '<=' 2.3 "≤ 2.3x AF_UNIX"
+	target_row "emulation / native, 128 B" same-core ioctl ubinder-native 128 '<=' 1.2 "≤ 1.2x native"
+	target_row "emulation / native, 4 KiB" same-core ioctl ubinder-native 4096 '<=' 1.2 "≤ 1.2x native"
+	target_row "raw transport, 128 B" same-core ubinder unix 128 '<=' 2.3 "≤ 2.3x AF_UNIX"
+	target_row "raw transport, 4 KiB" same-core ubinder unix 4096 '<=' 2.3 "≤ 2.3x AF_UNIX"
+	target_row "native, 64 KiB" same-core ubinder-native unix 65536 '<=' 1.5 "≤ 1.5x AF_UNIX"
+	target_row "emulation, 64 KiB" same-core ioctl unix 65536 '<=' 1.5 "≤ 1.5x AF_UNIX"
+	target_row "native, 1 MiB" same-core ubinder-native unix 1048576 '<=' 0.33 "≥ 3x faster than AF_UNIX stream (≤ 0.33x)"
+	target_row "emulation, 1 MiB" same-core ioctl unix 1048576 '<=' 0.77 "≥ 1.3x faster (≤ 0.77x)"
+	target_row "native / D-Bus, 128 B" same-core ubinder-native dbus 128 '<=' 0.3 "≤ 0.3x dbus-daemon + sd-bus"
+	target_row "emulation / D-Bus, 128 B" same-core ioctl dbus 128 '<=' 0.3 "≤ 0.3x dbus-daemon + sd-bus"
+	target_row "throughput, 16 threads" same-core tput-ubinder tput-unix 16 '>=' 0.8 "≥ 0.8x AF_UNIX"
+	target_row "throughput, 16 threads" same-core tput-ubinder tput-unix 16 '>=' 1.0 "moonshot: ≥ 1.0x"
+	target_row "native, 128 B" unpinned ubinder-native unix 128 '<=' 1.0 "reported; moonshot ≤ 1.0x AF_UNIX unpinned"
+	target_row "emulation, 128 B" unpinned ioctl unix 128 '<=' 1.0 "reported; moonshot ≤ 1.0x AF_UNIX unpinned"
 	echo
 	for scenario in "${scenarios[@]}"; do
 		echo "## $scenario"
@@ -234,6 +352,31 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 			row+=" $text | $(ratio "$median" "$base") |"
 			cell $scenario fuse "$p"
 			echo "$row $text | $(ratio "$median" "$base") |"
+		done
+		echo
+		echo "### $scenario: ring against socket"
+		echo
+		echo "The default transport (ring) and UBINDER_TRANSPORT=socket, each client in turn at"
+		echo "each payload; ratio = median / the AF_UNIX median above; socket/ring = the"
+		echo "socket's median over the ring's (above 1: the ring is faster)."
+		echo
+		echo "| payload | ubinder ring | ratio | ubinder socket | ratio | native ring | ratio | native socket | ratio | socket/ring | ioctl ring | ratio | ioctl socket | ratio | socket/ring | ioctl/native ring | ioctl/native socket |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for p in "${payloads[@]}"; do
+			cell $scenario unix "$p"
+			base=$median
+			row="| $p B |"
+			for mode in ubinder ubinder-socket ubinder-native ubinder-native-socket ioctl ioctl-socket; do
+				cell $scenario $mode "$p"
+				row+=" $text | $(ratio "$median" "$base") |"
+				case $mode in
+				ubinder-native) native=$median ;;
+				ubinder-native-socket) native_socket=$median; row+=" $(ratio "$median" "$native") |" ;;
+				ioctl) ioctl=$median ;;
+				ioctl-socket) row+=" $(ratio "$median" "$ioctl") | $(ratio "$ioctl" "$native") | $(ratio "$median" "$native_socket") |" ;;
+				esac
+			done
+			echo "$row"
 		done
 		echo
 	done
@@ -274,17 +417,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2fx", a
 		echo "its thread pool of up to 16 threads) against AF_UNIX SEQPACKET ping-pong with"
 		echo "one server thread per client thread; ratio = ubinder / AF_UNIX (higher is"
 		echo "better). Daemon CPU: ubinderd's utime + stime over the ubinder figure, per call."
+		echo "ring: the default transport; socket: the same with UBINDER_TRANSPORT=socket, measured"
+		echo "right after it at the same thread count."
 		echo
-		echo "| scenario | client threads | AF_UNIX calls/s | ubinder calls/s | ratio | daemon CPU µs/call |"
-		echo "|---|---|---|---|---|---|"
+		echo "| scenario | client threads | AF_UNIX calls/s | ring calls/s | ratio | daemon CPU µs/call | socket calls/s | ratio | daemon CPU µs/call |"
+		echo "|---|---|---|---|---|---|---|---|---|"
 		for scenario in "${scenarios[@]}"; do
 			for t in "${tput_threads[@]}"; do
 				cell $scenario tput-unix "$t"
 				x=$median
-				cell $scenario tput-ubinder "$t"
-				u=$median
-				cpu=$(awk -v s="$scenario" -v t="$t" '$1==s && $2=="tput-ubinder" && $3==t {printf "%.1f", $5/1000; exit}' "$results")
-				echo "| $scenario | $t | $x | $u | $(ratio "$u" "$x") | ${cpu:--} |"
+				row="| $scenario | $t | $x |"
+				for mode in tput-ubinder tput-ubinder-socket; do
+					cell $scenario $mode "$t"
+					u=$median
+					cpu=$(awk -v s="$scenario" -v m=$mode -v t="$t" '$1==s && $2==m && $3==t {printf "%.1f", $5/1000; exit}' "$results")
+					row+=" $u | $(ratio "$u" "$x") | ${cpu:--} |"
+				done
+				echo "$row"
 			done
 		done
 		echo
@@ -363,7 +512,7 @@ TEXT
 
 if [[ $out == bench/results/ipc.md ]] && command -v gnuplot >/dev/null; then
 	# Same-core ratios to AF_UNIX against the payload.
-	for mode in dbus ubinder ubinder-native ioctl; do
+	for mode in dbus ubinder ubinder-native ioctl ubinder-native-socket ioctl-socket; do
 		awk -v m=$mode '$1=="same-core" && $2 ~ /^unix/ {u[$3]=$4}
 			$1=="same-core" && $2==m {r[$3]=$4}
 			END {for (p in r) if (u[p]) print (p + 0 ? p : 1), r[p]/u[p]}' "$results" | sort -n > "$dir/$mode.dat"
@@ -373,7 +522,7 @@ if [[ $out == bench/results/ipc.md ]] && command -v gnuplot >/dev/null; then
 	gnuplot <<PLOT
 set terminal pngcairo size 900,500 noenhanced
 set output "bench/results/ipc.png"
-set title "Round trip, same core: median latency / AF_UNIX median (lower is better)"
+set title "Round trip, same core: median latency / AF_UNIX median (lower is better; dotted: sockets only)"
 set logscale x
 set xrange [0.7:2e6]
 set xlabel "payload (bytes; 0 plotted at 1)"
@@ -384,11 +533,13 @@ plot "$dir/dbus.dat" w lp t "dbus-daemon + sd-bus", \
      "$dir/ubinder.dat" w lp t "ubinder (transport)", \
      "$dir/ubinder-native.dat" w lp t "ubinder native", \
      "$dir/ioctl.dat" w lp t "kernel API under ubinder-run", \
+     "$dir/ubinder-native-socket.dat" w lp dt 3 t "ubinder native, UBINDER_TRANSPORT=socket", \
+     "$dir/ioctl-socket.dat" w lp dt 3 t "kernel API under ubinder-run, UBINDER_TRANSPORT=socket", \
      "$dir/kernel.dat" w lp t "kernel Binder driver (VM, reference)", \
      1 w l dt 2 lc rgb "gray" t "AF_UNIX"
 PLOT
 	if ((${#tput_threads[@]})); then
-		for m in ubinder unix; do
+		for m in ubinder ubinder-socket unix; do
 			awk -v m=tput-$m '$1=="same-core" && $2==m {print $3, $4}' "$results" | sort -n > "$dir/tput-$m.dat"
 		done
 		gnuplot <<PLOT
@@ -403,7 +554,8 @@ set yrange [0:*]
 set key right top
 set grid
 plot "$dir/tput-unix.dat" w lp t "AF_UNIX SEQPACKET ping-pong", \
-     "$dir/tput-ubinder.dat" w lp t "ubinder native (libubinder)"
+     "$dir/tput-ubinder.dat" w lp t "ubinder native (libubinder), default transport", \
+     "$dir/tput-ubinder-socket.dat" w lp dt 3 t "ubinder native (libubinder), UBINDER_TRANSPORT=socket"
 PLOT
 	fi
 fi

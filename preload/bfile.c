@@ -90,10 +90,12 @@ void bfile_ref(struct bfile *b)
 /* Closes a record's connection: its Binder thread exits. Under g_lock. */
 static void thread_close(struct pthr *p)
 {
-	int sock = p->t.sock;
+	int sock = p->t.sock, bell = p->t.ring_bell;
 
 	if (sock >= 0 && fdt_load(sock) == FDT_HIDDEN)
 		fdt_store(sock, 0);
+	if (bell >= 0 && fdt_load(bell) == FDT_HIDDEN)
+		fdt_store(bell, 0);
 	ubt_thread_close(&p->t);
 }
 
@@ -298,6 +300,8 @@ int bfile_thread(struct bfile *b, struct pthr **out)
 		return err == -ENOENT || err == -ECONNREFUSED ? -EBADF : err;
 	}
 	p->t.sock = fdt_hide(p->t.sock, false);
+	if (p->t.ring_bell >= 0)
+		p->t.ring_bell = fdt_hide(p->t.ring_bell, false);
 	pthread_mutex_lock(&g_lock);
 	p->bfile = b;
 	p->next = b->threads;

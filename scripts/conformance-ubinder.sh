@@ -31,6 +31,13 @@
 # NAME.diff, the daemon's log to ubinderd.log, and
 # BUILD_DIR/conformance/ubinder-summary gets "PASSED FAILED".
 #
+# The client transport is the preload's default (the shared-memory rings where
+# the daemon offers them); with UBINDER_TRANSPORT=socket in the environment
+# (`meson test --setup socket`, the second pass of scripts/test.sh) every
+# program keeps to its thread sockets, and the results go to
+# BUILD_DIR/conformance/MODE-socket (summary MODE-socket-summary), compared
+# with the same expected transcripts: both transports must show the kernel's.
+#
 # tests/conformance/expected-ubinder/KNOWN-FAILURES lists programs that fail
 # because of a known daemon bug (filed as an issue): they still count
 # as FAILED, but are reported as KNOWN and do not make the exit status
@@ -59,7 +66,7 @@ for arg; do
 	--strict) strict=1 ;;
 	--seccomp) seccomp=1 ;;
 	--fuse) fuse=1 ;;
-	-h | --help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "conformance-ubinder: unknown option $arg" >&2; exit 2 ;;
 	*) [[ -z $build ]] && build=$arg || only+=("$arg") ;;
 	esac
@@ -70,9 +77,12 @@ out=$build/conformance
 mode=ubinder
 ((seccomp)) && mode=seccomp
 ((fuse)) && mode=fuse
-res=$out/$mode
+# Results of the socket transport apart, so that neither pass overwrites the other's.
+label=$mode
+[[ ${UBINDER_TRANSPORT:-} == socket ]] && label=$mode-socket
+res=$out/$label
 mkdir -p "$out"
-summary() { echo "$1 $2" > "$out/$mode-summary"; }
+summary() { echo "$1 $2" > "$out/$label-summary"; }
 # Transcripts that differ from the kernel's on purpose (docs/conformance.md).
 differs=$src/tests/conformance/expected-$mode
 skip() {
@@ -221,7 +231,7 @@ for n in "${names[@]}"; do
 	# The daemon's own differences show through either path.
 	[[ -f $exp ]] || exp=$src/tests/conformance/expected-ubinder/$n.txt
 	[[ -f $exp ]] || exp=$src/tests/conformance/expected/$n.txt
-	transcript_verdict "$res/$n.txt" "$exp" "$mode/$n.txt" "$res/$n.diff"
+	transcript_verdict "$res/$n.txt" "$exp" "$label/$n.txt" "$res/$n.diff"
 	if [[ $verdict == SKIP ]]; then
 		echo "SKIP $n: $why"
 		skipped=$((skipped + 1))
@@ -243,5 +253,5 @@ for n in "${names[@]}"; do
 	fi
 done
 summary "$passed" "$failed"
-echo "conformance ($mode): $passed passed, $failed failed ($((failed - unexpected)) known), $skipped skipped, $((SECONDS - t0)) s"
+echo "conformance ($label): $passed passed, $failed failed ($((failed - unexpected)) known), $skipped skipped, $((SECONDS - t0)) s"
 ((unexpected == 0))

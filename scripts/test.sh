@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole ubinder test suite, the way CI does:
 #   1. gcc build: unit, integration and tool tests, and the bounded chaos run
-#      (45 s, beside the others);
+#      (45 s, beside the others), with the default client transport (the
+#      shared-memory rings where the daemon offers them); then the
+#      client-facing suites again over the thread sockets only
+#      (`meson test --setup socket`, UBINDER_TRANSPORT=socket: integration,
+#      lib, preload and the conformance programs through the preload, about
+#      a minute; tests/meson.build says what it leaves out and why);
 #   2. clang build with ASan+UBSan: the same tests (chaos for 20 s), plus the
 #      libFuzzer targets run for a bounded time;
 #   3. the kernel-driver conformance suite, where the binder VM is available.
@@ -21,9 +26,10 @@ passed=0
 failed=0
 skipped=0
 
-# Adds the results of the last `meson test` in build folder $1 to the totals.
+# Adds the results of the last `meson test` in build folder $1 (exit status $2;
+# $3 the test setup it ran with, if any: its log is testlog-SETUP) to the totals.
 count_results() {
-	local log=$1/meson-logs/testlog.junit.xml rc=$2 t=0 f=0 e=0 s=0
+	local log=$1/meson-logs/testlog${3:+-$3}.junit.xml rc=$2 t=0 f=0 e=0 s=0
 	if [[ -f $log ]]; then
 		read -r t e f < <(sed -n 's/.*<testsuites tests="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3/p' "$log" | head -n1)
 		s=$(grep -o 'skipped="[0-9]*"' "$log" | tr -dc '0-9\n' | awk '{n += $1} END {print n + 0}')
@@ -44,6 +50,11 @@ if CC=gcc meson setup build-gcc --wipe >/dev/null 2>&1 || CC=gcc meson setup bui
 	if ninja -C build-gcc >/dev/null; then
 		meson test -C build-gcc --print-errorlogs --num-processes 2
 		count_results build-gcc $?
+		phase "gcc build, socket transport (UBINDER_TRANSPORT=socket)"
+		# A stale log of an earlier run must not be counted if this one dies early.
+		rm -f build-gcc/meson-logs/testlog-socket.junit.xml
+		meson test -C build-gcc --setup socket --print-errorlogs --num-processes 2
+		count_results build-gcc $? socket
 	else
 		ninja -C build-gcc | tail -40; failed=$((failed + 1))
 	fi

@@ -90,6 +90,8 @@ static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_
 		break;
 	case UBW_ADMIN_PROC:
 		driver_dump_state(a->drv, out, (pid_t)req->arg);
+		if (a->dump_proc)
+			a->dump_proc(a->stats_ctx, (pid_t)req->arg, out);
 		break;
 	case UBW_ADMIN_STATS:
 		a->dump_stats(a->stats_ctx, out);
@@ -115,8 +117,10 @@ static void admin_packet(void *env, struct conn *conn, const uint8_t *msg, size_
 }
 
 void admin_init(struct admin *a, struct driver *drv, uid_t uid,
-		void (*dump_stats)(void *ctx, FILE *out), void *stats_ctx)
+		void (*dump_stats)(void *ctx, FILE *out),
+		void (*dump_proc)(void *ctx, pid_t pid, FILE *out), void *stats_ctx)
 {
+	a->dump_proc = dump_proc;
 	a->drv = drv;
 	a->uid = uid;
 	a->dump_stats = dump_stats;

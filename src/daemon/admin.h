@@ -22,9 +22,12 @@ struct admin {
 	uid_t uid; /* the daemon's: it and root may administer */
 	/* The daemon's statistics, written before the driver's. */
 	void (*dump_stats)(void *ctx, FILE *out);
+	/* The daemon's lines about process @pid, written after the driver's. */
+	void (*dump_proc)(void *ctx, pid_t pid, FILE *out);
 	void *stats_ctx;
 	struct conn_role role; /* opened by UBW_ADMIN */
 };
 
 void admin_init(struct admin *a, struct driver *drv, uid_t uid,
-		void (*dump_stats)(void *ctx, FILE *out), void *stats_ctx);
+		void (*dump_stats)(void *ctx, FILE *out),
+		void (*dump_proc)(void *ctx, pid_t pid, FILE *out), void *stats_ctx);

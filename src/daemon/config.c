@@ -65,6 +65,8 @@ static const char usage[] =
 	"                          milliseconds costs its thread connection (default 10000)\n"
 	"      --freeze-policy P   who may BINDER_FREEZE a process: owner (default: root\n"
 	"                          and the process's own uid) or any (as the kernel)\n"
+	"      --rings on|off      thread connections may carry their packets through\n"
+	"                          shared-memory rings (default on); off: sockets only\n"
 	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
 	"                          lets processes of the daemon's uid reach its memory\n"
 	"                          and every region through /proc: for debugging only\n"
@@ -166,6 +168,16 @@ static int set_log_level(struct daemon_config *cfg, const char *arg)
 	return 0;
 }
 
+static int set_rings(struct daemon_config *cfg, const char *arg)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
+		fprintf(stderr, "ubinderd: bad --rings '%s' (on or off)\n", arg);
+		return -1;
+	}
+	cfg->rings = strcmp(arg, "on") == 0;
+	return 0;
+}
+
 static int set_freeze_policy(struct daemon_config *cfg, const char *arg)
 {
 	if (strcmp(arg, "owner") != 0 && strcmp(arg, "any") != 0) {
@@ -260,6 +272,7 @@ static const struct config_option options[] = {
 	{ "max-partial-per-uid", 'Q', SIZE_OPTION(max_partial_per_uid, 256u << 20, 0, SIZE_MAX) },
 	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },
 	{ "freeze-policy", 'F', .kind = OPTION_CALL, .call = set_freeze_policy },
+	{ "rings", 'r', .kind = OPTION_CALL, .call = set_rings },
 	{ "dumpable", 'Y', .kind = OPTION_FLAG, FIELD(dumpable) },
 	{ "fuse-dev", 'E', .kind = OPTION_CALL, .call = set_fuse_dir },
 	{ "log-level", 'l', .kind = OPTION_CALL, .call = set_log_level },
@@ -306,6 +319,7 @@ static void config_defaults(struct daemon_config *cfg)
 			*(unsigned int *)field = (unsigned int)options[i].def;
 	}
 	cfg->max_inline = 65536;
+	cfg->rings = true;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 }
 

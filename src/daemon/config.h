@@ -37,6 +37,7 @@ struct daemon_config {
 	int log_level;
 	bool freeze_any_uid; /* --freeze-policy any */
 	bool dumpable;	     /* --dumpable: for debugging only */
+	bool rings;	     /* --rings on (default): thread connections may use rings */
 	char fuse_dir[256];  /* --fuse-dev: the FUSE mount of the devices, or "" */
 };
 

@@ -185,6 +185,15 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 {
 	fprintf(out, "connections refused (no descriptor): %" PRIu64 "\n", hub->refused_nofile);
 	fprintf(out, "listener pauses: %" PRIu64 "\n", hub->pauses);
+	fprintf(out, "rings opened: %" PRIu64 "\n", hub->rings.opened);
+	fprintf(out, "rings refused: %" PRIu64 "\n", hub->rings.refused);
+	fprintf(out, "ring protocol errors: %" PRIu64 "\n", hub->rings.lies);
+	fprintf(out, "ring markers in/out: %" PRIu64 "/%" PRIu64 "\n", hub->rings.markers_in,
+		hub->rings.markers_out);
+	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", hub->rings.full);
+	fprintf(out, "ring doorbells: %" PRIu64 "\n", hub->rings.bells);
+	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
+	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
@@ -248,6 +257,8 @@ static void conn_close(struct loop_deferred *item)
 	conn->close_item.pending = true;
 	if (conn->role && conn->role->closed)
 		conn->role->closed(conn->role->env, conn);
+	if (conn->channel)
+		conn->channel->close(conn);
 	loop_unwatch(loop, &conn->src);
 	close(conn->src.fd);
 	if (conn->peer_pidfd >= 0)
@@ -280,8 +291,20 @@ static int queue_output(struct conn *conn, const struct iovec *iov, int iovcnt, 
 			return -EMFILE;
 		conn->out_nfds++;
 	}
-	loop_rewatch(conn->hub->loop, &conn->src, EPOLLOUT);
+	conn_watch_socket(conn);
 	return 0;
+}
+
+void conn_watch_socket(struct conn *conn)
+{
+	uint32_t events = EPOLLIN;
+
+	if (conn->out)
+		events = EPOLLOUT;
+	else if (conn->channel)
+		events = EPOLLIN | EPOLLET;
+
+	loop_rewatch(conn->hub->loop, &conn->src, events);
 }
 
 static ssize_t send_packet(int fd, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
@@ -301,6 +324,14 @@ int conn_send(struct conn *conn, const struct iovec *iov, int iovcnt, const int 
 		conn_defer_close(conn);
 		return -EPROTO;
 	}
+	if (conn->channel && !conn->socket_reply) {
+		int via = conn->channel->send(conn, iov, iovcnt, nfds);
+
+		if (via != 0)
+			return via > 0 ? 0 : via;
+		/* A marker is in the ring: the packet follows on the socket. */
+	}
+	conn->packets.socket_out++;
 	n = send_packet(conn->src.fd, iov, iovcnt, fds, nfds);
 	if (n >= 0)
 		return 0;
@@ -333,7 +364,9 @@ static void flush_output(struct conn *conn)
 		return;
 	}
 	drop_output(conn);
-	loop_rewatch(conn->hub->loop, &conn->src, EPOLLIN);
+	conn_watch_socket(conn);
+	if (conn->channel)
+		conn->channel->resume(conn); /* reading stopped while the reply waited */
 }
 
 void conn_protocol_error(struct conn *conn, const char *what)
@@ -365,7 +398,7 @@ static void open_role(struct conn *conn, const uint8_t *msg, size_t len, struct 
 	conn_protocol_error(conn, "first message is not HELLO, ATTACH or ADMIN");
 }
 
-static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx)
+void conn_dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx)
 {
 	if (len < sizeof(struct ubw_header))
 		conn_protocol_error(conn, "short packet");
@@ -377,8 +410,7 @@ static void dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct c
 		close_fds(rx->fds, rx->n);
 }
 
-/* Receives and dispatches one packet. Returns false when there was none. */
-static bool receive_one(struct conn *conn)
+int conn_receive_one(struct conn *conn)
 {
 	uint8_t *buf = conn->hub->rx;
 	int fds[UBW_MAX_FDS];
@@ -391,23 +423,24 @@ static bool receive_one(struct conn *conn)
 				 MSG_DONTWAIT, &flags, &rx.sender, &rx.has_sender);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
-			return false;
+			return 0;
 		conn_defer_close(conn);
-		return false;
+		return -1;
 	}
 	if (n == 0) {
 		close_fds(fds, nfds);
 		conn_defer_close(conn);
-		return false;
+		return -1;
 	}
 	if (flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_fds(fds, nfds);
 		conn_protocol_error(conn, "packet too large");
-		return false;
+		return -1;
 	}
 	rx.n = nfds;
-	dispatch(conn, buf, (size_t)n, &rx);
-	return true;
+	conn->packets.socket_in++;
+	conn_dispatch(conn, buf, (size_t)n, &rx);
+	return 1;
 }
 
 static void conn_handle(struct loop_source *src, uint32_t events)
@@ -420,8 +453,12 @@ static void conn_handle(struct loop_source *src, uint32_t events)
 		flush_output(conn);
 		return;
 	}
-	for (int i = 0; i < CONN_BURST && !conn_closing(conn) && !conn->out; i++) {
-		if (!receive_one(conn) || (conn->role && conn->role->one_at_a_time))
+	if (conn->channel && (events & EPOLLIN))
+		conn->channel->socket_ready(conn);
+	/* With a channel, it says when to read the socket. */
+	for (int i = 0; i < CONN_BURST && !conn_closing(conn) && !conn->out && !conn->channel;
+	     i++) {
+		if (conn_receive_one(conn) <= 0 || (conn->role && conn->role->one_at_a_time))
 			break;
 	}
 	if (!conn_closing(conn) && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))

@@ -66,6 +66,35 @@ struct conn_listener {
 	char path[108];
 };
 
+/* Totals of every ring of the hub (conn_ring.c; ubinderctl stats). */
+struct conn_ring_stats {
+	uint64_t opened;
+	uint64_t refused; /* UBW_RING answered with an error */
+	uint64_t lies;	  /* connections dropped for an index or entry that lied */
+	uint64_t markers_in, markers_out;
+	uint64_t bells; /* doorbell wake-ups (a request the daemon was not about to look for) */
+	uint64_t futex_wakes, kicks;
+	uint64_t full; /* replies sent over the socket because the ring was full */
+};
+
+/*
+ * A second way a connection's packets travel, beside its socket (the ring,
+ * conn_ring.c, which sets conn->channel): conn reaches it only through this
+ * table.
+ */
+struct conn_channel {
+	/* Sends a packet: 1 when the channel took it; 0 when the caller sends
+	 * it on the socket now (the channel placed a marker); -errno when the
+	 * peer broke the channel (the connection is closing). */
+	int (*send)(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds);
+	/* Reading may go on: a queued reply went out. */
+	void (*resume)(struct conn *conn);
+	/* The socket has packets (edge-triggered). */
+	void (*socket_ready)(struct conn *conn);
+	/* The connection is closing. */
+	void (*close)(struct conn *conn);
+};
+
 /* Every connection of the daemon, and the roles they may take. */
 struct conn_hub {
 	struct loop *loop;
@@ -86,6 +115,12 @@ struct conn_hub {
 	unsigned int pause_ms;
 	uint64_t refused_nofile; /* connections closed at once: no descriptor for them */
 	uint64_t pauses;
+	struct conn_ring_stats rings;
+};
+
+/* Packets of a connection by the way they travelled (ubinderctl proc). */
+struct conn_packets {
+	uint64_t ring_in, ring_out, socket_in, socket_out;
 };
 
 struct session;
@@ -105,6 +140,12 @@ struct conn {
 	size_t out_len;
 	int *out_fds;
 	size_t out_nfds;
+	/* A thread's ring (conn_ring.c), or NULL; its channel is set once the
+	 * answer that created it is out (socket only until then). */
+	struct conn_ring *ring;
+	const struct conn_channel *channel;
+	bool socket_reply; /* answering a packet from the socket's other user: not in the ring */
+	struct conn_packets packets;
 
 	/* State of the session and thread roles (session.c, glue.c). */
 	struct endpoint endpoint; /* what the driver knows the thread by */
@@ -143,3 +184,13 @@ void conn_reply_header(struct conn *conn, uint32_t type, int error);
 void conn_protocol_error(struct conn *conn, const char *what);
 
 void close_fds(const int *fds, size_t n);
+
+/* For conn_ring.c. Hands a packet to the connection's role (closing the
+ * descriptors the handler did not take). */
+void conn_dispatch(struct conn *conn, const uint8_t *msg, size_t len, struct conn_rx *rx);
+/* Receives one packet from the socket, if one is there, and dispatches it:
+ * 1 when one was, 0 when none, -1 when the connection is closing. */
+int conn_receive_one(struct conn *conn);
+/* Watches the socket for what it is needed for now: packets (edge-triggered
+ * once a channel carries them), or room for a queued reply. */
+void conn_watch_socket(struct conn *conn);

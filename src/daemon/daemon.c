@@ -70,6 +70,14 @@ static void dump_stats(void *daemon, FILE *out)
 		fuse_server_dump_stats(d->fuse, out);
 }
 
+/* The daemon's part of `ubinderctl proc PID`. */
+static void dump_proc(void *daemon, pid_t pid, FILE *out)
+{
+	struct daemon *d = daemon;
+
+	sessions_dump_proc(&d->sessions, pid, out);
+}
+
 /* After each event, once nothing is left to run: the driver's timer. */
 static void update_timer(void *daemon)
 {
@@ -219,7 +227,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
 		return -1;
 	}
-	admin_init(&d->admin, d->drv, d->uid, dump_stats, d);
+	admin_init(&d->admin, d->drv, d->uid, dump_stats, dump_proc, d);
 	d->loop.flush = flush_driver;
 	d->loop.settled = update_timer;
 	/* Sockets a service manager passed, else our own in a directory of ours. */

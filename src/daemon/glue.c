@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/conn_ring.h"
 #include "daemon/glue.h"
 #include "driver/fetch.h"
 #include "wire/decode.h"
@@ -463,6 +464,15 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 			return conn_protocol_error(conn, "bad UBW_MMAP_DONE size");
 		mapping_changed(conn, h->type, (const void *)msg);
 		return;
+	case UBW_RING: {
+		const struct ubw_ring_request *rr = (const void *)msg;
+		struct glue *g = env;
+
+		if (len != sizeof(*rr))
+			return conn_protocol_error(conn, "bad UBW_RING size");
+		conn_ring_open(conn, rr->cap, rr->flags, g->sessions->cfg->rings);
+		return;
+	}
 	case UBW_FD_FIXUP: {
 		const struct ubw_fd_fixup *f = (const void *)msg;
 
@@ -481,6 +491,14 @@ static void thread_closed(void *env, struct conn *conn)
 	struct glue *g = env;
 
 	assembly_free(g->assemblies, conn->assembly);
+	if (conn->session) {
+		struct conn_packets *p = &conn->session->packets;
+
+		p->ring_in += conn->packets.ring_in;
+		p->ring_out += conn->packets.ring_out;
+		p->socket_in += conn->packets.socket_in;
+		p->socket_out += conn->packets.socket_out;
+	}
 	session_conn_closed(g->sessions, conn);
 }
 

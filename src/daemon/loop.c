@@ -15,6 +15,7 @@ int loop_init(struct loop *l)
 {
 	memset(l, 0, sizeof(*l));
 	TAILQ_INIT(&l->deferred);
+	TAILQ_INIT(&l->after_batch);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -86,6 +87,39 @@ void loop_settle(struct loop *l)
 		l->settled(l->owner);
 }
 
+void loop_after_batch(struct loop *l, struct loop_batch_item *item)
+{
+	if (item->queued)
+		return;
+	item->queued = true;
+	TAILQ_INSERT_TAIL(&l->after_batch, item, entry);
+}
+
+void loop_after_batch_cancel(struct loop *l, struct loop_batch_item *item)
+{
+	if (!item->queued)
+		return;
+	item->queued = false;
+	TAILQ_REMOVE(&l->after_batch, item, entry);
+}
+
+void loop_run_after_batch(struct loop *l)
+{
+	/* As many as are queued now: those queued meanwhile wait for the next
+	 * batch (an item cancelled meanwhile lets one of them run now). */
+	size_t n = 0;
+	struct loop_batch_item *item;
+
+	TAILQ_FOREACH(item, &l->after_batch, entry)
+		n++;
+	while (n-- > 0 && (item = TAILQ_FIRST(&l->after_batch)) != NULL) {
+		TAILQ_REMOVE(&l->after_batch, item, entry);
+		item->queued = false;
+		item->run(item);
+		loop_settle(l);
+	}
+}
+
 void loop_bury(struct loop *l, void *p)
 {
 	if (l->ngraveyard == l->graveyard_cap) {
@@ -108,7 +142,8 @@ int loop_run(struct loop *l)
 	struct epoll_event events[LOOP_BATCH];
 
 	while (!l->stopping) {
-		int n = epoll_wait(l->epfd, events, LOOP_BATCH, -1);
+		int n = epoll_wait(l->epfd, events, LOOP_BATCH,
+				   TAILQ_EMPTY(&l->after_batch) ? -1 : 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -122,6 +157,7 @@ int loop_run(struct loop *l)
 			src->handle(src, events[i].events);
 			loop_settle(l);
 		}
+		loop_run_after_batch(l);
 		empty_graveyard(l);
 	}
 	return 0;

@@ -29,6 +29,18 @@ struct loop_deferred {
 	TAILQ_ENTRY(loop_deferred) entry;
 };
 
+/*
+ * Work run once after the current epoll batch (before the next epoll_wait,
+ * which does not sleep while any is queued): what should happen once for
+ * many events (wake-ups flushed after a batch), or a fair share of work
+ * left over (a ring drained in bursts).
+ */
+struct loop_batch_item {
+	void (*run)(struct loop_batch_item *item);
+	bool queued;
+	TAILQ_ENTRY(loop_batch_item) entry;
+};
+
 /* A periodic timer (timerfd) calling @fire on the loop. */
 struct loop_timer {
 	struct loop_source src;
@@ -41,6 +53,7 @@ struct loop {
 	int epfd;
 	bool stopping;
 	TAILQ_HEAD(, loop_deferred) deferred;
+	TAILQ_HEAD(, loop_batch_item) after_batch;
 	void **graveyard;
 	size_t ngraveyard, graveyard_cap;
 	/*
@@ -68,6 +81,13 @@ void loop_rewatch(struct loop *l, struct loop_source *src, uint32_t events);
 void loop_defer(struct loop *l, struct loop_deferred *item);
 /* Runs the owner's flush and the deferred work until none is left. */
 void loop_settle(struct loop *l);
+
+/* Queues @item once to run after the current epoll batch. */
+void loop_after_batch(struct loop *l, struct loop_batch_item *item);
+/* Takes @item off the queue if it is on it (its owner is going away). */
+void loop_after_batch_cancel(struct loop *l, struct loop_batch_item *item);
+/* Runs the queued items (and the deferred work they cause). */
+void loop_run_after_batch(struct loop *l);
 
 /* Frees @p after the current epoll batch. */
 void loop_bury(struct loop *l, void *p);

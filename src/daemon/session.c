@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,7 @@ static void reply_hello(struct session *s)
 	memcpy(r.token, s->token, sizeof(r.token));
 	r.max_inline = ss->cfg->max_inline;
 	r.max_body = sessions_max_body(ss);
+	r.features = ss->cfg->rings ? UBW_FEATURE_RING : 0;
 	log_info("%s: pid %d (%s) opened the device, copy mode %s", s->listener->path, s->id.pid,
 		 s->id.comm, s->id.can_read_memory ? "readv" : "push");
 	conn_send(s->conn, &iov, 1, s->poll_drain >= 0 ? &s->poll_drain : NULL,
@@ -334,4 +336,27 @@ void session_conn_closed(struct sessions *ss, struct conn *conn)
 		driver_thread_detach(conn->thread);
 	conn->thread = NULL;
 	conn->session = NULL;
+}
+
+void sessions_dump_proc(const struct sessions *ss, pid_t pid, FILE *out)
+{
+	const struct session *s;
+
+	LIST_FOREACH(s, &ss->list, entry) {
+		struct conn_packets p = s->packets;
+		const struct conn *t;
+
+		if (s->id.pid != pid || s->released)
+			continue;
+		LIST_FOREACH(t, &s->threads, session_entry) {
+			p.ring_in += t->packets.ring_in;
+			p.ring_out += t->packets.ring_out;
+			p.socket_in += t->packets.socket_in;
+			p.socket_out += t->packets.socket_out;
+		}
+		fprintf(out, "packets in over the ring: %" PRIu64 "\n", p.ring_in);
+		fprintf(out, "packets out over the ring: %" PRIu64 "\n", p.ring_out);
+		fprintf(out, "packets in over the socket: %" PRIu64 "\n", p.socket_in);
+		fprintf(out, "packets out over the socket: %" PRIu64 "\n", p.socket_out);
+	}
 }

@@ -47,6 +47,8 @@ struct session {
 	/* Held by its unfinished multi-packet requests (assembly.c). */
 	uint64_t partial_bytes;
 	uint64_t partial_fds;
+	/* Packets of its closed thread connections (open ones count their own). */
+	struct conn_packets packets;
 	bool released;
 };
 
@@ -81,3 +83,5 @@ int session_new_thread(struct conn *conn);
 /* @conn (a session's or a thread's connection) is closing. */
 void session_conn_closed(struct sessions *ss, struct conn *conn);
 void session_release(struct session *s);
+/* "packets:" lines of the sessions of process @pid, for ubinderctl proc. */
+void sessions_dump_proc(const struct sessions *ss, pid_t pid, FILE *out);

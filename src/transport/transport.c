@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "transport/channel.h"
 #include "transport/transport.h"
 #include "wire/binder_ioctl.h"
 #include "wire/binder_stream.h"
@@ -169,52 +170,7 @@ static size_t mem_writev(const struct ubt_session *s, const struct piece *pc, si
 	return done;
 }
 
-/* --- packets --------------------------------------------------------------- */
-
-static int send_packet(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
-{
-	for (;;) {
-		if (ubw_send_packet(sock, iov, iovcnt, fds, nfds, MSG_NOSIGNAL) >= 0)
-			return 0;
-		if (errno != EINTR)
-			return errno == EPIPE || errno == ECONNRESET ? -EBADF : -errno;
-	}
-}
-
-/*
- * Receives one packet; descriptors that come with it go to @fds (room for
- * UBW_MAX_FDS), or are closed if @fds is NULL. With @interruptible, a signal
- * makes it return -EINTR (the socket has a receive timeout so that even SA_RESTART handlers
- * interrupt it, as they interrupt a blocked binder ioctl).
- */
-static ssize_t recv_packet(const struct ubt_sys *sys, int sock, void *buf, size_t size, int *fds,
-			   size_t *nfds, bool interruptible)
-{
-	int unwanted[UBW_MAX_FDS];
-	size_t nunwanted = 0;
-	int flags = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = ubw_recv_packet(sock, buf, size, fds ? fds : unwanted, UBW_MAX_FDS,
-				    fds ? nfds : &nunwanted, 0, &flags);
-		for (size_t i = 0; i < nunwanted; i++)
-			sys->close(unwanted[i]);
-		if (n >= 0)
-			break;
-		if (errno == EINTR && interruptible)
-			return -EINTR;
-		if (errno != EINTR && errno != EAGAIN)
-			return -errno;
-	}
-	if (n == 0)
-		return -EBADF; /* the daemon closed the device */
-	/* MSG_CTRUNC alone means descriptors we could not take (RLIMIT_NOFILE):
-	 * the packet is whole, and the caller sees fewer descriptors. */
-	if (flags & MSG_TRUNC)
-		return -EIO;
-	return n;
-}
+/* --- connections ------------------------------------------------------------ */
 
 static int connect_to(const struct ubt_sys *sys, const char *path)
 {
@@ -284,10 +240,10 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	hello.tid = (uint32_t)gettid();
 	hello.probe_addr = (uint64_t)(uintptr_t)&probe_word;
 	hello.probe_value = value;
-	err = send_packet(s->sock, &iov, 1, NULL, 0);
+	err = ubt_sock_send(s->sock, &iov, 1, NULL, 0);
 	if (err)
 		goto fail;
-	n = recv_packet(sys, s->sock, &reply, sizeof(reply), fds, &nfds, false);
+	n = ubt_sock_recv(sys, s->sock, &reply, sizeof(reply), fds, &nfds, false);
 	if (n < 0) {
 		err = (int)n;
 		goto fail;
@@ -308,6 +264,7 @@ int ubt_session_open(struct ubt_session *s, const char *path, bool want_poll_fd,
 	s->copy_mode = reply.copy_mode;
 	s->max_inline = reply.max_inline;
 	s->max_body = reply.max_body;
+	s->features = reply.features;
 	if (nfds)
 		s->poll_fd = fds[0];
 	for (size_t i = 1; i < nfds; i++)
@@ -359,6 +316,11 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 
 	memset(t, 0, sizeof(*t));
 	t->sys = s->sys;
+	t->ring_bell = -1;
+	/* The ring comes with the first BINDER_WRITE_READ: a thread that only
+	 * opened, mapped or asked the version costs the daemon no ring. */
+	t->ring_wanted = true;
+	t->opener = getpid();
 	t->sock = connect_to(s->sys, s->path);
 	if (t->sock < 0) {
 		err = t->sock;
@@ -367,9 +329,9 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	}
 	memcpy(attach.token, s->token, sizeof(attach.token));
 	attach.tid = (uint32_t)gettid();
-	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	err = ubt_sock_send(t->sock, &iov, 1, NULL, 0);
 	if (!err) {
-		n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
+		n = ubt_sock_recv(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
 		if (n < 0)
 			err = (int)n;
 		else if ((size_t)n != sizeof(reply) || reply.hdr.type != (UBW_ATTACH | UBW_REPLY))
@@ -392,6 +354,7 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 
 void ubt_thread_close(struct ubt_thread *t)
 {
+	ubt_ring_teardown(t);
 	if (t->sock >= 0)
 		t->sys->close(t->sock);
 	free(t->rx);
@@ -403,6 +366,7 @@ void ubt_thread_close(struct ubt_thread *t)
 	free(t->body);
 	memset(t, 0, sizeof(*t));
 	t->sock = -1;
+	t->ring_bell = -1;
 }
 
 /* --- BINDER_WRITE_READ ------------------------------------------------------ */
@@ -564,7 +528,7 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 	{
 		struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { t->tx, n } };
 
-		err = send_packet(t->sock, iov, 2, b->fds, b->nfds);
+		err = ubt_chan_send(t, iov, 2, b->fds, b->nfds);
 		if (err)
 			return err;
 	}
@@ -574,7 +538,7 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 		n = b->len - off < more ? b->len - off : more;
 		iov[0] = (struct iovec){ &mh, sizeof(mh) };
 		iov[1] = (struct iovec){ t->tx + off, n };
-		err = send_packet(t->sock, iov, 2, NULL, 0);
+		err = ubt_chan_send(t, iov, 2, NULL, 0);
 		if (err)
 			return err;
 	}
@@ -595,10 +559,10 @@ static int fd_fixup(struct ubt_thread *t, const int *fds, size_t nfds, uint32_t 
 	int err;
 
 	*replacement = 0;
-	err = send_packet(t->sock, iov, 2, NULL, 0);
+	err = ubt_chan_send(t, iov, 2, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = ubt_chan_recv(t, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != sizeof(reply))
@@ -765,11 +729,11 @@ static int exchange(struct ubt_thread *t, struct wr_round *r)
 		struct ubw_header intr = { UBW_INTERRUPT, 0 };
 		struct iovec iov = { &intr, sizeof(intr) };
 
-		n = recv_packet(t->sys, t->sock, t->rx, RX_SIZE, r->rfds, &r->rnfds, !interrupted);
+		n = ubt_chan_recv(t, t->rx, RX_SIZE, r->rfds, &r->rnfds, !interrupted);
 		if (n != -EINTR)
 			break;
 		interrupted = true;
-		err = send_packet(t->sock, &iov, 1, NULL, 0);
+		err = ubt_chan_send(t, &iov, 1, NULL, 0);
 		if (err)
 			return err;
 	}
@@ -900,7 +864,18 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 {
 	struct binder_write_read again;
 	struct wr_round r;
-	int err = write_read_round(t, s, bwr, flags, &r);
+	int err;
+
+	if (t->ring_wanted) {
+		t->ring_wanted = false;
+		/* A forked child that inherited the connection before its first
+		 * write-read is not its opener: the daemon would refuse the ring
+		 * (EPERM) as it refuses the child's requests; it does not ask. */
+		err = t->opener == getpid() ? ubt_ring_setup(t, s) : 0;
+		if (err)
+			return err;
+	}
+	err = write_read_round(t, s, bwr, flags, &r);
 
 	/*
 	 * Nothing but BR_NOOP is left: the kernel's read would wait on, with the
@@ -942,7 +917,7 @@ int ubt_flush(const struct ubt_session *s)
 	struct ubw_flush f = { .hdr = { UBW_FLUSH, 0 } };
 	struct iovec iov = { &f, sizeof(f) };
 
-	return send_packet(s->sock, &iov, 1, NULL, 0);
+	return ubt_sock_send(s->sock, &iov, 1, NULL, 0);
 }
 
 /* --- other ioctls ----------------------------------------------------------- */
@@ -966,10 +941,10 @@ int ubt_ioctl(struct ubt_thread *t, const struct ubt_session *s, unsigned long c
 	if (binder_ioctl_reads_arg((uint32_t)cmd) && size &&
 	    mem_read(s, req.arg, (uintptr_t)arg, size))
 		return binder_ioctl_fault_errno((uint32_t)cmd);
-	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	err = ubt_chan_send(t, &iov, 1, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = ubt_chan_recv(t, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n < sizeof(reply.io) || reply.io.hdr.type != (UBW_IOCTL | UBW_REPLY))
@@ -988,11 +963,11 @@ static int simple_request(struct ubt_thread *t, uint32_t type, uint64_t addr)
 	struct iovec iov = { &m, sizeof(m) };
 	struct ubw_header reply;
 	ssize_t n;
-	int err = send_packet(t->sock, &iov, 1, NULL, 0);
+	int err = ubt_chan_send(t, &iov, 1, NULL, 0);
 
 	if (err)
 		return err;
-	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), NULL, NULL, false);
+	n = ubt_chan_recv(t, &reply, sizeof(reply), NULL, NULL, false);
 	if (n < 0)
 		return (int)n;
 	return reply.error;
@@ -1015,10 +990,10 @@ static int map_from_daemon(struct ubt_thread *t, const void *req, size_t req_siz
 	ssize_t n;
 	int err;
 
-	err = send_packet(t->sock, &iov, 1, NULL, 0);
+	err = ubt_chan_send(t, &iov, 1, NULL, 0);
 	if (err)
 		return err;
-	n = recv_packet(t->sys, t->sock, &reply, sizeof(reply), fds, &nfds, false);
+	n = ubt_chan_recv(t, &reply, sizeof(reply), fds, &nfds, false);
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != sizeof(reply) || reply.hdr.type != (type | UBW_REPLY))

@@ -68,17 +68,25 @@ struct ubt_session {
 	uint32_t copy_mode; /* enum ubw_copy_mode */
 	uint32_t max_inline;
 	uint64_t max_body;
+	uint32_t features; /* UBW_FEATURE_* of the daemon */
 	char path[108];
 	bool trusted;
 };
 
 struct ubt_body;
+struct ubt_ring_chan;
 
 struct ubt_thread {
 	const struct ubt_sys *sys; /* the session's */
 	int sock;
-	uint8_t *rx; /* reply buffer of RX_SIZE (transport.c) bytes */
-	uint8_t *tx; /* request body buffer */
+	/* The shared-memory ring the packets travel in (channel.h), or NULL:
+	 * the socket only (a daemon without rings, UBINDER_TRANSPORT=socket). */
+	struct ubt_ring_chan *ring;
+	int ring_bell;	  /* the ring's doorbell eventfd, or -1 */
+	bool ring_wanted; /* ask for the ring at the next BINDER_WRITE_READ */
+	pid_t opener;	  /* the process that opened the connection (and may ask) */
+	uint8_t *rx;	  /* reply buffer of RX_SIZE (transport.c) bytes */
+	uint8_t *tx;	  /* request body buffer */
 	size_t tx_size;
 	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
 };

@@ -62,6 +62,9 @@ enum ubw_type {
 	UBW_FLUSH = 13,
 	UBW_OUTBOX = 14,
 	UBW_SECCOMP = 15,
+	UBW_RING = 16,
+	/* Daemon -> client on the socket, no request: look at the ring (ring.h). */
+	UBW_RING_KICK = 17,
 };
 
 /* Every message starts with this. */
@@ -113,9 +116,12 @@ struct ubw_hello_reply {
 	uint32_t copy_mode; /* enum ubw_copy_mode */
 	uint8_t token[UBW_TOKEN_SIZE];
 	uint32_t max_inline; /* push payloads up to this many bytes inline */
-	uint32_t reserved;
-	uint64_t max_body; /* largest UBW_WRITE_READ body the daemon accepts */
+	uint32_t features;   /* UBW_FEATURE_*; 0 from daemons before them */
+	uint64_t max_body;   /* largest UBW_WRITE_READ body the daemon accepts */
 };
+
+/* Thread connections may ask for a ring (UBW_RING; ubinderd --rings on). */
+#define UBW_FEATURE_RING 0x1u
 
 /*
  * Client -> daemon on the session connection, no reply: one descriptor of
@@ -327,6 +333,31 @@ struct ubw_outbox {
 
 /* Largest outbox the daemon creates. */
 #define UBW_MAX_OUTBOX (64u << 20)
+
+/*
+ * Client -> daemon on a thread connection (when the HELLO reply has
+ * UBW_FEATURE_RING): carry this thread's packets through a shared-memory
+ * ring of @cap bytes per direction (src/wire/ring.h: a power of two, 4 KiB
+ * to 256 KiB). The reply (struct ubw_ring_reply) carries two descriptors:
+ * the ring's memfd (sealed against shrinking and growing: map it
+ * read-write, shared, ubw_ring_map_size(cap) bytes, then close it) and the
+ * doorbell eventfd (write it to wake the daemon when the ring's req_bell
+ * asks for it). Errors: -EINVAL for a bad capacity, -EBUSY for a second
+ * ring, -EOPNOTSUPP when rings are off; the connection then goes on over the
+ * socket. After the reply, every packet of the thread goes through the ring,
+ * or over the socket announced by a marker entry (docs/protocol.md).
+ */
+struct ubw_ring_request {
+	struct ubw_header hdr;
+	uint32_t cap;
+	uint32_t flags; /* 0 */
+};
+
+struct ubw_ring_reply {
+	struct ubw_header hdr;
+	uint32_t cap;
+	uint32_t reserved;
+};
 
 /* --- administration ------------------------------------------------------ */
 

@@ -844,6 +844,10 @@ static void many_segments_cost_only_their_sender(void **state)
 
 int main(void)
 {
+	/* These tests write raw packets on thread sockets: the socket transport's
+	 * framing. A ring's packets come only as its markers say (the ring's own
+	 * hostile tests are tests/integration/test-ring*.c). */
+	setenv("UBINDER_TRANSPORT", "socket", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lying_segment_counts),
 		cmocka_unit_test(clients_refuse_a_squatted_socket),

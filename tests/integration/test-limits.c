@@ -885,6 +885,9 @@ static void oneway_bytes_quota_per_uid(void **state)
 
 int main(void)
 {
+	/* Unfinished requests are written raw on thread sockets: the socket
+	 * transport's framing (a ring's packets come only as its markers say). */
+	setenv("UBINDER_TRANSPORT", "socket", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(session_and_thread_quotas),
 		cmocka_unit_test(descriptor_limit_does_not_spin),

@@ -615,6 +615,10 @@ static void push_path_of_a_megabyte(void **state)
 
 int main(void)
 {
+	/* These tests write raw packets on thread sockets: the socket transport's
+	 * framing. A ring's packets come only as its markers say (the ring's own
+	 * hostile tests are tests/integration/test-ring*.c). */
+	setenv("UBINDER_TRANSPORT", "socket", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(garbage_on_every_kind_of_connection),
 		cmocka_unit_test(bad_extension_requests),

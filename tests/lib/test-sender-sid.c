@@ -132,8 +132,18 @@ static int sid_client(void *arg)
 	CHECK_OK(ubinder_sm_check_service(ctx, SID_ON, &b));
 	CHECK_OK(ubinder_binder_transact(b, SID_ONEWAY, NULL, UBINDER_FLAG_ONEWAY, NULL));
 	ubinder_binder_unref(b);
-	CHECK_OK(get_sid(ctx, SID_ON, SID_LAST, want, sizeof(want)));
 	CHECK_OK(get_sid(ctx, SID_ON, SID_GET, sid, sizeof(sid)));
+	/*
+	 * The oneway call may still be on another thread of the service's pool
+	 * when SID_LAST reaches it (a synchronous call is not ordered after a
+	 * oneway one): ask until it has been handled, 5 s at most.
+	 */
+	for (int i = 0; i < 500; i++) {
+		CHECK_OK(get_sid(ctx, SID_ON, SID_LAST, want, sizeof(want)));
+		if (want[0] != '\0')
+			break;
+		usleep(10000);
+	}
 	CHECK(strcmp(want, sid) == 0);
 	ubinder_context_close(ctx);
 	return 0;

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/conn.h"
+#include "daemon/conn_ring.h"
+#include "wire/packet.h"
+#include "wire/ring.h"
+#include "wire/wire.h"
+
+/* Packets taken from one ring per wake-up before others get a turn. */
+#define RING_BURST 16
+
+struct conn_ring {
+	struct loop_source bell; /* the doorbell: edge-triggered, never read */
+	struct conn *conn;
+	void *map;
+	size_t map_size;
+	struct ubw_ring_header *hdr;
+	struct ubw_ring in, out;      /* requests taken, replies given */
+	struct loop_batch_item wake;  /* a FUTEX_WAKE owed after the batch */
+	struct loop_batch_item again; /* a burst was not enough: drain on next batch */
+	struct loop_batch_item arm;   /* drained empty: ask for the doorbell after the batch */
+};
+
+static void ring_drain(struct conn *conn);
+static void ring_socket_ready(struct conn *conn);
+static void ring_close(struct conn *conn);
+static const struct conn_channel ring_channel;
+
+static struct conn_ring_stats *stats(struct conn *conn)
+{
+	return &conn->hub->rings;
+}
+
+static void ring_lied(struct conn *conn, const char *what)
+{
+	stats(conn)->lies++;
+	conn_protocol_error(conn, what);
+}
+
+static void bell_handle(struct loop_source *src, uint32_t events)
+{
+	struct conn_ring *r = (struct conn_ring *)src;
+
+	(void)events;
+	/* A ring closed earlier in this epoll batch is buried, not freed, and
+	 * its doorbell's event may still be in the batch: nothing to do. */
+	if (r->conn->ring != r)
+		return;
+	stats(r->conn)->bells++;
+	ring_drain(r->conn);
+}
+
+static void wake_run(struct loop_batch_item *item)
+{
+	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, wake));
+
+	/* Not private: the word is in a shared mapping of the client's. */
+	syscall(SYS_futex, &r->hdr->rep_tail, FUTEX_WAKE, 1, NULL, NULL, 0);
+	stats(r->conn)->futex_wakes++;
+}
+
+/*
+ * The batch is over and the ring was empty when last drained: only now ask
+ * for the doorbell, and look once more (Dekker with the client's ring_bell).
+ * Requests that arrived during the batch were taken without one.
+ */
+static void arm_run(struct loop_batch_item *item)
+{
+	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm));
+
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	if (ubw_ring_pending(&r->in))
+		ring_drain(r->conn);
+}
+
+static void again_run(struct loop_batch_item *item)
+{
+	struct conn_ring *r =
+		(struct conn_ring *)((char *)item - offsetof(struct conn_ring, again));
+
+	ring_drain(r->conn);
+}
+
+/* Creates the ring: 0, or -errno (the client then stays on its socket). */
+static int ring_create(struct conn *conn, uint32_t cap, int *memfd, int *bell)
+{
+	struct conn_ring *r = calloc(1, sizeof(*r));
+	int fd = -1, efd = -1, err;
+
+	if (!r)
+		return -ENOMEM;
+	r->map = MAP_FAILED;
+	r->map_size = ubw_ring_map_size(cap);
+	fd = memfd_create("ubinder-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)r->map_size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	r->map = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->map == MAP_FAILED)
+		goto fail;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		goto fail;
+	r->hdr = r->map;
+	r->conn = conn;
+	ubw_ring_views(r->map, cap, true, &r->out, &r->in);
+	r->bell.fd = efd;
+	r->bell.handle = bell_handle;
+	r->wake.run = wake_run;
+	r->again.run = again_run;
+	r->arm.run = arm_run;
+	/*
+	 * Edge-triggered, and never read: each write of the client is an event,
+	 * and a client that empties it or clears its O_NONBLOCK (the file
+	 * description is shared) cannot make a read of ours block.
+	 */
+	if (loop_watch(conn->hub->loop, &r->bell, EPOLLIN | EPOLLET) < 0)
+		goto fail;
+	/* Ring me for the first request. */
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	conn->ring = r;
+	*memfd = fd;
+	*bell = efd;
+	return 0;
+fail:
+	err = errno ? -errno : -ENOMEM;
+	if (r->map != MAP_FAILED)
+		munmap(r->map, r->map_size);
+	if (fd >= 0)
+		close(fd);
+	if (efd >= 0)
+		close(efd);
+	free(r);
+	return err;
+}
+
+void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enabled)
+{
+	struct ubw_ring_reply reply = { .hdr = { UBW_RING | UBW_REPLY, 0 }, .cap = cap };
+	struct iovec iov = { &reply, sizeof(reply) };
+	int fds[2] = { -1, -1 };
+
+	if (!enabled)
+		reply.hdr.error = -EOPNOTSUPP;
+	else if (conn->ring)
+		reply.hdr.error = -EBUSY;
+	else if (flags || !ubw_ring_cap_ok(cap))
+		reply.hdr.error = -EINVAL;
+	else
+		reply.hdr.error = ring_create(conn, cap, &fds[0], &fds[1]);
+	if (reply.hdr.error) {
+		stats(conn)->refused++;
+		reply.cap = 0;
+		conn_send(conn, &iov, 1, NULL, 0);
+		return;
+	}
+	stats(conn)->opened++;
+	/* The answer still goes over the socket: the client waits for it there. */
+	conn_send(conn, &iov, 1, fds, 2);
+	close(fds[0]); /* the mapping is all we need of it */
+	conn->channel = &ring_channel;
+	conn_watch_socket(conn);
+	log_debug("pid %d: thread %d uses a ring of %u bytes", conn->cred.pid, conn->tid, cap);
+}
+
+static int ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds)
+{
+	struct conn_ring *r = conn->ring;
+	uint32_t sleep;
+	size_t len = 0;
+	bool socket;
+	int err = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	/* A client waiting on its socket is woken by the packet itself. */
+	socket = nfds || len > UBW_RING_MAX_PACKET(r->out.cap) ||
+		 __atomic_load_n(&r->hdr->rep_sleep, __ATOMIC_RELAXED) == UBW_RING_SOCKET_WAIT;
+	if (!socket) {
+		err = ubw_ring_put(&r->out, iov, iovcnt, len);
+		if (err == -ENOSPC) {
+			stats(conn)->full++;
+			socket = true;
+		}
+	}
+	if (socket)
+		err = ubw_ring_put_marker(&r->out);
+	if (err) {
+		/* Full even for a marker: the client does not read its replies. */
+		ring_lied(conn, err == -ENOSPC ? "ring full: replies not read" : "ring index lies");
+		return -EPROTO;
+	}
+	/* Dekker with the client's wait: the entry is published, then its word read. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	sleep = __atomic_exchange_n(&r->hdr->rep_sleep, UBW_RING_AWAKE, __ATOMIC_SEQ_CST);
+	if (sleep == UBW_RING_FUTEX) {
+		loop_after_batch(conn->hub->loop, &r->wake);
+	} else if (sleep == UBW_RING_SOCKET_WAIT && !socket) {
+		/* It went to its socket after we looked: a kick sends it back. */
+		struct ubw_header kick = { UBW_RING_KICK | UBW_REPLY, 0 };
+		struct iovec kiov = { &kick, sizeof(kick) };
+
+		stats(conn)->kicks++;
+		(void)ubw_send_packet(conn->src.fd, &kiov, 1, NULL, 0, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (socket) {
+		stats(conn)->markers_out++;
+		return 0;
+	}
+	conn->packets.ring_out++;
+	return 1;
+}
+
+static void ring_drain(struct conn *conn)
+{
+	struct conn_ring *r = conn->ring;
+	uint8_t *buf = conn->hub->rx;
+
+	for (int i = 0; i < RING_BURST; i++) {
+		struct conn_rx rx = { .fds = NULL };
+		ssize_t n;
+
+		if (conn_closing(conn) || conn->out)
+			return; /* flush_output drains again */
+		n = ubw_ring_get(&r->in, buf, UBW_MAX_MESSAGE);
+		if (n == UBW_RING_EMPTY) {
+			loop_after_batch(conn->hub->loop, &r->arm);
+			return;
+		}
+		if (n == UBW_RING_GOT_MARKER) {
+			stats(conn)->markers_in++;
+			/* The client sends the packet before its marker: it is there. */
+			if (conn_receive_one(conn) == 0)
+				ring_lied(conn, "ring marker without a packet on the socket");
+			ring_socket_ready(conn); /* another's, queued behind it? */
+			continue;
+		}
+		if (n < 0)
+			return ring_lied(conn, "ring entry or index lies");
+		conn->packets.ring_in++;
+		/* The ring is mapped only by the process that opened the connection
+		 * (the client closes the memfd and keeps the mapping from its forked
+		 * children): its packets are the opener's. */
+		rx.has_sender = true;
+		rx.sender = conn->cred;
+		conn_dispatch(conn, buf, (size_t)n, &rx);
+	}
+	/* More than a burst: the rest after the other connections of this batch. */
+	loop_after_batch(conn->hub->loop, &r->again);
+}
+
+/* The sender of the socket's next packet: 1 (in *pid, 0 if unknown), or 0: none. */
+static int peek_sender(struct conn *conn, pid_t *pid)
+{
+	int fds[UBW_MAX_FDS], flags = 0;
+	struct ucred cred;
+	bool has = false;
+	uint8_t head[sizeof(struct ubw_header)];
+	size_t nfds = 0;
+	ssize_t n = ubw_recv_packet_from(conn->src.fd, head, sizeof(head), fds, UBW_MAX_FDS, &nfds,
+					 MSG_PEEK | MSG_DONTWAIT, &flags, &cred, &has);
+
+	close_fds(fds, nfds); /* peeking installs copies of its descriptors */
+	if (n < 0)
+		return 0;
+	*pid = has ? cred.pid : 0;
+	return 1;
+}
+
+static void ring_socket_ready(struct conn *conn)
+{
+	pid_t pid;
+
+	while (!conn_closing(conn) && !conn->out && peek_sender(conn, &pid)) {
+		int r;
+
+		if (pid == conn->cred.pid)
+			return; /* the opener's: its marker will take it, in order */
+		/* Another process's (the connection was inherited or passed): it
+		 * has no ring, and is answered on the socket, where it waits. */
+		conn->socket_reply = true;
+		r = conn_receive_one(conn);
+		conn->socket_reply = false;
+		if (r <= 0)
+			return;
+	}
+}
+
+static void ring_close(struct conn *conn)
+{
+	struct conn_ring *r = conn->ring;
+
+	if (!r)
+		return;
+	loop_after_batch_cancel(conn->hub->loop, &r->wake);
+	loop_after_batch_cancel(conn->hub->loop, &r->again);
+	loop_after_batch_cancel(conn->hub->loop, &r->arm);
+	loop_unwatch(conn->hub->loop, &r->bell);
+	close(r->bell.fd);
+	munmap(r->map, r->map_size);
+	/* After the batch: an event of the doorbell may be later in it (the
+	 * connection closed from an earlier event), and points at @r. */
+	loop_bury(conn->hub->loop, r);
+	conn->ring = NULL;
+	conn->channel = NULL;
+}
+
+static void ring_resume(struct conn *conn)
+{
+	ring_socket_ready(conn);
+	if (!conn_closing(conn))
+		ring_drain(conn);
+}
+
+static const struct conn_channel ring_channel = {
+	.send = ring_send,
+	.resume = ring_resume,
+	.socket_ready = ring_socket_ready,
+	.close = ring_close,
+};

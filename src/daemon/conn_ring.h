@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring of a thread connection (UBW_RING): the second way a connection's
+ * packets travel, beside its socket. The daemon creates the memfd (sealed,
+ * so the client cannot shrink it under the daemon's mapping) and the
+ * doorbell eventfd, hands both to the client, and from then on takes the
+ * connection's packets from the ring, in order with those a marker entry
+ * announces on the socket, and sends its replies there (src/wire/ring.h,
+ * docs/protocol.md "The ring").
+ *
+ * Everything in the ring is the client's to scribble on: each entry is
+ * copied out once into the daemon's buffer before it is looked at, every
+ * index the client writes is read once and bounded, and a lie costs the
+ * connection, as a malformed packet does. A client that stops reading its
+ * replies fills only its own ring; then replies go over the socket, queued
+ * as conn.c queues them.
+ *
+ * Owns: struct conn_ring (the mapping, the doorbell, the wake-ups to send
+ * after the batch) and its counters.
+ * May call: conn, loop, wire/ring, wire/packet, common/log.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/uio.h>
+
+#include "daemon/conn.h"
+
+/*
+ * Handles UBW_RING {cap} on @conn: answers it (with the memfd and the
+ * doorbell on success) and, from then on, carries the connection's packets
+ * through the ring. @enabled: ubinderd --rings.
+ */
+void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enabled);

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring transport end to end (docs/protocol.md, "The ring"): a thread's
+ * calls travel through its ring, and only what the ring does not carry
+ * (the connection's setup, descriptors, large packets) over its socket, as
+ * the daemon's per-process counters show; with ubinderd --rings off or
+ * UBINDER_TRANSPORT=socket everything travels over the socket and works the
+ * same; a daemon killed while a call waits for its reply ends the call as
+ * over the socket (EBADF), promptly, in either phase of the wait (futex,
+ * then socket).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "echo.h"
+#include "harness.h"
+
+#define CALLS 50
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CALLS echoed calls of @size bytes from @c, each checked. */
+static void calls(struct rc *c, size_t size)
+{
+	static uint8_t data[64 * 1024];
+
+	for (size_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 13);
+	for (int i = 0; i < CALLS; i++) {
+		struct binder_transaction_data tr;
+		struct cmdbuf w = { .len = 0 };
+		uint32_t cmd = 0;
+
+		cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, size, NULL, 0);
+		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+		assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
+		assert_int_equal(cmd, BR_REPLY);
+		assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, data,
+				    size < 4096 ? size : 4096);
+		w.len = 0;
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	}
+}
+
+struct counts {
+	long ring_in, ring_out, socket_in, socket_out;
+};
+
+static struct counts packets(const struct ubd *d, pid_t pid)
+{
+	return (struct counts){
+		ubd_proc_stat(d, pid, "packets in over the ring"),
+		ubd_proc_stat(d, pid, "packets out over the ring"),
+		ubd_proc_stat(d, pid, "packets in over the socket"),
+		ubd_proc_stat(d, pid, "packets out over the socket"),
+	};
+}
+
+/* Small calls go through the ring, large ones over the socket behind a marker. */
+static void ring_carries_the_calls(void **state)
+{
+	struct echo_manager m;
+	struct counts before, after;
+	long markers;
+	struct rc c;
+	struct ubd d;
+	int fds_before;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	fds_before = ubd_settled_fds(&d);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
+	/* Not before the first BINDER_WRITE_READ: an idle thread costs no ring. */
+	assert_null(c.t.ring);
+	calls(&c, 128);
+	assert_non_null(c.t.ring);
+	before = packets(&d, getpid());
+	/* Before the ring: ATTACH, BINDER_VERSION, MMAP, MMAP_DONE and RING. */
+	assert_int_equal(before.socket_in, 5);
+	calls(&c, 128);
+	after = packets(&d, getpid());
+	/* Each call is a request and a free, each with its answer. */
+	assert_true(after.ring_in - before.ring_in >= 2 * CALLS);
+	assert_true(after.ring_out - before.ring_out >= 2 * CALLS);
+	assert_int_equal(after.socket_in, before.socket_in);
+	assert_int_equal(after.socket_out, before.socket_out);
+
+	/* Pushed inline and larger than half the ring: over the socket, in order,
+	 * announced by markers. */
+	markers = ubd_stat(&d, "ring markers in/out");
+	calls(&c, 40 * 1024);
+	before = after;
+	after = packets(&d, getpid());
+	assert_true(after.socket_in - before.socket_in >= CALLS);
+	assert_true(ubd_stat(&d, "ring markers in/out") >= markers + CALLS);
+	assert_true(ubd_stat(&d, "rings opened") >= 2); /* ours and the manager's */
+	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
+	rc_close(&c);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
+/* Everything over the socket, and the calls work as well. */
+static void expect_socket_only(const char *const *args)
+{
+	struct echo_manager m;
+	struct counts after;
+	struct rc c;
+	struct ubd d;
+	int fds_before;
+
+	assert_int_equal(ubd_start(&d, args), 0);
+	fds_before = ubd_settled_fds(&d);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
+	assert_null(c.t.ring);
+	calls(&c, 128);
+	calls(&c, 40 * 1024);
+	after = packets(&d, getpid());
+	assert_int_equal(after.ring_in, 0);
+	assert_int_equal(after.ring_out, 0);
+	assert_true(after.socket_in >= 4 * CALLS);
+	assert_int_equal(ubd_stat(&d, "rings opened"), 0);
+	assert_int_equal(ubd_stat(&d, "rings refused"), 0); /* nobody asked */
+	rc_close(&c);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
+static void rings_off_falls_back_to_the_socket(void **state)
+{
+	static const char *const args[] = { "--rings", "off", NULL };
+
+	(void)state;
+	expect_socket_only(args);
+}
+
+static void transport_socket_forces_the_socket(void **state)
+{
+	(void)state;
+	setenv("UBINDER_TRANSPORT", "socket", 1);
+	expect_socket_only(NULL);
+	unsetenv("UBINDER_TRANSPORT");
+}
+
+struct held_call {
+	const char *sock;
+	struct sync started; /* child -> test: its ring is up, the call goes out */
+};
+
+/* A call the manager holds: ends when the daemon dies, with EBADF. */
+static int held_call_main(void *arg)
+{
+	struct held_call *h = arg;
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	uint32_t cmd = 0;
+	struct rc c;
+	int err;
+
+	if (rc_open(&c, h->sock, 1 << 20) != 0)
+		return 2;
+	cb_u32(&w, BC_ENTER_LOOPER); /* a first write-read: the ring comes */
+	if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) != 0 || !c.t.ring)
+		return 2;
+	w.len = 0;
+	cb_txn(&w, BC_TRANSACTION, 0, ECHO_HOLD, 0, "held", 4, NULL, 0);
+	sync_post(&h->started, 1);
+	err = rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL);
+	if (err == 0)
+		err = rc_wait_for(&c, &cmd, &tr);
+	return err == -EBADF ? 0 : 3;
+}
+
+/*
+ * The daemon killed while a caller waits for its reply, after @wait_ms: the
+ * call ends with EBADF within a second (the futex wait is bounded, and a
+ * longer wait is on the socket, which reports the hang-up at once).
+ */
+static void daemon_killed_during_a_wait(int wait_ms)
+{
+	struct held_call h;
+	struct echo_manager m;
+	struct ubd d;
+	long start;
+	pid_t pid;
+
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	echo_start(&m, d.sock);
+	h.sock = d.sock;
+	sync_init(&h.started);
+	pid = spawn(held_call_main, &h);
+	assert_int_equal(sync_wait(&h.started, 5000), 1);
+	assert_int_equal(sync_wait(&m.ready, 5000), 2); /* the manager holds the call */
+	poll(NULL, 0, wait_ms);
+	kill(d.pid, SIGKILL);
+	start = now_ms();
+	assert_int_equal(reap(pid, 5000), 0);
+	assert_true(now_ms() - start < 1000);
+	assert_int_equal(reap(d.pid, 5000), -1);
+	d.pid = 0;
+	sync_post(&m.go, 1);
+	(void)reap(m.pid, 5000);
+	(void)ubd_stop(&d);
+}
+
+static void daemon_killed_during_a_futex_wait(void **state)
+{
+	(void)state;
+	daemon_killed_during_a_wait(0);
+}
+
+static void daemon_killed_during_a_socket_wait(void **state)
+{
+	(void)state;
+	daemon_killed_during_a_wait(300);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ring_carries_the_calls),
+		cmocka_unit_test(rings_off_falls_back_to_the_socket),
+		cmocka_unit_test(transport_socket_forces_the_socket),
+		cmocka_unit_test(daemon_killed_during_a_futex_wait),
+		cmocka_unit_test(daemon_killed_during_a_socket_wait),
+	};
+
+	unsetenv("UBINDER_TRANSPORT");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
