@@ -110,3 +110,23 @@ void echo_assert_clean(const struct ubd *d, int fds_before)
 	assert_int_equal(ubd_stat(d, "thread: active"), 0);
 	assert_int_equal(ubd_wait_fds(d, fds_before), fds_before);
 }
+
+uint32_t echo_call_on(struct rc *c, const void *data, size_t size, size_t check)
+{
+	struct binder_transaction_data tr;
+	struct cmdbuf w = { .len = 0 };
+	uint32_t cmd = 0;
+
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, size, NULL, 0);
+	assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
+	if (cmd == BR_REPLY) {
+		if (check)
+			assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, data, check);
+		w.len = 0;
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	}
+	return cmd;
+}

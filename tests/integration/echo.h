@@ -37,6 +37,13 @@ void echo_stop(struct echo_manager *m, const char *sock);
 uint32_t echo_call(const char *sock, size_t size, uint32_t code, struct binder_extended_error *ee);
 
 /*
+ * One call of the @size bytes at @data to handle 0 on @c's thread, its reply
+ * freed; the first @check bytes of the reply must equal @data's. Returns the
+ * BR_ code that ended it.
+ */
+uint32_t echo_call_on(struct rc *c, const void *data, size_t size, size_t check);
+
+/*
  * After a scenario: @d serves a call (a manager is started for it), holds no
  * process, buffer, transaction, node, ref or thread, and has @fds_before
  * descriptors open again.

@@ -248,25 +248,6 @@ static long outbox_resident(const struct ubd *d, pid_t pid, long *used, long *fr
 	return ubd_proc_stat(d, pid, "outbox resident pages");
 }
 
-/* One call to handle 0 with @size bytes at @data; the BR_ code ending it. */
-static uint32_t call_from(struct rc *c, const void *data, size_t size)
-{
-	struct binder_transaction_data tr;
-	struct cmdbuf w = { .len = 0 };
-	uint32_t cmd = 0;
-
-	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, size, NULL, 0);
-	assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
-	assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
-	if (cmd == BR_REPLY) {
-		w.len = 0;
-		cb_u32(&w, BC_FREE_BUFFER);
-		cb_u64(&w, tr.data.ptr.buffer);
-		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
-	}
-	return cmd;
-}
-
 static void outbox_pages_freed_are_given_back(void **state)
 {
 	static const char *const args[] = { "--lru-decay", "1", NULL };
@@ -297,7 +278,7 @@ static void outbox_pages_freed_are_given_back(void **state)
 		memset(box + i * PAGE, (int)i, PAGE);
 	}
 	copies = ubd_stat(&d, "copies local");
-	assert_int_equal(call_from(&c, box + PAGE, PARCEL * PAGE), BR_REPLY);
+	assert_int_equal(echo_call_on(&c, box + PAGE, PARCEL * PAGE, 0), BR_REPLY);
 	assert_true(ubd_stat(&d, "copies local") > copies);
 	/* A page the client claims in a state of its own is not the daemon's to take. */
 	st[PARCEL + 1] = 0x7f;
@@ -322,7 +303,7 @@ static void outbox_pages_freed_are_given_back(void **state)
 	/* A page taken again from HOLE carries a call as before. */
 	st[1] = OUTBOX_PAGE_USED;
 	memset(box + PAGE, 0x5a, PAGE);
-	assert_int_equal(call_from(&c, box + PAGE, PAGE), BR_REPLY);
+	assert_int_equal(echo_call_on(&c, box + PAGE, PAGE, 0), BR_REPLY);
 	st[1] = OUTBOX_PAGE_FREE;
 
 	/* Idle decay: FREE at two scans a decay time apart (1 s), then gone. */

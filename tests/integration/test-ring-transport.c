@@ -43,22 +43,8 @@ static void calls(struct rc *c, size_t size)
 
 	for (size_t i = 0; i < size; i++)
 		data[i] = (uint8_t)(i * 13);
-	for (int i = 0; i < CALLS; i++) {
-		struct binder_transaction_data tr;
-		struct cmdbuf w = { .len = 0 };
-		uint32_t cmd = 0;
-
-		cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, size, NULL, 0);
-		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
-		assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
-		assert_int_equal(cmd, BR_REPLY);
-		assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, data,
-				    size < 4096 ? size : 4096);
-		w.len = 0;
-		cb_u32(&w, BC_FREE_BUFFER);
-		cb_u64(&w, tr.data.ptr.buffer);
-		assert_int_equal(rc_bwr(c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
-	}
+	for (int i = 0; i < CALLS; i++)
+		assert_int_equal(echo_call_on(c, data, size, size < 4096 ? size : 4096), BR_REPLY);
 }
 
 struct counts {

@@ -14,17 +14,8 @@ ubinderd=$1 servicemanager=$2 ctl=$3 rpc=$4 nest=$5
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 test_dir rpc-nest
 
-active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
+source "$(dirname "${BASH_SOURCE[0]}")/rpc-sides.sh"
 
-start_side() {
-	mkdir -p -m 0700 "$(dirname "$1")"
-	"$ubinderd" --socket "$1" 2>"$2" &
-	pids+=($!)
-	wait_for test -S "$1"
-	"$servicemanager" --socket "$1" &
-	pids+=($!)
-	wait_for "$ctl" --socket "$1" list
-}
 
 # wait_equal WANT COMMAND...: up to 10 s for COMMAND to print WANT.
 wait_equal() {

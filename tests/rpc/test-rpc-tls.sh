@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 test_dir rpc-tls
 sock=$dir/binder
 expect() { expect_output "$@"; }
-active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
+source "$(dirname "${BASH_SOURCE[0]}")/rpc-sides.sh"
 
 if ! command -v openssl >/dev/null; then
 	echo "1..0 # SKIP no openssl command (scripts/deps.sh installs it)"
@@ -65,14 +65,6 @@ expect "an oversize file" 2 "larger than 1048576 bytes" \
 	"$rpc" --socket "$sock" export --listen tcp:127.0.0.1:0 --service kvstore \
 	--tls-cert "$dir/b.crt" --tls-key "$dir/b.key" --tls-peer-cert "$dir/huge.crt"
 
-start_side() {
-	"$ubinderd" --socket "$1" 2>"$2" &
-	pids+=($!)
-	wait_for test -S "$1"
-	"$servicemanager" --socket "$1" &
-	pids+=($!)
-	wait_for "$ctl" --socket "$1" list
-}
 
 # Side B: kvstore, exported over TCP and a Unix socket, TLS only.
 start_side "$sock" "$dir/daemon.log"

@@ -21,8 +21,7 @@ sock=$dir/binder
 # expect DESCRIPTION EXIT-STATUS PATTERN COMMAND...: tap.sh's expect_output.
 expect() { expect_output "$@"; }
 
-# active OBJECT SOCKET: that daemon's count of live OBJECTs (node, ref, transaction, ...)
-active() { "$ctl" --socket "$2" stats | awk -v k="$1:" '$1 == k && $2 == "active" { print $3 }'; }
+source "$(dirname "${BASH_SOURCE[0]}")/../../tests/rpc/rpc-sides.sh"
 
 echo "1..70"
 expect "help" 0 "Usage: ubinder-rpc" "$rpc" --help
@@ -41,15 +40,6 @@ for bad in vsock:x:1 vsock:1: vsock::1 vsock:1:4294967296 vsock:1:2:3 vsock:-1:5
 		"$rpc" --socket "$sock" import --connect "$bad" --as x
 done
 
-# start_side SOCKET LOG: a daemon and its service manager, ready.
-start_side() {
-	"$ubinderd" --socket "$1" 2>"$2" &
-	pids+=($!)
-	wait_for test -S "$1"
-	"$servicemanager" --socket "$1" &
-	pids+=($!)
-	wait_for "$ctl" --socket "$1" list
-}
 
 # Side B: the kvstore service, exported.
 start_side "$sock" "$dir/daemon.log"
