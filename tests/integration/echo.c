@@ -122,7 +122,8 @@ uint32_t echo_call_on(struct rc *c, const void *data, size_t size, size_t check)
 	assert_int_equal(rc_wait_for(c, &cmd, &tr), 0);
 	if (cmd == BR_REPLY) {
 		if (check)
-			assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, data, check);
+			assert_memory_equal((const void *)(uintptr_t)tr.data.ptr.buffer, data,
+					    check);
 		w.len = 0;
 		cb_u32(&w, BC_FREE_BUFFER);
 		cb_u64(&w, tr.data.ptr.buffer);
