@@ -129,7 +129,10 @@ static char *payload_buffer(struct endpoint *e, size_t payload)
 {
 	void *outbox;
 
-	if (e->native && payload > e->s.max_inline) {
+	const char *force = getenv("BENCH_OUTBOX_MIN");
+	size_t min = force ? strtoull(force, NULL, 0) : UBT_OUTBOX_MIN;
+
+	if (e->native && payload >= min) {
 		size_t size = (payload + 4095) & ~(size_t)4095;
 		int err = ubt_outbox(&e->t, size, 0, &outbox);
 
@@ -137,6 +140,7 @@ static char *payload_buffer(struct endpoint *e, size_t payload)
 			errno = -err;
 			die("outbox");
 		}
+		ubt_session_outbox(&e->s, outbox, size);
 		return outbox;
 	}
 	return malloc(payload ? payload : 1);
