@@ -27,6 +27,7 @@
 
 #include "common/outbox_pages.h"
 #include "outbox.h"
+#include "context.h"
 #include "thread.h"
 
 struct outbox {
@@ -55,6 +56,8 @@ struct outbox *outbox_new(struct ubinder_thread *ts, size_t size)
 		free(o); /* a daemon without outboxes: large parcels are read as before */
 		return NULL;
 	}
+	/* Parcels built in it reach the daemon as addresses, not inline. */
+	ubt_session_outbox(&ts->ctx->session, base, npages * page);
 	atomic_init(&o->refs, 1);
 	pthread_mutex_init(&o->lock, NULL);
 	o->base = base;

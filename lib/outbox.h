@@ -8,13 +8,16 @@
 
 #include <stddef.h>
 
+#include "transport/transport.h"
+
 struct ubinder_thread;
 
 struct outbox;
 /* Each context's outbox (address space; pages are used as parcels need them). */
 #define UB_OUTBOX_SIZE (8u << 20)
-/* Parcels this large are built in the outbox (smaller ones travel inline). */
-#define UB_OUTBOX_MIN  (64u * 1024)
+/* Parcels this large are built in the outbox (smaller ones travel inline):
+ * the transport's rule, which bench-ipc follows too. */
+#define UB_OUTBOX_MIN  UBT_OUTBOX_MIN
 /* Maps an outbox through @ts; NULL if the daemon has none to give. */
 struct outbox *outbox_new(struct ubinder_thread *ts, size_t size);
 void outbox_unref(struct outbox *o);

@@ -124,12 +124,16 @@ static void endpoint_open(struct endpoint *e, const char *sock, bool native)
 	e->native = native;
 }
 
-/* Where a payload is built: the outbox for native large payloads, else the heap. */
+/* Where a payload is built: the outbox for native large payloads (the
+ * library's rule, UBT_OUTBOX_MIN, unless BENCH_OUTBOX_MIN says), else the heap. */
 static char *payload_buffer(struct endpoint *e, size_t payload)
 {
 	void *outbox;
 
-	if (e->native && payload > e->s.max_inline) {
+	const char *force = getenv("BENCH_OUTBOX_MIN");
+	size_t min = force ? strtoull(force, NULL, 0) : UBT_OUTBOX_MIN;
+
+	if (e->native && payload >= min) {
 		size_t size = (payload + 4095) & ~(size_t)4095;
 		int err = ubt_outbox(&e->t, size, 0, &outbox);
 
@@ -137,6 +141,7 @@ static char *payload_buffer(struct endpoint *e, size_t payload)
 			errno = -err;
 			die("outbox");
 		}
+		ubt_session_outbox(&e->s, outbox, size);
 		return outbox;
 	}
 	return malloc(payload ? payload : 1);
@@ -238,8 +243,11 @@ int main(int argc, char **argv)
 			"usage: bench-ipc MODE PAYLOAD ITERATIONS [SOCKET]\n"
 			"  MODE: unix-seqpacket | unix-stream | ubinder | ubinder-native\n"
 			"Prints \"MODE PAYLOAD median_ns p99_ns\" for a call with a reply of\n"
-			"PAYLOAD bytes each way, after %d warm-up calls.\n",
-			WARMUP);
+			"PAYLOAD bytes each way, after %d warm-up calls.\n"
+			"ubinder-native builds payloads of at least %u bytes in the outbox,\n"
+			"as libubinder does (UBT_OUTBOX_MIN); BENCH_OUTBOX_MIN=N in the\n"
+			"environment moves that threshold to N (to measure both ways).\n",
+			WARMUP, UBT_OUTBOX_MIN);
 		return argc < 4 ? 2 : 0;
 	}
 	payload = strtoull(argv[2], NULL, 0);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,13 +384,37 @@ static void add_fd(const struct ubt_session *s, struct ubt_body *b, uint32_t fd)
 	b->fds[b->nfds++] = (int)fd;
 }
 
-/* Appends a copy of our memory [addr, addr + len) as an inline segment, if readable. */
+void ubt_session_outbox(struct ubt_session *s, const void *base, size_t size)
+{
+	/* base last on the way in and first on the way out: a reader that sees
+	 * a base sees its end. */
+	atomic_store_explicit(&s->outbox_base, 0, memory_order_release);
+	if (!size)
+		return;
+	atomic_store_explicit(&s->outbox_end, (uint64_t)(uintptr_t)base + size,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->outbox_base, (uint64_t)(uintptr_t)base, memory_order_release);
+}
+
+/* Whether [addr, addr + len) lies in the session's outbox (the daemon copies it itself). */
+static bool in_outbox(const struct ubt_session *s, uint64_t addr, uint64_t len)
+{
+	uint64_t base = atomic_load_explicit(&s->outbox_base, memory_order_acquire);
+	uint64_t end = atomic_load_explicit(&s->outbox_end, memory_order_relaxed);
+
+	return base && addr >= base && addr < end && len <= end - addr;
+}
+
+/*
+ * Appends a copy of our memory [addr, addr + len) as an inline segment, if
+ * readable and not in the outbox.
+ */
 static void add_segment(const struct ubt_session *s, struct ubt_body *b, uint64_t addr,
 			uint64_t len)
 {
 	size_t need;
 
-	if (len == 0 || len > s->max_body)
+	if (len == 0 || len > s->max_body || in_outbox(s, addr, len))
 		return;
 	need = b->segs_len + ubw_segment_size(len);
 	if (need > s->max_body || grow(&b->segs, &b->segs_cap, need))

@@ -71,6 +71,10 @@ struct ubt_session {
 	uint32_t features; /* UBW_FEATURE_* of the daemon */
 	char path[108];
 	bool trusted;
+	/* The process's outbox, [outbox_base, outbox_end), or 0: transaction
+	 * bytes inside it are never pushed inline (ubt_session_outbox()). */
+	_Atomic uint64_t outbox_base;
+	_Atomic uint64_t outbox_end;
 };
 
 struct ubt_body;
@@ -158,6 +162,20 @@ int ubt_munmap(struct ubt_thread *t, void *addr, size_t length);
  */
 int ubt_outbox(struct ubt_thread *t, size_t size, uint64_t flags, void **addr);
 #define UBT_OUTBOX_PAGE_STATES UBW_OUTBOX_PAGE_STATES
+/*
+ * Records that @size bytes at @base are the session's outbox (size 0: it has
+ * none any more, say so before unmapping it): transaction bytes that lie in
+ * it then reach the daemon as addresses, which it copies with one memcpy,
+ * instead of inline in the request. Safe against concurrent requests.
+ */
+void ubt_session_outbox(struct ubt_session *s, const void *base, size_t size);
+/*
+ * Payloads of at least this many bytes are worth building in the outbox:
+ * below it, pushing them inline (through the ring) is as fast or faster
+ * (bench/results/bigcalls-notes.md). libubinder's parcels and bench-ipc's
+ * native mode both follow this one rule.
+ */
+#define UBT_OUTBOX_MIN (16u * 1024)
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
  * other means, or lost with an exec) without touching the address space. */
 int ubt_region_gone(struct ubt_thread *t, void *addr);

@@ -17,6 +17,7 @@
 
 #include "lib-test.h"
 #include "test-util.h"
+#include "transport/transport.h"
 #include "wire/wire.h"
 
 /* Runs @fn in a child and expects it to exit 0. */
@@ -651,6 +652,75 @@ static void large_payloads(void **state)
 	assert_daemon_quiet();
 }
 
+/*
+ * Parcels on either side of UBT_OUTBOX_MIN: below it (capacity under the
+ * threshold) both the call and the reply travel inline; from it on, both
+ * are built in the outbox and reach the daemon as addresses it copies with
+ * one memcpy, never pushed inline, even at sizes max_inline would allow.
+ */
+static int client_threshold(void *arg)
+{
+	static const struct {
+		size_t bytes;
+		bool outbox;
+	} cases[] = {
+		{ 100, false },
+		{ UBT_OUTBOX_MIN / 2 - 256, false }, /* capacity UBT_OUTBOX_MIN / 2 */
+		{ UBT_OUTBOX_MIN / 2 + 256, true },  /* capacity UBT_OUTBOX_MIN */
+		{ 32768, true },
+		{ 65536 - 256, true }, /* below the daemon's max_inline (64 KiB) */
+		{ 65536, true },
+	};
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+
+	(void)arg;
+	CHECK(ctx);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.threshold", &b));
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t n = cases[k].bytes;
+		uint8_t *buf = malloc(n);
+		ubinder_parcel *data = ts_request(), *reply = NULL;
+		long local = ubd_stat(&lib_env.d, "copies local");
+		long inl = ubd_stat(&lib_env.d, "copies inline");
+		const void *back;
+		size_t len;
+
+		CHECK(buf && data);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)(i * 7 + k);
+		CHECK_OK(ubinder_parcel_write_byte_array(data, buf, n));
+		CHECK_OK(ubinder_binder_transact(b, TS_BYTES, data, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_byte_array(reply, &back, &len));
+		CHECK(len == n && memcmp(back, buf, len) == 0);
+		if (cases[k].outbox) {
+			/* The call and the reply: two memcpys, nothing inline. */
+			CHECK(ubd_stat(&lib_env.d, "copies local") - local >= 2);
+			CHECK(ubd_stat(&lib_env.d, "copies inline") == inl);
+		} else {
+			CHECK(ubd_stat(&lib_env.d, "copies local") == local);
+			CHECK(ubd_stat(&lib_env.d, "copies inline") - inl >= 2);
+		}
+		ubinder_parcel_free(reply);
+		ubinder_parcel_free(data);
+		free(buf);
+	}
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void outbox_threshold(void **state)
+{
+	struct service s;
+
+	(void)state;
+	assert_int_equal(service_start(&s, "test.threshold", false, 0), 0);
+	run_client(client_threshold, NULL);
+	assert_int_equal(service_stop(&s), 0);
+	assert_daemon_quiet();
+}
+
 /* --- an event-loop service --------------------------------------------------------------------- */
 
 static int client_of_event_loop(void *arg)
@@ -871,6 +941,7 @@ int main(void)
 		cmocka_unit_test(wait_for_service_no_pool),
 		cmocka_unit_test(file_descriptors),
 		cmocka_unit_test(large_payloads),
+		cmocka_unit_test(outbox_threshold),
 		cmocka_unit_test(event_loop_service),
 		cmocka_unit_test(object_reference_counts),
 		cmocka_unit_test(joined_looper_stops_on_signal),
