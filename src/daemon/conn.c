@@ -194,6 +194,7 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring doorbells: %" PRIu64 "\n", hub->rings.bells);
 	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
+	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
@@ -201,6 +202,8 @@ int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_rol
 {
 	memset(hub, 0, sizeof(*hub));
 	hub->resume.src.fd = -1;
+	hub->unmute.src.fd = -1;
+	LIST_INIT(&hub->muted_rings);
 	hub->loop = loop;
 	hub->roles = roles;
 	hub->nroles = nroles;
@@ -226,6 +229,7 @@ void conn_hub_deinit(struct conn_hub *hub)
 	free(hub->rx);
 	hub->rx = NULL;
 	loop_timer_deinit(&hub->resume);
+	loop_timer_deinit(&hub->unmute);
 	if (hub->reserve_fd >= 0)
 		close(hub->reserve_fd);
 	hub->reserve_fd = -1;

@@ -74,7 +74,8 @@ struct conn_ring_stats {
 	uint64_t markers_in, markers_out;
 	uint64_t bells; /* doorbell wake-ups (a request the daemon was not about to look for) */
 	uint64_t futex_wakes, kicks;
-	uint64_t full; /* replies sent over the socket because the ring was full */
+	uint64_t full;	     /* replies sent over the socket because the ring was full */
+	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
 };
 
 /*
@@ -116,11 +117,16 @@ struct conn_hub {
 	uint64_t refused_nofile; /* connections closed at once: no descriptor for them */
 	uint64_t pauses;
 	struct conn_ring_stats rings;
+	/* Rings whose doorbell is muted (conn_ring.c), and the timer that
+	 * unmutes them: open only while any is muted. */
+	LIST_HEAD(, conn_ring) muted_rings;
+	struct loop_timer unmute;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */
 struct conn_packets {
 	uint64_t ring_in, ring_out, socket_in, socket_out;
+	uint64_t bell_mutes; /* not a packet: times its doorbell was muted (conn_ring.c) */
 };
 
 struct session;

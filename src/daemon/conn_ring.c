@@ -22,6 +22,18 @@
 /* Packets taken from one ring per wake-up before others get a turn. */
 #define RING_BURST 16
 
+/*
+ * The doorbell-flood throttle. An honest client rings only after posting and
+ * only when req_bell asked, so a doorbell finds its ring empty only when a
+ * drain took the entry first (arm_run's last look), and between two such
+ * doorbells an entry was taken. After BELL_EMPTY_MAX doorbells with no entry
+ * taken in between (the count is reset by every entry) the daemon stops
+ * watching that doorbell; the hub's timer watches it again (and drains the
+ * ring) every BELL_MUTE_MS, so a flooder delays only its own requests.
+ */
+#define BELL_EMPTY_MAX 64
+#define BELL_MUTE_MS   10
+
 struct conn_ring {
 	struct loop_source bell; /* the doorbell: edge-triggered, never read */
 	struct conn *conn;
@@ -32,6 +44,9 @@ struct conn_ring {
 	struct loop_batch_item wake;  /* a FUTEX_WAKE owed after the batch */
 	struct loop_batch_item again; /* a burst was not enough: drain on next batch */
 	struct loop_batch_item arm;   /* drained empty: ask for the doorbell after the batch */
+	unsigned int empty_bells;     /* doorbells in a row that found the ring empty */
+	bool muted, mute_logged;      /* doorbell not watched: on hub->muted_rings */
+	LIST_ENTRY(conn_ring) muted_entry;
 };
 
 static void ring_drain(struct conn *conn);
@@ -50,6 +65,55 @@ static void ring_lied(struct conn *conn, const char *what)
 	conn_protocol_error(conn, what);
 }
 
+static void ring_unmute(struct loop_timer *timer);
+
+static void bell_mute(struct conn_ring *r)
+{
+	struct conn *conn = r->conn;
+	struct conn_hub *hub = conn->hub;
+
+	if (hub->unmute.src.fd < 0 && loop_timer_init(hub->loop, &hub->unmute, ring_unmute) < 0) {
+		loop_timer_deinit(&hub->unmute);
+		return; /* no timer: keep watching, unthrottled */
+	}
+
+	loop_unwatch(hub->loop, &r->bell);
+	r->muted = true;
+	r->empty_bells = 0;
+	LIST_INSERT_HEAD(&hub->muted_rings, r, muted_entry);
+	loop_timer_set(&hub->unmute, BELL_MUTE_MS);
+	stats(conn)->bell_mutes++;
+	conn->packets.bell_mutes++;
+	if (!r->mute_logged) {
+		r->mute_logged = true;
+		log_warning("pid %d: thread %d rings its doorbell with an empty ring: muted "
+			    "for %d ms each time",
+			    conn->cred.pid, conn->tid, BELL_MUTE_MS);
+	}
+}
+
+static void ring_unmute(struct loop_timer *timer)
+{
+	struct conn_hub *hub =
+		(struct conn_hub *)((char *)timer - offsetof(struct conn_hub, unmute));
+	struct conn_ring *r;
+
+	while ((r = LIST_FIRST(&hub->muted_rings)) != NULL) {
+		LIST_REMOVE(r, muted_entry);
+		r->muted = false;
+		/* Edge-triggered: a doorbell written while muted is not reported
+		 * again, so what was posted meanwhile is taken now. */
+		if (loop_watch(hub->loop, &r->bell, EPOLLIN | EPOLLET) < 0) {
+			conn_protocol_error(r->conn, "doorbell cannot be watched again");
+			continue;
+		}
+		ring_drain(r->conn);
+	}
+	/* Closed until the next mute: no descriptor held while none is muted
+	 * (ring_drain does not mute; only a doorbell does). */
+	loop_timer_deinit(&hub->unmute);
+}
+
 static void bell_handle(struct loop_source *src, uint32_t events)
 {
 	struct conn_ring *r = (struct conn_ring *)src;
@@ -60,6 +124,10 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	if (r->conn->ring != r)
 		return;
 	stats(r->conn)->bells++;
+	if (!ubw_ring_pending(&r->in) && ++r->empty_bells >= BELL_EMPTY_MAX) {
+		bell_mute(r);
+		return;
+	}
 	ring_drain(r->conn);
 }
 
@@ -240,6 +308,7 @@ static void ring_drain(struct conn *conn)
 			loop_after_batch(conn->hub->loop, &r->arm);
 			return;
 		}
+		r->empty_bells = 0; /* an entry: whoever rang for it was honest */
 		if (n == UBW_RING_GOT_MARKER) {
 			stats(conn)->markers_in++;
 			/* The client sends the packet before its marker: it is there. */
@@ -308,7 +377,10 @@ static void ring_close(struct conn *conn)
 	loop_after_batch_cancel(conn->hub->loop, &r->wake);
 	loop_after_batch_cancel(conn->hub->loop, &r->again);
 	loop_after_batch_cancel(conn->hub->loop, &r->arm);
-	loop_unwatch(conn->hub->loop, &r->bell);
+	if (r->muted)
+		LIST_REMOVE(r, muted_entry);
+	else
+		loop_unwatch(conn->hub->loop, &r->bell);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);
 	/* After the batch: an event of the doorbell may be later in it (the

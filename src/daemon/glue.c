@@ -498,6 +498,7 @@ static void thread_closed(void *env, struct conn *conn)
 		p->ring_out += conn->packets.ring_out;
 		p->socket_in += conn->packets.socket_in;
 		p->socket_out += conn->packets.socket_out;
+		p->bell_mutes += conn->packets.bell_mutes;
 	}
 	session_conn_closed(g->sessions, conn);
 }

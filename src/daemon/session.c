@@ -353,10 +353,13 @@ void sessions_dump_proc(const struct sessions *ss, pid_t pid, FILE *out)
 			p.ring_out += t->packets.ring_out;
 			p.socket_in += t->packets.socket_in;
 			p.socket_out += t->packets.socket_out;
+			p.bell_mutes += t->packets.bell_mutes;
 		}
 		fprintf(out, "packets in over the ring: %" PRIu64 "\n", p.ring_in);
 		fprintf(out, "packets out over the ring: %" PRIu64 "\n", p.ring_out);
 		fprintf(out, "packets in over the socket: %" PRIu64 "\n", p.socket_in);
 		fprintf(out, "packets out over the socket: %" PRIu64 "\n", p.socket_out);
+		fprintf(out, "doorbells muted (rung with an empty ring): %" PRIu64 "\n",
+			p.bell_mutes);
 	}
 }

@@ -101,6 +101,10 @@ static void ring_carries_the_calls(void **state)
 	assert_true(ubd_stat(&d, "ring markers in/out") >= markers + CALLS);
 	assert_true(ubd_stat(&d, "rings opened") >= 2); /* ours and the manager's */
 	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
+	/* Honest clients ring only after posting: never throttled. */
+	assert_int_equal(ubd_stat(&d, "ring doorbells muted (empty rings)"), 0);
+	assert_int_equal(ubd_proc_stat(&d, getpid(), "doorbells muted (rung with an empty ring)"),
+			 0);
 	rc_close(&c);
 	echo_stop(&m, d.sock);
 	echo_assert_clean(&d, fds_before);
