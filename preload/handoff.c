@@ -198,9 +198,8 @@ void handoff_restore(void)
 		struct state_entry *e = &entries[i];
 		/* Through fork (or a file a fork inherited): not the opener's task. */
 		bool exec_of_opener = h.pid == getpid() && e->foreign != FOREIGN_FORK;
+		uint64_t outbox = atomic_load(&e->s.outbox_base); /* the old image's */
 		struct bfile *b;
-
-		uint64_t outbox = atomic_load(&e->s.outbox_base);
 
 		if (e->group == 0 || !entry_valid(e))
 			continue;

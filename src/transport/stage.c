@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -69,16 +70,52 @@ void stage_close(struct ubt_session *s)
 	outbox_space_delete(sp);
 }
 
+/*
+ * Stages the scatter-gather buffers the staged transaction's objects name
+ * (BINDER_TYPE_PTR, read from our copy of its data and offsets at @p) into
+ * @sg, @sg_size bytes, rewriting their pointers in that copy. A buffer that
+ * does not fit, or that the program's memory does not yield, keeps its
+ * pointer: the daemon reads it, or fails it, as without an outbox. Best
+ * effort over hostile bytes: the daemon validates the objects on its copy.
+ */
+static void stage_buffers(const struct ubt_session *s, uint8_t *p,
+			  const struct binder_transaction_data *tr, uint8_t *sg, uint64_t sg_size,
+			  stage_read_fn *read)
+{
+	const uint8_t *offsets = p + UBW_ALIGN_UP(tr->data_size);
+	uint64_t used = 0;
+
+	for (uint64_t i = 0; i < tr->offsets_size / sizeof(binder_size_t); i++) {
+		struct binder_buffer_object bbo;
+		binder_size_t off;
+		uint64_t room;
+
+		memcpy(&off, offsets + i * sizeof(off), sizeof(off));
+		if (off > tr->data_size || tr->data_size - off < sizeof(bbo))
+			continue;
+		memcpy(&bbo, p + off, sizeof(bbo));
+		if (bbo.hdr.type != BINDER_TYPE_PTR || bbo.length == 0 ||
+		    bbo.length > sg_size - used)
+			continue;
+		room = UBW_ALIGN_UP(bbo.length);
+		if (room > sg_size - used || read(s, sg + used, bbo.buffer, bbo.length))
+			continue;
+		bbo.buffer = (uintptr_t)(sg + used);
+		memcpy(p + off, &bbo, sizeof(bbo));
+		used += room;
+	}
+}
+
 bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
-		       struct binder_transaction_data *tr, stage_read_fn *read)
+		       struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read)
 {
 	struct outbox_space *sp;
-	uint64_t data_room;
+	uint64_t data_room, offsets_room;
 	size_t got;
 	uint8_t *p;
 
-	if (s->trusted || tr->data_size + tr->offsets_size < UBT_OUTBOX_MIN ||
-	    tr->data_size > UBT_STAGE_SIZE || tr->offsets_size > UBT_STAGE_SIZE)
+	if (s->trusted || tr->data_size > UBT_STAGE_SIZE || tr->offsets_size > UBT_STAGE_SIZE ||
+	    sg_size > UBT_STAGE_SIZE || tr->data_size + tr->offsets_size + sg_size < UBT_OUTBOX_MIN)
 		return false;
 	sp = atomic_load_explicit((struct outbox_space * _Atomic *)&s->stage, memory_order_acquire);
 	if (!sp) {
@@ -88,7 +125,8 @@ bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
 	if (t->nstaged == sizeof(t->staged) / sizeof(t->staged[0]))
 		return false;
 	data_room = UBW_ALIGN_UP(tr->data_size);
-	p = outbox_space_take(sp, data_room + tr->offsets_size, &got);
+	offsets_room = UBW_ALIGN_UP(tr->offsets_size);
+	p = outbox_space_take(sp, data_room + offsets_room + sg_size, &got);
 	if (!p)
 		return false; /* no room: from the program's memory, as without an outbox */
 	if (read(s, p, tr->data.ptr.buffer, tr->data_size) ||
@@ -97,6 +135,8 @@ bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
 		outbox_space_give(sp, p, got);
 		return false;
 	}
+	if (sg_size)
+		stage_buffers(s, p, tr, p + data_room + offsets_room, sg_size, read);
 	t->staged[t->nstaged++] = (struct ubt_staged){ sp, p, got };
 	tr->data.ptr.buffer = (uintptr_t)p;
 	tr->data.ptr.offsets = (uintptr_t)(p + data_room);

@@ -17,13 +17,15 @@
 typedef int stage_read_fn(const struct ubt_session *s, void *dst, uint64_t src, size_t len);
 
 /*
- * Stages transaction @tr (in the copy of the write buffer) when it is worth
- * it: true when its data and offsets were copied to the outbox and @tr's
- * two pointers now name that copy. False leaves @tr as it was (small, no
- * outbox, no room, or a pointer the kernel would fault on).
+ * Stages transaction @tr (in the copy of the write buffer; @sg_size its
+ * scatter-gather bytes, 0 for BC_TRANSACTION/BC_REPLY) when it is worth it:
+ * true when its data and offsets were copied to the outbox (and the
+ * scatter-gather buffers that could be, their pointers rewritten in that
+ * copy) and @tr's two pointers now name the copy. False leaves @tr as it was
+ * (small, no outbox, no room, or a pointer the kernel would fault on).
  */
 bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
-		       struct binder_transaction_data *tr, stage_read_fn *read);
+		       struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read);
 /* Gives back the pages of the write's staged transactions. */
 void stage_release(struct ubt_thread *t);
 /* At session close: unmaps the outbox. */

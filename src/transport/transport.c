@@ -522,14 +522,15 @@ static void collect_commands(struct ubt_thread *t, const struct ubt_session *s, 
 			struct binder_transaction_data tr;
 
 			memcpy(&tr, w + pos, sizeof(tr));
-			if (stage_transaction(t, s, &tr, mem_read))
+			if (stage_transaction(t, s, &tr, 0, mem_read))
 				memcpy(w + pos, &tr, sizeof(tr));
 			collect_transaction(s, b, &tr, 0);
 		} else if (cmd == BC_TRANSACTION_SG || cmd == BC_REPLY_SG) {
 			struct binder_transaction_data_sg tr;
 
 			memcpy(&tr, w + pos, sizeof(tr));
-			if (stage_transaction(t, s, &tr.transaction_data, mem_read))
+			if (stage_transaction(t, s, &tr.transaction_data, tr.buffers_size,
+					      mem_read))
 				memcpy(w + pos, &tr, sizeof(tr));
 			collect_transaction(s, b, &tr.transaction_data, tr.buffers_size);
 		}

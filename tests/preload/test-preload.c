@@ -1088,11 +1088,23 @@ static int echo_server(int ready)
 		CHECK(br == BR_TRANSACTION);
 		if (tr.flags & TF_ONE_WAY) {
 			/* A caller that cannot take a reply: its bytes must be
-			 * pattern(n, 11); ONEWAY_STOP ends the server too. */
-			uint8_t *want = pattern(tr.data_size, 11);
+			 * pattern(n, 11), those of its data or, with one object,
+			 * of the buffer that object names; ONEWAY_STOP ends the
+			 * server too. */
+			const uint8_t *got = (const void *)(uintptr_t)tr.data.ptr.buffer;
+			size_t n = tr.data_size;
+			uint8_t *want;
 
-			CHECK(want && memcmp(want, (const void *)(uintptr_t)tr.data.ptr.buffer,
-					     tr.data_size) == 0);
+			if (tr.offsets_size) {
+				const struct binder_buffer_object *bbo = (const void *)got;
+
+				CHECK(tr.offsets_size == sizeof(binder_size_t) &&
+				      n == sizeof(*bbo) && bbo->hdr.type == BINDER_TYPE_PTR);
+				got = (const void *)(uintptr_t)bbo->buffer;
+				n = bbo->length;
+			}
+			want = pattern(n, 11);
+			CHECK(want && memcmp(want, got, n) == 0);
 			free(want);
 			CHECK(free_buffer(fd, tr.data.ptr.buffer) == 0);
 			if (tr.code == ONEWAY_STOP)
@@ -1327,6 +1339,39 @@ static int scenario_outbox_fork(void)
 	return stop_echo_server(fd, server);
 }
 
+/* A scatter-gather buffer of a large call is staged too (the test side
+ * checks that the daemon read nothing with process_vm_readv), and arrives
+ * intact. */
+#define SG_CALL (256u * 1024) /* above the inline limit: read, not pushed */
+static int scenario_outbox_sg(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 13), *buffer = pattern(SG_CALL, 11);
+	struct binder_buffer_object bbo = { .hdr.type = BINDER_TYPE_PTR, .length = SG_CALL };
+	binder_size_t offset = 0;
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data_sg sg;
+	} __attribute__((packed)) w = { BC_TRANSACTION_SG };
+
+	CHECK(server > 0 && fd >= 0 && good && buffer);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY); /* maps the outbox */
+	bbo.buffer = (uintptr_t)buffer;
+	w.sg.transaction_data.code = ONEWAY_STOP;
+	w.sg.transaction_data.flags = TF_ONE_WAY;
+	w.sg.transaction_data.data_size = sizeof(bbo);
+	w.sg.transaction_data.offsets_size = sizeof(offset);
+	w.sg.transaction_data.data.ptr.buffer = (uintptr_t)&bbo;
+	w.sg.transaction_data.data.ptr.offsets = (uintptr_t)&offset;
+	w.sg.buffers_size = SG_CALL;
+	CHECK(bwr(fd, &w, sizeof(w), NULL, 0, NULL) == 0);
+	/* The program's own object is as it wrote it. */
+	CHECK(bbo.buffer == (uintptr_t)buffer);
+	CHECK(wait_child(server) == 0);
+	return 0;
+}
+
 /* Across exec the old image's outbox is gone: the new image's memory at its
  * address is sent as the program's, not the outbox's old bytes. */
 #define EXEC_CALL (256u * 1024) /* above the inline limit: read, not pushed */
@@ -1557,6 +1602,7 @@ static const struct {
 	{ "outbox-efault", scenario_outbox_efault },
 	{ "outbox-scribble", scenario_outbox_scribble },
 	{ "outbox-fork", scenario_outbox_fork },
+	{ "outbox-sg", scenario_outbox_sg },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1779,11 +1825,15 @@ static void run_outbox(const char *name, bool staged)
 
 	for (size_t i = 0; i < 2; i++) {
 		long local = ubd_stat(&daemon_under_test, "copies local");
+		long readv = ubd_stat(&daemon_under_test, "copies readv");
 
 		assert_int_equal(run_under_preload(name, envs[i], NULL, 0), 0);
 		assert_int_equal(ubd_wait_idle(&daemon_under_test), 0);
 		if (staged)
 			assert_true(ubd_stat(&daemon_under_test, "copies local") > local);
+		/* Its large calls all staged: the scatter-gather one too. */
+		if (strcmp(name, "outbox-sg") == 0)
+			assert_int_equal(ubd_stat(&daemon_under_test, "copies readv"), readv);
 		assert_int_equal(ubd_stat(&daemon_under_test, "buffers"), 0);
 		assert_int_equal(ubd_stat(&daemon_under_test, "transaction: active"), 0);
 		assert_int_equal(ubd_stat(&daemon_under_test, "thread: active"), 0);
@@ -1802,6 +1852,7 @@ OUTBOX_TEST(test_outbox_efault, "outbox-efault", true)
 OUTBOX_TEST(test_outbox_scribble, "outbox-scribble", false)
 OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
 OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
+OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
 
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
@@ -1835,6 +1886,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_scribble),
 		WITH_DAEMON(test_outbox_fork),
 		WITH_DAEMON(test_outbox_exec),
+		WITH_DAEMON(test_outbox_sg),
 	};
 	ssize_t n;
 
