@@ -195,11 +195,12 @@ void ubt_session_outbox(struct ubt_session *s, const void *base, size_t size);
 /*
  * Untrusted mode (the emulation, whose program never builds in the outbox):
  * maps an outbox of @size bytes with page states through @t and makes it the
- * session's; from then on each transaction of a write with data and offsets
- * of at least UBT_OUTBOX_MIN is copied there (the one copy out of the
- * program's memory, a fault leaving the program's pointers for the daemon
- * to fail with EFAULT), the copy of the write buffer sent names it instead
- * of the program's memory, and its pages are given back when the
+ * session's; from then on each transaction of a write (up to four) whose
+ * data, offsets and scatter-gather buffers reach UBT_OUTBOX_MIN is copied
+ * there (the one copy out of the program's memory, a fault leaving the
+ * program's pointers for the daemon to fail with EFAULT), the copy of the
+ * write buffer sent names it instead of the program's memory (and the
+ * staged data its staged buffers), and its pages are given back when the
  * BINDER_WRITE_READ returns: by then the daemon consumed or refused the
  * write. The program's memory, its write buffer included, is never written.
  * Once per session, by its opener (ubt_outbox()'s errors).
