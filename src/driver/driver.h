@@ -255,7 +255,7 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page
 
 /* The client mapped the region at @addr: transactions can reach it now. */
 int driver_mmap_done(struct thread *thread, uint64_t addr);
-/* The client unmapped the region. */
+/* The client unmapped the region, or lost its outbox (@addr its base). */
 int driver_munmap(struct thread *thread, uint64_t addr);
 
 /* A fetch job finished on its worker (back on the event loop). */

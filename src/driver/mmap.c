@@ -97,5 +97,11 @@ int driver_mmap_done(struct thread *thread, uint64_t addr)
 
 int driver_munmap(struct thread *thread, uint64_t addr)
 {
-	return buffer_space_unmapped(&thread->proc->space, addr);
+	struct proc *proc = thread->proc;
+
+	if (proc->outbox && addr == proc->outbox_base && thread->peer.pid == proc->id.pid) {
+		proc->outbox_gone = true;
+		return 0;
+	}
+	return buffer_space_unmapped(&proc->space, addr);
 }
