@@ -77,6 +77,11 @@ void stage_close(struct ubt_session *s)
  * does not fit, or that the program's memory does not yield, keeps its
  * pointer: the daemon reads it, or fails it, as without an outbox. Best
  * effort over hostile bytes: the daemon validates the objects on its copy.
+ *
+ * A staged buffer keeps its address's offset within 8 bytes: the kernel
+ * checks the alignment of an fd array by the sender's address of its parent
+ * buffer (EINVAL when it is not 4-aligned), and the daemon checks the
+ * address it is sent, which must fail or pass alike.
  */
 static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 			  const struct binder_transaction_data *tr, uint8_t *sg, uint64_t sg_size,
@@ -88,7 +93,7 @@ static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 	for (uint64_t i = 0; i < tr->offsets_size / sizeof(binder_size_t); i++) {
 		struct binder_buffer_object bbo;
 		binder_size_t off;
-		uint64_t room;
+		uint64_t skew, room;
 
 		memcpy(&off, offsets + i * sizeof(off), sizeof(off));
 		if (off > tr->data_size || tr->data_size - off < sizeof(bbo))
@@ -97,10 +102,11 @@ static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 		if (bbo.hdr.type != BINDER_TYPE_PTR || bbo.length == 0 ||
 		    bbo.length > sg_size - used)
 			continue;
-		room = UBW_ALIGN_UP(bbo.length);
-		if (room > sg_size - used || read(s, sg + used, bbo.buffer, bbo.length))
+		skew = bbo.buffer & 7; /* sg + used is 8-aligned */
+		room = UBW_ALIGN_UP(skew + bbo.length);
+		if (room > sg_size - used || read(s, sg + used + skew, bbo.buffer, bbo.length))
 			continue;
-		bbo.buffer = (uintptr_t)(sg + used);
+		bbo.buffer = (uintptr_t)(sg + used + skew);
 		memcpy(p + off, &bbo, sizeof(bbo));
 		used += room;
 	}
