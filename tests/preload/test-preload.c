@@ -1339,6 +1339,32 @@ static int scenario_outbox_fork(void)
 	return stop_echo_server(fd, server);
 }
 
+/*
+ * A program that unmaps its outbox (it lies in its address space, whatever
+ * the program knows of it) loses the staging, nothing else: its large calls
+ * still arrive intact, even from memory it then maps at the outbox's
+ * address, as with the kernel, which has no outbox.
+ */
+static int scenario_outbox_munmap(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 13), *base, *same;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(munmap(base, size) == 0 && !find_outbox(&base, &size));
+	for (int i = 0; i < 3; i++)
+		CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	same = mmap(base, 64 * 1024, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(same == base);
+	memcpy(same, good, 64 * 1024);
+	CHECK(echo_call(fd, same, 64 * 1024, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
 /* A scatter-gather buffer of a large call is staged too (the test side
  * checks that the daemon read nothing with process_vm_readv), and arrives
  * intact. */
@@ -1603,6 +1629,7 @@ static const struct {
 	{ "outbox-scribble", scenario_outbox_scribble },
 	{ "outbox-fork", scenario_outbox_fork },
 	{ "outbox-sg", scenario_outbox_sg },
+	{ "outbox-munmap", scenario_outbox_munmap },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1853,6 +1880,7 @@ OUTBOX_TEST(test_outbox_scribble, "outbox-scribble", false)
 OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
 OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
+OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
 
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
@@ -1887,6 +1915,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_fork),
 		WITH_DAEMON(test_outbox_exec),
 		WITH_DAEMON(test_outbox_sg),
+		WITH_DAEMON(test_outbox_munmap),
 	};
 	ssize_t n;
 
