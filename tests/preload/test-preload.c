@@ -1345,23 +1345,25 @@ static int scenario_outbox_fork(void)
  * still arrive intact, even from memory it then maps at the outbox's
  * address, as with the kernel, which has no outbox.
  */
+#define UNMAPPED_CALL (256u * 1024) /* above the inline limit: the daemon reads it */
 static int scenario_outbox_munmap(void)
 {
 	pid_t server = start_echo_server();
 	int fd = open_big();
-	uint8_t *good = pattern(64 * 1024, 13), *base, *same;
+	uint8_t *good = pattern(64 * 1024, 13), *other = pattern(UNMAPPED_CALL, 17), *base, *same;
 	size_t size;
 
-	CHECK(server > 0 && fd >= 0 && good);
+	CHECK(server > 0 && fd >= 0 && good && other);
 	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY); /* staged: good's bytes there */
 	CHECK(munmap(base, size) == 0 && !find_outbox(&base, &size));
 	for (int i = 0; i < 3; i++)
 		CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
-	same = mmap(base, 64 * 1024, PROT_READ | PROT_WRITE,
+	same = mmap(base, UNMAPPED_CALL, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	CHECK(same == base);
-	memcpy(same, good, 64 * 1024);
-	CHECK(echo_call(fd, same, 64 * 1024, 1) == BR_REPLY);
+	memcpy(same, other, UNMAPPED_CALL); /* not what the outbox's file holds there */
+	CHECK(echo_call(fd, same, UNMAPPED_CALL, 1) == BR_REPLY);
 	return stop_echo_server(fd, server);
 }
 
