@@ -1367,6 +1367,43 @@ static int scenario_outbox_munmap(void)
 	return stop_echo_server(fd, server);
 }
 
+/*
+ * The region mapped where an unmapped outbox was, then unmapped itself, is
+ * gone for the daemon as for the kernel: a call to the process gets
+ * BR_DEAD_REPLY. (The outbox comes first: a oneway call needs no region.)
+ */
+static int scenario_outbox_then_region(void)
+{
+	int fd = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	uint8_t *big = pattern(64 * 1024, 11), *base, *region, drain[64];
+	uint64_t rc = 0;
+	size_t size;
+	pid_t child;
+
+	CHECK(fd >= 0 && big);
+	/* No context manager yet: it fails, but the first large call maps the outbox. */
+	CHECK(send_data(fd, BC_TRANSACTION, ONEWAY_CHECK, big, 64 * 1024, 0) == 0);
+	CHECK(bwr(fd, NULL, 0, drain, sizeof(drain), &rc) == 0 && find_outbox(&base, &size));
+	CHECK(munmap(base, size) == 0);
+	region = mmap(base, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(region == base && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0);
+	CHECK(munmap(region, BIG_MAP) == 0);
+	child = fork();
+	if (child == 0) {
+		int own = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+
+		alarm(10); /* a call that went through would wait for a reply forever */
+		_exit(own >= 0 &&
+				      mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, own, 0) !=
+					      MAP_FAILED &&
+				      echo_call(own, "x", 1, 1) == BR_DEAD_REPLY
+			      ? 0
+			      : 1);
+	}
+	CHECK(wait_child(child) == 0);
+	return 0;
+}
+
 /* A scatter-gather buffer of a large call is staged too (the test side
  * checks that the daemon read nothing with process_vm_readv), and arrives
  * intact. */
@@ -1632,6 +1669,7 @@ static const struct {
 	{ "outbox-fork", scenario_outbox_fork },
 	{ "outbox-sg", scenario_outbox_sg },
 	{ "outbox-munmap", scenario_outbox_munmap },
+	{ "outbox-then-region", scenario_outbox_then_region },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1883,6 +1921,7 @@ OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
 OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
 OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
+OUTBOX_TEST(test_outbox_then_region, "outbox-then-region", false)
 
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
@@ -1918,6 +1957,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_exec),
 		WITH_DAEMON(test_outbox_sg),
 		WITH_DAEMON(test_outbox_munmap),
+		WITH_DAEMON(test_outbox_then_region),
 	};
 	ssize_t n;
 
