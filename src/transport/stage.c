@@ -58,6 +58,8 @@ void ubt_session_forget_outbox(struct ubt_session *s)
 	 * does not exist here, and an exec'd image's pointer is the old one's. */
 	atomic_store(&s->stage, NULL);
 	ubt_session_outbox(s, NULL, 0);
+	/* Those counted were threads of the parent, or of the old image. */
+	atomic_store(&s->stagers, 0);
 }
 
 bool ubt_session_outbox_unmapping(struct ubt_session *s)
