@@ -1404,6 +1404,41 @@ static int scenario_outbox_then_region(void)
 	return 0;
 }
 
+/*
+ * A caller killed while its staged call waits for the reply leaves nothing
+ * behind (run_outbox checks the daemon's buffers, transactions and
+ * threads): the call's buffer is freed as any.
+ */
+static int scenario_outbox_death(void)
+{
+	int fd = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	uint8_t *big = pattern(256 * 1024, 23);
+	struct binder_transaction_data tr;
+	pid_t child;
+
+	CHECK(fd >= 0 && big && mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED);
+	CHECK(xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 && enter_looper(fd) == 0);
+	child = fork();
+	if (child == 0) {
+		int own = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+
+		if (own < 0 || mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, own, 0) == MAP_FAILED)
+			_exit(1);
+		/* The first maps the outbox, the second is staged and never answered. */
+		echo_call(own, big, 64 * 1024, 1);
+		echo_call(own, big, 256 * 1024, 1);
+		_exit(2);
+	}
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.data_size == 64 * 1024);
+	CHECK(send_data(fd, BC_REPLY, 0, big, 64 * 1024, tr.data.ptr.buffer) == 0);
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.data_size == 256 * 1024);
+	CHECK(memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, big, 256 * 1024) == 0);
+	CHECK(kill(child, SIGKILL) == 0 && wait_child(child) == 128 + SIGKILL);
+	/* The reply to a dead caller goes nowhere (the kernel completes it). */
+	CHECK(send_data(fd, BC_REPLY, 0, "", 0, tr.data.ptr.buffer) == 0);
+	return 0;
+}
+
 /* A scatter-gather buffer of a large call is staged too (the test side
  * checks that the daemon read nothing with process_vm_readv), and arrives
  * intact. */
@@ -1670,6 +1705,7 @@ static const struct {
 	{ "outbox-sg", scenario_outbox_sg },
 	{ "outbox-munmap", scenario_outbox_munmap },
 	{ "outbox-then-region", scenario_outbox_then_region },
+	{ "outbox-death", scenario_outbox_death },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1922,6 +1958,7 @@ OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
 OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
 OUTBOX_TEST(test_outbox_then_region, "outbox-then-region", false)
+OUTBOX_TEST(test_outbox_death, "outbox-death", true)
 
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
@@ -1958,6 +1995,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_sg),
 		WITH_DAEMON(test_outbox_munmap),
 		WITH_DAEMON(test_outbox_then_region),
+		WITH_DAEMON(test_outbox_death),
 	};
 	ssize_t n;
 
