@@ -201,21 +201,15 @@ int main(void)
 	 */
 	{
 		uint8_t *buffer = pattern(SG_BUFFER / 16 + 8, 11);
-		struct binder_buffer_object bo;
-		struct binder_fd_array_object fda;
+		struct binder_buffer_object bo = { .hdr.type = BINDER_TYPE_PTR,
+						   .buffer = (uintptr_t)(buffer + 1),
+						   .length = SG_BUFFER / 16 };
+		/* One descriptor (0) at the start of its parent, object 0. */
+		struct binder_fd_array_object fda = { .hdr.type = BINDER_TYPE_FDA, .num_fds = 1 };
 		int32_t fd = 0;
 		struct objs o;
 
 		memcpy(buffer + 1, &fd, sizeof(fd));
-		memset(&bo, 0, sizeof(bo));
-		bo.hdr.type = BINDER_TYPE_PTR;
-		bo.buffer = (uintptr_t)(buffer + 1);
-		bo.length = SG_BUFFER / 16;
-		memset(&fda, 0, sizeof(fda));
-		fda.hdr.type = BINDER_TYPE_FDA;
-		fda.num_fds = 1;
-		fda.parent = 0;
-		fda.parent_offset = 0;
 		objs_reset(&o);
 		objs_bytes(&o, "pad", 4); /* a parent at offset 0 is no parent, to the kernel */
 		objs_add(&o, &bo, sizeof(bo));
