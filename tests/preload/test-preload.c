@@ -1367,6 +1367,27 @@ static int scenario_outbox_munmap(void)
 	return stop_echo_server(fd, server);
 }
 
+/* The same for memory mapped over the outbox (MAP_FIXED), not unmapped first. */
+static int scenario_outbox_map_over(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 29), *other = pattern(UNMAPPED_CALL, 31), *base, *over;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good && other);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	over = mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		    0);
+	CHECK(over == base && !find_outbox(&base, &size));
+	memcpy(over, other, UNMAPPED_CALL);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	CHECK(memcmp(over, other, UNMAPPED_CALL) == 0); /* never staged into */
+	CHECK(echo_call(fd, over, UNMAPPED_CALL, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
 /*
  * The region mapped where an unmapped outbox was, then unmapped itself, is
  * gone for the daemon as for the kernel: a call to the process gets
@@ -1704,6 +1725,7 @@ static const struct {
 	{ "outbox-fork", scenario_outbox_fork },
 	{ "outbox-sg", scenario_outbox_sg },
 	{ "outbox-munmap", scenario_outbox_munmap },
+	{ "outbox-map-over", scenario_outbox_map_over },
 	{ "outbox-then-region", scenario_outbox_then_region },
 	{ "outbox-death", scenario_outbox_death },
 };
@@ -1957,6 +1979,7 @@ OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
 OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
 OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
+OUTBOX_TEST(test_outbox_map_over, "outbox-map-over", true)
 OUTBOX_TEST(test_outbox_then_region, "outbox-then-region", false)
 OUTBOX_TEST(test_outbox_death, "outbox-death", true)
 
@@ -1994,6 +2017,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_exec),
 		WITH_DAEMON(test_outbox_sg),
 		WITH_DAEMON(test_outbox_munmap),
+		WITH_DAEMON(test_outbox_map_over),
 		WITH_DAEMON(test_outbox_then_region),
 		WITH_DAEMON(test_outbox_death),
 	};
