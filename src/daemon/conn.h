@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <bsd/sys/queue.h>
 
+#include "common/spin.h"
 #include "daemon/endpoint.h"
 #include "daemon/loop.h"
 
@@ -76,6 +77,7 @@ struct conn_ring_stats {
 	uint64_t futex_wakes, kicks;
 	uint64_t full;	     /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
+	uint64_t polled;     /* requests found by polling, with no doorbell rung */
 };
 
 /*
@@ -121,6 +123,16 @@ struct conn_hub {
 	 * unmutes them: open only while any is muted. */
 	LIST_HEAD(, conn_ring) muted_rings;
 	struct loop_timer unmute;
+	/*
+	 * Rings the loop polls instead of waiting for their doorbells
+	 * (conn_ring.c): drained empty since the daemon last asked for their
+	 * doorbell. The poller (set by conn_ring_hub_init; rings are refused
+	 * without it) spins on them a bounded time before asking for the
+	 * doorbells and sleeping.
+	 */
+	TAILQ_HEAD(, conn_ring) polled_rings;
+	struct loop_poller ring_poller;
+	struct spin_policy ring_spin;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */

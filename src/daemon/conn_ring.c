@@ -47,6 +47,8 @@ struct conn_ring {
 	unsigned int empty_bells;     /* doorbells in a row that found the ring empty */
 	bool muted, mute_logged;      /* doorbell not watched: on hub->muted_rings */
 	LIST_ENTRY(conn_ring) muted_entry;
+	bool polled; /* on hub->polled_rings: served; its doorbell is asked for at the next sleep */
+	TAILQ_ENTRY(conn_ring) polled_entry;
 };
 
 static void ring_drain(struct conn *conn);
@@ -78,6 +80,11 @@ static void bell_mute(struct conn_ring *r)
 	}
 
 	loop_unwatch(hub->loop, &r->bell);
+	if (r->polled) {
+		/* The timer takes its entries now, not the loop's polling. */
+		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+		r->polled = false;
+	}
 	r->muted = true;
 	r->empty_bells = 0;
 	LIST_INSERT_HEAD(&hub->muted_rings, r, muted_entry);
@@ -141,17 +148,110 @@ static void wake_run(struct loop_batch_item *item)
 }
 
 /*
- * The batch is over and the ring was empty when last drained: only now ask
- * for the doorbell, and look once more (Dekker with the client's ring_bell).
- * Requests that arrived during the batch were taken without one.
+ * The loop polls @r until it next sleeps (rings_poll), and asks for its
+ * doorbell only then: requests that arrive meanwhile are taken without one.
  */
+static void ring_poll(struct conn_ring *r)
+{
+	if (r->polled || r->muted)
+		return; /* a muted ring's entries are the unmute timer's */
+	r->polled = true;
+	TAILQ_INSERT_TAIL(&r->conn->hub->polled_rings, r, polled_entry);
+}
+
+/* The batch is over and the ring was empty when last drained. */
 static void arm_run(struct loop_batch_item *item)
 {
-	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm));
+	ring_poll((struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm)));
+}
 
-	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
-	if (ubw_ring_pending(&r->in))
-		ring_drain(r->conn);
+/* Whether the loop can take a request from @r now (it reads req_tail once). */
+static bool ring_takeable(struct conn_ring *r)
+{
+	/* A connection whose replies are queued, or that is closing, drains
+	 * when its output flushes (ring_resume), not before. */
+	return !conn_closing(r->conn) && !r->conn->out && ubw_ring_pending(&r->in);
+}
+
+/* Drains the first polled ring with a request, and moves it last: true if any. */
+static bool take_polled(struct conn_hub *hub)
+{
+	struct conn_ring *r;
+
+	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry) {
+		if (!ring_takeable(r))
+			continue;
+		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+		TAILQ_INSERT_TAIL(&hub->polled_rings, r, polled_entry);
+		stats(r->conn)->polled++;
+		ring_drain(r->conn); /* takes one at least, or closes the connection */
+		return true;
+	}
+	return false;
+}
+
+static bool any_polled_takeable(void *arg)
+{
+	struct conn_hub *hub = arg;
+	struct conn_ring *r;
+
+	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry)
+		if (ring_takeable(r))
+			return true;
+	return false;
+}
+
+/*
+ * Asks for the polled rings' doorbells, and looks at each once more (Dekker
+ * with the client's ring_bell: it publishes, fences, then reads req_bell).
+ * True when a request was there after all: it is taken, and the rings not
+ * armed yet stay polled (the loop does not sleep, and comes back).
+ */
+static bool arm_polled(struct conn_hub *hub)
+{
+	struct conn_ring *r;
+
+	while ((r = TAILQ_FIRST(&hub->polled_rings)) != NULL) {
+		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+		r->polled = false;
+		__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+		if (ring_takeable(r)) {
+			ring_drain(r->conn);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The loop's poller: takes a request from a polled ring; when the loop is
+ * about to sleep, spins a bounded time for one (ring_spin: only on more
+ * than one CPU, and while recent spins found one), then asks for the
+ * doorbells. The spin runs only right after the loop did work (a ring is
+ * polled only once drained or sent to, until the next sleep), so an idle
+ * daemon does not spin.
+ */
+static bool rings_poll(struct loop_poller *poller, bool may_sleep)
+{
+	struct conn_hub *hub =
+		(struct conn_hub *)((char *)poller - offsetof(struct conn_hub, ring_poller));
+
+	if (TAILQ_EMPTY(&hub->polled_rings))
+		return false;
+	if (take_polled(hub))
+		return true;
+	if (!may_sleep)
+		return false;
+	if (spin_wait(&hub->ring_spin, any_polled_takeable, hub) && take_polled(hub))
+		return true;
+	return arm_polled(hub);
+}
+
+void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns)
+{
+	spin_policy_init(&hub->ring_spin, spin_ns);
+	hub->ring_poller.poll = rings_poll;
+	hub->loop->poller = &hub->ring_poller;
 }
 
 static void again_run(struct loop_batch_item *item)
@@ -221,7 +321,7 @@ void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enable
 	struct iovec iov = { &reply, sizeof(reply) };
 	int fds[2] = { -1, -1 };
 
-	if (!enabled)
+	if (!enabled || !conn->hub->ring_poller.poll)
 		reply.hdr.error = -EOPNOTSUPP;
 	else if (conn->ring)
 		reply.hdr.error = -EBUSY;
@@ -284,6 +384,8 @@ static int ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, siz
 		stats(conn)->kicks++;
 		(void)ubw_send_packet(conn->src.fd, &kiov, 1, NULL, 0, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
+	/* Whoever was just given work is the likeliest to post next. */
+	ring_poll(r);
 	if (socket) {
 		stats(conn)->markers_out++;
 		return 0;
@@ -381,6 +483,8 @@ static void ring_close(struct conn *conn)
 		LIST_REMOVE(r, muted_entry);
 	else
 		loop_unwatch(conn->hub->loop, &r->bell);
+	if (r->polled)
+		TAILQ_REMOVE(&conn->hub->polled_rings, r, polled_entry);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);
 	/* After the batch: an event of the doorbell may be later in it (the
