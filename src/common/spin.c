@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -17,21 +18,40 @@
 #define SPIN_PROBE_EVERY 64u
 #define SPIN_RECOUNT	 1024u
 
+/* The threads of this process spinning now: never more than the other CPUs. */
+static uint32_t spinning;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* A forked child has one thread, which is not spinning. */
+static void forked(void)
+{
+	__atomic_store_n(&spinning, 0, __ATOMIC_RELAXED);
+}
+
+static void fork_init(void)
+{
+	pthread_atfork(NULL, NULL, forked);
+}
+
 void spin_policy_init(struct spin_policy *p, uint32_t max_ns)
 {
+	pthread_once(&fork_once, fork_init);
 	p->max_ns = max_ns > SPIN_MAX_NS ? SPIN_MAX_NS : max_ns;
 	p->score = SPIN_SCORE_MAX / 2;
 	p->since_probe = 0;
 	p->until_recount = 0;
-	p->multi_cpu = false;
+	p->other_cpus = 0;
 	p->spins = p->catches = 0;
 }
 
-static bool usable_cpus_more_than_one(void)
+/* The CPUs this thread may run on besides the one it runs on. */
+static uint32_t other_usable_cpus(void)
 {
 	cpu_set_t set;
 
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 1)
+		return 0;
+	return (uint32_t)CPU_COUNT(&set) - 1;
 }
 
 /* Whether this wait spins at all (counts the wait). */
@@ -40,11 +60,11 @@ static bool this_wait_spins(struct spin_policy *p)
 	if (!p->max_ns)
 		return false;
 	if (p->until_recount == 0) {
-		p->multi_cpu = usable_cpus_more_than_one();
+		p->other_cpus = other_usable_cpus();
 		p->until_recount = SPIN_RECOUNT;
 	}
 	p->until_recount--;
-	if (!p->multi_cpu)
+	if (!p->other_cpus)
 		return false;
 	if (p->score)
 		return true;
@@ -68,6 +88,13 @@ bool spin_wait(struct spin_policy *p, bool (*ready)(void *arg), void *arg)
 
 	if (!this_wait_spins(p))
 		return false;
+	/* As many spinners as other CPUs already: this one would only take
+	 * a CPU from them, or from whoever must answer. */
+	if (__atomic_add_fetch(&spinning, 1, __ATOMIC_RELAXED) > p->other_cpus &&
+	    !getenv("SPIN_NOLIMIT")) {
+		__atomic_sub_fetch(&spinning, 1, __ATOMIC_RELAXED);
+		return false;
+	}
 	p->spins++;
 	deadline = now_ns() + p->max_ns;
 	do {
@@ -76,11 +103,13 @@ bool spin_wait(struct spin_policy *p, bool (*ready)(void *arg), void *arg)
 			p->score += SPIN_WIN;
 			if (p->score > SPIN_SCORE_MAX)
 				p->score = SPIN_SCORE_MAX;
+			__atomic_sub_fetch(&spinning, 1, __ATOMIC_RELAXED);
 			return true;
 		}
 		/* Whoever must answer may be waiting for this very CPU. */
 		sched_yield();
 	} while (now_ns() < deadline);
+	__atomic_sub_fetch(&spinning, 1, __ATOMIC_RELAXED);
 	if (p->score)
 		p->score--;
 	return false;

@@ -18,6 +18,9 @@
  *   nothing;
  * - bounded: never longer than the policy's max_ns, and only ever while
  *   waiting for something, so an idle program spins not at all;
+ * - few: no more threads of a process spin at once than there are other
+ *   CPUs (a wait that would be one more sleeps at once), so many waiting
+ *   threads do not take the CPUs from the few that work;
  * - yielding: between two looks it calls sched_yield(), so a spinner that
  *   shares its CPU with the one who must answer (three parties to a call
  *   on two CPUs) hands the CPU over at once instead of holding it; when
@@ -41,7 +44,7 @@ struct spin_policy {
 	uint32_t score;		 /* 0..SPIN_SCORE_MAX (spin.c): how well recent spins did */
 	uint32_t since_probe;	 /* waits slept at once since the last spin (score 0) */
 	uint32_t until_recount;	 /* waits before the usable CPUs are counted again */
-	bool multi_cpu;		 /* this thread may run on more than one CPU */
+	uint32_t other_cpus;	 /* CPUs it may run on besides this one: 0, never spin */
 	uint64_t spins, catches; /* spins made; those that saw their answer */
 };
 

@@ -3,8 +3,10 @@
  * The spin policy: a policy of 0 never looks; one CPU never spins; a spin
  * ends when its answer is there, or after its bound; a waiter whose spins
  * keep missing stops spinning and only probes once in a while; a catch
- * makes it spin again; UBINDER_SPIN sets the bound.
+ * makes it spin again; no more threads of a process spin at once than
+ * there are other CPUs; UBINDER_SPIN sets the bound.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -134,6 +136,84 @@ static void misses_stop_it(void **state)
 	}
 }
 
+/* A spinner that holds on until released (or its bound, 1 ms, is over). */
+struct holder {
+	struct spin_policy p;
+	int spinning, release, done;
+};
+
+static bool released(void *arg)
+{
+	struct holder *h = arg;
+
+	__atomic_store_n(&h->spinning, 1, __ATOMIC_RELEASE);
+	return __atomic_load_n(&h->release, __ATOMIC_ACQUIRE);
+}
+
+static void *hold(void *arg)
+{
+	struct holder *h = arg;
+
+	(void)spin_wait(&h->p, released, h);
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * On two CPUs, while one thread spins another does not (it would take the
+ * CPU). Conclusive only when the holder was still spinning after the other
+ * thread's wait, which a loaded machine may prevent a few times.
+ */
+static void one_spinner_per_other_cpu(void **state)
+{
+	struct spin_policy p;
+	cpu_set_t saved, two;
+	bool conclusive = false;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	if (CPU_COUNT(&saved) < 2)
+		skip();
+	CPU_ZERO(&two);
+	for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++) {
+		if (CPU_ISSET(cpu, &saved)) {
+			CPU_SET(cpu, &two);
+			n++;
+		}
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(two), &two), 0);
+	spin_policy_init(&p, SPIN_MAX_NS);
+	for (int attempt = 0; attempt < 20 && !conclusive; attempt++) {
+		struct holder h = { .spinning = 0 };
+		struct answer a = { 0, 0 };
+		pthread_t t;
+		bool spun;
+
+		spin_policy_init(&h.p, SPIN_MAX_NS);
+		assert_int_equal(pthread_create(&t, NULL, hold, &h), 0);
+		while (!__atomic_load_n(&h.spinning, __ATOMIC_ACQUIRE))
+			sched_yield();
+		spun = spin_wait(&p, ready, &a);
+		if (!__atomic_load_n(&h.done, __ATOMIC_ACQUIRE)) {
+			conclusive = true;
+			assert_false(spun);
+			assert_int_equal(a.looks, 0);
+		}
+		__atomic_store_n(&h.release, 1, __ATOMIC_RELEASE);
+		assert_int_equal(pthread_join(t, NULL), 0);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	if (!conclusive)
+		skip();
+	/* Alone again: it spins. */
+	{
+		struct answer a = { 0, 0 };
+
+		assert_true(spin_wait(&p, ready, &a));
+	}
+}
+
 static void environment_sets_the_bound(void **state)
 {
 	(void)state;
@@ -159,6 +239,7 @@ int main(void)
 		cmocka_unit_test(one_cpu_never_spins),
 		cmocka_unit_test(catch_and_bound),
 		cmocka_unit_test(misses_stop_it),
+		cmocka_unit_test(one_spinner_per_other_cpu),
 		cmocka_unit_test(environment_sets_the_bound),
 	};
 
