@@ -125,12 +125,13 @@ struct conn_hub {
 	struct loop_timer unmute;
 	/*
 	 * Rings the loop polls instead of waiting for their doorbells
-	 * (conn_ring.c): drained empty since the daemon last asked for their
-	 * doorbell. The poller (set by conn_ring_hub_init; rings are refused
+	 * (conn_ring.c): the latest drained empty or sent to since the loop
+	 * last slept, the latest first. The poller (set by conn_ring_hub_init; rings are refused
 	 * without it) spins on them a bounded time before asking for the
 	 * doorbells and sleeping.
 	 */
-	TAILQ_HEAD(, conn_ring) polled_rings;
+	TAILQ_HEAD(conn_ring_list, conn_ring) polled_rings;
+	unsigned int npolled; /* at most POLLED_MAX (conn_ring.c) */
 	struct loop_poller ring_poller;
 	struct spin_policy ring_spin;
 };

@@ -34,6 +34,14 @@
 #define BELL_EMPTY_MAX 64
 #define BELL_MUTE_MS   10
 
+/*
+ * The rings the loop polls at once (the latest served): each look reads a
+ * word the client writes, a cache miss, so the loop looks at few. A call
+ * involves two (the caller's and the server's); a ring pushed out by a
+ * newer one has its doorbell asked for at once.
+ */
+#define POLLED_MAX 4
+
 struct conn_ring {
 	struct loop_source bell; /* the doorbell: edge-triggered, never read */
 	struct conn *conn;
@@ -69,6 +77,35 @@ static void ring_lied(struct conn *conn, const char *what)
 
 static void ring_unmute(struct loop_timer *timer);
 
+static void polled_remove(struct conn_ring *r)
+{
+	struct conn_hub *hub = r->conn->hub;
+
+	TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+	hub->npolled--;
+	r->polled = false;
+}
+
+/* Whether the loop can take a request from @r now (it reads req_tail once). */
+static bool ring_takeable(struct conn_ring *r)
+{
+	/* A connection whose replies are queued, or that is closing, drains
+	 * when its output flushes (ring_resume), not before. */
+	return !conn_closing(r->conn) && !r->conn->out && ubw_ring_pending(&r->in);
+}
+
+/*
+ * Asks for @r's doorbell (the loop stops polling it), and looks once more
+ * (Dekker with the client's ring_bell: it publishes, fences, then reads
+ * req_bell): true when a request is there after all.
+ */
+static bool polled_arm(struct conn_ring *r)
+{
+	polled_remove(r);
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	return ring_takeable(r);
+}
+
 static void bell_mute(struct conn_ring *r)
 {
 	struct conn *conn = r->conn;
@@ -80,11 +117,8 @@ static void bell_mute(struct conn_ring *r)
 	}
 
 	loop_unwatch(hub->loop, &r->bell);
-	if (r->polled) {
-		/* The timer takes its entries now, not the loop's polling. */
-		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
-		r->polled = false;
-	}
+	if (r->polled)
+		polled_remove(r); /* the timer takes its entries now, not the loop's polling */
 	r->muted = true;
 	r->empty_bells = 0;
 	LIST_INSERT_HEAD(&hub->muted_rings, r, muted_entry);
@@ -153,10 +187,24 @@ static void wake_run(struct loop_batch_item *item)
  */
 static void ring_poll(struct conn_ring *r)
 {
-	if (r->polled || r->muted)
+	struct conn_hub *hub = r->conn->hub;
+	struct conn_ring *oldest;
+
+	if (r->muted)
 		return; /* a muted ring's entries are the unmute timer's */
+	if (r->polled) {
+		/* The latest served first. */
+		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+		TAILQ_INSERT_HEAD(&hub->polled_rings, r, polled_entry);
+		return;
+	}
 	r->polled = true;
-	TAILQ_INSERT_TAIL(&r->conn->hub->polled_rings, r, polled_entry);
+	TAILQ_INSERT_HEAD(&hub->polled_rings, r, polled_entry);
+	if (++hub->npolled <= POLLED_MAX)
+		return;
+	oldest = TAILQ_LAST(&hub->polled_rings, conn_ring_list);
+	if (polled_arm(oldest))
+		loop_after_batch(hub->loop, &oldest->again);
 }
 
 /* The batch is over and the ring was empty when last drained. */
@@ -165,29 +213,31 @@ static void arm_run(struct loop_batch_item *item)
 	ring_poll((struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm)));
 }
 
-/* Whether the loop can take a request from @r now (it reads req_tail once). */
-static bool ring_takeable(struct conn_ring *r)
-{
-	/* A connection whose replies are queued, or that is closing, drains
-	 * when its output flushes (ring_resume), not before. */
-	return !conn_closing(r->conn) && !r->conn->out && ubw_ring_pending(&r->in);
-}
-
-/* Drains the first polled ring with a request, and moves it last: true if any. */
+/*
+ * Drains every polled ring with a request (a burst each, so none waits
+ * behind a busy one): true if any. Draining may close, mute or push out
+ * other rings: they are looked at from a copy of the list, each only if
+ * still polled (a closed ring is buried, not freed, until the turn ends).
+ */
 static bool take_polled(struct conn_hub *hub)
 {
-	struct conn_ring *r;
+	struct conn_ring *polled[POLLED_MAX], *r;
+	size_t n = 0;
+	bool took = false;
 
-	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry) {
-		if (!ring_takeable(r))
+	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry)
+		if (n < POLLED_MAX)
+			polled[n++] = r;
+	for (size_t i = 0; i < n; i++) {
+		r = polled[i];
+		if (!r->polled || !ring_takeable(r))
 			continue;
-		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
-		TAILQ_INSERT_TAIL(&hub->polled_rings, r, polled_entry);
 		stats(r->conn)->polled++;
 		ring_drain(r->conn); /* takes one at least, or closes the connection */
-		return true;
+		loop_settle(hub->loop);
+		took = true;
 	}
-	return false;
+	return took;
 }
 
 static bool any_polled_takeable(void *arg)
@@ -202,20 +252,16 @@ static bool any_polled_takeable(void *arg)
 }
 
 /*
- * Asks for the polled rings' doorbells, and looks at each once more (Dekker
- * with the client's ring_bell: it publishes, fences, then reads req_bell).
- * True when a request was there after all: it is taken, and the rings not
- * armed yet stay polled (the loop does not sleep, and comes back).
+ * Asks for the polled rings' doorbells. True when a request was there after
+ * all: it is taken, and the rings not armed yet stay polled (the loop does
+ * not sleep, and comes back).
  */
 static bool arm_polled(struct conn_hub *hub)
 {
 	struct conn_ring *r;
 
 	while ((r = TAILQ_FIRST(&hub->polled_rings)) != NULL) {
-		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
-		r->polled = false;
-		__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
-		if (ring_takeable(r)) {
+		if (polled_arm(r)) {
 			ring_drain(r->conn);
 			return true;
 		}
@@ -484,7 +530,7 @@ static void ring_close(struct conn *conn)
 	else
 		loop_unwatch(conn->hub->loop, &r->bell);
 	if (r->polled)
-		TAILQ_REMOVE(&conn->hub->polled_rings, r, polled_entry);
+		polled_remove(r);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);
 	/* After the batch: an event of the doorbell may be later in it (the
