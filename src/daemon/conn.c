@@ -195,7 +195,7 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
-	fprintf(out, "ring requests found by polling (no doorbell): %" PRIu64 "\n",
+	fprintf(out, "ring drains found by polling (no doorbell): %" PRIu64 "\n",
 		hub->rings.polled);
 	fprintf(out, "ring spins before sleeping: %" PRIu64 " (found a request: %" PRIu64 ")\n",
 		hub->ring_spin.spins, hub->ring_spin.catches);

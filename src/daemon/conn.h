@@ -77,7 +77,7 @@ struct conn_ring_stats {
 	uint64_t futex_wakes, kicks;
 	uint64_t full;	     /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
-	uint64_t polled;     /* requests found by polling, with no doorbell rung */
+	uint64_t polled;     /* drains of polled rings (requests no doorbell announced) */
 };
 
 /*

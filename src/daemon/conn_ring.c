@@ -190,8 +190,10 @@ static void ring_poll(struct conn_ring *r)
 	struct conn_hub *hub = r->conn->hub;
 	struct conn_ring *oldest;
 
-	if (r->muted)
-		return; /* a muted ring's entries are the unmute timer's */
+	/* A muted ring's entries are the unmute timer's; one that rang with
+	 * nothing posted since its last entry is not worth a look. */
+	if (r->muted || r->empty_bells)
+		return;
 	if (r->polled) {
 		/* The latest served first. */
 		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
@@ -207,10 +209,22 @@ static void ring_poll(struct conn_ring *r)
 		loop_after_batch(hub->loop, &oldest->again);
 }
 
-/* The batch is over and the ring was empty when last drained. */
+/*
+ * The batch is over and the ring was empty when last drained: the loop
+ * polls it, or, if its doorbell rang with nothing posted (a flood, which
+ * the throttle counts), asks for the doorbell at once, as a quiet ring.
+ */
 static void arm_run(struct loop_batch_item *item)
 {
-	ring_poll((struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm)));
+	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm));
+
+	if (!r->empty_bells) {
+		ring_poll(r);
+		return;
+	}
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	if (ring_takeable(r))
+		ring_drain(r->conn);
 }
 
 /*
