@@ -904,17 +904,24 @@ static int lazy_read(struct ring_client *h, void *arg)
 	return 0;
 }
 
+/* Starts the scene and runs @fn in an offender, which says in *@lazily
+ * whether it posted without the doorbell while the ring was armed. */
+static void offend_lazily(struct scene *sc, lie_fn fn, int *lazily)
+{
+	struct offender o = { NULL, fn, lazily, false };
+
+	scene_start(sc);
+	o.sock = sc->d.sock;
+	assert_int_equal(test_run_child(offender_main, &o, CHILD_MS), 0);
+}
+
 static void lazy_read_taken_without_the_doorbell(void **state)
 {
 	struct scene sc;
 	int lazily = 0;
 
 	(void)state;
-	scene_start(&sc);
-	assert_int_equal(test_run_child(offender_main,
-					&(struct offender){ sc.d.sock, lazy_read, &lazily, false },
-					CHILD_MS),
-			 0);
+	offend_lazily(&sc, lazy_read, &lazily);
 	assert_true(ubd_stat(&sc.d, "ring lazy reads armed") >= 1);
 	assert_true(ubd_stat(&sc.d, "ring lazy reads taken") >= 1);
 	scene_finish(&sc, 0);
@@ -955,11 +962,7 @@ static void lazy_ring_holds_a_lie(void **state)
 	int lazily = 0;
 
 	(void)state;
-	scene_start(&sc);
-	assert_int_equal(test_run_child(offender_main,
-					&(struct offender){ sc.d.sock, lazy_lie, &lazily, false },
-					CHILD_MS),
-			 0);
+	offend_lazily(&sc, lazy_lie, &lazily);
 	/* Declined by a lazy take, or found by the doorbell's drain after a
 	 * disarm: the same end either way. */
 	print_message("# lazy takes that declined an entry: %ld\n",
