@@ -45,8 +45,9 @@ int ubt_ring_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt, con
 		  size_t nfds);
 /*
  * Sends a blocking BINDER_WRITE_READ with nothing to write: without the
- * doorbell when the daemon armed the ring for a lazy read (req_lazy); the
- * next ubt_ring_recv then rings after a short wait if the read was not taken.
+ * doorbell when the daemon armed the ring for a lazy read (req_lazy), since
+ * it then takes the read before its next driver operation; otherwise as
+ * ubt_ring_send.
  */
 int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt);
 ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, size_t *nfds,

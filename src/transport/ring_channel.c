@@ -23,16 +23,6 @@
  */
 #define FUTEX_WAIT_NS (20 * 1000 * 1000L)
 
-/*
- * How long a read posted lazily (without the doorbell, as the daemon's
- * req_lazy allowed) waits for its answer before ringing after all: the
- * daemon takes such a read before its next driver operation, so when none
- * comes (nothing happens for this thread's process) the read must still
- * begin soon. Well under the 20 ms a program sleeps to let a thread reach
- * its wait (tests/conformance).
- */
-#define LAZY_WAIT_NS (1000 * 1000L)
-
 struct ubt_ring_chan {
 	struct ubw_ring_header *hdr;
 	void *map;
@@ -40,7 +30,6 @@ struct ubt_ring_chan {
 	pid_t pid;		 /* the process that mapped it (MADV_DONTFORK) */
 	unsigned int fork_gen;	 /* fork_generation when it was mapped */
 	struct ubw_ring out, in; /* requests given, replies taken */
-	bool lazy_posted;	 /* the last request was posted without the doorbell */
 };
 
 /*
@@ -180,7 +169,6 @@ int ubt_ring_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt, con
 	}
 	if (err)
 		return -EIO; /* the daemon's index lies, or it stopped reading */
-	c->lazy_posted = false;
 	ring_bell(t);
 	return 0;
 }
@@ -200,13 +188,15 @@ int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt
 		return ubt_ring_send(t, iov, iovcnt, NULL, 0);
 	if (err)
 		return -EIO;
-	/* Dekker with the daemon's disarm: the entry is published, then its word read. */
+	/*
+	 * Dekker with the daemon's disarm: the entry is published, then its word
+	 * read. Armed, the daemon takes the read before its next driver
+	 * operation, the only moments at which anyone could tell whether the
+	 * read has begun: no doorbell, and no deadline to ring it later.
+	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->hdr->req_lazy, __ATOMIC_RELAXED)) {
-		c->lazy_posted = true;
+	if (__atomic_load_n(&c->hdr->req_lazy, __ATOMIC_RELAXED))
 		return 0;
-	}
-	c->lazy_posted = false;
 	ring_bell(t);
 	return 0;
 }
@@ -232,13 +222,13 @@ static ssize_t marked_packet(struct ubt_thread *t, void *buf, size_t size, int *
 }
 
 /*
- * Waits on the futex for a reply (up to @timeout_ns). 0 when there may be
+ * Waits on the futex for a reply (up to FUTEX_WAIT_NS). 0 when there may be
  * one, -EINTR for a handled signal (FUTEX_WAIT with a timeout returns EINTR
  * even under SA_RESTART, as the kernel's binder read), -ETIMEDOUT.
  */
-static int futex_wait(struct ubt_ring_chan *c, long timeout_ns)
+static int futex_wait(struct ubt_ring_chan *c)
 {
-	struct timespec ts = { 0, timeout_ns };
+	struct timespec ts = { 0, FUTEX_WAIT_NS };
 	uint32_t tail;
 	int err = 0;
 
@@ -263,30 +253,14 @@ ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, si
 		ssize_t n = ubw_ring_get(&c->in, buf, size);
 		int err;
 
-		if (n > 0) {
-			c->lazy_posted = false;
+		if (n > 0)
 			return n;
-		}
 		if (n == UBW_RING_GOT_MARKER)
 			return marked_packet(t, buf, size, fds, nfds, interruptible);
 		if (n < 0)
 			return -EPROTO;
-		if (c->lazy_posted) {
-			/* The daemon takes the read before its next operation; if none
-			 * comes soon, the doorbell (unless the read was taken). */
-			err = futex_wait(c, LAZY_WAIT_NS);
-			if (err == -EINTR && interruptible)
-				return -EINTR;
-			if (err == -ETIMEDOUT) {
-				c->lazy_posted = false;
-				if (__atomic_load_n(c->out.peer_shared, __ATOMIC_ACQUIRE) !=
-				    c->out.own)
-					ring_bell(t);
-			}
-			continue;
-		}
 		if (!futex_waited) {
-			err = futex_wait(c, FUTEX_WAIT_NS);
+			err = futex_wait(c);
 			if (err == -EINTR && interruptible)
 				return -EINTR;
 			futex_waited = err == -ETIMEDOUT;
