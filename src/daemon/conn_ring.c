@@ -310,10 +310,6 @@ static void ring_drain(struct conn *conn)
 	struct conn_ring *r = conn->ring;
 	uint8_t *buf = conn->hub->rx;
 
-	/* Taken in order from here: no lazy take may jump ahead of these. */
-	if (r->lazy)
-		lazy_disarm(r);
-
 	for (int i = 0; i < RING_BURST; i++) {
 		struct conn_rx rx = { .fds = NULL };
 		ssize_t n;
@@ -325,6 +321,11 @@ static void ring_drain(struct conn *conn)
 			loop_after_batch(conn->hub->loop, &r->arm);
 			return;
 		}
+		/* Taken in order: no lazy take, from the operation this entry
+		 * starts, may jump ahead of the next one. (A ring the drain
+		 * leaves empty keeps an arming its last entry's reply made.) */
+		if (r->lazy)
+			lazy_disarm(r);
 		r->empty_bells = 0; /* an entry: whoever rang for it was honest */
 		if (n == UBW_RING_GOT_MARKER) {
 			stats(conn)->markers_in++;
