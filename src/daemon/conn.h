@@ -76,6 +76,10 @@ struct conn_ring_stats {
 	uint64_t futex_wakes, kicks;
 	uint64_t full;	     /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
+	/* The lazy read (conn_ring.c): rings armed, pure reads taken without a
+	 * doorbell, rings disarmed with nothing posted yet, and rings whose next
+	 * entry was not a pure read (left for the ordinary drain). */
+	uint64_t lazy_armed, lazy_taken, lazy_unposted, lazy_declined;
 };
 
 /*
@@ -121,6 +125,10 @@ struct conn_hub {
 	 * unmutes them: open only while any is muted. */
 	LIST_HEAD(, conn_ring) muted_rings;
 	struct loop_timer unmute;
+	/* Rings armed for a lazy read (conn_ring.c): taken before the driver's
+	 * next operation; @taking_lazy while that runs. */
+	LIST_HEAD(, conn_ring) lazy_rings;
+	bool taking_lazy;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */
