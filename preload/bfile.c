@@ -377,8 +377,8 @@ static void fork_parent(void)
 /*
  * The child holds the parent's Binder files: the kernel lets it use them as
  * another thread of the parent's process, never map them, and it has none
- * of the parent's region (VM_DONTCOPY). The connections of the parent's
- * threads are not the child's: close the child's copies of them.
+ * of the parent's region (VM_DONTCOPY), nor its outbox. The connections of
+ * the parent's threads are not the child's: close the child's copies of them.
  */
 static void fork_child(void)
 {
@@ -389,6 +389,8 @@ static void fork_child(void)
 		struct pthr *p;
 
 		b->foreign = FOREIGN_FORK;
+		/* The parent's outbox is not mapped here (MADV_DONTFORK), nor ours. */
+		ubt_session_forget_outbox(&b->s);
 		while ((p = pop_thread(b)) != NULL) {
 			if (p->owner != &tls)
 				free(p); /* its thread does not exist here */

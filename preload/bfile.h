@@ -46,6 +46,9 @@ struct bfile {
 	struct ubt_session s; /* s.sock is hidden; s.poll_fd is -1 (in the epoll) */
 	uint64_t map_addr;    /* the region as the program mapped it; 0 if none */
 	uint64_t map_len;
+	/* Whether the outbox its large transactions are staged in (the
+	 * transport's ubt_session_stage()) was asked for: once per file. */
+	atomic_bool stage_asked;
 	struct pthr *threads; /* connections of live threads; under g_lock */
 	struct bfile *next;   /* all bfiles; under g_lock */
 };
@@ -82,7 +85,8 @@ int bfile_thread(struct bfile *b, struct pthr **out);
 extern struct bfile *g_bfiles;
 
 /* Tells the daemon that b's region at @addr is gone, as the kernel's vma
- * close does (the region's bookkeeping in @b is the caller's). */
+ * close does (the region's bookkeeping in @b is the caller's); or, @addr
+ * the outbox's, that the outbox is (an exec'd image). */
 void bfile_region_gone(struct bfile *b, uint64_t addr);
 
 /*

@@ -105,13 +105,40 @@ fail:
 
 /* --- ioctl ----------------------------------------------------------------- */
 
+/*
+ * The first write with a transaction worth staging (UBT_OUTBOX_MIN) maps the
+ * file's outbox, for the next ones: once per file, by its opener only (a
+ * forked child has none; an exec'd image may get one if the old image had
+ * none). Without it, large transactions go as they did before.
+ */
+static void stage_outbox(struct bfile *b, struct pthr *p)
+{
+	int err;
+
+	p->t.stage_wanted = false;
+	if (b->foreign == FOREIGN_FORK || atomic_exchange(&b->stage_asked, true))
+		return;
+	err = ubt_session_stage(&b->s, &p->t, UBT_STAGE_SIZE);
+	if (err) {
+		plog("no outbox for large transactions on %s: %s", b->s.path, strerror(-err));
+		return;
+	}
+	/* An exec'd image must learn that this outbox is gone with us. */
+	pthread_mutex_lock(&g_lock);
+	handoff_update();
+	pthread_mutex_unlock(&g_lock);
+}
+
 static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
 {
 	/* O_NONBLOCK lives on our descriptor's open file, shared by its dups. */
 	int fl = real.fcntl(fd, F_GETFL);
+	int err = ubt_write_read_user(&p->t, &b->s, (uintptr_t)arg,
+				      fl >= 0 && (fl & O_NONBLOCK) ? UBT_NONBLOCK : 0);
 
-	return ubt_write_read_user(&p->t, &b->s, (uintptr_t)arg,
-				   fl >= 0 && (fl & O_NONBLOCK) ? UBT_NONBLOCK : 0);
+	if (p->t.stage_wanted)
+		stage_outbox(b, p);
+	return err;
 }
 
 int emu_ioctl(struct bfile *b, int fd, unsigned int cmd, void *arg)

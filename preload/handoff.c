@@ -9,7 +9,7 @@
  * a memfd named "ubinder-preload-state" that is itself inherited, beside the
  * session sockets (which then lose FD_CLOEXEC too). The new image's
  * constructor finds that memfd among its descriptors and takes the files
- * over; it tells the daemon that the old image's region is gone.
+ * over; it tells the daemon that the old image's region and outbox are gone.
  *
  * Written eagerly (under g_lock, when the set of such descriptors or their
  * regions changes), so that every way to exec is covered, including
@@ -198,15 +198,19 @@ void handoff_restore(void)
 		struct state_entry *e = &entries[i];
 		/* Through fork (or a file a fork inherited): not the opener's task. */
 		bool exec_of_opener = h.pid == getpid() && e->foreign != FOREIGN_FORK;
+		uint64_t outbox = atomic_load(&e->s.outbox_base); /* the old image's */
 		struct bfile *b;
 
 		if (e->group == 0 || !entry_valid(e))
 			continue;
 		e->s.poll_fd = -1;
-		e->s.sys = &real_sys; /* the old image's pointer means nothing here */
+		e->s.sys = &real_sys;		  /* the old image's pointer means nothing here */
+		ubt_session_forget_outbox(&e->s); /* gone with the old image */
 		b = bfile_new(&e->s, e->accmode, exec_of_opener ? FOREIGN_EXEC : FOREIGN_FORK);
 		if (!b)
 			continue;
+		/* The daemon keeps a process's one outbox: none for the new image. */
+		atomic_store(&b->stage_asked, outbox != 0);
 		pthread_mutex_lock(&g_lock);
 		fdt_store(b->s.sock, FDT_HIDDEN);
 		b->sock_inherit = true;
@@ -219,9 +223,12 @@ void handoff_restore(void)
 				entries[j].group = 0;
 		}
 		pthread_mutex_unlock(&g_lock);
-		/* The old image's region is gone with it. */
+		/* The old image's region is gone with it, and its outbox: the
+		 * daemon must not take what lies there now for outbox bytes. */
 		if (exec_of_opener && e->map_addr)
 			bfile_region_gone(b, e->map_addr);
+		if (exec_of_opener && outbox)
+			bfile_region_gone(b, outbox);
 		plog("fd %d: Binder file of %s kept across exec", e->fd, e->s.path);
 		bfile_put(b);
 	}

@@ -78,6 +78,10 @@ struct conn_ring_stats {
 	uint64_t full;	     /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
 	uint64_t polled;     /* drains of polled rings (requests no doorbell announced) */
+	/* The lazy read (conn_ring.c): rings armed, pure reads taken without a
+	 * doorbell, rings disarmed with nothing posted yet, and rings whose next
+	 * entry was not a pure read (left for the ordinary drain). */
+	uint64_t lazy_armed, lazy_taken, lazy_unposted, lazy_declined;
 };
 
 /*
@@ -134,6 +138,10 @@ struct conn_hub {
 	unsigned int npolled; /* at most POLLED_MAX (conn_ring.c) */
 	struct loop_poller ring_poller;
 	struct spin_policy ring_spin;
+	/* Rings armed for a lazy read (conn_ring.c): taken before the driver's
+	 * next operation; @taking_lazy while that runs. */
+	LIST_HEAD(, conn_ring) lazy_rings;
+	bool taking_lazy;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */

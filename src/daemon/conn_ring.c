@@ -57,6 +57,8 @@ struct conn_ring {
 	LIST_ENTRY(conn_ring) muted_entry;
 	bool polled; /* on hub->polled_rings: served; its doorbell is asked for at the next sleep */
 	TAILQ_ENTRY(conn_ring) polled_entry;
+	bool lazy; /* armed for a lazy read: on hub->lazy_rings, req_lazy is 1 */
+	LIST_ENTRY(conn_ring) lazy_entry;
 };
 
 static void ring_drain(struct conn *conn);
@@ -104,6 +106,17 @@ static bool polled_arm(struct conn_ring *r)
 	polled_remove(r);
 	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
 	return ring_takeable(r);
+}
+
+/* Off the lazy list; req_lazy 0 and a full fence, so that the client, which
+ * posts and then reads req_lazy, either rings or has its entry seen by
+ * whoever looks at the ring after this. */
+static void lazy_disarm(struct conn_ring *r)
+{
+	LIST_REMOVE(r, lazy_entry);
+	r->lazy = false;
+	__atomic_store_n(&r->hdr->req_lazy, 0, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 static void bell_mute(struct conn_ring *r)
@@ -244,7 +257,9 @@ static bool take_polled(struct conn_hub *hub)
 			polled[n++] = r;
 	for (size_t i = 0; i < n; i++) {
 		r = polled[i];
-		if (!r->polled || !ring_takeable(r))
+		/* A lazily armed ring's read is taken before the next driver
+		 * operation (conn_hub_take_lazy_reads): no hurry for it. */
+		if (!r->polled || r->lazy || !ring_takeable(r))
 			continue;
 		stats(r->conn)->polled++;
 		ring_drain(r->conn); /* takes one at least, or closes the connection */
@@ -260,7 +275,7 @@ static bool any_polled_takeable(void *arg)
 	struct conn_ring *r;
 
 	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry)
-		if (ring_takeable(r))
+		if (!r->lazy && ring_takeable(r))
 			return true;
 	return false;
 }
@@ -275,10 +290,13 @@ static bool arm_polled(struct conn_hub *hub)
 	struct conn_ring *r;
 
 	while ((r = TAILQ_FIRST(&hub->polled_rings)) != NULL) {
-		if (polled_arm(r)) {
+		if (!polled_arm(r))
+			continue;
+		if (r->lazy)
+			conn_hub_take_lazy_reads(hub); /* its read, or the ordinary drain after */
+		else
 			ring_drain(r->conn);
-			return true;
-		}
+		return true;
 	}
 	return false;
 }
@@ -470,6 +488,11 @@ static void ring_drain(struct conn *conn)
 			loop_after_batch(conn->hub->loop, &r->arm);
 			return;
 		}
+		/* Taken in order: no lazy take, from the operation this entry
+		 * starts, may jump ahead of the next one. (A ring the drain
+		 * leaves empty keeps an arming its last entry's reply made.) */
+		if (r->lazy)
+			lazy_disarm(r);
 		r->empty_bells = 0; /* an entry: whoever rang for it was honest */
 		if (n == UBW_RING_GOT_MARKER) {
 			stats(conn)->markers_in++;
@@ -539,6 +562,8 @@ static void ring_close(struct conn *conn)
 	loop_after_batch_cancel(conn->hub->loop, &r->wake);
 	loop_after_batch_cancel(conn->hub->loop, &r->again);
 	loop_after_batch_cancel(conn->hub->loop, &r->arm);
+	if (r->lazy)
+		lazy_disarm(r);
 	if (r->muted)
 		LIST_REMOVE(r, muted_entry);
 	else
@@ -552,6 +577,78 @@ static void ring_close(struct conn *conn)
 	loop_bury(conn->hub->loop, r);
 	conn->ring = NULL;
 	conn->channel = NULL;
+}
+
+void conn_ring_arm_lazy(struct conn *conn)
+{
+	struct conn_ring *r = conn->ring;
+
+	if (!r || r->lazy || r->muted || conn_closing(conn))
+		return;
+	r->lazy = true;
+	LIST_INSERT_HEAD(&conn->hub->lazy_rings, r, lazy_entry);
+	__atomic_store_n(&r->hdr->req_lazy, 1, __ATOMIC_SEQ_CST);
+	stats(conn)->lazy_armed++;
+}
+
+/* A blocking BINDER_WRITE_READ with nothing to write and a read: what a
+ * looper sends to wait for work. Checked on the daemon's own copy. */
+static bool is_pure_read(const void *packet, size_t len)
+{
+	struct ubw_write_read h;
+
+	if (len != sizeof(h))
+		return false;
+	memcpy(&h, packet, sizeof(h));
+	return h.hdr.type == UBW_WRITE_READ && h.hdr.error == 0 && h.body_size == 0 &&
+	       h.write_len == 0 && h.write_overrun == 0 && h.nfds == 0 && h.nsegments == 0 &&
+	       h.write_size <= h.write_consumed && h.read_size > h.read_consumed &&
+	       (h.flags & ~(uint32_t)UBW_WR_HOLD_COMPLETE) == 0 && h.reserved == 0;
+}
+
+/* Takes @r's lazily posted read, if that is what its next entry is. */
+static void lazy_take(struct conn_ring *r)
+{
+	struct conn *conn = r->conn;
+	struct conn_rx rx = { .fds = NULL, .has_sender = true, .sender = conn->cred };
+	/* Not hub->rx: the operation this runs before may have its packet there. */
+	union {
+		struct ubw_write_read h;
+		uint8_t bytes[sizeof(struct ubw_write_read)];
+	} req;
+	ssize_t n;
+
+	lazy_disarm(r);
+	if (conn_closing(conn) || conn->out)
+		return; /* flush_output or the close drains it */
+	n = ubw_ring_get_if(&r->in, req.bytes, sizeof(req), is_pure_read);
+	if (n == UBW_RING_EMPTY) {
+		stats(conn)->lazy_unposted++;
+		return; /* the client sees req_lazy 0 and rings */
+	}
+	if (n > 0) {
+		r->empty_bells = 0;
+		stats(conn)->lazy_taken++;
+		conn->packets.ring_in++;
+		conn_dispatch(conn, req.bytes, (size_t)n, &rx);
+	} else {
+		stats(conn)->lazy_declined++;
+	}
+	/* What else is there (or was declined) goes the ordinary way, in order. */
+	if (!conn_closing(conn) && conn->ring == r && ubw_ring_pending(&r->in))
+		loop_after_batch(conn->hub->loop, &r->again);
+}
+
+void conn_hub_take_lazy_reads(struct conn_hub *hub)
+{
+	struct conn_ring *r;
+
+	if (hub->taking_lazy || LIST_EMPTY(&hub->lazy_rings))
+		return;
+	hub->taking_lazy = true;
+	while ((r = LIST_FIRST(&hub->lazy_rings)) != NULL)
+		lazy_take(r);
+	hub->taking_lazy = false;
 }
 
 static void ring_resume(struct conn *conn)

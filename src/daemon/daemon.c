@@ -223,7 +223,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
 		return -1;
 	}
-	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
+	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier, &d->hub);
 	if (supervisors_init(&d->supervisors, &d->loop, d->drv, &d->copier, &d->quotas, &d->hub,
 			     sessions_max_body(&d->sessions), &sc_calls_ops) < 0) {
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));

@@ -247,6 +247,10 @@ struct proc {
 	uint64_t outbox_base; /* where the client mapped it */
 	uint64_t outbox_size;
 	int outbox_fd; /* the memfd, read with pread where not resident (fetch.c) */
+	/* The client said its outbox is gone (UBW_MUNMAP of outbox_base: an
+	 * exec'd image of the emulation): its range is the client's own memory
+	 * again, never read from the memfd. Kept mapped for copies in flight. */
+	bool outbox_gone;
 	/* With page states (UBW_OUTBOX_PAGE_STATES): the first pages of the
 	 * mapping, read-write, one state a page (src/driver/outbox.h); the pages
 	 * seen FREE by the last decay scan (a bitmap, allocated by the first). */

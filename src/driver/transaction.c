@@ -555,7 +555,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		own->fd = -1; /* the daemon's own memory */
 		if (buffer_space_view(&proc->space, &own->user_base, &own->size, &own->mem))
 			b->job.nsources++;
-		if (proc->outbox)
+		if (proc->outbox && !proc->outbox_gone)
 			b->job.sources[b->job.nsources++] =
 				(struct local_source){ proc->outbox_base, proc->outbox_size,
 						       proc->outbox, proc->outbox_fd };

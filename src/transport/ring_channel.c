@@ -176,6 +176,34 @@ int ubt_ring_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt, con
 	return 0;
 }
 
+int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt)
+{
+	struct ubt_ring_chan *c = t->ring;
+	size_t len = 0;
+	int err;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len > UBW_RING_MAX_PACKET(c->out.cap))
+		return ubt_ring_send(t, iov, iovcnt, NULL, 0);
+	err = ubw_ring_put(&c->out, iov, iovcnt, len);
+	if (err == -ENOSPC)
+		return ubt_ring_send(t, iov, iovcnt, NULL, 0);
+	if (err)
+		return -EIO;
+	/*
+	 * Dekker with the daemon's disarm: the entry is published, then its word
+	 * read. Armed, the daemon takes the read before its next driver
+	 * operation, the only moments at which anyone could tell whether the
+	 * read has begun: no doorbell, and no deadline to ring it later.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->hdr->req_lazy, __ATOMIC_RELAXED))
+		return 0;
+	ring_bell(t);
+	return 0;
+}
+
 /* A packet on the socket that is not a kick (a kick only says: look at the ring). */
 static bool is_kick(const void *buf, ssize_t n)
 {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "transport/channel.h"
+#include "transport/stage.h"
 #include "transport/transport.h"
 #include "wire/binder_ioctl.h"
 #include "wire/binder_stream.h"
@@ -286,6 +287,7 @@ void ubt_session_close(struct ubt_session *s)
 	if (s->poll_fd >= 0)
 		s->sys->close(s->poll_fd);
 	s->sock = s->poll_fd = -1;
+	stage_close(s);
 }
 
 static int grow(uint8_t **buf, size_t *cap, size_t need)
@@ -498,9 +500,10 @@ static void collect_transaction(const struct ubt_session *s, struct ubt_body *b,
 	}
 }
 
-/* Finds the transactions in the write buffer copy @w of @len bytes. */
-static void collect_commands(const struct ubt_session *s, struct ubt_body *b, const uint8_t *w,
-			     size_t len)
+/* Finds the transactions in the write buffer copy @w of @len bytes, staging
+ * the large ones of an untrusted caller in the outbox (stage.h). */
+static void collect_commands(struct ubt_thread *t, const struct ubt_session *s, struct ubt_body *b,
+			     uint8_t *w, size_t len)
 {
 	size_t pos = 0;
 
@@ -519,11 +522,16 @@ static void collect_commands(const struct ubt_session *s, struct ubt_body *b, co
 			struct binder_transaction_data tr;
 
 			memcpy(&tr, w + pos, sizeof(tr));
+			if (stage_transaction(t, s, &tr, 0, mem_read))
+				memcpy(w + pos, &tr, sizeof(tr));
 			collect_transaction(s, b, &tr, 0);
 		} else if (cmd == BC_TRANSACTION_SG || cmd == BC_REPLY_SG) {
 			struct binder_transaction_data_sg tr;
 
 			memcpy(&tr, w + pos, sizeof(tr));
+			if (stage_transaction(t, s, &tr.transaction_data, tr.buffers_size,
+					      mem_read))
+				memcpy(w + pos, &tr, sizeof(tr));
 			collect_transaction(s, b, &tr.transaction_data, tr.buffers_size);
 		}
 		pos += size;
@@ -550,6 +558,14 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 	int err;
 
 	n = b->len < first ? b->len : first;
+	if (b->len == 0 && !b->nfds && hdr->write_len == 0 &&
+	    hdr->write_size <= hdr->write_consumed && hdr->read_size > hdr->read_consumed &&
+	    !(hdr->flags & UBW_WR_NONBLOCK)) {
+		/* A looper's read for work: the daemon may take it without the doorbell. */
+		struct iovec iov = { hdr, sizeof(*hdr) };
+
+		return ubt_chan_send_read(t, &iov, 1);
+	}
 	{
 		struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { t->tx, n } };
 
@@ -710,7 +726,7 @@ static int encode_request(struct ubt_thread *t, const struct ubt_session *s,
 	    !binder_stream_complete(t->tx, copied))
 		r->hdr.write_overrun = (uint32_t)read_prefix(
 			s, t->tx + copied, bwr->write_buffer + bwr->write_size, UBW_MAX_OVERRUN);
-	collect_commands(s, b, t->tx, copied);
+	collect_commands(t, s, b, t->tx, copied);
 
 	sections = (struct ubw_write_read_body){ .write_len = r->hdr.write_len,
 						 .write_overrun = r->hdr.write_overrun,
@@ -901,6 +917,8 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 			return err;
 	}
 	err = write_read_round(t, s, bwr, flags, &r);
+	/* The daemon has consumed or refused the write: its staged bytes are done. */
+	stage_release(t);
 
 	/*
 	 * Nothing but BR_NOOP is left: the kernel's read would wait on, with the

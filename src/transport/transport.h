@@ -60,6 +60,8 @@ struct ubt_sys {
 /* The C library's. */
 extern const struct ubt_sys ubt_libc;
 
+struct outbox_space; /* common/outbox_space.h */
+
 struct ubt_session {
 	const struct ubt_sys *sys;
 	int sock;    /* the session connection: closing it closes the device */
@@ -75,6 +77,9 @@ struct ubt_session {
 	 * bytes inside it are never pushed inline (ubt_session_outbox()). */
 	_Atomic uint64_t outbox_base;
 	_Atomic uint64_t outbox_end;
+	/* Untrusted mode: the outbox's pages large transactions are staged in
+	 * (ubt_session_stage()), or NULL. */
+	struct outbox_space *_Atomic stage;
 };
 
 struct ubt_body;
@@ -93,6 +98,17 @@ struct ubt_thread {
 	uint8_t *tx;	  /* request body buffer */
 	size_t tx_size;
 	struct ubt_body *body; /* scratch for building requests; grows, never shrinks */
+	/* Outbox pages holding the transactions of the write in progress
+	 * (stage.c), given back when its BINDER_WRITE_READ returns. */
+	struct ubt_staged {
+		struct outbox_space *space;
+		void *p;
+		size_t size;
+	} staged[4];
+	unsigned nstaged;
+	/* A write had a transaction worth staging and the session had no
+	 * outbox: the caller may map one (ubt_session_stage()). */
+	bool stage_wanted;
 };
 
 /* The default socket of context @name: $XDG_RUNTIME_DIR/ubinder/NAME etc. */
@@ -176,6 +192,30 @@ void ubt_session_outbox(struct ubt_session *s, const void *base, size_t size);
  * native mode both follow this one rule.
  */
 #define UBT_OUTBOX_MIN (16u * 1024)
+/*
+ * Untrusted mode (the emulation, whose program never builds in the outbox):
+ * maps an outbox of @size bytes with page states through @t and makes it the
+ * session's; from then on each transaction of a write (up to four) whose
+ * data, offsets and scatter-gather buffers reach UBT_OUTBOX_MIN is copied
+ * there (the one copy out of the program's memory, a fault leaving the
+ * program's pointers for the daemon to fail with EFAULT), the copy of the
+ * write buffer sent names it instead of the program's memory (and the
+ * staged data its staged buffers), and its pages are given back when the
+ * BINDER_WRITE_READ returns: by then the daemon consumed or refused the
+ * write. The program's memory, its write buffer included, is never written.
+ * Once per session, by its opener (ubt_outbox()'s errors).
+ */
+int ubt_session_stage(struct ubt_session *s, struct ubt_thread *t, size_t size);
+/* The outbox's address space for the emulation's staging: room for a few
+ * calls of 1 MiB at once; pages are used as calls need them. */
+#define UBT_STAGE_SIZE (8u << 20)
+/*
+ * Forgets the session's outbox without touching the address space, which
+ * no longer holds it: in a forked child (the outbox is MADV_DONTFORK), and
+ * in an exec'd image. Its transactions are sent from the program's memory.
+ */
+void ubt_session_forget_outbox(struct ubt_session *s);
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
- * other means, or lost with an exec) without touching the address space. */
+ * other means, or lost with an exec) without touching the address space;
+ * with the outbox's address, that the outbox is (lost with an exec). */
 int ubt_region_gone(struct ubt_thread *t, void *addr);

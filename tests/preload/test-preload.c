@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1022,6 +1024,396 @@ static int scenario_untrusted(void)
 	return 0;
 }
 
+/* ---- large transactions staged in the outbox (docs/emulation.md) ---------- */
+
+#define BIG_MAP	      (4u << 20)   /* regions for 1 MiB calls */
+#define STOP_CODE     99u	   /* the echo server replies to it, then exits */
+#define ONEWAY_CHECK  2u	   /* oneway: the server checks the bytes (echo_server) */
+#define ONEWAY_STOP   3u	   /* the same, then the server exits */
+#define UBT_STAGE_MIN (16u * 1024) /* transport.h's UBT_OUTBOX_MIN */
+
+static int open_big(void)
+{
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+		return -1;
+	return fd;
+}
+
+/* One BC_TRANSACTION (or BC_REPLY after BC_FREE_BUFFER of @free_buf, if
+ * not 0) with @n bytes at @data, write only. */
+static int send_data(int fd, uint32_t cmd, uint32_t code, const void *data, size_t n,
+		     uint64_t free_buf)
+{
+	uint32_t flags = code == ONEWAY_CHECK || code == ONEWAY_STOP ? TF_ONE_WAY : 0;
+
+	struct {
+		uint32_t free_cmd;
+		uint64_t buf;
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed))
+	w = { BC_FREE_BUFFER, free_buf, cmd, { .code = code, .flags = flags } };
+	size_t skip = free_buf ? 0 : offsetof(typeof(w), cmd);
+
+	w.tr.data_size = n;
+	w.tr.data.ptr.buffer = (uintptr_t)data;
+	return bwr(fd, (uint8_t *)&w + skip, sizeof(w) - skip, NULL, 0, NULL);
+}
+
+static uint8_t *pattern(size_t n, unsigned seed)
+{
+	uint8_t *p = malloc(n);
+
+	for (size_t i = 0; p && i < n; i++)
+		p[i] = (uint8_t)(i * 7 + seed + (i >> 12));
+	return p;
+}
+
+/* The context manager in a child process: answers each call with a copy
+ * (on its heap, not in its region) of what it received, until STOP_CODE. */
+static int echo_server(int ready)
+{
+	int fd = open_big();
+	uint64_t pending = 0;
+
+	CHECK(fd >= 0 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 && enter_looper(fd) == 0);
+	CHECK(write(ready, "r", 1) == 1);
+	for (;;) {
+		struct binder_transaction_data tr;
+		uint32_t br = read_until_item(fd, &tr);
+		void *copy;
+
+		CHECK(br == BR_TRANSACTION);
+		if (tr.flags & TF_ONE_WAY) {
+			/* A caller that cannot take a reply: its bytes must be
+			 * pattern(n, 11), those of its data or, with one object,
+			 * of the buffer that object names; ONEWAY_STOP ends the
+			 * server too. */
+			const uint8_t *got = (const void *)(uintptr_t)tr.data.ptr.buffer;
+			size_t n = tr.data_size;
+			uint8_t *want;
+
+			if (tr.offsets_size) {
+				const struct binder_buffer_object *bbo = (const void *)got;
+
+				CHECK(tr.offsets_size == sizeof(binder_size_t) &&
+				      n == sizeof(*bbo) && bbo->hdr.type == BINDER_TYPE_PTR);
+				got = (const void *)(uintptr_t)bbo->buffer;
+				n = bbo->length;
+			}
+			want = pattern(n, 11);
+			CHECK(want && memcmp(want, got, n) == 0);
+			free(want);
+			CHECK(free_buffer(fd, tr.data.ptr.buffer) == 0);
+			if (tr.code == ONEWAY_STOP)
+				return 0;
+			continue;
+		}
+		copy = malloc(tr.data_size ? tr.data_size : 1);
+		CHECK(copy);
+		memcpy(copy, (const void *)(uintptr_t)tr.data.ptr.buffer, tr.data_size);
+		pending = tr.data.ptr.buffer;
+		CHECK(send_data(fd, BC_REPLY, 0, copy, tr.data_size, pending) == 0);
+		free(copy);
+		if (tr.code == STOP_CODE)
+			return 0;
+	}
+}
+
+static pid_t start_echo_server(void)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		/* A scenario that fails leaves no server behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(echo_server(p[1]));
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+/* A call of @n bytes of @data; returns its BR_ code; a reply must echo them. */
+static uint32_t echo_call(int fd, const void *data, size_t n, uint32_t code)
+{
+	struct binder_transaction_data tr;
+	uint32_t br;
+
+	if (send_data(fd, BC_TRANSACTION, code, data, n, 0))
+		return 0;
+	br = read_until_item(fd, &tr);
+	if (br == BR_REPLY) {
+		bool same = tr.data_size == n &&
+			    memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, data, n) == 0;
+
+		if (free_buffer(fd, tr.data.ptr.buffer) || !same)
+			return 0;
+	}
+	return br;
+}
+
+static int stop_echo_server(int fd, pid_t server)
+{
+	CHECK(echo_call(fd, "", 0, STOP_CODE) == BR_REPLY);
+	CHECK(wait_child(server) == 0);
+	return 0;
+}
+
+/* The outbox the emulation mapped in this process: its range, or false. */
+static bool find_outbox(uint8_t **base, size_t *size)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (strstr(line, "ubinder-outbox") && sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			*base = (uint8_t *)lo;
+			*size = hi - lo;
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The outbox's page states (common/outbox_pages.h): no page used but the
+ * state pages (nothing staged is left behind), at least @free pages freed. */
+static int outbox_settled(size_t free)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size, used = 0, freed = 0;
+	uint8_t *base;
+
+	CHECK(find_outbox(&base, &size));
+	for (size_t i = 0; i < size / page; i++) {
+		used += base[i] == 2;  /* OUTBOX_PAGE_USED */
+		freed += base[i] == 1; /* OUTBOX_PAGE_FREE */
+	}
+	CHECK(used == (size / page + page - 1) / page && freed >= free);
+	return 0;
+}
+
+/* Calls around the staging threshold and of 1 MiB, each echoed intact; the
+ * outbox is mapped at the first large call, and used from the next. */
+static int scenario_outbox(void)
+{
+	static const size_t sizes[] = { UBT_STAGE_MIN - 1, UBT_STAGE_MIN, UBT_STAGE_MIN,
+					64 * 1024,	   1 << 20,	  UBT_STAGE_MIN - 1 };
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *base;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *data = pattern(sizes[i], (unsigned)i);
+
+		CHECK(data && echo_call(fd, data, sizes[i], 1) == BR_REPLY);
+		free(data);
+		/* Below the threshold, no outbox; the first large call maps it. */
+		CHECK(find_outbox(&base, &size) == (i > 0));
+		if (i >= 2 && outbox_settled((sizes[i] >= UBT_STAGE_MIN ? sizes[i] : 1) / 4096))
+			return 1;
+	}
+	return stop_echo_server(fd, server);
+}
+
+/* A bad pointer in a large call fails it as in a small one, as the kernel
+ * does: BR_FAILED_REPLY, extended error EFAULT; nothing stays staged. */
+static int scenario_outbox_efault(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 3), *area;
+
+	CHECK(server > 0 && fd >= 0 && good);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY); /* maps the outbox */
+	area = mmap(NULL, 80 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED && mprotect(area + 64 * 1024 - page, page, PROT_NONE) == 0);
+	for (size_t n = 4096; n <= 64 * 1024; n *= 16) {
+		struct binder_extended_error ee = { 0 };
+
+		CHECK(echo_call(fd, area + 64 * 1024 - page - n / 2, n, 1) == BR_FAILED_REPLY);
+		CHECK(xioctl(fd, BINDER_GET_EXTENDED_ERROR, &ee) == 0);
+		CHECK(ee.command == BR_FAILED_REPLY && ee.param == -EFAULT);
+	}
+	CHECK(outbox_settled(16) == 0);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
+static atomic_bool scribbling;
+static uint64_t *scribble_words;
+static size_t scribble_count;
+static void *scribble(void *arg)
+{
+	uint64_t x = 88172645463325252ull;
+
+	(void)arg;
+	while (atomic_load(&scribbling)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		scribble_words[(x >> 8) % scribble_count] = x;
+	}
+	return NULL;
+}
+
+/* A program writing garbage all over its outbox (page states included)
+ * while it calls: its calls end (echoed or failed), the daemon and another
+ * process's calls are unharmed, and the program's own calls still work. */
+static int scenario_outbox_scribble(void)
+{
+	pid_t server = start_echo_server(), bystander;
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 5), *base;
+	size_t size;
+	pthread_t t;
+
+	CHECK(server > 0 && fd >= 0 && good);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	scribble_words = (uint64_t *)base;
+	scribble_count = size / sizeof(uint64_t);
+	atomic_store(&scribbling, true);
+	CHECK(pthread_create(&t, NULL, scribble, NULL) == 0);
+	for (int i = 0; i < 200; i++) {
+		uint32_t br = echo_call(fd, good, 64 * 1024, 1);
+
+		CHECK(br == BR_REPLY || br == BR_FAILED_REPLY || br == 0);
+	}
+	atomic_store(&scribbling, false);
+	pthread_join(t, NULL);
+	bystander = fork();
+	if (bystander == 0) {
+		int own = open_big();
+
+		_exit(own >= 0 && echo_call(own, good, 64 * 1024, 1) == BR_REPLY ? 0 : 1);
+	}
+	CHECK(wait_child(bystander) == 0);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
+/* A forked child calls through the parent's file from its own memory: the
+ * parent's outbox is not the child's (memory the child mapped where it was
+ * stays untouched), and the parent's staging goes on after the fork. */
+static int scenario_outbox_fork(void)
+{
+	pid_t server = start_echo_server(), child;
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 7), *checked = pattern(64 * 1024, 11), *base;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good && checked);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	child = fork();
+	if (child == 0) {
+		uint8_t *same = mmap(base, size, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		bool untouched = true;
+
+		/* Oneway: a reply would land in the parent's region, not ours. */
+		if (same != base ||
+		    send_data(fd, BC_TRANSACTION, ONEWAY_CHECK, checked, 64 * 1024, 0) != 0)
+			_exit(1);
+		for (size_t i = 0; i < size; i++)
+			untouched &= same[i] == 0;
+		_exit(untouched ? 0 : 2);
+	}
+	CHECK(wait_child(child) == 0);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && outbox_settled(16) == 0);
+	return stop_echo_server(fd, server);
+}
+
+/* A scatter-gather buffer of a large call is staged too (the test side
+ * checks that the daemon read nothing with process_vm_readv), and arrives
+ * intact. */
+#define SG_CALL (256u * 1024) /* above the inline limit: read, not pushed */
+static int scenario_outbox_sg(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 13), *buffer = pattern(SG_CALL, 11);
+	struct binder_buffer_object bbo = { .hdr.type = BINDER_TYPE_PTR, .length = SG_CALL };
+	binder_size_t offset = 0;
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data_sg sg;
+	} __attribute__((packed)) w = { BC_TRANSACTION_SG };
+
+	CHECK(server > 0 && fd >= 0 && good && buffer);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY); /* maps the outbox */
+	bbo.buffer = (uintptr_t)buffer;
+	w.sg.transaction_data.code = ONEWAY_STOP;
+	w.sg.transaction_data.flags = TF_ONE_WAY;
+	w.sg.transaction_data.data_size = sizeof(bbo);
+	w.sg.transaction_data.offsets_size = sizeof(offset);
+	w.sg.transaction_data.data.ptr.buffer = (uintptr_t)&bbo;
+	w.sg.transaction_data.data.ptr.offsets = (uintptr_t)&offset;
+	w.sg.buffers_size = SG_CALL;
+	CHECK(bwr(fd, &w, sizeof(w), NULL, 0, NULL) == 0);
+	/* The program's own object is as it wrote it. */
+	CHECK(bbo.buffer == (uintptr_t)buffer);
+	CHECK(wait_child(server) == 0);
+	return 0;
+}
+
+/* Across exec the old image's outbox is gone: the new image's memory at its
+ * address is sent as the program's, not the outbox's old bytes. */
+#define EXEC_CALL (256u * 1024) /* above the inline limit: read, not pushed */
+static int scenario_outbox_exec(const char *self)
+{
+	pid_t server = start_echo_server();
+	int fd = open("/dev/binder", O_RDWR);
+	uint8_t *old = pattern(EXEC_CALL, 9), *base;
+	char a[24], b[24], c[24], d[24];
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && old);
+	CHECK(mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED);
+	CHECK(echo_call(fd, old, EXEC_CALL, 1) == BR_REPLY);
+	CHECK(echo_call(fd, old, EXEC_CALL, 1) == BR_REPLY && find_outbox(&base, &size));
+	snprintf(a, sizeof(a), "%d", fd);
+	snprintf(b, sizeof(b), "%d", (int)server);
+	snprintf(c, sizeof(c), "%lx", (unsigned long)base);
+	snprintf(d, sizeof(d), "%zx", size);
+	execl(self, self, "--scenario", "outbox-exec-child", a, b, c, d, (char *)NULL);
+	CHECK(!"execl");
+	return 1;
+}
+
+static int scenario_outbox_exec_child(int fd, pid_t server, uint8_t *base, size_t size)
+{
+	uint8_t *mine = mmap(base, size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *fresh = pattern(EXEC_CALL, 11);
+
+	CHECK(mine == base && fresh);
+	CHECK(mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EINVAL);
+	/* Where the old image staged its calls (after the state page). */
+	memcpy(mine + page, fresh, EXEC_CALL);
+	/* Oneway: without a region, this image cannot take a reply. The
+	 * server checks the bytes and exits. */
+	CHECK(send_data(fd, BC_TRANSACTION, ONEWAY_STOP, mine + page, EXEC_CALL, 0) == 0);
+	CHECK(wait_child(server) == 0);
+	return 0;
+}
+
 /* No daemon: open fails like a missing device. */
 /* A handler of the program's that counts the faults it gets and resumes
  * after them; with SA_SIGINFO, it also records the faulting address. */
@@ -1206,6 +1598,11 @@ static const struct {
 	{ "untrusted", scenario_untrusted },
 	{ "signals", scenario_signals },
 	{ "no-self-vm", scenario_no_self_vm },
+	{ "outbox", scenario_outbox },
+	{ "outbox-efault", scenario_outbox_efault },
+	{ "outbox-scribble", scenario_outbox_scribble },
+	{ "outbox-fork", scenario_outbox_fork },
+	{ "outbox-sg", scenario_outbox_sg },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1220,6 +1617,12 @@ static int run_scenario(int argc, char **argv)
 		return scenario_exec(argv[0]);
 	if (strcmp(name, "exec-child") == 0 && argc == 5)
 		return scenario_exec_child(atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(name, "outbox-exec") == 0)
+		return scenario_outbox_exec(argv[0]);
+	if (strcmp(name, "outbox-exec-child") == 0 && argc == 7)
+		return scenario_outbox_exec_child(atoi(argv[3]), atoi(argv[4]),
+						  (uint8_t *)strtoul(argv[5], NULL, 16),
+						  strtoul(argv[6], NULL, 16));
 	fprintf(stderr, "unknown scenario %s\n", name);
 	return 2;
 }
@@ -1409,6 +1812,48 @@ static void test_ubinder_run_cli(void **state)
 		0);
 }
 
+/*
+ * Runs outbox scenario @name over the default transport (rings) and over
+ * the sockets only; the daemon copied from the outbox (its "copies local":
+ * the scenarios' servers answer from their heap, so nothing else is local)
+ * when @staged, and afterwards holds no buffer, transaction or thread.
+ */
+static void run_outbox(const char *name, bool staged)
+{
+	static const char *const socket_env[] = { "UBINDER_TRANSPORT=socket", NULL };
+	const char *const *envs[] = { NULL, socket_env };
+
+	for (size_t i = 0; i < 2; i++) {
+		long local = ubd_stat(&daemon_under_test, "copies local");
+		long readv = ubd_stat(&daemon_under_test, "copies readv");
+
+		assert_int_equal(run_under_preload(name, envs[i], NULL, 0), 0);
+		assert_int_equal(ubd_wait_idle(&daemon_under_test), 0);
+		if (staged)
+			assert_true(ubd_stat(&daemon_under_test, "copies local") > local);
+		/* Its large calls all staged: the scatter-gather one too. */
+		if (strcmp(name, "outbox-sg") == 0)
+			assert_int_equal(ubd_stat(&daemon_under_test, "copies readv"), readv);
+		assert_int_equal(ubd_stat(&daemon_under_test, "buffers"), 0);
+		assert_int_equal(ubd_stat(&daemon_under_test, "transaction: active"), 0);
+		assert_int_equal(ubd_stat(&daemon_under_test, "thread: active"), 0);
+	}
+}
+
+#define OUTBOX_TEST(fn, name, staged)     \
+	static void fn(void **state)      \
+	{                                 \
+		(void)state;              \
+		run_outbox(name, staged); \
+	}
+
+OUTBOX_TEST(test_outbox, "outbox", true)
+OUTBOX_TEST(test_outbox_efault, "outbox-efault", true)
+OUTBOX_TEST(test_outbox_scribble, "outbox-scribble", false)
+OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
+OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
+OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
+
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
 
@@ -1435,6 +1880,13 @@ int main(int argc, char **argv)
 		/* The emulation's SIGSEGV and SIGBUS handler. */
 		WITH_DAEMON(test_signals),
 		WITH_DAEMON(test_no_self_vm),
+		/* Large transactions staged in the outbox. */
+		WITH_DAEMON(test_outbox),
+		WITH_DAEMON(test_outbox_efault),
+		WITH_DAEMON(test_outbox_scribble),
+		WITH_DAEMON(test_outbox_fork),
+		WITH_DAEMON(test_outbox_exec),
+		WITH_DAEMON(test_outbox_sg),
 	};
 	ssize_t n;
 
