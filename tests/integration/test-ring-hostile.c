@@ -145,14 +145,19 @@ struct scene {
 	long lies;
 };
 
-static void scene_start(struct scene *sc)
+static void scene_start_with(struct scene *sc, const char *const *daemon_args)
 {
-	assert_int_equal(ubd_start(&sc->d, NULL), 0);
+	assert_int_equal(ubd_start(&sc->d, daemon_args), 0);
 	sc->fds = ubd_settled_fds(&sc->d);
 	sc->lies = ubd_stat(&sc->d, "ring protocol errors");
 	assert_true(sc->lies == 0);
 	echo_start(&sc->m, sc->d.sock);
 	bystander_start(&sc->by, sc->d.sock);
+}
+
+static void scene_start(struct scene *sc)
+{
+	scene_start_with(sc, NULL);
 }
 
 /* The bystander was served, @lies ring lies were counted, nothing is left. */
@@ -164,25 +169,6 @@ static void scene_finish(struct scene *sc, long lies)
 	echo_assert_clean(&sc->d, sc->fds);
 	assert_int_equal(ring_mappings(sc->d.pid), 0);
 	assert_int_equal(ubd_stop(&sc->d), 0);
-}
-
-/* CPU time (user + system) of @pid in ms. */
-static long cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
 
 /* --- the offender -------------------------------------------------------------- */
@@ -444,9 +430,9 @@ static int never_reads(struct ring_client *h, void *arg)
 		sent++;
 	}
 	CHECK(full >= 200);
-	c0 = cpu_ms(probe->daemon);
+	c0 = proc_cpu_ms(probe->daemon);
 	usleep(1000 * 1000);
-	probe->daemon_ms = cpu_ms(probe->daemon) - c0;
+	probe->daemon_ms = proc_cpu_ms(probe->daemon) - c0;
 	fprintf(stderr, "# never_reads: %u requests sent; daemon CPU %ld ms in 1 s after\n", sent,
 		probe->daemon_ms);
 	/* Neither blocked nor spinning: a tenth of the second at most. */
@@ -473,15 +459,15 @@ static int doorbell_flood(struct ring_client *h, void *arg)
 {
 	struct cpu_probe *probe = arg;
 	uint64_t one = 1;
-	long t0 = now_us(), c0 = cpu_ms(probe->daemon), mine0 = cpu_ms(getpid()), mine;
+	long t0 = now_us(), c0 = proc_cpu_ms(probe->daemon), mine0 = proc_cpu_ms(getpid()), mine;
 	unsigned rings = 0;
 
 	while (now_us() - t0 < 1000000L) {
 		CHECK(write(h->bell, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN);
 		rings++;
 	}
-	probe->daemon_ms = cpu_ms(probe->daemon) - c0;
-	mine = cpu_ms(getpid()) - mine0;
+	probe->daemon_ms = proc_cpu_ms(probe->daemon) - c0;
+	mine = proc_cpu_ms(getpid()) - mine0;
 	fprintf(stderr, "# doorbell_flood: %u rings in 1 s; daemon CPU %ld ms, ours %ld ms\n",
 		rings, probe->daemon_ms, mine);
 	/* The doorbell is muted after a few empty rings (conn_ring.c): the
@@ -906,13 +892,22 @@ static int lazy_read(struct ring_client *h, void *arg)
 	return 0;
 }
 
-/* Starts the scene and runs @fn in an offender, which says in *@lazily
- * whether it posted without the doorbell while the ring was armed. */
+/*
+ * Starts the scene and runs @fn in an offender, which says in *@lazily
+ * whether it posted without the doorbell while the ring was armed. Without
+ * spins (ubinderd --spin 0, UBINDER_SPIN=0 for the manager and the
+ * bystander): the offender races the echo manager's next read, which
+ * disarms the ring, and a manager and a daemon that do not sleep between
+ * calls win that race every time.
+ */
 static void offend_lazily(struct scene *sc, lie_fn fn, int *lazily)
 {
+	static const char *const no_spin[] = { "--spin", "0", NULL };
 	struct offender o = { NULL, fn, lazily, false };
 
-	scene_start(sc);
+	setenv("UBINDER_SPIN", "0", 1);
+	scene_start_with(sc, no_spin);
+	unsetenv("UBINDER_SPIN");
 	o.sock = sc->d.sock;
 	assert_int_equal(test_run_child(offender_main, &o, CHILD_MS), 0);
 }
