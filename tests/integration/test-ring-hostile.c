@@ -471,8 +471,10 @@ static int doorbell_flood(struct ring_client *h, void *arg)
 	fprintf(stderr, "# doorbell_flood: %u rings in 1 s; daemon CPU %ld ms, ours %ld ms\n",
 		rings, probe->daemon_ms, mine);
 	/* The doorbell is muted after a few empty rings (conn_ring.c): the
-	 * flood costs the daemon a small fraction of what it costs us. */
-	CHECK(probe->daemon_ms >= 0 && probe->daemon_ms * 10 < mine);
+	 * flood costs the daemon a small fraction of what it costs us (about
+	 * 3 %, up to 9 % under ASan on a loaded machine; unthrottled, 60-70 %),
+	 * so a quarter separates the two with room for the machine's noise. */
+	CHECK(probe->daemon_ms >= 0 && probe->daemon_ms * 4 < mine);
 	/* Ringing for nothing is no lie: the ring still works, the muted
 	 * doorbell's pending entries are taken by the unmute timer. */
 	CHECK(!ring_client_dropped(h, 100));
