@@ -8,10 +8,13 @@
  * area is allocated to its exact size, so a read or write past it shows up
  * under ASan; every packet returned is read in full; the consumer never
  * takes more bytes than were published, nor the producer more room than
- * the peer's index gives.
+ * the peer's index gives. ubw_ring_get_if (the daemon's lazy take) is driven
+ * the same way: it consumes nothing but pads and what it accepts, and never
+ * reports a lie (ubw_ring_get finds it).
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint8_t sink;
+
+/* Accepts packets whose first byte is even: the decision is made on the copy. */
+static bool accept_even(const void *packet, size_t len)
+{
+	return len > 0 && (*(const uint8_t *)packet & 1) == 0;
+}
 
 static uint32_t take32(const uint8_t **p, const uint8_t *end)
 {
@@ -58,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (p < end) {
 		uint8_t op = *p++;
 
-		switch (op % 6) {
+		switch (op % 7) {
 		case 0: { /* the peer writes bytes at an offset */
 			uint32_t off = take32(&p, end) % cap;
 			size_t n = (size_t)(end - p) < 16 ? (size_t)(end - p) : 16;
@@ -95,6 +104,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: /* the peer publishes any consumer index for our replies */
 			peer_head = take32(&p, end);
 			break;
+		case 6: { /* we take if accepted (the lazy take) */
+			uint32_t before = in.own, published = tail - before;
+			size_t room = op & 0x80 ? sizeof(buf) : (size_t)(op & 0x7f);
+			ssize_t n = ubw_ring_get_if(&in, buf, room, accept_even);
+
+			assert(n != -EPROTO && n != UBW_RING_GOT_MARKER);
+			if (n > 0) {
+				assert((size_t)n <= room && n <= (ssize_t)UBW_RING_MAX_PACKET(cap));
+				assert((buf[0] & 1) == 0);
+			}
+			if (published <= cap)
+				assert((uint32_t)(in.own - before) <= published);
+			assert(head == in.own);
+			break;
+		}
 		case 5: { /* we produce a packet or a marker */
 			uint32_t len = take32(&p, end) % (cap / 2);
 			struct iovec iov = { src, len };

@@ -67,6 +67,9 @@ static const char usage[] =
 	"                          and the process's own uid) or any (as the kernel)\n"
 	"      --rings on|off      thread connections may carry their packets through\n"
 	"                          shared-memory rings (default on); off: sockets only\n"
+	"      --spin USEC         right after serving a ring, poll the rings up to USEC\n"
+	"                          microseconds before sleeping (default 30; 0: never;\n"
+	"                          never on one CPU, nor while it finds nothing)\n"
 	"      --dumpable          stay dumpable (core dumps, debuggers of the same uid);\n"
 	"                          lets processes of the daemon's uid reach its memory\n"
 	"                          and every region through /proc: for debugging only\n"
@@ -273,6 +276,7 @@ static const struct config_option options[] = {
 	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },
 	{ "freeze-policy", 'F', .kind = OPTION_CALL, .call = set_freeze_policy },
 	{ "rings", 'r', .kind = OPTION_CALL, .call = set_rings },
+	{ "spin", 'J', UINT_OPTION(spin_us, 30, 0, 1000), .range = "(0 to 1000)" },
 	{ "dumpable", 'Y', .kind = OPTION_FLAG, FIELD(dumpable) },
 	{ "fuse-dev", 'E', .kind = OPTION_CALL, .call = set_fuse_dir },
 	{ "log-level", 'l', .kind = OPTION_CALL, .call = set_log_level },

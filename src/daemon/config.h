@@ -34,6 +34,7 @@ struct daemon_config {
 	size_t max_partial_per_proc;
 	size_t max_partial_per_uid;
 	unsigned int partial_timeout_ms;
+	unsigned int spin_us; /* --spin: how long the loop may spin for a ring's request */
 	int log_level;
 	bool freeze_any_uid; /* --freeze-policy any */
 	bool dumpable;	     /* --dumpable: for debugging only */

@@ -195,6 +195,14 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
+	fprintf(out, "ring drains found by polling (no doorbell): %" PRIu64 "\n",
+		hub->rings.polled);
+	fprintf(out, "ring spins before sleeping: %" PRIu64 " (found a request: %" PRIu64 ")\n",
+		hub->ring_spin.spins, hub->ring_spin.catches);
+	fprintf(out, "ring lazy reads armed: %" PRIu64 "\n", hub->rings.lazy_armed);
+	fprintf(out, "ring lazy reads taken: %" PRIu64 "\n", hub->rings.lazy_taken);
+	fprintf(out, "ring lazy reads unposted: %" PRIu64 "\n", hub->rings.lazy_unposted);
+	fprintf(out, "ring lazy reads declined: %" PRIu64 "\n", hub->rings.lazy_declined);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
@@ -204,6 +212,8 @@ int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_rol
 	hub->resume.src.fd = -1;
 	hub->unmute.src.fd = -1;
 	LIST_INIT(&hub->muted_rings);
+	TAILQ_INIT(&hub->polled_rings);
+	LIST_INIT(&hub->lazy_rings);
 	hub->loop = loop;
 	hub->roles = roles;
 	hub->nroles = nroles;

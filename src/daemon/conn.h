@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <bsd/sys/queue.h>
 
+#include "common/spin.h"
 #include "daemon/endpoint.h"
 #include "daemon/loop.h"
 
@@ -76,6 +77,11 @@ struct conn_ring_stats {
 	uint64_t futex_wakes, kicks;
 	uint64_t full;	     /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
+	uint64_t polled;     /* drains of polled rings (requests no doorbell announced) */
+	/* The lazy read (conn_ring.c): rings armed, pure reads taken without a
+	 * doorbell, rings disarmed with nothing posted yet, and rings whose next
+	 * entry was not a pure read (left for the ordinary drain). */
+	uint64_t lazy_armed, lazy_taken, lazy_unposted, lazy_declined;
 };
 
 /*
@@ -121,6 +127,21 @@ struct conn_hub {
 	 * unmutes them: open only while any is muted. */
 	LIST_HEAD(, conn_ring) muted_rings;
 	struct loop_timer unmute;
+	/*
+	 * Rings the loop polls instead of waiting for their doorbells
+	 * (conn_ring.c): the latest drained empty or sent to since the loop
+	 * last slept, the latest first. The poller (set by conn_ring_hub_init; rings are refused
+	 * without it) spins on them a bounded time before asking for the
+	 * doorbells and sleeping.
+	 */
+	TAILQ_HEAD(conn_ring_list, conn_ring) polled_rings;
+	unsigned int npolled; /* at most POLLED_MAX (conn_ring.c) */
+	struct loop_poller ring_poller;
+	struct spin_policy ring_spin;
+	/* Rings armed for a lazy read (conn_ring.c): taken before the driver's
+	 * next operation; @taking_lazy while that runs. */
+	LIST_HEAD(, conn_ring) lazy_rings;
+	bool taking_lazy;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */

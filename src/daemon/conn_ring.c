@@ -34,6 +34,14 @@
 #define BELL_EMPTY_MAX 64
 #define BELL_MUTE_MS   10
 
+/*
+ * The rings the loop polls at once (the latest served): each look reads a
+ * word the client writes, a cache miss, so the loop looks at few. A call
+ * involves two (the caller's and the server's); a ring pushed out by a
+ * newer one has its doorbell asked for at once.
+ */
+#define POLLED_MAX 4
+
 struct conn_ring {
 	struct loop_source bell; /* the doorbell: edge-triggered, never read */
 	struct conn *conn;
@@ -47,6 +55,10 @@ struct conn_ring {
 	unsigned int empty_bells;     /* doorbells in a row that found the ring empty */
 	bool muted, mute_logged;      /* doorbell not watched: on hub->muted_rings */
 	LIST_ENTRY(conn_ring) muted_entry;
+	bool polled; /* on hub->polled_rings: served; its doorbell is asked for at the next sleep */
+	TAILQ_ENTRY(conn_ring) polled_entry;
+	bool lazy; /* armed for a lazy read: on hub->lazy_rings, req_lazy is 1 */
+	LIST_ENTRY(conn_ring) lazy_entry;
 };
 
 static void ring_drain(struct conn *conn);
@@ -67,6 +79,46 @@ static void ring_lied(struct conn *conn, const char *what)
 
 static void ring_unmute(struct loop_timer *timer);
 
+static void polled_remove(struct conn_ring *r)
+{
+	struct conn_hub *hub = r->conn->hub;
+
+	TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+	hub->npolled--;
+	r->polled = false;
+}
+
+/* Whether the loop can take a request from @r now (it reads req_tail once). */
+static bool ring_takeable(struct conn_ring *r)
+{
+	/* A connection whose replies are queued, or that is closing, drains
+	 * when its output flushes (ring_resume), not before. */
+	return !conn_closing(r->conn) && !r->conn->out && ubw_ring_pending(&r->in);
+}
+
+/*
+ * Asks for @r's doorbell (the loop stops polling it), and looks once more
+ * (Dekker with the client's ring_bell: it publishes, fences, then reads
+ * req_bell): true when a request is there after all.
+ */
+static bool polled_arm(struct conn_ring *r)
+{
+	polled_remove(r);
+	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
+	return ring_takeable(r);
+}
+
+/* Off the lazy list; req_lazy 0 and a full fence, so that the client, which
+ * posts and then reads req_lazy, either rings or has its entry seen by
+ * whoever looks at the ring after this. */
+static void lazy_disarm(struct conn_ring *r)
+{
+	LIST_REMOVE(r, lazy_entry);
+	r->lazy = false;
+	__atomic_store_n(&r->hdr->req_lazy, 0, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 static void bell_mute(struct conn_ring *r)
 {
 	struct conn *conn = r->conn;
@@ -78,6 +130,8 @@ static void bell_mute(struct conn_ring *r)
 	}
 
 	loop_unwatch(hub->loop, &r->bell);
+	if (r->polled)
+		polled_remove(r); /* the timer takes its entries now, not the loop's polling */
 	r->muted = true;
 	r->empty_bells = 0;
 	LIST_INSERT_HEAD(&hub->muted_rings, r, muted_entry);
@@ -141,17 +195,141 @@ static void wake_run(struct loop_batch_item *item)
 }
 
 /*
- * The batch is over and the ring was empty when last drained: only now ask
- * for the doorbell, and look once more (Dekker with the client's ring_bell).
- * Requests that arrived during the batch were taken without one.
+ * The loop polls @r until it next sleeps (rings_poll), and asks for its
+ * doorbell only then: requests that arrive meanwhile are taken without one.
+ */
+static void ring_poll(struct conn_ring *r)
+{
+	struct conn_hub *hub = r->conn->hub;
+	struct conn_ring *oldest;
+
+	/* A muted ring's entries are the unmute timer's; one that rang with
+	 * nothing posted since its last entry is not worth a look. */
+	if (r->muted || r->empty_bells)
+		return;
+	if (r->polled) {
+		/* The latest served first. */
+		TAILQ_REMOVE(&hub->polled_rings, r, polled_entry);
+		TAILQ_INSERT_HEAD(&hub->polled_rings, r, polled_entry);
+		return;
+	}
+	r->polled = true;
+	TAILQ_INSERT_HEAD(&hub->polled_rings, r, polled_entry);
+	if (++hub->npolled <= POLLED_MAX)
+		return;
+	oldest = TAILQ_LAST(&hub->polled_rings, conn_ring_list);
+	if (polled_arm(oldest))
+		loop_after_batch(hub->loop, &oldest->again);
+}
+
+/*
+ * The batch is over and the ring was empty when last drained: the loop
+ * polls it, or, if its doorbell rang with nothing posted (a flood, which
+ * the throttle counts), asks for the doorbell at once, as a quiet ring.
  */
 static void arm_run(struct loop_batch_item *item)
 {
 	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, arm));
 
+	if (!r->empty_bells) {
+		ring_poll(r);
+		return;
+	}
 	__atomic_store_n(&r->hdr->req_bell, 1, __ATOMIC_SEQ_CST);
-	if (ubw_ring_pending(&r->in))
+	if (ring_takeable(r))
 		ring_drain(r->conn);
+}
+
+/*
+ * Drains every polled ring with a request (a burst each, so none waits
+ * behind a busy one): true if any. Draining may close, mute or push out
+ * other rings: they are looked at from a copy of the list, each only if
+ * still polled (a closed ring is buried, not freed, until the turn ends).
+ */
+static bool take_polled(struct conn_hub *hub)
+{
+	struct conn_ring *polled[POLLED_MAX], *r;
+	size_t n = 0;
+	bool took = false;
+
+	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry)
+		if (n < POLLED_MAX)
+			polled[n++] = r;
+	for (size_t i = 0; i < n; i++) {
+		r = polled[i];
+		/* A lazily armed ring's read is taken before the next driver
+		 * operation (conn_hub_take_lazy_reads): no hurry for it. */
+		if (!r->polled || r->lazy || !ring_takeable(r))
+			continue;
+		stats(r->conn)->polled++;
+		ring_drain(r->conn); /* takes one at least, or closes the connection */
+		loop_settle(hub->loop);
+		took = true;
+	}
+	return took;
+}
+
+static bool any_polled_takeable(void *arg)
+{
+	struct conn_hub *hub = arg;
+	struct conn_ring *r;
+
+	TAILQ_FOREACH(r, &hub->polled_rings, polled_entry)
+		if (!r->lazy && ring_takeable(r))
+			return true;
+	return false;
+}
+
+/*
+ * Asks for the polled rings' doorbells. True when a request was there after
+ * all: it is taken, and the rings not armed yet stay polled (the loop does
+ * not sleep, and comes back).
+ */
+static bool arm_polled(struct conn_hub *hub)
+{
+	struct conn_ring *r;
+
+	while ((r = TAILQ_FIRST(&hub->polled_rings)) != NULL) {
+		if (!polled_arm(r))
+			continue;
+		if (r->lazy)
+			conn_hub_take_lazy_reads(hub); /* its read, or the ordinary drain after */
+		else
+			ring_drain(r->conn);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The loop's poller: takes a request from a polled ring; when the loop is
+ * about to sleep, spins a bounded time for one (ring_spin: only on more
+ * than one CPU, and while recent spins found one), then asks for the
+ * doorbells. The spin runs only right after the loop did work (a ring is
+ * polled only once drained or sent to, until the next sleep), so an idle
+ * daemon does not spin.
+ */
+static bool rings_poll(struct loop_poller *poller, bool may_sleep)
+{
+	struct conn_hub *hub =
+		(struct conn_hub *)((char *)poller - offsetof(struct conn_hub, ring_poller));
+
+	if (TAILQ_EMPTY(&hub->polled_rings))
+		return false;
+	if (take_polled(hub))
+		return true;
+	if (!may_sleep)
+		return false;
+	if (spin_wait(&hub->ring_spin, any_polled_takeable, hub) && take_polled(hub))
+		return true;
+	return arm_polled(hub);
+}
+
+void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns)
+{
+	spin_policy_init(&hub->ring_spin, spin_ns);
+	hub->ring_poller.poll = rings_poll;
+	hub->loop->poller = &hub->ring_poller;
 }
 
 static void again_run(struct loop_batch_item *item)
@@ -221,7 +399,7 @@ void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enable
 	struct iovec iov = { &reply, sizeof(reply) };
 	int fds[2] = { -1, -1 };
 
-	if (!enabled)
+	if (!enabled || !conn->hub->ring_poller.poll)
 		reply.hdr.error = -EOPNOTSUPP;
 	else if (conn->ring)
 		reply.hdr.error = -EBUSY;
@@ -284,6 +462,8 @@ static int ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, siz
 		stats(conn)->kicks++;
 		(void)ubw_send_packet(conn->src.fd, &kiov, 1, NULL, 0, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
+	/* Whoever was just given work is the likeliest to post next. */
+	ring_poll(r);
 	if (socket) {
 		stats(conn)->markers_out++;
 		return 0;
@@ -308,6 +488,11 @@ static void ring_drain(struct conn *conn)
 			loop_after_batch(conn->hub->loop, &r->arm);
 			return;
 		}
+		/* Taken in order: no lazy take, from the operation this entry
+		 * starts, may jump ahead of the next one. (A ring the drain
+		 * leaves empty keeps an arming its last entry's reply made.) */
+		if (r->lazy)
+			lazy_disarm(r);
 		r->empty_bells = 0; /* an entry: whoever rang for it was honest */
 		if (n == UBW_RING_GOT_MARKER) {
 			stats(conn)->markers_in++;
@@ -377,10 +562,14 @@ static void ring_close(struct conn *conn)
 	loop_after_batch_cancel(conn->hub->loop, &r->wake);
 	loop_after_batch_cancel(conn->hub->loop, &r->again);
 	loop_after_batch_cancel(conn->hub->loop, &r->arm);
+	if (r->lazy)
+		lazy_disarm(r);
 	if (r->muted)
 		LIST_REMOVE(r, muted_entry);
 	else
 		loop_unwatch(conn->hub->loop, &r->bell);
+	if (r->polled)
+		polled_remove(r);
 	close(r->bell.fd);
 	munmap(r->map, r->map_size);
 	/* After the batch: an event of the doorbell may be later in it (the
@@ -388,6 +577,78 @@ static void ring_close(struct conn *conn)
 	loop_bury(conn->hub->loop, r);
 	conn->ring = NULL;
 	conn->channel = NULL;
+}
+
+void conn_ring_arm_lazy(struct conn *conn)
+{
+	struct conn_ring *r = conn->ring;
+
+	if (!r || r->lazy || r->muted || conn_closing(conn))
+		return;
+	r->lazy = true;
+	LIST_INSERT_HEAD(&conn->hub->lazy_rings, r, lazy_entry);
+	__atomic_store_n(&r->hdr->req_lazy, 1, __ATOMIC_SEQ_CST);
+	stats(conn)->lazy_armed++;
+}
+
+/* A blocking BINDER_WRITE_READ with nothing to write and a read: what a
+ * looper sends to wait for work. Checked on the daemon's own copy. */
+static bool is_pure_read(const void *packet, size_t len)
+{
+	struct ubw_write_read h;
+
+	if (len != sizeof(h))
+		return false;
+	memcpy(&h, packet, sizeof(h));
+	return h.hdr.type == UBW_WRITE_READ && h.hdr.error == 0 && h.body_size == 0 &&
+	       h.write_len == 0 && h.write_overrun == 0 && h.nfds == 0 && h.nsegments == 0 &&
+	       h.write_size <= h.write_consumed && h.read_size > h.read_consumed &&
+	       (h.flags & ~(uint32_t)UBW_WR_HOLD_COMPLETE) == 0 && h.reserved == 0;
+}
+
+/* Takes @r's lazily posted read, if that is what its next entry is. */
+static void lazy_take(struct conn_ring *r)
+{
+	struct conn *conn = r->conn;
+	struct conn_rx rx = { .fds = NULL, .has_sender = true, .sender = conn->cred };
+	/* Not hub->rx: the operation this runs before may have its packet there. */
+	union {
+		struct ubw_write_read h;
+		uint8_t bytes[sizeof(struct ubw_write_read)];
+	} req;
+	ssize_t n;
+
+	lazy_disarm(r);
+	if (conn_closing(conn) || conn->out)
+		return; /* flush_output or the close drains it */
+	n = ubw_ring_get_if(&r->in, req.bytes, sizeof(req), is_pure_read);
+	if (n == UBW_RING_EMPTY) {
+		stats(conn)->lazy_unposted++;
+		return; /* the client sees req_lazy 0 and rings */
+	}
+	if (n > 0) {
+		r->empty_bells = 0;
+		stats(conn)->lazy_taken++;
+		conn->packets.ring_in++;
+		conn_dispatch(conn, req.bytes, (size_t)n, &rx);
+	} else {
+		stats(conn)->lazy_declined++;
+	}
+	/* What else is there (or was declined) goes the ordinary way, in order. */
+	if (!conn_closing(conn) && conn->ring == r && ubw_ring_pending(&r->in))
+		loop_after_batch(conn->hub->loop, &r->again);
+}
+
+void conn_hub_take_lazy_reads(struct conn_hub *hub)
+{
+	struct conn_ring *r;
+
+	if (hub->taking_lazy || LIST_EMPTY(&hub->lazy_rings))
+		return;
+	hub->taking_lazy = true;
+	while ((r = LIST_FIRST(&hub->lazy_rings)) != NULL)
+		lazy_take(r);
+	hub->taking_lazy = false;
 }
 
 static void ring_resume(struct conn *conn)

@@ -16,7 +16,9 @@
  * as conn.c queues them.
  *
  * Owns: struct conn_ring (the mapping, the doorbell, the wake-ups to send
- * after the batch) and its counters.
+ * after the batch), the hub's polled rings and their spin (the loop's
+ * poller: the rings just served are polled instead of their doorbells until
+ * the loop sleeps) and its counters.
  * May call: conn, loop, wire/ring, wire/packet, common/log.
  */
 #pragma once
@@ -35,3 +37,29 @@
  * through the ring. @enabled: ubinderd --rings.
  */
 void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enabled);
+
+/*
+ * Makes @hub's loop poll the rings it drained empty instead of waiting for
+ * their doorbells, spinning up to @spin_ns (0: never; ubinderd --spin)
+ * before it sleeps. Without it, the hub refuses rings.
+ */
+void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns);
+
+/*
+ * The lazy read (docs/protocol.md, "The lazy read"). The thread on @conn
+ * just read a completion and its next read would wait: arm its ring, so
+ * that the client may post that read without ringing the doorbell. Nothing
+ * without a ring.
+ */
+void conn_ring_arm_lazy(struct conn *conn);
+
+/*
+ * Before any operation of the driver: every armed ring is disarmed, and a
+ * pure read its client posted meanwhile is handed to the driver now, as if
+ * it had arrived just before. So the driver never acts while a lazily
+ * posted read waits in a ring: which thread waits, and in what order, is
+ * what the doorbell would have made it. Anything else found there is left
+ * for the ring's ordinary drain, after the batch. Re-entered (from the
+ * driver call it makes) it does nothing.
+ */
+void conn_hub_take_lazy_reads(struct conn_hub *hub);

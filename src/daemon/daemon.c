@@ -15,6 +15,7 @@
 #include "common/guarded_copy.h"
 #include "common/log.h"
 #include "daemon/activation.h"
+#include "daemon/conn_ring.h"
 #include "daemon/daemon.h"
 #include "daemon/pressure.h"
 #include "daemon/seccomp_calls.h"
@@ -173,6 +174,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	d->loop.owner = d;
+	conn_ring_hub_init(&d->hub, cfg->spin_us * 1000u);
 	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
 			cfg->copies_per_uid, cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");
@@ -221,7 +223,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));
 		return -1;
 	}
-	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier);
+	glue_init(&d->glue, &d->sessions, &d->assemblies, d->drv, &d->copier, &d->hub);
 	if (supervisors_init(&d->supervisors, &d->loop, d->drv, &d->copier, &d->quotas, &d->hub,
 			     sessions_max_body(&d->sessions), &sc_calls_ops) < 0) {
 		fprintf(stderr, "ubinderd: cannot set up timers: %s\n", strerror(errno));

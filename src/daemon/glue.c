@@ -116,6 +116,21 @@ static struct conn *endpoint_conn(struct endpoint *ep)
 	return (struct conn *)((char *)ep - offsetof(struct conn, endpoint));
 }
 
+/*
+ * A read that returned with a completion last (a BC_REPLY's, or a one-way
+ * call's): what comes next is most likely the looper's read for work, which
+ * may then come lazily.
+ */
+static bool ends_with_completion(const struct bwr_result *r)
+{
+	uint32_t last;
+
+	if (r->error || r->read_len < sizeof(last))
+		return false;
+	memcpy(&last, r->read + r->read_len - sizeof(last), sizeof(last));
+	return last == BR_TRANSACTION_COMPLETE;
+}
+
 static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 {
 	static const uint8_t zeros[UBW_ALIGN];
@@ -144,6 +159,9 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 	if (r->nclose)
 		iov[n++] = (struct iovec){ (void *)r->close_fds, r->nclose * sizeof(int32_t) };
 	conn_send(conn, iov, n, r->fds, r->nfds);
+	if (conn->ring && ends_with_completion(r) && conn->thread &&
+	    driver_thread_read_would_wait(conn->thread))
+		conn_ring_arm_lazy(conn);
 }
 
 static void conn_ioctl_done(struct conn *conn, int error, const void *arg, size_t size)
@@ -265,6 +283,13 @@ static void ioctl_done(struct endpoint *ep, int error, const void *arg, size_t s
 	conn_ioctl_done(endpoint_conn(ep), error, arg, size);
 }
 
+static void take_lazy_reads(void *daemon)
+{
+	struct glue *g = daemon;
+
+	conn_hub_take_lazy_reads(g->hub);
+}
+
 /* How a thread connection answers the driver. */
 static const struct endpoint_ops thread_endpoint_ops = {
 	.write_read_done = write_read_done,
@@ -276,6 +301,7 @@ const struct driver_ops glue_driver_ops = {
 	.ioctl_done = endpoint_ioctl_done,
 	.fetch_start = fetch_start,
 	.poll_changed = endpoint_poll_changed,
+	.take_lazy_reads = take_lazy_reads,
 };
 
 static void session_open(void *env, struct conn *conn, const void *msg, struct conn_rx *rx)
@@ -509,8 +535,9 @@ void glue_dump_stats(const struct glue *g, FILE *out)
 }
 
 void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
-	       struct driver *drv, struct copier *copier)
+	       struct driver *drv, struct copier *copier, struct conn_hub *hub)
 {
+	g->hub = hub;
 	g->sessions = sessions;
 	g->assemblies = assemblies;
 	g->drv = drv;

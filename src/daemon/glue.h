@@ -27,7 +27,8 @@ struct glue {
 	struct driver *drv;
 	struct copier *copier;
 	struct assemblies *assemblies;
-	uint64_t foreign_refused;      /* requests from a process other than the opener */
+	struct conn_hub *hub;	  /* its rings' lazy reads are taken before each driver operation */
+	uint64_t foreign_refused; /* requests from a process other than the opener */
 	struct conn_role session_role; /* opened by UBW_HELLO */
 	struct conn_role thread_role;  /* opened by UBW_ATTACH */
 };
@@ -39,4 +40,4 @@ extern const struct driver_ops glue_driver_ops;
 void glue_dump_stats(const struct glue *g, FILE *out);
 
 void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
-	       struct driver *drv, struct copier *copier);
+	       struct driver *drv, struct copier *copier, struct conn_hub *hub);

@@ -142,9 +142,14 @@ int loop_run(struct loop *l)
 	struct epoll_event events[LOOP_BATCH];
 
 	while (!l->stopping) {
-		int n = epoll_wait(l->epfd, events, LOOP_BATCH,
-				   TAILQ_EMPTY(&l->after_batch) ? -1 : 0);
+		bool may_sleep = TAILQ_EMPTY(&l->after_batch);
+		int n;
 
+		if (l->poller && l->poller->poll(l->poller, may_sleep)) {
+			loop_settle(l);
+			may_sleep = false;
+		}
+		n = epoll_wait(l->epfd, events, LOOP_BATCH, may_sleep ? -1 : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -49,8 +49,22 @@ struct loop_timer {
 	unsigned int period_ms; /* 0: disarmed */
 };
 
+/*
+ * What the loop looks at itself, besides what epoll reports: shared words
+ * (the rings) whose writer was told not to ring their doorbell. Called at
+ * the top of every turn; takes what is ready and returns true when it took
+ * something (the turn's epoll_wait then does not sleep). @may_sleep: the
+ * loop has nothing else to do and will sleep in epoll_wait if this returns
+ * false; the poller may first spin a bounded time, and must then have asked
+ * for a wake-up through epoll for everything it polls.
+ */
+struct loop_poller {
+	bool (*poll)(struct loop_poller *poller, bool may_sleep);
+};
+
 struct loop {
 	int epfd;
+	struct loop_poller *poller; /* or NULL */
 	bool stopping;
 	TAILQ_HEAD(, loop_deferred) deferred;
 	TAILQ_HEAD(, loop_batch_item) after_batch;

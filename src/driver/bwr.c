@@ -306,10 +306,17 @@ bool driver_thread_waiting(const struct thread *thread, uint64_t *write_consumed
 	return true;
 }
 
+bool driver_thread_read_would_wait(const struct thread *thread)
+{
+	return !thread->is_dead && !thread->proc->is_dead && thread->bwr.phase == BWR_IDLE &&
+	       !thread_has_work(thread, thread_available_for_proc_work(thread));
+}
+
 void driver_write_read(struct thread *thread, const struct bwr_request *req)
 {
 	struct bwr_state *bwr = &thread->bwr;
 
+	driver_take_lazy_reads(thread->proc->driver);
 	if (bwr->phase != BWR_IDLE || thread->is_dead) {
 		/* The daemon never sends a second request; refuse it all the same. */
 		struct bwr_result r = { .error = -EBUSY,
@@ -363,6 +370,7 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 
 void driver_interrupt(struct thread *thread)
 {
+	driver_take_lazy_reads(thread->proc->driver);
 	if (thread->bwr.phase == BWR_WRITING) {
 		/* The write part is not interruptible; its read will be. */
 		thread->bwr.interrupt_pending = true;
@@ -408,6 +416,7 @@ int driver_fd_fixup(struct thread *thread, const int32_t *numbers, size_t count,
 {
 	struct bwr_state *bwr = &thread->bwr;
 
+	driver_take_lazy_reads(thread->proc->driver);
 	*replacement = 0;
 	if (bwr->phase != BWR_FIXUP)
 		return -EPROTO;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "driver/todo.h"
 #include "driver/bwr.h"
 #include "driver/node.h"
 #include "driver/outbox.h"
@@ -102,6 +103,7 @@ const char *context_name(const struct context *ctx)
 int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer *peer, void *conn,
 			 struct thread **out)
 {
+	driver_take_lazy_reads(proc->driver);
 	*out = NULL;
 	if (proc->is_dead)
 		return -ESRCH;
@@ -120,6 +122,7 @@ int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer 
 
 void driver_thread_detach(struct thread *thread)
 {
+	driver_take_lazy_reads(thread->proc->driver);
 	if (thread->is_dead)
 		return;
 	thread->conn = NULL;
@@ -130,7 +133,7 @@ void driver_fetch_done(struct driver *drv, struct fetch_job *job)
 {
 	struct thread *thread = transaction_job_thread(job);
 
-	(void)drv;
+	driver_take_lazy_reads(drv);
 	thread_inc_tmpref(thread);
 	transaction_fetch_done(job);
 	if (!thread->is_dead && thread->bwr.phase == BWR_WRITING) {

@@ -146,6 +146,13 @@ struct driver_ops {
 	int (*fetch_start)(void *daemon, struct fetch_job *job);
 	/* The process on @session has work to read (readable) or not. */
 	void (*poll_changed)(void *session, bool readable);
+	/*
+	 * Called first by every operation (may be NULL): the daemon hands the
+	 * driver, now, any read a client posted without waking it (the lazy
+	 * read, docs/protocol.md), so that no operation runs while such a read
+	 * is unseen. Calls made from it do not call it again.
+	 */
+	void (*take_lazy_reads)(void *daemon);
 };
 
 struct driver *driver_new(const struct driver_config *config, const struct driver_ops *ops,
@@ -206,6 +213,13 @@ int driver_thread_attach(struct proc *proc, pid_t tid, const struct thread_peer 
 void driver_thread_detach(struct thread *thread);
 
 /* --- requests from a thread ---------------------------------------------- */
+
+/*
+ * Whether a blocking read of the thread's, made now, would wait: the thread
+ * is between requests and neither its own work nor (if it may take it) its
+ * process's is there. The daemon lets such a read come lazily.
+ */
+bool driver_thread_read_would_wait(const struct thread *thread);
 
 /* BINDER_WRITE_READ. Completes through ops->write_read_done, maybe later. */
 void driver_write_read(struct thread *thread, const struct bwr_request *request);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "driver/todo.h"
 #include "driver/node.h"
 #include "driver/outbox.h"
 #include "driver/proc.h"
@@ -162,6 +163,7 @@ void driver_dump_state(struct driver *drv, FILE *out, pid_t only_pid)
 	const struct node *node;
 	struct proc *proc;
 
+	driver_take_lazy_reads(drv);
 	fprintf(out, "binder state:\n");
 	if (only_pid <= 0 && !LIST_EMPTY(&drv->dead_nodes)) {
 		fprintf(out, "dead nodes:\n");
@@ -190,6 +192,7 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	size_t procs = 0, threads = 0, active = 0, lru = 0, free_pages = 0, buffers = 0;
 	size_t resident = 0;
 
+	driver_take_lazy_reads(drv);
 	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		struct range_alloc_stats as;
 
@@ -270,6 +273,7 @@ void driver_dump_transactions(struct driver *drv, FILE *out)
 {
 	const struct proc *proc;
 
+	driver_take_lazy_reads(drv);
 	fprintf(out, "binder transactions:\n");
 	TAILQ_FOREACH(proc, &drv->procs, driver_entry) {
 		const struct thread *thread;

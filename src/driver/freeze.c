@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "driver/todo.h"
 #include "driver/freeze.h"
 
 uint64_t driver_now_ms(void)
@@ -166,6 +167,7 @@ void driver_tick(struct driver *drv, uint64_t now_ms)
 {
 	struct proc *p;
 
+	driver_take_lazy_reads(drv);
 	if (!drv->pending_freezes)
 		return;
 	TAILQ_FOREACH(p, &drv->procs, driver_entry) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "driver/todo.h"
 #include "driver/freeze.h"
 #include "driver/node.h"
 #include "driver/proc.h"
@@ -103,6 +104,7 @@ void driver_ioctl(struct thread *thread, uint32_t cmd, const void *arg, size_t s
 	} u;
 	int ret = 0;
 
+	driver_take_lazy_reads(drv);
 	memset(&u, 0, sizeof(u));
 	if (size != _IOC_SIZE(cmd) || size > sizeof(u) || thread->bwr.phase != BWR_IDLE) {
 		drv->ops->ioctl_done(thread->conn, -EINVAL, NULL, 0);

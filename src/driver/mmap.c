@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "driver/todo.h"
 #include "driver/entities.h"
 #include "region/page.h"
 
@@ -19,6 +20,7 @@ int driver_mmap(struct thread *thread, uint64_t addr, uint64_t size, int *fd, ui
 	uint64_t region_size;
 	int err;
 
+	driver_take_lazy_reads(proc->driver);
 	(void)addr;
 	*fd = -1;
 	/* Only the process that opened the device maps it (a forked child: EINVAL). */
@@ -50,6 +52,7 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page
 	void *map;
 	int memfd;
 
+	driver_take_lazy_reads(proc->driver);
 	*fd = -1;
 	/* An outbox must fit below the top of the address space. */
 	if (thread->peer.pid != proc->id.pid || addr == 0 || (addr & (page - 1)) ||
@@ -92,6 +95,7 @@ int driver_outbox(struct thread *thread, uint64_t addr, uint64_t size, bool page
 
 int driver_mmap_done(struct thread *thread, uint64_t addr)
 {
+	driver_take_lazy_reads(thread->proc->driver);
 	return buffer_space_mapped(&thread->proc->space, addr);
 }
 
@@ -99,6 +103,7 @@ int driver_munmap(struct thread *thread, uint64_t addr)
 {
 	struct proc *proc = thread->proc;
 
+	driver_take_lazy_reads(proc->driver);
 	/* Once gone, the outbox's address may be the region's (mapped there
 	 * since): its unmap is the region's. */
 	if (proc->outbox && !proc->outbox_gone && addr == proc->outbox_base &&

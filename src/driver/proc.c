@@ -78,6 +78,7 @@ struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 
 void driver_proc_set_poll(struct proc *proc, bool wants_poll)
 {
+	driver_take_lazy_reads(proc->driver);
 	proc->id.wants_poll = wants_poll;
 	proc_poll_update(proc);
 }
@@ -86,6 +87,7 @@ void driver_proc_flush(struct proc *proc)
 {
 	struct thread *thread;
 
+	driver_take_lazy_reads(proc->driver);
 	TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
 		thread->looper_need_return = true;
 		thread_wakeup(thread);
@@ -99,6 +101,7 @@ void driver_proc_release(struct proc *proc)
 	struct node *node;
 	struct ref *ref;
 
+	driver_take_lazy_reads(proc->driver);
 	if (proc->is_dead)
 		return;
 	log_info("%s: proc %d released", ctx->name, proc->id.pid);

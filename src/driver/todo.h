@@ -4,6 +4,13 @@
 
 #include "driver/entities.h"
 
+/* The first step of every driver operation: ops->take_lazy_reads. */
+static inline void driver_take_lazy_reads(struct driver *drv)
+{
+	if (drv->ops->take_lazy_reads)
+		drv->ops->take_lazy_reads(drv->daemon);
+}
+
 /* Queues @w on the process's todo, for any of its looper threads. */
 void proc_enqueue_work(struct proc *proc, struct work *w);
 

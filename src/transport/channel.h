@@ -43,6 +43,13 @@ int ubt_ring_setup(struct ubt_thread *t, const struct ubt_session *s);
 void ubt_ring_teardown(struct ubt_thread *t);
 int ubt_ring_send(struct ubt_thread *t, const struct iovec *iov, int iovcnt, const int *fds,
 		  size_t nfds);
+/*
+ * Sends a blocking BINDER_WRITE_READ with nothing to write: without the
+ * doorbell when the daemon armed the ring for a lazy read (req_lazy), since
+ * it then takes the read before its next driver operation; otherwise as
+ * ubt_ring_send.
+ */
+int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt);
 ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, size_t *nfds,
 		      bool interruptible);
 
@@ -55,6 +62,14 @@ static inline int ubt_chan_send(struct ubt_thread *t, const struct iovec *iov, i
 	if (t->ring && ubt_ring_usable(t))
 		return ubt_ring_send(t, iov, iovcnt, fds, nfds);
 	return ubt_sock_send(t->sock, iov, iovcnt, fds, nfds);
+}
+
+/* A pure read (nothing written, blocking): lazily where the ring allows it. */
+static inline int ubt_chan_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt)
+{
+	if (t->ring && ubt_ring_usable(t))
+		return ubt_ring_send_read(t, iov, iovcnt);
+	return ubt_sock_send(t->sock, iov, iovcnt, NULL, 0);
 }
 
 static inline ssize_t ubt_chan_recv(struct ubt_thread *t, void *buf, size_t size, int *fds,

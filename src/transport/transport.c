@@ -558,6 +558,14 @@ static int send_request(struct ubt_thread *t, struct ubw_write_read *hdr, const 
 	int err;
 
 	n = b->len < first ? b->len : first;
+	if (b->len == 0 && !b->nfds && hdr->write_len == 0 &&
+	    hdr->write_size <= hdr->write_consumed && hdr->read_size > hdr->read_consumed &&
+	    !(hdr->flags & UBW_WR_NONBLOCK)) {
+		/* A looper's read for work: the daemon may take it without the doorbell. */
+		struct iovec iov = { hdr, sizeof(*hdr) };
+
+		return ubt_chan_send_read(t, &iov, 1);
+	}
 	{
 		struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { t->tx, n } };
 

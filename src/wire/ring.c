@@ -97,8 +97,16 @@ int ubw_ring_put_marker(struct ubw_ring *r)
 	return 0;
 }
 
-ssize_t ubw_ring_get(struct ubw_ring *r, void *buf, size_t size)
+/*
+ * The next entry: a packet copied into @buf (consumed unless @accept declines
+ * it), a marker (consumed unless @accept is set), or a lie. With @accept,
+ * nothing but pads is consumed unless it accepts, and a lie or a packet too
+ * large for @buf is declined rather than reported.
+ */
+static ssize_t take(struct ubw_ring *r, void *buf, size_t size,
+		    bool (*accept)(const void *packet, size_t len))
 {
+	const ssize_t lie = accept ? UBW_RING_DECLINED : -EPROTO;
 	uint32_t tail = __atomic_load_n(r->peer_shared, __ATOMIC_ACQUIRE);
 
 	for (;;) {
@@ -107,7 +115,7 @@ ssize_t ubw_ring_get(struct ubw_ring *r, void *buf, size_t size)
 		if (avail == 0)
 			return UBW_RING_EMPTY;
 		if (avail > r->cap || (avail & 7u))
-			return -EPROTO;
+			return lie;
 		/* Each shared word is read once, into a local, and only that is used. */
 		len = __atomic_load_n((const uint32_t *)(const void *)(r->data + off),
 				      __ATOMIC_RELAXED);
@@ -115,26 +123,41 @@ ssize_t ubw_ring_get(struct ubw_ring *r, void *buf, size_t size)
 			uint32_t skip = r->cap - off;
 
 			if (skip > avail)
-				return -EPROTO;
+				return lie;
 			r->own += skip;
 			publish(r);
 			continue; /* avail shrank: the loop ends */
 		}
 		if (len == UBW_RING_MARKER) {
+			if (accept)
+				return UBW_RING_DECLINED;
 			r->own += ENTRY_HDR;
 			publish(r);
 			return UBW_RING_GOT_MARKER;
 		}
 		if (len == 0 || len > UBW_RING_MAX_PACKET(r->cap) || len > size)
-			return -EPROTO;
+			return lie;
 		entry = ENTRY_HDR + ALIGN8(len);
 		if (entry > avail || entry > r->cap - off)
-			return -EPROTO;
+			return lie;
 		memcpy(buf, r->data + off + ENTRY_HDR, len);
+		if (accept && !accept(buf, len))
+			return UBW_RING_DECLINED;
 		r->own += entry;
 		publish(r);
 		return len;
 	}
+}
+
+ssize_t ubw_ring_get(struct ubw_ring *r, void *buf, size_t size)
+{
+	return take(r, buf, size, NULL);
+}
+
+ssize_t ubw_ring_get_if(struct ubw_ring *r, void *buf, size_t size,
+			bool (*accept)(const void *packet, size_t len))
+{
+	return take(r, buf, size, accept);
 }
 
 bool ubw_ring_pending(const struct ubw_ring *r)

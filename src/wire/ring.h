@@ -63,6 +63,11 @@ struct ubw_ring_header {
 	/* 1: the daemon is going back to sleep and wants the doorbell (eventfd)
 	 * for the next request; the client that rings swaps it to 0. */
 	uint32_t req_bell;
+	/* 1: the daemon takes this ring's next request by itself, before its
+	 * next driver operation, without the doorbell; the client may then post
+	 * a pure read without ringing (docs/protocol.md, "The lazy read").
+	 * Written by the daemon only; a hint to the client, never read back. */
+	uint32_t req_lazy;
 	/* Replies (daemon -> client). rep_tail is also the futex word. */
 	_Alignas(64) uint32_t rep_tail; /* daemon */
 	_Alignas(64) uint32_t rep_head; /* client */
@@ -128,6 +133,20 @@ int ubw_ring_put_marker(struct ubw_ring *r);
  * end). After -EPROTO the ring is unusable.
  */
 ssize_t ubw_ring_get(struct ubw_ring *r, void *buf, size_t size);
+
+/* ubw_ring_get_if's result for a packet @accept declined (left in the ring). */
+#define UBW_RING_DECLINED (-1001)
+
+/*
+ * Consumer: as ubw_ring_get, but the packet is copied into @buf and shown to
+ * @accept first; only a packet it accepts is consumed (its length returned).
+ * Anything else is left where it is, for ubw_ring_get: a declined packet
+ * (UBW_RING_DECLINED), a marker, an entry that does not fit @size, and any
+ * lie (UBW_RING_DECLINED too: ubw_ring_get will find it). Pad entries on the
+ * way are consumed. @buf is the only copy @accept and the caller look at.
+ */
+ssize_t ubw_ring_get_if(struct ubw_ring *r, void *buf, size_t size,
+			bool (*accept)(const void *packet, size_t len));
 
 /* Whether the producer has published bytes we have not consumed (acquire). */
 bool ubw_ring_pending(const struct ubw_ring *r);

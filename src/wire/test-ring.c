@@ -294,6 +294,44 @@ static void pad_then_packet(void **state)
 	pair_free(&x);
 }
 
+static bool accept_seed_1(const void *packet, size_t len)
+{
+	return len > 0 && *(const uint8_t *)packet == 1;
+}
+
+/* ubw_ring_get_if consumes only what it accepts; a marker, a packet too large
+ * for the buffer and a lie are declined and left for ubw_ring_get. */
+static void get_if_takes_only_what_it_accepts(void **state)
+{
+	struct pair x;
+	uint8_t buf[64];
+	uint32_t at;
+
+	(void)state;
+	pair_init(&x, UBW_RING_MIN_CAP, 0);
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), UBW_RING_EMPTY);
+	assert_int_equal(put_bytes(&x, 2, 24), 0);
+	at = x.c.own;
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), UBW_RING_DECLINED);
+	assert_int_equal(x.c.own, at);
+	assert_int_equal(x.head, at);
+	expect_packet(&x, 2, 24); /* still there for the ordinary consumer */
+	assert_int_equal(put_bytes(&x, 1, 100), 0);
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), UBW_RING_DECLINED);
+	expect_packet(&x, 1, 100); /* too large for the buffer: declined, not a lie */
+	assert_int_equal(put_bytes(&x, 1, 40), 0);
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), 40);
+	assert_int_equal(x.head, x.c.own);
+	assert_int_equal(ubw_ring_put_marker(&x.p), 0);
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), UBW_RING_DECLINED);
+	assert_int_equal(ubw_ring_get(&x.c, buf, sizeof(buf)), UBW_RING_GOT_MARKER);
+	/* A lie (an index not 8-aligned) is declined; ubw_ring_get reports it. */
+	x.tail = x.c.own + 4;
+	assert_int_equal(ubw_ring_get_if(&x.c, buf, sizeof(buf), accept_seed_1), UBW_RING_DECLINED);
+	assert_int_equal(ubw_ring_get(&x.c, buf, sizeof(buf)), -EPROTO);
+	pair_free(&x);
+}
+
 /* The client's and the daemon's views of one mapping are each other's peers. */
 static void views_of_one_mapping(void **state)
 {
@@ -333,6 +371,7 @@ int main(void)
 		cmocka_unit_test(consumer_survives_every_lie),
 		cmocka_unit_test(pad_then_packet),
 		cmocka_unit_test(views_of_one_mapping),
+		cmocka_unit_test(get_if_takes_only_what_it_accepts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,9 @@ void cb_txn(struct cmdbuf *b, uint32_t cmd, uint32_t handle, uint32_t code, uint
 /* Reads until a BR_ code other than NOOP/TRANSACTION_COMPLETE/SPAWN_LOOPER arrives. */
 int rc_wait_for(struct rc *c, uint32_t *cmd, struct binder_transaction_data *tr);
 
+/* CPU time (user + system) process @pid has used, in ms; -1 if unknown. */
+long proc_cpu_ms(pid_t pid);
+
 /* Fork helpers: runs @fn in a child; returns its pid. */
 pid_t spawn(int (*fn)(void *arg), void *arg);
 /* Waits for @pid at most @timeout_ms; kills it then. Returns exit status or -1. */

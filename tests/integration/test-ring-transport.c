@@ -7,10 +7,13 @@
  * UBINDER_TRANSPORT=socket everything travels over the socket and works the
  * same; a daemon killed while a call waits for its reply ends the call as
  * over the socket (EBADF), promptly, in either phase of the wait (futex,
- * then socket).
+ * then socket); the daemon and clients spin a bounded time before they
+ * sleep (ubinderd --spin, UBINDER_SPIN) and serve alike without, and once
+ * idle they use no CPU.
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -155,6 +158,92 @@ static void transport_socket_forces_the_socket(void **state)
 	unsetenv("UBINDER_TRANSPORT");
 }
 
+static bool more_than_one_cpu(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+/*
+ * Calls served with the daemon's spin @spin ("0": none) and the clients'
+ * UBINDER_SPIN @client_spin; the daemon spins (ubinderctl stats) exactly
+ * when it may: not with --spin 0, and not on one CPU.
+ */
+static void calls_with_spin(const char *spin, const char *client_spin)
+{
+	const char *const args[] = { "--spin", spin, NULL };
+	struct echo_manager m;
+	struct rc c;
+	struct ubd d;
+	int fds_before;
+	long spins;
+
+	setenv("UBINDER_SPIN", client_spin, 1); /* the manager and our thread alike */
+	assert_int_equal(ubd_start(&d, args), 0);
+	fds_before = ubd_settled_fds(&d);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
+	calls(&c, 128);
+	calls(&c, 40 * 1024);
+	assert_non_null(c.t.ring);
+	spins = ubd_stat(&d, "ring spins before sleeping");
+	if (strcmp(spin, "0") == 0 || !more_than_one_cpu())
+		assert_int_equal(spins, 0);
+	else
+		assert_true(spins > 0); /* a new daemon spins after its first work */
+	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
+	assert_int_equal(ubd_stat(&d, "ring doorbells muted (empty rings)"), 0);
+	rc_close(&c);
+	echo_stop(&m, d.sock);
+	echo_assert_clean(&d, fds_before);
+	assert_int_equal(ubd_stop(&d), 0);
+	unsetenv("UBINDER_SPIN");
+}
+
+static void spinning_serves_alike(void **state)
+{
+	(void)state;
+	calls_with_spin("30", "30");
+	calls_with_spin("1000", "1000");
+}
+
+static void no_spin_serves_alike(void **state)
+{
+	(void)state;
+	calls_with_spin("0", "0");
+	calls_with_spin("0", "30");
+	calls_with_spin("30", "0");
+}
+
+/*
+ * After calls, with a manager's looper waiting for work on its ring and our
+ * thread's ring open, the daemon and the manager use no CPU: spins happen
+ * only right after work and are bounded (a generous bound for a shared
+ * machine: 50 ms over 2 s, for both together).
+ */
+static void idle_costs_no_cpu(void **state)
+{
+	struct echo_manager m;
+	struct rc c;
+	struct ubd d;
+	long before;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	echo_start(&m, d.sock);
+	assert_int_equal(rc_open(&c, d.sock, 1 << 20), 0);
+	calls(&c, 128);
+	poll(NULL, 0, 100); /* past the last spin and the futex wait */
+	before = proc_cpu_ms(d.pid) + proc_cpu_ms(m.pid);
+	poll(NULL, 0, 2000);
+	assert_true(proc_cpu_ms(d.pid) + proc_cpu_ms(m.pid) - before < 50);
+	calls(&c, 128); /* and it still serves */
+	rc_close(&c);
+	echo_stop(&m, d.sock);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 struct held_call {
 	const char *sock;
 	struct sync started; /* child -> test: its ring is up, the call goes out */
@@ -236,8 +325,12 @@ int main(void)
 		cmocka_unit_test(transport_socket_forces_the_socket),
 		cmocka_unit_test(daemon_killed_during_a_futex_wait),
 		cmocka_unit_test(daemon_killed_during_a_socket_wait),
+		cmocka_unit_test(spinning_serves_alike),
+		cmocka_unit_test(no_spin_serves_alike),
+		cmocka_unit_test(idle_costs_no_cpu),
 	};
 
 	unsetenv("UBINDER_TRANSPORT");
+	unsetenv("UBINDER_SPIN");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
