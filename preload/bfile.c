@@ -26,6 +26,7 @@
 #include "real.h"
 
 atomic_uint g_nregions;
+atomic_bool g_outbox_mapped;
 struct bfile *g_bfiles;
 
 static _Atomic uint64_t next_id = 1;

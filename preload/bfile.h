@@ -54,6 +54,8 @@ struct bfile {
 };
 
 extern atomic_uint g_nregions; /* bfiles with a region mapped: munmap's fast path */
+/* Some bfile mapped an outbox (emulate.c): munmap's and MAP_FIXED's fast path. */
+extern atomic_bool g_outbox_mapped;
 
 /* A new bfile around an opened session (takes it over), one reference. */
 struct bfile *bfile_new(const struct ubt_session *s, int accmode, enum foreign foreign);

@@ -123,6 +123,7 @@ static void stage_outbox(struct bfile *b, struct pthr *p)
 		plog("no outbox for large transactions on %s: %s", b->s.path, strerror(-err));
 		return;
 	}
+	atomic_store(&g_outbox_mapped, true);
 	/* An exec'd image must learn that this outbox is gone with us. */
 	pthread_mutex_lock(&g_lock);
 	handoff_update();
@@ -308,6 +309,43 @@ void emu_munmap(void *addr, size_t len)
 			return;
 		bfile_region_gone(b, region);
 		bfile_put(b); /* the mapping's reference */
+		bfile_put(b);
+	}
+}
+
+/*
+ * The program unmaps [addr, addr + len), or maps over it. The kernel has no
+ * outbox: to the program its address range is any other, which it may
+ * unmap and map again. An outbox the range touches is gone: the session
+ * stops staging before the range changes (never writing into what is
+ * mapped there next), and the daemon reads what the program sends from
+ * that range as the program's memory again (UBW_MUNMAP of the outbox).
+ */
+void emu_outbox_unmapping(void *addr, size_t len)
+{
+	uint64_t lo = (uintptr_t)addr, hi = lo + len;
+
+	for (;;) {
+		struct bfile *b;
+		uint64_t base = 0;
+
+		pthread_mutex_lock(&g_lock);
+		for (b = g_bfiles; b; b = b->next) {
+			base = atomic_load(&b->s.outbox_base);
+			if (base && base < hi && lo < atomic_load(&b->s.outbox_end))
+				break;
+		}
+		/* Unmapping clears the session's range: the next round passes it. */
+		if (b && ubt_session_outbox_unmapping(&b->s)) {
+			bfile_ref(b);
+			handoff_update();
+		} else {
+			b = NULL;
+		}
+		pthread_mutex_unlock(&g_lock);
+		if (!b)
+			return;
+		bfile_region_gone(b, base);
 		bfile_put(b);
 	}
 }

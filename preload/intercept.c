@@ -520,6 +520,8 @@ static void *do_mmap(bool is64, void *addr, size_t len, int prot, int flags, int
 
 	real_init();
 	fn = is64 ? real.mmap64 : real.mmap;
+	if ((flags & MAP_FIXED) && atomic_load(&g_outbox_mapped))
+		emu_outbox_unmapping(addr, len);
 	if (fd < 0 || (flags & MAP_ANONYMOUS) || !fdt_load(fd))
 		return fn(addr, len, prot, flags, fd, off);
 	if (hidden(fd)) {
@@ -551,6 +553,8 @@ EXPORT int munmap(void *addr, size_t len)
 	real_init();
 	if (atomic_load_explicit(&g_nregions, memory_order_acquire))
 		emu_munmap(addr, len);
+	if (atomic_load(&g_outbox_mapped))
+		emu_outbox_unmapping(addr, len);
 	return real.munmap(addr, len);
 }
 

@@ -13,6 +13,7 @@ struct outbox_space {
 	uint8_t *base;
 	_Atomic uint8_t *states; /* the first pages of base, shared with the daemon */
 	size_t page, npages;
+	bool retired;	 /* the mapping is going or gone: never touched again; under lock */
 	uint64_t used[]; /* one bit a page, under lock */
 };
 
@@ -91,7 +92,7 @@ void *outbox_space_take(struct outbox_space *sp, size_t size, size_t *got)
 	void *p = NULL;
 
 	pthread_mutex_lock(&sp->lock);
-	for (size_t i = 0; n && n <= sp->npages && i < sp->npages; i++) {
+	for (size_t i = 0; !sp->retired && n && n <= sp->npages && i < sp->npages; i++) {
 		run = page_used(sp, i) ? 0 : run + 1;
 		if (run == n) {
 			size_t stop = take_pages(sp, i + 1 - n, n);
@@ -119,8 +120,15 @@ void outbox_space_give(struct outbox_space *sp, void *p, size_t got)
 	pthread_mutex_lock(&sp->lock);
 	mark(sp, first, n, false);
 	/* Resident still, for the next user; the daemon may give them back. */
-	for (size_t i = first; i < first + n; i++)
+	for (size_t i = first; !sp->retired && i < first + n; i++)
 		atomic_store(&sp->states[i], OUTBOX_PAGE_FREE);
+	pthread_mutex_unlock(&sp->lock);
+}
+
+void outbox_space_retire(struct outbox_space *sp)
+{
+	pthread_mutex_lock(&sp->lock);
+	sp->retired = true;
 	pthread_mutex_unlock(&sp->lock);
 }
 

@@ -30,6 +30,12 @@ void outbox_space_delete(struct outbox_space *sp);
 void *outbox_space_take(struct outbox_space *sp, size_t size, size_t *got);
 /* Gives back what outbox_space_take() returned (@got = its *got). */
 void outbox_space_give(struct outbox_space *sp, void *p, size_t got);
+/*
+ * The mapping is about to go (its user unmaps it): from now on no page is
+ * taken and giving back touches only the bitmap, never the mapping. Pages
+ * already taken stay the taker's to give back.
+ */
+void outbox_space_retire(struct outbox_space *sp);
 /* The mapping. */
 void *outbox_space_base(const struct outbox_space *sp);
 size_t outbox_space_size(const struct outbox_space *sp);

@@ -3,8 +3,8 @@
  * The outbox's page allocator over shared page states: it hands out whole
  * free pages first fit, marks them USED in the states the daemon reads,
  * frees them as FREE, passes over any page another writer of the states
- * (the daemon giving it back, a lying client) left in another state, and
- * never gives out the state pages.
+ * (the daemon giving it back, a lying client) left in another state,
+ * never gives out the state pages, and leaves a retired mapping alone.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,6 +82,29 @@ static void pages_in_other_states_are_passed_over(void **state)
 	free(box);
 }
 
+/* A retired space (its mapping going away) hands out nothing, and pages
+ * taken before are given back without touching the mapping. */
+static void a_retired_space_never_touches_its_mapping(void **state)
+{
+	uint8_t *box = new_box();
+	struct outbox_space *sp = outbox_space_new(box, PAGES * PAGE, PAGE);
+	size_t got = 0, unused = 0;
+	uint8_t *p;
+
+	(void)state;
+	assert_non_null(sp);
+	p = outbox_space_take(sp, PAGE, &got);
+	assert_ptr_equal(p, box + PAGE);
+	outbox_space_retire(sp);
+	memset(box, 0x55, PAGES * PAGE); /* whatever the address holds now */
+	assert_null(outbox_space_take(sp, PAGE, &unused));
+	outbox_space_give(sp, p, got);
+	for (size_t i = 0; i < PAGES * PAGE; i++)
+		assert_int_equal(box[i], 0x55);
+	outbox_space_delete(sp);
+	free(box);
+}
+
 static void an_outbox_of_state_pages_only_has_no_space(void **state)
 {
 	uint8_t *box = new_box();
@@ -96,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pages_are_taken_and_freed_in_the_states),
 		cmocka_unit_test(pages_in_other_states_are_passed_over),
+		cmocka_unit_test(a_retired_space_never_touches_its_mapping),
 		cmocka_unit_test(an_outbox_of_state_pages_only_has_no_space),
 	};
 

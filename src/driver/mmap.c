@@ -104,7 +104,10 @@ int driver_munmap(struct thread *thread, uint64_t addr)
 	struct proc *proc = thread->proc;
 
 	driver_take_lazy_reads(proc->driver);
-	if (proc->outbox && addr == proc->outbox_base && thread->peer.pid == proc->id.pid) {
+	/* Once gone, the outbox's address may be the region's (mapped there
+	 * since): its unmap is the region's. */
+	if (proc->outbox && !proc->outbox_gone && addr == proc->outbox_base &&
+	    thread->peer.pid == proc->id.pid) {
 		proc->outbox_gone = true;
 		return 0;
 	}

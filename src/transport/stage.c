@@ -19,6 +19,7 @@
  * transaction.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,6 +58,24 @@ void ubt_session_forget_outbox(struct ubt_session *s)
 	 * does not exist here, and an exec'd image's pointer is the old one's. */
 	atomic_store(&s->stage, NULL);
 	ubt_session_outbox(s, NULL, 0);
+	/* Those counted were threads of the parent, or of the old image. */
+	atomic_store(&s->stagers, 0);
+}
+
+bool ubt_session_outbox_unmapping(struct ubt_session *s)
+{
+	struct outbox_space *sp = atomic_exchange(&s->stage, NULL);
+
+	if (!sp)
+		return false;
+	ubt_session_outbox(s, NULL, 0);
+	/* Not deleted: pages of writes in progress are given back to it. */
+	outbox_space_retire(sp);
+	/* A stager counts itself before it loads stage: one that missed the
+	 * exchange is counted here, and has taken its pages or now takes none. */
+	while (atomic_load(&s->stagers))
+		sched_yield();
+	return true;
 }
 
 void stage_close(struct ubt_session *s)
@@ -77,6 +96,11 @@ void stage_close(struct ubt_session *s)
  * does not fit, or that the program's memory does not yield, keeps its
  * pointer: the daemon reads it, or fails it, as without an outbox. Best
  * effort over hostile bytes: the daemon validates the objects on its copy.
+ *
+ * A staged buffer keeps its address's offset within 8 bytes: the kernel
+ * checks the alignment of an fd array by the sender's address of its parent
+ * buffer (EINVAL when it is not 4-aligned), and the daemon checks the
+ * address it is sent, which must fail or pass alike.
  */
 static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 			  const struct binder_transaction_data *tr, uint8_t *sg, uint64_t sg_size,
@@ -88,7 +112,7 @@ static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 	for (uint64_t i = 0; i < tr->offsets_size / sizeof(binder_size_t); i++) {
 		struct binder_buffer_object bbo;
 		binder_size_t off;
-		uint64_t room;
+		uint64_t skew, room;
 
 		memcpy(&off, offsets + i * sizeof(off), sizeof(off));
 		if (off > tr->data_size || tr->data_size - off < sizeof(bbo))
@@ -97,33 +121,24 @@ static void stage_buffers(const struct ubt_session *s, uint8_t *p,
 		if (bbo.hdr.type != BINDER_TYPE_PTR || bbo.length == 0 ||
 		    bbo.length > sg_size - used)
 			continue;
-		room = UBW_ALIGN_UP(bbo.length);
-		if (room > sg_size - used || read(s, sg + used, bbo.buffer, bbo.length))
+		skew = bbo.buffer & 7; /* sg + used is 8-aligned */
+		room = UBW_ALIGN_UP(skew + bbo.length);
+		if (room > sg_size - used || read(s, sg + used + skew, bbo.buffer, bbo.length))
 			continue;
-		bbo.buffer = (uintptr_t)(sg + used);
+		bbo.buffer = (uintptr_t)(sg + used + skew);
 		memcpy(p + off, &bbo, sizeof(bbo));
 		used += room;
 	}
 }
 
-bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
-		       struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read)
+/* Stages @tr in @sp (stage_transaction() says how), counted in stagers. */
+static bool stage_in(struct ubt_thread *t, const struct ubt_session *s, struct outbox_space *sp,
+		     struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read)
 {
-	struct outbox_space *sp;
 	uint64_t data_room, offsets_room;
 	size_t got;
 	uint8_t *p;
 
-	if (s->trusted || tr->data_size > UBT_STAGE_SIZE || tr->offsets_size > UBT_STAGE_SIZE ||
-	    sg_size > UBT_STAGE_SIZE || tr->data_size + tr->offsets_size + sg_size < UBT_OUTBOX_MIN)
-		return false;
-	sp = atomic_load_explicit((struct outbox_space * _Atomic *)&s->stage, memory_order_acquire);
-	if (!sp) {
-		t->stage_wanted = true;
-		return false;
-	}
-	if (t->nstaged == sizeof(t->staged) / sizeof(t->staged[0]))
-		return false;
 	data_room = UBW_ALIGN_UP(tr->data_size);
 	offsets_room = UBW_ALIGN_UP(tr->offsets_size);
 	p = outbox_space_take(sp, data_room + offsets_room + sg_size, &got);
@@ -141,6 +156,28 @@ bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
 	tr->data.ptr.buffer = (uintptr_t)p;
 	tr->data.ptr.offsets = (uintptr_t)(p + data_room);
 	return true;
+}
+
+bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
+		       struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read)
+{
+	_Atomic unsigned *stagers = (_Atomic unsigned *)&s->stagers;
+	struct outbox_space *sp;
+	bool staged = false;
+
+	if (s->trusted || tr->data_size > UBT_STAGE_SIZE || tr->offsets_size > UBT_STAGE_SIZE ||
+	    sg_size > UBT_STAGE_SIZE || tr->data_size + tr->offsets_size + sg_size < UBT_OUTBOX_MIN)
+		return false;
+	if (t->nstaged == sizeof(t->staged) / sizeof(t->staged[0]))
+		return false;
+	atomic_fetch_add(stagers, 1);
+	sp = atomic_load((struct outbox_space * _Atomic *)&s->stage);
+	if (sp)
+		staged = stage_in(t, s, sp, tr, sg_size, read);
+	atomic_fetch_sub(stagers, 1);
+	if (!sp)
+		t->stage_wanted = true; /* the caller may map one */
+	return staged;
 }
 
 void stage_release(struct ubt_thread *t)

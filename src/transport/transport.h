@@ -80,6 +80,9 @@ struct ubt_session {
 	/* Untrusted mode: the outbox's pages large transactions are staged in
 	 * (ubt_session_stage()), or NULL. */
 	struct outbox_space *_Atomic stage;
+	/* Threads in stage.c between loading stage and the end of their copies
+	 * into it: what ubt_session_outbox_unmapping() waits out. */
+	_Atomic unsigned stagers;
 };
 
 struct ubt_body;
@@ -215,6 +218,15 @@ int ubt_session_stage(struct ubt_session *s, struct ubt_thread *t, size_t size);
  * in an exec'd image. Its transactions are sent from the program's memory.
  */
 void ubt_session_forget_outbox(struct ubt_session *s);
+/*
+ * The program is about to unmap its outbox, or map over it: the session
+ * stops staging, and returns when no thread writes into the outbox any more
+ * (copies in progress are short: no system call but the program's memory
+ * read); pages still held are given back without touching it. True when
+ * the session had an outbox: the caller tells the daemon it is gone
+ * (ubt_region_gone()).
+ */
+bool ubt_session_outbox_unmapping(struct ubt_session *s);
 /* Tells the daemon that the region mapped at @addr is gone (unmapped by
  * other means, or lost with an exec) without touching the address space;
  * with the outbox's address, that the outbox is (lost with an exec). */

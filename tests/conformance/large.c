@@ -4,9 +4,10 @@
  * arrive intact (the emulation stages those of 16 KiB and more in its
  * outbox, docs/emulation.md), a scatter-gather buffer of 256 KiB too, and a
  * bad data or offsets pointer in a large call or reply fails as the kernel
- * fails it. C calls S (the context manager), which prints what it received
- * as a size and a checksum, and answers with the same bytes (nothing to a
- * call with objects, whose bytes name addresses).
+ * fails it, as does an fd array in a misaligned large buffer. C calls S
+ * (the context manager), which prints what it received as a size and a
+ * checksum, and answers with the same bytes (nothing to a call with
+ * objects, whose bytes name addresses).
  */
 #include "conf.h"
 
@@ -190,6 +191,31 @@ int main(void)
 		say("C's object still names its own buffer: %s",
 		    ((struct binder_buffer_object *)o.data)->buffer == (uintptr_t)buffer ? "yes"
 											 : "no");
+		free(buffer);
+	}
+
+	/*
+	 * An fd array in a large scatter-gather buffer at an address that is
+	 * not 4-aligned: the kernel checks the alignment of the sender's own
+	 * address of the array (EINVAL), whatever the staged copy's would be.
+	 */
+	{
+		uint8_t *buffer = pattern(SG_BUFFER / 16 + 8, 11);
+		struct binder_buffer_object bo = { .hdr.type = BINDER_TYPE_PTR,
+						   .buffer = (uintptr_t)(buffer + 1),
+						   .length = SG_BUFFER / 16 };
+		/* One descriptor (0) at the start of its parent, object 0. */
+		struct binder_fd_array_object fda = { .hdr.type = BINDER_TYPE_FDA, .num_fds = 1 };
+		int32_t fd = 0;
+		struct objs o;
+
+		memcpy(buffer + 1, &fd, sizeof(fd));
+		objs_reset(&o);
+		objs_bytes(&o, "pad", 4); /* a parent at offset 0 is no parent, to the kernel */
+		objs_add(&o, &bo, sizeof(bo));
+		objs_add(&o, &fda, sizeof(fda));
+		call("call with an fd array in a misaligned 16 KiB scatter-gather buffer", 1,
+		     o.data, o.len, o.offs, o.n * 8, SG_BUFFER / 16);
 		free(buffer);
 	}
 

@@ -1339,6 +1339,127 @@ static int scenario_outbox_fork(void)
 	return stop_echo_server(fd, server);
 }
 
+/*
+ * A program that unmaps its outbox (it lies in its address space, whatever
+ * the program knows of it) loses the staging, nothing else: its large calls
+ * still arrive intact, even from memory it then maps at the outbox's
+ * address, as with the kernel, which has no outbox.
+ */
+#define UNMAPPED_CALL (256u * 1024) /* above the inline limit: the daemon reads it */
+static int scenario_outbox_munmap(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 13), *other = pattern(UNMAPPED_CALL, 17), *base, *same;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good && other);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY); /* staged: good's bytes there */
+	CHECK(munmap(base, size) == 0 && !find_outbox(&base, &size));
+	for (int i = 0; i < 3; i++)
+		CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	same = mmap(base, UNMAPPED_CALL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(same == base);
+	memcpy(same, other, UNMAPPED_CALL); /* not what the outbox's file holds there */
+	CHECK(echo_call(fd, same, UNMAPPED_CALL, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
+/* The same for memory mapped over the outbox (MAP_FIXED), not unmapped first. */
+static int scenario_outbox_map_over(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 29), *other = pattern(UNMAPPED_CALL, 31), *base, *over;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good && other);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	over = mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		    0);
+	CHECK(over == base && !find_outbox(&base, &size));
+	memcpy(over, other, UNMAPPED_CALL);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	CHECK(memcmp(over, other, UNMAPPED_CALL) == 0); /* never staged into */
+	CHECK(echo_call(fd, over, UNMAPPED_CALL, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
+/*
+ * The region mapped where an unmapped outbox was, then unmapped itself, is
+ * gone for the daemon as for the kernel: a call to the process gets
+ * BR_DEAD_REPLY. (The outbox comes first: a oneway call needs no region.)
+ */
+static int scenario_outbox_then_region(void)
+{
+	int fd = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	uint8_t *big = pattern(64 * 1024, 11), *base, *region, drain[64];
+	uint64_t rc = 0;
+	size_t size;
+	pid_t child;
+
+	CHECK(fd >= 0 && big);
+	/* No context manager yet: it fails, but the first large call maps the outbox. */
+	CHECK(send_data(fd, BC_TRANSACTION, ONEWAY_CHECK, big, 64 * 1024, 0) == 0);
+	CHECK(bwr(fd, NULL, 0, drain, sizeof(drain), &rc) == 0 && find_outbox(&base, &size));
+	CHECK(munmap(base, size) == 0);
+	region = mmap(base, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(region == base && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0);
+	CHECK(munmap(region, BIG_MAP) == 0);
+	child = fork();
+	if (child == 0) {
+		int own = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+
+		alarm(10); /* a call that went through would wait for a reply forever */
+		_exit(own >= 0 &&
+				      mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, own, 0) !=
+					      MAP_FAILED &&
+				      echo_call(own, "x", 1, 1) == BR_DEAD_REPLY
+			      ? 0
+			      : 1);
+	}
+	CHECK(wait_child(child) == 0);
+	return 0;
+}
+
+/*
+ * A caller killed while its staged call waits for the reply leaves nothing
+ * behind (run_outbox checks the daemon's buffers, transactions and
+ * threads): the call's buffer is freed as any.
+ */
+static int scenario_outbox_death(void)
+{
+	int fd = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+	uint8_t *big = pattern(256 * 1024, 23);
+	struct binder_transaction_data tr;
+	pid_t child;
+
+	CHECK(fd >= 0 && big && mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED);
+	CHECK(xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 && enter_looper(fd) == 0);
+	child = fork();
+	if (child == 0) {
+		int own = open("/dev/hwbinder", O_RDWR | O_CLOEXEC);
+
+		if (own < 0 || mmap(NULL, BIG_MAP, PROT_READ, MAP_PRIVATE, own, 0) == MAP_FAILED)
+			_exit(1);
+		/* The first maps the outbox, the second is staged and never answered. */
+		echo_call(own, big, 64 * 1024, 1);
+		echo_call(own, big, 256 * 1024, 1);
+		_exit(2);
+	}
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.data_size == 64 * 1024);
+	CHECK(send_data(fd, BC_REPLY, 0, big, 64 * 1024, tr.data.ptr.buffer) == 0);
+	CHECK(read_until_item(fd, &tr) == BR_TRANSACTION && tr.data_size == 256 * 1024);
+	CHECK(memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, big, 256 * 1024) == 0);
+	CHECK(kill(child, SIGKILL) == 0 && wait_child(child) == 128 + SIGKILL);
+	/* The reply to a dead caller goes nowhere (the kernel completes it). */
+	CHECK(send_data(fd, BC_REPLY, 0, "", 0, tr.data.ptr.buffer) == 0);
+	return 0;
+}
+
 /* A scatter-gather buffer of a large call is staged too (the test side
  * checks that the daemon read nothing with process_vm_readv), and arrives
  * intact. */
@@ -1603,6 +1724,10 @@ static const struct {
 	{ "outbox-scribble", scenario_outbox_scribble },
 	{ "outbox-fork", scenario_outbox_fork },
 	{ "outbox-sg", scenario_outbox_sg },
+	{ "outbox-munmap", scenario_outbox_munmap },
+	{ "outbox-map-over", scenario_outbox_map_over },
+	{ "outbox-then-region", scenario_outbox_then_region },
+	{ "outbox-death", scenario_outbox_death },
 };
 
 static int run_scenario(int argc, char **argv)
@@ -1853,6 +1978,10 @@ OUTBOX_TEST(test_outbox_scribble, "outbox-scribble", false)
 OUTBOX_TEST(test_outbox_fork, "outbox-fork", true)
 OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
+OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
+OUTBOX_TEST(test_outbox_map_over, "outbox-map-over", true)
+OUTBOX_TEST(test_outbox_then_region, "outbox-then-region", false)
+OUTBOX_TEST(test_outbox_death, "outbox-death", true)
 
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
@@ -1887,6 +2016,10 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_fork),
 		WITH_DAEMON(test_outbox_exec),
 		WITH_DAEMON(test_outbox_sg),
+		WITH_DAEMON(test_outbox_munmap),
+		WITH_DAEMON(test_outbox_map_over),
+		WITH_DAEMON(test_outbox_then_region),
+		WITH_DAEMON(test_outbox_death),
 	};
 	ssize_t n;
 
