@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -606,30 +607,58 @@ static void *scribble(void *arg)
 	return NULL;
 }
 
+/* Waits (up to 5 s, yielding) until @s has finished more than @past rounds. */
+static bool scribbled_past(struct scribbler *s, unsigned past)
+{
+	for (int i = 0; i < 5000 && atomic_load(&s->rounds) <= past; i++)
+		poll(NULL, 0, 1);
+	return atomic_load(&s->rounds) > past;
+}
+
+/* One echo call through the ring, its echo intact. */
+static bool echoed(struct ring_client *h)
+{
+	uint8_t echo[sizeof(pattern)];
+
+	memset(echo, 0, sizeof(echo));
+	return ring_client_call(h, 1, pattern, sizeof(pattern), echo, sizeof(echo), 5000) ==
+		       BR_REPLY &&
+	       memcmp(echo, pattern, sizeof(pattern)) == 0;
+}
+
+/*
+ * The calls and the scribbles overlap whatever the scheduler does: the
+ * calls start once the scribbler has finished a round, and go on (beyond
+ * the first 200) until it has finished two more, so that at least one
+ * whole round ran while calls were in flight.
+ */
 static int race_the_daemon(struct ring_client *h, void *arg)
 {
 	struct scribbler s = { .h = h };
 	pthread_t th;
-	unsigned ok = 0;
+	unsigned calls = 0, ok = 0, started;
+	bool overlapped;
 
 	(void)arg;
 	CHECK(pthread_create(&th, NULL, scribble, &s) == 0);
-	for (int i = 0; i < 200; i++) {
-		uint8_t echo[sizeof(pattern)];
-
-		memset(echo, 0, sizeof(echo));
-		if (ring_client_call(h, 1, pattern, sizeof(pattern), echo, sizeof(echo), 5000) !=
-			    BR_REPLY ||
-		    memcmp(echo, pattern, sizeof(pattern)) != 0)
+	overlapped = scribbled_past(&s, 0);
+	started = atomic_load(&s.rounds);
+	while (overlapped && (calls < 200 || atomic_load(&s.rounds) < started + 2) &&
+	       calls < 100000) {
+		calls++;
+		if (!echoed(h))
 			break;
 		ok++;
+		if (calls % 50 == 0)
+			sched_yield();
 	}
 	atomic_store(&s.stop, true);
 	pthread_join(th, NULL);
-	fprintf(stderr, "# race_the_daemon: %u of 200 calls served, %u scribbles\n", ok,
-		atomic_load(&s.rounds));
-	CHECK(ok == 200);
-	CHECK(atomic_load(&s.rounds) > 0);
+	fprintf(stderr, "# race_the_daemon: %u of %u calls served, %u scribbles (%u before)\n", ok,
+		calls, atomic_load(&s.rounds), started);
+	CHECK(overlapped);
+	CHECK(calls >= 200 && ok == calls);
+	CHECK(atomic_load(&s.rounds) >= started + 2);
 	return 0;
 }
 
