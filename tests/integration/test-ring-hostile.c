@@ -486,8 +486,11 @@ static int doorbell_flood(struct ring_client *h, void *arg)
 	fprintf(stderr, "# doorbell_flood: %u rings in 1 s; daemon CPU %ld ms, ours %ld ms\n",
 		rings, probe->daemon_ms, mine);
 	/* The doorbell is muted after a few empty rings (conn_ring.c): the
-	 * flood costs the daemon a small fraction of what it costs us. */
-	CHECK(probe->daemon_ms >= 0 && probe->daemon_ms * 10 < mine);
+	 * flood costs the daemon less than half of what it costs us (unmuted,
+	 * each ring would cost it a wakeup and a read, more than our write).
+	 * No finer ratio: CPU times come in scheduler ticks, and under load
+	 * the daemon's share of them varies several-fold. */
+	CHECK(probe->daemon_ms >= 0 && probe->daemon_ms * 2 < mine);
 	/* Ringing for nothing is no lie: the ring still works, the muted
 	 * doorbell's pending entries are taken by the unmute timer. */
 	CHECK(!ring_client_dropped(h, 100));
