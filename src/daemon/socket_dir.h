@@ -17,8 +17,11 @@ int socket_dir_open(const char *dir);
 /*
  * A listening, non-blocking SOCK_SEQPACKET socket at @path, which names an
  * entry of the directory @dirfd (from socket_dir_open). A stale socket is
- * replaced; one a live daemon answers on is not. The socket is made 0666,
- * like /dev/binder: the directory decides who may connect. Returns the
+ * replaced (atomically); one a live daemon answers on is not, nor anything
+ * that is not a socket. The socket is made 0666, like /dev/binder: the
+ * directory decides who may connect. It appears at @path only once it
+ * listens (bound under a temporary name, then renamed), so a client that
+ * waits for the path to exist is never refused. Returns the
  * socket, or -1 after one line on stderr.
  */
 int socket_listen_in(int dirfd, const char *path);

@@ -148,11 +148,13 @@ int service_start(struct service *s, const char *name, bool event_loop, unsigned
 	memset(s, 0, sizeof(*s));
 	sync_init(&s->ready);
 	sync_init(&s->stop);
+	sync_init(&s->blocked);
 	s->opts.name = name;
 	s->opts.event_loop = event_loop;
 	s->opts.threads = threads;
 	s->opts.ready = &s->ready;
 	s->opts.stop = &s->stop;
+	s->opts.blocked = &s->blocked;
 	s->pid = lspawn(test_service_main, &s->opts);
 	return s->pid > 0 && sync_wait(&s->ready, 10000) == 1 ? 0 : -1;
 }
@@ -163,6 +165,8 @@ void service_forget(struct service *s)
 	close(s->ready.fds[1]);
 	close(s->stop.fds[0]);
 	close(s->stop.fds[1]);
+	close(s->blocked.fds[0]);
+	close(s->blocked.fds[1]);
 }
 
 int service_stop(struct service *s)
@@ -221,6 +225,8 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int32_t oneways, next_seq;
 static bool in_order = true;
 static bool unblocked;
+/* The service's test_service_opts.blocked (its handler has no userdata). */
+static struct sync *block_entered;
 static ubinder_binder *stored[64];
 static size_t nstored;
 static atomic_int objects_alive;
@@ -367,6 +373,8 @@ static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder
 
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += 10;
+		if (block_entered)
+			sync_post(block_entered, 1);
 		pthread_mutex_lock(&lock);
 		while (!unblocked && pthread_cond_timedwait(&cond, &lock, &deadline) == 0)
 			;
@@ -398,6 +406,8 @@ static int handle(ubinder_binder *self, const struct ubinder_call *call, ubinder
 			return err;
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += 10;
+		if (block_entered)
+			sync_post(block_entered, 1);
 		pthread_mutex_lock(&lock);
 		barrier_arrived++;
 		pthread_cond_broadcast(&cond);
@@ -427,6 +437,7 @@ int test_service_main(void *arg)
 	ubinder_context *ctx = NULL;
 	ubinder_binder *service;
 
+	block_entered = o->blocked;
 	CHECK_OK(ubinder_context_open(NULL, &ctx));
 	CHECK_OK(ubinder_binder_new(ctx, TS_DESCRIPTOR, handle, NULL, NULL, &service));
 	if (!o->event_loop) {

@@ -65,7 +65,7 @@ enum ts_code {
 	TS_FD_WRITE = 8,       /* (fd): writes "hello" into it */
 	TS_FD_GIVE = 9,	       /* () -> fd: a pipe holding "from service" */
 	TS_STATUS = 10,	       /* (i32 status): the handler returns it */
-	TS_BLOCK = 11,	       /* (): replies once TS_UNBLOCK arrives (10 s at most) */
+	TS_BLOCK = 11,	       /* (): posts opts->blocked; replies on TS_UNBLOCK (10 s max) */
 	TS_UNBLOCK = 12,       /* oneway () */
 	TS_NEW_OBJECT = 13,    /* () -> IBinder: a fresh local object (code 1 -> i32 7) */
 	TS_OBJECTS = 14,       /* () -> i32: objects of TS_NEW_OBJECT still alive */
@@ -79,6 +79,7 @@ struct test_service_opts {
 	unsigned int threads; /* pool limit (thread pool mode) */
 	struct sync *ready;   /* posted 1 once registered */
 	struct sync *stop;    /* the service exits when this is posted */
+	struct sync *blocked; /* posted 1 each time a TS_BLOCK call is inside (may be NULL) */
 };
 
 /* Runs the test service until opts->stop is posted; returns 0 on success. */
@@ -87,7 +88,7 @@ int test_service_main(void *arg);
 /* A test service in a child process. */
 struct service {
 	struct test_service_opts opts;
-	struct sync ready, stop;
+	struct sync ready, stop, blocked;
 	pid_t pid;
 };
 
