@@ -458,49 +458,45 @@ target_row() {
 
 ## What limits it
 
-- Small payloads: a brokered call makes four socket hops where AF_UNIX
-  ping-pong makes two, and four context switches where it makes two. Per round
-  trip the daemon makes exactly six system calls (epoll_wait, recvmsg and
-  sendmsg per hop: counted with strace -c), the clients four, as AF_UNIX's.
-  Inline payloads already save the process_vm_readv of the naive design
-  (design.md section 7); native clients also save the separate
-  BR_TRANSACTION_COMPLETE read. On this machine a bare system call costs about
-  0.17 µs, so io_uring (one io_uring_enter per hop) would save the entries of
-  four calls but not the socket work or the switches: a few percent. The
-  remaining lever, shared-memory command rings with futex wake-ups, changes
-  the client protocol and still needs the four switches of a broker.
-- The emulation (ioctl column) checks the program's pointers as the kernel's
-  copy_from_user does with a memcpy that catches its own fault (no system
-  call: docs/emulation.md, SIGNALS); with process_vm_readv/writev on itself,
-  five per BINDER_WRITE_READ, the same-core 128 B median was 70-75 µs against
-  37-39 µs after, in runs minutes apart on the same machine. What is left over
-  native is the replier's second BINDER_WRITE_READ: the kernel API returns
-  the BR_TRANSACTION_COMPLETE of a BC_REPLY from the ioctl that carries it,
-  and the replier then reads for its next transaction in another ioctl, one
-  more daemon round trip (a send, a daemon wake-up, a switch back) per call,
-  which native repliers save by holding the completion for their next read.
-  Answering the completion locally would answer before the daemon has checked
-  the reply, which the kernel could still fail (BR_FAILED_REPLY when the
-  caller's buffer space is full, BR_DEAD_REPLY when the caller died), and a
-  read posted ahead on the replier's behalf would make it a waiting thread
-  that the kernel would not have, for work meant for the process; both change
-  what a conformance program sees. Shared-memory rings, where the daemon
-  places the completion beside the reply's outcome and the emulation reads it
-  without a round trip, are the way to that (docs/architecture.md).
-- Throughput: the daemon's own code is a small part of its CPU time per call.
-  A cpu-clock profile of ubinderd at 16 client threads, same core (perf record
-  -e cpu-clock -g; this VM has no hardware counters): 87 % of its samples in
-  the kernel, a third of them the switch back after a sendmsg whose receiver
-  preempted it and a tenth the receiver's wake-up; its busiest function of
-  its own (proc_poll_update) 1.9 %. The per-call cost is the socket hops and
-  their context switches. The sweep moves with the machine's other load: at
-  16 client threads, same core, the ratio was 0.35x to 0.68x in four runs of
-  the same build on one day, the AF_UNIX figure moving most.
-- Large payloads: native clients build the payload in the outbox and repliers
-  forward from their region, so the daemon copies once with memcpy from a
-  mapping it holds; the plain transport copies with process_vm_readv on a copy
-  worker (pinning the sender's pages), and AF_UNIX copies twice (into the
-  socket buffer and out of it).
+- Small payloads, same core: with the rings a call is four hand-overs through
+  the broker (client, daemon, server, daemon, client), each an eventfd
+  doorbell or a futex wake on shared memory, and four context switches.
+  Counted per call (strace, perf stat): the daemon makes about 2.2
+  epoll_wait and 2.2 FUTEX_WAKE, the clients 2.2 doorbell writes and 2.2
+  FUTEX_WAIT, as many as the bare four-hop futex chain (hop-floor's futex4,
+  1.4-1.8x AF_UNIX here). A cpu-clock profile puts 84 % of the daemon's
+  samples in the kernel, 60 % in finish_task_switch alone, and its own code
+  at 9.5 %: native's 2.0-2.3x is the floor's four switches plus the
+  library's and the daemon's work per hop, and no allocation or clock read
+  left to remove is worth more than 0.5 µs (docs/architecture.md).
+- The emulation over native: the replier's BC_REPLY is answered by its own
+  BINDER_WRITE_READ (the kernel API returns the BR_TRANSACTION_COMPLETE from
+  the ioctl that carries the reply), so the replier sleeps once more per call
+  than a native looper, which holds the completion for its next read. The
+  lazy read (docs/protocol.md) removed the doorbell of the replier's next,
+  pure read (doorbells per call 2.45 -> 1.98, daemon context switches 2.90
+  -> 2.52, counted), which is not visible in the latency on this machine.
+  Answering the completion without the daemon cannot be exact: the same read
+  may have to carry BR_SPAWN_LOOPER, node work the reply's objects queued,
+  BR_DEAD_REPLY or BR_FAILED_REPLY, which only the daemon knows.
+- Unpinned: cross-core wake-ups cost 30-60 µs on this VM. The daemon polls
+  the rings it just served and every party spins up to 30 µs, yielding,
+  before it sleeps (--spin, UBINDER_SPIN; never on a thread bound to one
+  CPU, and not while the spins miss), so a call crosses cores with no
+  wake-up at all when a core is free. The AF_UNIX reference is itself
+  bimodal unpinned (9-13 µs when its two processes share a CPU, 50-100 µs
+  when they do not), so the unpinned ratio moves with where the scheduler
+  put it.
+- Throughput: the daemon's CPU per call (7-11 µs same core) is mostly the
+  kernel's switching; the ratio at 16 client threads moves with the machine's
+  other load (0.6x to 1.1x for the same build on one day).
+- Large payloads: native clients build the payload in the outbox, and the
+  emulation stages transactions of 16 KiB and more there with its guarded
+  copy (docs/emulation.md), so the daemon copies once with memcpy from a
+  mapping it holds: at 64 KiB as many copies as AF_UNIX makes, and what is
+  left over it is the emulation's fixed cost per call. AF_UNIX copies twice
+  per message (into the socket buffer and out of it), which is why 1 MiB is
+  several times faster through ubinder.
 
 ## libubinder
 
