@@ -26,7 +26,7 @@
 
 /* What the thread layer calls above it, wired here at the top. */
 static const struct thread_upcalls upcalls = {
-	.before_write = deferred_free_drain,
+	.take_frees = deferred_free_drain,
 	.process_input = ipc_process_input,
 	.free_reply = ipc_free_reply,
 	.spawn_looper = pool_spawn,

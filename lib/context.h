@@ -48,16 +48,19 @@ struct ubinder_context {
 	uint64_t next_id;
 	/*
 	 * Buffer frees of threads that do not serve: batched with the next
-	 * command of any thread of the context, and sent by the flusher thread
-	 * once the oldest has waited UB_FREE_DELAY_NS, so that a client that goes
+	 * command of the thread that freed, and sent by the flusher thread once
+	 * the oldest has waited UB_FREE_DELAY_NS, so that a client that goes
 	 * idle does not keep its last reply's buffer (nor the references of the
-	 * handles in it).
+	 * handles in it). Invariant: a command reaches the driver after every
+	 * free its thread made before it (deferred_free.c).
 	 */
-	uint64_t *deferred;
+	struct deferred_free *deferred;
 	size_t ndeferred, deferred_cap;
 	atomic_size_t deferred_hint; /* ndeferred, read without the lock */
 	int64_t deferred_since;
 	pthread_cond_t flusher_cond;
+	pthread_cond_t flushed_cond; /* frees_in_flight went false */
+	atomic_bool frees_in_flight; /* the flusher took frees it has not yet written */
 	bool flusher_started, flusher_idle;
 	pthread_t flusher;
 	unsigned int max_threads;

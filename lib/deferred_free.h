@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal: the driver buffers that threads which do not serve free,
- * batched across the context (ctx->deferred), and the flusher thread that
- * sends those nobody else sent in time. See deferred_free.c.
+ * Internal: the driver buffers that threads which do not serve free, queued
+ * in ctx->deferred until the freeing thread's next command carries them, and
+ * the flusher thread that sends those nobody sent in time. See deferred_free.c.
  */
 #pragma once
 
@@ -23,5 +23,6 @@ void deferred_free_closing(struct ubinder_context *ctx);
 void deferred_free_join(struct ubinder_context *ctx);
 /* Frees a driver buffer from the calling thread: batched (see ctx->deferred). */
 void deferred_free_buffer(struct ubinder_thread *ts, uint64_t buffer);
-/* Moves the context's deferred frees, if any, into this thread's write buffer. */
+/* Before a write: moves the frees this thread deferred into its write buffer,
+ * after waiting for the flusher to write those it took. */
 void deferred_free_drain(struct ubinder_thread *ts);

@@ -207,6 +207,8 @@ void out_cmd(struct ubinder_thread *ts, uint32_t cmd, const void *arg, size_t si
 {
 	size_t need = sizeof(cmd) + size;
 
+	if (cmd != BC_FREE_BUFFER)
+		ts->upcalls->take_frees(ts);
 	if (!out_grow(ts, need)) {
 		(void)thread_flush(ts);
 		if (ts->out_len + need > ts->out_cap) {
@@ -256,7 +258,7 @@ int thread_talk_flags(struct ubinder_thread *ts, bool read, unsigned int flags)
 		return UBINDER_ERR_INVALID_OPERATION;
 	if (ts->broken)
 		return atomic_load(&ctx->closed) ? UBINDER_ERR_CLOSED : UBINDER_ERR_DISCONNECTED;
-	ts->upcalls->before_write(ts);
+	ts->upcalls->take_frees(ts);
 	if (!need_read && ts->out_len == 0)
 		return 0;
 	bwr.write_buffer = (uintptr_t)ts->out;

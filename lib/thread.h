@@ -28,8 +28,12 @@ struct ubinder_context;
  * state that outlives its context.
  */
 struct thread_upcalls {
-	/* Before each write: takes the context's deferred frees along. */
-	void (*before_write)(struct ubinder_thread *ts);
+	/*
+	 * Before each write, and before each command other than a free is
+	 * queued: puts the frees this thread deferred first, so that the driver
+	 * sees them in the order the thread made them.
+	 */
+	void (*take_frees)(struct ubinder_thread *ts);
 	/* Processes every BR_* return in the read buffer. */
 	int (*process_input)(struct ubinder_thread *ts);
 	/* Frees a held reply, its parcel included: its outcome came, or never will. */
@@ -48,6 +52,7 @@ struct ubinder_thread {
 	bool pool;		   /* one of the pool's threads */
 	atomic_bool joined;	   /* inside ubinder_context_join_thread_pool() */
 	bool serving;		   /* pool or joined: it comes back to the driver by itself */
+	bool flusher;		   /* the context's flusher thread (deferred_free.c) */
 	int nest;		   /* depth inside the library's command processing */
 	unsigned int queued_frees; /* BC_FREE_BUFFER commands in out */
 	uint8_t *out;		   /* BC_* commands not yet written */

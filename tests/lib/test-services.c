@@ -653,6 +653,55 @@ static void large_payloads(void **state)
 }
 
 /*
+ * A reply that nearly fills the caller's region, freed, then the same call
+ * again after about UB_FREE_DELAY_NS: the flusher may be writing the free
+ * just as the next call goes out. The call must still find the space (the
+ * free reaches the driver first), every time.
+ */
+static int client_free_then_call(void *arg)
+{
+	const size_t n = 900000;
+	ubinder_context *ctx = client_open(false);
+	ubinder_binder *b = NULL;
+	uint8_t *buf = malloc(n);
+
+	(void)arg;
+	CHECK(ctx && buf);
+	memset(buf, 0x5a, n);
+	CHECK_OK(ubinder_sm_check_service(ctx, "test.refree", &b));
+	for (int k = 0; k < 150; k++) {
+		ubinder_parcel *data = ts_request(), *reply = NULL;
+		struct timespec pause = { 0, 1500000 + (k % 11) * 100000 };
+		const void *back;
+		size_t len;
+
+		CHECK(data);
+		CHECK_OK(ubinder_parcel_write_byte_array(data, buf, n));
+		CHECK_OK(ubinder_binder_transact(b, TS_BYTES, data, 0, &reply));
+		CHECK_OK(ubinder_parcel_read_byte_array(reply, &back, &len));
+		CHECK(len == n);
+		ubinder_parcel_free(reply);
+		ubinder_parcel_free(data);
+		nanosleep(&pause, NULL);
+	}
+	free(buf);
+	ubinder_binder_unref(b);
+	ubinder_context_close(ctx);
+	return 0;
+}
+
+static void free_reaches_driver_before_next_call(void **state)
+{
+	struct service s;
+
+	(void)state;
+	assert_int_equal(service_start(&s, "test.refree", false, 0), 0);
+	run_client(client_free_then_call, NULL);
+	assert_int_equal(service_stop(&s), 0);
+	assert_daemon_quiet();
+}
+
+/*
  * Parcels on either side of UBT_OUTBOX_MIN: below it (capacity under the
  * threshold) both the call and the reply travel inline; from it on, both
  * are built in the outbox and reach the daemon as addresses it copies with
@@ -941,6 +990,7 @@ int main(void)
 		cmocka_unit_test(wait_for_service_no_pool),
 		cmocka_unit_test(file_descriptors),
 		cmocka_unit_test(large_payloads),
+		cmocka_unit_test(free_reaches_driver_before_next_call),
 		cmocka_unit_test(outbox_threshold),
 		cmocka_unit_test(event_loop_service),
 		cmocka_unit_test(object_reference_counts),
