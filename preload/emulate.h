@@ -17,6 +17,7 @@ void *emu_mmap(struct bfile *b, void *addr, size_t len, int prot, int flags, off
 /* Called for every munmap while some region is mapped: forgets the regions
  * the range touches. */
 void emu_munmap(void *addr, size_t len);
-/* Called for every munmap, and mmap with MAP_FIXED, once some outbox was
- * mapped: an outbox the range touches is gone (docs/emulation.md). */
+/* Called for every munmap, mremap that may move or shrink, and mmap with
+ * MAP_FIXED, once some outbox was mapped: an outbox the range touches is
+ * gone (docs/emulation.md). */
 void emu_outbox_unmapping(void *addr, size_t len);

@@ -8,7 +8,8 @@
  * __openat64_2, creat, creat64, fopen, fopen64 (fclose too, since glibc's
  * fclose closes without going through close()).
  * On Binder descriptors: ioctl, mmap, mmap64, munmap, close, close_range,
- * closefrom, dup, dup2, dup3, fcntl, fcntl64.
+ * closefrom, dup, dup2, dup3, fcntl, fcntl64. Over an outbox: munmap,
+ * mremap, mmap with MAP_FIXED.
  * Process exit (exit through our destructor, _exit, _Exit): the implicit
  * close of the Binder descriptors flushes, as the kernel's does.
  */
@@ -556,6 +557,32 @@ EXPORT int munmap(void *addr, size_t len)
 	if (atomic_load(&g_outbox_mapped))
 		emu_outbox_unmapping(addr, len);
 	return real.munmap(addr, len);
+}
+
+/*
+ * Moving, shrinking, or mapping over an outbox with mremap takes it away as
+ * munmap does: the staging stops first (a failed mremap costs only that).
+ * Growing in place, without MREMAP_MAYMOVE, leaves it where it is.
+ */
+EXPORT void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
+{
+	void *target = NULL;
+
+	real_init();
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+
+		va_start(ap, flags);
+		target = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (atomic_load(&g_outbox_mapped)) {
+		if ((flags & (MREMAP_MAYMOVE | MREMAP_FIXED)) || new_size < old_size)
+			emu_outbox_unmapping(old, old_size);
+		if (flags & MREMAP_FIXED)
+			emu_outbox_unmapping(target, new_size);
+	}
+	return real.mremap(old, old_size, new_size, flags, target);
 }
 
 /* --- exit ------------------------------------------------------------------ */

@@ -54,6 +54,7 @@ static const struct {
 	PLAIN(ioctl),
 	WITH64(mmap),
 	PLAIN(munmap),
+	PLAIN(mremap),
 	WITH64(fopen),
 	PLAIN(fclose),
 	SLOT(exit_, "_exit", NULL),

@@ -37,6 +37,7 @@ struct real_libc {
 	void *(*mmap)(void *, size_t, int, int, int, off_t);
 	void *(*mmap64)(void *, size_t, int, int, int, off_t);
 	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
 	void *(*fopen)(const char *, const char *);
 	void *(*fopen64)(const char *, const char *);
 	void (*exit_)(int);

@@ -1388,6 +1388,36 @@ static int scenario_outbox_map_over(void)
 	return stop_echo_server(fd, server);
 }
 
+/* The same for an outbox moved away with mremap, and memory mapped where it was. */
+static int scenario_outbox_mremap(void)
+{
+	pid_t server = start_echo_server();
+	int fd = open_big();
+	uint8_t *good = pattern(64 * 1024, 37), *other = pattern(UNMAPPED_CALL, 41), *base, *moved,
+		*spot, *over;
+	size_t size;
+
+	CHECK(server > 0 && fd >= 0 && good && other);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY && find_outbox(&base, &size));
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	spot = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(spot != MAP_FAILED);
+	moved = mremap(base, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+	CHECK(moved == spot);
+	over = mmap(base, UNMAPPED_CALL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(over == base);
+	memcpy(over, other, UNMAPPED_CALL);
+	for (int i = 0; i < 3; i++)
+		CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	CHECK(memcmp(over, other, UNMAPPED_CALL) == 0); /* never staged into */
+	CHECK(echo_call(fd, over, UNMAPPED_CALL, 1) == BR_REPLY);
+	/* A failed mremap (bad flags) costs nothing but the staging, already gone. */
+	CHECK(mremap(moved, size, size, MREMAP_FIXED, over) == MAP_FAILED && errno == EINVAL);
+	CHECK(echo_call(fd, good, 64 * 1024, 1) == BR_REPLY);
+	return stop_echo_server(fd, server);
+}
+
 /*
  * The region mapped where an unmapped outbox was, then unmapped itself, is
  * gone for the daemon as for the kernel: a call to the process gets
@@ -1726,6 +1756,7 @@ static const struct {
 	{ "outbox-sg", scenario_outbox_sg },
 	{ "outbox-munmap", scenario_outbox_munmap },
 	{ "outbox-map-over", scenario_outbox_map_over },
+	{ "outbox-mremap", scenario_outbox_mremap },
 	{ "outbox-then-region", scenario_outbox_then_region },
 	{ "outbox-death", scenario_outbox_death },
 };
@@ -1980,6 +2011,7 @@ OUTBOX_TEST(test_outbox_exec, "outbox-exec", true)
 OUTBOX_TEST(test_outbox_sg, "outbox-sg", true)
 OUTBOX_TEST(test_outbox_munmap, "outbox-munmap", true)
 OUTBOX_TEST(test_outbox_map_over, "outbox-map-over", true)
+OUTBOX_TEST(test_outbox_mremap, "outbox-mremap", true)
 OUTBOX_TEST(test_outbox_then_region, "outbox-then-region", false)
 OUTBOX_TEST(test_outbox_death, "outbox-death", true)
 
@@ -2018,6 +2050,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_outbox_sg),
 		WITH_DAEMON(test_outbox_munmap),
 		WITH_DAEMON(test_outbox_map_over),
+		WITH_DAEMON(test_outbox_mremap),
 		WITH_DAEMON(test_outbox_then_region),
 		WITH_DAEMON(test_outbox_death),
 	};
