@@ -476,9 +476,12 @@ target_row() {
   lazy read (docs/protocol.md) removed the doorbell of the replier's next,
   pure read (doorbells per call 2.45 -> 1.98, daemon context switches 2.90
   -> 2.52, counted), which is not visible in the latency on this machine.
-  Answering the completion without the daemon cannot be exact: the same read
-  may have to carry BR_SPAWN_LOOPER, node work the reply's objects queued,
-  BR_DEAD_REPLY or BR_FAILED_REPLY, which only the daemon knows.
+  Answering the completion without the daemon is exact only if the daemon
+  promises it beforehand: the same read may have to carry BR_SPAWN_LOOPER,
+  node work, BR_DEAD_REPLY or BR_FAILED_REPLY, which only the daemon knows.
+  bench/results/localtc-notes.md designs that promise (a ticket offered with
+  room reserved in the caller's region, closed before any other daemon
+  operation) and expects about 1.1x native; it is not built yet.
 - Unpinned: cross-core wake-ups cost 30-60 µs on this VM. The daemon polls
   the rings it just served and every party spins up to 30 µs, yielding,
   before it sleeps (--spin, UBINDER_SPIN; never on a thread bound to one
