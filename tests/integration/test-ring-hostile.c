@@ -167,25 +167,6 @@ static void scene_finish(struct scene *sc, long lies)
 	assert_int_equal(ubd_stop(&sc->d), 0);
 }
 
-/* CPU time (user + system) of @pid in ms. */
-static long cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
-}
-
 /* --- the offender -------------------------------------------------------------- */
 
 /* What an offender child does once its ring works. */
@@ -445,9 +426,9 @@ static int never_reads(struct ring_client *h, void *arg)
 		sent++;
 	}
 	CHECK(full >= 200);
-	c0 = cpu_ms(probe->daemon);
+	c0 = proc_cpu_ms(probe->daemon);
 	usleep(1000 * 1000);
-	probe->daemon_ms = cpu_ms(probe->daemon) - c0;
+	probe->daemon_ms = proc_cpu_ms(probe->daemon) - c0;
 	fprintf(stderr, "# never_reads: %u requests sent; daemon CPU %ld ms in 1 s after\n", sent,
 		probe->daemon_ms);
 	/* Neither blocked nor spinning: a tenth of the second at most. */
@@ -474,15 +455,15 @@ static int doorbell_flood(struct ring_client *h, void *arg)
 {
 	struct cpu_probe *probe = arg;
 	uint64_t one = 1;
-	long t0 = now_us(), c0 = cpu_ms(probe->daemon), mine0 = cpu_ms(getpid()), mine;
+	long t0 = now_us(), c0 = proc_cpu_ms(probe->daemon), mine0 = proc_cpu_ms(getpid()), mine;
 	unsigned rings = 0;
 
 	while (now_us() - t0 < 1000000L) {
 		CHECK(write(h->bell, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN);
 		rings++;
 	}
-	probe->daemon_ms = cpu_ms(probe->daemon) - c0;
-	mine = cpu_ms(getpid()) - mine0;
+	probe->daemon_ms = proc_cpu_ms(probe->daemon) - c0;
+	mine = proc_cpu_ms(getpid()) - mine0;
 	fprintf(stderr, "# doorbell_flood: %u rings in 1 s; daemon CPU %ld ms, ours %ld ms\n",
 		rings, probe->daemon_ms, mine);
 	/* The doorbell is muted after a few empty rings (conn_ring.c): the
