@@ -458,6 +458,39 @@ static int op_shrink(struct model *m)
 	return 0;
 }
 
+/* A reserved buffer trimmed to smaller sizes (a promised reply's room). */
+static int op_trim(struct model *m, struct model_alloc *ma)
+{
+	struct model_buffer *b = pick_buffer(m, ma);
+	bool before[MODEL_MAX_PAGES], after[MODEL_MAX_PAGES];
+	size_t data, offsets, extra, size;
+	bool fits;
+	int want, r;
+
+	if (!b)
+		return 0;
+	data = b->size ? next_u32(&m->in) % (b->size + 16) : 0;
+	offsets = next_u8(&m->in) % 2 ? 0 : next_u8(&m->in) % 24;
+	extra = next_u8(&m->in) % 4 ? 0 : next_u8(&m->in) % 24;
+	fits = model_size(data, offsets, extra, &size) && size <= b->size;
+	want = b->state == RANGE_BUFFER_RESERVED && !b->async && fits ? 0 : -EINVAL;
+	r = range_alloc_trim(&ma->real, b->real, data, offsets, extra);
+	if (r != want)
+		return bad(m, "trim of %zu to %zu: %d, model %d", b->offset, data, r, want);
+	if (r)
+		return 0;
+	model_active(ma, m, before);
+	b->size = size;
+	b->data = data;
+	b->offsets = offsets;
+	b->extra = extra;
+	model_active(ma, m, after);
+	for (size_t p = 0; p < ma->pages; p++)
+		if (before[p] && !after[p] && ma->installed[p])
+			lru_append(m, ma->index, p);
+	return 0;
+}
+
 static int op_punch(struct model *m, struct model_alloc *ma)
 {
 	size_t from = next_u8(&m->in) % ma->pages;
@@ -592,7 +625,7 @@ static int step(struct model *m)
 			alloc_down(m, ma); /* process death */
 		return 0;
 	default:
-		return op_release(m, ma);
+		return op_trim(m, ma);
 	}
 }
 

@@ -533,6 +533,56 @@ void range_alloc_release(struct range_alloc *a, struct range_buffer *b)
 	deactivate_pages(a, offset, size, merged_offset, merged_offset + merged_size);
 }
 
+int range_alloc_trim_prepare(struct range_alloc *a)
+{
+	return ensure_spare_record(a);
+}
+
+int range_alloc_trim(struct range_alloc *a, struct range_buffer *b, size_t data_size,
+		     size_t offsets_size, size_t extra_size)
+{
+	struct range_extent *e = container_of(b, struct range_extent, buf);
+	uint32_t ni = e->next;
+	struct range_extent *next = extent_at(a, ni);
+	size_t size, tail, tail_offset, free_end;
+	int r = buffer_size(data_size, offsets_size, extra_size, &size);
+
+	if (r)
+		return r;
+	if (b->state != RANGE_BUFFER_RESERVED || b->async || size > b->size)
+		return -EINVAL;
+	tail = b->size - size;
+	if (tail && !extent_is_free(next) && ensure_spare_record(a))
+		return -ENOMEM;
+	b->data_size = data_size;
+	b->offsets_size = offsets_size;
+	b->extra_size = extra_size;
+	if (!tail)
+		return 0;
+	tail_offset = b->offset + size;
+	if (extent_is_free(next)) {
+		/* The free neighbour grows downwards over the tail. */
+		free_end = next->buf.offset + next->buf.size;
+		next->buf.offset = tail_offset;
+		extent_bin_resize(a, ni, next, free_end - tail_offset);
+	} else {
+		uint32_t i = next->prev, fi = take_record(a);
+		struct range_extent *f = extent_at(a, fi);
+
+		f->prev = i;
+		f->next = ni;
+		e->next = fi;
+		next->prev = fi;
+		f->buf.offset = tail_offset;
+		f->buf.size = tail;
+		make_free(a, fi, f);
+		free_end = tail_offset + tail;
+	}
+	b->size = size;
+	deactivate_pages(a, tail_offset, tail, tail_offset, free_end);
+	return 0;
+}
+
 bool range_alloc_next_inactive(const struct range_alloc *a, size_t from, struct page_range *out)
 {
 	size_t first = bits_find(a->active, from, a->pages, false);

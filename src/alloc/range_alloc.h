@@ -241,6 +241,21 @@ struct range_buffer *range_alloc_find(const struct range_alloc *a, size_t offset
  */
 void range_alloc_release(struct range_alloc *a, struct range_buffer *b);
 
+/*
+ * Trims a RESERVED synchronous buffer to smaller sizes in place: its offset
+ * stays, the bytes past the new size become free (coalescing with a free
+ * neighbour), and pages no live buffer touches any more go to the LRU
+ * (installed) or back to free. The daemon reserves room for a promised
+ * reply before it knows the reply's size, then trims it to the reply.
+ * Errors: -EINVAL (not reserved, async, larger than the buffer, overflow),
+ * -ENOMEM (a record for the freed tail); never after a successful
+ * range_alloc_trim_prepare() with no reserve or trim on @a since.
+ */
+int range_alloc_trim(struct range_alloc *a, struct range_buffer *b, size_t data_size,
+		     size_t offsets_size, size_t extra_size);
+/* Makes sure the next trim of @a needs no memory: 0 or -ENOMEM. */
+int range_alloc_trim_prepare(struct range_alloc *a);
+
 enum range_page_state {
 	RANGE_PAGE_FREE = 0,
 	RANGE_PAGE_LRU,

@@ -203,6 +203,10 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring lazy reads taken: %" PRIu64 "\n", hub->rings.lazy_taken);
 	fprintf(out, "ring lazy reads unposted: %" PRIu64 "\n", hub->rings.lazy_unposted);
 	fprintf(out, "ring lazy reads declined: %" PRIu64 "\n", hub->rings.lazy_declined);
+	fprintf(out, "ring tickets offered: %" PRIu64 "\n", hub->rings.tickets_offered);
+	fprintf(out, "ring tickets taken: %" PRIu64 "\n", hub->rings.tickets_taken);
+	fprintf(out, "ring tickets closed by the daemon: %" PRIu64 "\n", hub->rings.tickets_closed);
+	fprintf(out, "ring ticket lies: %" PRIu64 "\n", hub->rings.ticket_lies);
 }
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,
@@ -214,6 +218,8 @@ int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_rol
 	LIST_INIT(&hub->muted_rings);
 	TAILQ_INIT(&hub->polled_rings);
 	LIST_INIT(&hub->lazy_rings);
+	LIST_INIT(&hub->offer_wanted);
+	LIST_INIT(&hub->offered_rings);
 	hub->loop = loop;
 	hub->roles = roles;
 	hub->nroles = nroles;
@@ -222,7 +228,8 @@ int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_rol
 	hub->pause_ms = PAUSE_FIRST_MS;
 	hub->reserve_fd = open_reserve();
 	hub->rx = malloc(UBW_MAX_MESSAGE);
-	if (!hub->rx || hub->reserve_fd < 0 ||
+	hub->ticket_rx = malloc(UBW_MAX_MESSAGE);
+	if (!hub->rx || !hub->ticket_rx || hub->reserve_fd < 0 ||
 	    loop_timer_init(loop, &hub->resume, resume_listeners) < 0)
 		return -ENOMEM;
 	return 0;
@@ -238,6 +245,8 @@ void conn_hub_deinit(struct conn_hub *hub)
 	}
 	free(hub->rx);
 	hub->rx = NULL;
+	free(hub->ticket_rx);
+	hub->ticket_rx = NULL;
 	loop_timer_deinit(&hub->resume);
 	loop_timer_deinit(&hub->unmute);
 	if (hub->reserve_fd >= 0)

@@ -39,6 +39,10 @@ struct conn_rx {
 	bool taken;
 	bool has_sender;
 	struct ucred sender;
+	/* From a ring whose completion ticket the client took (conn_ring.c):
+	 * the packet claims it, for generation @ticket_gen. */
+	bool ticket_taken;
+	uint32_t ticket_gen;
 };
 
 /* What one kind of connection does with its packets. */
@@ -55,6 +59,8 @@ struct conn_role {
 		       struct conn_rx *fds);
 	/* The connection is closing (may be NULL). */
 	void (*closed)(void *env, struct conn *conn);
+	/* Its ring's completion ticket closed without a claim (may be NULL). */
+	void (*ticket_closed)(void *env, struct conn *conn);
 };
 
 /* A listening socket whose connections join @hub. */
@@ -82,6 +88,10 @@ struct conn_ring_stats {
 	 * doorbell, rings disarmed with nothing posted yet, and rings whose next
 	 * entry was not a pure read (left for the ordinary drain). */
 	uint64_t lazy_armed, lazy_taken, lazy_unposted, lazy_declined;
+	/* The local completion (conn_ring.c): tickets offered, taken by the
+	 * client, closed by the daemon first, and taken with no ticket write
+	 * behind them (a lie: nothing is honoured). */
+	uint64_t tickets_offered, tickets_taken, tickets_closed, ticket_lies;
 };
 
 /*
@@ -142,6 +152,13 @@ struct conn_hub {
 	 * next operation; @taking_lazy while that runs. */
 	LIST_HEAD(, conn_ring) lazy_rings;
 	bool taking_lazy;
+	/* The local completion (conn_ring.c): rings whose thread may be
+	 * offered a ticket once the loop settles, and rings with an open
+	 * ticket, closed before the driver's next operation; where a claimed
+	 * ticket's write is copied (it may be taken while hub->rx is in use). */
+	LIST_HEAD(, conn_ring) offer_wanted;
+	LIST_HEAD(, conn_ring) offered_rings;
+	uint8_t *ticket_rx;
 };
 
 /* Packets of a connection by the way they travelled (ubinderctl proc). */
@@ -183,7 +200,10 @@ struct conn {
 	int peer_pidfd;	   /* thread connections from a forked child: its pidfd, else -1 */
 	bool thread_quota; /* holds one of its uid's thread quota */
 	struct assembly *assembly;
-	void *role_state; /* other roles' per-connection state */
+	bool wants_offer;	    /* its last UBW_WRITE_READ asked for tickets (UBW_WR_OFFER) */
+	bool honouring;		    /* the driver runs its claimed ticket write: no reply is sent */
+	uint64_t honour_write_size; /* that write's binder_write_read.write_size */
+	void *role_state;	    /* other roles' per-connection state */
 };
 
 int conn_hub_init(struct conn_hub *hub, struct loop *loop, const struct conn_role *const *roles,

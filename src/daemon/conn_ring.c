@@ -59,6 +59,13 @@ struct conn_ring {
 	TAILQ_ENTRY(conn_ring) polled_entry;
 	bool lazy; /* armed for a lazy read: on hub->lazy_rings, req_lazy is 1 */
 	LIST_ENTRY(conn_ring) lazy_entry;
+	/* The local completion: a ticket of generation offer_gen is open (on
+	 * hub->offered_rings); the thread may be offered one when the loop
+	 * settles (on hub->offer_wanted). */
+	bool offered, offer_wanted;
+	uint32_t offer_gen;
+	LIST_ENTRY(conn_ring) offered_entry;
+	LIST_ENTRY(conn_ring) wanted_entry;
 };
 
 static void ring_drain(struct conn *conn);
@@ -472,6 +479,70 @@ static int ring_send(struct conn *conn, const struct iovec *iov, int iovcnt, siz
 	return 1;
 }
 
+/* The role forgets the promise behind a ticket that closed unclaimed. */
+static void ticket_closed(struct conn *conn)
+{
+	if (conn->role && conn->role->ticket_closed)
+		conn->role->ticket_closed(conn->role->env, conn);
+}
+
+/*
+ * Closes @r's open ticket: true when the client claimed it first (its CAS
+ * found OFFERED and left TAKEN); else the ticket is closed, and so is the
+ * promise behind it. A scribbled word is a closed ticket.
+ */
+static bool ticket_close(struct conn_ring *r)
+{
+	uint32_t want = UBW_TICKET(r->offer_gen, UBW_TICKET_OFFERED);
+
+	LIST_REMOVE(r, offered_entry);
+	r->offered = false;
+	if (!__atomic_compare_exchange_n(&r->hdr->tc_ticket, &want,
+					 UBW_TICKET(r->offer_gen, UBW_TICKET_CLOSED), false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+	    want == UBW_TICKET(r->offer_gen, UBW_TICKET_TAKEN)) {
+		stats(r->conn)->tickets_taken++;
+		return true;
+	}
+	stats(r->conn)->tickets_closed++;
+	ticket_closed(r->conn);
+	return false;
+}
+
+/* A request that claims a ticket: its generation in *gen. Daemon's copy. */
+static bool is_ticket_write(const void *packet, size_t len)
+{
+	struct ubw_write_read h;
+
+	if (len < sizeof(h))
+		return false;
+	memcpy(&h, packet, sizeof(h));
+	return h.hdr.type == UBW_WRITE_READ && (h.flags & UBW_WR_TICKET);
+}
+
+/*
+ * The entry @packet (@len bytes, or a marker or lie with len <= 0) was
+ * taken from a ring whose ticket the client claimed: only the ticket write
+ * of that generation is the claim's; anything else is a lie, and nothing
+ * is honoured (the promise is dropped, the entry runs as any other).
+ */
+static void ticket_claimed_by(struct conn_ring *r, const void *packet, ssize_t len,
+			      struct conn_rx *rx)
+{
+	struct ubw_write_read h;
+
+	if (len > 0 && is_ticket_write(packet, (size_t)len)) {
+		memcpy(&h, packet, sizeof(h));
+		if (h.ticket_gen == r->offer_gen) {
+			rx->ticket_taken = true;
+			rx->ticket_gen = h.ticket_gen;
+			return;
+		}
+	}
+	stats(r->conn)->ticket_lies++;
+	ticket_closed(r->conn);
+}
+
 static void ring_drain(struct conn *conn)
 {
 	struct conn_ring *r = conn->ring;
@@ -488,6 +559,10 @@ static void ring_drain(struct conn *conn)
 			loop_after_batch(conn->hub->loop, &r->arm);
 			return;
 		}
+		/* Any entry closes the ticket before it runs: only the client's
+		 * next request can claim it. */
+		if (r->offered && ticket_close(r))
+			ticket_claimed_by(r, buf, n, &rx);
 		/* Taken in order: no lazy take, from the operation this entry
 		 * starts, may jump ahead of the next one. (A ring the drain
 		 * leaves empty keeps an arming its last entry's reply made.) */
@@ -564,6 +639,13 @@ static void ring_close(struct conn *conn)
 	loop_after_batch_cancel(conn->hub->loop, &r->arm);
 	if (r->lazy)
 		lazy_disarm(r);
+	if (r->offer_wanted)
+		LIST_REMOVE(r, wanted_entry);
+	if (r->offered) {
+		LIST_REMOVE(r, offered_entry);
+		r->offered = false;
+		ticket_closed(conn);
+	}
 	if (r->muted)
 		LIST_REMOVE(r, muted_entry);
 	else
@@ -603,7 +685,8 @@ static bool is_pure_read(const void *packet, size_t len)
 	return h.hdr.type == UBW_WRITE_READ && h.hdr.error == 0 && h.body_size == 0 &&
 	       h.write_len == 0 && h.write_overrun == 0 && h.nfds == 0 && h.nsegments == 0 &&
 	       h.write_size <= h.write_consumed && h.read_size > h.read_consumed &&
-	       (h.flags & ~(uint32_t)UBW_WR_HOLD_COMPLETE) == 0 && h.reserved == 0;
+	       (h.flags & ~(uint32_t)(UBW_WR_HOLD_COMPLETE | UBW_WR_OFFER)) == 0 &&
+	       h.ticket_gen == 0;
 }
 
 /* Takes @r's lazily posted read, if that is what its next entry is. */
@@ -639,16 +722,87 @@ static void lazy_take(struct conn_ring *r)
 		loop_after_batch(conn->hub->loop, &r->again);
 }
 
+/* Runs the ticket write of @r, whose ticket the client claimed. */
+static void ticket_take(struct conn_ring *r)
+{
+	struct conn *conn = r->conn;
+	struct conn_rx rx = { .fds = NULL, .has_sender = true, .sender = conn->cred };
+	uint8_t *buf = conn->hub->ticket_rx;
+	ssize_t n = UBW_RING_EMPTY;
+
+	if (r->lazy)
+		lazy_disarm(r);
+	/* An honest client claims only after it posted the write, and has
+	 * read every reply (nothing is queued on the socket). */
+	if (!conn_closing(conn) && !conn->out)
+		n = ubw_ring_get_if(&r->in, buf, UBW_MAX_MESSAGE, is_ticket_write);
+	ticket_claimed_by(r, buf, n, &rx);
+	if (n <= 0)
+		return; /* nothing taken: the ordinary drain finds what is there */
+	r->empty_bells = 0;
+	conn->packets.ring_in++;
+	conn_dispatch(conn, buf, (size_t)n, &rx);
+	if (!conn_closing(conn) && conn->ring == r && ubw_ring_pending(&r->in))
+		loop_after_batch(conn->hub->loop, &r->again);
+}
+
 void conn_hub_take_lazy_reads(struct conn_hub *hub)
 {
+	LIST_HEAD(, conn_ring) claimed = LIST_HEAD_INITIALIZER(claimed);
 	struct conn_ring *r;
 
-	if (hub->taking_lazy || LIST_EMPTY(&hub->lazy_rings))
+	if (hub->taking_lazy || (LIST_EMPTY(&hub->lazy_rings) && LIST_EMPTY(&hub->offered_rings)))
 		return;
 	hub->taking_lazy = true;
+	/* First every ticket closes, so that all were decided in the state
+	 * they were offered in; then the claimed writes run. */
+	while ((r = LIST_FIRST(&hub->offered_rings)) != NULL)
+		if (ticket_close(r))
+			LIST_INSERT_HEAD(&claimed, r, offered_entry);
+	while ((r = LIST_FIRST(&claimed)) != NULL) {
+		LIST_REMOVE(r, offered_entry);
+		ticket_take(r);
+	}
 	while ((r = LIST_FIRST(&hub->lazy_rings)) != NULL)
 		lazy_take(r);
 	hub->taking_lazy = false;
+}
+
+void conn_ring_want_offer(struct conn *conn)
+{
+	struct conn_ring *r = conn->ring;
+
+	if (!r || r->offer_wanted || conn_closing(conn))
+		return;
+	r->offer_wanted = true;
+	LIST_INSERT_HEAD(&conn->hub->offer_wanted, r, wanted_entry);
+}
+
+struct conn *conn_hub_next_offer_wanted(struct conn_hub *hub)
+{
+	struct conn_ring *r = LIST_FIRST(&hub->offer_wanted);
+
+	if (!r)
+		return NULL;
+	LIST_REMOVE(r, wanted_entry);
+	r->offer_wanted = false;
+	return r->conn;
+}
+
+bool conn_ring_offer(struct conn *conn, uint32_t limit)
+{
+	struct conn_ring *r = conn->ring;
+
+	if (!r || r->offered || conn_closing(conn))
+		return false;
+	r->offer_gen = (r->offer_gen + 1) & (UINT32_MAX >> 2);
+	r->offered = true;
+	LIST_INSERT_HEAD(&conn->hub->offered_rings, r, offered_entry);
+	__atomic_store_n(&r->hdr->tc_limit, limit, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->hdr->tc_ticket, UBW_TICKET(r->offer_gen, UBW_TICKET_OFFERED),
+			 __ATOMIC_SEQ_CST);
+	stats(conn)->tickets_offered++;
+	return true;
 }
 
 static void ring_resume(struct conn *conn)

@@ -18,7 +18,8 @@
  * Owns: struct conn_ring (the mapping, the doorbell, the wake-ups to send
  * after the batch), the hub's polled rings and their spin (the loop's
  * poller: the rings just served are polled instead of their doorbells until
- * the loop sleeps) and its counters.
+ * the loop sleeps), the lazy reads and the completion tickets, and its
+ * counters.
  * May call: conn, loop, wire/ring, wire/packet, common/log.
  */
 #pragma once
@@ -54,12 +55,32 @@ void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns);
 void conn_ring_arm_lazy(struct conn *conn);
 
 /*
- * Before any operation of the driver: every armed ring is disarmed, and a
+ * Before any operation of the driver. First every open completion ticket
+ * closes (the daemon's compare-and-swap against the client's); the ticket
+ * writes of those the clients claimed are handed to the driver, each
+ * marked in its conn_rx, and the role is told of those that closed
+ * unclaimed (ticket_closed). Then every armed ring is disarmed, and a
  * pure read its client posted meanwhile is handed to the driver now, as if
  * it had arrived just before. So the driver never acts while a lazily
- * posted read waits in a ring: which thread waits, and in what order, is
- * what the doorbell would have made it. Anything else found there is left
- * for the ring's ordinary drain, after the batch. Re-entered (from the
- * driver call it makes) it does nothing.
+ * posted read or a claimed reply waits in a ring, and no ticket outlives
+ * the state it was offered in. Anything else found there is left for the
+ * ring's ordinary drain, after the batch. Re-entered (from the driver
+ * call it makes) it does nothing.
  */
 void conn_hub_take_lazy_reads(struct conn_hub *hub);
+
+/*
+ * The local completion (docs/protocol.md, "The local completion"). The
+ * thread on @conn asked for tickets and its read ended: it may be offered
+ * one once the loop settles (conn_hub_next_offer_wanted gives the
+ * connections in turn). Nothing without a ring.
+ */
+void conn_ring_want_offer(struct conn *conn);
+struct conn *conn_hub_next_offer_wanted(struct conn_hub *hub);
+/*
+ * Publishes a ticket of a new generation in @conn's ring for a reply of up
+ * to @limit bytes (the role made the promise behind it); it stays open
+ * until the ring's next entry or the driver's next operation, whichever
+ * comes first. False (no ticket) without a ring, or with one open.
+ */
+bool conn_ring_offer(struct conn *conn, uint32_t limit);

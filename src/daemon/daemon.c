@@ -84,6 +84,7 @@ static void update_timer(void *daemon)
 {
 	struct daemon *d = daemon;
 
+	glue_make_offers(&d->glue);
 	loop_timer_set(&d->driver_timer, driver_has_timers(d->drv) ? TIMER_PERIOD_MS : 0);
 	if (d->pressure)
 		pressure_update(d->pressure);

@@ -10,10 +10,29 @@
 #include "daemon/glue.h"
 #include "driver/fetch.h"
 #include "wire/decode.h"
+#include "wire/ticket.h"
 
-/* Decodes a complete body and hands the request to the driver. */
-static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *hdr,
-				const uint8_t *body, const int *fds, size_t nfds)
+/*
+ * Whether a request that claimed its ring's ticket is the plain reply the
+ * promise covers, on the daemon's own copy (the client's word counts for
+ * nothing): the header and the commands (wire/ticket.h), and the reply's
+ * data carried inline, so that no copy can fault.
+ */
+static bool ticket_write_covered(const struct ubw_write_read *hdr,
+				 const struct ubw_decoded_write_read *dec,
+				 const struct mem_segment *segs, size_t nsegs)
+{
+	uint64_t data, data_size;
+
+	return ubw_ticket_request(hdr) && dec->write_len == hdr->write_len &&
+	       ubw_ticket_write(dec->write, dec->write_len, UBW_TICKET_LIMIT, &data, &data_size) &&
+	       (data_size == 0 || mem_segments_find(segs, nsegs, data, data_size));
+}
+
+/* Decodes a complete body and hands the request to the driver; a @claimed
+ * ticket's write runs as the promised one when it is what was promised. */
+static void write_read_dispatch(struct glue *g, struct conn *conn, const struct ubw_write_read *hdr,
+				const uint8_t *body, const int *fds, size_t nfds, bool claimed)
 {
 	struct mem_segment stack_segs[16];
 	struct mem_segment *segs = stack_segs;
@@ -46,6 +65,17 @@ static void write_read_dispatch(struct conn *conn, const struct ubw_write_read *
 	req.nsegments = (size_t)nsegs;
 	req.fds = fds;
 	req.nfds = nfds;
+	conn->wants_offer = hdr->flags & UBW_WR_OFFER;
+	if (claimed) {
+		if (ticket_write_covered(hdr, &dec, segs, (size_t)nsegs)) {
+			req.promised = true;
+			conn->honouring = true; /* write_read_done sends nothing */
+			conn->honour_write_size = hdr->write_size;
+		} else {
+			g->ticket_writes_refused++;
+			driver_promise_cancel(conn->thread);
+		}
+	}
 	driver_write_read(conn->thread, &req);
 	if (segs != stack_segs)
 		free(segs);
@@ -54,6 +84,8 @@ bad:
 	if (segs != stack_segs)
 		free(segs);
 	close_fds(fds, nfds);
+	if (claimed)
+		driver_promise_cancel(conn->thread);
 	conn_protocol_error(conn, "malformed UBW_WRITE_READ body");
 }
 
@@ -72,10 +104,18 @@ static void write_read_fail(struct conn *conn, const struct ubw_write_read *hdr,
 
 /* A UBW_WRITE_READ packet from @sender; takes ownership of @fds. Refused with @refuse. */
 static void write_read_packet(struct glue *g, struct conn *conn, const struct ubw_write_read *hdr,
-			      size_t len, const int *fds, size_t nfds, pid_t sender, int refuse)
+			      size_t len, const int *fds, size_t nfds, pid_t sender, int refuse,
+			      bool claimed)
 {
 	const uint8_t *body = (const uint8_t *)(hdr + 1);
 	size_t have = len - sizeof(*hdr);
+
+	/* A claim is honoured only for a whole request of the opener's. */
+	if (claimed && (refuse || have != hdr->body_size || conn->assembly)) {
+		g->ticket_writes_refused++;
+		driver_promise_cancel(conn->thread);
+		claimed = false;
+	}
 
 	if (conn->assembly || hdr->body_size > sessions_max_body(g->sessions) ||
 	    have > hdr->body_size) {
@@ -88,7 +128,7 @@ static void write_read_packet(struct glue *g, struct conn *conn, const struct ub
 			close_fds(fds, nfds);
 			write_read_fail(conn, hdr, refuse);
 		} else {
-			write_read_dispatch(conn, hdr, body, fds, nfds);
+			write_read_dispatch(g, conn, hdr, body, fds, nfds, claimed);
 		}
 		return;
 	}
@@ -105,7 +145,7 @@ static void write_read_more(struct glue *g, struct conn *conn, const uint8_t *bo
 	if (!a->body) {
 		write_read_fail(conn, &a->hdr, a->error);
 	} else {
-		write_read_dispatch(conn, &a->hdr, a->body, a->fds, a->nfds);
+		write_read_dispatch(g, conn, &a->hdr, a->body, a->fds, a->nfds, false);
 		a->nfds = 0; /* the driver's now */
 	}
 	assembly_free(g->assemblies, a);
@@ -131,6 +171,38 @@ static bool ends_with_completion(const struct bwr_result *r)
 	return last == BR_TRANSACTION_COMPLETE;
 }
 
+/* The outcome the client of a claimed ticket has already returned. */
+static bool is_local_completion(const struct bwr_result *r, uint64_t write_size)
+{
+	static const uint32_t promised[2] = { BR_NOOP, BR_TRANSACTION_COMPLETE };
+
+	return r->error == 0 && r->write_consumed == write_size &&
+	       r->read_len == sizeof(promised) &&
+	       memcmp(r->read, promised, sizeof(promised)) == 0 && r->nfds == 0 && r->nclose == 0 &&
+	       !r->spawn_looper_at_start;
+}
+
+/*
+ * A claimed ticket's write ran: the client returned [BR_NOOP,
+ * BR_TRANSACTION_COMPLETE] already, so nothing is sent. Any other outcome
+ * would mean the promise was wrong: counted and logged (tests assert none).
+ */
+static void ticket_write_done(struct glue *g, struct conn *conn, const struct bwr_result *r)
+{
+	conn->honouring = false;
+	if (is_local_completion(r, conn->honour_write_size)) {
+		g->local_completions++;
+	} else {
+		g->local_completions_broken++;
+		log_limited(LOG_LEVEL_WARNING,
+			    "pid %d: thread %d: a promised reply ended otherwise (error %d, "
+			    "%zu bytes read): the client was told it completed",
+			    conn->cred.pid, conn->tid, r->error, r->read_len);
+	}
+	if (conn->ring && conn->thread && driver_thread_read_would_wait(conn->thread))
+		conn_ring_arm_lazy(conn);
+}
+
 static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 {
 	static const uint8_t zeros[UBW_ALIGN];
@@ -145,6 +217,8 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 	struct iovec iov[4];
 	int n = 0;
 
+	if (conn->honouring)
+		return ticket_write_done(conn->role->env, conn, r);
 	if (r->nfds)
 		reply.flags |= UBW_WRR_FDS;
 	if (r->spawn_looper_at_start)
@@ -162,6 +236,8 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 	if (conn->ring && ends_with_completion(r) && conn->thread &&
 	    driver_thread_read_would_wait(conn->thread))
 		conn_ring_arm_lazy(conn);
+	if (conn->wants_offer && conn->ring && r->error == 0)
+		conn_ring_want_offer(conn);
 }
 
 static void conn_ioctl_done(struct conn *conn, int error, const void *arg, size_t size)
@@ -446,13 +522,18 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 			return refuse_request(conn, h, -EPERM);
 		refuse = -EPERM;
 	}
+	if (rx->ticket_taken && h->type != UBW_WRITE_READ) {
+		/* conn_ring only marks ticket writes: a confused ring. */
+		driver_promise_cancel(conn->thread);
+		rx->ticket_taken = false;
+	}
 	switch (h->type) {
 	case UBW_WRITE_READ:
 		if (len < sizeof(struct ubw_write_read))
 			return conn_protocol_error(conn, "short UBW_WRITE_READ");
 		rx->taken = true;
-		write_read_packet(env, conn, (const void *)msg, len, rx->fds, rx->n, sender,
-				  refuse);
+		write_read_packet(env, conn, (const void *)msg, len, rx->fds, rx->n, sender, refuse,
+				  rx->ticket_taken);
 		return;
 	case UBW_WRITE_READ_MORE:
 		write_read_more(env, conn, msg + sizeof(struct ubw_write_read_more),
@@ -512,6 +593,25 @@ static void thread_packet(void *env, struct conn *conn, const uint8_t *msg, size
 	}
 }
 
+static void thread_ticket_closed(void *env, struct conn *conn)
+{
+	(void)env;
+	if (conn->thread)
+		driver_promise_cancel(conn->thread);
+}
+
+void glue_make_offers(struct glue *g)
+{
+	struct conn *conn;
+
+	while ((conn = conn_hub_next_offer_wanted(g->hub)) != NULL) {
+		if (!conn->thread || !driver_promise_reply(conn->thread, UBW_TICKET_LIMIT))
+			continue;
+		if (!conn_ring_offer(conn, UBW_TICKET_LIMIT))
+			driver_promise_cancel(conn->thread);
+	}
+}
+
 static void thread_closed(void *env, struct conn *conn)
 {
 	struct glue *g = env;
@@ -532,6 +632,9 @@ static void thread_closed(void *env, struct conn *conn)
 void glue_dump_stats(const struct glue *g, FILE *out)
 {
 	fprintf(out, "requests refused (not the opener): %" PRIu64 "\n", g->foreign_refused);
+	fprintf(out, "local completions: %" PRIu64 "\n", g->local_completions);
+	fprintf(out, "local completions broken: %" PRIu64 "\n", g->local_completions_broken);
+	fprintf(out, "ticket writes refused: %" PRIu64 "\n", g->ticket_writes_refused);
 }
 
 void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *assemblies,
@@ -560,5 +663,6 @@ void glue_init(struct glue *g, struct sessions *sessions, struct assemblies *ass
 		.open = thread_open,
 		.packet = thread_packet,
 		.closed = thread_closed,
+		.ticket_closed = thread_ticket_closed,
 	};
 }

@@ -361,6 +361,18 @@ void buffer_space_release(struct buffer_space *s, struct range_buffer *rb)
 	range_alloc_release(&s->alloc, rb);
 }
 
+int buffer_space_trim(struct buffer_space *s, struct range_buffer *rb, uint64_t data_size,
+		      uint64_t offsets_size, uint64_t extra_size)
+{
+	s->pool->lru.clock = s->pool->now_ms();
+	return range_alloc_trim(&s->alloc, rb, data_size, offsets_size, extra_size);
+}
+
+int buffer_space_trim_prepare(struct buffer_space *s)
+{
+	return range_alloc_trim_prepare(&s->alloc);
+}
+
 int buffer_space_clear(struct buffer_space *s, const struct range_buffer *rb)
 {
 	return region_clear(&s->region, rb->offset, rb->size);

@@ -191,6 +191,15 @@ int buffer_space_reserve(struct buffer_space *s, uint64_t data_size, uint64_t of
 int buffer_space_deliver(struct buffer_space *s, struct range_buffer *rb);
 /* Gives a buffer back, in any state; @rb is invalid afterwards. */
 void buffer_space_release(struct buffer_space *s, struct range_buffer *rb);
+/*
+ * Trims a reserved synchronous buffer to smaller sizes in place
+ * (range_alloc_trim); the pages it no longer touches join the LRU. Cannot
+ * fail after buffer_space_trim_prepare() with no reserve on @s since,
+ * except -EINVAL for sizes larger than the buffer's.
+ */
+int buffer_space_trim(struct buffer_space *s, struct range_buffer *rb, uint64_t data_size,
+		      uint64_t offsets_size, uint64_t extra_size);
+int buffer_space_trim_prepare(struct buffer_space *s);
 /* Zeroes a buffer's bytes (TF_CLEAR_BUF). */
 int buffer_space_clear(struct buffer_space *s, const struct range_buffer *rb);
 

@@ -342,6 +342,10 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 	bwr->read_consumed_in = req->read_consumed;
 	bwr->nonblock = req->nonblock;
 	bwr->hold_complete = req->hold_complete && !req->nonblock;
+	/* A promise is for the one write it was made for. */
+	if (!req->promised)
+		driver_promise_cancel(thread);
+	bwr->promised = req->promised && thread->promised_room;
 	bwr->segments = req->segments;
 	bwr->nsegments = req->nsegments;
 	if (req->nfds) {
@@ -361,6 +365,8 @@ void driver_write_read(struct thread *thread, const struct bwr_request *req)
 		}
 	}
 	bwr_run(thread);
+	if (req->promised)
+		driver_promise_cancel(thread); /* a room its reply did not take */
 	/* Unless suspended, nothing may keep pointing into the request. */
 	if (bwr->phase != BWR_WRITING && !bwr->owned) {
 		bwr->segments = NULL;

@@ -109,6 +109,7 @@ struct bwr_request {
 	uint64_t read_consumed;
 	bool nonblock;
 	bool hold_complete; /* UBW_WR_HOLD_COMPLETE */
+	bool promised;	    /* the write the thread's promise was taken for */
 	/* More than MEM_SEGMENTS_SCAN only as an index (mem_segments_index). */
 	const struct mem_segment *segments;
 	size_t nsegments;
@@ -220,6 +221,18 @@ void driver_thread_detach(struct thread *thread);
  * process's is there. The daemon lets such a read come lazily.
  */
 bool driver_thread_read_would_wait(const struct thread *thread);
+
+/*
+ * The local completion (reply_promise.h, docs/protocol.md): promises @thread
+ * that a plain reply of at most @limit bytes of data, written now with a
+ * read, returns [BR_NOOP, BR_TRANSACTION_COMPLETE], and reserves the reply's
+ * room in its caller's region. False when that is not certain. The promise
+ * holds only until the driver's next operation: before it, the daemon
+ * either runs the promised write (request.promised) or cancels it.
+ */
+bool driver_promise_reply(struct thread *thread, uint32_t limit);
+/* Gives the promised room back (nothing without a promise). */
+void driver_promise_cancel(struct thread *thread);
 
 /* BINDER_WRITE_READ. Completes through ops->write_read_done, maybe later. */
 void driver_write_read(struct thread *thread, const struct bwr_request *request);

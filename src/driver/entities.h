@@ -157,6 +157,7 @@ struct bwr_state {
 	bool read_started;	   /* BR_NOOP decided; the read is in progress */
 	bool nonblock;
 	bool hold_complete; /* UBW_WR_HOLD_COMPLETE: completions wait for other work */
+	bool promised;	    /* a promised write: its BC_REPLY takes the promised room */
 	uint32_t held[8];   /* completions read but held back, in order */
 	uint8_t nheld;
 	bool spawn_looper_at_start;
@@ -200,6 +201,9 @@ struct thread {
 	struct error_work return_error;
 	struct error_work reply_error;
 	struct binder_extended_error ee;
+	/* The room reserved in its caller's region for a promised reply
+	 * (reply_promise.h), or NULL. */
+	struct txn_buffer *promised_room;
 	int tmp_ref;
 	struct bwr_state bwr;
 	struct proc_stats_thread stats;
@@ -238,6 +242,8 @@ struct proc {
 	bool oneway_spam_detection_enabled;
 	bool poll_readable; /* last state reported through ops->poll_changed */
 	int outstanding_txns;
+	/* Its buffers that hold fd-array descriptors (freeing one closes them). */
+	size_t fda_buffers;
 
 	struct buffer_space space; /* the region and its buffers */
 	int fetches_into;	   /* fetch jobs writing into this region */
@@ -320,6 +326,8 @@ struct txn_buffer {
 	/* A oneway's bytes, charged to its sender's uid until the buffer is freed. */
 	uid_t quota_uid;
 	size_t quota_bytes;
+	/* A promised reply's room, not yet a reply: the thread it was promised to. */
+	struct thread *promised_to;
 };
 
 /* --- contexts and the driver --------------------------------------------- */

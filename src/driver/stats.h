@@ -93,5 +93,7 @@ struct driver_stats {
 	uint64_t transactions_created, transactions_deleted;
 	uint64_t transactions_failed;
 	uint64_t dead_replies[DEAD_REPLY_CAUSES];
+	/* Reply promises (reply_promise.h): made, kept by a reply, cancelled. */
+	uint64_t promises_made, promises_kept, promises_cancelled;
 	/* Page counters are the buffer pool's (buffer_space.h). */
 };

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "driver/bwr_state.h"
 #include "driver/dead_reply.h"
+#include "driver/driver.h"
 #include "driver/proc.h"
 #include "driver/thread.h"
 #include "driver/todo.h"
@@ -72,6 +73,7 @@ void thread_release(struct thread *thread)
 	struct transaction *t;
 
 	proc->tmp_ref++; /* dropped by thread_free */
+	driver_promise_cancel(thread);
 	if (thread->bwr.phase == BWR_IOCTL)
 		drv->pending_freezes--; /* its BINDER_FREEZE ends with it */
 	TAILQ_REMOVE(&proc->threads, thread, proc_entry);

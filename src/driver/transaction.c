@@ -14,6 +14,7 @@
 #include "driver/objects.h"
 #include "driver/proc.h"
 #include "driver/ref.h"
+#include "driver/reply_promise.h"
 #include "driver/thread.h"
 #include "driver/todo.h"
 #include "driver/transaction.h"
@@ -520,9 +521,13 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		}
 	}
 
-	err = txn_buffer_alloc(b->target_proc, tr->data_size, tr->offsets_size,
-			       b->extra_buffers_size, !reply && oneway, proc, &t->buffer,
-			       &b->spam_suspect);
+	t->buffer = reply ? reply_promise_take(thread, b->target_proc, tr->data_size,
+					       tr->offsets_size, b->extra_buffers_size)
+			  : NULL;
+	err = t->buffer ? binder_ok()
+			: txn_buffer_alloc(b->target_proc, tr->data_size, tr->offsets_size,
+					   b->extra_buffers_size, !reply && oneway, proc,
+					   &t->buffer, &b->spam_suspect);
 	if (err.reply == BR_DEAD_REPLY)
 		note_dead_reply(b, b->target_proc->is_dead ? DEAD_TARGET_RELEASED
 							   : DEAD_TARGET_NO_REGION);

@@ -69,6 +69,8 @@ int txn_buffer_add_fda_fd(struct txn_buffer *b, int32_t fd)
 		b->fda_fds = grown;
 		b->fda_fds_cap = cap;
 	}
+	if (b->nfda_fds == 0)
+		b->proc->fda_buffers++;
 	b->fda_fds[b->nfda_fds++] = fd;
 	return 0;
 }
@@ -112,6 +114,10 @@ static void txn_buffer_destroy(struct txn_buffer *b)
 {
 	uid_quota_give(&b->proc->driver->quotas, b->quota_uid, DRIVER_QUOTA_ONEWAY_BYTES,
 		       b->quota_bytes);
+	if (b->nfda_fds)
+		b->proc->fda_buffers--;
+	if (b->promised_to)
+		b->promised_to->promised_room = NULL;
 	buffer_space_release(&b->proc->space, b->range);
 	free(b->held);
 	free(b->fda_fds);

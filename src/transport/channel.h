@@ -53,6 +53,17 @@ int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt
 ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, size_t *nfds,
 		      bool interruptible);
 
+/*
+ * The local completion (docs/protocol.md): the ticket the daemon offers in
+ * @t's ring, if one is open (its generation and the reply size it covers);
+ * and the claim: posts the claiming request @iov in the ring, claims the
+ * ticket, then rings the doorbell if asked. 1 when the claim won, 0 when the
+ * daemon had closed the ticket first (its answer comes as usual), -ENOSPC
+ * when the request does not fit the ring now (nothing was posted), -EIO.
+ */
+bool ubt_ring_ticket_offered(const struct ubt_thread *t, uint32_t *gen, uint32_t *limit);
+int ubt_ring_ticket_claim(struct ubt_thread *t, const struct iovec *iov, int iovcnt, uint32_t gen);
+
 /* @t has a ring, mapped in this process (not a forked child's inherited one). */
 bool ubt_ring_usable(const struct ubt_thread *t);
 

@@ -204,6 +204,49 @@ int ubt_ring_send_read(struct ubt_thread *t, const struct iovec *iov, int iovcnt
 	return 0;
 }
 
+bool ubt_ring_ticket_offered(const struct ubt_thread *t, uint32_t *gen, uint32_t *limit)
+{
+	struct ubt_ring_chan *c = t->ring;
+	uint32_t word;
+
+	if (!c || !ubt_ring_usable(t))
+		return false;
+	word = __atomic_load_n(&c->hdr->tc_ticket, __ATOMIC_ACQUIRE);
+	if (UBW_TICKET_STATE(word) != UBW_TICKET_OFFERED)
+		return false;
+	*gen = UBW_TICKET_GEN(word);
+	*limit = __atomic_load_n(&c->hdr->tc_limit, __ATOMIC_RELAXED);
+	return true;
+}
+
+int ubt_ring_ticket_claim(struct ubt_thread *t, const struct iovec *iov, int iovcnt, uint32_t gen)
+{
+	struct ubt_ring_chan *c = t->ring;
+	uint32_t want = UBW_TICKET(gen, UBW_TICKET_OFFERED);
+	size_t len = 0;
+	bool won;
+	int err;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len > UBW_RING_MAX_PACKET(c->out.cap))
+		return -ENOSPC;
+	err = ubw_ring_put(&c->out, iov, iovcnt, len);
+	if (err)
+		return err == -ENOSPC ? err : -EIO;
+	/*
+	 * Posted (release), then claimed (seq-cst): a daemon whose CAS fails
+	 * on TAKEN finds the write in the ring. The doorbell comes after the
+	 * claim, so that the daemon it wakes on this CPU finds the claim made
+	 * instead of closing the ticket under us.
+	 */
+	won = __atomic_compare_exchange_n(&c->hdr->tc_ticket, &want,
+					  UBW_TICKET(gen, UBW_TICKET_TAKEN), false,
+					  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	ring_bell(t);
+	return won ? 1 : 0;
+}
+
 /* A packet on the socket that is not a kick (a kick only says: look at the ring). */
 static bool is_kick(const void *buf, ssize_t n)
 {

@@ -22,6 +22,7 @@
 #include "wire/binder_stream.h"
 #include "wire/encode.h"
 #include "wire/packet.h"
+#include "wire/ticket.h"
 #include "wire/trust.h"
 
 #define RX_SIZE (sizeof(struct ubw_write_read_reply) + UBW_MAX_READ_SIZE + 64 * 1024)
@@ -678,6 +679,23 @@ struct wr_round {
 	bool retry; /* what is left of the read is its first BR_NOOP: read again */
 };
 
+/* UBINDER_TICKETS=0 turns the local completion off (to measure without it). */
+static bool tickets_off;
+static pthread_once_t tickets_once = PTHREAD_ONCE_INIT;
+
+static void tickets_init(void)
+{
+	const char *v = getenv("UBINDER_TICKETS");
+
+	tickets_off = v && strcmp(v, "0") == 0;
+}
+
+static bool tickets_wanted(void)
+{
+	pthread_once(&tickets_once, tickets_init);
+	return !tickets_off;
+}
+
 /*
  * The request for @bwr: its header in r->hdr, its body in t->tx (the write
  * buffer's commands, the descriptors and the inline segments they name).
@@ -750,7 +768,67 @@ static int encode_request(struct ubt_thread *t, const struct ubt_session *s,
 	r->hdr.read_consumed = bwr->read_consumed;
 	r->hdr.flags = ((flags & UBT_NONBLOCK) ? UBW_WR_NONBLOCK : 0) |
 		       ((flags & UBT_HOLD_COMPLETE) ? UBW_WR_HOLD_COMPLETE : 0);
+	/* A looper that holds its completions never waits for one: no tickets. */
+	if (!(flags & UBT_HOLD_COMPLETE) && ubt_ring_usable(t) && tickets_wanted())
+		r->hdr.flags |= UBW_WR_OFFER;
 	return 0;
+}
+
+/* What a claimed ticket's write returns, as the daemon promised. */
+static const uint32_t local_completion[2] = { BR_NOOP, BR_TRANSACTION_COMPLETE };
+
+enum ticket_outcome {
+	TICKET_NONE,  /* no claim: send the request and wait as usual */
+	TICKET_LOCAL, /* claimed: the write is done, the read returns the completion */
+	TICKET_WAIT,  /* posted, but the daemon closed the ticket first: wait */
+};
+
+/*
+ * The local completion (docs/protocol.md): when the ring holds an open
+ * ticket and this request is the plain reply it covers (wire/ticket.h, on
+ * our copy; the daemon checks its own), posts it marked with the ticket,
+ * then claims the ticket. A failed post is the caller's error in *err.
+ */
+static enum ticket_outcome ticket_claim(struct ubt_thread *t, struct binder_write_read *bwr,
+					struct wr_round *r, int *err)
+{
+	uint64_t data, data_size;
+	uint32_t gen, limit;
+
+	if (!(r->hdr.flags & UBW_WR_OFFER) || r->read_unwritable || t->nstaged || t->body->nfds ||
+	    !ubt_ring_ticket_offered(t, &gen, &limit))
+		return TICKET_NONE;
+	r->hdr.flags |= UBW_WR_TICKET;
+	r->hdr.ticket_gen = gen;
+	if (!ubw_ticket_request(&r->hdr) ||
+	    !ubw_ticket_write(t->tx, r->hdr.write_len, limit, &data, &data_size) ||
+	    t->body->nsegments != (data_size != 0)) {
+		r->hdr.flags &= ~(uint32_t)UBW_WR_TICKET;
+		r->hdr.ticket_gen = 0;
+		return TICKET_NONE;
+	}
+	{
+		struct iovec iov[2] = { { &r->hdr, sizeof(r->hdr) }, { t->tx, t->body->len } };
+		int claimed = ubt_ring_ticket_claim(t, iov, 2, gen);
+
+		if (claimed == -ENOSPC) {
+			r->hdr.flags &= ~(uint32_t)UBW_WR_TICKET;
+			r->hdr.ticket_gen = 0;
+			return TICKET_NONE;
+		}
+		if (claimed < 0) {
+			*err = claimed;
+			return TICKET_NONE;
+		}
+		if (!claimed)
+			return TICKET_WAIT;
+	}
+	bwr->write_consumed = bwr->write_size;
+	r->data_piece = r->npc;
+	r->pc[r->npc++] =
+		(struct piece){ local_completion, bwr->read_buffer, sizeof(local_completion) };
+	bwr->read_consumed = sizeof(local_completion);
+	return TICKET_LOCAL;
 }
 
 /*
@@ -758,11 +836,11 @@ static int encode_request(struct ubt_thread *t, const struct ubt_session *s,
  * in r->rfds. A signal ends the wait the way the kernel's would: the daemon
  * is told, and its answer is taken.
  */
-static int exchange(struct ubt_thread *t, struct wr_round *r)
+static int exchange(struct ubt_thread *t, struct wr_round *r, bool sent)
 {
 	bool interrupted = false;
 	ssize_t n;
-	int err = send_request(t, &r->hdr, t->body);
+	int err = sent ? 0 : send_request(t, &r->hdr, t->body);
 
 	if (err)
 		return err;
@@ -873,6 +951,7 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 			    struct binder_write_read *bwr, unsigned int flags, struct wr_round *r)
 {
 	const struct ubw_write_read_reply *reply;
+	enum ticket_outcome ticket = TICKET_NONE;
 	int err;
 
 	r->read_unwritable = false;
@@ -880,9 +959,14 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 	r->npc = 0;
 	r->data_piece = SIZE_MAX;
 	r->retry = false;
+
 	err = encode_request(t, s, bwr, flags, r);
 	if (!err)
-		err = exchange(t, r);
+		ticket = ticket_claim(t, bwr, r, &err);
+	if (ticket == TICKET_LOCAL)
+		return 0;
+	if (!err)
+		err = exchange(t, r, ticket == TICKET_WAIT);
 	if (!err) {
 		err = validate_reply(t, bwr, r, &reply);
 		if (!err) {

@@ -55,7 +55,8 @@ struct ubw_ring_entry {
 };
 
 /* The shared header. Every word is written by one side only, except the two
- * wake-up words, which the waiter sets and the waker swaps back to 0. */
+ * wake-up words, which the waiter sets and the waker swaps back to 0, and
+ * the ticket, which both sides move only by compare-and-swap. */
 struct ubw_ring_header {
 	/* Requests (client -> daemon). */
 	_Alignas(64) uint32_t req_tail; /* client */
@@ -68,6 +69,15 @@ struct ubw_ring_header {
 	 * a pure read without ringing (docs/protocol.md, "The lazy read").
 	 * Written by the daemon only; a hint to the client, never read back. */
 	uint32_t req_lazy;
+	/*
+	 * The completion ticket (docs/protocol.md, "The local completion"):
+	 * UBW_TICKET(gen, state). The daemon stores OFFERED(g) (after tc_limit)
+	 * before it publishes the reply that delivered a transaction; the
+	 * client's compare-and-swap OFFERED(g) -> TAKEN(g) and the daemon's
+	 * OFFERED(g) -> CLOSED(g) decide who won. Nothing else writes it.
+	 */
+	uint32_t tc_ticket;
+	uint32_t tc_limit; /* the largest reply data an offer covers, in bytes */
 	/* Replies (daemon -> client). rep_tail is also the futex word. */
 	_Alignas(64) uint32_t rep_tail; /* daemon */
 	_Alignas(64) uint32_t rep_head; /* client */
@@ -75,6 +85,15 @@ struct ubw_ring_header {
 };
 
 _Static_assert(sizeof(struct ubw_ring_header) <= UBW_RING_HEADER_SIZE, "header fits");
+
+/* The ticket word: a generation (30 bits, wrapping) and a state. */
+#define UBW_TICKET_NONE	       0u
+#define UBW_TICKET_OFFERED     1u
+#define UBW_TICKET_TAKEN       2u
+#define UBW_TICKET_CLOSED      3u
+#define UBW_TICKET(gen, state) (((uint32_t)(gen) << 2) | (state))
+#define UBW_TICKET_GEN(word)   ((word) >> 2)
+#define UBW_TICKET_STATE(word) ((word)&3u)
 
 /* Bytes of the memfd for a ring of @cap bytes per direction: whole pages. */
 static inline size_t ubw_ring_map_size(uint32_t cap)

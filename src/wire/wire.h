@@ -164,6 +164,15 @@ struct ubw_attach_reply {
  * two; no information is lost, only the moment it arrives changes.
  */
 #define UBW_WR_HOLD_COMPLETE 0x2u
+/*
+ * ubinder extension, ring only (docs/protocol.md, "The local completion"):
+ * UBW_WR_OFFER: if this read delivers a transaction the thread must answer,
+ * offer a completion ticket in the ring. UBW_WR_TICKET: this write is a
+ * plain reply (ubw_ticket_write) that takes the ticket of generation
+ * ticket_gen; the daemon answers it only if it closed that ticket itself.
+ */
+#define UBW_WR_OFFER	     0x4u
+#define UBW_WR_TICKET	     0x8u
 
 /* Bytes of client memory past the write buffer a request may carry. */
 #define UBW_MAX_OVERRUN 72u
@@ -196,8 +205,8 @@ struct ubw_write_read {
 	uint32_t write_overrun;
 	uint32_t nfds;
 	uint32_t nsegments;
-	uint32_t flags; /* UBW_WR_* */
-	uint32_t reserved;
+	uint32_t flags;	     /* UBW_WR_* */
+	uint32_t ticket_gen; /* with UBW_WR_TICKET; else 0 */
 };
 
 struct ubw_segment {

@@ -789,6 +789,94 @@ static void doorbell_in_the_batch_of_the_hangup(void **state)
 }
 
 /* Leaves a call and reads in the ring and goes, reading nothing. */
+/* --- lies about the completion ticket ------------------------------------------ */
+
+/*
+ * A claim on a ticket the daemon never offered: the word says TAKEN and the
+ * request says it takes that generation. The daemon honours only tickets it
+ * opened itself, so the request runs as any other and is answered (here a
+ * BC_REPLY with nothing to answer: BR_FAILED_REPLY, as the kernel's), and
+ * nothing is counted as a local completion.
+ */
+static int claim_without_an_offer(struct ring_client *h, void *arg)
+{
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed)) reply = { BC_REPLY, { .data_size = 0 } };
+	uint8_t pkt[512], read[256];
+	struct ubw_write_read *wr = (struct ubw_write_read *)pkt;
+	size_t read_len = 0;
+	long n;
+
+	(void)arg;
+	for (uint32_t gen = 0; gen < 4; gen++) {
+		__atomic_store_n(&h->hdr->tc_ticket, UBW_TICKET(gen, UBW_TICKET_TAKEN),
+				 __ATOMIC_SEQ_CST);
+		n = ring_client_build_bwr(pkt, sizeof(pkt), &reply, sizeof(reply), NULL, 0,
+					  sizeof(read), false);
+		CHECK(n > 0);
+		wr->flags |= UBW_WR_TICKET | UBW_WR_OFFER;
+		wr->ticket_gen = gen;
+		CHECK(ring_client_bwr(h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
+		CHECK(read_len >= 8);
+		{
+			uint32_t br;
+
+			memcpy(&br, read + 4, sizeof(br));
+			CHECK(br == BR_FAILED_REPLY);
+		}
+	}
+	return good_call(h);
+}
+
+static void ticket_claimed_without_an_offer(void **state)
+{
+	struct scene sc;
+
+	(void)state;
+	offend(&sc, claim_without_an_offer, NULL, false, 0);
+}
+
+static atomic_bool ticket_scribbler_stop;
+
+/* Scribbles the ticket words while the owner's calls run. */
+static void *scribble_ticket(void *arg)
+{
+	struct ring_client *h = arg;
+	uint64_t seed = 12345;
+
+	while (!atomic_load(&ticket_scribbler_stop)) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		__atomic_store_n(&h->hdr->tc_ticket, (uint32_t)(seed >> 32), __ATOMIC_RELAXED);
+		__atomic_store_n(&h->hdr->tc_limit, (uint32_t)seed, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int calls_under_a_scribbled_ticket(struct ring_client *h, void *arg)
+{
+	pthread_t t;
+	int err = 0;
+
+	(void)arg;
+	atomic_store(&ticket_scribbler_stop, false);
+	CHECK(pthread_create(&t, NULL, scribble_ticket, h) == 0);
+	for (int i = 0; i < 200 && !err; i++)
+		err = good_call(h);
+	atomic_store(&ticket_scribbler_stop, true);
+	pthread_join(t, NULL);
+	return err;
+}
+
+static void ticket_word_scribbled_while_calling(void **state)
+{
+	struct scene sc;
+
+	(void)state;
+	offend(&sc, calls_under_a_scribbled_ticket, NULL, false, 0);
+}
+
 static int exit_with_requests(struct ring_client *h, void *arg)
 {
 	static uint8_t pkt[4096];
@@ -840,6 +928,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(memfd_cannot_be_resized),
 		cmocka_unit_test(forked_child_has_no_ring),
 		cmocka_unit_test(thread_exits_with_requests_in_its_ring),
+		cmocka_unit_test(ticket_claimed_without_an_offer),
+		cmocka_unit_test(ticket_word_scribbled_while_calling),
 		cmocka_unit_test(doorbell_in_the_batch_of_the_hangup),
 	};
 
