@@ -2070,6 +2070,9 @@ static void test_local_completion(void **state)
 	static const char *const off[] = { "UBINDER_TICKETS=0", NULL };
 	static const char *const sock[] = { "UBINDER_TRANSPORT=socket", NULL };
 	const char *const *envs[] = { NULL, off, sock };
+	/* The suite's fallback pass runs everything over the socket. */
+	const char *transport = getenv("UBINDER_TRANSPORT");
+	bool rings = !transport || strcmp(transport, "socket") != 0;
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -2080,7 +2083,7 @@ static void test_local_completion(void **state)
 		print_message("# local completions: %ld -> %ld, tickets offered %ld\n", before,
 			      ubd_stat(&daemon_under_test, "local completions"),
 			      ubd_stat(&daemon_under_test, "ring tickets offered"));
-		if (i == 0)
+		if (i == 0 && rings)
 			/* 300 calls fit a ticket; a few are closed first by the daemon. */
 			assert_true(ubd_stat(&daemon_under_test, "local completions") >=
 				    before + 150);
