@@ -469,19 +469,18 @@ target_row() {
   at 9.5 %: native's 2.0-2.3x is the floor's four switches plus the
   library's and the daemon's work per hop, and no allocation or clock read
   left to remove is worth more than 0.5 µs (docs/architecture.md).
-- The emulation over native: the replier's BC_REPLY is answered by its own
-  BINDER_WRITE_READ (the kernel API returns the BR_TRANSACTION_COMPLETE from
-  the ioctl that carries the reply), so the replier sleeps once more per call
-  than a native looper, which holds the completion for its next read. The
-  lazy read (docs/protocol.md) removed the doorbell of the replier's next,
-  pure read (doorbells per call 2.45 -> 1.98, daemon context switches 2.90
-  -> 2.52, counted), which is not visible in the latency on this machine.
-  Answering the completion without the daemon is exact only if the daemon
-  promises it beforehand: the same read may have to carry BR_SPAWN_LOOPER,
-  node work, BR_DEAD_REPLY or BR_FAILED_REPLY, which only the daemon knows.
-  bench/results/localtc-notes.md designs that promise (a ticket offered with
-  room reserved in the caller's region, closed before any other daemon
-  operation) and expects about 1.1x native; it is not built yet.
+- The emulation over native: the kernel API returns a replier's
+  BR_TRANSACTION_COMPLETE from the ioctl that carries its BC_REPLY. The
+  daemon now promises that outcome beforehand where its state makes it
+  certain, with a ticket in the replier's ring and room reserved in the
+  caller's region (docs/protocol.md, "The local completion"), and the
+  emulation returns the completion without waiting: on one CPU, 128 B calls
+  went from 1.28-1.32x native to 1.15-1.20x in interleaved runs
+  (bench/results/localtc-ab.md). Replies it does not cover (over 4096
+  bytes, with objects, or when a BR_SPAWN_LOOPER could be due) still sleep
+  once more per call than a native looper, which holds the completion for
+  its next read. The lazy read (docs/protocol.md) removed the doorbell of
+  the replier's next, pure read (doorbells per call 2.45 -> 1.98).
 - Unpinned: cross-core wake-ups cost 30-60 µs on this VM. The daemon polls
   the rings it just served and every party spins up to 30 µs, yielding,
   before it sleeps (--spin, UBINDER_SPIN; never on a thread bound to one
