@@ -181,6 +181,8 @@ static size_t reclaim_outboxes(struct driver *drv, enum reclaim_cause cause, boo
 
 size_t driver_relieve_pressure(struct driver *drv, size_t pages)
 {
+	/* An open promise's room is active memory: give it back first. */
+	driver_take_lazy_reads(drv);
 	return buffer_pool_shrink(&drv->pool, pages, RECLAIM_PRESSURE) +
 	       reclaim_outboxes(drv, RECLAIM_PRESSURE, false);
 }
@@ -201,7 +203,10 @@ static bool outboxes_decay(const struct driver *drv)
 
 size_t driver_decay(struct driver *drv, uint64_t now_ms)
 {
-	size_t released = buffer_pool_decay(&drv->pool, now_ms);
+	size_t released;
+
+	driver_take_lazy_reads(drv); /* open promises' rooms first */
+	released = buffer_pool_decay(&drv->pool, now_ms);
 
 	/* Outboxes are scanned a decay time apart: a page FREE at two scans in a
 	 * row goes (src/driver/outbox.h). */
@@ -223,8 +228,11 @@ uint64_t driver_next_decay(const struct driver *drv)
 
 size_t driver_shrink(struct driver *drv, size_t pages)
 {
-	size_t released = buffer_pool_shrink(&drv->pool, pages, RECLAIM_ADMIN);
+	size_t released;
 	struct proc *proc;
+
+	driver_take_lazy_reads(drv); /* open promises' rooms first */
+	released = buffer_pool_shrink(&drv->pool, pages, RECLAIM_ADMIN);
 
 	if (pages != SIZE_MAX)
 		return released;
