@@ -233,6 +233,9 @@ void driver_dump_stats(struct driver *drv, FILE *out)
 	uid_quotas_dump_stats(&drv->quotas, "driver ", out);
 	dump_lifetime(out, "transaction", s->transactions_created, s->transactions_deleted);
 	fprintf(out, "transactions failed: %" PRIu64 "\n", s->transactions_failed);
+	fprintf(out,
+		"reply promises made: %" PRIu64 ", kept: %" PRIu64 ", cancelled: %" PRIu64 "\n",
+		s->promises_made, s->promises_kept, s->promises_cancelled);
 	fprintf(out, "copies inline: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_INLINE],
 		s->copy_bytes[COPY_INLINE]);
 	fprintf(out, "copies readv: %" PRIu64 " bytes %" PRIu64 "\n", s->copies[COPY_READV],
