@@ -39,8 +39,23 @@ count_results() {
 	# A failing run that the log does not explain still counts as one failure.
 	if ((rc != 0 && bad == 0)); then bad=1; fi
 	passed=$((passed + t - e - f - s))
+	if ((bad > 0)); then failures+=("$(failed_cases "$log" "$1${3:+ --setup $3}")"); fi
 	failed=$((failed + bad))
 	skipped=$((skipped + s))
+}
+
+failures=()
+# Prints "  SUITE: CASE (where)" for each failed or errored test case in the
+# junit log $1; $2 says which build and setup ran it.
+failed_cases() {
+	[[ -f $1 ]] || { echo "  $2: the run failed before writing its log"; return; }
+	python3 - "$1" "$2" <<-'EOF'
+	import sys, xml.etree.ElementTree as ET
+	for case in ET.parse(sys.argv[1]).iter("testcase"):
+	    if case.find("failure") is not None or case.find("error") is not None:
+	        suite = case.get("classname", "").split(".", 1)[-1]
+	        print(f"  {suite}: {case.get('name')} ({sys.argv[2]})")
+	EOF
 }
 
 phase() { printf '\n=== %s\n' "$*"; }
@@ -79,8 +94,9 @@ fi
 
 if [[ ${UBINDER_SKIP_VM:-0} != 1 && -x scripts/conformance.sh ]]; then
 	phase "conformance against the kernel driver"
-	scripts/conformance.sh build-gcc
-	rc=$?
+	scripts/conformance.sh build-gcc | tee build-gcc/conformance.out
+	rc=${PIPESTATUS[0]}
+	while read -r _ n; do failures+=("  conformance (kernel): ${n%%:*}"); done < <(grep '^FAIL ' build-gcc/conformance.out)
 	if [[ -f build-gcc/conformance/summary ]]; then
 		read -r cp cf < build-gcc/conformance/summary
 		passed=$((passed + cp)); failed=$((failed + cf))
@@ -91,6 +107,10 @@ if [[ ${UBINDER_SKIP_VM:-0} != 1 && -x scripts/conformance.sh ]]; then
 fi
 
 echo
+if ((${#failures[@]} > 0)); then
+	echo "failed tests:"
+	printf '%s\n' "${failures[@]}" | sed '/^$/d'
+fi
 ((skipped > 0)) && echo "($skipped skipped)"
 echo "$passed passed, $failed failed"
 ((failed == 0))

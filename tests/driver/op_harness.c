@@ -6,8 +6,9 @@
  * (fuzz/driver) and the seeded random test (test-driver-ops.c).
  *
  * What it checks: no crash or sanitizer report whatever the input, the
- * allocator's invariants after every operation, and that once every process
- * is released the driver holds nothing (created == deleted for every kind of
+ * allocator's invariants after every operation, that every reply promise
+ * made is kept exactly (op_promise), and that once every process is
+ * released the driver holds nothing (created == deleted for every kind of
  * object, no descriptor left open).
  */
 #include <errno.h>
@@ -57,6 +58,11 @@ struct harness {
 	const uint8_t *in;
 	size_t left;
 	int failures;
+	/* The answer to the promised write of op_promise, while it runs. */
+	struct h_thread *watched;
+	int watched_error;
+	uint8_t watched_read[64];
+	size_t watched_len;
 };
 
 static struct harness *current;
@@ -111,6 +117,15 @@ static void fake_write_read_done(void *conn, const struct bwr_result *r)
 	}
 	ht->fixup_pending = r->nfds > 0;
 	ht->fixup_count = r->nfds;
+	if (ht == current->watched) {
+		current->watched_error = r->error;
+		current->watched_len = r->read_len < sizeof(current->watched_read)
+					       ? r->read_len
+					       : sizeof(current->watched_read);
+		if (r->read)
+			memcpy(current->watched_read, r->read, current->watched_len);
+		current->watched = NULL;
+	}
 }
 
 static void fake_ioctl_done(void *conn, int error, const void *arg, size_t size)
@@ -497,11 +512,78 @@ static void op_ioctl(struct harness *h)
 		driver_ioctl(thread, cmd, arg, _IOC_SIZE(cmd));
 }
 
+/*
+ * The local completion's promise (reply_promise.h), used as the daemon uses
+ * it: made, then before any other operation either cancelled or taken by
+ * the write it was made for. That write, if it is a plain reply within the
+ * limit (after a BC_FREE_BUFFER, as libbinder's looper writes it) with a
+ * read, must return exactly [BR_NOOP, BR_TRANSACTION_COMPLETE]: the promise
+ * is checked, not trusted. Whatever else it holds, no room is left behind.
+ */
+static void op_promise(struct harness *h, struct thread *thread, struct h_thread *ht)
+{
+	static uint8_t data[4096];
+	static const uint32_t expected[2] = { BR_NOOP, BR_TRANSACTION_COMPLETE };
+	uint8_t mode = take_u8(h), w[256];
+	uint32_t limit = 4096u >> (mode & 3), cmd;
+	const struct mem_segment seg = { DATA_ADDR, sizeof(data), data };
+	struct binder_transaction_data tr = { .code = 0 };
+	struct bwr_request req = {
+		.read_size = 256, .promised = true, .segments = &seg, .nsegments = 1
+	};
+	size_t len = 0;
+
+	if (!thread || !driver_promise_reply(thread, limit))
+		return;
+	if (mode & 0x10) {
+		driver_promise_cancel(thread);
+	} else if (mode & 0x20) {
+		/* Any bytes: the daemon honours only plain replies, but the core
+		 * must stay whole whatever a promised write holds. */
+		len = take_bytes(h, w, sizeof(w));
+		req.read_size = (mode & 0x40) ? 256 : 4;
+	} else {
+		if (mode & 0x40 && h->nbuffers) {
+			uint64_t buf = h->buffers[take_u8(h) % REMEMBERED];
+
+			cmd = BC_FREE_BUFFER;
+			memcpy(w, &cmd, 4);
+			memcpy(w + 4, &buf, 8);
+			len = 12;
+		}
+		tr.data_size = (take_u8(h) * 17u) % (limit + 1);
+		tr.data.ptr.buffer = DATA_ADDR;
+		cmd = BC_REPLY;
+		memcpy(w + len, &cmd, 4);
+		memcpy(w + len + 4, &tr, sizeof(tr));
+		len += 4 + sizeof(tr);
+	}
+	if (!(mode & 0x10)) {
+		req.write = w;
+		req.write_len = req.write_size = len;
+		h->watched = ht;
+		h->watched_len = SIZE_MAX;
+		driver_write_read(thread, &req);
+		if (!(mode & 0x20) &&
+		    (h->watched || h->watched_error || h->watched_len != sizeof(expected) ||
+		     memcmp(h->watched_read, expected, sizeof(expected)) != 0)) {
+			fprintf(stderr, "a promised reply did not complete (error %d, %zu bytes)\n",
+				h->watched_error, h->watched_len);
+			abort();
+		}
+		h->watched = NULL;
+	}
+	if (thread->promised_room) {
+		fprintf(stderr, "a promise outlived its write\n");
+		abort();
+	}
+}
+
 static void op_misc(struct harness *h)
 {
 	int p, t;
 	struct thread *thread = pick_thread(h, &p, &t);
-	uint8_t what = take_u8(h) % 6;
+	uint8_t what = take_u8(h) % 7;
 
 	switch (what) {
 	case 0:
@@ -534,6 +616,9 @@ static void op_misc(struct harness *h)
 		break;
 	case 5:
 		driver_tick(h->drv, driver_now_ms() + 100000);
+		break;
+	case 6:
+		op_promise(h, thread, thread ? &h->procs[p].threads[t] : NULL);
 		break;
 	}
 }
