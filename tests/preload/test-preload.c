@@ -2064,6 +2064,14 @@ OUTBOX_TEST(test_outbox_death, "outbox-death", true)
  * the tickets the daemon offers (ring transport), every promised reply ends
  * as promised, and nothing is left. With UBINDER_TICKETS=0, or over the
  * socket, none is claimed.
+ *
+ * How many are claimed is not asserted, only that some are: a ticket is
+ * closed by any driver operation that comes before its claim (here, most
+ * often the caller's own read for the reply, which it writes apart from
+ * the call), so on a loaded machine, where the replier is slow to claim,
+ * from about 300 of the 300 that fit down to a few dozen. Every ticket is
+ * either taken or closed by the daemon, and each taken one is a local
+ * completion that ended as promised.
  */
 static void test_local_completion(void **state)
 {
@@ -2076,19 +2084,24 @@ static void test_local_completion(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
-		long before = ubd_stat(&daemon_under_test, "local completions");
+		long before = ubd_stat(&daemon_under_test, "local completions"), done, offered,
+		     taken, closed;
 
 		assert_int_equal(run_under_preload("local-completion", envs[i], NULL, 0), 0);
 		assert_int_equal(ubd_wait_idle(&daemon_under_test), 0);
-		print_message("# local completions: %ld -> %ld, tickets offered %ld\n", before,
-			      ubd_stat(&daemon_under_test, "local completions"),
-			      ubd_stat(&daemon_under_test, "ring tickets offered"));
+		done = ubd_stat(&daemon_under_test, "local completions");
+		offered = ubd_stat(&daemon_under_test, "ring tickets offered");
+		taken = ubd_stat(&daemon_under_test, "ring tickets taken");
+		closed = ubd_stat(&daemon_under_test, "ring tickets closed by the daemon");
+		print_message("# local completions: %ld -> %ld, tickets offered %ld, taken %ld, "
+			      "closed by the daemon %ld\n",
+			      before, done, offered, taken, closed);
 		if (i == 0 && rings)
-			/* 300 calls fit a ticket; a few are closed first by the daemon. */
-			assert_true(ubd_stat(&daemon_under_test, "local completions") >=
-				    before + 150);
+			assert_true(done > before);
 		else
-			assert_int_equal(ubd_stat(&daemon_under_test, "local completions"), before);
+			assert_int_equal(done, before);
+		assert_int_equal(offered, taken + closed);
+		assert_int_equal(done, taken);
 		assert_int_equal(ubd_stat(&daemon_under_test, "local completions broken"), 0);
 		assert_int_equal(ubd_stat(&daemon_under_test, "ring ticket lies"), 0);
 		assert_int_equal(ubd_stat(&daemon_under_test, "buffers"), 0);
