@@ -71,6 +71,7 @@ static void write_read_dispatch(struct glue *g, struct conn *conn, const struct 
 			req.promised = true;
 			conn->honouring = true; /* write_read_done sends nothing */
 			conn->honour_write_size = hdr->write_size;
+			conn->honour_reads = hdr->read_size != 0;
 		} else {
 			g->ticket_writes_refused++;
 			driver_promise_cancel(conn->thread);
@@ -157,29 +158,36 @@ static struct conn *endpoint_conn(struct endpoint *ep)
 }
 
 /*
- * A read that returned with a completion last (a BC_REPLY's, or a one-way
- * call's): what comes next is most likely the looper's read for work, which
- * may then come lazily.
+ * An answer after which the thread's next request is most likely a pure
+ * read, which may then come lazily: a read that returned with a completion
+ * last (a BC_REPLY's, or a one-way call's: the looper's read for work
+ * follows), or a request that read nothing (a call written alone: the read
+ * for its reply follows, as in libgbinder and many hand-written clients).
  */
-static bool ends_with_completion(const struct bwr_result *r)
+static bool pure_read_likely_next(const struct bwr_result *r)
 {
 	uint32_t last;
 
-	if (r->error || r->read_len < sizeof(last))
+	if (r->error)
+		return false;
+	if (r->read_len == 0)
+		return true;
+	if (r->read_len < sizeof(last))
 		return false;
 	memcpy(&last, r->read + r->read_len - sizeof(last), sizeof(last));
 	return last == BR_TRANSACTION_COMPLETE;
 }
 
-/* The outcome the client of a claimed ticket has already returned. */
-static bool is_local_completion(const struct bwr_result *r, uint64_t write_size)
+/* The outcome the client of a claimed ticket has already returned: the
+ * whole write, and the completion if it read (@reads). */
+static bool is_local_completion(const struct bwr_result *r, uint64_t write_size, bool reads)
 {
 	static const uint32_t promised[2] = { BR_NOOP, BR_TRANSACTION_COMPLETE };
+	size_t read_len = reads ? sizeof(promised) : 0;
 
-	return r->error == 0 && r->write_consumed == write_size &&
-	       r->read_len == sizeof(promised) &&
-	       memcmp(r->read, promised, sizeof(promised)) == 0 && r->nfds == 0 && r->nclose == 0 &&
-	       !r->spawn_looper_at_start;
+	return r->error == 0 && r->write_consumed == write_size && r->read_len == read_len &&
+	       (!reads || memcmp(r->read, promised, sizeof(promised)) == 0) && r->nfds == 0 &&
+	       r->nclose == 0 && !r->spawn_looper_at_start;
 }
 
 /*
@@ -190,7 +198,7 @@ static bool is_local_completion(const struct bwr_result *r, uint64_t write_size)
 static void ticket_write_done(struct glue *g, struct conn *conn, const struct bwr_result *r)
 {
 	conn->honouring = false;
-	if (is_local_completion(r, conn->honour_write_size)) {
+	if (is_local_completion(r, conn->honour_write_size, conn->honour_reads)) {
 		g->local_completions++;
 	} else {
 		g->local_completions_broken++;
@@ -233,7 +241,7 @@ static void write_read_done(struct endpoint *ep, const struct bwr_result *r)
 	if (r->nclose)
 		iov[n++] = (struct iovec){ (void *)r->close_fds, r->nclose * sizeof(int32_t) };
 	conn_send(conn, iov, n, r->fds, r->nfds);
-	if (conn->ring && ends_with_completion(r) && conn->thread &&
+	if (conn->ring && pure_read_likely_next(r) && conn->thread &&
 	    driver_thread_read_would_wait(conn->thread))
 		conn_ring_arm_lazy(conn);
 	if (conn->wants_offer && conn->ring && r->error == 0)

@@ -199,8 +199,9 @@ static void call_arrives(struct scene *s, size_t n)
 }
 
 /* The manager answers as libbinder's looper: [BC_FREE_BUFFER, BC_REPLY of
- * @n bytes] with a read, the write promised or not. */
-static void answer(struct scene *s, size_t n, bool promised)
+ * @n bytes] with a read of @rsize bytes (0: written alone, libgbinder's
+ * way), the write promised or not. */
+static void answer_reading(struct scene *s, size_t n, bool promised, uint64_t rsize)
 {
 	struct {
 		uint32_t free_cmd;
@@ -210,7 +211,21 @@ static void answer(struct scene *s, size_t n, bool promised)
 
 	w.reply.tr.data_size = n;
 	w.reply.tr.data.ptr.buffer = DATA_ADDR;
-	bwr(&s->m, &w, sizeof(w), 256, promised);
+	s->m.nitems = SIZE_MAX;
+	bwr(&s->m, &w, sizeof(w), rsize, promised);
+}
+
+static void answer(struct scene *s, size_t n, bool promised)
+{
+	answer_reading(s, n, promised, 256);
+}
+
+/* A scene whose manager was promised its reply to the call it just read. */
+static void promised_call(struct scene *s, size_t caller_region)
+{
+	scene_start(s, caller_region);
+	call_arrives(s, 8);
+	assert_true(driver_promise_reply(s->m.thread, ROOM));
 }
 
 static void assert_completed(const struct fake_proc *fp)
@@ -265,6 +280,23 @@ static void kept_promise_delivers_the_reply(void **state)
 	assert_int_equal(s.drv->stats.promises_made, 5);
 	assert_int_equal(s.drv->stats.promises_kept, 5);
 	assert_int_equal(s.drv->stats.promises_cancelled, 0);
+	scene_finish(&s);
+}
+
+/* A promised reply written alone returns at once with the write consumed
+ * and nothing read; its completion is the next read's, as in the kernel. */
+static void kept_promise_written_alone(void **state)
+{
+	struct scene s;
+
+	(void)state;
+	promised_call(&s, BIG_REGION);
+	answer_reading(&s, 64, true, 0);
+	assert_int_equal(s.m.nitems, 0); /* answered, with an empty read */
+	reply_arrived(&s, 64, false);
+	bwr(&s.m, NULL, 0, 256, false);
+	assert_completed(&s.m);
+	assert_int_equal(s.drv->stats.promises_kept, 1);
 	scene_finish(&s);
 }
 
@@ -418,9 +450,7 @@ static void reply_larger_than_the_room(void **state)
 	struct scene s;
 
 	(void)state;
-	scene_start(&s, BIG_REGION);
-	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	promised_call(&s, BIG_REGION);
 	answer(&s, ROOM + 1, true);
 	assert_completed(&s.m);
 	reply_arrived(&s, ROOM + 1, false);
@@ -436,9 +466,7 @@ static void other_write_cancels(void **state)
 	struct scene s;
 
 	(void)state;
-	scene_start(&s, BIG_REGION);
-	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	promised_call(&s, BIG_REGION);
 	answer(&s, 8, false);
 	assert_completed(&s.m);
 	reply_arrived(&s, 8, false);
@@ -454,9 +482,7 @@ static void caller_dies_before_the_claim(void **state)
 	struct scene s;
 
 	(void)state;
-	scene_start(&s, BIG_REGION);
-	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	promised_call(&s, BIG_REGION);
 	driver_proc_release(s.c.proc);
 	driver_flush(s.drv);
 	s.c.proc = NULL;
@@ -475,9 +501,7 @@ static void replier_dies_with_the_promise(void **state)
 	struct scene s;
 
 	(void)state;
-	scene_start(&s, 2 * ROOM);
-	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	promised_call(&s, 2 * ROOM);
 	driver_proc_release(s.m.proc);
 	driver_flush(s.drv);
 	s.m.proc = NULL;
@@ -493,9 +517,7 @@ static void replier_thread_detached(void **state)
 	struct scene s;
 
 	(void)state;
-	scene_start(&s, BIG_REGION);
-	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	promised_call(&s, BIG_REGION);
 	driver_thread_detach(s.m.thread);
 	driver_flush(s.drv);
 	assert_int_equal(s.c.items[s.c.nitems - 1], BR_DEAD_REPLY);
@@ -509,6 +531,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kept_promise_delivers_the_reply),
+		cmocka_unit_test(kept_promise_written_alone),
 		cmocka_unit_test(kept_room_is_trimmed_to_the_reply),
 		cmocka_unit_test(full_caller_region_refuses),
 		cmocka_unit_test(own_work_pending_refuses),

@@ -827,6 +827,25 @@ static int claim_without_an_offer(struct ring_client *h, void *arg)
 			CHECK(br == BR_FAILED_REPLY);
 		}
 	}
+	/* The same claim written alone (no read) is answered too, and its
+	 * BR_FAILED_REPLY waits for the next read, as the kernel's. */
+	__atomic_store_n(&h->hdr->tc_ticket, UBW_TICKET(4, UBW_TICKET_TAKEN), __ATOMIC_SEQ_CST);
+	n = ring_client_build_bwr(pkt, sizeof(pkt), &reply, sizeof(reply), NULL, 0, 0, false);
+	CHECK(n > 0);
+	wr->flags |= UBW_WR_TICKET | UBW_WR_OFFER;
+	wr->ticket_gen = 4;
+	CHECK(ring_client_bwr(h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
+	CHECK(read_len == 0);
+	n = ring_client_build_bwr(pkt, sizeof(pkt), NULL, 0, NULL, 0, sizeof(read), false);
+	CHECK(n > 0 &&
+	      ring_client_bwr(h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
+	{
+		uint32_t br;
+
+		CHECK(read_len >= 8);
+		memcpy(&br, read + 4, sizeof(br));
+		CHECK(br == BR_FAILED_REPLY);
+	}
 	return good_call(h);
 }
 

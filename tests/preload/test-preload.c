@@ -1030,6 +1030,7 @@ static int scenario_untrusted(void)
 #define STOP_CODE     99u	   /* the echo server replies to it, then exits */
 #define ONEWAY_CHECK  2u	   /* oneway: the server checks the bytes (echo_server) */
 #define ONEWAY_STOP   3u	   /* the same, then the server exits */
+#define REPLY_ALONE   4u	   /* the server writes its reply alone, then reads (libgbinder) */
 #define UBT_STAGE_MIN (16u * 1024) /* transport.h's UBT_OUTBOX_MIN */
 
 static int open_big(void)
@@ -1138,7 +1139,11 @@ static int echo_server(int ready)
 		CHECK(copy);
 		memcpy(copy, (const void *)(uintptr_t)tr.data.ptr.buffer, tr.data_size);
 		pending = tr.data.ptr.buffer;
-		CHECK(send_reply(fd, copy, tr.data_size, pending) == 0);
+		if (tr.code == REPLY_ALONE)
+			/* Its completion comes with the next read (read_until_item). */
+			CHECK(send_data(fd, BC_REPLY, 0, copy, tr.data_size, pending) == 0);
+		else
+			CHECK(send_reply(fd, copy, tr.data_size, pending) == 0);
 		free(copy);
 		if (tr.code == STOP_CODE)
 			return 0;
@@ -1255,7 +1260,9 @@ static int scenario_outbox(void)
 }
 
 /* Echo calls whose replies the server's emulation completes locally (the
- * ticket covers 4096 bytes; one byte more takes the ordinary way). */
+ * ticket covers 4096 bytes; one byte more takes the ordinary way), half
+ * answered as libbinder does (the reply and a read), half as libgbinder
+ * (the reply alone, then a read). */
 static int scenario_local_completion(void)
 {
 	static const size_t sizes[] = { 0, 128, 4096, 4097 };
@@ -1267,7 +1274,8 @@ static int scenario_local_completion(void)
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			uint8_t *data = pattern(sizes[i] ? sizes[i] : 1, (unsigned)round);
 
-			CHECK(data && echo_call(fd, data, sizes[i], 1) == BR_REPLY);
+			CHECK(data && echo_call(fd, data, sizes[i], round % 2 ? REPLY_ALONE : 1) ==
+					      BR_REPLY);
 			free(data);
 		}
 	}
