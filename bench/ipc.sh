@@ -490,8 +490,12 @@ target_row() {
   when they do not), so the unpinned ratio moves with where the scheduler
   put it.
 - Throughput: the daemon's CPU per call (7-11 µs same core) is mostly the
-  kernel's switching; the ratio at 16 client threads moves with the machine's
-  other load (0.6x to 1.1x for the same build on one day).
+  kernel's switching and waking (two thirds of its samples), one doorbell
+  and one futex wake per hop; the ratio at 16 client threads moves with the
+  machine's other load (0.6x to 1.1x for the same build on one day).
+  Scheduling the daemon otherwise (SCHED_BATCH, a longer EEVDF slice, nice
+  -5 to -20) changed the switches per call but not the calls per second
+  (bench/results/throughput-notes.md).
 - Large payloads: native clients build the payload in the outbox, and the
   emulation stages transactions of 16 KiB and more there with its guarded
   copy (docs/emulation.md), so the daemon copies once with memcpy from a
