@@ -39,22 +39,40 @@ count_results() {
 	# A failing run that the log does not explain still counts as one failure.
 	if ((rc != 0 && bad == 0)); then bad=1; fi
 	passed=$((passed + t - e - f - s))
-	if ((bad > 0)); then failures+=("$(failed_cases "$log" "$1${3:+ --setup $3}")"); fi
+	if ((bad > 0)); then
+		failures+=("$(failed_cases "$log" "${log%.junit.xml}.json" "$1${3:+ --setup $3}")")
+	fi
 	failed=$((failed + bad))
 	skipped=$((skipped + s))
 }
 
 failures=()
 # Prints "  SUITE: CASE (where)" for each failed or errored test case in the
-# junit log $1; $2 says which build and setup ran it.
+# junit log $1, and "  SUITE: RESULT (where)" for each test the json log $2
+# records as failed with no such case (a crash, a timeout); $3 says which
+# build and setup ran them.
 failed_cases() {
-	[[ -f $1 ]] || { echo "  $2: the run failed before writing its log"; return; }
-	python3 - "$1" "$2" <<-'EOF'
-	import sys, xml.etree.ElementTree as ET
-	for case in ET.parse(sys.argv[1]).iter("testcase"):
-	    if case.find("failure") is not None or case.find("error") is not None:
-	        suite = case.get("classname", "").split(".", 1)[-1]
-	        print(f"  {suite}: {case.get('name')} ({sys.argv[2]})")
+	[[ -f $1 || -f $2 ]] || { echo "  $3: the run failed before writing its logs"; return; }
+	python3 - "$1" "$2" "$3" <<-'EOF'
+	import json, sys, xml.etree.ElementTree as ET
+	junit, log, where = sys.argv[1:4]
+	named = set()
+	try:
+	    for case in ET.parse(junit).iter("testcase"):
+	        if case.find("failure") is not None or case.find("error") is not None:
+	            suite = case.get("classname", "").split(".", 1)[-1]
+	            named.add(suite)
+	            print(f"  {suite}: {case.get('name')} ({where})")
+	except (OSError, ET.ParseError):
+	    pass
+	try:
+	    with open(log) as f:
+	        for line in f:
+	            test = json.loads(line)
+	            if test.get("result") not in ("OK", "SKIP", "EXPECTEDFAIL") and test.get("name") not in named:
+	                print(f"  {test.get('name')}: {test.get('result')} ({where})")
+	except (OSError, ValueError):
+	    pass
 	EOF
 }
 

@@ -243,8 +243,7 @@ static void reply_arrived(struct scene *s, size_t n, bool hold)
 	assert_true(s->c.nitems >= 2);
 	assert_int_equal(s->c.items[s->c.nitems - 1], BR_REPLY);
 	assert_int_equal(s->c.size, n);
-	got = (const uint8_t *)(uintptr_t)(s->c.buffer - s->c.proc->space.user_base) +
-	      (uintptr_t)s->c.proc->space.region.base;
+	got = s->c.proc->space.region.base + (s->c.buffer - s->c.proc->space.user_base);
 	assert_memory_equal(got, payload, n);
 	if (!hold) {
 		struct {
