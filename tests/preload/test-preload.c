@@ -1031,6 +1031,7 @@ static int scenario_untrusted(void)
 #define ONEWAY_CHECK  2u	   /* oneway: the server checks the bytes (echo_server) */
 #define ONEWAY_STOP   3u	   /* the same, then the server exits */
 #define REPLY_ALONE   4u	   /* the server writes its reply alone, then reads (libgbinder) */
+#define CALLER_KILLED 5u	   /* the server tells caller_killed[1], waits for resume[0] */
 #define UBT_STAGE_MIN (16u * 1024) /* transport.h's UBT_OUTBOX_MIN */
 
 static int open_big(void)
@@ -1095,6 +1096,11 @@ static uint8_t *pattern(size_t n, unsigned seed)
 	return p;
 }
 
+/* For CALLER_KILLED calls (scenario_ticket_caller_killed), set before the
+ * echo server forks: it writes a byte to caller_killed[1] when the call is
+ * in, and replies once it reads one from resume[0]. */
+static int caller_killed[2] = { -1, -1 }, resume[2] = { -1, -1 };
+
 /* The context manager in a child process: answers each call with a copy
  * (on its heap, not in its region) of what it received, until STOP_CODE. */
 static int echo_server(int ready)
@@ -1139,6 +1145,11 @@ static int echo_server(int ready)
 		CHECK(copy);
 		memcpy(copy, (const void *)(uintptr_t)tr.data.ptr.buffer, tr.data_size);
 		pending = tr.data.ptr.buffer;
+		if (tr.code == CALLER_KILLED) {
+			char c;
+
+			CHECK(write(caller_killed[1], "k", 1) == 1 && read(resume[0], &c, 1) == 1);
+		}
 		if (tr.code == REPLY_ALONE)
 			/* Its completion comes with the next read (read_until_item). */
 			CHECK(send_data(fd, BC_REPLY, 0, copy, tr.data_size, pending) == 0);
@@ -1278,6 +1289,45 @@ static int scenario_local_completion(void)
 					      BR_REPLY);
 			free(data);
 		}
+	}
+	return stop_echo_server(fd, server);
+}
+
+/*
+ * A caller killed while the server holds its call and, most often, a
+ * ticket for the reply: the caller's death reaches the daemon before or
+ * after the server's claim (a pause of 0 to 2 ms between them), and either
+ * way the server's reply completes as the kernel's does (a reply to a dead
+ * caller returns BR_TRANSACTION_COMPLETE), the room reserved in the dead
+ * caller's region goes with it, and the server goes on serving.
+ */
+static int scenario_ticket_caller_killed(void)
+{
+	pid_t server;
+	int fd;
+
+	CHECK(pipe(caller_killed) == 0 && pipe(resume) == 0);
+	server = start_echo_server();
+	fd = open_big();
+	CHECK(server > 0 && fd >= 0);
+	for (int i = 0; i < 24; i++) {
+		pid_t caller = fork();
+		char c;
+
+		CHECK(caller >= 0);
+		if (caller == 0) {
+			int cfd = open_big();
+
+			if (cfd >= 0)
+				echo_call(cfd, "doomed", 6, CALLER_KILLED);
+			_exit(1); /* never answered: it is killed first */
+		}
+		CHECK(read(caller_killed[0], &c, 1) == 1);
+		CHECK(kill(caller, SIGKILL) == 0 && wait_child(caller) == 128 + SIGKILL);
+		if (i % 3)
+			usleep((useconds_t)(i % 3) * 1000);
+		CHECK(write(resume[1], "g", 1) == 1);
+		CHECK(echo_call(fd, "alive", 5, 1) == BR_REPLY);
 	}
 	return stop_echo_server(fd, server);
 }
@@ -1809,6 +1859,7 @@ static const struct {
 	{ "outbox-map-over", scenario_outbox_map_over },
 	{ "outbox-mremap", scenario_outbox_mremap },
 	{ "local-completion", scenario_local_completion },
+	{ "ticket-caller-killed", scenario_ticket_caller_killed },
 	{ "outbox-then-region", scenario_outbox_then_region },
 	{ "outbox-death", scenario_outbox_death },
 };
@@ -2118,6 +2169,26 @@ static void test_local_completion(void **state)
 	}
 }
 
+/* Callers killed while the server holds their calls under a ticket: nothing
+ * breaks or stays behind (scenario_ticket_caller_killed). */
+static void test_ticket_caller_killed(void **state)
+{
+	(void)state;
+	assert_int_equal(run_under_preload("ticket-caller-killed", NULL, NULL, 0), 0);
+	assert_int_equal(ubd_wait_idle(&daemon_under_test), 0);
+	print_message("# tickets offered %ld, taken %ld, closed by the daemon %ld\n",
+		      ubd_stat(&daemon_under_test, "ring tickets offered"),
+		      ubd_stat(&daemon_under_test, "ring tickets taken"),
+		      ubd_stat(&daemon_under_test, "ring tickets closed by the daemon"));
+	assert_int_equal(ubd_stat(&daemon_under_test, "local completions broken"), 0);
+	assert_int_equal(ubd_stat(&daemon_under_test, "ring tickets offered"),
+			 ubd_stat(&daemon_under_test, "ring tickets taken") +
+				 ubd_stat(&daemon_under_test, "ring tickets closed by the daemon"));
+	assert_int_equal(ubd_stat(&daemon_under_test, "buffers"), 0);
+	assert_int_equal(ubd_stat(&daemon_under_test, "transaction: active"), 0);
+	assert_int_equal(ubd_stat(&daemon_under_test, "thread: active"), 0);
+}
+
 /* A test with a daemon of its own, started before it and stopped (cleanly) after it. */
 #define WITH_DAEMON(test) cmocka_unit_test_setup_teardown(test, start_daemon, stop_daemon)
 
@@ -2126,6 +2197,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		WITH_DAEMON(test_open_close),
 		WITH_DAEMON(test_local_completion),
+		WITH_DAEMON(test_ticket_caller_killed),
 		WITH_DAEMON(test_hidden_fds),
 		WITH_DAEMON(test_mmap),
 		WITH_DAEMON(test_ioctl),
