@@ -71,7 +71,6 @@ static void write_read_dispatch(struct glue *g, struct conn *conn, const struct 
 			req.promised = true;
 			conn->honouring = true; /* write_read_done sends nothing */
 			conn->honour_write_size = hdr->write_size;
-			conn->honour_reads = hdr->read_size != 0;
 		} else {
 			g->ticket_writes_refused++;
 			driver_promise_cancel(conn->thread);
@@ -178,16 +177,15 @@ static bool pure_read_likely_next(const struct bwr_result *r)
 	return last == BR_TRANSACTION_COMPLETE;
 }
 
-/* The outcome the client of a claimed ticket has already returned: the
- * whole write, and the completion if it read (@reads). */
-static bool is_local_completion(const struct bwr_result *r, uint64_t write_size, bool reads)
+/* The outcome the client of a claimed ticket has already returned. */
+static bool is_local_completion(const struct bwr_result *r, uint64_t write_size)
 {
 	static const uint32_t promised[2] = { BR_NOOP, BR_TRANSACTION_COMPLETE };
-	size_t read_len = reads ? sizeof(promised) : 0;
 
-	return r->error == 0 && r->write_consumed == write_size && r->read_len == read_len &&
-	       (!reads || memcmp(r->read, promised, sizeof(promised)) == 0) && r->nfds == 0 &&
-	       r->nclose == 0 && !r->spawn_looper_at_start;
+	return r->error == 0 && r->write_consumed == write_size &&
+	       r->read_len == sizeof(promised) &&
+	       memcmp(r->read, promised, sizeof(promised)) == 0 && r->nfds == 0 && r->nclose == 0 &&
+	       !r->spawn_looper_at_start;
 }
 
 /*
@@ -198,7 +196,7 @@ static bool is_local_completion(const struct bwr_result *r, uint64_t write_size,
 static void ticket_write_done(struct glue *g, struct conn *conn, const struct bwr_result *r)
 {
 	conn->honouring = false;
-	if (is_local_completion(r, conn->honour_write_size, conn->honour_reads)) {
+	if (is_local_completion(r, conn->honour_write_size)) {
 		g->local_completions++;
 	} else {
 		g->local_completions_broken++;

@@ -46,6 +46,10 @@ static void bwr_complete(struct thread *thread, int error)
 	bwr->nsegments = 0;
 	bwr->phase = drv->nout_fds ? BWR_FIXUP : BWR_IDLE;
 	bwr->running = false;
+	/* Readiness before the answer: a poll right after the ioctl sees the
+	 * work the request left for its thread (a completion written without
+	 * a read), as right after the kernel's. */
+	proc_poll_dirty(proc);
 
 	drv->ops->write_read_done(thread->conn, &r);
 

@@ -824,12 +824,10 @@ static enum ticket_outcome ticket_claim(struct ubt_thread *t, struct binder_writ
 			return TICKET_WAIT;
 	}
 	bwr->write_consumed = bwr->write_size;
-	if (r->hdr.read_size) {
-		r->data_piece = r->npc;
-		r->pc[r->npc++] = (struct piece){ local_completion, bwr->read_buffer,
-						  sizeof(local_completion) };
-		bwr->read_consumed = sizeof(local_completion);
-	}
+	r->data_piece = r->npc;
+	r->pc[r->npc++] =
+		(struct piece){ local_completion, bwr->read_buffer, sizeof(local_completion) };
+	bwr->read_consumed = sizeof(local_completion);
 	return TICKET_LOCAL;
 }
 

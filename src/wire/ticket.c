@@ -9,8 +9,7 @@ bool ubw_ticket_request(const struct ubw_write_read *h)
 	       (h->flags & ~(uint32_t)(UBW_WR_TICKET | UBW_WR_OFFER)) == 0 &&
 	       h->write_size > h->write_consumed &&
 	       h->write_len == h->write_size - h->write_consumed && h->write_overrun == 0 &&
-	       h->nfds == 0 && h->read_consumed == 0 &&
-	       (h->read_size == 0 || h->read_size >= UBW_TICKET_MIN_READ);
+	       h->nfds == 0 && h->read_consumed == 0 && h->read_size >= UBW_TICKET_MIN_READ;
 }
 
 bool ubw_ticket_write(const uint8_t *w, size_t len, uint32_t limit, uint64_t *data,

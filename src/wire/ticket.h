@@ -7,10 +7,9 @@
  *
  * A ticket write is a whole, well-formed command stream of BC_FREE_BUFFERs
  * followed by exactly one BC_REPLY that carries no objects (offsets_size 0)
- * and at most @limit bytes of data. Whatever those commands do, when the
- * daemon's offer said so, the request returns having consumed the whole
- * write and, if it reads, with [BR_NOOP, BR_TRANSACTION_COMPLETE]; written
- * alone (libgbinder's way), it leaves that completion for the next read.
+ * and at most @limit bytes of data. Whatever those commands do, the
+ * replier's read then returns [BR_NOOP, BR_TRANSACTION_COMPLETE] when the
+ * daemon's offer said so.
  */
 #pragma once
 
@@ -41,7 +40,7 @@ bool ubw_ticket_write(const uint8_t *w, size_t len, uint32_t limit, uint64_t *da
 /*
  * Whether the request header @h may claim a ticket: UBW_WR_TICKET (and
  * perhaps UBW_WR_OFFER) only, the whole write carried (no overrun), no
- * descriptors, and either no read or a blocking read from the start with
- * UBW_TICKET_MIN_READ bytes of room.
+ * descriptors, a blocking read from the start with UBW_TICKET_MIN_READ
+ * bytes of room.
  */
 bool ubw_ticket_request(const struct ubw_write_read *h);

@@ -551,9 +551,6 @@ static void op_promise(struct harness *h, struct thread *thread, struct h_thread
 			memcpy(w + 4, &buf, 8);
 			len = 12;
 		}
-		/* Written alone, it reads nothing; the completion waits. */
-		if (mode & 0x80)
-			req.read_size = 0;
 		tr.data_size = (take_u8(h) * 17u) % (limit + 1);
 		tr.data.ptr.buffer = DATA_ADDR;
 		cmd = BC_REPLY;
@@ -567,9 +564,9 @@ static void op_promise(struct harness *h, struct thread *thread, struct h_thread
 		h->watched = ht;
 		h->watched_len = SIZE_MAX;
 		driver_write_read(thread, &req);
-		if (!(mode & 0x20) && (h->watched || h->watched_error ||
-				       h->watched_len != (req.read_size ? sizeof(expected) : 0) ||
-				       memcmp(h->watched_read, expected, h->watched_len) != 0)) {
+		if (!(mode & 0x20) &&
+		    (h->watched || h->watched_error || h->watched_len != sizeof(expected) ||
+		     memcmp(h->watched_read, expected, sizeof(expected)) != 0)) {
 			fprintf(stderr, "a promised reply did not complete (error %d, %zu bytes)\n",
 				h->watched_error, h->watched_len);
 			abort();

@@ -5,7 +5,9 @@
  * BC_REPLY) and reads in that same call never makes the process readable,
  * neither while the request runs nor when its answer goes out. (Readiness
  * set meanwhile would be cleared only after the answer, so a poll right
- * after the ioctl would return at once, as the kernel's does not.)
+ * after the ioctl would return at once, as the kernel's does not.) And
+ * work the request leaves for its thread unread (a completion written
+ * without a read) makes it readable before the answer goes out.
  */
 #include <errno.h>
 #include <string.h>
@@ -170,12 +172,15 @@ static void reply_completion_keeps_poller_idle(void **state)
 	bwr(&c, NULL, 0, 256, NULL, 0);
 	assert_int_equal(c.last_item, BR_REPLY);
 
-	/* Written without a read, the completion waits: readable, as the kernel's. */
+	/* Written without a read, the completion waits: readable, as the
+	 * kernel's, and already when the answer goes out (a poll right after
+	 * the ioctl sees it). */
 	call.tr.code = 2;
 	bwr(&c, &call, sizeof(call), 256, &seg, 1);
 	bwr(&m, NULL, 0, 256, NULL, 0);
 	answer.buffer = m.buffer;
 	bwr(&m, &answer, sizeof(answer), 0, &seg, 1);
+	assert_true(m.readable_at_answer);
 	assert_true(m.readable);
 	bwr(&m, NULL, 0, 256, NULL, 0);
 	assert_int_equal(m.last_item, BR_TRANSACTION_COMPLETE);

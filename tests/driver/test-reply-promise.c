@@ -199,9 +199,8 @@ static void call_arrives(struct scene *s, size_t n)
 }
 
 /* The manager answers as libbinder's looper: [BC_FREE_BUFFER, BC_REPLY of
- * @n bytes] with a read of @rsize bytes (0: written alone, libgbinder's
- * way), the write promised or not. */
-static void answer_reading(struct scene *s, size_t n, bool promised, uint64_t rsize)
+ * @n bytes] with a read, the write promised or not. */
+static void answer(struct scene *s, size_t n, bool promised)
 {
 	struct {
 		uint32_t free_cmd;
@@ -211,13 +210,7 @@ static void answer_reading(struct scene *s, size_t n, bool promised, uint64_t rs
 
 	w.reply.tr.data_size = n;
 	w.reply.tr.data.ptr.buffer = DATA_ADDR;
-	s->m.nitems = SIZE_MAX;
-	bwr(&s->m, &w, sizeof(w), rsize, promised);
-}
-
-static void answer(struct scene *s, size_t n, bool promised)
-{
-	answer_reading(s, n, promised, 256);
+	bwr(&s->m, &w, sizeof(w), 256, promised);
 }
 
 /* A scene whose manager was promised its reply to the call it just read. */
@@ -279,23 +272,6 @@ static void kept_promise_delivers_the_reply(void **state)
 	assert_int_equal(s.drv->stats.promises_made, 5);
 	assert_int_equal(s.drv->stats.promises_kept, 5);
 	assert_int_equal(s.drv->stats.promises_cancelled, 0);
-	scene_finish(&s);
-}
-
-/* A promised reply written alone returns at once with the write consumed
- * and nothing read; its completion is the next read's, as in the kernel. */
-static void kept_promise_written_alone(void **state)
-{
-	struct scene s;
-
-	(void)state;
-	promised_call(&s, BIG_REGION);
-	answer_reading(&s, 64, true, 0);
-	assert_int_equal(s.m.nitems, 0); /* answered, with an empty read */
-	reply_arrived(&s, 64, false);
-	bwr(&s.m, NULL, 0, 256, false);
-	assert_completed(&s.m);
-	assert_int_equal(s.drv->stats.promises_kept, 1);
 	scene_finish(&s);
 }
 
@@ -530,7 +506,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kept_promise_delivers_the_reply),
-		cmocka_unit_test(kept_promise_written_alone),
 		cmocka_unit_test(kept_room_is_trimmed_to_the_reply),
 		cmocka_unit_test(full_caller_region_refuses),
 		cmocka_unit_test(own_work_pending_refuses),

@@ -1150,10 +1150,14 @@ static int echo_server(int ready)
 
 			CHECK(write(caller_killed[1], "k", 1) == 1 && read(resume[0], &c, 1) == 1);
 		}
-		if (tr.code == REPLY_ALONE)
-			/* Its completion comes with the next read (read_until_item). */
+		if (tr.code == REPLY_ALONE) {
+			/* Its completion comes with the next read (read_until_item),
+			 * and makes the device readable at once, as the kernel's. */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
 			CHECK(send_data(fd, BC_REPLY, 0, copy, tr.data_size, pending) == 0);
-		else
+			CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN);
+		} else
 			CHECK(send_reply(fd, copy, tr.data_size, pending) == 0);
 		free(copy);
 		if (tr.code == STOP_CODE)
@@ -1271,9 +1275,10 @@ static int scenario_outbox(void)
 }
 
 /* Echo calls whose replies the server's emulation completes locally (the
- * ticket covers 4096 bytes; one byte more takes the ordinary way), half
- * answered as libbinder does (the reply and a read), half as libgbinder
- * (the reply alone, then a read). */
+ * ticket covers 4096 bytes; one byte more takes the ordinary way) when it
+ * answers as libbinder does (the reply and a read); every other round it
+ * answers as libgbinder (the reply alone, then a read), which takes no
+ * ticket, and the device must be readable right after it. */
 static int scenario_local_completion(void)
 {
 	static const size_t sizes[] = { 0, 128, 4096, 4097 };
