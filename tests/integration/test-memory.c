@@ -158,7 +158,7 @@ static void residency_after_shrink_and_decay(void **state)
 	struct echo_manager m;
 	struct ubd d;
 	pid_t caller;
-	long t0;
+	long t0, pressure_before;
 
 	(void)state;
 	assert_int_equal(ubd_start(&d, args), 0);
@@ -179,14 +179,21 @@ static void residency_after_shrink_and_decay(void **state)
 	sync_post(&m.go, 1);
 	assert_int_equal(reap(caller, 10000), 0);
 
-	/* Idle decay: after 1 s unused (released by 1.25 s), nothing is left. */
+	/* Idle decay: after 1 s unused (released by 1.25 s), nothing is left.
+	 * Memory pressure on the machine (another test's thrasher: the daemon
+	 * watches PSI) may release them first; then decay is not shown. */
+	pressure_before = reclaimed(&d, "pressure");
 	burst(d.sock);
 	t0 = now_ms();
 	while (ubd_stat(&d, "lru pages") > 0 && now_ms() - t0 < 4000)
 		usleep(50 * 1000);
-	printf("# lru drained by decay %ld ms after the burst\n", now_ms() - t0);
+	printf("# lru drained %ld ms after the burst (reclaimed by decay %ld, by pressure %ld)\n",
+	       now_ms() - t0, reclaimed(&d, "decay"), reclaimed(&d, "pressure"));
 	assert_int_equal(ubd_stat(&d, "lru pages"), 0);
-	assert_true(reclaimed(&d, "decay") > 0);
+	if (reclaimed(&d, "pressure") > pressure_before)
+		printf("# memory pressure released the pages first: decay not shown this run\n");
+	else
+		assert_true(reclaimed(&d, "decay") > 0);
 	assert_int_equal(check_residency(&d, true), 0);
 	echo_stop(&m, d.sock);
 	assert_int_equal(ubd_wait_idle(&d), 0);
