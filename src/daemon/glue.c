@@ -161,7 +161,7 @@ static struct conn *endpoint_conn(struct endpoint *ep)
  * read, which may then come lazily: a read that returned with a completion
  * last (a BC_REPLY's, or a one-way call's: the looper's read for work
  * follows), or a request that read nothing (a call written alone: the read
- * for its reply follows, as in libgbinder and many hand-written clients).
+ * for its reply follows, as hand-written clients may do).
  */
 static bool pure_read_likely_next(const struct bwr_result *r)
 {

@@ -67,7 +67,6 @@ static void bwr_complete(struct thread *thread, int error)
 	/* Work left for other loopers goes to them (binder_ioctl_write_read). */
 	if (!work_list_empty(&proc->todo))
 		proc_wakeup(proc);
-	proc_poll_dirty(proc);
 }
 
 enum fill_outcome {

@@ -783,6 +783,14 @@ enum ticket_outcome {
 	TICKET_WAIT,  /* posted, but the daemon closed the ticket first: wait */
 };
 
+/* The request takes no ticket after all. */
+static enum ticket_outcome ticket_unclaimed(struct wr_round *r)
+{
+	r->hdr.flags &= ~(uint32_t)UBW_WR_TICKET;
+	r->hdr.ticket_gen = 0;
+	return TICKET_NONE;
+}
+
 /*
  * The local completion (docs/protocol.md): when the ring holds an open
  * ticket and this request is the plain reply it covers (wire/ticket.h, on
@@ -802,20 +810,14 @@ static enum ticket_outcome ticket_claim(struct ubt_thread *t, struct binder_writ
 	r->hdr.ticket_gen = gen;
 	if (!ubw_ticket_request(&r->hdr) ||
 	    !ubw_ticket_write(t->tx, r->hdr.write_len, limit, &data, &data_size) ||
-	    t->body->nsegments != (data_size != 0)) {
-		r->hdr.flags &= ~(uint32_t)UBW_WR_TICKET;
-		r->hdr.ticket_gen = 0;
-		return TICKET_NONE;
-	}
+	    t->body->nsegments != (data_size != 0))
+		return ticket_unclaimed(r);
 	{
 		struct iovec iov[2] = { { &r->hdr, sizeof(r->hdr) }, { t->tx, t->body->len } };
 		int claimed = ubt_ring_ticket_claim(t, iov, 2, gen);
 
-		if (claimed == -ENOSPC) {
-			r->hdr.flags &= ~(uint32_t)UBW_WR_TICKET;
-			r->hdr.ticket_gen = 0;
-			return TICKET_NONE;
-		}
+		if (claimed == -ENOSPC)
+			return ticket_unclaimed(r);
 		if (claimed < 0) {
 			*err = claimed;
 			return TICKET_NONE;

@@ -16,95 +16,15 @@
 
 #include "common/mem_segment.h"
 #include "driver/driver.h"
+#include "fake_client.h"
 #include "test-util.h"
 #include "wire/wire.h"
 
 #define REGION_SIZE (64 * 1024)
 #define DATA_ADDR   0x7f0000001000ull
 
-/* One process with one thread; conn and session pointers point here. */
-struct fake_proc {
-	struct proc *proc;
-	struct thread *thread;
-	bool readable;		 /* what poll_changed last said */
-	bool readable_at_answer; /* ... when the last answer went out */
-	int answers;
-	uint32_t last_item; /* the last return code of the last read */
-	uint64_t buffer;    /* the last BR_TRANSACTION's buffer */
-};
-
-static void write_read_done(void *conn, const struct bwr_result *r)
-{
-	struct fake_proc *fp = conn;
-	size_t pos = 0;
-
-	fp->answers++;
-	fp->readable_at_answer = fp->readable;
-	while (r->read && pos + 4 <= r->read_len) {
-		uint32_t cmd;
-
-		memcpy(&cmd, r->read + pos, 4);
-		pos += 4;
-		if (cmd == BR_TRANSACTION) {
-			struct binder_transaction_data tr;
-
-			memcpy(&tr, r->read + pos, sizeof(tr));
-			fp->buffer = tr.data.ptr.buffer;
-		}
-		fp->last_item = cmd;
-		pos += _IOC_SIZE(cmd);
-	}
-}
-
-static void ioctl_done(void *conn, int error, const void *arg, size_t size)
-{
-	(void)conn;
-	(void)error;
-	(void)arg;
-	(void)size;
-}
-
-static int fetch_start(void *daemon, struct fetch_job *job)
-{
-	(void)daemon;
-	(void)job;
-	return -ENOMEM; /* every payload here comes inline */
-}
-
-static void poll_changed(void *session, bool readable)
-{
-	((struct fake_proc *)session)->readable = readable;
-}
-
-static const struct driver_ops ops = {
-	.write_read_done = write_read_done,
-	.ioctl_done = ioctl_done,
-	.fetch_start = fetch_start,
-	.poll_changed = poll_changed,
-};
-
-static void open_proc(struct driver *drv, struct context *ctx, struct fake_proc *fp, int i,
-		      bool polls)
-{
-	struct proc_identity id = {
-		.pid = 200000 + i, .euid = 1000, .pidfd = -1, .wants_poll = polls
-	};
-	struct thread_peer peer = { .pid = id.pid, .pidfd = -1 };
-	uint64_t mapped;
-	int fd;
-
-	fp->proc = driver_proc_open(drv, ctx, &id, fp);
-	assert_non_null(fp->proc);
-	assert_int_equal(driver_thread_attach(fp->proc, id.pid, &peer, fp, &fp->thread), 0);
-	assert_non_null(fp->thread);
-	assert_int_equal(
-		driver_mmap(fp->thread, 0x100000000ull * (i + 1), REGION_SIZE, &fd, &mapped), 0);
-	close(fd);
-	assert_int_equal(driver_mmap_done(fp->thread, 0x100000000ull * (i + 1)), 0);
-}
-
 /* One BINDER_WRITE_READ of @w (@wlen bytes), reading up to @rsize. */
-static void bwr(struct fake_proc *fp, const void *w, size_t wlen, uint64_t rsize,
+static void bwr(struct fake_client *fp, const void *w, size_t wlen, uint64_t rsize,
 		const struct mem_segment *segs, size_t nsegs)
 {
 	struct bwr_request req = { .write = w,
@@ -131,8 +51,8 @@ static void reply_completion_keeps_poller_idle(void **state)
 				     .max_outbox = UBW_MAX_OUTBOX };
 	static const uint8_t payload[8] = "payload";
 	const struct mem_segment seg = { DATA_ADDR, sizeof(payload), payload };
-	struct fake_proc m = { 0 }, c = { 0 };
-	struct driver *drv = driver_new(&cfg, &ops, NULL);
+	struct fake_client m = { 0 }, c = { 0 };
+	struct driver *drv = driver_new(&cfg, &fake_client_ops, NULL);
 	struct context *ctx = driver_add_context(drv, "binder");
 	uint32_t looper = BC_ENTER_LOOPER;
 	struct txn_cmd call = { .cmd = BC_TRANSACTION };
@@ -143,8 +63,8 @@ static void reply_completion_keeps_poller_idle(void **state)
 	} __attribute__((packed)) answer = { .free_cmd = BC_FREE_BUFFER };
 
 	(void)state;
-	open_proc(drv, ctx, &m, 0, true);
-	open_proc(drv, ctx, &c, 1, false);
+	fake_client_open(&m, drv, ctx, 0, REGION_SIZE, true);
+	fake_client_open(&c, drv, ctx, 1, REGION_SIZE, false);
 	driver_ioctl(m.thread, BINDER_SET_CONTEXT_MGR, &(int32_t){ 0 }, sizeof(int32_t));
 	bwr(&m, &looper, sizeof(looper), 0, NULL, 0);
 

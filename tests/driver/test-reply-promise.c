@@ -6,7 +6,6 @@
  * the room it reserved (trimmed to the reply), and the room is never left
  * behind, whoever goes first: the caller, the replier, or the promise.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "common/mem_segment.h"
 #include "driver/driver.h"
 #include "driver/entities.h"
+#include "fake_client.h"
 #include "test-util.h"
 #include "wire/wire.h"
 
@@ -23,87 +23,17 @@
 #define DATA_ADDR  0x7f0000001000ull
 #define ROOM	   4096u /* the daemon's ticket limit (UBW_TICKET_LIMIT) */
 
-/* One process with one thread; conn and session pointers point here. */
-struct fake_proc {
-	struct proc *proc;
-	struct thread *thread;
-	uint32_t items[16]; /* the return codes of the last read */
-	size_t nitems;
-	uint64_t buffer; /* the last BR_TRANSACTION's or BR_REPLY's buffer */
-	uint64_t size;	 /* ... and its data size */
-};
-
 static uint8_t payload[8192];
 static struct driver *current; /* the scene's: flushed after each operation */
-
-static void write_read_done(void *conn, const struct bwr_result *r)
-{
-	struct fake_proc *fp = conn;
-	size_t pos = 0;
-
-	fp->nitems = 0;
-	while (r->read && pos + 4 <= r->read_len && fp->nitems < 16) {
-		uint32_t cmd;
-
-		memcpy(&cmd, r->read + pos, 4);
-		pos += 4;
-		if (cmd == BR_TRANSACTION || cmd == BR_REPLY) {
-			struct binder_transaction_data tr;
-
-			memcpy(&tr, r->read + pos, sizeof(tr));
-			fp->buffer = tr.data.ptr.buffer;
-			fp->size = tr.data_size;
-		}
-		fp->items[fp->nitems++] = cmd;
-		pos += _IOC_SIZE(cmd);
-	}
-}
-
-static void ioctl_done(void *conn, int error, const void *arg, size_t size)
-{
-	(void)conn;
-	(void)error;
-	(void)arg;
-	(void)size;
-}
-
-static int fetch_start(void *daemon, struct fetch_job *job)
-{
-	(void)daemon;
-	(void)job;
-	return -ENOMEM; /* every payload here comes inline */
-}
-
-static const struct driver_ops ops = {
-	.write_read_done = write_read_done,
-	.ioctl_done = ioctl_done,
-	.fetch_start = fetch_start,
-};
 
 struct scene {
 	struct driver *drv;
 	struct context *ctx;
-	struct fake_proc m, c; /* the context manager (replier), its caller */
+	struct fake_client m, c; /* the context manager (replier), its caller */
 };
 
-static void open_proc(struct scene *s, struct fake_proc *fp, int i, size_t region)
-{
-	struct proc_identity id = { .pid = 300000 + i, .euid = 1000, .pidfd = -1 };
-	struct thread_peer peer = { .pid = id.pid, .pidfd = -1 };
-	uint64_t mapped;
-	int fd;
-
-	fp->proc = driver_proc_open(s->drv, s->ctx, &id, fp);
-	assert_non_null(fp->proc);
-	assert_int_equal(driver_thread_attach(fp->proc, id.pid, &peer, fp, &fp->thread), 0);
-	assert_int_equal(driver_mmap(fp->thread, 0x100000000ull * (i + 1), region, &fd, &mapped),
-			 0);
-	close(fd);
-	assert_int_equal(driver_mmap_done(fp->thread, 0x100000000ull * (i + 1)), 0);
-}
-
 /* One BINDER_WRITE_READ of @w (@wlen bytes), reading up to @rsize. */
-static void bwr(struct fake_proc *fp, const void *w, size_t wlen, uint64_t rsize, bool promised)
+static void bwr(struct fake_client *fp, const void *w, size_t wlen, uint64_t rsize, bool promised)
 {
 	const struct mem_segment seg = { DATA_ADDR, sizeof(payload), payload };
 	struct bwr_request req = { .write = w,
@@ -133,10 +63,10 @@ static void scene_start(struct scene *s, size_t caller_region)
 	uint32_t looper = BC_ENTER_LOOPER;
 
 	memset(s, 0, sizeof(*s));
-	s->drv = current = driver_new(&cfg, &ops, NULL);
+	s->drv = current = driver_new(&cfg, &fake_client_ops, NULL);
 	s->ctx = driver_add_context(s->drv, "binder");
-	open_proc(s, &s->m, 0, BIG_REGION);
-	open_proc(s, &s->c, 1, caller_region);
+	fake_client_open(&s->m, s->drv, s->ctx, 0, BIG_REGION, false);
+	fake_client_open(&s->c, s->drv, s->ctx, 1, caller_region, false);
 	driver_ioctl(s->m.thread, BINDER_SET_CONTEXT_MGR, &(int32_t){ 0 }, sizeof(int32_t));
 	bwr(&s->m, &looper, sizeof(looper), 0, false);
 }
@@ -169,7 +99,7 @@ static void scene_finish(struct scene *s)
 	driver_free(s->drv);
 }
 
-static bool has_item(const struct fake_proc *fp, uint32_t cmd)
+static bool has_item(const struct fake_client *fp, uint32_t cmd)
 {
 	for (size_t i = 0; i < fp->nitems; i++)
 		if (fp->items[i] == cmd)
@@ -221,7 +151,7 @@ static void promised_call(struct scene *s, size_t caller_region)
 	assert_true(driver_promise_reply(s->m.thread, ROOM));
 }
 
-static void assert_completed(const struct fake_proc *fp)
+static void assert_completed(const struct fake_client *fp)
 {
 	assert_int_equal(fp->nitems, 2);
 	assert_int_equal(fp->items[0], BR_NOOP);
@@ -371,7 +301,7 @@ static void spawn_possible_refuses(void **state)
 {
 	struct thread_peer peer = { .pid = 300100, .pidfd = -1 };
 	uint32_t registered = BC_REGISTER_LOOPER;
-	struct fake_proc looper = { .proc = NULL };
+	struct fake_client looper = { .proc = NULL };
 	struct scene s;
 
 	(void)state;
