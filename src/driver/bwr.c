@@ -101,7 +101,7 @@ static enum fill_outcome read_fill(struct thread *thread, size_t *pos, size_t en
 			return FILL_DONE;
 		w = work_list_pop(list);
 		if (work_list_empty(&thread->todo))
-			thread->process_todo = false;
+			thread_todo_taken(thread);
 		if (w->type != WORK_TRANSACTION_COMPLETE &&
 		    w->type != WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT)
 			*only_completions = false;

@@ -195,6 +195,9 @@ struct thread {
 	uint32_t looper; /* enum looper_state */
 	bool looper_need_return;
 	bool process_todo; /* todo holds work that should wake the thread */
+	/* On proc->todo_threads: process_todo is set and the thread lives. */
+	bool on_todo_threads;
+	TAILQ_ENTRY(thread) todo_entry;
 	bool is_dead;
 	struct work_list todo;
 	struct transaction *transaction_stack;
@@ -225,6 +228,7 @@ struct proc {
 	struct thread_list threads;
 	unsigned int nthreads;
 	struct thread_list waiting_threads; /* sleeping for proc work, newest first */
+	struct thread_list todo_threads;    /* its threads with process_todo set */
 	struct work_list todo;
 	struct work_list delivered_death;
 	struct node_tree nodes;

@@ -59,6 +59,7 @@ struct proc *driver_proc_open(struct driver *drv, struct context *ctx,
 	proc->session = session;
 	TAILQ_INIT(&proc->threads);
 	TAILQ_INIT(&proc->waiting_threads);
+	TAILQ_INIT(&proc->todo_threads);
 	work_list_init(&proc->todo);
 	work_list_init(&proc->delivered_death);
 	RB_INIT(&proc->nodes);

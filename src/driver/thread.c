@@ -91,6 +91,7 @@ void thread_release(struct thread *thread)
 	if (t && t->to_thread == thread)
 		send_reply = t;
 	thread->is_dead = true;
+	thread_leave_todo_threads(thread); /* a dead thread makes no poller readable */
 	/* Unlink the thread from every transaction on its stack. */
 	while (t) {
 		if (t->to_thread == thread) {

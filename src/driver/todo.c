@@ -18,7 +18,8 @@ void proc_poll_update(struct proc *proc)
 	bool readable;
 	struct thread *thread;
 
-	/* Readiness costs a scan of the threads: only for processes that poll. */
+	/* Readiness costs a scan of the threads with own work: only for
+	 * processes that poll. */
 	if (!proc->id.wants_poll)
 		return;
 	readable = !work_list_empty(&proc->todo);
@@ -31,9 +32,8 @@ void proc_poll_update(struct proc *proc)
 		 * (The kernel looks at the polling thread only; a non-looper's
 		 * queue never makes a poller readable.)
 		 */
-		TAILQ_FOREACH(thread, &proc->threads, proc_entry) {
-			if (thread->process_todo && thread->bwr.phase == BWR_IDLE &&
-			    !thread->bwr.running &&
+		TAILQ_FOREACH(thread, &proc->todo_threads, todo_entry) {
+			if (thread->bwr.phase == BWR_IDLE && !thread->bwr.running &&
 			    (thread->looper & (LOOPER_ENTERED | LOOPER_REGISTERED))) {
 				readable = true;
 				break;
@@ -81,7 +81,25 @@ void thread_enqueue_work(struct thread *thread, struct work *w)
 {
 	work_enqueue(&thread->todo, w);
 	thread->process_todo = true;
+	if (!thread->on_todo_threads && !thread->is_dead) {
+		thread->on_todo_threads = true;
+		TAILQ_INSERT_TAIL(&thread->proc->todo_threads, thread, todo_entry);
+	}
 	proc_poll_dirty(thread->proc);
+}
+
+void thread_leave_todo_threads(struct thread *thread)
+{
+	if (thread->on_todo_threads) {
+		thread->on_todo_threads = false;
+		TAILQ_REMOVE(&thread->proc->todo_threads, thread, todo_entry);
+	}
+}
+
+void thread_todo_taken(struct thread *thread)
+{
+	thread->process_todo = false;
+	thread_leave_todo_threads(thread);
 }
 
 void thread_enqueue_deferred_work(struct thread *thread, struct work *w)

@@ -32,6 +32,11 @@ void proc_poll_update(struct proc *proc);
 /* Queues @w for the thread and marks that it must return to user space. */
 void thread_enqueue_work(struct thread *thread, struct work *w);
 
+/* The thread's own work is all taken (or dropped): process_todo clears. */
+void thread_todo_taken(struct thread *thread);
+/* Off proc->todo_threads (a released thread), process_todo left as it is. */
+void thread_leave_todo_threads(struct thread *thread);
+
 /* Queues @w without waking the thread: it is read with the next work that does. */
 void thread_enqueue_deferred_work(struct thread *thread, struct work *w);
 
