@@ -192,7 +192,8 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 		hub->rings.markers_out);
 	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", hub->rings.full);
 	fprintf(out, "ring doorbells: %" PRIu64 "\n", hub->rings.bells);
-	fprintf(out, "ring futex wakes: %" PRIu64 "\n", hub->rings.futex_wakes);
+	fprintf(out, "ring futex wakes: %" PRIu64 " (paired: %" PRIu64 ")\n",
+		hub->rings.futex_wakes, hub->rings.paired_wakes);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
 	fprintf(out, "ring drains found by polling (no doorbell): %" PRIu64 "\n",

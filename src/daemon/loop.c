@@ -103,6 +103,20 @@ void loop_after_batch_cancel(struct loop *l, struct loop_batch_item *item)
 	TAILQ_REMOVE(&l->after_batch, item, entry);
 }
 
+struct loop_batch_item *loop_after_batch_take(struct loop *l,
+					      void (*run)(struct loop_batch_item *item))
+{
+	struct loop_batch_item *item;
+
+	TAILQ_FOREACH(item, &l->after_batch, entry)
+		if (item->run == run) {
+			TAILQ_REMOVE(&l->after_batch, item, entry);
+			item->queued = false;
+			return item;
+		}
+	return NULL;
+}
+
 void loop_run_after_batch(struct loop *l)
 {
 	/* As many as are queued now: those queued meanwhile wait for the next

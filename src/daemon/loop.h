@@ -102,6 +102,9 @@ void loop_after_batch(struct loop *l, struct loop_batch_item *item);
 void loop_after_batch_cancel(struct loop *l, struct loop_batch_item *item);
 /* Runs the queued items (and the deferred work they cause). */
 void loop_run_after_batch(struct loop *l);
+/* Dequeues and returns the first queued item whose run is @run, or NULL. */
+struct loop_batch_item *loop_after_batch_take(struct loop *l,
+					      void (*run)(struct loop_batch_item *item));
 
 /* Frees @p after the current epoll batch. */
 void loop_bury(struct loop *l, void *p);
