@@ -34,12 +34,15 @@
 #define BELL_MUTE_MS   10
 
 /*
- * The rings the loop polls at once (the latest served): each look reads a
- * word the client writes, a cache miss, so the loop looks at few. A call
- * involves two (the caller's and the server's); a ring pushed out by a
- * newer one has its doorbell asked for at once.
+ * The rings the loop polls at once (the latest served); a ring pushed out
+ * by a newer one has its doorbell asked for at once. Each look reads a word
+ * the client writes, a cache miss; a doorbell costs its client a write and
+ * the loop an epoll event. A call involves two rings (the caller's and the
+ * server's), so 32 keep 16 calls in flight without doorbells: at 16 client
+ * threads they halve the doorbells per call (2.0 to 1.0) and raise calls/s
+ * by about 8 % over 4 (bench/results/throughput-notes.md).
  */
-#define POLLED_MAX 4
+#define POLLED_MAX 32
 
 struct conn_ring {
 	struct loop_source bell; /* the doorbell: edge-triggered, never read */
