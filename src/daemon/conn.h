@@ -81,7 +81,7 @@ struct conn_ring_stats {
 	uint64_t markers_in, markers_out;
 	uint64_t bells; /* doorbell wake-ups (a request the daemon was not about to look for) */
 	uint64_t futex_wakes, kicks;
-	uint64_t paired_wakes; /* futex wakes sent in one call with another's */
+	uint64_t paired_wakes; /* FUTEX_WAKE_OP calls: two wakes each */
 	uint64_t full;	       /* replies sent over the socket because the ring was full */
 	uint64_t bell_mutes;   /* doorbells muted for ringing with an empty ring (conn_ring.c) */
 	uint64_t polled;       /* drains of polled rings (requests no doorbell announced) */

@@ -213,7 +213,12 @@ static void wake_run(struct loop_batch_item *item)
 	r2 = (struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
 	stats(r2->conn)->futex_wakes++;
 	stats(r2->conn)->paired_wakes++;
-	futex_wake_two(&r->hdr->rep_tail, &r2->hdr->rep_tail, r2->out.own);
+	/* A failed FUTEX_WAKE_OP wakes neither (the kernel does nothing to the
+	 * first word when the operation on the second faults). */
+	if (futex_wake_two(&r->hdr->rep_tail, &r2->hdr->rep_tail, r2->out.own) < 0) {
+		futex_wake_one(&r->hdr->rep_tail);
+		futex_wake_one(&r2->hdr->rep_tail);
+	}
 }
 
 /*

@@ -120,7 +120,8 @@ struct loop_batch_item *loop_after_batch_take(struct loop *l,
 void loop_run_after_batch(struct loop *l)
 {
 	/* As many as are queued now: those queued meanwhile wait for the next
-	 * batch (an item cancelled meanwhile lets one of them run now). */
+	 * batch (an item cancelled or taken by loop_after_batch_take meanwhile
+	 * lets one of them run now). */
 	size_t n = 0;
 	struct loop_batch_item *item;
 

@@ -43,7 +43,7 @@ static void *wait_on(void *arg)
 /* Whether the thread is blocked in the futex system call. */
 static bool blocked_in_futex(pid_t tid)
 {
-	char path[64], line[64] = "";
+	char path[64], line[64] = "", want[16];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
@@ -53,7 +53,8 @@ static bool blocked_in_futex(pid_t tid)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
-	return strncmp(line, "202 ", 4) == 0; /* __NR_futex on x86-64 */
+	snprintf(want, sizeof(want), "%ld ", (long)SYS_futex);
+	return strncmp(line, want, strlen(want)) == 0;
 }
 
 static void start_waiting(struct waiter *w, uint32_t *word)
