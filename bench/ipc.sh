@@ -489,12 +489,16 @@ target_row() {
   bimodal unpinned (9-13 µs when its two processes share a CPU, 50-100 µs
   when they do not), so the unpinned ratio moves with where the scheduler
   put it.
-- Throughput: the daemon's CPU per call (7-11 µs same core) is mostly the
-  kernel's switching and waking (two thirds of its samples), one doorbell
-  and one futex wake per hop; the ratio at 16 client threads moves with the
-  machine's other load (0.6x to 1.1x for the same build on one day).
-  Scheduling the daemon otherwise (SCHED_BATCH, a longer EEVDF slice, nice
-  -5 to -20) changed the switches per call but not the calls per second
+- Throughput: the daemon's CPU per call (6-11 µs same core) is mostly the
+  kernel's switching and waking (two thirds of its samples); the ratio at
+  16 client threads moves with the machine's other load (0.6x to 1.1x for
+  the same build on one day). The daemon wakes two threads per system call
+  (FUTEX_WAKE_OP), which cut its preemptions by the wakees from 0.8 to 0.55
+  per call and the context switches from 3.0 to 2.75 per call (AF_UNIX:
+  2.05), and polls the latest 32 rings it served, which halved the
+  doorbells at 16 threads (2.0 to 1.0 per call). Scheduling the daemon
+  otherwise (SCHED_BATCH, a longer EEVDF slice, nice -5 to -20) changed the
+  switches per call but not the calls per second
   (bench/results/throughput-notes.md).
 - Large payloads: native clients build the payload in the outbox, and the
   emulation stages transactions of 16 KiB and more there with its guarded
