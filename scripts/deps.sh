@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
-	libcmocka-dev uthash-dev libbsd-dev libssl-dev openssl gnuplot-nox file scdoc musl-tools
+	libcmocka-dev uthash-dev libbsd-dev libssl-dev liburing-dev openssl gnuplot-nox file scdoc musl-tools
 	golang-go)
 for arg in "$@"; do
 	case $arg in

@@ -67,6 +67,10 @@ static const char usage[] =
 	"                          and the process's own uid) or any (as the kernel)\n"
 	"      --rings on|off      thread connections may carry their packets through\n"
 	"                          shared-memory rings (default on); off: sockets only\n"
+	"      --wake-batch on|off the futex wake-ups owed after a batch of work go out\n"
+	"                          in one io_uring submission where the kernel has\n"
+	"                          futex requests (Linux 6.7; default on); off, or\n"
+	"                          without them: two per system call (FUTEX_WAKE_OP)\n"
 	"      --spin USEC         right after serving a ring, poll the rings up to USEC\n"
 	"                          microseconds before sleeping (default 30; 0: never;\n"
 	"                          never on one CPU, nor while it finds nothing)\n"
@@ -171,14 +175,25 @@ static int set_log_level(struct daemon_config *cfg, const char *arg)
 	return 0;
 }
 
-static int set_rings(struct daemon_config *cfg, const char *arg)
+/* "on" or "off" into @out: 0, or -1 after naming --@option. */
+static int parse_on_off(const char *option, const char *arg, bool *out)
 {
 	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
-		fprintf(stderr, "ubinderd: bad --rings '%s' (on or off)\n", arg);
+		fprintf(stderr, "ubinderd: bad --%s '%s' (on or off)\n", option, arg);
 		return -1;
 	}
-	cfg->rings = strcmp(arg, "on") == 0;
+	*out = strcmp(arg, "on") == 0;
 	return 0;
+}
+
+static int set_rings(struct daemon_config *cfg, const char *arg)
+{
+	return parse_on_off("rings", arg, &cfg->rings);
+}
+
+static int set_wake_batch(struct daemon_config *cfg, const char *arg)
+{
+	return parse_on_off("wake-batch", arg, &cfg->wake_batch);
 }
 
 static int set_freeze_policy(struct daemon_config *cfg, const char *arg)
@@ -276,6 +291,7 @@ static const struct config_option options[] = {
 	{ "partial-timeout", 'D', UINT_OPTION(partial_timeout_ms, 10000, 1, UINT_ARG_MAX) },
 	{ "freeze-policy", 'F', .kind = OPTION_CALL, .call = set_freeze_policy },
 	{ "rings", 'r', .kind = OPTION_CALL, .call = set_rings },
+	{ "wake-batch", 'K', .kind = OPTION_CALL, .call = set_wake_batch },
 	{ "spin", 'J', UINT_OPTION(spin_us, 30, 0, 1000), .range = "(0 to 1000)" },
 	{ "dumpable", 'Y', .kind = OPTION_FLAG, FIELD(dumpable) },
 	{ "fuse-dev", 'E', .kind = OPTION_CALL, .call = set_fuse_dir },
@@ -324,6 +340,7 @@ static void config_defaults(struct daemon_config *cfg)
 	}
 	cfg->max_inline = 65536;
 	cfg->rings = true;
+	cfg->wake_batch = true;
 	cfg->log_level = LOG_LEVEL_NOTICE;
 }
 

@@ -39,6 +39,7 @@ struct daemon_config {
 	bool freeze_any_uid; /* --freeze-policy any */
 	bool dumpable;	     /* --dumpable: for debugging only */
 	bool rings;	     /* --rings on (default): thread connections may use rings */
+	bool wake_batch;     /* --wake-batch on (default): futex wakes through io_uring */
 	char fuse_dir[256];  /* --fuse-dev: the FUSE mount of the devices, or "" */
 };
 

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "daemon/conn.h"
+#include "daemon/futex_wake.h"
 #include "wire/packet.h"
 #include "wire/wire.h"
 
@@ -192,8 +193,9 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 		hub->rings.markers_out);
 	fprintf(out, "ring replies over the socket (ring full): %" PRIu64 "\n", hub->rings.full);
 	fprintf(out, "ring doorbells: %" PRIu64 "\n", hub->rings.bells);
-	fprintf(out, "ring futex wakes: %" PRIu64 " (paired: %" PRIu64 ")\n",
-		hub->rings.futex_wakes, hub->rings.paired_wakes);
+	fprintf(out, "ring futex wakes: %" PRIu64 " (paired: %" PRIu64 ", batched: %" PRIu64 ")\n",
+		hub->rings.futex_wakes, hub->rings.paired_wakes, hub->rings.batched_wakes);
+	fprintf(out, "ring futex wake-ups sent: %s\n", hub->wake_mode ? hub->wake_mode : "-");
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
 	fprintf(out, "ring drains found by polling (no doorbell): %" PRIu64 "\n",
@@ -244,6 +246,8 @@ void conn_hub_deinit(struct conn_hub *hub)
 		conn_defer_close(conn);
 		loop_settle(hub->loop);
 	}
+	futex_batch_free(hub->futex_batch);
+	hub->futex_batch = NULL;
 	free(hub->rx);
 	hub->rx = NULL;
 	free(hub->ticket_rx);

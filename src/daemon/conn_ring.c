@@ -202,10 +202,35 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 static void wake_run(struct loop_batch_item *item)
 {
 	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, wake));
-	struct loop_batch_item *next = loop_after_batch_take(r->conn->hub->loop, wake_run);
+	struct conn_hub *hub = r->conn->hub;
+	struct loop_batch_item *next = loop_after_batch_take(hub->loop, wake_run);
 	struct conn_ring *r2;
 
 	stats(r->conn)->futex_wakes++;
+	if (next && hub->futex_batch) {
+		uint32_t *words[FUTEX_BATCH_MAX];
+		unsigned n = 0;
+
+		words[n++] = &r->hdr->rep_tail;
+		do {
+			r2 = (struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
+			stats(r2->conn)->futex_wakes++;
+			words[n++] = &r2->hdr->rep_tail;
+		} while (n < FUTEX_BATCH_MAX &&
+			 (next = loop_after_batch_take(hub->loop, wake_run)));
+		if (futex_batch_wake(hub->futex_batch, words, n) == (int)n) {
+			stats(r->conn)->batched_wakes += n;
+			return;
+		}
+		/* io_uring failed us: wake each, and use the pairs from now on. */
+		for (unsigned i = 0; i < n; i++)
+			futex_wake_one(words[i]);
+		futex_batch_free(hub->futex_batch);
+		hub->futex_batch = NULL;
+		hub->wake_mode = "pairs (an io_uring submission failed)";
+		log_warning("futex wake-ups in pairs from now on: an io_uring submission failed");
+		return;
+	}
 	if (!next) {
 		futex_wake_one(&r->hdr->rep_tail);
 		return;
@@ -352,9 +377,17 @@ static bool rings_poll(struct loop_poller *poller, bool may_sleep)
 	return arm_polled(hub);
 }
 
-void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns)
+void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns, bool wake_batch)
 {
 	spin_policy_init(&hub->ring_spin, spin_ns);
+	hub->wake_mode = "pairs (--wake-batch off)";
+	if (wake_batch) {
+		hub->futex_batch = futex_batch_new(&hub->wake_mode);
+		if (hub->futex_batch)
+			hub->wake_mode = "io_uring";
+		else
+			log_info("futex wake-ups in pairs: %s", hub->wake_mode);
+	}
 	hub->ring_poller.poll = rings_poll;
 	hub->loop->poller = &hub->ring_poller;
 }

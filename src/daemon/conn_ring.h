@@ -42,9 +42,11 @@ void conn_ring_open(struct conn *conn, uint32_t cap, uint32_t flags, bool enable
 /*
  * Makes @hub's loop poll the rings it drained empty instead of waiting for
  * their doorbells, spinning up to @spin_ns (0: never; ubinderd --spin)
- * before it sleeps. Without it, the hub refuses rings.
+ * before it sleeps, and send the futex wake-ups it owes in io_uring
+ * batches if @wake_batch and the kernel can (else in pairs). Without it,
+ * the hub refuses rings.
  */
-void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns);
+void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns, bool wake_batch);
 
 /*
  * The lazy read (docs/protocol.md, "The lazy read"). The thread on @conn

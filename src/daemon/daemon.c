@@ -175,7 +175,7 @@ int daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		return -1;
 	}
 	d->loop.owner = d;
-	conn_ring_hub_init(&d->hub, cfg->spin_us * 1000u);
+	conn_ring_hub_init(&d->hub, cfg->spin_us * 1000u, cfg->wake_batch);
 	if (copier_init(&d->copier, &d->loop, cfg->copy_workers, cfg->copies_per_proc,
 			cfg->copies_per_uid, cfg->copy_timeout_ms) < 0) {
 		fprintf(stderr, "ubinderd: cannot start copy workers\n");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Waking the threads that wait on words of a shared mapping (the rings'
- * rep_tail): one at a time, or two in one system call.
+ * rep_tail): one at a time, two in one system call, or a batch in one
+ * io_uring submission.
  */
 #pragma once
 
@@ -21,3 +22,17 @@ int futex_wake_one(uint32_t *word);
  * woke (0 to 2), or -errno.
  */
 int futex_wake_two(uint32_t *a, uint32_t *b, uint32_t b_value);
+
+/*
+ * Many wake-ups in one system call: an io_uring of FUTEX_WAKE requests
+ * (Linux 6.7), where the kernel and the build have it.
+ */
+#define FUTEX_BATCH_MAX 32
+struct futex_batch;
+/* NULL when io_uring or its futex requests are missing (or refused), with
+ * *@why saying which (a static string). */
+struct futex_batch *futex_batch_new(const char **why);
+void futex_batch_free(struct futex_batch *b);
+/* Wakes one waiter of each of @words (@n at most FUTEX_BATCH_MAX): @n, or
+ * -errno when none was submitted (the caller wakes them itself). */
+int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n);

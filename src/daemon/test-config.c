@@ -106,6 +106,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, LOG_LEVEL_NOTICE);
 	assert_false(cfg.freeze_any_uid);
 	assert_false(cfg.dumpable);
+	assert_true(cfg.rings);
+	assert_true(cfg.wake_batch);
 	assert_int_equal(cfg.ncontexts, 1);
 	assert_string_equal(cfg.contexts[0], "binder");
 	assert_string_equal(cfg.socket_path, "");
@@ -116,12 +118,23 @@ static void test_defaults(void **state)
 
 static void test_every_option(void **state)
 {
-	char *argv[2 * NFIELDS + 16] = {
-		"ubinderd",  "-s",	 "/tmp/somewhere/first", "-c",	"binder",
-		"--context", "hwbinder", "--freeze-policy",	 "any", "--dumpable",
-		"-l",	     "debug"
-	};
-	int argc = 12;
+	char *argv[2 * NFIELDS + 20] = { "ubinderd",
+					 "-s",
+					 "/tmp/somewhere/first",
+					 "-c",
+					 "binder",
+					 "--context",
+					 "hwbinder",
+					 "--freeze-policy",
+					 "any",
+					 "--dumpable",
+					 "-l",
+					 "debug",
+					 "--rings",
+					 "off",
+					 "--wake-batch",
+					 "off" };
+	int argc = 16;
 	struct daemon_config cfg;
 	char path[128];
 
@@ -142,6 +155,8 @@ static void test_every_option(void **state)
 	assert_true(cfg.freeze_any_uid);
 	assert_true(cfg.dumpable);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_false(cfg.rings);
+	assert_false(cfg.wake_batch); /* its own option: not --copy-workers' short code */
 
 	/* A second parse starts from the defaults again. */
 	char *again[] = { "ubinderd", "--freeze-policy", "owner", NULL };
@@ -196,6 +211,8 @@ static void test_bad(void **state)
 		{ { "--max-partial-per-uid", "q" }, "bad --max-partial-per-uid 'q'" },
 		{ { "--partial-timeout", "0" }, "bad --partial-timeout '0'" },
 		{ { "--freeze-policy", "all" }, "bad --freeze-policy 'all' (owner or any)" },
+		{ { "--rings", "yes" }, "bad --rings 'yes' (on or off)" },
+		{ { "--wake-batch", "maybe" }, "bad --wake-batch 'maybe' (on or off)" },
 		{ { "-l", "chatty" }, "bad --log-level 'chatty'" },
 		{ { "--context", "a/b" }, "bad context name: 'a/b'" },
 		{ { "--context", "" }, "bad context name: ''" },
