@@ -196,6 +196,8 @@ void conn_hub_dump_stats(const struct conn_hub *hub, FILE *out)
 	fprintf(out, "ring futex wakes: %" PRIu64 " (paired: %" PRIu64 ", batched: %" PRIu64 ")\n",
 		hub->rings.futex_wakes, hub->rings.paired_wakes, hub->rings.batched_wakes);
 	fprintf(out, "ring futex wake-ups sent: %s\n", hub->wake_mode ? hub->wake_mode : "-");
+	fprintf(out, "ring futex wake requests failed: %" PRIu64 "\n",
+		hub->rings.wake_requests_failed);
 	fprintf(out, "ring kicks: %" PRIu64 "\n", hub->rings.kicks);
 	fprintf(out, "ring doorbells muted (empty rings): %" PRIu64 "\n", hub->rings.bell_mutes);
 	fprintf(out, "ring drains found by polling (no doorbell): %" PRIu64 "\n",

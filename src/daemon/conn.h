@@ -81,11 +81,12 @@ struct conn_ring_stats {
 	uint64_t markers_in, markers_out;
 	uint64_t bells; /* doorbell wake-ups (a request the daemon was not about to look for) */
 	uint64_t futex_wakes, kicks;
-	uint64_t paired_wakes;	/* FUTEX_WAKE_OP calls: two wakes each */
-	uint64_t batched_wakes; /* futex wakes sent by io_uring, several per call */
-	uint64_t full;		/* replies sent over the socket because the ring was full */
-	uint64_t bell_mutes;	/* doorbells muted for ringing with an empty ring (conn_ring.c) */
-	uint64_t polled;	/* drains of polled rings (requests no doorbell announced) */
+	uint64_t paired_wakes;	       /* FUTEX_WAKE_OP calls: two wakes each */
+	uint64_t batched_wakes;	       /* futex wakes sent by io_uring, several per call */
+	uint64_t wake_requests_failed; /* io_uring wake requests refused: woken alone */
+	uint64_t full;		       /* replies sent over the socket because the ring was full */
+	uint64_t bell_mutes; /* doorbells muted for ringing with an empty ring (conn_ring.c) */
+	uint64_t polled;     /* drains of polled rings (requests no doorbell announced) */
 	/* The lazy read (conn_ring.c): rings armed, pure reads taken without a
 	 * doorbell, rings disarmed with nothing posted yet, and rings whose next
 	 * entry was not a pure read (left for the ordinary drain). */

@@ -194,10 +194,44 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 	ring_drain(r->conn);
 }
 
+static void wake_run(struct loop_batch_item *item);
+
+/* @r's wake-up, @next's and those of every other ring still owed one (up
+ * to FUTEX_BATCH_MAX) in one io_uring submission. */
+static void wake_batched(struct conn_hub *hub, struct conn_ring *r, struct loop_batch_item *next)
+{
+	uint32_t *words[FUTEX_BATCH_MAX];
+	unsigned n = 0, failed;
+	int ret;
+
+	words[n++] = &r->hdr->rep_tail;
+	do {
+		struct conn_ring *r2 =
+			(struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
+
+		stats(r2->conn)->futex_wakes++;
+		words[n++] = &r2->hdr->rep_tail;
+	} while (n < FUTEX_BATCH_MAX && (next = loop_after_batch_take(hub->loop, wake_run)));
+	ret = futex_batch_wake(hub->futex_batch, words, n, &failed);
+	hub->rings.wake_requests_failed += failed;
+	if (ret == (int)n) {
+		hub->rings.batched_wakes += n - failed;
+		return;
+	}
+	/* io_uring failed us: wake each, and use the pairs from now on. */
+	for (unsigned i = 0; i < n; i++)
+		futex_wake_one(words[i]);
+	futex_batch_free(hub->futex_batch);
+	hub->futex_batch = NULL;
+	hub->wake_mode = "pairs (an io_uring submission failed)";
+	log_warning("futex wake-ups in pairs from now on: an io_uring submission failed (%s)",
+		    ret < 0 ? strerror(-ret) : "short");
+}
+
 /*
- * The wake-ups owed after a batch go out two per system call: a wakee
- * preempts the daemon at the call's return, often, and then the next
- * wake-up waits for the daemon's turn.
+ * The wake-ups owed after a batch go out together (io_uring), or two per
+ * system call: a wakee preempts the daemon at the call's return, often,
+ * and then the next wake-up waits for the daemon's turn.
  */
 static void wake_run(struct loop_batch_item *item)
 {
@@ -208,27 +242,7 @@ static void wake_run(struct loop_batch_item *item)
 
 	stats(r->conn)->futex_wakes++;
 	if (next && hub->futex_batch) {
-		uint32_t *words[FUTEX_BATCH_MAX];
-		unsigned n = 0;
-
-		words[n++] = &r->hdr->rep_tail;
-		do {
-			r2 = (struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
-			stats(r2->conn)->futex_wakes++;
-			words[n++] = &r2->hdr->rep_tail;
-		} while (n < FUTEX_BATCH_MAX &&
-			 (next = loop_after_batch_take(hub->loop, wake_run)));
-		if (futex_batch_wake(hub->futex_batch, words, n) == (int)n) {
-			stats(r->conn)->batched_wakes += n;
-			return;
-		}
-		/* io_uring failed us: wake each, and use the pairs from now on. */
-		for (unsigned i = 0; i < n; i++)
-			futex_wake_one(words[i]);
-		futex_batch_free(hub->futex_batch);
-		hub->futex_batch = NULL;
-		hub->wake_mode = "pairs (an io_uring submission failed)";
-		log_warning("futex wake-ups in pairs from now on: an io_uring submission failed");
+		wake_batched(hub, r, next);
 		return;
 	}
 	if (!next) {
@@ -386,7 +400,7 @@ void conn_ring_hub_init(struct conn_hub *hub, uint32_t spin_ns, bool wake_batch)
 		if (hub->futex_batch)
 			hub->wake_mode = "io_uring";
 		else
-			log_info("futex wake-ups in pairs: %s", hub->wake_mode);
+			log_info("futex wake-ups sent: %s", hub->wake_mode);
 	}
 	hub->ring_poller.poll = rings_poll;
 	hub->loop->poller = &hub->ring_poller;

@@ -46,6 +46,34 @@ struct futex_batch {
 	struct io_uring ring;
 };
 
+/* A request to wake one waiter of @word, any bitset; shared (no
+ * FUTEX2_PRIVATE), as the clients' FUTEX_WAIT. */
+static void prep_wake(struct io_uring_sqe *sqe, uint32_t *word, uint64_t tag)
+{
+	io_uring_prep_rw(IORING_OP_FUTEX_WAKE, sqe, FUTEX2_SIZE_U32, word, 0, 1);
+	sqe->addr3 = FUTEX_BITSET_MATCH_ANY;
+	sqe->user_data = tag;
+}
+
+/* One wake of a word nobody waits on, its completion awaited: true when the
+ * kernel takes the request as encoded here (it answers 0 woken). */
+static bool wake_request_works(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	uint32_t word = 0;
+	bool ok;
+
+	if (!sqe)
+		return false;
+	prep_wake(sqe, &word, 0);
+	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe) < 0)
+		return false;
+	ok = cqe->res == 0;
+	io_uring_cqe_seen(ring, cqe);
+	return ok;
+}
+
 struct futex_batch *futex_batch_new(const char **why)
 {
 	struct futex_batch *b = calloc(1, sizeof(*b));
@@ -70,6 +98,11 @@ struct futex_batch *futex_batch_new(const char **why)
 		futex_batch_free(b);
 		return NULL;
 	}
+	if (!wake_request_works(&b->ring)) {
+		*why = "pairs (io_uring refused a futex wake request)";
+		futex_batch_free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -81,30 +114,30 @@ void futex_batch_free(struct futex_batch *b)
 	free(b);
 }
 
-int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n)
+int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n, unsigned *failed)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
 	int ret;
 
+	*failed = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 
 		if (!sqe)
-			return -EAGAIN; /* none submitted: n is at most FUTEX_BATCH_MAX */
-		/* Wake 1 waiter of words[i], any bitset; shared (no FUTEX2_PRIVATE). */
-		io_uring_prep_rw(IORING_OP_FUTEX_WAKE, sqe, FUTEX2_SIZE_U32, words[i], 0, 1);
-		sqe->addr3 = FUTEX_BITSET_MATCH_ANY;
+			return -EAGAIN; /* the caller drops the ring, prepared ones with it */
+		prep_wake(sqe, words[i], i);
 		sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
-		sqe->user_data = i;
 	}
 	ret = io_uring_submit(&b->ring);
 	/* Only failures post completions (inline, before the submission
 	 * returns): each such word gets its own wake. */
 	io_uring_for_each_cqe(&b->ring, head, cqe)
 	{
-		if (cqe->res < 0 && cqe->user_data < n)
+		if (cqe->res < 0 && cqe->user_data < n) {
 			futex_wake_one(words[cqe->user_data]);
+			(*failed)++;
+		}
 		seen++;
 	}
 	io_uring_cq_advance(&b->ring, seen);
@@ -126,11 +159,12 @@ void futex_batch_free(struct futex_batch *b)
 	(void)b;
 }
 
-int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n)
+int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n, unsigned *failed)
 {
 	(void)b;
 	(void)words;
 	(void)n;
+	*failed = 0;
 	return -ENOSYS;
 }
 #endif

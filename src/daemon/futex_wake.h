@@ -29,10 +29,14 @@ int futex_wake_two(uint32_t *a, uint32_t *b, uint32_t b_value);
  */
 #define FUTEX_BATCH_MAX 32
 struct futex_batch;
-/* NULL when io_uring or its futex requests are missing (or refused), with
- * *@why saying which (a static string). */
+/* NULL when io_uring or its futex requests are missing (or refused: one is
+ * tried first), with *@why saying which (a static string). */
 struct futex_batch *futex_batch_new(const char **why);
 void futex_batch_free(struct futex_batch *b);
-/* Wakes one waiter of each of @words (@n at most FUTEX_BATCH_MAX): @n, or
- * -errno when none was submitted (the caller wakes them itself). */
-int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n);
+/*
+ * Wakes one waiter of each of @words (@n at most FUTEX_BATCH_MAX), waking
+ * alone each word whose request failed (*@failed of them): @n; or -errno
+ * when the submission did not take them all, after which some may have
+ * been woken and the caller must wake every word itself and free @b.
+ */
+int futex_batch_wake(struct futex_batch *b, uint32_t *const *words, unsigned n, unsigned *failed);

@@ -290,6 +290,8 @@ static long callers_at_once(const char *const *args, const char *mode)
 	assert_true(2 * paired + in_batches <= wakes);
 	sent = batched ? in_batches : paired;
 	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
+	/* Every batched request taken as encoded: none woken alone. */
+	assert_int_equal(ubd_stat(&d, "ring futex wake requests failed"), 0);
 	echo_stop(&m, d.sock);
 	echo_assert_clean(&d, fds_before);
 	assert_int_equal(ubd_stop(&d), 0);
