@@ -492,11 +492,12 @@ target_row() {
 - Throughput: the daemon's CPU per call (6-11 µs same core) is mostly the
   kernel's switching and waking (two thirds of its samples); the ratio at
   16 client threads moves with the machine's other load (0.6x to 1.1x for
-  the same build on one day). The daemon wakes two threads per system call
-  (FUTEX_WAKE_OP), which cut its preemptions by the wakees from 0.8 to 0.55
-  per call and the context switches from 3.0 to 2.75 per call (AF_UNIX:
-  2.05), and polls the latest 32 rings it served, which halved the
-  doorbells at 16 threads (2.0 to 1.0 per call). Scheduling the daemon
+  the same build on one day). The daemon sends the wake-ups a batch owes
+  in one io_uring submission (two per FUTEX_WAKE_OP where io_uring cannot),
+  which cut its preemptions by the wakees from 0.8 to 0.13 per call and the
+  context switches from 3.0 to 2.3 per call (AF_UNIX: 2.05), and polls the
+  latest 32 rings it served, which halved the doorbells at 16 threads (2.0
+  to 1.0 per call). Scheduling the daemon
   otherwise (SCHED_BATCH, a longer EEVDF slice, nice -5 to -20) changed the
   switches per call but not the calls per second
   (bench/results/throughput-notes.md).
