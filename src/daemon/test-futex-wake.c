@@ -168,7 +168,7 @@ static void test_batch(void **state)
 
 	(void)state;
 	if (!b) {
-		print_message("no batch: %s\n", why);
+		print_message("# no batch: %s\n", why);
 		/* Built with liburing on Linux 6.7 or later with io_uring on, the
 		 * daemon must batch. */
 		if (strcmp(why, "pairs (built without liburing)") != 0 &&

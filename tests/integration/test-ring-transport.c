@@ -282,7 +282,7 @@ static long callers_at_once(const char *const *args, const char *mode)
 	assert_int_equal(sscanf(line, "ring futex wakes: %ld (paired: %ld, batched: %ld)", &wakes,
 				&paired, &in_batches),
 			 3);
-	print_message("%.*s; %ld futex wakes, %ld pairs, %ld in batches\n",
+	print_message("# %.*s; %ld futex wakes, %ld pairs, %ld in batches\n",
 		      (int)strcspn(strstr(stats, "ring futex wake-ups sent: "), "\n"),
 		      strstr(stats, "ring futex wake-ups sent: "), wakes, paired, in_batches);
 	free(stats);
