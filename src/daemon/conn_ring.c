@@ -196,6 +196,12 @@ static void bell_handle(struct loop_source *src, uint32_t events)
 
 static void wake_run(struct loop_batch_item *item);
 
+/* The ring whose wake item @item is. */
+static struct conn_ring *ring_of_wake(struct loop_batch_item *item)
+{
+	return (struct conn_ring *)((char *)item - offsetof(struct conn_ring, wake));
+}
+
 /* @r's wake-up, @next's and those of every other ring still owed one (up
  * to FUTEX_BATCH_MAX) in one io_uring submission. */
 static void wake_batched(struct conn_hub *hub, struct conn_ring *r, struct loop_batch_item *next)
@@ -206,16 +212,13 @@ static void wake_batched(struct conn_hub *hub, struct conn_ring *r, struct loop_
 
 	words[n++] = &r->hdr->rep_tail;
 	do {
-		struct conn_ring *r2 =
-			(struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
-
-		stats(r2->conn)->futex_wakes++;
-		words[n++] = &r2->hdr->rep_tail;
+		stats(r->conn)->futex_wakes++;
+		words[n++] = &ring_of_wake(next)->hdr->rep_tail;
 	} while (n < FUTEX_BATCH_MAX && (next = loop_after_batch_take(hub->loop, wake_run)));
 	ret = futex_batch_wake(hub->futex_batch, words, n, &failed);
-	hub->rings.wake_requests_failed += failed;
+	stats(r->conn)->wake_requests_failed += failed;
 	if (ret == (int)n) {
-		hub->rings.batched_wakes += n - failed;
+		stats(r->conn)->batched_wakes += n - failed;
 		return;
 	}
 	/* io_uring failed us: wake each, and use the pairs from now on. */
@@ -235,10 +238,9 @@ static void wake_batched(struct conn_hub *hub, struct conn_ring *r, struct loop_
  */
 static void wake_run(struct loop_batch_item *item)
 {
-	struct conn_ring *r = (struct conn_ring *)((char *)item - offsetof(struct conn_ring, wake));
+	struct conn_ring *r = ring_of_wake(item), *r2;
 	struct conn_hub *hub = r->conn->hub;
 	struct loop_batch_item *next = loop_after_batch_take(hub->loop, wake_run);
-	struct conn_ring *r2;
 
 	stats(r->conn)->futex_wakes++;
 	if (next && hub->futex_batch) {
@@ -249,9 +251,9 @@ static void wake_run(struct loop_batch_item *item)
 		futex_wake_one(&r->hdr->rep_tail);
 		return;
 	}
-	r2 = (struct conn_ring *)((char *)next - offsetof(struct conn_ring, wake));
-	stats(r2->conn)->futex_wakes++;
-	stats(r2->conn)->paired_wakes++;
+	r2 = ring_of_wake(next);
+	stats(r->conn)->futex_wakes++;
+	stats(r->conn)->paired_wakes++;
 	/* A failed FUTEX_WAKE_OP wakes neither (the kernel does nothing to the
 	 * first word when the operation on the second faults). */
 	if (futex_wake_two(&r->hdr->rep_tail, &r2->hdr->rep_tail, r2->out.own) < 0) {
