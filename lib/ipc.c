@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
+#include "common/zalloc.h"
 #include "context.h"
 #include "context_ref.h"
 #include "deferred_free.h"
@@ -413,7 +414,7 @@ void ipc_free_reply(struct held_reply *h)
 static void queue_reply(struct ubinder_thread *ts, struct ubinder_parcel *reply, int32_t status,
 			uint32_t flags)
 {
-	struct held_reply *h = calloc(1, sizeof(*h)), fallback = { NULL, reply, status };
+	struct held_reply *h = zalloc(sizeof(*h)), fallback = { NULL, reply, status };
 	struct held_reply *r = h ? h : &fallback;
 
 	r->parcel = reply;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/android/binder.h>
 
+#include "common/zalloc.h"
 #include "object.h"
 #include "object_ref.h"
 #include "outbox.h"
@@ -71,7 +72,7 @@ static int check_read(const struct ubinder_parcel *p, size_t pos, size_t n)
 
 ubinder_parcel *ubinder_parcel_new(void)
 {
-	return calloc(1, sizeof(struct ubinder_parcel));
+	return zalloc(sizeof(struct ubinder_parcel));
 }
 
 static bool is_weak_type(uint32_t type)
@@ -929,7 +930,7 @@ static void receive_object(struct ubinder_parcel *p, const struct parcel_receive
 struct ubinder_parcel *parcel_new_received(const void *data, size_t size, const uint64_t *offsets,
 					   size_t noffsets, const struct parcel_receiver *rx)
 {
-	struct ubinder_parcel *p = calloc(1, sizeof(*p));
+	struct ubinder_parcel *p = zalloc(sizeof(*p));
 	size_t prev_end = 0;
 
 	if (!p)
@@ -984,7 +985,7 @@ void parcel_raw(const struct ubinder_parcel *p, const void **data, size_t *size,
 
 struct ubinder_parcel *parcel_new_view(const struct ubinder_parcel *src)
 {
-	struct ubinder_parcel *p = calloc(1, sizeof(*p));
+	struct ubinder_parcel *p = zalloc(sizeof(*p));
 
 	if (!p)
 		return NULL;

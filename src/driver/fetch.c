@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/zalloc.h"
 #include "common/guarded_copy.h"
 #include "driver/fetch.h"
 #include "common/binder_object.h"
@@ -278,7 +279,7 @@ static int copy_sg_buffers(struct fetch_job *job, bool allow_readv)
 			break; /* "too large buffer": the event loop fails it here */
 		o->sg_offset = sg_offset;
 		if (!skips) {
-			skips = calloc(job->nobjects, sizeof(*skips));
+			skips = zalloc_array(job->nobjects, sizeof(*skips));
 			if (!skips)
 				return -ENOMEM;
 		}
@@ -349,7 +350,7 @@ static int read_fda_values(struct fetch_job *job, bool allow_readv)
 	}
 	if (total == 0)
 		return 0;
-	job->fda_values = calloc(total, sizeof(uint32_t));
+	job->fda_values = zalloc_array(total, sizeof(uint32_t));
 	if (!job->fda_values)
 		return -ENOMEM;
 	for (size_t i = 0; i < job->nobjects; i++) {
@@ -414,7 +415,7 @@ void fetch_job_run(struct fetch_job *job, bool allow_readv)
 	if (job->offsets_size % sizeof(binder_size_t) == 0)
 		job->noffsets = job->offsets_size / sizeof(binder_size_t);
 	if (job->noffsets) {
-		job->objects = calloc(job->noffsets, sizeof(*job->objects));
+		job->objects = zalloc_array(job->noffsets, sizeof(*job->objects));
 		if (!job->objects) {
 			job->result = -ENOMEM;
 			return;

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/zalloc.h"
 #include "common/log.h"
 #include "driver/node.h"
 #include "driver/objects.h"
@@ -312,7 +313,7 @@ struct binder_error objects_translate(struct txn_translate *x)
 	if (job->nobjects == 0)
 		return binder_ok();
 	xlat = malloc(job->nobjects * sizeof(*xlat));
-	buffer->held = calloc(job->nobjects, sizeof(*buffer->held));
+	buffer->held = zalloc_array(job->nobjects, sizeof(*buffer->held));
 	if (!xlat || !buffer->held) {
 		free(xlat);
 		return binder_failed(-ENOMEM);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/zalloc.h"
 #include "common/log.h"
 #include "driver/binder_error.h"
 #include "driver/bwr_state.h"
@@ -459,7 +460,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 {
 	struct proc *proc = thread->proc;
 	struct driver *drv = proc->driver;
-	struct txn_build *b = calloc(1, sizeof(*b));
+	struct txn_build *b = zalloc(sizeof(*b));
 	struct transaction *t;
 	bool oneway = tr->flags & TF_ONE_WAY;
 	struct binder_error err;
@@ -483,8 +484,8 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		return true;
 	}
 
-	t = calloc(1, sizeof(*t));
-	b->tcomplete = calloc(1, sizeof(*b->tcomplete));
+	t = zalloc(sizeof(*t));
+	b->tcomplete = zalloc(sizeof(*b->tcomplete));
 	if (!t || !b->tcomplete) {
 		free(t);
 		free(b->tcomplete);

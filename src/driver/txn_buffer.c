@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/zalloc.h"
 #include "common/log.h"
 #include "driver/bwr_state.h"
 #include "driver/node.h"
@@ -24,7 +25,7 @@ struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint
 	*spam_suspect = false;
 	if (!buffer_space_ready(&proc->space) || proc->is_dead)
 		return binder_error_of(BR_DEAD_REPLY, -ESRCH);
-	b = calloc(1, sizeof(*b));
+	b = zalloc(sizeof(*b));
 	if (!b)
 		return binder_failed(-ENOMEM);
 	err = buffer_space_reserve(&proc->space, data_size, offsets_size, extra_size, is_async,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/zalloc.h"
 #include "common/log.h"
 #include "driver/dead_reply.h"
 #include "driver/node.h"
@@ -75,7 +76,7 @@ static int take_fd_fixups(struct thread *thread, struct transaction *t)
 		return 0;
 	if (t->nfixups > drv->config.max_fds)
 		return -EMFILE;
-	slots = calloc(t->nfixups, sizeof(*slots));
+	slots = zalloc_array(t->nfixups, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->nfixups; i++) {
