@@ -117,6 +117,12 @@ static void on_poll(struct loop_source *src, uint32_t events)
 		relieve(p, PRESSURE_POLL);
 }
 
+/* Whether the LRU holds a page that decay will release some day. */
+static bool decay_due(const struct pressure *p)
+{
+	return p->decay_period_ms && driver_next_decay(p->drv) != UINT64_MAX;
+}
+
 static void on_decay(struct loop_timer *t)
 {
 	struct pressure *p = (struct pressure *)((char *)t - offsetof(struct pressure, decay));
@@ -124,14 +130,21 @@ static void on_decay(struct loop_timer *t)
 
 	if (released)
 		log_debug("decay: released %zu unused pages", released);
-	pressure_update(p);
+	/* Only a tick disarms: see pressure_update. */
+	loop_timer_set(&p->decay, decay_due(p) ? p->decay_period_ms : 0);
 }
 
+/*
+ * Arms, never disarms: a page that enters the LRU and leaves it on every
+ * call (a buffer freed and the next one allocated on its page) would
+ * otherwise cost two timerfd_settime calls per call. The next tick that
+ * finds the LRU empty disarms, so an idle daemon still has no timer after
+ * one period.
+ */
 void pressure_update(struct pressure *p)
 {
-	bool due = p->decay_period_ms && driver_next_decay(p->drv) != UINT64_MAX;
-
-	loop_timer_set(&p->decay, due ? p->decay_period_ms : 0);
+	if (decay_due(p))
+		loop_timer_set(&p->decay, p->decay_period_ms);
 }
 
 /* The decay timer, disarmed; decay stays off when it cannot be created. */

@@ -16,7 +16,8 @@
  * Idle decay: lru pages unused for the driver's lru_decay_ms are released by
  * a timer that runs only while the LRU holds pages (every quarter of the
  * decay time, at least 250 ms), so a page goes back between T and 1.25 T
- * after its last use, and an idle daemon with an empty LRU has no timer.
+ * after its last use. A tick that finds the LRU empty disarms it: an idle
+ * daemon with an empty LRU has no timer after one more period.
  *
  * Owns: the PSI trigger or polling timer, the v1 eventfd, the memcg, and
  * the decay timer.
@@ -65,7 +66,8 @@ struct pressure {
  * driver's headroom check against the cgroup's limit. Never fatal. */
 void pressure_init(struct pressure *p, struct loop *loop, struct driver *drv,
 		   unsigned int decay_ms);
-/* After each event: arms the decay timer while the LRU holds pages. */
+/* After each turn of the loop: arms the decay timer if the LRU holds pages
+ * (the timer's own tick disarms it). */
 void pressure_update(struct pressure *p);
 void pressure_deinit(struct pressure *p);
 /* The `pressure ...:` lines of the stats. */
