@@ -69,9 +69,12 @@ bool uid_quota_take(struct uid_quotas *q, uid_t uid, size_t kind, uint64_t n)
 
 void uid_quota_give(struct uid_quotas *q, uid_t uid, size_t kind, uint64_t n)
 {
-	struct uid_usage *u = find(q, uid);
+	struct uid_usage *u;
 
-	if (!u || n == 0 || kind >= q->nkinds)
+	if (n == 0 || kind >= q->nkinds)
+		return;
+	u = find(q, uid);
+	if (!u)
 		return;
 	u->used[kind] = u->used[kind] > n ? u->used[kind] - n : 0;
 	for (size_t k = 0; k < q->nkinds; k++) {
