@@ -4,10 +4,19 @@
 
 #include "wire/ring.h"
 
-#define ENTRY_HDR   ((uint32_t)sizeof(struct ubw_ring_entry))
-#define ALIGN8(x)   (((x) + 7u) & ~7u)
+#define ENTRY_HDR	   ((uint32_t)sizeof(struct ubw_ring_entry))
+#define ALIGN8(x)	   (((x) + 7u) & ~7u)
 /* Room ubw_ring_put leaves for one marker. */
-#define MARKER_KEEP ENTRY_HDR
+#define MARKER_KEEP	   ENTRY_HDR
+/*
+ * Free bytes an empty ring must keep after starting over. The pad to the
+ * end counts as used until the consumer passes it, so starting over as soon
+ * as the new entry fitted before the old offset could leave 8 bytes free:
+ * the next packet, put before the consumer woke (a reply, then the read for
+ * the next work), went over the socket behind a marker. It did for one call
+ * in eight of the /dev/binder emulation's replier.
+ */
+#define RESTART_SLACK(cap) ((cap) / 4u < 1024u ? (cap) / 4u : 1024u)
 
 _Static_assert(sizeof(struct ubw_ring_entry) == 8, "entries keep packets 8-aligned");
 
@@ -62,7 +71,7 @@ int ubw_ring_put(struct ubw_ring *r, const struct iovec *iov, int iovcnt, size_t
 	entry = ENTRY_HDR + ALIGN8((uint32_t)len);
 	if (r->cap - off < entry)
 		skip = r->cap - off; /* an entry never wraps */
-	else if (used == 0 && off != 0 && off >= entry + MARKER_KEEP)
+	else if (used == 0 && off != 0 && off >= entry + MARKER_KEEP + RESTART_SLACK(r->cap))
 		skip = r->cap - off; /* empty: start over, so a quiet ring touches few pages */
 	if ((uint64_t)skip + entry + MARKER_KEEP > r->cap - (uint64_t)used)
 		return -ENOSPC;

@@ -294,6 +294,32 @@ static void pad_then_packet(void **state)
 	pair_free(&x);
 }
 
+/* An empty ring starts over only with room to spare: the packet that
+ * follows before the consumer wakes still fits in the ring. */
+static void start_over_keeps_room_for_the_next(void **state)
+{
+	const uint32_t cap = 64 * 1024, first = 296, second = 72;
+	struct pair x;
+
+	(void)state;
+	/* Empty, just past where the entry would fit before the offset: a
+	 * start over would leave 16 bytes free, too few for the second. */
+	pair_init(&x, cap, 8 + first + 16);
+	assert_int_equal(put_bytes(&x, 2, first), 0);
+	assert_int_equal(x.tail, 2 * (8 + first) + 16);
+	assert_int_equal(put_bytes(&x, 3, second), 0);
+	expect_packet(&x, 2, first);
+	expect_packet(&x, 3, second);
+	/* Far enough: it starts over, and the next still fits behind it. */
+	x.p.own = x.c.own = x.tail = x.head = 2048;
+	assert_int_equal(put_bytes(&x, 4, first), 0);
+	assert_int_equal(x.tail, cap + 8 + first);
+	assert_int_equal(put_bytes(&x, 5, second), 0);
+	expect_packet(&x, 4, first);
+	expect_packet(&x, 5, second);
+	pair_free(&x);
+}
+
 static bool accept_seed_1(const void *packet, size_t len)
 {
 	return len > 0 && *(const uint8_t *)packet == 1;
@@ -370,6 +396,7 @@ int main(void)
 		cmocka_unit_test(producer_bounds_the_consumers_index),
 		cmocka_unit_test(consumer_survives_every_lie),
 		cmocka_unit_test(pad_then_packet),
+		cmocka_unit_test(start_over_keeps_room_for_the_next),
 		cmocka_unit_test(views_of_one_mapping),
 		cmocka_unit_test(get_if_takes_only_what_it_accepts),
 	};
