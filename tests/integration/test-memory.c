@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,34 @@ static int held_call_main(void *arg)
 	return echo_call(h->sock, h->size, ECHO_HOLD, NULL) == BR_REPLY ? 0 : 1;
 }
 
+/* How many of @pid's timerfds are armed with a period of @period_ms (their
+ * /proc fdinfo's it_interval): the decay timer's, for --lru-decay 1. */
+static int timers_with_period(pid_t pid, long period_ms)
+{
+	char path[64], line[128];
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		FILE *f;
+		bool timerfd = false;
+		long sec, nsec;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "clockid:", 8) == 0)
+				timerfd = true;
+			if (timerfd && sscanf(line, "it_interval: (%ld, %ld)", &sec, &nsec) == 2 &&
+			    sec * 1000 + nsec / 1000000 == period_ms)
+				n++;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
 static void residency_after_shrink_and_decay(void **state)
 {
 	static const char *const args[] = { "--lru-decay", "1", NULL };
@@ -184,6 +213,8 @@ static void residency_after_shrink_and_decay(void **state)
 	 * watches PSI) may release them first; then decay is not shown. */
 	pressure_before = reclaimed(&d, "pressure");
 	burst(d.sock);
+	/* The LRU holds pages: the decay timer ticks every quarter of 1 s. */
+	assert_int_equal(timers_with_period(d.pid, 250), 1);
 	t0 = now_ms();
 	while (ubd_stat(&d, "lru pages") > 0 && now_ms() - t0 < 4000)
 		usleep(50 * 1000);
@@ -195,6 +226,9 @@ static void residency_after_shrink_and_decay(void **state)
 	else
 		assert_true(reclaimed(&d, "decay") > 0);
 	assert_int_equal(check_residency(&d, true), 0);
+	/* The first tick that finds the LRU empty disarms it: idle, no timer. */
+	usleep(2 * 250 * 1000 + 100 * 1000);
+	assert_int_equal(timers_with_period(d.pid, 250), 0);
 	echo_stop(&m, d.sock);
 	assert_int_equal(ubd_wait_idle(&d), 0);
 	assert_int_equal(ubd_stop(&d), 0);
