@@ -58,8 +58,12 @@ int guarded_copy_init(void)
 
 int guarded_memcpy(void *dst, const void *src, size_t n)
 {
-	struct guard g = { .dst = (uintptr_t)dst, .src = (uintptr_t)src, .n = n };
+	struct guard g; /* not zeroed: sigsetjmp fills its 200-byte buffer */
 	struct guard *outer = current;
+
+	g.dst = (uintptr_t)dst;
+	g.src = (uintptr_t)src;
+	g.n = n;
 
 	/* No signal mask to save: the handlers run with SA_NODEFER, so the mask
 	 * is the same after a recovery as before the copy, and sigsetjmp costs
