@@ -143,7 +143,7 @@ static void on_decay(struct loop_timer *t)
  */
 void pressure_update(struct pressure *p)
 {
-	if (decay_due(p))
+	if (!p->decay.period_ms && decay_due(p))
 		loop_timer_set(&p->decay, p->decay_period_ms);
 }
 
