@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [--vm] [--bench]
 #   --vm     adds what the kernel-driver VM needs
 #   --bench  adds what bench/ipc.sh and bench/rpc.sh compare against (dbus-daemon,
-#            sd-bus, gRPC)
+#            sd-bus, gRPC) and what bench/call-cost.sh counts with (perf, valgrind)
 set -euo pipefail
 
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev linux-libc-dev
@@ -13,7 +13,7 @@ for arg in "$@"; do
 	case $arg in
 	--vm) packages+=(qemu-system-x86 busybox-static cpio) ;;
 	--bench) packages+=(dbus-daemon libsystemd-dev libgrpc++-dev protobuf-compiler
-		protobuf-compiler-grpc) ;;
+		protobuf-compiler-grpc linux-perf valgrind) ;;
 	*) echo "usage: scripts/deps.sh [--vm] [--bench]" >&2; exit 2 ;;
 	esac
 done
