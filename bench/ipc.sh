@@ -32,6 +32,10 @@
 # Writes bench/results/ipc.md and bench/results/ipc.png (gnuplot).
 #
 # usage: bench/ipc.sh [BUILD_DIR] [ITERATIONS]     (default: build, 2000)
+# The latency figures are taken in CHUNKS rounds (default 5) of
+# ITERATIONS / CHUNKS calls per client, every client once per round in
+# turn, and each is the median of its rounds' medians (and p99s): a burst of
+# load on the shared machine then spoils a round, not the figure.
 # Environment: PAYLOADS (default "128 4096 65536 1048576"), SCENARIOS
 # (default "same-core unpinned"), OUT (default bench/results/ipc.md),
 # SHARED_TOOLS (where binder-vm and hop-floor.c are, default ../shared/tools,
@@ -57,6 +61,9 @@ out=${OUT:-bench/results/ipc.md}
 tools=${SHARED_TOOLS:-../shared/tools}
 [[ -n ${SHARED_TOOLS:-} || -d $tools ]] || tools=../../shared/tools
 runs=${RUNS:-1}
+chunks=${CHUNKS:-5}
+((chunks >= 1)) || { echo "CHUNKS must be at least 1" >&2; exit 2; }
+chunk_iterations=$(((iterations + chunks - 1) / chunks))
 bench=$build/bench/ipc/bench-ipc
 ioctl_bench=$build/bench/ipc/bench-ioctl
 seccomp_bench=$build/bench/ipc/bench-ioctl-static
@@ -132,23 +139,39 @@ run() { # scenario prefix...
 		[[ -n $fuse_note ]] || mountpoint -q "$dir/dev" && break
 		sleep 0.1
 	done
+	local chunk final=$results
+	results=$dir/chunks.txt
+	: > "$results"
+	for ((chunk = 1; chunk <= chunks; chunk++)); do
 	for p in "${payloads[@]}"; do
-		echo "$scenario $("$@" "$bench" "$(unix_mode "$p")" "$p" "$iterations")" >> "$results"
+		echo "$scenario $("$@" "$bench" "$(unix_mode "$p")" "$p" "$chunk_iterations")" >> "$results"
 		# Each client over the default transport, then over the sockets only.
 		for mode in ubinder ubinder-native; do
-			echo "$scenario $("$@" "$bench" "$mode" "$p" "$iterations" "$dir/binder")" >> "$results"
-			echo "$scenario $("$@" env UBINDER_TRANSPORT=socket "$bench" "$mode" "$p" "$iterations" \
+			echo "$scenario $("$@" "$bench" "$mode" "$p" "$chunk_iterations" "$dir/binder")" >> "$results"
+			echo "$scenario $("$@" env UBINDER_TRANSPORT=socket "$bench" "$mode" "$p" "$chunk_iterations" \
 				"$dir/binder" | sed "s/^$mode /$mode-socket /")" >> "$results"
 		done
-		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$iterations")" >> "$results"
+		echo "$scenario $("$@" "$run_preloaded" -s "$dir" "$ioctl_bench" "$p" "$chunk_iterations")" >> "$results"
 		echo "$scenario $("$@" env UBINDER_TRANSPORT=socket "$run_preloaded" -s "$dir" "$ioctl_bench" \
-			"$p" "$iterations" | sed 's/^ioctl /ioctl-socket /')" >> "$results"
-		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$iterations" |
+			"$p" "$chunk_iterations" | sed 's/^ioctl /ioctl-socket /')" >> "$results"
+		echo "$scenario $("$@" "$run_preloaded" -s "$dir" --seccomp "$seccomp_bench" "$p" "$chunk_iterations" |
 			sed 's/^ioctl /seccomp /')" >> "$results"
 		[[ -n $fuse_note ]] ||
-			echo "$scenario $("$@" scripts/fuse-namespace.sh "$dir/dev" "$seccomp_bench" "$p" "$iterations" |
+			echo "$scenario $("$@" scripts/fuse-namespace.sh "$dir/dev" "$seccomp_bench" "$p" "$chunk_iterations" |
 				sed 's/^ioctl /fuse /')" >> "$results"
 	done
+	done
+	# Each measure's median and p99: the medians of its chunks' (a burst of
+	# load on the shared machine spoils one chunk, not the figure).
+	sort -k1,1 -k2,2 -k3,3n "$results" | awk '
+		function middle(a, n,    i, j, v) {
+			for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > v + 0; j--) a[j + 1] = a[j]; a[j + 1] = v }
+			return a[int((n + 1) / 2)]
+		}
+		function flush() { if (n) print key, middle(m, n), middle(q, n); n = 0 }
+		{ k = $1 " " $2 " " $3; if (k != key) { flush(); key = k } n++; m[n] = $4; q[n] = $5 }
+		END { flush() }' >> "$final"
+	results=$final
 	for t in "${tput_threads[@]}"; do
 		local cpu0 cpu1 rate transport
 		for transport in default socket; do
@@ -278,8 +301,11 @@ target_row() {
 	echo "replier frees the request and replies in one write; the caller frees the"
 	echo "previous reply with its next call, as libbinder does), against an AF_UNIX"
 	echo "ping-pong of the same payload (SOCK_SEQPACKET up to 64 KiB, SOCK_STREAM above)"
-	echo "measured in the same run. Cells: median / p99 in µs of $iterations calls after"
-	echo "200 warm-up calls; ratio = median / AF_UNIX median (lower is better)."
+	echo "measured in the same run. Cells: median / p99 in µs over $chunks chunks of"
+	echo "$chunk_iterations calls (each after 200 warm-up calls; every client, AF_UNIX included,"
+	echo "runs once per chunk, in turn): the median of the chunks' medians and of their"
+	echo "p99s, so that a burst of load spoils a chunk rather than a figure;"
+	echo "ratio = median / AF_UNIX median (lower is better)."
 	echo
 	echo "- transports: every ubinder column below uses the client's default transport, the"
 	echo "  shared-memory rings where the daemon offers them ($rings_note);"
@@ -300,7 +326,7 @@ target_row() {
 	echo "- load: other work ran on the machine during the run; compare the ratios within"
 	echo "  this run, not absolute figures across runs."
 	echo "- date: $(date -u +%Y-%m-%d)"
-	echo "- command: \`RUNS=$runs PAYLOADS=\"${payloads[*]}\" SCENARIOS=\"${scenarios[*]}\" bench/ipc.sh $build $iterations\`"
+	echo "- command: \`RUNS=$runs CHUNKS=$chunks PAYLOADS=\"${payloads[*]}\" SCENARIOS=\"${scenarios[*]}\" bench/ipc.sh $build $iterations\`"
 	echo "- runs: $runs; the tables show the first, the targets table every run"
 	echo
 	echo "## targets of issue 12"
