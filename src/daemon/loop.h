@@ -73,9 +73,10 @@ struct loop {
 	/*
 	 * @flush: called before each deferred item and once more when none is
 	 * left: the owner's own deferred work (the driver's flush).
-	 * @settled: once the turn's events have been handled and settled, before
-	 * the work queued after the batch runs, and once more after it when
-	 * there was any (never with a handler on the stack).
+	 * @settled: once the turn's events have been handled and settled
+	 * (before the work queued after the batch, such as the wake-ups they
+	 * owe, runs), and after each item of that work (never with a handler
+	 * on the stack).
 	 */
 	void (*flush)(void *owner);
 	void (*settled)(void *owner);
