@@ -133,9 +133,7 @@ static void stage_outbox(struct bfile *b, struct pthr *p)
 static int write_read(struct bfile *b, struct pthr *p, int fd, void *arg)
 {
 	/* O_NONBLOCK lives on our descriptor's open file, shared by its dups. */
-	int fl = real.fcntl(fd, F_GETFL);
-	int err = ubt_write_read_user(&p->t, &b->s, (uintptr_t)arg,
-				      fl >= 0 && (fl & O_NONBLOCK) ? UBT_NONBLOCK : 0);
+	int err = ubt_write_read_user(&p->t, &b->s, (uintptr_t)arg, fd);
 
 	if (p->t.stage_wanted)
 		stage_outbox(b, p);

@@ -947,10 +947,39 @@ static void deliver(const struct ubt_thread *t, struct binder_write_read *bwr,
 		t->sys->close(close_list[i]);
 }
 
+/*
+ * Whether the program's descriptor is O_NONBLOCK, asked of its open file
+ * (another process may share it and change the flag, so it is never
+ * remembered) only for a request that may wait: one with a read, sent to
+ * the daemon. Not for a write alone, nor for a claimed ticket, whose read
+ * returns at once (nor for a ticket write posted that lost its ticket: a
+ * BC_REPLY always leaves its completion or its error to read). Asked at
+ * most once per BINDER_WRITE_READ.
+ */
+struct nonblock_query {
+	int fd; /* -1: the caller's flags say */
+	bool asked, nonblock;
+};
+
+static void ask_nonblock(const struct ubt_thread *t, struct wr_round *r, struct nonblock_query *q)
+{
+	if (q->fd < 0 || r->hdr.read_size <= r->hdr.read_consumed)
+		return;
+	if (!q->asked) {
+		int fl = t->sys->fcntl(q->fd, F_GETFL);
+
+		q->asked = true;
+		q->nonblock = fl >= 0 && (fl & O_NONBLOCK);
+	}
+	if (q->nonblock)
+		r->hdr.flags |= UBW_WR_NONBLOCK;
+}
+
 /* One round: encode, exchange, validate the reply, take its descriptors,
  * deliver it. What the caller's memory receives is left in r->pc. */
 static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
-			    struct binder_write_read *bwr, unsigned int flags, struct wr_round *r)
+			    struct binder_write_read *bwr, unsigned int flags,
+			    struct nonblock_query *q, struct wr_round *r)
 {
 	const struct ubw_write_read_reply *reply;
 	enum ticket_outcome ticket = TICKET_NONE;
@@ -967,6 +996,8 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 		ticket = ticket_claim(t, bwr, r, &err);
 	if (ticket == TICKET_LOCAL)
 		return 0;
+	if (!err && ticket == TICKET_NONE)
+		ask_nonblock(t, r, q);
 	if (!err)
 		err = exchange(t, r, ticket == TICKET_WAIT);
 	if (!err) {
@@ -987,8 +1018,10 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 }
 
 static int write_read(struct ubt_thread *t, const struct ubt_session *s,
-		      struct binder_write_read *bwr, unsigned int flags, uint64_t user_bwr)
+		      struct binder_write_read *bwr, unsigned int flags, uint64_t user_bwr,
+		      int nonblock_fd)
 {
+	struct nonblock_query q = { .fd = nonblock_fd };
 	struct binder_write_read again;
 	struct wr_round r;
 	int err;
@@ -1002,7 +1035,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		if (err)
 			return err;
 	}
-	err = write_read_round(t, s, bwr, flags, &r);
+	err = write_read_round(t, s, bwr, flags, &q, &r);
 	/* The daemon has consumed or refused the write: its staged bytes are done. */
 	stage_release(t);
 
@@ -1019,7 +1052,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 		if (err)
 			break;
 		again.write_size = again.write_consumed;
-		err = write_read_round(t, s, &again, flags, &r);
+		err = write_read_round(t, s, &again, flags, &q, &r);
 		bwr->read_consumed = again.read_consumed;
 	}
 	return finish(s, r.pc, r.npc, r.data_piece, bwr, user_bwr, err);
@@ -1028,17 +1061,17 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 			 struct binder_write_read *bwr, unsigned int flags)
 {
-	return write_read(t, s, bwr, flags, 0);
+	return write_read(t, s, bwr, flags, 0, -1);
 }
 
 int ubt_write_read_user(struct ubt_thread *t, const struct ubt_session *s, uint64_t user_bwr,
-			unsigned int flags)
+			int nonblock_fd)
 {
 	struct binder_write_read bwr;
 
 	if (mem_read(s, &bwr, user_bwr, sizeof(bwr)))
 		return -EFAULT;
-	return write_read(t, s, &bwr, flags, user_bwr);
+	return write_read(t, s, &bwr, 0, user_bwr, nonblock_fd);
 }
 
 int ubt_flush(const struct ubt_session *s)

@@ -145,11 +145,16 @@ int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct bin
 #define UBT_HOLD_COMPLETE 0x2u
 int ubt_write_read_flags(struct ubt_thread *t, const struct ubt_session *s,
 			 struct binder_write_read *bwr, unsigned int flags);
-/* The same with the struct where the ioctl's caller has it (@user_bwr, in our
- * memory): read and copied back as the kernel does, -EFAULT if it cannot be.
- * Fewer system calls than copying it around the call in untrusted mode. */
+/*
+ * The ioctl of the emulation: the struct where its caller has it (@user_bwr,
+ * in our memory), read and copied back as the kernel does, -EFAULT if it
+ * cannot be; fewer system calls than copying it around the call in
+ * untrusted mode. O_NONBLOCK is that of @nonblock_fd's open file, asked
+ * (F_GETFL through the session's sys table) only when the request may
+ * wait: never for a write alone or a completion answered locally.
+ */
 int ubt_write_read_user(struct ubt_thread *t, const struct ubt_session *s, uint64_t user_bwr,
-			unsigned int flags);
+			int nonblock_fd);
 
 /*
  * The kernel's flush, which every close() of a descriptor of the device does:

@@ -460,6 +460,20 @@ static int scenario_ioctl(void)
 	CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
 	memset(rb, 0, sizeof(rb));
 	CHECK(bwr(fd, NULL, 0, rb, sizeof(rb), &rc) == -EAGAIN && rc == 0 && rb[0] == BR_NOOP);
+	/* The flag is the open file's, which another process shares: set there
+	 * behind our back (a raw system call), it holds here for the next read
+	 * (after the one the child's exit flush may end at once, as a close's
+	 * flush does in the kernel). */
+	CHECK(fcntl(fd, F_SETFL, 0) == 0);
+	pid_t setter = fork();
+	if (setter == 0)
+		_exit(syscall(SYS_fcntl, fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : 1);
+	int setter_status = -1, nb_err;
+	CHECK(setter > 0 && waitpid(setter, &setter_status, 0) == setter && setter_status == 0);
+	nb_err = bwr(fd, NULL, 0, rb, sizeof(rb), NULL);
+	if (nb_err == 0)
+		nb_err = bwr(fd, NULL, 0, rb, sizeof(rb), NULL);
+	CHECK(nb_err == -EAGAIN);
 	/* The write part read from unmapped memory. */
 	CHECK(bwr(fd, NULL, 4, NULL, 0, NULL) == -EFAULT);
 	return 0;
