@@ -341,6 +341,7 @@ static void thread_exit(void *arg)
 		if (!p)
 			continue;
 		if (atomic_load(&p->bfile_id) != 0) {
+			ubt_thread_exiting(&p->t); /* its bfile, and so its session, is open */
 			unlink_thread(p);
 			thread_close(p);
 		}

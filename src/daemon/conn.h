@@ -210,6 +210,7 @@ struct conn {
 	bool wants_offer;	    /* its last UBW_WRITE_READ asked for tickets (UBW_WR_OFFER) */
 	bool honouring;		    /* the driver runs its claimed ticket write: no reply is sent */
 	uint64_t honour_write_size; /* that write's binder_write_read.write_size */
+	uint32_t offered_limit;	    /* the reply data its last ticket offer covered */
 	void *role_state;	    /* other roles' per-connection state */
 };
 

@@ -612,6 +612,19 @@ static void ticket_claimed_by(struct conn_ring *r, const void *packet, ssize_t l
 	ticket_closed(r->conn);
 }
 
+/*
+ * The claimed write of generation @gen has run (its data copied out of
+ * wherever it was): the ticket leaves TAKEN, which tells the client that
+ * the pages a staged reply used are free again (docs/protocol.md). Not if
+ * running it closed the ring.
+ */
+static void ticket_done(struct conn *conn, struct conn_ring *r, uint32_t gen)
+{
+	if (conn->ring != r || conn_closing(conn))
+		return;
+	__atomic_store_n(&r->hdr->tc_ticket, UBW_TICKET(gen, UBW_TICKET_CLOSED), __ATOMIC_RELEASE);
+}
+
 static void ring_drain(struct conn *conn)
 {
 	struct conn_ring *r = conn->ring;
@@ -655,6 +668,8 @@ static void ring_drain(struct conn *conn)
 		rx.has_sender = true;
 		rx.sender = conn->cred;
 		conn_dispatch(conn, buf, (size_t)n, &rx);
+		if (rx.ticket_taken)
+			ticket_done(conn, r, rx.ticket_gen);
 	}
 	/* More than a burst: the rest after the other connections of this batch. */
 	loop_after_batch(conn->hub->loop, &r->again);
@@ -811,6 +826,8 @@ static void ticket_take(struct conn_ring *r)
 	r->empty_bells = 0;
 	conn->packets.ring_in++;
 	conn_dispatch(conn, buf, (size_t)n, &rx);
+	if (rx.ticket_taken)
+		ticket_done(conn, r, rx.ticket_gen);
 	if (!conn_closing(conn) && conn->ring == r && ubw_ring_pending(&r->in))
 		loop_after_batch(conn->hub->loop, &r->again);
 }

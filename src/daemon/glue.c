@@ -15,18 +15,21 @@
 /*
  * Whether a request that claimed its ring's ticket is the plain reply the
  * promise covers, on the daemon's own copy (the client's word counts for
- * nothing): the header and the commands (wire/ticket.h), and the reply's
- * data carried inline, so that no copy can fault.
+ * nothing): the header and the commands (wire/ticket.h) for the limit
+ * offered, and the reply's data carried inline or in the outbox, so that
+ * no copy can fault.
  */
-static bool ticket_write_covered(const struct ubw_write_read *hdr,
+static bool ticket_write_covered(const struct conn *conn, const struct ubw_write_read *hdr,
 				 const struct ubw_decoded_write_read *dec,
 				 const struct mem_segment *segs, size_t nsegs)
 {
 	uint64_t data, data_size;
 
 	return ubw_ticket_request(hdr) && dec->write_len == hdr->write_len &&
-	       ubw_ticket_write(dec->write, dec->write_len, UBW_TICKET_LIMIT, &data, &data_size) &&
-	       (data_size == 0 || mem_segments_find(segs, nsegs, data, data_size));
+	       ubw_ticket_write(dec->write, dec->write_len, conn->offered_limit, &data,
+				&data_size) &&
+	       (data_size == 0 || mem_segments_find(segs, nsegs, data, data_size) ||
+		driver_outbox_holds(conn->thread, data, data_size));
 }
 
 /* Decodes a complete body and hands the request to the driver; a @claimed
@@ -67,7 +70,7 @@ static void write_read_dispatch(struct glue *g, struct conn *conn, const struct 
 	req.nfds = nfds;
 	conn->wants_offer = hdr->flags & UBW_WR_OFFER;
 	if (claimed) {
-		if (ticket_write_covered(hdr, &dec, segs, (size_t)nsegs)) {
+		if (ticket_write_covered(conn, hdr, &dec, segs, (size_t)nsegs)) {
 			req.promised = true;
 			conn->honouring = true; /* write_read_done sends nothing */
 			conn->honour_write_size = hdr->write_size;
@@ -611,9 +614,14 @@ void glue_make_offers(struct glue *g)
 	struct conn *conn;
 
 	while ((conn = conn_hub_next_offer_wanted(g->hub)) != NULL) {
-		if (!conn->thread || !driver_promise_reply(conn->thread, UBW_TICKET_LIMIT))
+		uint32_t limit = conn->thread ? driver_promise_reply(conn->thread, UBW_TICKET_LIMIT,
+								     UBW_TICKET_MAX_LIMIT)
+					      : 0;
+
+		if (!limit)
 			continue;
-		if (!conn_ring_offer(conn, UBW_TICKET_LIMIT))
+		conn->offered_limit = limit;
+		if (!conn_ring_offer(conn, limit))
 			driver_promise_cancel(conn->thread);
 	}
 }

@@ -224,13 +224,23 @@ bool driver_thread_read_would_wait(const struct thread *thread);
 
 /*
  * The local completion (reply_promise.h, docs/protocol.md): promises @thread
- * that a plain reply of at most @limit bytes of data, written now with a
- * read, returns [BR_NOOP, BR_TRANSACTION_COMPLETE], and reserves the reply's
- * room in its caller's region. False when that is not certain. The promise
- * holds only until the driver's next operation: before it, the daemon
- * either runs the promised write (request.promised) or cancels it.
+ * that a plain reply of at most the returned number of bytes of data,
+ * written now with a read, returns [BR_NOOP, BR_TRANSACTION_COMPLETE], and
+ * reserves the reply's room in its caller's region. The room is @min bytes,
+ * or as much as the thread's (or its process's) last reply needed, up to @max, where the
+ * caller's region has room to spare for it. 0 (no promise) when the outcome
+ * is not certain. The promise holds only until the driver's next operation:
+ * before it, the daemon either runs the promised write (request.promised)
+ * or cancels it.
  */
-bool driver_promise_reply(struct thread *thread, uint32_t limit);
+uint32_t driver_promise_reply(struct thread *thread, uint32_t min, uint32_t max);
+/*
+ * Whether @thread's bytes [addr, addr + len) are in its process's outbox,
+ * which the daemon maps: a copy of them cannot fail (the memfd cannot
+ * shrink; a hole reads as zeros), so a promised reply may carry its data
+ * there.
+ */
+bool driver_outbox_holds(const struct thread *thread, uint64_t addr, uint64_t len);
 /* Gives the promised room back (nothing without a promise). */
 void driver_promise_cancel(struct thread *thread);
 

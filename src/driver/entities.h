@@ -207,6 +207,10 @@ struct thread {
 	/* The room reserved in its caller's region for a promised reply
 	 * (reply_promise.h), or NULL. */
 	struct txn_buffer *promised_room;
+	/* Data bytes of its last BC_REPLY, if it sent one: its next promised
+	 * room's size (reply_promise.c). */
+	uint64_t last_reply_size;
+	bool has_replied;
 	int tmp_ref;
 	struct bwr_state bwr;
 	struct proc_stats_thread stats;
@@ -227,6 +231,7 @@ struct proc {
 
 	struct thread_list threads;
 	unsigned int nthreads;
+	uint64_t last_reply_size;	    /* of any of its threads: a new thread's first room */
 	struct thread_list waiting_threads; /* sleeping for proc work, newest first */
 	struct thread_list todo_threads;    /* its threads with process_todo set */
 	struct work_list todo;

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "common/outbox_pages.h"
+#include "driver/driver.h"
 #include "driver/entities.h"
 #include "driver/outbox.h"
 #include "region/page.h"
@@ -116,6 +117,16 @@ size_t outbox_reclaim(struct proc *proc, enum reclaim_cause cause, bool decay)
 	proc->outbox_reclaimed[cause] += given;
 	proc->driver->outbox_reclaimed[cause] += given;
 	return given;
+}
+
+bool driver_outbox_holds(const struct thread *thread, uint64_t addr, uint64_t len)
+{
+	const struct proc *proc = thread->proc;
+
+	/* The sources a transaction's copy reads the outbox by (transaction.c). */
+	return proc->outbox && !proc->outbox_gone && thread->peer.pid == proc->id.pid &&
+	       addr >= proc->outbox_base && addr - proc->outbox_base <= proc->outbox_size &&
+	       len <= proc->outbox_size - (addr - proc->outbox_base);
 }
 
 void outbox_forget(struct proc *proc)

@@ -38,31 +38,56 @@ static struct thread *reply_caller(const struct thread *thread)
 	return t->from;
 }
 
-bool driver_promise_reply(struct thread *thread, uint32_t limit)
+/*
+ * The room a promise reserves: @min, or the thread's last reply (its
+ * process's, for a thread that never replied: a new thread of a pool
+ * serves the same calls) rounded up to a page, up to @max. A room above @min is reserved only where the
+ * caller's region has a free extent of four times it, so that holding it
+ * from the transaction's delivery until the reply (where the kernel takes
+ * the reply's buffer at the reply) does not make another transaction into
+ * that process fail.
+ */
+static uint32_t room_size(const struct thread *thread, const struct proc *caller, uint32_t min,
+			  uint32_t max)
+{
+	uint64_t last =
+		thread->has_replied ? thread->last_reply_size : thread->proc->last_reply_size;
+	uint64_t want = (last + 4095u) & ~(uint64_t)4095u;
+
+	if (want <= min)
+		return min;
+	if (want > max)
+		want = max;
+	return buffer_space_largest_free(&caller->space) / 4 >= want ? (uint32_t)want : min;
+}
+
+uint32_t driver_promise_reply(struct thread *thread, uint32_t min, uint32_t max)
 {
 	struct proc *proc = thread->proc;
 	struct txn_buffer *room;
 	struct thread *caller;
+	uint32_t limit;
 	bool spam;
 
 	if (thread->promised_room || thread->is_dead || proc->is_dead ||
 	    thread->bwr.phase != BWR_IDLE || !work_list_empty(&thread->todo) ||
 	    thread->process_todo || thread->looper_need_return || proc->fda_buffers ||
 	    !spawn_impossible(thread) || proc->driver->config.max_read_size < COMPLETION_READ_ROOM)
-		return false;
+		return 0;
 	caller = reply_caller(thread);
 	if (!caller)
-		return false;
+		return 0;
+	limit = room_size(thread, caller->proc, min, max);
 	if (!binder_is_ok(txn_buffer_alloc(caller->proc, limit, 0, 0, false, proc, &room, &spam)))
-		return false;
+		return 0;
 	if (buffer_space_trim_prepare(&caller->proc->space)) {
 		txn_buffer_free(room, NULL);
-		return false;
+		return 0;
 	}
 	room->promised_to = thread;
 	thread->promised_room = room;
 	proc->driver->stats.promises_made++;
-	return true;
+	return limit;
 }
 
 void driver_promise_cancel(struct thread *thread)

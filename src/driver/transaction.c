@@ -522,6 +522,10 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		}
 	}
 
+	if (reply) { /* what the next promise's room should hold (reply_promise.c) */
+		thread->last_reply_size = proc->last_reply_size = tr->data_size;
+		thread->has_replied = true;
+	}
 	t->buffer = reply ? reply_promise_take(thread, b->target_proc, tr->data_size,
 					       tr->offsets_size, b->extra_buffers_size)
 			  : NULL;

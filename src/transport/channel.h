@@ -63,6 +63,9 @@ ssize_t ubt_ring_recv(struct ubt_thread *t, void *buf, size_t size, int *fds, si
  */
 bool ubt_ring_ticket_offered(const struct ubt_thread *t, uint32_t *gen, uint32_t *limit);
 int ubt_ring_ticket_claim(struct ubt_thread *t, const struct iovec *iov, int iovcnt, uint32_t gen);
+/* Whether the write that won ticket @gen is yet to run: the daemon moves
+ * the ticket off TAKEN(gen) once it has (and every later offer does too). */
+bool ubt_ring_ticket_pending(const struct ubt_thread *t, uint32_t gen);
 
 /* @t has a ring, mapped in this process (not a forked child's inherited one). */
 bool ubt_ring_usable(const struct ubt_thread *t);

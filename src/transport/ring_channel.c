@@ -247,6 +247,12 @@ int ubt_ring_ticket_claim(struct ubt_thread *t, const struct iovec *iov, int iov
 	return won ? 1 : 0;
 }
 
+bool ubt_ring_ticket_pending(const struct ubt_thread *t, uint32_t gen)
+{
+	return __atomic_load_n(&t->ring->hdr->tc_ticket, __ATOMIC_ACQUIRE) ==
+	       UBW_TICKET(gen, UBW_TICKET_TAKEN);
+}
+
 /* A packet on the socket that is not a kick (a kick only says: look at the ring). */
 static bool is_kick(const void *buf, ssize_t n)
 {

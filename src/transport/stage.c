@@ -12,8 +12,9 @@
  *
  * Invariants: the program's memory is only read, once per staged range;
  * only the copy of the write buffer the daemon receives names the outbox;
- * a staged range stays USED until its BINDER_WRITE_READ returns, after the
- * daemon consumed or refused the write. The daemon trusts nothing in the
+ * a staged range stays USED until the daemon consumed or refused the
+ * write: until its BINDER_WRITE_READ returns, or, for a reply answered
+ * locally (a completion ticket), until the ticket leaves TAKEN. The daemon trusts nothing in the
  * outbox: it copies the bytes once into the receiver's buffer and validates
  * that copy, so a program scribbling on its outbox changes only its own
  * transaction.
@@ -22,10 +23,12 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/outbox_space.h"
+#include "transport/channel.h"
 #include "transport/stage.h"
 #include "wire/wire.h"
 
@@ -185,4 +188,48 @@ void stage_release(struct ubt_thread *t)
 	for (unsigned i = 0; i < t->nstaged; i++)
 		outbox_space_give(t->staged[i].space, t->staged[i].p, t->staged[i].size);
 	t->nstaged = 0;
+}
+
+void stage_hold(struct ubt_thread *t, uint32_t gen)
+{
+	t->held = t->staged[0];
+	t->held_gen = gen;
+	t->nstaged = 0;
+}
+
+/* How long a thread that exits waits for the daemon to run its held write
+ * (yielding: the daemon may be waiting for this CPU). */
+#define HELD_WAIT_NS 10000000L
+
+static long elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+void stage_release_held(struct ubt_thread *t, bool wait)
+{
+	struct timespec start;
+
+	if (!t->held.size)
+		return;
+	if (!ubt_ring_usable(t)) {
+		t->held.size = 0;
+		return;
+	}
+	if (wait)
+		clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ubt_ring_ticket_pending(t, t->held_gen)) {
+		if (!wait)
+			return;
+		if (elapsed_ns(&start) >= HELD_WAIT_NS) {
+			t->held.size = 0; /* never given back: the daemon may still read them */
+			return;
+		}
+		sched_yield();
+	}
+	outbox_space_give(t->held.space, t->held.p, t->held.size);
+	t->held.size = 0;
 }

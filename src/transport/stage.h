@@ -28,5 +28,18 @@ bool stage_transaction(struct ubt_thread *t, const struct ubt_session *s,
 		       struct binder_transaction_data *tr, uint64_t sg_size, stage_read_fn *read);
 /* Gives back the pages of the write's staged transactions. */
 void stage_release(struct ubt_thread *t);
+/*
+ * The write's one staged transaction is a reply that won completion ticket
+ * @gen: its ioctl returns before the daemon copies it, so its pages stay
+ * in t->held until the ticket says the write ran (stage_release_held).
+ */
+void stage_hold(struct ubt_thread *t, uint32_t gen);
+/*
+ * Gives back t->held once the daemon ran its write; with @wait (the thread
+ * exits) waits up to a bound for that, then leaves the pages used rather
+ * than let a later transaction overwrite bytes the daemon may still read.
+ * In a forked child, forgets them (the outbox is not mapped there).
+ */
+void stage_release_held(struct ubt_thread *t, bool wait);
 /* At session close: unmaps the outbox. */
 void stage_close(struct ubt_session *s);

@@ -356,8 +356,15 @@ int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s)
 	return 0;
 }
 
+void ubt_thread_exiting(struct ubt_thread *t)
+{
+	stage_release_held(t, true);
+}
+
 void ubt_thread_close(struct ubt_thread *t)
 {
+	/* Held pages not given back by now belong to a closed session's
+	 * outbox, or are still the daemon's to read: forgotten. */
 	ubt_ring_teardown(t);
 	if (t->sock >= 0)
 		t->sys->close(t->sock);
@@ -792,25 +799,47 @@ static enum ticket_outcome ticket_unclaimed(struct wr_round *r)
 }
 
 /*
+ * Whether the ticket write's reply data, @data_size bytes at @data, is
+ * where the daemon's copy of it cannot fail (glue.c checks the same on its
+ * own copy): none, carried inline (the write's one segment), or staged in
+ * the outbox (the write's one staged transaction), while no earlier staged
+ * reply's pages are held.
+ */
+static bool reply_data_covered(const struct ubt_thread *t, const struct ubt_session *s,
+			       uint64_t data, uint64_t data_size)
+{
+	uint64_t base, end;
+
+	if (data_size == 0)
+		return t->body->nsegments == 0 && t->nstaged == 0;
+	if (t->nstaged == 0)
+		return t->body->nsegments == 1;
+	base = atomic_load_explicit(&s->outbox_base, memory_order_relaxed);
+	end = atomic_load_explicit(&s->outbox_end, memory_order_relaxed);
+	return t->nstaged == 1 && t->body->nsegments == 0 && !t->held.size && data >= base &&
+	       data < end && data_size <= end - data;
+}
+
+/*
  * The local completion (docs/protocol.md): when the ring holds an open
  * ticket and this request is the plain reply it covers (wire/ticket.h, on
  * our copy; the daemon checks its own), posts it marked with the ticket,
  * then claims the ticket. A failed post is the caller's error in *err.
  */
-static enum ticket_outcome ticket_claim(struct ubt_thread *t, struct binder_write_read *bwr,
-					struct wr_round *r, int *err)
+static enum ticket_outcome ticket_claim(struct ubt_thread *t, const struct ubt_session *s,
+					struct binder_write_read *bwr, struct wr_round *r, int *err)
 {
 	uint64_t data, data_size;
 	uint32_t gen, limit;
 
-	if (!(r->hdr.flags & UBW_WR_OFFER) || r->read_unwritable || t->nstaged || t->body->nfds ||
+	if (!(r->hdr.flags & UBW_WR_OFFER) || r->read_unwritable || t->body->nfds ||
 	    !ubt_ring_ticket_offered(t, &gen, &limit))
 		return TICKET_NONE;
 	r->hdr.flags |= UBW_WR_TICKET;
 	r->hdr.ticket_gen = gen;
 	if (!ubw_ticket_request(&r->hdr) ||
 	    !ubw_ticket_write(t->tx, r->hdr.write_len, limit, &data, &data_size) ||
-	    t->body->nsegments != (data_size != 0))
+	    !reply_data_covered(t, s, data, data_size))
 		return ticket_unclaimed(r);
 	{
 		struct iovec iov[2] = { { &r->hdr, sizeof(r->hdr) }, { t->tx, t->body->len } };
@@ -825,6 +854,8 @@ static enum ticket_outcome ticket_claim(struct ubt_thread *t, struct binder_writ
 		if (!claimed)
 			return TICKET_WAIT;
 	}
+	if (t->nstaged)
+		stage_hold(t, gen); /* the daemon reads them after we return */
 	bwr->write_consumed = bwr->write_size;
 	r->data_piece = r->npc;
 	r->pc[r->npc++] =
@@ -993,7 +1024,7 @@ static int write_read_round(struct ubt_thread *t, const struct ubt_session *s,
 
 	err = encode_request(t, s, bwr, flags, r);
 	if (!err)
-		ticket = ticket_claim(t, bwr, r, &err);
+		ticket = ticket_claim(t, s, bwr, r, &err);
 	if (ticket == TICKET_LOCAL)
 		return 0;
 	if (!err && ticket == TICKET_NONE)
@@ -1026,6 +1057,7 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	struct wr_round r;
 	int err;
 
+	stage_release_held(t, false); /* before this write stages anything */
 	if (t->ring_wanted) {
 		t->ring_wanted = false;
 		/* A forked child that inherited the connection before its first

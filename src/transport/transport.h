@@ -107,8 +107,12 @@ struct ubt_thread {
 		struct outbox_space *space;
 		void *p;
 		size_t size;
-	} staged[4];
+	} staged[4], held;
 	unsigned nstaged;
+	/* held: the pages of a staged reply that won completion ticket
+	 * held_gen (its ioctl returned before the daemon ran it), given back
+	 * once the daemon has (stage.c); held.size 0: none. */
+	uint32_t held_gen;
 	/* A write had a transaction worth staging and the session had no
 	 * outbox: the caller may map one (ubt_session_stage()). */
 	bool stage_wanted;
@@ -132,6 +136,13 @@ void ubt_session_close(struct ubt_session *s);
 int ubt_thread_open(struct ubt_thread *t, const struct ubt_session *s);
 /* Leaves @t closed (sock -1, nothing allocated): closing it again does nothing. */
 void ubt_thread_close(struct ubt_thread *t);
+/*
+ * Before the connection of a thread that exits closes, its session still
+ * open: gives back the outbox pages of a staged reply answered locally
+ * whose write the daemon has not run yet, waiting for it a little (10 ms at
+ * most; after that the pages stay used, never overwritten).
+ */
+void ubt_thread_exiting(struct ubt_thread *t);
 
 /* BINDER_WRITE_READ. @bwr is updated as the ioctl updates it, also on error. */
 int ubt_write_read(struct ubt_thread *t, const struct ubt_session *s, struct binder_write_read *bwr,
@@ -210,7 +221,8 @@ void ubt_session_outbox(struct ubt_session *s, const void *base, size_t size);
  * write buffer sent names it instead of the program's memory (and the
  * staged data its staged buffers), and its pages are given back when the
  * BINDER_WRITE_READ returns: by then the daemon consumed or refused the
- * write. The program's memory, its write buffer included, is never written.
+ * write (a staged reply completed locally: once the ticket says the daemon
+ * ran it, docs/protocol.md). The program's memory, its write buffer included, is never written.
  * Once per session, by its opener (ubt_outbox()'s errors).
  */
 int ubt_session_stage(struct ubt_session *s, struct ubt_thread *t, size_t size);

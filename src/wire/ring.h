@@ -74,7 +74,9 @@ struct ubw_ring_header {
 	 * UBW_TICKET(gen, state). The daemon stores OFFERED(g) (after tc_limit)
 	 * before it publishes the reply that delivered a transaction; the
 	 * client's compare-and-swap OFFERED(g) -> TAKEN(g) and the daemon's
-	 * OFFERED(g) -> CLOSED(g) decide who won. Nothing else writes it.
+	 * OFFERED(g) -> CLOSED(g) decide who won; once a claimed write ran, the
+	 * daemon stores CLOSED(g) over TAKEN(g) (the client may then reuse
+	 * what the write staged). Nothing else writes it.
 	 */
 	uint32_t tc_ticket;
 	uint32_t tc_limit; /* the largest reply data an offer covers, in bytes */

@@ -26,13 +26,19 @@
  */
 #define UBW_TICKET_MIN_READ (4u + sizeof(struct binder_transaction_data_secctx) + 4u)
 
-/* The largest reply data an offer covers (one page of parcel and a little). */
-#define UBW_TICKET_LIMIT 4096u
+/*
+ * The reply data an offer covers (tc_limit): at least UBW_TICKET_LIMIT (one
+ * page of parcel and a little), or as much as the replier's last reply
+ * needed, up to UBW_TICKET_MAX_LIMIT (the daemon chooses; the client obeys
+ * what the offer says).
+ */
+#define UBW_TICKET_LIMIT     4096u
+#define UBW_TICKET_MAX_LIMIT (256u * 1024u)
 
 /*
  * Whether @w (@len bytes) is a ticket write for @limit; on success the
  * reply's data pointer and size are in *data and *data_size (the caller
- * checks that the request carries those bytes inline).
+ * checks that those bytes are carried inline or staged in the outbox).
  */
 bool ubw_ticket_write(const uint8_t *w, size_t len, uint32_t limit, uint64_t *data,
 		      uint64_t *data_size);

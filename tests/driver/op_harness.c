@@ -533,7 +533,7 @@ static void op_promise(struct harness *h, struct thread *thread, struct h_thread
 	};
 	size_t len = 0;
 
-	if (!thread || !driver_promise_reply(thread, limit))
+	if (!thread || !driver_promise_reply(thread, limit, limit))
 		return;
 	if (mode & 0x10) {
 		driver_promise_cancel(thread);

@@ -148,7 +148,7 @@ static void promised_call(struct scene *s, size_t caller_region)
 {
 	scene_start(s, caller_region);
 	call_arrives(s, 8);
-	assert_true(driver_promise_reply(s->m.thread, ROOM));
+	assert_true(driver_promise_reply(s->m.thread, ROOM, ROOM));
 }
 
 static void assert_completed(const struct fake_client *fp)
@@ -193,8 +193,8 @@ static void kept_promise_delivers_the_reply(void **state)
 	scene_start(&s, BIG_REGION);
 	for (size_t n = 0; n <= ROOM; n += ROOM / 4) {
 		call_arrives(&s, 100);
-		assert_true(driver_promise_reply(s.m.thread, ROOM));
-		assert_false(driver_promise_reply(s.m.thread, ROOM)); /* one at a time */
+		assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM));
+		assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM)); /* one at a time */
 		answer(&s, n, true);
 		assert_completed(&s.m);
 		reply_arrived(&s, n, false);
@@ -217,7 +217,7 @@ static void kept_room_is_trimmed_to_the_reply(void **state)
 	scene_start(&s, 2 * ROOM);
 	for (int i = 0; i < 2; i++) {
 		call_arrives(&s, 8);
-		assert_true(driver_promise_reply(s.m.thread, ROOM));
+		assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM));
 		answer(&s, 100, true);
 		assert_completed(&s.m);
 		reply_arrived(&s, 100, true);
@@ -225,11 +225,82 @@ static void kept_room_is_trimmed_to_the_reply(void **state)
 	}
 	assert_int_not_equal(held[0], held[1]);
 	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	answer(&s, 100, true);
 	assert_completed(&s.m);
 	reply_arrived(&s, 100, false);
 	assert_int_equal(s.drv->stats.promises_kept, 3);
+	scene_finish(&s);
+}
+
+/*
+ * The room follows the replier's last reply, rounded up to a page, between
+ * the daemon's bounds; above the minimum only where the caller's region has
+ * a free extent of four times it.
+ */
+static void room_follows_the_last_reply(void **state)
+{
+	struct scene s;
+
+	(void)state;
+	scene_start(&s, BIG_REGION);
+	call_arrives(&s, 8);
+	assert_int_equal(driver_promise_reply(s.m.thread, ROOM, 4 * ROOM), ROOM); /* none yet */
+	answer(&s, 6000, true); /* larger than the room: the ordinary way */
+	assert_completed(&s.m);
+	reply_arrived(&s, 6000, false);
+	call_arrives(&s, 8);
+	assert_int_equal(driver_promise_reply(s.m.thread, ROOM, 4 * ROOM), 2 * ROOM);
+	answer(&s, 6000, true);
+	assert_completed(&s.m);
+	reply_arrived(&s, 6000, false);
+	call_arrives(&s, 8);
+	assert_int_equal(driver_promise_reply(s.m.thread, ROOM, ROOM), ROOM); /* the cap */
+	answer(&s, 100, true);
+	assert_completed(&s.m);
+	reply_arrived(&s, 100, false);
+	assert_int_equal(s.drv->stats.promises_kept, 2);
+	scene_finish(&s);
+
+	/* A caller region of 16 KiB has no free extent of 4 x 8 KiB. */
+	scene_start(&s, 4 * ROOM);
+	call_arrives(&s, 8);
+	answer(&s, 6000, false);
+	reply_arrived(&s, 6000, false);
+	call_arrives(&s, 8);
+	assert_int_equal(driver_promise_reply(s.m.thread, ROOM, 4 * ROOM), ROOM);
+	answer(&s, 100, true);
+	assert_completed(&s.m);
+	reply_arrived(&s, 100, false);
+	scene_finish(&s);
+}
+
+/*
+ * A promised reply may carry its data in the outbox, which the daemon maps:
+ * only a range wholly inside it counts, and none once the client said the
+ * outbox is gone.
+ */
+static void outbox_holds_only_its_own_range(void **state)
+{
+	const uint64_t base = 0x7e0000000000ull, size = 64 * 1024;
+	struct scene s;
+	int fd = -1;
+
+	(void)state;
+	scene_start(&s, BIG_REGION);
+	assert_false(driver_outbox_holds(s.m.thread, base, 1)); /* none yet */
+	assert_int_equal(driver_outbox(s.m.thread, base, size, true, &fd), 0);
+	close(fd);
+	assert_true(driver_outbox_holds(s.m.thread, base, size));
+	assert_true(driver_outbox_holds(s.m.thread, base + size - 1, 1));
+	assert_true(driver_outbox_holds(s.m.thread, base + size, 0));
+	assert_false(driver_outbox_holds(s.m.thread, base + size - 1, 2));
+	assert_false(driver_outbox_holds(s.m.thread, base - 1, 2));
+	assert_false(driver_outbox_holds(s.m.thread, base + 8, UINT64_MAX));
+	assert_false(driver_outbox_holds(s.m.thread, base + size + 1, 0));
+	assert_false(driver_outbox_holds(s.c.thread, base, 1)); /* another process's */
+	assert_int_equal(driver_munmap(s.m.thread, base), 0);
+	assert_false(driver_outbox_holds(s.m.thread, base, 1));
 	scene_finish(&s);
 }
 
@@ -249,7 +320,7 @@ static void full_caller_region_refuses(void **state)
 		uint64_t held = s.c.buffer;
 
 		call_arrives(&s, 8);
-		assert_false(driver_promise_reply(s.m.thread, ROOM));
+		assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM));
 		answer(&s, 100, false);
 		assert_completed(&s.m);
 		reply_arrived(&s, 100, false);
@@ -264,7 +335,7 @@ static void full_caller_region_refuses(void **state)
 		bwr(&s.c, &f, sizeof(f), 0, false);
 	}
 	call_arrives(&s, 8);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	answer(&s, 100, true);
 	assert_completed(&s.m);
 	reply_arrived(&s, 100, false);
@@ -282,10 +353,10 @@ static void own_work_pending_refuses(void **state)
 	scene_start(&s, BIG_REGION);
 	call_arrives(&s, 8);
 	bwr(&s.m, &bad, sizeof(bad), 0, false); /* its BR_FAILED_REPLY waits */
-	assert_false(driver_promise_reply(s.m.thread, ROOM));
+	assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	bwr(&s.m, NULL, 0, 256, false);
 	assert_int_equal(s.m.items[s.m.nitems - 1], BR_FAILED_REPLY);
-	assert_true(driver_promise_reply(s.m.thread, ROOM));
+	assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	answer(&s, 8, true);
 	assert_completed(&s.m);
 	reply_arrived(&s, 8, false);
@@ -309,13 +380,13 @@ static void spawn_possible_refuses(void **state)
 	driver_ioctl(s.m.thread, BINDER_SET_MAX_THREADS, &(uint32_t){ 2 }, sizeof(uint32_t));
 	call_arrives(&s, 8);
 	assert_true(has_item(&s.m, BR_SPAWN_LOOPER));
-	assert_true(driver_promise_reply(s.m.thread, ROOM)); /* one is requested */
+	assert_true(driver_promise_reply(s.m.thread, ROOM, ROOM)); /* one is requested */
 	driver_promise_cancel(s.m.thread);
 	looper.proc = s.m.proc;
 	assert_int_equal(driver_thread_attach(s.m.proc, peer.pid, &peer, &looper, &looper.thread),
 			 0);
 	bwr(&looper, &registered, sizeof(registered), 0, false);
-	assert_false(driver_promise_reply(s.m.thread, ROOM));
+	assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	answer(&s, 8, false);
 	reply_arrived(&s, 8, false);
 	assert_int_equal(s.drv->stats.promises_made, 1);
@@ -330,13 +401,13 @@ static void nothing_to_answer_refuses(void **state)
 
 	(void)state;
 	scene_start(&s, BIG_REGION);
-	assert_false(driver_promise_reply(s.m.thread, ROOM));
+	assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	oneway.tr.data_size = 8;
 	oneway.tr.data.ptr.buffer = DATA_ADDR;
 	bwr(&s.c, &oneway, sizeof(oneway), 256, false);
 	bwr(&s.m, NULL, 0, 256, false);
 	assert_int_equal(s.m.items[s.m.nitems - 1], BR_TRANSACTION);
-	assert_false(driver_promise_reply(s.m.thread, ROOM));
+	assert_false(driver_promise_reply(s.m.thread, ROOM, ROOM));
 	{
 		struct {
 			uint32_t cmd;
@@ -437,6 +508,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kept_promise_delivers_the_reply),
 		cmocka_unit_test(kept_room_is_trimmed_to_the_reply),
+		cmocka_unit_test(room_follows_the_last_reply),
+		cmocka_unit_test(outbox_holds_only_its_own_range),
 		cmocka_unit_test(full_caller_region_refuses),
 		cmocka_unit_test(own_work_pending_refuses),
 		cmocka_unit_test(spawn_possible_refuses),

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -108,17 +109,21 @@ static int send_txn(int fd, uint32_t code, uint32_t flags)
 	return bwr(fd, &w, sizeof(w), NULL, 0, NULL);
 }
 
-/* Reads until a return code that is not BR_NOOP/BR_TRANSACTION_COMPLETE;
- * returns it (0 if a read fails), with its transaction in *tr if it has one. */
-static uint32_t read_until_item(int fd, struct binder_transaction_data *tr)
+/* Writes @w (@wlen bytes) with the first read, then reads until a return
+ * code that is not BR_NOOP/BR_TRANSACTION_COMPLETE; returns it (0 if an
+ * ioctl fails), with its transaction in *tr if it has one. */
+static uint32_t write_read_until_item(int fd, const void *w, size_t wlen,
+				      struct binder_transaction_data *tr)
 {
 	uint8_t buf[256];
 
 	for (;;) {
 		uint64_t rc = 0;
 		size_t pos = 0;
-		int err = bwr(fd, NULL, 0, buf, sizeof(buf), &rc);
+		int err = bwr(fd, w, wlen, buf, sizeof(buf), &rc);
 
+		w = NULL;
+		wlen = 0;
 		if (err)
 			return 0;
 		while (pos + 4 <= rc) {
@@ -134,6 +139,11 @@ static uint32_t read_until_item(int fd, struct binder_transaction_data *tr)
 			return cmd;
 		}
 	}
+}
+
+static uint32_t read_until_item(int fd, struct binder_transaction_data *tr)
+{
+	return write_read_until_item(fd, NULL, 0, tr);
 }
 
 static int free_buffer(int fd, uint64_t buffer)
@@ -1046,6 +1056,8 @@ static int scenario_untrusted(void)
 #define ONEWAY_STOP   3u	   /* the same, then the server exits */
 #define REPLY_ALONE   4u	   /* the server writes its reply alone, then reads (libgbinder) */
 #define CALLER_KILLED 5u	   /* the server tells caller_killed[1], waits for resume[0] */
+#define STAGE_AFTER   6u	   /* the server replies, then at once stages a call of its own */
+#define OUTBOX_REPORT 7u	   /* the server replies with its outbox's used pages */
 #define UBT_STAGE_MIN (16u * 1024) /* transport.h's UBT_OUTBOX_MIN */
 
 static int open_big(void)
@@ -1110,6 +1122,8 @@ static uint8_t *pattern(size_t n, unsigned seed)
 	return p;
 }
 
+static size_t outbox_used_pages(void);
+
 /* For CALLER_KILLED calls (scenario_ticket_caller_killed), set before the
  * echo server forks: it writes a byte to caller_killed[1] when the call is
  * in, and replies once it reads one from resume[0]. */
@@ -1155,6 +1169,15 @@ static int echo_server(int ready)
 				return 0;
 			continue;
 		}
+		if (tr.code == OUTBOX_REPORT) {
+			uint64_t used;
+
+			/* Any ioctl first gives back what the last reply held. */
+			CHECK(bwr(fd, NULL, 0, NULL, 0, NULL) == 0);
+			used = outbox_used_pages();
+			CHECK(send_reply(fd, &used, sizeof(used), tr.data.ptr.buffer) == 0);
+			continue;
+		}
 		copy = malloc(tr.data_size ? tr.data_size : 1);
 		CHECK(copy);
 		memcpy(copy, (const void *)(uintptr_t)tr.data.ptr.buffer, tr.data_size);
@@ -1173,6 +1196,14 @@ static int echo_server(int ready)
 			CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN);
 		} else
 			CHECK(send_reply(fd, copy, tr.data_size, pending) == 0);
+		if (tr.code == STAGE_AFTER) {
+			/* Staged before the daemon ran a reply completed locally:
+			 * it must not take that reply's outbox pages. (A call to
+			 * the context manager from its own process fails.) */
+			memset(copy, 0xee, tr.data_size);
+			CHECK(send_data(fd, BC_TRANSACTION, 1, copy, tr.data_size, 0) == 0);
+			CHECK(read_until_item(fd, NULL) == BR_FAILED_REPLY);
+		}
 		free(copy);
 		if (tr.code == STOP_CODE)
 			return 0;
@@ -1201,14 +1232,25 @@ static pid_t start_echo_server(void)
 }
 
 /* A call of @n bytes of @data; returns its BR_ code; a reply must echo them. */
-static uint32_t echo_call(int fd, const void *data, size_t n, uint32_t code)
+static uint32_t echo_call_as(int fd, const void *data, size_t n, uint32_t code, bool libbinder)
 {
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed)) w = { BC_TRANSACTION, { .code = code } };
 	struct binder_transaction_data tr;
 	uint32_t br;
 
-	if (send_data(fd, BC_TRANSACTION, code, data, n, 0))
+	w.tr.data_size = n;
+	w.tr.data.ptr.buffer = (uintptr_t)data;
+	/* libbinder writes the call and reads in one ioctl; here by default
+	 * the read comes apart, which closes the server's ticket if first. */
+	if (libbinder)
+		br = write_read_until_item(fd, &w, sizeof(w), &tr);
+	else if (send_data(fd, BC_TRANSACTION, code, data, n, 0))
 		return 0;
-	br = read_until_item(fd, &tr);
+	else
+		br = read_until_item(fd, &tr);
 	if (br == BR_REPLY) {
 		bool same = tr.data_size == n &&
 			    memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, data, n) == 0;
@@ -1217,6 +1259,11 @@ static uint32_t echo_call(int fd, const void *data, size_t n, uint32_t code)
 			return 0;
 	}
 	return br;
+}
+
+static uint32_t echo_call(int fd, const void *data, size_t n, uint32_t code)
+{
+	return echo_call_as(fd, data, n, code, false);
 }
 
 static int stop_echo_server(int fd, pid_t server)
@@ -1263,6 +1310,19 @@ static int outbox_settled(size_t free)
 	return 0;
 }
 
+/* Pages of this process's outbox in use, less its state pages (0 without one). */
+static size_t outbox_used_pages(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size, used = 0;
+	uint8_t *base;
+
+	if (!find_outbox(&base, &size))
+		return 0;
+	for (size_t i = 0; i < size / page; i++)
+		used += base[i] == 2; /* OUTBOX_PAGE_USED */
+	return used - (size / page + page - 1) / page;
+}
+
 /* Calls around the staging threshold and of 1 MiB, each echoed intact; the
  * outbox is mapped at the first large call, and used from the next. */
 static int scenario_outbox(void)
@@ -1289,7 +1349,8 @@ static int scenario_outbox(void)
 }
 
 /* Echo calls whose replies the server's emulation completes locally (the
- * ticket covers 4096 bytes; one byte more takes the ordinary way) when it
+ * ticket covers 4096 bytes, or the size of the replier's last reply; one
+ * byte more takes the ordinary way) when it
  * answers as libbinder does (the reply and a read); every other round it
  * answers as libgbinder (the reply alone, then a read), which takes no
  * ticket, and the device must be readable right after it. */
@@ -1310,6 +1371,116 @@ static int scenario_local_completion(void)
 		}
 	}
 	return stop_echo_server(fd, server);
+}
+
+/*
+ * Replies staged in the outbox and completed locally (the daemon's offer
+ * covers as much as the replier's last reply, up to 256 KiB): each comes
+ * back intact though the server stages a call of its own into its outbox
+ * right after its ioctl returned, before the daemon copied the reply; once
+ * the daemon has, the pages come back (none is used when it reports).
+ */
+static int scenario_staged_completion(void)
+{
+	static const size_t sizes[] = { UBT_STAGE_MIN, 64 * 1024,      64 * 1024, 100000,
+					256 * 1024,    256 * 1024 + 1, 1 << 20,	  20000 };
+	pid_t server = start_echo_server();
+	int fd = open_big();
+
+	CHECK(server > 0 && fd >= 0);
+	for (int round = 0; round < 20; round++) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			uint8_t *data = pattern(sizes[i], (unsigned)(round * 8 + i));
+
+			CHECK(data &&
+			      echo_call_as(fd, data, sizes[i], STAGE_AFTER, round % 2) == BR_REPLY);
+			free(data);
+		}
+	}
+	{
+		struct binder_transaction_data tr;
+		uint64_t used = UINT64_MAX;
+
+		CHECK(send_data(fd, BC_TRANSACTION, OUTBOX_REPORT, "", 0, 0) == 0);
+		CHECK(read_until_item(fd, &tr) == BR_REPLY && tr.data_size == sizeof(used));
+		memcpy(&used, (const void *)(uintptr_t)tr.data.ptr.buffer, sizeof(used));
+		CHECK(free_buffer(fd, tr.data.ptr.buffer) == 0);
+		if (used != 0) {
+			fprintf(stderr, "the server's outbox holds %" PRIu64 " pages\n", used);
+			return 1;
+		}
+	}
+	return stop_echo_server(fd, server);
+}
+
+/* A Binder thread that answers one call with a copy, then exits at once. */
+static void *reply_once_then_exit(void *arg)
+{
+	int fd = *(int *)arg;
+	struct binder_transaction_data tr;
+	void *copy;
+
+	if (enter_looper(fd) || read_until_item(fd, &tr) != BR_TRANSACTION)
+		return (void *)1;
+	copy = malloc(tr.data_size);
+	if (!copy)
+		return (void *)1;
+	memcpy(copy, (const void *)(uintptr_t)tr.data.ptr.buffer, tr.data_size);
+	if (send_reply(fd, copy, tr.data_size, tr.data.ptr.buffer)) {
+		free(copy);
+		return (void *)1;
+	}
+	free(copy);
+	return NULL; /* its exit gives back the staged reply's pages */
+}
+
+/*
+ * A thread that exits right after a staged reply completed locally, most
+ * often before the daemon copied it: the caller gets the reply intact, and
+ * the pages come back once the daemon has (the exit waits a little for it).
+ */
+static int scenario_staged_completion_exit(void)
+{
+	enum {
+		CALLS = 12,
+		SIZE = 64 * 1024
+	};
+	int fd = open_big(), ready[2];
+	pid_t caller;
+	char c;
+
+	CHECK(fd >= 0 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 && pipe(ready) == 0);
+	caller = fork();
+	if (caller == 0) {
+		int cfd = open_big();
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 0; i < CALLS && cfd >= 0; i++) {
+			uint8_t *data = pattern(SIZE, (unsigned)i);
+
+			if (!data || read(ready[0], &c, 1) != 1 ||
+			    echo_call_as(cfd, data, SIZE, 1, true) != BR_REPLY)
+				_exit(1);
+			free(data);
+		}
+		_exit(cfd >= 0 ? 0 : 1);
+	}
+	CHECK(caller > 0);
+	for (int i = 0; i < CALLS; i++) {
+		pthread_t t;
+		void *ret = (void *)1;
+
+		CHECK(pthread_create(&t, NULL, reply_once_then_exit, &fd) == 0);
+		CHECK(write(ready[1], "g", 1) == 1);
+		CHECK(pthread_join(t, &ret) == 0 && ret == NULL);
+		if (outbox_used_pages() != 0) {
+			fprintf(stderr, "call %d: the outbox holds %zu pages\n", i,
+				outbox_used_pages());
+			return 1;
+		}
+	}
+	CHECK(wait_child(caller) == 0);
+	return 0;
 }
 
 /*
@@ -1879,6 +2050,8 @@ static const struct {
 	{ "outbox-mremap", scenario_outbox_mremap },
 	{ "local-completion", scenario_local_completion },
 	{ "ticket-caller-killed", scenario_ticket_caller_killed },
+	{ "staged-completion", scenario_staged_completion },
+	{ "staged-completion-exit", scenario_staged_completion_exit },
 	{ "outbox-then-region", scenario_outbox_then_region },
 	{ "outbox-death", scenario_outbox_death },
 };
@@ -2151,7 +2324,7 @@ OUTBOX_TEST(test_outbox_death, "outbox-death", true)
  * either taken or closed by the daemon, and each taken one is a local
  * completion that ended as promised.
  */
-static void test_local_completion(void **state)
+static void check_local_completion(const char *scenario)
 {
 	static const char *const off[] = { "UBINDER_TICKETS=0", NULL };
 	static const char *const sock[] = { "UBINDER_TRANSPORT=socket", NULL };
@@ -2160,12 +2333,11 @@ static void test_local_completion(void **state)
 	const char *transport = getenv("UBINDER_TRANSPORT");
 	bool rings = !transport || strcmp(transport, "socket") != 0;
 
-	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		long before = ubd_stat(&daemon_under_test, "local completions"), done, offered,
 		     taken, closed;
 
-		assert_int_equal(run_under_preload("local-completion", envs[i], NULL, 0), 0);
+		assert_int_equal(run_under_preload(scenario, envs[i], NULL, 0), 0);
 		assert_int_equal(ubd_wait_idle(&daemon_under_test), 0);
 		done = ubd_stat(&daemon_under_test, "local completions");
 		offered = ubd_stat(&daemon_under_test, "ring tickets offered");
@@ -2187,6 +2359,19 @@ static void test_local_completion(void **state)
 		assert_int_equal(ubd_stat(&daemon_under_test, "thread: active"), 0);
 	}
 }
+
+#define LOCAL_COMPLETION_TEST(fn, name)       \
+	static void fn(void **state)          \
+	{                                     \
+		(void)state;                  \
+		check_local_completion(name); \
+	}
+
+LOCAL_COMPLETION_TEST(test_local_completion, "local-completion")
+/* The same with replies staged in the outbox (scenario_staged_completion). */
+LOCAL_COMPLETION_TEST(test_staged_completion, "staged-completion")
+/* A replier thread that exits at once (scenario_staged_completion_exit). */
+LOCAL_COMPLETION_TEST(test_staged_completion_exit, "staged-completion-exit")
 
 /* Callers killed while the server holds their calls under a ticket: nothing
  * breaks or stays behind (scenario_ticket_caller_killed). */
@@ -2216,6 +2401,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		WITH_DAEMON(test_open_close),
 		WITH_DAEMON(test_local_completion),
+		WITH_DAEMON(test_staged_completion),
+		WITH_DAEMON(test_staged_completion_exit),
 		WITH_DAEMON(test_ticket_caller_killed),
 		WITH_DAEMON(test_hidden_fds),
 		WITH_DAEMON(test_mmap),
