@@ -329,11 +329,39 @@ static void unlink_thread(struct pthr *p)
 	atomic_store(&p->bfile_id, 0);
 }
 
+/*
+ * Before a thread's connections close: the outbox pages of a staged reply
+ * it completed locally go back once the daemon has copied it (the wait is
+ * bounded, and outside g_lock, which every ioctl takes). The reference
+ * keeps the bfile, its session and this thread's connection open.
+ */
+static void give_back_held(struct tls *me)
+{
+	for (size_t i = 0; i < me->nslots; i++) {
+		struct pthr *p = me->slots[i];
+		struct bfile *b = NULL;
+
+		if (!p)
+			continue;
+		pthread_mutex_lock(&g_lock);
+		if (atomic_load(&p->bfile_id) != 0 && p->t.held.size) {
+			b = p->bfile;
+			bfile_ref(b);
+		}
+		pthread_mutex_unlock(&g_lock);
+		if (b) {
+			ubt_thread_exiting(&p->t);
+			bfile_put(b);
+		}
+	}
+}
+
 /* Thread exit: each of its Binder threads exits (the connections close). */
 static void thread_exit(void *arg)
 {
 	struct tls *me = arg;
 
+	give_back_held(me);
 	pthread_mutex_lock(&g_lock);
 	for (size_t i = 0; i < me->nslots; i++) {
 		struct pthr *p = me->slots[i];
@@ -341,7 +369,6 @@ static void thread_exit(void *arg)
 		if (!p)
 			continue;
 		if (atomic_load(&p->bfile_id) != 0) {
-			ubt_thread_exiting(&p->t); /* its bfile, and so its session, is open */
 			unlink_thread(p);
 			thread_close(p);
 		}

@@ -483,7 +483,8 @@ static void conn_handle(struct loop_source *src, uint32_t events)
 		flush_output(conn);
 		return;
 	}
-	if (conn->channel && (events & EPOLLIN))
+	/* A hang-up too: the channel may have something to finish first. */
+	if (conn->channel && (events & (EPOLLIN | EPOLLHUP)))
 		conn->channel->socket_ready(conn);
 	/* With a channel, it says when to read the socket. */
 	for (int i = 0; i < CONN_BURST && !conn_closing(conn) && !conn->out && !conn->channel;

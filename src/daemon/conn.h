@@ -109,7 +109,8 @@ struct conn_channel {
 	int (*send)(struct conn *conn, const struct iovec *iov, int iovcnt, size_t nfds);
 	/* Reading may go on: a queued reply went out. */
 	void (*resume)(struct conn *conn);
-	/* The socket has packets (edge-triggered). */
+	/* The socket has packets (edge-triggered), or the peer hung up: what
+	 * the peer wrote before, in the channel, is taken before the close. */
 	void (*socket_ready)(struct conn *conn);
 	/* The connection is closing. */
 	void (*close)(struct conn *conn);

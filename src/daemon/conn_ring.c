@@ -613,10 +613,13 @@ static void ticket_claimed_by(struct conn_ring *r, const void *packet, ssize_t l
 }
 
 /*
- * The claimed write of generation @gen has run (its data copied out of
- * wherever it was): the ticket leaves TAKEN, which tells the client that
- * the pages a staged reply used are free again (docs/protocol.md). Not if
- * running it closed the ring.
+ * The claimed write of generation @gen has run: the ticket leaves TAKEN,
+ * which tells the client that the pages a staged reply used are free again
+ * (docs/protocol.md). A write honoured as promised has run to its end by
+ * now, its data copied (a promise is made only with the thread idle, and a
+ * covered reply's data is inline or in the outbox, never read by a copy
+ * worker); a claim refused runs as any request, which an honest client
+ * never sees. Not if running it closed the ring.
  */
 static void ticket_done(struct conn *conn, struct conn_ring *r, uint32_t gen)
 {
@@ -675,8 +678,14 @@ static void ring_drain(struct conn *conn)
 	loop_after_batch(conn->hub->loop, &r->again);
 }
 
-/* The sender of the socket's next packet: 1 (in *pid, 0 if unknown), or 0: none. */
-static int peek_sender(struct conn *conn, pid_t *pid)
+enum peeked {
+	PEEK_NONE,
+	PEEK_PACKET,
+	PEEK_END
+};
+
+/* The socket's next packet and its sender (*pid, 0 if unknown), or its end. */
+static enum peeked peek_sender(struct conn *conn, pid_t *pid)
 {
 	int fds[UBW_MAX_FDS], flags = 0;
 	struct ucred cred;
@@ -688,20 +697,40 @@ static int peek_sender(struct conn *conn, pid_t *pid)
 
 	close_fds(fds, nfds); /* peeking installs copies of its descriptors */
 	if (n < 0)
-		return 0;
+		return PEEK_NONE;
 	*pid = has ? cred.pid : 0;
-	return 1;
+	return n == 0 ? PEEK_END : PEEK_PACKET;
+}
+
+static void ticket_take(struct conn_ring *r);
+
+/*
+ * The client closed the connection: a write that claimed the ticket is in
+ * the ring, and returned to its program as done, as the kernel's would
+ * have. It runs before the close (which would cancel its promise).
+ */
+static void ticket_take_before_close(struct conn_ring *r)
+{
+	if (r->offered && ticket_close(r))
+		ticket_take(r);
 }
 
 static void ring_socket_ready(struct conn *conn)
 {
+	enum peeked peeked;
 	pid_t pid;
 
-	while (!conn_closing(conn) && !conn->out && peek_sender(conn, &pid)) {
+	while (!conn_closing(conn) && !conn->out && (peeked = peek_sender(conn, &pid))) {
 		int r;
 
-		if (pid == conn->cred.pid)
+		if (peeked == PEEK_END) {
+			ticket_take_before_close(conn->ring);
+			if (conn_closing(conn))
+				return;
+			/* The end is read next: the connection closes. */
+		} else if (pid == conn->cred.pid) {
 			return; /* the opener's: its marker will take it, in order */
+		}
 		/* Another process's (the connection was inherited or passed): it
 		 * has no ring, and is answered on the socket, where it waits. */
 		conn->socket_reply = true;

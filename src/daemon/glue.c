@@ -620,8 +620,9 @@ void glue_make_offers(struct glue *g)
 
 		if (!limit)
 			continue;
-		conn->offered_limit = limit;
-		if (!conn_ring_offer(conn, limit))
+		if (conn_ring_offer(conn, limit))
+			conn->offered_limit = limit;
+		else
 			driver_promise_cancel(conn->thread);
 	}
 }

@@ -407,11 +407,6 @@ struct range_buffer *buffer_space_next(const struct buffer_space *s, const struc
 	return range_alloc_next_buffer(&s->alloc, rb);
 }
 
-size_t buffer_space_largest_free(const struct buffer_space *s)
-{
-	return buffer_space_exists(s) ? range_alloc_largest_free(&s->alloc) : 0;
-}
-
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));

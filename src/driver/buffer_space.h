@@ -236,8 +236,6 @@ struct range_buffer *buffer_space_next(const struct buffer_space *s, const struc
 
 /* Page and buffer counts, pages in base pages (all zero when no region exists). */
 void buffer_space_get_stats(const struct buffer_space *s, struct range_alloc_stats *stats);
-/* Bytes of the largest free extent of the region (0 without one). */
-size_t buffer_space_largest_free(const struct buffer_space *s);
 
 /* The region's base pages with memory behind them, measured from the memfd
  * (st_blocks), independently of the allocator's counters; 0 without one. */

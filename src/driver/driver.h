@@ -226,9 +226,9 @@ bool driver_thread_read_would_wait(const struct thread *thread);
  * The local completion (reply_promise.h, docs/protocol.md): promises @thread
  * that a plain reply of at most the returned number of bytes of data,
  * written now with a read, returns [BR_NOOP, BR_TRANSACTION_COMPLETE], and
- * reserves the reply's room in its caller's region. The room is @min bytes,
- * or as much as the thread's (or its process's) last reply needed, up to @max, where the
- * caller's region has room to spare for it. 0 (no promise) when the outcome
+ * reserves the reply's room in its caller's region. The room is as much as
+ * the thread's (or its process's) last reply needed, between @min and
+ * @max, or @min where that does not fit. 0 (no promise) when the outcome
  * is not certain. The promise holds only until the driver's next operation:
  * before it, the daemon either runs the promised write (request.promised)
  * or cancels it.

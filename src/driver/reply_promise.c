@@ -39,26 +39,20 @@ static struct thread *reply_caller(const struct thread *thread)
 }
 
 /*
- * The room a promise reserves: @min, or the thread's last reply (its
+ * The room a promise would reserve first: the thread's last reply (its
  * process's, for a thread that never replied: a new thread of a pool
- * serves the same calls) rounded up to a page, up to @max. A room above @min is reserved only where the
- * caller's region has a free extent of four times it, so that holding it
- * from the transaction's delivery until the reply (where the kernel takes
- * the reply's buffer at the reply) does not make another transaction into
- * that process fail.
+ * serves the same calls) rounded up to 4 KiB, between @min and @max. The
+ * room cannot make another transaction into the caller's process fail:
+ * the promise is closed before any other driver operation, the room given
+ * back or taken by the reply, which the kernel would allocate as well.
  */
-static uint32_t room_size(const struct thread *thread, const struct proc *caller, uint32_t min,
-			  uint32_t max)
+static uint32_t room_wanted(const struct thread *thread, uint32_t min, uint32_t max)
 {
 	uint64_t last =
 		thread->has_replied ? thread->last_reply_size : thread->proc->last_reply_size;
 	uint64_t want = (last + 4095u) & ~(uint64_t)4095u;
 
-	if (want <= min)
-		return min;
-	if (want > max)
-		want = max;
-	return buffer_space_largest_free(&caller->space) / 4 >= want ? (uint32_t)want : min;
+	return want <= min ? min : want > max ? max : (uint32_t)want;
 }
 
 uint32_t driver_promise_reply(struct thread *thread, uint32_t min, uint32_t max)
@@ -77,9 +71,14 @@ uint32_t driver_promise_reply(struct thread *thread, uint32_t min, uint32_t max)
 	caller = reply_caller(thread);
 	if (!caller)
 		return 0;
-	limit = room_size(thread, caller->proc, min, max);
-	if (!binder_is_ok(txn_buffer_alloc(caller->proc, limit, 0, 0, false, proc, &room, &spam)))
-		return 0;
+	/* A room of the last reply's size, or, where that does not fit, @min. */
+	limit = room_wanted(thread, min, max);
+	if (!binder_is_ok(txn_buffer_alloc(caller->proc, limit, 0, 0, false, proc, &room, &spam))) {
+		if (limit == min || !binder_is_ok(txn_buffer_alloc(caller->proc, min, 0, 0, false,
+								   proc, &room, &spam)))
+			return 0;
+		limit = min;
+	}
 	if (buffer_space_trim_prepare(&caller->proc->space)) {
 		txn_buffer_free(room, NULL);
 		return 0;

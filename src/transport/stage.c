@@ -14,10 +14,10 @@
  * only the copy of the write buffer the daemon receives names the outbox;
  * a staged range stays USED until the daemon consumed or refused the
  * write: until its BINDER_WRITE_READ returns, or, for a reply answered
- * locally (a completion ticket), until the ticket leaves TAKEN. The daemon trusts nothing in the
- * outbox: it copies the bytes once into the receiver's buffer and validates
- * that copy, so a program scribbling on its outbox changes only its own
- * transaction.
+ * locally (a completion ticket), until the ticket leaves TAKEN. The daemon
+ * trusts nothing in the outbox: it copies the bytes once into the
+ * receiver's buffer and validates that copy, so a program scribbling on
+ * its outbox changes only its own transaction.
  */
 #include <errno.h>
 #include <sched.h>

@@ -1057,7 +1057,8 @@ static int write_read(struct ubt_thread *t, const struct ubt_session *s,
 	struct wr_round r;
 	int err;
 
-	stage_release_held(t, false); /* before this write stages anything */
+	if (t->held.size)
+		stage_release_held(t, false); /* before this write stages anything */
 	if (t->ring_wanted) {
 		t->ring_wanted = false;
 		/* A forked child that inherited the connection before its first

@@ -234,9 +234,9 @@ static void kept_room_is_trimmed_to_the_reply(void **state)
 }
 
 /*
- * The room follows the replier's last reply, rounded up to a page, between
- * the daemon's bounds; above the minimum only where the caller's region has
- * a free extent of four times it.
+ * The room follows the replier's last reply, rounded up to 4 KiB, between
+ * the daemon's bounds; where that does not fit the caller's region, the
+ * minimum.
  */
 static void room_follows_the_last_reply(void **state)
 {
@@ -262,16 +262,25 @@ static void room_follows_the_last_reply(void **state)
 	assert_int_equal(s.drv->stats.promises_kept, 2);
 	scene_finish(&s);
 
-	/* A caller region of 16 KiB has no free extent of 4 x 8 KiB. */
-	scene_start(&s, 4 * ROOM);
+	/* A caller region of 12 KiB that holds the last reply has no 8 KiB left. */
+	scene_start(&s, 3 * ROOM);
 	call_arrives(&s, 8);
 	answer(&s, 6000, false);
-	reply_arrived(&s, 6000, false);
-	call_arrives(&s, 8);
-	assert_int_equal(driver_promise_reply(s.m.thread, ROOM, 4 * ROOM), ROOM);
-	answer(&s, 100, true);
-	assert_completed(&s.m);
-	reply_arrived(&s, 100, false);
+	reply_arrived(&s, 6000, true);
+	{
+		uint64_t held = s.c.buffer;
+		struct {
+			uint32_t cmd;
+			binder_uintptr_t buffer;
+		} __attribute__((packed)) f = { BC_FREE_BUFFER, held };
+
+		call_arrives(&s, 8);
+		assert_int_equal(driver_promise_reply(s.m.thread, ROOM, 4 * ROOM), ROOM);
+		answer(&s, 100, true);
+		assert_completed(&s.m);
+		reply_arrived(&s, 100, false);
+		bwr(&s.c, &f, sizeof(f), 0, false);
+	}
 	scene_finish(&s);
 }
 

@@ -1058,6 +1058,7 @@ static int scenario_untrusted(void)
 #define CALLER_KILLED 5u	   /* the server tells caller_killed[1], waits for resume[0] */
 #define STAGE_AFTER   6u	   /* the server replies, then at once stages a call of its own */
 #define OUTBOX_REPORT 7u	   /* the server replies with its outbox's used pages */
+#define EXIT_AFTER    8u	   /* the server replies, then its process exits at once */
 #define UBT_STAGE_MIN (16u * 1024) /* transport.h's UBT_OUTBOX_MIN */
 
 static int open_big(void)
@@ -1133,10 +1134,16 @@ static int caller_killed[2] = { -1, -1 }, resume[2] = { -1, -1 };
  * (on its heap, not in its region) of what it received, until STOP_CODE. */
 static int echo_server(int ready)
 {
-	int fd = open_big();
+	int fd = open_big(), err = -EBUSY;
 	uint64_t pending = 0;
 
-	CHECK(fd >= 0 && xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL) == 0 && enter_looper(fd) == 0);
+	/* The previous server's exit may not have reached the daemon yet. */
+	for (int i = 0; fd >= 0 && err == -EBUSY && i < 200; i++) {
+		err = xioctl(fd, BINDER_SET_CONTEXT_MGR, NULL);
+		if (err == -EBUSY)
+			usleep(5000);
+	}
+	CHECK(fd >= 0 && err == 0 && enter_looper(fd) == 0);
 	CHECK(write(ready, "r", 1) == 1);
 	for (;;) {
 		struct binder_transaction_data tr;
@@ -1205,7 +1212,7 @@ static int echo_server(int ready)
 			CHECK(read_until_item(fd, NULL) == BR_FAILED_REPLY);
 		}
 		free(copy);
-		if (tr.code == STOP_CODE)
+		if (tr.code == STOP_CODE || tr.code == EXIT_AFTER)
 			return 0;
 	}
 }
@@ -1480,6 +1487,34 @@ static int scenario_staged_completion_exit(void)
 		}
 	}
 	CHECK(wait_child(caller) == 0);
+	return 0;
+}
+
+/*
+ * A server process that exits right after its reply, completed locally
+ * most often (inline at 128 B, staged at 64 KiB): its connections close
+ * while the reply may still wait in its ring, and the daemon runs it
+ * first, as the kernel had before the ioctl returned. The caller gets it
+ * intact, never BR_DEAD_REPLY.
+ */
+static int scenario_reply_then_exit(void)
+{
+	int fd = open_big();
+
+	CHECK(fd >= 0);
+	for (int i = 0; i < 16; i++) {
+		size_t n = i % 2 ? 64 * 1024 : 128;
+		uint8_t *data = pattern(n, (unsigned)i);
+		pid_t server = start_echo_server();
+
+		CHECK(server > 0 && data);
+		/* The first call of a server stages nothing: it maps the outbox. */
+		CHECK(echo_call_as(fd, data, n, 1, true) == BR_REPLY);
+		CHECK(echo_call_as(fd, data, n, 1, true) == BR_REPLY);
+		CHECK(echo_call_as(fd, data, n, EXIT_AFTER, true) == BR_REPLY);
+		free(data);
+		CHECK(wait_child(server) == 0);
+	}
 	return 0;
 }
 
@@ -2052,6 +2087,7 @@ static const struct {
 	{ "ticket-caller-killed", scenario_ticket_caller_killed },
 	{ "staged-completion", scenario_staged_completion },
 	{ "staged-completion-exit", scenario_staged_completion_exit },
+	{ "reply-then-exit", scenario_reply_then_exit },
 	{ "outbox-then-region", scenario_outbox_then_region },
 	{ "outbox-death", scenario_outbox_death },
 };
@@ -2372,6 +2408,8 @@ LOCAL_COMPLETION_TEST(test_local_completion, "local-completion")
 LOCAL_COMPLETION_TEST(test_staged_completion, "staged-completion")
 /* A replier thread that exits at once (scenario_staged_completion_exit). */
 LOCAL_COMPLETION_TEST(test_staged_completion_exit, "staged-completion-exit")
+/* A replier process that exits at once (scenario_reply_then_exit). */
+LOCAL_COMPLETION_TEST(test_reply_then_exit, "reply-then-exit")
 
 /* Callers killed while the server holds their calls under a ticket: nothing
  * breaks or stays behind (scenario_ticket_caller_killed). */
@@ -2403,6 +2441,7 @@ int main(int argc, char **argv)
 		WITH_DAEMON(test_local_completion),
 		WITH_DAEMON(test_staged_completion),
 		WITH_DAEMON(test_staged_completion_exit),
+		WITH_DAEMON(test_reply_then_exit),
 		WITH_DAEMON(test_ticket_caller_killed),
 		WITH_DAEMON(test_hidden_fds),
 		WITH_DAEMON(test_mmap),
