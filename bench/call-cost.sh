@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What one small call costs, counted rather than timed: the instructions the
-# daemon and the client processes execute per 128-byte call (callgrind), and
+# daemon and the client processes execute per call of PAYLOAD bytes each way
+# (128 by default; callgrind), and
 # their system calls and context switches per call (perf stat's
 # raw_syscalls:sys_enter and context-switches), every process on CPU 0. The
 # counts do not move with the load of a shared machine the way medians do,
@@ -14,7 +15,8 @@
 # Writes bench/results/call-cost.md.
 #
 # usage: bench/call-cost.sh [BUILD_DIR] [BASE_BUILD_DIR]   (default: build, none)
-# Environment: CALLS (default 10000), OUT (default bench/results/call-cost.md).
+# Environment: CALLS (default 10000), PAYLOAD (default 128), OUT (default
+# bench/results/call-cost.md).
 # Needs valgrind; the system-call columns need perf (Debian's linux-perf,
 # scripts/deps.sh --bench) and say so when it is missing.
 set -euo pipefail
@@ -26,6 +28,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 base=${2:-}
 calls=${CALLS:-10000}
+payload=${PAYLOAD:-128}
 out=${OUT:-bench/results/call-cost.md}
 warmup=200 # bench-ipc's and bench-ioctl's warm-up calls, counted too
 
@@ -53,9 +56,9 @@ trap cleanup EXIT
 # The client command of mode $2 for build $1, against socket directory $3.
 client() {
 	case $2 in
-	native) echo "$1/bench/ipc/bench-ipc ubinder-native 128 $calls $3/binder" ;;
-	raw) echo "$1/bench/ipc/bench-ipc ubinder 128 $calls $3/binder" ;;
-	emulation) echo "$1/preload/ubinder-run -s $3 $1/bench/ipc/bench-ioctl 128 $calls" ;;
+	native) echo "$1/bench/ipc/bench-ipc ubinder-native $payload $calls $3/binder" ;;
+	raw) echo "$1/bench/ipc/bench-ipc ubinder $payload $calls $3/binder" ;;
+	emulation) echo "$1/preload/ubinder-run -s $3 $1/bench/ipc/bench-ioctl $payload $calls" ;;
 	esac
 }
 
@@ -121,9 +124,9 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
 
 {
-	echo "# What a small call costs: instructions, system calls, context switches"
+	echo "# What a call costs: instructions, system calls, context switches"
 	echo
-	echo "One 128-byte synchronous call and its reply, every process on CPU 0,"
+	echo "One synchronous call of $payload bytes and its reply of as many, every process on CPU 0,"
 	echo "counted over $calls calls and $warmup warm-up calls (per call: the totals"
 	echo "over both, daemon start-up included). Instructions: callgrind (the clients'"
 	echo "column adds the caller and the replier, less the benchmark's sorting of its"
@@ -132,7 +135,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f",
 	echo
 	echo "- machine: $(nproc) vCPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)"
 	echo "- date: $(date -u +%Y-%m-%d)"
-	echo "- command: \`bench/call-cost.sh $build${base:+ $base}\`"
+	echo "- command: \`${CALLS:+CALLS=$calls }${PAYLOAD:+PAYLOAD=$payload }bench/call-cost.sh $build${base:+ $base}\`"
 	echo "- build: $build at $(git -C "$(dirname "$build")" describe --always --dirty 2>/dev/null || echo unknown)${base:+; base: $base at $(git -C "$(dirname "$base")" describe --always --dirty 2>/dev/null || echo unknown)}"
 	echo
 	echo "| client | build | daemon instructions | client instructions | daemon system calls | daemon switches | client system calls | client switches |"
