@@ -117,9 +117,31 @@ long ubd_wait_idle(const struct ubd *d)
 	return procs;
 }
 
+/* Copies @from to @to, mode 0755: 0 or -1. */
+static int copy_program(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, err = -1;
+	ssize_t n = -1;
+
+	if (in >= 0)
+		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	if (out >= 0 && n == 0 && fchmod(out, 0755) == 0)
+		err = 0;
+	if (out >= 0 && close(out) < 0)
+		err = -1;
+	if (in >= 0)
+		close(in);
+	return err;
+}
+
 int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 {
 	const char *bin = getenv("UBINDERD");
+	char copy[sizeof(d->dir) + 16]; /* the daemon of another uid runs from it */
 	const char *argv[32];
 	pid_t parent;
 	int n = 0;
@@ -139,6 +161,12 @@ int ubd_start_as(struct ubd *d, const char *const *args, uid_t uid)
 
 		if (chown(d->dir, uid, uid) < 0)
 			return -1;
+		/* The build may lie in a directory only we can enter (a clone in
+		 * mktemp -d): the daemon runs from a copy beside its socket. */
+		snprintf(copy, sizeof(copy), "%s/ubinderd", d->dir);
+		if (copy_program(bin, copy) < 0)
+			return -1;
+		bin = copy;
 		/* This process's clients may trust a daemon of that uid. */
 		snprintf(uid_text, sizeof(uid_text), "%u", (unsigned)uid);
 		setenv("UBINDER_DAEMON_UID", uid_text, 1);
@@ -194,6 +222,8 @@ static void remove_dir(const char *dir)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/binder", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ubinderd", dir); /* ubd_start_as's copy */
 	unlink(path);
 	rmdir(dir);
 }
