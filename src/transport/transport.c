@@ -808,16 +808,12 @@ static enum ticket_outcome ticket_unclaimed(struct wr_round *r)
 static bool reply_data_covered(const struct ubt_thread *t, const struct ubt_session *s,
 			       uint64_t data, uint64_t data_size)
 {
-	uint64_t base, end;
-
 	if (data_size == 0)
 		return t->body->nsegments == 0 && t->nstaged == 0;
 	if (t->nstaged == 0)
 		return t->body->nsegments == 1;
-	base = atomic_load_explicit(&s->outbox_base, memory_order_relaxed);
-	end = atomic_load_explicit(&s->outbox_end, memory_order_relaxed);
-	return t->nstaged == 1 && t->body->nsegments == 0 && !t->held.size && data >= base &&
-	       data < end && data_size <= end - data;
+	return t->nstaged == 1 && t->body->nsegments == 0 && !t->held.size &&
+	       in_outbox(s, data, data_size);
 }
 
 /*
