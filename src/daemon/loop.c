@@ -224,11 +224,11 @@ int loop_timer_init(struct loop *l, struct loop_timer *t, void (*fire)(struct lo
 	return loop_watch(l, &t->src, EPOLLIN);
 }
 
-void loop_timer_set(struct loop_timer *t, unsigned int period_ms)
+void loop_timer_rearm(struct loop_timer *t, unsigned int period_ms)
 {
 	struct itimerspec its = { 0 };
 
-	if (t->src.fd < 0 || period_ms == t->period_ms)
+	if (t->src.fd < 0)
 		return;
 	its.it_interval.tv_sec = period_ms / 1000;
 	its.it_interval.tv_nsec = (long)(period_ms % 1000) * 1000000L;

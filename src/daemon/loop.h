@@ -115,6 +115,14 @@ void loop_bury(struct loop *l, void *p);
 
 /* A timer, disarmed. Returns 0 or -errno. */
 int loop_timer_init(struct loop *l, struct loop_timer *t, void (*fire)(struct loop_timer *));
-/* Fires every @period_ms milliseconds from now; 0 disarms. */
-void loop_timer_set(struct loop_timer *t, unsigned int period_ms);
+/* loop_timer_set's slow path: the period changes. */
+void loop_timer_rearm(struct loop_timer *t, unsigned int period_ms);
+/* Fires every @period_ms milliseconds from now; 0 disarms. Setting the
+ * period it has already costs nothing (the settled hook sets it after
+ * every event). */
+static inline void loop_timer_set(struct loop_timer *t, unsigned int period_ms)
+{
+	if (period_ms != t->period_ms)
+		loop_timer_rearm(t, period_ms);
+}
 void loop_timer_deinit(struct loop_timer *t);

@@ -50,6 +50,7 @@ struct driver *driver_new(const struct driver_config *config, const struct drive
 		else
 			log_warning("huge pages %s; regions use base pages", drv->pool.huge_status);
 	}
+	transaction_pools_init(drv);
 	drv->read_buf = malloc(config->max_read_size);
 	drv->out_fds = malloc(config->max_fds * sizeof(int));
 	if (!drv->read_buf || !drv->out_fds)
@@ -72,6 +73,10 @@ struct driver *driver_free(struct driver *drv)
 		free(ctx);
 	}
 	buffer_pool_deinit(&drv->pool);
+	obj_pool_deinit(&drv->pools.builds);
+	obj_pool_deinit(&drv->pools.transactions);
+	obj_pool_deinit(&drv->pools.completions);
+	obj_pool_deinit(&drv->pools.buffers);
 	uid_quotas_deinit(&drv->quotas);
 	free(drv->read_buf);
 	free(drv->out_fds);

@@ -30,6 +30,7 @@
 #include <linux/android/binder.h>
 
 #include "driver/buffer_space.h"
+#include "common/obj_pool.h"
 #include "common/uid_quota.h"
 #include "driver/driver.h"
 #include "driver/stats.h"
@@ -379,6 +380,13 @@ struct driver {
 	uint8_t *read_buf; /* config.max_read_size bytes: one read is filled at a time */
 	int *out_fds;	   /* descriptors of the read being filled */
 	size_t nout_fds;
+	/* Freed blocks of the objects every transaction makes. */
+	struct {
+		struct obj_pool builds;	      /* transaction.c's struct txn_build */
+		struct obj_pool transactions; /* struct transaction */
+		struct obj_pool completions;  /* a sender's BR_TRANSACTION_COMPLETE work */
+		struct obj_pool buffers;      /* struct txn_buffer */
+	} pools;
 };
 
 static inline uint64_t driver_next_id(struct driver *drv)

@@ -90,7 +90,7 @@ void transaction_free(struct transaction *t)
 		close(t->fixups[i].fd);
 	free(t->fixups);
 	t->driver->stats.transactions_deleted++;
-	free(t);
+	obj_pool_put(&t->driver->pools.transactions, t);
 }
 
 static void set_extended_error(struct binder_extended_error *ee, uint64_t id, uint32_t command,
@@ -254,11 +254,24 @@ static struct binder_error proc_transaction(struct transaction *t, struct proc *
 	return binder_ok();
 }
 
+/* Blocks kept of each kind: a call in flight holds one of each. */
+#define POOLED_PER_KIND 64
+
+void transaction_pools_init(struct driver *drv)
+{
+	obj_pool_init(&drv->pools.builds, sizeof(struct txn_build), POOLED_PER_KIND);
+	obj_pool_init(&drv->pools.transactions, sizeof(struct transaction), POOLED_PER_KIND);
+	obj_pool_init(&drv->pools.completions, sizeof(struct work), POOLED_PER_KIND);
+	obj_pool_init(&drv->pools.buffers, sizeof(struct txn_buffer), POOLED_PER_KIND);
+}
+
 static void build_free(struct txn_build *b)
 {
+	struct driver *drv = b->proc->driver;
+
 	fetch_job_clear(&b->job);
 	thread_dec_tmpref(b->thread);
-	free(b);
+	obj_pool_put(&drv->pools.builds, b);
 }
 
 /* Drops the references taken while resolving the target. */
@@ -305,7 +318,7 @@ static void build_fail(struct txn_build *b, enum fail_stage stage)
 		txn_buffer_free(t->buffer, NULL);
 		/* fall through */
 	case FAIL_NO_BUFFER:
-		free(b->tcomplete);
+		obj_pool_put(&drv->pools.completions, b->tcomplete);
 		b->tcomplete = NULL;
 		t->to_proc = NULL; /* never counted as outstanding */
 		transaction_free(t);
@@ -460,7 +473,7 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 {
 	struct proc *proc = thread->proc;
 	struct driver *drv = proc->driver;
-	struct txn_build *b = zalloc(sizeof(*b));
+	struct txn_build *b = obj_pool_get(&drv->pools.builds);
 	struct transaction *t;
 	bool oneway = tr->flags & TF_ONE_WAY;
 	struct binder_error err;
@@ -484,11 +497,11 @@ bool transaction_submit(struct thread *thread, const struct binder_transaction_d
 		return true;
 	}
 
-	t = zalloc(sizeof(*t));
-	b->tcomplete = zalloc(sizeof(*b->tcomplete));
+	t = obj_pool_get(&drv->pools.transactions);
+	b->tcomplete = obj_pool_get(&drv->pools.completions);
 	if (!t || !b->tcomplete) {
-		free(t);
-		free(b->tcomplete);
+		obj_pool_put(&drv->pools.transactions, t);
+		obj_pool_put(&drv->pools.completions, b->tcomplete);
 		b->tcomplete = NULL;
 		fail_with(b, FAIL_EARLY, binder_failed(-ENOMEM), NULL);
 		build_free(b);

@@ -33,5 +33,8 @@ void transaction_send_failed_reply(struct transaction *t, uint32_t error_code);
 /* Frees @t (not its buffer), as binder_free_transaction. */
 void transaction_free(struct transaction *t);
 
+/* Sets up @drv's pools of the objects a transaction makes (driver.pools). */
+void transaction_pools_init(struct driver *drv);
+
 /* Removes @t from the top of @thread's stack (binder_pop_transaction). */
 void transaction_pop(struct thread *thread, struct transaction *t);

@@ -25,13 +25,13 @@ struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint
 	*spam_suspect = false;
 	if (!buffer_space_ready(&proc->space) || proc->is_dead)
 		return binder_error_of(BR_DEAD_REPLY, -ESRCH);
-	b = zalloc(sizeof(*b));
+	b = obj_pool_get(&proc->driver->pools.buffers);
 	if (!b)
 		return binder_failed(-ENOMEM);
 	err = buffer_space_reserve(&proc->space, data_size, offsets_size, extra_size, is_async,
 				   sender->id.pid, &rb, spam_suspect);
 	if (err) {
-		free(b);
+		obj_pool_put(&proc->driver->pools.buffers, b);
 		return binder_error_of(err == -ESRCH ? BR_DEAD_REPLY : BR_FAILED_REPLY, err);
 	}
 	/*
@@ -45,7 +45,7 @@ struct binder_error txn_buffer_alloc(struct proc *proc, uint64_t data_size, uint
 		if (!uid_quota_take(&proc->driver->quotas, sender->id.euid,
 				    DRIVER_QUOTA_ONEWAY_BYTES, bytes)) {
 			buffer_space_release(&proc->space, rb);
-			free(b);
+			obj_pool_put(&proc->driver->pools.buffers, b);
 			return binder_failed(-ENOSPC);
 		}
 		b->quota_uid = sender->id.euid;
@@ -122,7 +122,7 @@ static void txn_buffer_destroy(struct txn_buffer *b)
 	buffer_space_release(&b->proc->space, b->range);
 	free(b->held);
 	free(b->fda_fds);
-	free(b);
+	obj_pool_put(&b->proc->driver->pools.buffers, b);
 }
 
 void txn_buffer_free(struct txn_buffer *b, struct thread *thread)

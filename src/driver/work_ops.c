@@ -193,7 +193,7 @@ static enum deliver_outcome deliver_complete(struct thread *thread, struct work 
 	if (w->type == WORK_TRANSACTION_ONEWAY_SPAM_SUSPECT &&
 	    thread->proc->oneway_spam_detection_enabled)
 		cmd = BR_ONEWAY_SPAM_SUSPECT;
-	free(w);
+	obj_pool_put(&thread->proc->driver->pools.completions, w);
 	read_put_u32(thread, pos, end, cmd);
 	read_count_br(thread, cmd);
 	return DELIVER_MORE;
@@ -249,8 +249,7 @@ static void release_embedded(struct proc *proc, struct work *w)
 
 static void release_complete(struct proc *proc, struct work *w)
 {
-	(void)proc;
-	free(w);
+	obj_pool_put(&proc->driver->pools.completions, w);
 }
 
 static void release_death(struct proc *proc, struct work *w)
