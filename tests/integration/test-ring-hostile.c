@@ -905,6 +905,192 @@ static void ticket_word_scribbled_while_calling(void **state)
 	offend(&sc, calls_under_a_scribbled_ticket, NULL, false, 0);
 }
 
+/*
+ * A claimed ticket whose reply data is neither inline nor in the replier's
+ * outbox (this client has none): a ticket covers only bytes the daemon holds
+ * itself, so it refuses the claim (ticket writes refused) and runs the write
+ * as any other, reading the replier's memory as for any reply, and answers
+ * it. The caller then gets what the kernel would give it: BR_FAILED_REPLY
+ * for a pointer that cannot be read, its bytes for one that can; the
+ * replier gets its BR_TRANSACTION_COMPLETE from the daemon, not locally.
+ */
+#define CLAIMS	   2
+#define CLAIM_SIZE 100
+
+struct claimer {
+	const char *sock;
+	struct sync ready; /* claimer -> test: it manages the context and reads */
+};
+
+/* The first @code item of the read's @len bytes at @p, its payload to @tr. */
+static bool read_has(const uint8_t *p, size_t len, uint32_t code,
+		     struct binder_transaction_data *tr)
+{
+	for (size_t off = 0; off + sizeof(uint32_t) <= len;) {
+		uint32_t cmd;
+
+		memcpy(&cmd, p + off, sizeof(cmd));
+		off += sizeof(cmd);
+		if (cmd == code && off + _IOC_SIZE(cmd) <= len) {
+			if (tr && _IOC_SIZE(cmd) == sizeof(*tr))
+				memcpy(tr, p + off, sizeof(*tr));
+			return true;
+		}
+		off += _IOC_SIZE(cmd);
+	}
+	return false;
+}
+
+static int claim_with_data_outside(void *arg)
+{
+	static uint8_t echo[CLAIM_SIZE];
+	struct claimer *cl = arg;
+	uint8_t pkt[1024], read[256];
+	struct ubw_write_read *wr = (struct ubw_write_read *)pkt;
+	uint32_t enter = BC_ENTER_LOOPER;
+	struct ring_client h;
+	size_t read_len;
+	long n;
+
+	setenv("UBINDER_TRANSPORT", "socket", 1);
+	CHECK(ring_client_open(&h, cl->sock, CAP, false) == 0);
+	{
+		/* The ioctl through the ring: the thread's packets go there now. */
+		struct {
+			struct ubw_ioctl io;
+			int32_t arg;
+		} req = { .io = { .hdr = { UBW_IOCTL, 0 },
+				  .cmd = BINDER_SET_CONTEXT_MGR,
+				  .size = sizeof(int32_t) } },
+		  rep;
+
+		CHECK(ring_client_send(&h, &req, sizeof(req)) == 0);
+		CHECK(ring_client_recv(&h, &rep, sizeof(rep), 5000) >= (long)sizeof(rep.io));
+		CHECK(rep.io.hdr.type == (UBW_IOCTL | UBW_REPLY) && rep.io.hdr.error == 0);
+	}
+	n = ring_client_build_bwr(pkt, sizeof(pkt), &enter, sizeof(enter), NULL, 0, 0, false);
+	CHECK(n > 0 &&
+	      ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
+	sync_post(&cl->ready, 1);
+	for (int i = 0; i < CLAIMS; i++) {
+		struct {
+			uint32_t free_cmd;
+			binder_uintptr_t buffer;
+			uint32_t reply_cmd;
+			struct binder_transaction_data tr;
+		} __attribute__((packed)) cmds;
+		struct binder_transaction_data tr;
+		uint32_t word, gen;
+
+		/* Wait for the call, asking for an offer. */
+		n = ring_client_build_bwr(pkt, sizeof(pkt), NULL, 0, NULL, 0, sizeof(read), false);
+		CHECK(n > 0);
+		wr->flags |= UBW_WR_OFFER;
+		CHECK(ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 10000) ==
+		      0);
+		CHECK(read_has(read, read_len, BR_TRANSACTION, &tr));
+		CHECK(tr.data_size == CLAIM_SIZE);
+		memcpy(echo, (const void *)(uintptr_t)tr.data.ptr.buffer, CLAIM_SIZE);
+		/* The offer is stored once the daemon's loop settles, which may be
+		 * after this client saw the call (it polls the ring). */
+		for (int spins = 0; spins < 100000; spins++) {
+			word = __atomic_load_n(&h.hdr->tc_ticket, __ATOMIC_ACQUIRE);
+			if (UBW_TICKET_STATE(word) == UBW_TICKET_OFFERED)
+				break;
+			sched_yield();
+		}
+		CHECK(UBW_TICKET_STATE(word) == UBW_TICKET_OFFERED);
+		gen = UBW_TICKET_GEN(word);
+		CHECK(__atomic_compare_exchange_n(&h.hdr->tc_ticket, &word,
+						  UBW_TICKET(gen, UBW_TICKET_TAKEN), false,
+						  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+		/* The reply: first from an address nothing is mapped at, then from
+		 * our own memory; neither carried inline nor in an outbox. */
+		cmds.free_cmd = BC_FREE_BUFFER;
+		cmds.buffer = tr.data.ptr.buffer;
+		cmds.reply_cmd = BC_REPLY;
+		memset(&cmds.tr, 0, sizeof(cmds.tr));
+		cmds.tr.data_size = CLAIM_SIZE;
+		cmds.tr.data.ptr.buffer = i == 0 ? (binder_uintptr_t)4096 : (uintptr_t)echo;
+		n = ring_client_build_bwr(pkt, sizeof(pkt), &cmds, sizeof(cmds), NULL, 0,
+					  sizeof(read), false);
+		CHECK(n > 0);
+		wr->flags |= UBW_WR_TICKET;
+		wr->ticket_gen = gen;
+		CHECK(ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) ==
+		      0);
+		/* As the kernel's: a reply that failed still completes for its
+		 * sender; the caller got the failure. */
+		CHECK(read_has(read, read_len, BR_TRANSACTION_COMPLETE, NULL));
+	}
+	ring_client_close(&h);
+	return 0;
+}
+
+/*
+ * A call of CLAIM_SIZE patterned bytes to handle 0, written with its read in
+ * one BINDER_WRITE_READ as libbinder does, so that the caller already waits
+ * when the call is delivered (an operation of its own would close the
+ * offer). Returns the BR_ code that ended it; 0 if a reply's bytes differ.
+ */
+static uint32_t call_waiting(const char *sock)
+{
+	uint8_t data[CLAIM_SIZE], buf[512];
+	struct cmdbuf w = { .len = 0 };
+	struct binder_transaction_data tr;
+	uint64_t rcons = 0;
+	uint32_t cmd = 0;
+	struct rc c;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	assert_int_equal(rc_open(&c, sock, 1 << 20), 0);
+	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, sizeof(data), NULL, 0);
+	assert_int_equal(rc_bwr(&c, w.buf, w.len, buf, sizeof(buf), NULL, &rcons), 0);
+	if (read_has(buf, rcons, BR_REPLY, &tr))
+		cmd = BR_REPLY;
+	else if (read_has(buf, rcons, BR_FAILED_REPLY, NULL))
+		cmd = BR_FAILED_REPLY;
+	else
+		assert_int_equal(rc_wait_for(&c, &cmd, &tr), 0);
+	if (cmd == BR_REPLY) {
+		if (tr.data_size != sizeof(data) ||
+		    memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, data, sizeof(data)) != 0)
+			cmd = 0;
+		w.len = 0;
+		cb_u32(&w, BC_FREE_BUFFER);
+		cb_u64(&w, tr.data.ptr.buffer);
+		assert_int_equal(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+	}
+	rc_close(&c);
+	return cmd;
+}
+
+static void ticket_claimed_with_data_outside_the_outbox(void **state)
+{
+	struct claimer cl;
+	struct ubd d;
+	pid_t pid;
+	int fds;
+
+	(void)state;
+	assert_int_equal(ubd_start(&d, NULL), 0);
+	fds = ubd_settled_fds(&d);
+	cl.sock = d.sock;
+	sync_init(&cl.ready);
+	pid = spawn(claim_with_data_outside, &cl);
+	assert_int_equal(sync_wait(&cl.ready, 10000), 1);
+	assert_int_equal(call_waiting(d.sock), BR_FAILED_REPLY);
+	assert_int_equal(call_waiting(d.sock), BR_REPLY);
+	assert_int_equal(reap(pid, CHILD_MS), 0);
+	assert_int_equal(ubd_stat(&d, "ticket writes refused"), CLAIMS);
+	assert_int_equal(ubd_stat(&d, "local completions"), 0);
+	assert_int_equal(ubd_stat(&d, "local completions broken"), 0);
+	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
+	echo_assert_clean(&d, fds);
+	assert_int_equal(ubd_stop(&d), 0);
+}
+
 static int exit_with_requests(struct ring_client *h, void *arg)
 {
 	static uint8_t pkt[4096];
@@ -958,6 +1144,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(thread_exits_with_requests_in_its_ring),
 		cmocka_unit_test(ticket_claimed_without_an_offer),
 		cmocka_unit_test(ticket_word_scribbled_while_calling),
+		cmocka_unit_test(ticket_claimed_with_data_outside_the_outbox),
 		cmocka_unit_test(doorbell_in_the_batch_of_the_hangup),
 	};
 
