@@ -502,8 +502,9 @@ target_row() {
   caller's region (docs/protocol.md, "The local completion"), and the
   emulation returns the completion without waiting: on one CPU, 128 B calls
   went from 1.28-1.32x native to 1.15-1.20x in interleaved runs
-  (bench/results/localtc-ab.md). Replies it does not cover (over 4096
-  bytes, with objects, or when a BR_SPAWN_LOOPER could be due) still sleep
+  (bench/results/localtc-ab.md). Replies it does not cover (larger than
+  the room offered, which follows the thread's last reply up to 256 KiB,
+  with objects, or when a BR_SPAWN_LOOPER could be due) still sleep
   once more per call than a native looper, which holds the completion for
   its next read. The lazy read (docs/protocol.md) removed the doorbell of
   the replier's next, pure read (doorbells per call 2.45 -> 1.98).
@@ -531,7 +532,9 @@ target_row() {
   emulation stages transactions of 16 KiB and more there with its guarded
   copy (docs/emulation.md), so the daemon copies once with memcpy from a
   mapping it holds: at 64 KiB as many copies as AF_UNIX makes, and what is
-  left over it is the emulation's fixed cost per call. AF_UNIX copies twice
+  left over it is the emulation's fixed cost per call and its staging
+  copy on each side, from the program's memory, which the daemon does not
+  map, into the outbox (bench/results/call-cost-64k.md). AF_UNIX copies twice
   per message (into the socket buffer and out of it), which is why 1 MiB is
   several times faster through ubinder.
 
