@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -920,6 +921,7 @@ static void ticket_word_scribbled_while_calling(void **state)
 struct claimer {
 	const char *sock;
 	struct sync ready; /* claimer -> test: it manages the context and reads */
+	struct sync done;  /* test -> claimer: the caller has its answer */
 };
 
 /* The first @code item of the read's @len bytes at @p, its payload to @tr. */
@@ -941,82 +943,130 @@ static bool read_has(const uint8_t *p, size_t len, uint32_t code,
 	return false;
 }
 
+/* BINDER_SET_CONTEXT_MGR through the ring (the thread's packets go there). */
+static int become_manager(struct ring_client *h)
+{
+	struct {
+		struct ubw_ioctl io;
+		int32_t arg;
+	} req = { .io = { .hdr = { UBW_IOCTL, 0 },
+			  .cmd = BINDER_SET_CONTEXT_MGR,
+			  .size = sizeof(int32_t) } },
+	  rep;
+
+	CHECK(ring_client_send(h, &req, sizeof(req)) == 0);
+	CHECK(ring_client_recv(h, &rep, sizeof(rep), 5000) >= (long)sizeof(rep.io));
+	CHECK(rep.io.hdr.type == (UBW_IOCTL | UBW_REPLY) && rep.io.hdr.error == 0);
+	return 0;
+}
+
+/* The claimer's ring thread, the context manager and a looper. */
+static int claimer_open(struct ring_client *h, struct claimer *cl)
+{
+	uint32_t enter = BC_ENTER_LOOPER;
+	uint8_t pkt[256], read[64];
+	size_t read_len;
+	long n;
+
+	setenv("UBINDER_TRANSPORT", "socket", 1);
+	CHECK(ring_client_open(h, cl->sock, CAP, false) == 0);
+	CHECK(become_manager(h) == 0);
+	n = ring_client_build_bwr(pkt, sizeof(pkt), &enter, sizeof(enter), NULL, 0, 0, false);
+	CHECK(n > 0 &&
+	      ring_client_bwr(h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
+	sync_post(&cl->ready, 1);
+	return 0;
+}
+
+/*
+ * Waits for a call of CLAIM_SIZE bytes, asking for an offer: the call into
+ * *@tr, its bytes into @echo, the offered ticket word into *@word. With
+ * @asleep, also until the daemon asked for the doorbell (it is going to
+ * sleep). The offer is stored once the daemon's loop settles, which may be
+ * after this client saw the call (it polls the ring).
+ */
+static int wait_for_offered_call(struct ring_client *h, struct binder_transaction_data *tr,
+				 uint8_t *echo, uint32_t *word, bool asleep)
+{
+	uint8_t pkt[256], read[256];
+	struct ubw_write_read *wr = (struct ubw_write_read *)pkt;
+	size_t read_len;
+	long n = ring_client_build_bwr(pkt, sizeof(pkt), NULL, 0, NULL, 0, sizeof(read), false);
+
+	CHECK(n > 0);
+	wr->flags |= UBW_WR_OFFER;
+	CHECK(ring_client_bwr(h, pkt, (size_t)n, read, sizeof(read), &read_len, 10000) == 0);
+	CHECK(read_has(read, read_len, BR_TRANSACTION, tr));
+	CHECK(tr->data_size == CLAIM_SIZE);
+	memcpy(echo, (const void *)(uintptr_t)tr->data.ptr.buffer, CLAIM_SIZE);
+	for (int spins = 0; spins < 100000; spins++) {
+		*word = __atomic_load_n(&h->hdr->tc_ticket, __ATOMIC_ACQUIRE);
+		if (UBW_TICKET_STATE(*word) == UBW_TICKET_OFFERED &&
+		    (!asleep || __atomic_load_n(&h->hdr->req_bell, __ATOMIC_ACQUIRE)))
+			break;
+		sched_yield();
+	}
+	CHECK(UBW_TICKET_STATE(*word) == UBW_TICKET_OFFERED);
+	CHECK(!asleep || __atomic_load_n(&h->hdr->req_bell, __ATOMIC_ACQUIRE) == 1);
+	return 0;
+}
+
+/*
+ * A ticket write into @pkt (@size bytes) for generation @gen: frees the
+ * call's buffer and replies CLAIM_SIZE bytes at @data, carried inline when
+ * @inline_data. Its length, or <= 0.
+ */
+static long build_claim(void *pkt, size_t size, const struct binder_transaction_data *call,
+			uint64_t data, bool inline_data, uint32_t gen)
+{
+	struct {
+		uint32_t free_cmd;
+		binder_uintptr_t buffer;
+		uint32_t reply_cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed)) cmds;
+	struct ubw_write_read *wr = pkt;
+	long n;
+
+	cmds.free_cmd = BC_FREE_BUFFER;
+	cmds.buffer = call->data.ptr.buffer;
+	cmds.reply_cmd = BC_REPLY;
+	memset(&cmds.tr, 0, sizeof(cmds.tr));
+	cmds.tr.data_size = CLAIM_SIZE;
+	cmds.tr.data.ptr.buffer = data;
+	n = ring_client_build_bwr(pkt, size, &cmds, sizeof(cmds),
+				  inline_data ? (const void *)(uintptr_t)data : NULL,
+				  inline_data ? CLAIM_SIZE : 0, 256, false);
+	if (n > 0) {
+		wr->flags |= UBW_WR_TICKET;
+		wr->ticket_gen = gen;
+	}
+	return n;
+}
+
 static int claim_with_data_outside(void *arg)
 {
 	static uint8_t echo[CLAIM_SIZE];
 	struct claimer *cl = arg;
 	uint8_t pkt[1024], read[256];
-	struct ubw_write_read *wr = (struct ubw_write_read *)pkt;
-	uint32_t enter = BC_ENTER_LOOPER;
 	struct ring_client h;
 	size_t read_len;
-	long n;
 
-	setenv("UBINDER_TRANSPORT", "socket", 1);
-	CHECK(ring_client_open(&h, cl->sock, CAP, false) == 0);
-	{
-		/* The ioctl through the ring: the thread's packets go there now. */
-		struct {
-			struct ubw_ioctl io;
-			int32_t arg;
-		} req = { .io = { .hdr = { UBW_IOCTL, 0 },
-				  .cmd = BINDER_SET_CONTEXT_MGR,
-				  .size = sizeof(int32_t) } },
-		  rep;
-
-		CHECK(ring_client_send(&h, &req, sizeof(req)) == 0);
-		CHECK(ring_client_recv(&h, &rep, sizeof(rep), 5000) >= (long)sizeof(rep.io));
-		CHECK(rep.io.hdr.type == (UBW_IOCTL | UBW_REPLY) && rep.io.hdr.error == 0);
-	}
-	n = ring_client_build_bwr(pkt, sizeof(pkt), &enter, sizeof(enter), NULL, 0, 0, false);
-	CHECK(n > 0 &&
-	      ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) == 0);
-	sync_post(&cl->ready, 1);
+	CHECK(claimer_open(&h, cl) == 0);
 	for (int i = 0; i < CLAIMS; i++) {
-		struct {
-			uint32_t free_cmd;
-			binder_uintptr_t buffer;
-			uint32_t reply_cmd;
-			struct binder_transaction_data tr;
-		} __attribute__((packed)) cmds;
 		struct binder_transaction_data tr;
 		uint32_t word, gen;
+		long n;
 
-		/* Wait for the call, asking for an offer. */
-		n = ring_client_build_bwr(pkt, sizeof(pkt), NULL, 0, NULL, 0, sizeof(read), false);
-		CHECK(n > 0);
-		wr->flags |= UBW_WR_OFFER;
-		CHECK(ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 10000) ==
-		      0);
-		CHECK(read_has(read, read_len, BR_TRANSACTION, &tr));
-		CHECK(tr.data_size == CLAIM_SIZE);
-		memcpy(echo, (const void *)(uintptr_t)tr.data.ptr.buffer, CLAIM_SIZE);
-		/* The offer is stored once the daemon's loop settles, which may be
-		 * after this client saw the call (it polls the ring). */
-		for (int spins = 0; spins < 100000; spins++) {
-			word = __atomic_load_n(&h.hdr->tc_ticket, __ATOMIC_ACQUIRE);
-			if (UBW_TICKET_STATE(word) == UBW_TICKET_OFFERED)
-				break;
-			sched_yield();
-		}
-		CHECK(UBW_TICKET_STATE(word) == UBW_TICKET_OFFERED);
+		CHECK(wait_for_offered_call(&h, &tr, echo, &word, false) == 0);
 		gen = UBW_TICKET_GEN(word);
 		CHECK(__atomic_compare_exchange_n(&h.hdr->tc_ticket, &word,
 						  UBW_TICKET(gen, UBW_TICKET_TAKEN), false,
 						  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 		/* The reply: first from an address nothing is mapped at, then from
 		 * our own memory; neither carried inline nor in an outbox. */
-		cmds.free_cmd = BC_FREE_BUFFER;
-		cmds.buffer = tr.data.ptr.buffer;
-		cmds.reply_cmd = BC_REPLY;
-		memset(&cmds.tr, 0, sizeof(cmds.tr));
-		cmds.tr.data_size = CLAIM_SIZE;
-		cmds.tr.data.ptr.buffer = i == 0 ? (binder_uintptr_t)4096 : (uintptr_t)echo;
-		n = ring_client_build_bwr(pkt, sizeof(pkt), &cmds, sizeof(cmds), NULL, 0,
-					  sizeof(read), false);
+		n = build_claim(pkt, sizeof(pkt), &tr, i == 0 ? 4096 : (uintptr_t)echo, false, gen);
 		CHECK(n > 0);
-		wr->flags |= UBW_WR_TICKET;
-		wr->ticket_gen = gen;
 		CHECK(ring_client_bwr(&h, pkt, (size_t)n, read, sizeof(read), &read_len, 5000) ==
 		      0);
 		/* As the kernel's: a reply that failed still completes for its
@@ -1031,7 +1081,8 @@ static int claim_with_data_outside(void *arg)
  * A call of CLAIM_SIZE patterned bytes to handle 0, written with its read in
  * one BINDER_WRITE_READ as libbinder does, so that the caller already waits
  * when the call is delivered (an operation of its own would close the
- * offer). Returns the BR_ code that ended it; 0 if a reply's bytes differ.
+ * offer). Returns the BR_ code that ended it; 0 if a reply's bytes differ
+ * or the call could not be made.
  */
 static uint32_t call_waiting(const char *sock)
 {
@@ -1044,15 +1095,17 @@ static uint32_t call_waiting(const char *sock)
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7);
-	assert_int_equal(rc_open(&c, sock, 1 << 20), 0);
+	if (rc_open(&c, sock, 1 << 20) != 0)
+		return 0;
 	cb_txn(&w, BC_TRANSACTION, 0, 1, 0, data, sizeof(data), NULL, 0);
-	assert_int_equal(rc_bwr(&c, w.buf, w.len, buf, sizeof(buf), NULL, &rcons), 0);
-	if (read_has(buf, rcons, BR_REPLY, &tr))
+	if (rc_bwr(&c, w.buf, w.len, buf, sizeof(buf), NULL, &rcons) != 0)
+		cmd = 0;
+	else if (read_has(buf, rcons, BR_REPLY, &tr))
 		cmd = BR_REPLY;
 	else if (read_has(buf, rcons, BR_FAILED_REPLY, NULL))
 		cmd = BR_FAILED_REPLY;
-	else
-		assert_int_equal(rc_wait_for(&c, &cmd, &tr), 0);
+	else if (rc_wait_for(&c, &cmd, &tr) != 0)
+		cmd = 0;
 	if (cmd == BR_REPLY) {
 		if (tr.data_size != sizeof(data) ||
 		    memcmp((const void *)(uintptr_t)tr.data.ptr.buffer, data, sizeof(data)) != 0)
@@ -1060,35 +1113,110 @@ static uint32_t call_waiting(const char *sock)
 		w.len = 0;
 		cb_u32(&w, BC_FREE_BUFFER);
 		cb_u64(&w, tr.data.ptr.buffer);
-		assert_int_equal(rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL), 0);
+		if (rc_bwr(&c, w.buf, w.len, NULL, 0, NULL, NULL) != 0)
+			cmd = 0;
 	}
 	rc_close(&c);
 	return cmd;
 }
 
-static void ticket_claimed_with_data_outside_the_outbox(void **state)
+/* call_waiting in a child, so that a caller left waiting fails in bounded
+ * time: exits 0 for BR_REPLY with its bytes, 1 for BR_FAILED_REPLY, else 2. */
+static int caller_child(void *sock)
+{
+	uint32_t cmd = call_waiting(sock);
+
+	return cmd == BR_REPLY ? 0 : cmd == BR_FAILED_REPLY ? 1 : 2;
+}
+
+/*
+ * A daemon, and @claimer in a child as its context manager: the results of
+ * the caller_child calls run meanwhile must be @want[0..ncalls), then the
+ * stats must show @refused ticket writes refused and @local local
+ * completions, none broken, no ring lie, nothing left.
+ */
+static void claim_scene(int (*claimer)(void *), const int *want, int ncalls, long refused,
+			long local)
 {
 	struct claimer cl;
 	struct ubd d;
 	pid_t pid;
 	int fds;
 
-	(void)state;
 	assert_int_equal(ubd_start(&d, NULL), 0);
 	fds = ubd_settled_fds(&d);
 	cl.sock = d.sock;
 	sync_init(&cl.ready);
-	pid = spawn(claim_with_data_outside, &cl);
+	sync_init(&cl.done);
+	pid = spawn(claimer, &cl);
 	assert_int_equal(sync_wait(&cl.ready, 10000), 1);
-	assert_int_equal(call_waiting(d.sock), BR_FAILED_REPLY);
-	assert_int_equal(call_waiting(d.sock), BR_REPLY);
+	for (int i = 0; i < ncalls; i++)
+		assert_int_equal(test_run_child(caller_child, (void *)d.sock, 10000), want[i]);
+	sync_post(&cl.done, 1);
 	assert_int_equal(reap(pid, CHILD_MS), 0);
-	assert_int_equal(ubd_stat(&d, "ticket writes refused"), CLAIMS);
-	assert_int_equal(ubd_stat(&d, "local completions"), 0);
+	assert_int_equal(ubd_stat(&d, "ticket writes refused"), refused);
+	assert_int_equal(ubd_stat(&d, "local completions"), local);
 	assert_int_equal(ubd_stat(&d, "local completions broken"), 0);
 	assert_int_equal(ubd_stat(&d, "ring protocol errors"), 0);
 	echo_assert_clean(&d, fds);
 	assert_int_equal(ubd_stop(&d), 0);
+}
+
+static void ticket_claimed_with_data_outside_the_outbox(void **state)
+{
+	const int want[CLAIMS] = { 1, 0 }; /* BR_FAILED_REPLY, then the bytes */
+
+	(void)state;
+	claim_scene(claim_with_data_outside, want, CLAIMS, CLAIMS, 0);
+}
+
+/*
+ * A claim posted, without the doorbell, by a thread that then hangs up at
+ * once (its process lives on): its ioctl returned the reply as done, so the
+ * daemon must run that write before the thread's close, though the
+ * socket's end is all it is woken for (it is asleep: req_bell set, the ring
+ * not polled). The caller gets its reply. A daemon that closes first
+ * loses it: the caller waits as for a thread that vanished mid-call, until
+ * the process goes (BR_DEAD_REPLY then), so it fails here by the bound.
+ */
+static int claim_then_hang_up(void *arg)
+{
+	static uint8_t echo[CLAIM_SIZE];
+	struct claimer *cl = arg;
+	struct binder_transaction_data tr;
+	struct ring_client h;
+	uint8_t pkt[1024];
+	struct iovec iov;
+	uint32_t word, gen;
+	long n;
+
+	CHECK(claimer_open(&h, cl) == 0);
+	CHECK(wait_for_offered_call(&h, &tr, echo, &word, true) == 0);
+	/* It stores the bell, looks at the ring once more, then sleeps: past
+	 * that look, only the socket's end wakes it. */
+	usleep(50 * 1000);
+	gen = UBW_TICKET_GEN(word);
+	n = build_claim(pkt, sizeof(pkt), &tr, (uintptr_t)echo, true, gen);
+	CHECK(n > 0);
+	/* The entry, then the claim, as the transport does; no doorbell. */
+	iov = (struct iovec){ pkt, (size_t)n };
+	CHECK(ubw_ring_put(&h.req, &iov, 1, (size_t)n) == 0);
+	CHECK(__atomic_compare_exchange_n(&h.hdr->tc_ticket, &word,
+					  UBW_TICKET(gen, UBW_TICKET_TAKEN), false,
+					  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	/* The reply counts as done: the thread hangs up at once; the process
+	 * (its session) lives on, as when a pool thread exits. */
+	close(h.c.t.sock);
+	CHECK(sync_wait(&cl->done, 10000) == 1);
+	return 0;
+}
+
+static void claimed_reply_then_hang_up(void **state)
+{
+	const int want[1] = { 0 }; /* the reply's bytes */
+
+	(void)state;
+	claim_scene(claim_then_hang_up, want, 1, 0, 1);
 }
 
 static int exit_with_requests(struct ring_client *h, void *arg)
@@ -1145,6 +1273,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(ticket_claimed_without_an_offer),
 		cmocka_unit_test(ticket_word_scribbled_while_calling),
 		cmocka_unit_test(ticket_claimed_with_data_outside_the_outbox),
+		cmocka_unit_test(claimed_reply_then_hang_up),
 		cmocka_unit_test(doorbell_in_the_batch_of_the_hangup),
 	};
 
