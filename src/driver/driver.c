@@ -73,10 +73,7 @@ struct driver *driver_free(struct driver *drv)
 		free(ctx);
 	}
 	buffer_pool_deinit(&drv->pool);
-	obj_pool_deinit(&drv->pools.builds);
-	obj_pool_deinit(&drv->pools.transactions);
-	obj_pool_deinit(&drv->pools.completions);
-	obj_pool_deinit(&drv->pools.buffers);
+	transaction_pools_deinit(drv);
 	uid_quotas_deinit(&drv->quotas);
 	free(drv->read_buf);
 	free(drv->out_fds);

@@ -254,7 +254,7 @@ static struct binder_error proc_transaction(struct transaction *t, struct proc *
 	return binder_ok();
 }
 
-/* Blocks kept of each kind: a call in flight holds one of each. */
+/* Blocks kept of each kind: a synchronous call in flight holds two of each. */
 #define POOLED_PER_KIND 64
 
 void transaction_pools_init(struct driver *drv)
@@ -263,6 +263,14 @@ void transaction_pools_init(struct driver *drv)
 	obj_pool_init(&drv->pools.transactions, sizeof(struct transaction), POOLED_PER_KIND);
 	obj_pool_init(&drv->pools.completions, sizeof(struct work), POOLED_PER_KIND);
 	obj_pool_init(&drv->pools.buffers, sizeof(struct txn_buffer), POOLED_PER_KIND);
+}
+
+void transaction_pools_deinit(struct driver *drv)
+{
+	obj_pool_deinit(&drv->pools.builds);
+	obj_pool_deinit(&drv->pools.transactions);
+	obj_pool_deinit(&drv->pools.completions);
+	obj_pool_deinit(&drv->pools.buffers);
 }
 
 static void build_free(struct txn_build *b)

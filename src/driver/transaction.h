@@ -35,6 +35,8 @@ void transaction_free(struct transaction *t);
 
 /* Sets up @drv's pools of the objects a transaction makes (driver.pools). */
 void transaction_pools_init(struct driver *drv);
+/* Frees what they keep; objects given back later are freed at once. */
+void transaction_pools_deinit(struct driver *drv);
 
 /* Removes @t from the top of @thread's stack (binder_pop_transaction). */
 void transaction_pop(struct thread *thread, struct transaction *t);
